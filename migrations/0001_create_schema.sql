@@ -1,0 +1,101 @@
+-- Edgehook schema. Times are unix epoch milliseconds (INTEGER); JSON columns hold TEXT.
+-- Signing secrets are NOT stored here: they live in KV, encrypted (see src/secrets.ts).
+
+CREATE TABLE tenants (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  name        TEXT,
+  key_hash    TEXT NOT NULL UNIQUE,  -- SHA-256 hex of the key; the key itself is shown once
+  key_prefix  TEXT NOT NULL,         -- first characters, to recognise a key in a list
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at);
+
+CREATE TABLE endpoints (
+  id               TEXT PRIMARY KEY,
+  tenant_id        TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  url              TEXT NOT NULL,
+  name             TEXT,
+  description      TEXT,
+  events           TEXT NOT NULL DEFAULT '[]',  -- JSON array of event patterns; [] = all
+  source           TEXT,                         -- NULL = every source
+  headers          TEXT NOT NULL DEFAULT '{}',  -- JSON object of static headers
+  enabled          INTEGER NOT NULL DEFAULT 1,
+  signature        TEXT NOT NULL,                -- JSON {scheme, header?, prefix?}
+  retry            TEXT NOT NULL,                -- JSON {max_attempts?, schedule?}
+  timeout_ms       INTEGER NOT NULL,
+  disabled_reason  TEXT,
+  failing_since    INTEGER,                      -- first failure of the current failure streak
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX endpoints_by_tenant ON endpoints (tenant_id, created_at, id);
+CREATE INDEX endpoints_failing ON endpoints (failing_since) WHERE failing_since IS NOT NULL;
+
+CREATE TABLE messages (
+  id          TEXT PRIMARY KEY,
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  event       TEXT NOT NULL,
+  source      TEXT,
+  payload     TEXT NOT NULL,  -- the exact bytes sent as the delivery body
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX messages_by_tenant ON messages (tenant_id, created_at, id);
+CREATE INDEX messages_by_age ON messages (created_at);
+
+CREATE TABLE deliveries (
+  id               TEXT PRIMARY KEY,
+  tenant_id        TEXT NOT NULL,
+  message_id       TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  endpoint_id      TEXT,          -- NULL for a one-off webhook_url delivery
+  url              TEXT,          -- the one-off target; endpoint deliveries use the endpoint's URL
+  status           TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'retrying', 'succeeded', 'failed', 'cancelled')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  attempt_base     INTEGER NOT NULL DEFAULT 0,  -- attempts made before the last replay
+  queue_token      TEXT NOT NULL,  -- names the live queue chain; older chains are stale
+  enqueued_at      INTEGER,
+  next_attempt_at  INTEGER,
+  last_attempt_at  INTEGER,
+  last_status_code INTEGER,
+  last_error       TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL
+);
+CREATE INDEX deliveries_by_message ON deliveries (message_id);
+CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, created_at, id);
+CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint_id, status, created_at);
+CREATE INDEX deliveries_open ON deliveries (status, next_attempt_at)
+  WHERE status IN ('pending', 'retrying');
+
+CREATE TABLE attempts (
+  id            TEXT PRIMARY KEY,
+  delivery_id   TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+  attempt       INTEGER NOT NULL,
+  outcome       TEXT NOT NULL CHECK (outcome IN ('ok', 'retryable', 'permanent')),
+  status_code   INTEGER,
+  error_kind    TEXT,   -- timeout | network | http_status | redirect | blocked_target | ...
+  error         TEXT,
+  duration_ms   INTEGER NOT NULL,
+  response_body TEXT,   -- first few KiB of the receiver's answer
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX attempts_by_delivery ON attempts (delivery_id, attempt);
+
+CREATE TABLE idempotency_keys (
+  tenant_id     TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  request_hash  TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  response      TEXT NOT NULL,  -- the first response body, returned verbatim on replays
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+);
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);

@@ -1,0 +1,76 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./app-env";
+import { readConfig } from "./config";
+import { ApiError } from "./errors";
+import { SecretUnavailableError } from "./secrets";
+import { authenticate, tenantAccess } from "./security/auth";
+import { apiKeysApi } from "./routes/api-keys";
+import { deliveriesApi } from "./routes/deliveries";
+import { endpointsApi } from "./routes/endpoints";
+import { messagesApi } from "./routes/messages";
+import { tenantsApi } from "./routes/tenants";
+
+/** Room for the enqueue envelope (event, source, targets) around the largest payload. */
+const ENVELOPE_BYTES = 16 * 1024;
+
+function errorResponse(error: ApiError): Response {
+  return Response.json(error.toBody(), { status: error.status, headers: error.headers });
+}
+
+/** Maps anything thrown in a handler to the one error shape; internals stay in the logs. */
+export function toErrorResponse(err: unknown, method: string, path: string): Response {
+  if (err instanceof ApiError) return errorResponse(err);
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return errorResponse(new ApiError(413, "payload_too_large", "The request body is too large"));
+    if (err.status === 400) return errorResponse(new ApiError(400, "invalid_json", "The request body is not valid JSON"));
+    return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
+  }
+  if (err instanceof SecretUnavailableError) {
+    console.error(`${method} ${path}: ${err.message}`);
+    return errorResponse(new ApiError(500, "secret_unavailable", "A signing secret could not be read; the operator can find the cause in the logs"));
+  }
+  console.error(`${method} ${path}: unhandled error`, err);
+  return errorResponse(new ApiError(500, "internal_error", "Something went wrong on our side; it has been logged"));
+}
+
+/** Builds the Edgehook HTTP API. */
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.onError((err, c) => toErrorResponse(err, c.req.method, c.req.path));
+  app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
+
+  app.get("/health", (c) => c.json({ ok: true }));
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Edgehook",
+      version: "1.0.0",
+      description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`.",
+    },
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edgehook API reference" }));
+
+  app.use("/v1/*", (c, next) =>
+    bodyLimit({
+      maxSize: readConfig(c.env).MAX_PAYLOAD_BYTES + ENVELOPE_BYTES,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", "The request body is too large");
+      },
+    })(c, next),
+  );
+  app.use("/v1/*", authenticate());
+  app.use("/v1/tenants/:tenant_id/*", tenantAccess());
+
+  app.route("/", tenantsApi);
+  app.route("/", apiKeysApi);
+  app.route("/", endpointsApi);
+  app.route("/", messagesApi);
+  app.route("/", deliveriesApi);
+  return app;
+}

@@ -1,0 +1,131 @@
+import type { DeliverySummaryRow } from "./messages";
+import { toDeliverySummary } from "./messages";
+import { decodeCursor, iso, paginate } from "./pagination";
+import { SQL_QUEUE_TOKEN } from "./sql";
+
+/** A delivery that was (re)scheduled and now needs a queue message. */
+export interface ScheduledDelivery {
+  id: string;
+  queue_token: string;
+}
+
+/** Delivery states after which nothing more is sent. */
+export const FINAL_STATUSES = ["succeeded", "failed", "cancelled"] as const;
+
+const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.next_attempt_at,
+  d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
+
+interface AttemptRow {
+  id: string;
+  attempt: number;
+  outcome: string;
+  status_code: number | null;
+  error_kind: string | null;
+  error: string | null;
+  duration_ms: number;
+  response_body: string | null;
+  created_at: number;
+}
+
+/** One delivery of a tenant with its event and every attempt (one round trip), or null. */
+export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, id: string) {
+  const [delivery, attempts] = await db.batch<(DeliverySummaryRow & { event: string }) | AttemptRow>([
+    db
+      .prepare(
+        `SELECT ${SUMMARY_COLUMNS}, m.event FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
+         WHERE d.id = ? AND d.tenant_id = ?`,
+      )
+      .bind(id, tenantId),
+    db
+      .prepare(
+        `SELECT a.* FROM attempts AS a JOIN deliveries AS d ON d.id = a.delivery_id
+         WHERE a.delivery_id = ? AND d.tenant_id = ? ORDER BY a.created_at, a.attempt`,
+      )
+      .bind(id, tenantId),
+  ]);
+  const row = delivery!.results[0] as (DeliverySummaryRow & { event: string }) | undefined;
+  if (!row) return null;
+  return {
+    ...toDeliverySummary(row),
+    event: row.event,
+    attempts: (attempts!.results as AttemptRow[]).map((a) => ({
+      id: a.id,
+      attempt: a.attempt,
+      outcome: a.outcome as "ok" | "retryable" | "permanent",
+      status_code: a.status_code,
+      error_kind: a.error_kind,
+      error: a.error,
+      duration_ms: a.duration_ms,
+      response_body: a.response_body,
+      created_at: iso(a.created_at),
+    })),
+  };
+}
+
+/** A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age. */
+export async function listDeliveries(
+  db: D1Database,
+  tenantId: string,
+  query: { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string },
+) {
+  const before = decodeCursor(query.cursor);
+  const { results } = await db
+    .prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM deliveries AS d
+       WHERE d.tenant_id = ?1
+         AND (?2 IS NULL OR d.endpoint_id = ?2)
+         AND (?3 IS NULL OR d.message_id = ?3)
+         AND (?4 IS NULL OR d.status = ?4)
+         AND (?5 IS NULL OR d.created_at >= ?5)
+         AND (?6 IS NULL OR (d.created_at, d.id) < (?6, ?7))
+       ORDER BY d.created_at DESC, d.id DESC LIMIT ?8`,
+    )
+    .bind(
+      tenantId,
+      query.endpoint_id ?? null,
+      query.message_id ?? null,
+      query.status ?? null,
+      query.since ?? null,
+      before?.createdAt ?? null,
+      before?.id ?? null,
+      query.limit + 1,
+    )
+    .all<DeliverySummaryRow>();
+  const { page, next_cursor } = paginate(results, query.limit);
+  return { data: page.map(toDeliverySummary), next_cursor };
+}
+
+const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},
+  next_attempt_at = NULL, enqueued_at = ?1, updated_at = ?1`;
+
+/**
+ * Puts a delivery back to pending with a fresh attempt budget and a new queue token (so any
+ * older queue message for it turns stale), whatever its state. Null when the tenant has no such delivery.
+ */
+export async function replayDelivery(db: D1Database, tenantId: string, id: string, now: number): Promise<ScheduledDelivery | null> {
+  return db
+    .prepare(`UPDATE deliveries SET ${REPLAY_SET} WHERE id = ?2 AND tenant_id = ?3 RETURNING id, queue_token`)
+    .bind(now, id, tenantId)
+    .first<ScheduledDelivery>();
+}
+
+/** Replays every failed delivery of an endpoint created at or after `since` (at most `limit`). */
+export async function replayFailedForEndpoint(
+  db: D1Database,
+  tenantId: string,
+  endpointId: string,
+  since: number,
+  now: number,
+  limit: number,
+): Promise<ScheduledDelivery[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET ${REPLAY_SET}
+       WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ?2 AND endpoint_id = ?3 AND status = 'failed'
+                    AND created_at >= ?4 ORDER BY created_at LIMIT ?5)
+       RETURNING id, queue_token`,
+    )
+    .bind(now, tenantId, endpointId, since, limit)
+    .all<ScheduledDelivery>();
+  return results;
+}

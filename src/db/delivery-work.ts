@@ -1,0 +1,190 @@
+import type { ScheduledDelivery } from "./deliveries";
+import { SQL_QUEUE_TOKEN } from "./sql";
+
+/** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
+export interface DeliveryWork {
+  id: string;
+  tenant_id: string;
+  message_id: string;
+  endpoint_id: string | null;
+  url: string | null;
+  status: string;
+  attempts: number;
+  attempt_base: number;
+  queue_token: string;
+  next_attempt_at: number | null;
+  payload: string;
+  /** Endpoint columns; null when the delivery is one-off or the endpoint was deleted. */
+  endpoint_exists: number | null;
+  endpoint_url: string | null;
+  endpoint_enabled: number | null;
+  endpoint_headers: string | null;
+  endpoint_signature: string | null;
+  endpoint_retry: string | null;
+  endpoint_timeout_ms: number | null;
+}
+
+/** Loads a whole consumer batch in one query (ids travel as one JSON parameter). */
+export async function loadDeliveryWork(db: D1Database, ids: string[]): Promise<Map<string, DeliveryWork>> {
+  const { results } = await db
+    .prepare(
+      `SELECT d.id, d.tenant_id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.attempt_base,
+              d.queue_token, d.next_attempt_at, m.payload,
+              e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
+              e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
+              e.timeout_ms AS endpoint_timeout_ms
+       FROM deliveries AS d
+       JOIN messages AS m ON m.id = d.message_id
+       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id
+       WHERE d.id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<DeliveryWork>();
+  return new Map(results.map((r) => [r.id, r]));
+}
+
+/** An attempt to record, with the delivery state it leads to. */
+export interface AttemptRecord {
+  deliveryId: string;
+  queueToken: string;
+  endpointId: string | null;
+  attempt: number;
+  outcome: "ok" | "retryable" | "permanent";
+  statusCode: number | null;
+  errorKind: string | null;
+  error: string | null;
+  durationMs: number;
+  responseBody: string | null;
+  at: number;
+  status: "succeeded" | "retrying" | "failed";
+  nextAttemptAt: number | null;
+}
+
+/** A delivery closed without an attempt (its endpoint went away or was disabled). */
+export interface Cancellation {
+  deliveryId: string;
+  queueToken: string;
+  reason: string;
+  at: number;
+}
+
+/** How an endpoint's health moved during one consumer batch. */
+export interface EndpointHealth {
+  endpointId: string;
+  succeeded: boolean;
+  failedAt: number | null;
+  gone: boolean;
+}
+
+/**
+ * Writes a consumer batch's results in ONE D1 batch: attempt rows, delivery states (only if the
+ * queue chain is still the live one) and endpoint failure streaks (a 410 disables at once).
+ */
+export async function recordBatchResults(
+  db: D1Database,
+  attempts: AttemptRecord[],
+  cancellations: Cancellation[],
+  health: EndpointHealth[],
+): Promise<void> {
+  const statements: D1PreparedStatement[] = [];
+  for (const a of attempts) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO attempts (id, delivery_id, attempt, outcome, status_code, error_kind, error, duration_ms, response_body, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(crypto.randomUUID(), a.deliveryId, a.attempt, a.outcome, a.statusCode, a.errorKind, a.error, a.durationMs, a.responseBody, a.at),
+      db
+        .prepare(
+          `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?,
+             last_error = ?, updated_at = ? WHERE id = ? AND queue_token = ?`,
+        )
+        .bind(a.status, a.attempt, a.nextAttemptAt, a.at, a.statusCode, a.error, a.at, a.deliveryId, a.queueToken),
+    );
+  }
+  for (const c of cancellations) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE deliveries SET status = 'cancelled', last_error = ?, next_attempt_at = NULL, updated_at = ?
+           WHERE id = ? AND queue_token = ? AND status IN ('pending', 'retrying')`,
+        )
+        .bind(c.reason, c.at, c.deliveryId, c.queueToken),
+    );
+  }
+  for (const h of health) {
+    if (h.gone) {
+      statements.push(
+        db
+          .prepare("UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+          .bind("Receiver answered 410 Gone", h.failedAt, h.endpointId),
+      );
+    } else if (h.succeeded) {
+      statements.push(db.prepare("UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").bind(h.endpointId));
+    } else if (h.failedAt !== null) {
+      statements.push(
+        db.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL").bind(h.failedAt, h.endpointId),
+      );
+    }
+  }
+  if (statements.length > 0) await db.batch(statements);
+}
+
+/** Marks a dead-lettered delivery failed, unless it already finished or was replayed meanwhile. */
+export async function failDeadLettered(db: D1Database, deliveryId: string, token: string, reason: string, now: number): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
+       WHERE id = ? AND queue_token = ? AND status IN ('pending', 'retrying')`,
+    )
+    .bind(reason, now, deliveryId, token)
+    .run();
+}
+
+/**
+ * Re-arms deliveries whose queue message evidently never arrived: pending and not attempted
+ * since `stuckBefore`, or retrying and overdue since then. Each gets a new queue token so the
+ * lost message, should it surface after all, is ignored.
+ */
+export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = ?1
+       WHERE id IN (
+         SELECT id FROM deliveries
+         WHERE (status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2)
+         LIMIT ?3)
+       RETURNING id, queue_token`,
+    )
+    .bind(now, stuckBefore, limit)
+    .all<ScheduledDelivery>();
+  return results;
+}
+
+/** Disables endpoints that have failed without a single success since `failingBefore`. */
+export async function autoDisableFailingEndpoints(db: D1Database, failingBefore: number, now: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE endpoints SET enabled = 0, updated_at = ?1,
+         disabled_reason = 'Disabled automatically: every delivery failed since ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000, 'unixepoch')
+       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since < ?2`,
+    )
+    .bind(now, failingBefore)
+    .run();
+  return result.meta.changes;
+}
+
+/** Deletes messages (and through foreign keys their deliveries and attempts) older than `before`. */
+export async function purgeOldMessages(db: D1Database, before: number, limit: number): Promise<number> {
+  const result = await db
+    .prepare("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)")
+    .bind(before, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/** Deletes idempotency keys past their window. */
+export async function purgeIdempotencyKeys(db: D1Database, before: number): Promise<void> {
+  await db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?").bind(before).run();
+}

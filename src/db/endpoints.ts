@@ -1,0 +1,181 @@
+import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
+import { DEFAULT_TIMEOUT_MS } from "../schemas/endpoints";
+import { decodeCursor, iso, paginate } from "./pagination";
+
+/** An endpoints row as D1 returns it. */
+export interface EndpointRow {
+  id: string;
+  tenant_id: string;
+  url: string;
+  name: string | null;
+  description: string | null;
+  events: string;
+  source: string | null;
+  headers: string;
+  enabled: number;
+  signature: string;
+  retry: string;
+  timeout_ms: number;
+  disabled_reason: string | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Maps a row to the API's endpoint object. */
+export function toEndpoint(row: EndpointRow): Endpoint {
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    url: row.url,
+    name: row.name,
+    description: row.description,
+    events: JSON.parse(row.events),
+    source: row.source,
+    headers: JSON.parse(row.headers),
+    enabled: row.enabled === 1,
+    disabled_reason: row.disabled_reason,
+    signature: JSON.parse(row.signature),
+    retry: JSON.parse(row.retry),
+    timeout_ms: row.timeout_ms,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+/** Inserts an endpoint built from a validated create request. */
+export async function insertEndpoint(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  input: CreateEndpointInput,
+  now: number,
+): Promise<Endpoint> {
+  const row = await db
+    .prepare(
+      `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
+         signature, retry, timeout_ms, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    )
+    .bind(
+      id,
+      tenantId,
+      input.url,
+      input.name ?? null,
+      input.description ?? null,
+      JSON.stringify(input.events ?? []),
+      input.source ?? null,
+      JSON.stringify(input.headers ?? {}),
+      input.enabled === false ? 0 : 1,
+      JSON.stringify(input.signature ?? { scheme: "standard" }),
+      JSON.stringify(input.retry ?? {}),
+      input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      now,
+      now,
+    )
+    .first<EndpointRow>();
+  return toEndpoint(row!);
+}
+
+/** One endpoint of a tenant, or null. */
+export async function getEndpoint(db: D1Database, tenantId: string, id: string): Promise<Endpoint | null> {
+  const row = await db
+    .prepare("SELECT * FROM endpoints WHERE id = ? AND tenant_id = ?")
+    .bind(id, tenantId)
+    .first<EndpointRow>();
+  return row ? toEndpoint(row) : null;
+}
+
+/** The ids among `ids` that are endpoints of the tenant. */
+export async function existingEndpointIds(db: D1Database, tenantId: string, ids: string[]): Promise<Set<string>> {
+  const { results } = await db
+    .prepare("SELECT id FROM endpoints WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))")
+    .bind(tenantId, JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}
+
+/** A page of a tenant's endpoints, oldest first, optionally filtered by source and enabled. */
+export async function listEndpoints(
+  db: D1Database,
+  tenantId: string,
+  query: { source?: string; enabled?: boolean; limit: number; cursor?: string },
+) {
+  const after = decodeCursor(query.cursor);
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM endpoints
+       WHERE tenant_id = ?1
+         AND (?2 IS NULL OR source = ?2)
+         AND (?3 IS NULL OR enabled = ?3)
+         AND (?4 IS NULL OR (created_at, id) > (?4, ?5))
+       ORDER BY created_at, id
+       LIMIT ?6`,
+    )
+    .bind(
+      tenantId,
+      query.source ?? null,
+      query.enabled === undefined ? null : Number(query.enabled),
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      query.limit + 1,
+    )
+    .all<EndpointRow>();
+  const { page, next_cursor } = paginate(results, query.limit);
+  return { data: page.map(toEndpoint), next_cursor };
+}
+
+/**
+ * Applies a validated partial update; re-enabling an endpoint clears why it was disabled and its
+ * failure streak. Returns the updated endpoint, or null when the tenant has no such endpoint.
+ */
+export async function updateEndpoint(
+  db: D1Database,
+  tenantId: string,
+  id: string,
+  patch: UpdateEndpointInput,
+  now: number,
+): Promise<Endpoint | null> {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  const set = (column: string, value: unknown) => {
+    sets.push(`${column} = ?`);
+    values.push(value);
+  };
+  if (patch.url !== undefined) set("url", patch.url);
+  if (patch.name !== undefined) set("name", patch.name);
+  if (patch.description !== undefined) set("description", patch.description);
+  if (patch.events !== undefined) set("events", JSON.stringify(patch.events));
+  if (patch.source !== undefined) set("source", patch.source);
+  if (patch.headers !== undefined) set("headers", JSON.stringify(patch.headers));
+  if (patch.signature !== undefined) set("signature", JSON.stringify(patch.signature));
+  if (patch.retry !== undefined) set("retry", JSON.stringify(patch.retry));
+  if (patch.timeout_ms !== undefined) set("timeout_ms", patch.timeout_ms);
+  if (patch.enabled !== undefined) {
+    set("enabled", Number(patch.enabled));
+    if (patch.enabled) {
+      set("disabled_reason", null);
+      set("failing_since", null);
+    } else {
+      set("disabled_reason", "disabled by request");
+    }
+  }
+  set("updated_at", now);
+  const row = await db
+    .prepare(`UPDATE endpoints SET ${sets.join(", ")} WHERE id = ? AND tenant_id = ? RETURNING *`)
+    .bind(...values, id, tenantId)
+    .first<EndpointRow>();
+  return row ? toEndpoint(row) : null;
+}
+
+/** Deletes an endpoint; returns whether the tenant had it. */
+export async function deleteEndpoint(db: D1Database, tenantId: string, id: string): Promise<boolean> {
+  const result = await db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId).run();
+  return result.meta.changes > 0;
+}
+
+/** Every endpoint id of a tenant (to clean up their KV secrets when the tenant goes). */
+export async function endpointIdsOfTenant(db: D1Database, tenantId: string): Promise<string[]> {
+  const { results } = await db.prepare("SELECT id FROM endpoints WHERE tenant_id = ?").bind(tenantId).all<{ id: string }>();
+  return results.map((r) => r.id);
+}

@@ -1,0 +1,193 @@
+import { decodeCursor, iso, paginate } from "./pagination";
+import { SQL_QUEUE_TOKEN, SQL_UUID_V4 } from "./sql";
+
+/** A delivery freshly written by enqueue: what the queue message and the 202 need. */
+export interface NewDelivery {
+  id: string;
+  endpoint_id: string | null;
+  queue_token: string;
+}
+
+/** What to store for one enqueue request. */
+export interface MessageToStore {
+  id: string;
+  tenantId: string;
+  event: string;
+  source: string | null;
+  payload: string;
+  now: number;
+  /** Explicit targets; when absent, every enabled endpoint whose events and source match. */
+  endpointIds?: string[];
+  webhookUrl?: string;
+  idempotency?: { key: string; requestHash: string; expiresBefore: number };
+}
+
+/** Thrown when the Idempotency-Key was already used within its window: nothing was stored. */
+export class IdempotencyKeyTaken extends Error {
+  override name = "IdempotencyKeyTaken";
+}
+
+const DELIVERY_COLUMNS = "id, tenant_id, message_id, endpoint_id, url, status, queue_token, enqueued_at, created_at, updated_at";
+
+// Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
+// and '%' in event names stay literal.
+const MATCHING_ENDPOINTS = `
+  e.tenant_id = ?2 AND e.enabled = 1
+  AND (e.source IS NULL OR e.source = ?4)
+  AND (json_array_length(e.events) = 0 OR EXISTS (
+    SELECT 1 FROM json_each(e.events) AS p
+    WHERE p.value = ?3 OR (substr(p.value, -1) = '*'
+      AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))`;
+
+/**
+ * Stores a message and one pending delivery per target in ONE atomic D1 batch (the idempotency
+ * key too), so a message is either fully recorded or not at all.
+ */
+export async function storeMessage(db: D1Database, m: MessageToStore): Promise<NewDelivery[]> {
+  const statements: D1PreparedStatement[] = [];
+  if (m.idempotency) {
+    const { key, requestHash, expiresBefore } = m.idempotency;
+    statements.push(
+      db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?").bind(m.tenantId, key, expiresBefore),
+      // No ON CONFLICT: a live key makes this fail and the whole batch roll back.
+      db
+        .prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(m.tenantId, key, requestHash, m.id, m.now),
+    );
+  }
+  statements.push(
+    db
+      .prepare("INSERT INTO messages (id, tenant_id, event, source, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(m.id, m.tenantId, m.event, m.source, m.payload, m.now),
+  );
+  const targetFilter = m.endpointIds
+    ? "e.tenant_id = ?2 AND e.id IN (SELECT value FROM json_each(?5))"
+    : MATCHING_ENDPOINTS;
+  const fanOut = db
+    .prepare(
+      `INSERT INTO deliveries (${DELIVERY_COLUMNS})
+       SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
+       FROM endpoints AS e WHERE ${targetFilter}
+       RETURNING id, endpoint_id, queue_token`,
+    )
+    .bind(m.id, m.tenantId, m.event, m.source, JSON.stringify(m.endpointIds ?? []), m.now);
+  statements.push(fanOut);
+  const fanOutIndex = statements.length - 1;
+  if (m.webhookUrl) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO deliveries (${DELIVERY_COLUMNS})
+           VALUES (${SQL_UUID_V4}, ?, ?, NULL, ?, 'pending', ${SQL_QUEUE_TOKEN}, ?, ?, ?)
+           RETURNING id, endpoint_id, queue_token`,
+        )
+        .bind(m.tenantId, m.id, m.webhookUrl, m.now, m.now, m.now),
+    );
+  }
+  let results: D1Result<NewDelivery>[];
+  try {
+    results = await db.batch<NewDelivery>(statements);
+  } catch (error) {
+    if (m.idempotency && String(error).includes("idempotency_keys")) throw new IdempotencyKeyTaken();
+    throw error;
+  }
+  return results.slice(fanOutIndex).flatMap((r) => r.results);
+}
+
+/** The message an unexpired Idempotency-Key points at, with the hash of the request that set it. */
+export async function findIdempotencyKey(
+  db: D1Database,
+  tenantId: string,
+  key: string,
+): Promise<{ message_id: string; request_hash: string } | null> {
+  return db
+    .prepare("SELECT message_id, request_hash FROM idempotency_keys WHERE tenant_id = ? AND key = ?")
+    .bind(tenantId, key)
+    .first();
+}
+
+interface MessageRow {
+  id: string;
+  tenant_id: string;
+  event: string;
+  source: string | null;
+  payload: string;
+  created_at: number;
+}
+
+/** A delivery's state as polling shows it. */
+export interface DeliverySummaryRow {
+  id: string;
+  message_id: string;
+  endpoint_id: string | null;
+  url: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Maps a delivery row to its API summary. */
+export function toDeliverySummary(row: DeliverySummaryRow) {
+  return {
+    id: row.id,
+    message_id: row.message_id,
+    endpoint_id: row.endpoint_id,
+    url: row.url,
+    status: row.status as "pending" | "retrying" | "succeeded" | "failed" | "cancelled",
+    attempt_count: row.attempts,
+    next_attempt_at: iso(row.next_attempt_at),
+    last_attempt_at: iso(row.last_attempt_at),
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+const SUMMARY_COLUMNS = `id, message_id, endpoint_id, url, status, attempts, next_attempt_at, last_attempt_at,
+  last_status_code, last_error, created_at, updated_at`;
+
+/** A tenant's message with its payload and every delivery's state (one round trip), or null. */
+export async function getMessageWithDeliveries(db: D1Database, tenantId: string, id: string) {
+  const [message, deliveries] = await db.batch<MessageRow | DeliverySummaryRow>([
+    db.prepare("SELECT * FROM messages WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
+    db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE message_id = ? AND tenant_id = ? ORDER BY created_at, id`)
+      .bind(id, tenantId),
+  ]);
+  const row = message!.results[0] as MessageRow | undefined;
+  if (!row) return null;
+  return {
+    id: row.id,
+    event: row.event,
+    source: row.source,
+    payload: JSON.parse(row.payload) as unknown,
+    created_at: iso(row.created_at),
+    deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary),
+  };
+}
+
+/** A page of a tenant's messages, newest first, without payloads. */
+export async function listMessages(
+  db: D1Database,
+  tenantId: string,
+  query: { event?: string; limit: number; cursor?: string },
+) {
+  const before = decodeCursor(query.cursor);
+  const { results } = await db
+    .prepare(
+      `SELECT id, event, source, created_at FROM messages
+       WHERE tenant_id = ?1 AND (?2 IS NULL OR event = ?2)
+         AND (?3 IS NULL OR (created_at, id) < (?3, ?4))
+       ORDER BY created_at DESC, id DESC LIMIT ?5`,
+    )
+    .bind(tenantId, query.event ?? null, before?.createdAt ?? null, before?.id ?? null, query.limit + 1)
+    .all<{ id: string; event: string; source: string | null; created_at: number }>();
+  const { page, next_cursor } = paginate(results, query.limit);
+  return { data: page.map((m) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };
+}

@@ -1,0 +1,45 @@
+import { ApiError } from "../errors";
+import { toBase64Url } from "../lib/base64";
+
+/** Position after the last row of a page, ordered by (created_at, id). */
+export interface Cursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Encodes the position after `row` as an opaque cursor. */
+export function encodeCursor(row: { created_at: number; id: string }): string {
+  return toBase64Url(new TextEncoder().encode(`${row.created_at}:${row.id}`));
+}
+
+/** Decodes a cursor from a query string; a malformed one is a 400 `invalid_cursor`. */
+export function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (!cursor) return null;
+  try {
+    const text = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const match = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/.exec(text);
+    if (match) return { createdAt: Number(match[1]), id: match[2]! };
+  } catch {
+    // fall through to the error below
+  }
+  throw new ApiError(400, "invalid_cursor", "The cursor is not one this API returned", [
+    { path: "cursor", message: "unrecognised cursor" },
+  ]);
+}
+
+/**
+ * Splits the `limit + 1` rows a list query fetched into one page and the cursor of the next
+ * (null on the last page).
+ */
+export function paginate<R extends { created_at: number; id: string }>(rows: R[], limit: number) {
+  const page = rows.slice(0, limit);
+  const next = rows.length > limit ? encodeCursor(page[page.length - 1]!) : null;
+  return { page, next_cursor: next };
+}
+
+/** Milliseconds since the epoch as an ISO-8601 string (null stays null). */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

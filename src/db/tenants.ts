@@ -1,0 +1,33 @@
+import type { Tenant } from "../schemas/tenants";
+import { iso } from "./pagination";
+
+interface TenantRow {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, name: row.name, created_at: iso(row.created_at) };
+}
+
+/** Inserts a tenant; returns null when the id is taken. */
+export async function insertTenant(db: D1Database, id: string, name: string, now: number): Promise<Tenant | null> {
+  const row = await db
+    .prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *")
+    .bind(id, name, now)
+    .first<TenantRow>();
+  return row ? toTenant(row) : null;
+}
+
+/** One tenant, or null. */
+export async function getTenant(db: D1Database, id: string): Promise<Tenant | null> {
+  const row = await db.prepare("SELECT * FROM tenants WHERE id = ?").bind(id).first<TenantRow>();
+  return row ? toTenant(row) : null;
+}
+
+/** Deletes a tenant and, through foreign keys, everything it owns in D1. Returns whether it existed. */
+export async function deleteTenant(db: D1Database, id: string): Promise<boolean> {
+  const result = await db.prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
+  return result.meta.changes > 0;
+}

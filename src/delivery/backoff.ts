@@ -1,0 +1,53 @@
+/** An endpoint's stored retry settings (both optional). */
+export interface RetryConfig {
+  max_attempts?: number;
+  schedule?: number[];
+}
+
+/** Attempts (first try included) when neither max_attempts nor a schedule is set. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+const BASE_DELAY_SECONDS = 5;
+const GROWTH = 4;
+/** Queues refuses delaySeconds above 12 h; longer waits are chained hops of at most this. */
+export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+const JITTER = 0.2;
+/** Upper bound on a receiver's Retry-After that Edgehook will honour. */
+export const MAX_RETRY_AFTER_SECONDS = 3_600;
+
+/** How many attempts a delivery gets in one cycle (until replayed). */
+export function maxAttempts(config: RetryConfig): number {
+  return config.max_attempts ?? (config.schedule ? config.schedule.length + 1 : DEFAULT_MAX_ATTEMPTS);
+}
+
+/**
+ * Seconds to wait after the `attempt`-th failed attempt (1-based) before the next one.
+ * An explicit schedule is followed exactly (its last step repeats); the default grows
+ * 5 s × 4ⁿ up to 12 h with ±20 % jitter so that receivers coming back up are not stampeded.
+ */
+export function retryDelaySeconds(config: RetryConfig, attempt: number, random: () => number = Math.random): number {
+  if (config.schedule) return config.schedule[Math.min(attempt, config.schedule.length) - 1]!;
+  const base = Math.min(BASE_DELAY_SECONDS * GROWTH ** (attempt - 1), MAX_QUEUE_DELAY_SECONDS);
+  return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
+}
+
+/** The default schedule's un-jittered steps, for documentation and tests. */
+export function defaultScheduleSeconds(): number[] {
+  return Array.from({ length: DEFAULT_MAX_ATTEMPTS - 1 }, (_, i) => retryDelaySeconds({}, i + 1, () => 0.5));
+}
+
+/**
+ * Parses a Retry-After header (seconds or HTTP date) into seconds from `now`, capped at
+ * MAX_RETRY_AFTER_SECONDS; null when absent or unparseable.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  let seconds: number;
+  if (/^\d+$/.test(trimmed)) seconds = Number(trimmed);
+  else {
+    const at = Date.parse(trimmed);
+    if (Number.isNaN(at)) return null;
+    seconds = Math.ceil((at - now) / 1000);
+  }
+  return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS);
+}

@@ -1,0 +1,110 @@
+import { existingEndpointIds } from "../db/endpoints";
+import { findIdempotencyKey, getMessageWithDeliveries, IdempotencyKeyTaken, storeMessage, type NewDelivery } from "../db/messages";
+import { ApiError } from "../errors";
+import { toHex } from "../lib/base64";
+import { IDEMPOTENCY_WINDOW_MS } from "./sweeper";
+import { enqueueDeliveries } from "./task";
+
+/** A validated enqueue request. */
+export interface EnqueueRequest {
+  tenantId: string;
+  event: string;
+  /** The exact bytes every receiver will get as the body. */
+  payload: string;
+  source: string | null;
+  endpointIds?: string[];
+  webhookUrl?: string;
+  idempotencyKey?: string;
+  /** The raw request body, hashed to tell a true retry from a reused key. */
+  rawBody: string;
+}
+
+/** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
+export interface EnqueueResponse {
+  id: string;
+  event: string;
+  source: string | null;
+  created_at: string;
+  deliveries: Array<{ id: string; endpoint_id: string | null; status: "pending" }>;
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+async function sha256Hex(text: string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Rebuilds the first response of an Idempotency-Key: every delivery was pending then. */
+async function firstResponse(db: D1Database, tenantId: string, messageId: string): Promise<EnqueueResponse> {
+  const message = await getMessageWithDeliveries(db, tenantId, messageId);
+  if (!message) throw new ApiError(409, "idempotency_conflict", "The message this Idempotency-Key created has expired");
+  return {
+    id: message.id,
+    event: message.event,
+    source: message.source,
+    created_at: message.created_at,
+    deliveries: message.deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id, status: "pending" as const })).sort(byId),
+  };
+}
+
+/**
+ * Stores a message with one pending delivery per target in one D1 batch, then queues the
+ * deliveries. A failed queue send is logged, not fatal: the rows are durable and the sweeper
+ * enqueues them. Unknown endpoint ids are a 404 with nothing stored; a live Idempotency-Key returns
+ * the first response (or 422 when the request differs).
+ */
+export async function enqueueMessage(
+  env: Env,
+  req: EnqueueRequest,
+  now = Date.now(),
+): Promise<{ response: EnqueueResponse; replayed: boolean }> {
+  if (req.endpointIds && req.endpointIds.length > 0) {
+    const found = await existingEndpointIds(env.DB, req.tenantId, req.endpointIds);
+    const missing = req.endpointIds.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new ApiError(404, "endpoint_not_found", `No endpoint with id ${missing.join(", ")} in this tenant`,
+        missing.map((id) => ({ path: `endpoint_ids.${req.endpointIds!.indexOf(id)}`, message: "not found" })));
+    }
+  }
+  const requestHash = await sha256Hex(req.rawBody);
+  const id = crypto.randomUUID();
+  let deliveries: NewDelivery[];
+  try {
+    deliveries = await storeMessage(env.DB, {
+      id,
+      tenantId: req.tenantId,
+      event: req.event,
+      source: req.source,
+      payload: req.payload,
+      now,
+      endpointIds: req.endpointIds,
+      webhookUrl: req.webhookUrl,
+      idempotency: req.idempotencyKey
+        ? { key: req.idempotencyKey, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
+        : undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTaken)) throw error;
+    const first = await findIdempotencyKey(env.DB, req.tenantId, req.idempotencyKey!);
+    if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");
+    if (first.request_hash !== requestHash) {
+      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 h");
+    }
+    return { response: await firstResponse(env.DB, req.tenantId, first.message_id), replayed: true };
+  }
+  try {
+    await enqueueDeliveries(env.DELIVERIES, deliveries);
+  } catch (error) {
+    console.error(`message ${id}: queue send failed, the sweeper will enqueue its deliveries: ${(error as Error).message}`);
+  }
+  return {
+    response: {
+      id,
+      event: req.event,
+      source: req.source,
+      created_at: new Date(now).toISOString(),
+      deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id, status: "pending" as const })).sort(byId),
+    },
+    replayed: false,
+  };
+}

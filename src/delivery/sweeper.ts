@@ -1,0 +1,29 @@
+import { readConfig } from "../config";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, rearmStuckDeliveries } from "../db/delivery-work";
+import { enqueueDeliveries } from "./task";
+
+/** How long an Idempotency-Key holds. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+const REARM_LIMIT = 1000;
+const PURGE_LIMIT = 5000;
+
+/** What one sweep did, for logs and tests. */
+export interface SweepReport {
+  requeued: number;
+  disabledEndpoints: number;
+  purgedMessages: number;
+}
+
+/**
+ * The cron sweeper: re-enqueues deliveries whose queue message was lost (the outbox half of
+ * "persist before enqueue"), auto-disables endpoints failing for too long, and expires old data.
+ */
+export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
+  const config = readConfig(env);
+  const stuck = await rearmStuckDeliveries(env.DB, now - config.SWEEP_STUCK_AFTER_SECONDS * 1000, now, REARM_LIMIT);
+  await enqueueDeliveries(env.DELIVERIES, stuck);
+  const disabledEndpoints = await autoDisableFailingEndpoints(env.DB, now - config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const purgedMessages = await purgeOldMessages(env.DB, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
+  await purgeIdempotencyKeys(env.DB, now - IDEMPOTENCY_WINDOW_MS);
+  return { requeued: stuck.length, disabledEndpoints, purgedMessages };
+}

@@ -1,0 +1,66 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
+import { notFound } from "../errors";
+import { newApiKey, requireAdmin } from "../security/auth";
+import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from "../schemas/api-keys";
+import { errorResponses, ResourceId, TenantParams } from "../schemas/common";
+import { createApi, jsonBody, jsonResponse } from "./api";
+
+const KeyParams = TenantParams.extend({ key_id: ResourceId.openapi({ param: { name: "key_id", in: "path" } }) });
+
+/** Tenant API keys: issued and revoked by the platform operator; the key is shown once. */
+export const apiKeysApi = createApi()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/api-keys",
+      tags: ["API keys"],
+      summary: "Create a tenant API key (shown once)",
+      request: { params: TenantParams, body: jsonBody(CreateApiKeyBody) },
+      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, shown only in this response"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      const { tenant_id } = c.req.valid("param");
+      const { key, hash, prefix } = await newApiKey();
+      const created = await insertApiKey(c.env.DB, {
+        id: crypto.randomUUID(),
+        tenantId: tenant_id,
+        name: c.req.valid("json").name ?? null,
+        hash,
+        prefix,
+        now: Date.now(),
+      });
+      return c.json({ ...created, key }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/api-keys",
+      tags: ["API keys"],
+      summary: "List a tenant's API keys (metadata only)",
+      request: { params: TenantParams },
+      responses: { 200: jsonResponse(z.object({ data: z.array(ApiKeySchema) }), "The keys"), ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      return c.json({ data: await listApiKeys(c.env.DB, c.req.valid("param").tenant_id) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/tenants/{tenant_id}/api-keys/{key_id}",
+      tags: ["API keys"],
+      summary: "Revoke a tenant API key",
+      request: { params: KeyParams },
+      responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      const { tenant_id, key_id } = c.req.valid("param");
+      if (!(await revokeApiKey(c.env.DB, tenant_id, key_id, Date.now()))) throw notFound("API key");
+      return c.body(null, 204);
+    },
+  );

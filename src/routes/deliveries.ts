@@ -1,0 +1,61 @@
+import { createRoute } from "@hono/zod-openapi";
+import { getDeliveryWithAttempts, listDeliveries, replayDelivery } from "../db/deliveries";
+import { enqueueDeliveries } from "../delivery/task";
+import { notFound } from "../errors";
+import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
+import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema } from "../schemas/messages";
+import { createApi, jsonResponse } from "./api";
+
+const DeliveryParams = TenantParams.extend({ delivery_id: ResourceId.openapi({ param: { name: "delivery_id", in: "path" } }) });
+const tags = ["Deliveries"];
+
+/** Deliveries: one message to one target, with every attempt; inspect and replay. */
+export const deliveriesApi = createApi()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/deliveries",
+      tags,
+      summary: "List deliveries, newest first (filter by endpoint, message, status, since)",
+      request: { params: TenantParams, query: PageQuery.extend(ListDeliveriesQuery.shape) },
+      responses: { 200: jsonResponse(pageOf(DeliverySummarySchema, "DeliveryPage"), "A page of deliveries"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const since = query.since ? Date.parse(query.since) : undefined;
+      return c.json(await listDeliveries(c.env.DB, c.req.valid("param").tenant_id, { ...query, since }), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}",
+      tags,
+      summary: "Get a delivery with its attempts",
+      request: { params: DeliveryParams },
+      responses: { 200: jsonResponse(DeliverySchema, "The delivery"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { tenant_id, delivery_id } = c.req.valid("param");
+      const delivery = await getDeliveryWithAttempts(c.env.DB, tenant_id, delivery_id);
+      if (!delivery) throw notFound("Delivery");
+      return c.json(delivery, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
+      tags,
+      summary: "Replay a delivery, whatever its state, with a fresh attempt budget",
+      request: { params: DeliveryParams },
+      responses: { 202: jsonResponse(ReplayedSchema, "The replayed delivery"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { tenant_id, delivery_id } = c.req.valid("param");
+      const replayed = await replayDelivery(c.env.DB, tenant_id, delivery_id, Date.now());
+      if (!replayed) throw notFound("Delivery");
+      await enqueueDeliveries(c.env.DELIVERIES, [replayed]);
+      return c.json({ deliveries: [{ id: replayed.id, status: "pending" as const }] }, 202);
+    },
+  );

@@ -1,0 +1,25 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { readConfig } from "../config";
+import { ApiError } from "../errors";
+import { headerProblem } from "../security/headers";
+import { targetProblem } from "../security/target-guard";
+import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
+
+/** Rejects a webhook target this deployment may not call (400 with the guard's code). */
+export function assertAllowedTarget(c: Context<AppEnv>, url: string, path: string): void {
+  const config = readConfig(c.env);
+  const problem = targetProblem(url, { allowPrivate: config.ALLOW_PRIVATE_TARGETS, requireHttps: config.REQUIRE_HTTPS });
+  if (problem) throw new ApiError(400, problem.code, problem.message, [{ path, message: problem.message }]);
+}
+
+/** Rejects custom headers that would collide with the endpoint's own hmac-sha256 signature header. */
+export function assertHeadersFitSignature(headers: Record<string, string>, signature: SignatureConfig): void {
+  if (signature.scheme !== "hmac-sha256") return;
+  const signatureHeader = signature.header ?? DEFAULT_HMAC_HEADER;
+  const issues = Object.entries(headers).flatMap(([name, value]) => {
+    const problem = headerProblem(name, value, signatureHeader);
+    return problem ? [{ path: `headers.${name}`, message: problem }] : [];
+  });
+  if (issues.length > 0) throw new ApiError(400, "validation_failed", "The request body is invalid", issues);
+}

@@ -1,0 +1,56 @@
+import { z } from "@hono/zod-openapi";
+
+/** The one error shape (DESIGN.md), used by every non-2xx JSON response. */
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string().openapi({ example: "The request body is invalid" }),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi("Error");
+
+/** A tenant id: a UUID v4 when generated, or a caller-chosen slug. */
+export const TenantId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1–64 letters, digits, '-' or '_', starting with a letter or digit")
+  .openapi({ example: "acme" });
+
+/** Path parameters of every tenant-scoped route. */
+export const TenantParams = z.object({
+  tenant_id: TenantId.openapi({ param: { name: "tenant_id", in: "path" } }),
+});
+
+/** A resource id in a path. */
+export const ResourceId = z.uuid().openapi({ example: "0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10" });
+
+/** Cursor pagination query parameters shared by every list route. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z.string().max(200).optional().openapi({ param: { name: "cursor", in: "query" } }),
+});
+
+/** A page of `item`s with the cursor of the next page, or null on the last page. */
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(name);
+}
+
+/** ISO-8601 timestamp in responses. */
+export const Timestamp = z.string().openapi({ example: "2026-11-23T12:00:00.000Z" });
+
+/** Standard error responses, to spread into a route's `responses`. */
+export function errorResponses(...statuses: Array<400 | 401 | 404 | 409 | 413 | 422 | 429>) {
+  const descriptions: Record<number, string> = {
+    400: "Invalid input; `issues` lists each problem",
+    401: "Missing or wrong credentials",
+    404: "Not found (or not yours)",
+    409: "Conflict with the current state",
+    413: "Payload too large",
+    422: "Idempotency key reused with a different request",
+    429: "Rate limited; see Retry-After",
+  };
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: descriptions[s], content: { "application/json": { schema: ErrorSchema } } }]),
+  ) as Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }>;
+}

@@ -1,0 +1,165 @@
+import { z } from "@hono/zod-openapi";
+import { headerProblem, MAX_CUSTOM_HEADERS } from "../security/headers";
+import { isWellFormedSecret } from "../secrets";
+import { EventPattern, SourceName, TargetUrl } from "./fields";
+import { Timestamp } from "./common";
+
+/** Longest retry schedule step: one day. Longer waits would outlive most receivers' patience. */
+export const MAX_RETRY_STEP_SECONDS = 86_400;
+/** Most attempts a delivery may get (the first try included). */
+export const MAX_ATTEMPTS_LIMIT = 30;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const MAX_TIMEOUT_MS = 30_000;
+
+const SignatureInput = z
+  .object({
+    scheme: z.enum(["standard", "hmac-sha256"]).default("standard"),
+    header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1–64 letters, digits or '-'").optional(),
+    prefix: z.string().max(64).regex(/^[\x21-\x7e]*$/, "must be printable ASCII without spaces").optional(),
+  })
+  .strict()
+  .refine((s) => s.scheme === "hmac-sha256" || (s.header === undefined && s.prefix === undefined), {
+    message: "header and prefix apply to the hmac-sha256 scheme only",
+  });
+
+const RetryInput = z
+  .object({
+    max_attempts: z.number().int().min(1).max(MAX_ATTEMPTS_LIMIT).optional(),
+    schedule: z.array(z.number().int().min(0).max(MAX_RETRY_STEP_SECONDS)).min(1).max(MAX_ATTEMPTS_LIMIT - 1).optional(),
+  })
+  .strict();
+
+const HeadersInput = z
+  .record(z.string(), z.string())
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > MAX_CUSTOM_HEADERS) {
+      ctx.addIssue({ code: "custom", message: `at most ${MAX_CUSTOM_HEADERS} headers` });
+    }
+    const seen = new Set<string>();
+    for (const name of names) {
+      const problem = headerProblem(name, headers[name]!);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "duplicate header name" });
+      seen.add(name.toLowerCase());
+    }
+  });
+
+const SecretInput = z.string().refine(isWellFormedSecret, {
+  message: "must be whsec_ followed by the base64 of 24–64 bytes",
+});
+
+const endpointFields = {
+  url: TargetUrl,
+  name: z.string().trim().min(1).max(200).nullable(),
+  description: z.string().max(2000).nullable(),
+  events: z.array(EventPattern).max(100),
+  source: SourceName.nullable(),
+  headers: HeadersInput,
+  enabled: z.boolean(),
+  signature: SignatureInput,
+  retry: RetryInput,
+  timeout_ms: z.number().int().min(500).max(MAX_TIMEOUT_MS),
+};
+
+/** Body of `POST …/endpoints`. */
+export const CreateEndpointBody = z
+  .object({
+    ...endpointFields,
+    name: endpointFields.name.optional(),
+    description: endpointFields.description.optional(),
+    events: endpointFields.events.optional(),
+    source: endpointFields.source.optional(),
+    headers: endpointFields.headers.optional(),
+    enabled: endpointFields.enabled.optional(),
+    signature: endpointFields.signature.optional(),
+    retry: endpointFields.retry.optional(),
+    timeout_ms: endpointFields.timeout_ms.optional(),
+    secret: SecretInput.optional(),
+  })
+  .strict()
+  .openapi("CreateEndpoint");
+
+/** Body of `PATCH …/endpoints/{id}`: any subset of the fields; `null` clears an optional one. */
+export const UpdateEndpointBody = z
+  .object({
+    url: endpointFields.url.optional(),
+    name: endpointFields.name.optional(),
+    description: endpointFields.description.optional(),
+    events: endpointFields.events.optional(),
+    source: endpointFields.source.optional(),
+    headers: endpointFields.headers.optional(),
+    enabled: endpointFields.enabled.optional(),
+    signature: endpointFields.signature.optional(),
+    retry: endpointFields.retry.optional(),
+    timeout_ms: endpointFields.timeout_ms.optional(),
+  })
+  .strict()
+  .openapi("UpdateEndpoint");
+
+/** How deliveries to an endpoint are signed. */
+export const SignatureSchema = z
+  .object({
+    scheme: z.enum(["standard", "hmac-sha256"]),
+    header: z.string().optional(),
+    prefix: z.string().optional(),
+  })
+  .openapi("SignatureConfig");
+
+/** An endpoint's retry policy, as configured (an empty object means the default schedule). */
+export const RetrySchema = z
+  .object({ max_attempts: z.number().int().optional(), schedule: z.array(z.number().int()).optional() })
+  .openapi("RetryConfig");
+
+/** An endpoint as the API returns it. */
+export const EndpointSchema = z
+  .object({
+    id: z.string(),
+    tenant_id: z.string(),
+    url: z.string(),
+    name: z.string().nullable(),
+    description: z.string().nullable(),
+    events: z.array(z.string()),
+    source: z.string().nullable(),
+    headers: z.record(z.string(), z.string()),
+    enabled: z.boolean(),
+    disabled_reason: z.string().nullable(),
+    signature: SignatureSchema,
+    retry: RetrySchema,
+    timeout_ms: z.number().int(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Endpoint");
+
+/** The creation response: the endpoint plus its signing secret, shown in this response only. */
+export const CreatedEndpointSchema = EndpointSchema.extend({ secret: z.string() }).openapi("CreatedEndpoint");
+
+/** `GET …/secret` and rotation responses. */
+export const SecretResponse = z
+  .object({
+    secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    previous: z
+      .array(z.object({ expires_at: Timestamp }))
+      .openapi({ description: "Earlier secrets that still co-sign until they expire (values not shown)" }),
+  })
+  .openapi("EndpointSecret");
+
+/** Body of `POST …/secret/rotate`. */
+export const RotateSecretBody = z
+  .object({
+    grace_period_seconds: z.number().int().min(0).max(604_800).default(86_400),
+    secret: SecretInput.optional(),
+  })
+  .strict()
+  .openapi("RotateSecret");
+
+/** Query of `GET …/endpoints`. */
+export const ListEndpointsQuery = z.object({
+  source: z.string().max(128).optional().openapi({ param: { name: "source", in: "query" } }),
+  enabled: z.enum(["true", "false"]).optional().openapi({ param: { name: "enabled", in: "query" } }),
+});
+
+export type Endpoint = z.infer<typeof EndpointSchema>;
+export type CreateEndpointInput = z.infer<typeof CreateEndpointBody>;
+export type UpdateEndpointInput = z.infer<typeof UpdateEndpointBody>;

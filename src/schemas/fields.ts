@@ -1,0 +1,35 @@
+import { z } from "@hono/zod-openapi";
+
+/** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
+export const MAX_URL_LENGTH = 2048;
+
+/** An event type such as `document.predicted`. */
+export const EventType = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "must start with a letter or digit and use only letters, digits, '.', '_', ':' or '-'")
+  .openapi({ example: "document.predicted" });
+
+/** An event pattern an endpoint listens for: an event type, optionally ending in `*` (`document.*`, `*`). */
+export const EventPattern = z
+  .string()
+  .max(128)
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._:-]*\*?)$/, "must be an event type, optionally ending in '*'")
+  .openapi({ example: "document.*" });
+
+/** The model / product / project a message comes from. */
+export const SourceName = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "must start with a letter or digit and use only letters, digits, '.', '_', ':', '/' or '-'")
+  .openapi({ example: "invoices-v4" });
+
+/**
+ * A webhook target URL as text. Only its form is checked here; whether Edgehook may call it
+ * depends on deployment settings and is decided by the target guard when it is written and sent.
+ */
+export const TargetUrl = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .refine((v) => URL.canParse(v), { message: "must be an absolute URL" })
+  .openapi({ example: "https://example.com/webhooks" });

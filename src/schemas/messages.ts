@@ -1,0 +1,127 @@
+import { z } from "@hono/zod-openapi";
+import { EventType, SourceName, TargetUrl } from "./fields";
+import { Timestamp } from "./common";
+
+/** Body of `POST …/messages`. */
+export const EnqueueBody = z
+  .object({
+    event: EventType,
+    payload: z.unknown().refine((v) => v !== undefined, { message: "payload is required (any JSON value)" }).openapi({
+      description: "Any JSON value; its serialisation is the body every receiver gets",
+      example: { document_id: "doc_123", status: "predicted" },
+    }),
+    source: SourceName.optional(),
+    endpoint_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .refine((ids) => new Set(ids).size === ids.length, { message: "endpoint ids must be unique" })
+      .optional(),
+    webhook_url: TargetUrl.optional(),
+  })
+  .strict()
+  .openapi("EnqueueMessage");
+
+/** The Idempotency-Key request header. */
+export const EnqueueHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional()
+    .openapi({ param: { name: "Idempotency-Key", in: "header" } }),
+});
+
+const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+
+/** 202 response of an enqueue. */
+export const EnqueuedSchema = z
+  .object({
+    id: z.string(),
+    event: z.string(),
+    source: z.string().nullable(),
+    created_at: Timestamp,
+    deliveries: z.array(z.object({ id: z.string(), endpoint_id: z.string().nullable(), status: DeliveryStatus })),
+  })
+  .openapi("EnqueuedMessage");
+
+/** A delivery's state as polling shows it. */
+export const DeliverySummarySchema = z
+  .object({
+    id: z.string(),
+    message_id: z.string(),
+    endpoint_id: z.string().nullable(),
+    url: z.string().nullable().openapi({ description: "The one-off webhook_url; null for endpoint deliveries" }),
+    status: DeliveryStatus,
+    attempt_count: z.number().int(),
+    next_attempt_at: Timestamp.nullable(),
+    last_attempt_at: Timestamp.nullable(),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("DeliverySummary");
+
+/** `GET …/messages/{id}`: the message, its payload and each delivery's state. */
+export const MessageSchema = z
+  .object({
+    id: z.string(),
+    event: z.string(),
+    source: z.string().nullable(),
+    payload: z.unknown(),
+    created_at: Timestamp,
+    deliveries: z.array(DeliverySummarySchema),
+  })
+  .openapi("Message");
+
+/** A message in a list (no payload). */
+export const MessageListItemSchema = z
+  .object({ id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp })
+  .openapi("MessageListItem");
+
+/** Query of `GET …/messages`. */
+export const ListMessagesQuery = z.object({
+  event: EventType.optional().openapi({ param: { name: "event", in: "query" } }),
+});
+
+/** One attempt of a delivery. */
+export const AttemptSchema = z
+  .object({
+    id: z.string(),
+    attempt: z.number().int(),
+    outcome: z.enum(["ok", "retryable", "permanent"]),
+    status_code: z.number().int().nullable(),
+    error_kind: z.string().nullable(),
+    error: z.string().nullable(),
+    duration_ms: z.number().int(),
+    response_body: z.string().nullable().openapi({ description: "The first 4 KiB of the receiver's answer" }),
+    created_at: Timestamp,
+  })
+  .openapi("Attempt");
+
+/** `GET …/deliveries/{id}`: one delivery with its attempts. */
+export const DeliverySchema = DeliverySummarySchema.extend({
+  event: z.string(),
+  attempts: z.array(AttemptSchema),
+}).openapi("Delivery");
+
+/** Query of `GET …/deliveries`. */
+export const ListDeliveriesQuery = z.object({
+  endpoint_id: z.uuid().optional().openapi({ param: { name: "endpoint_id", in: "query" } }),
+  message_id: z.uuid().optional().openapi({ param: { name: "message_id", in: "query" } }),
+  status: DeliveryStatus.optional().openapi({ param: { name: "status", in: "query" } }),
+  since: z.iso.datetime({ offset: true }).optional().openapi({ param: { name: "since", in: "query" } }),
+});
+
+/** Body of `POST …/endpoints/{id}/recover`. */
+export const RecoverBody = z
+  .object({ since: z.iso.datetime({ offset: true }).openapi({ example: "2026-11-22T00:00:00Z" }) })
+  .strict()
+  .openapi("RecoverFailed");
+
+/** Response of a replay (`…/retry`, `…/recover`). */
+export const ReplayedSchema = z
+  .object({ deliveries: z.array(z.object({ id: z.string(), status: z.literal("pending") })) })
+  .openapi("Replayed");

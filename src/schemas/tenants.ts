@@ -1,0 +1,18 @@
+import { z } from "@hono/zod-openapi";
+import { TenantId, Timestamp } from "./common";
+
+/** Body of `POST /v1/tenants`. */
+export const CreateTenantBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    id: TenantId.optional(),
+  })
+  .strict()
+  .openapi("CreateTenant");
+
+/** A tenant as the API returns it. */
+export const TenantSchema = z
+  .object({ id: z.string(), name: z.string(), created_at: Timestamp })
+  .openapi("Tenant");
+
+export type Tenant = z.infer<typeof TenantSchema>;

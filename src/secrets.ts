@@ -1,0 +1,201 @@
+import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
+
+/**
+ * Signing secrets, stored in KV and never in D1.
+ *
+ * KV key scheme (every prefix Edgehook writes):
+ *   secret:endpoint:{endpoint_id}  the endpoint's secret set
+ *   secret:tenant:{tenant_id}      the tenant's secret set, signing one-off `webhook_url` deliveries
+ *
+ * Each value is an AES-GCM-256 envelope `{"v":1,"kid":"…","iv":"…","ct":"…"}` of a JSON
+ * `SecretSet`, encrypted under the master key `kid` with a random 96-bit IV per write and the KV
+ * key as additional data, so a value copied to another key does not decrypt.
+ */
+
+/** Whose secret set a KV entry holds. */
+export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
+
+/** The current secret and the earlier ones still co-signing until they expire. */
+export interface SecretSet {
+  current: string;
+  previous: Array<{ secret: string; expires_at: number }>;
+}
+
+/** Raised when a stored secret cannot be decrypted: it fails closed, never falls back to plaintext. */
+export class SecretUnavailableError extends Error {
+  override name = "SecretUnavailableError";
+}
+
+const SECRET_PREFIX = "whsec_";
+const MIN_SECRET_BYTES = 24;
+const MAX_SECRET_BYTES = 64;
+/** Most earlier secrets kept co-signing after rotations. */
+export const MAX_PREVIOUS_SECRETS = 10;
+/** How long a decrypted secret set is reused in this isolate before KV is read again. */
+const CACHE_TTL_MS = 30_000;
+
+/** The KV key of an owner's secret set. */
+export function secretKvKey(owner: SecretOwner): string {
+  return `secret:${owner.kind}:${owner.id}`;
+}
+
+/** A new signing secret: `whsec_` + base64 of 32 random bytes. */
+export function generateSecret(): string {
+  return SECRET_PREFIX + toBase64(randomBytes(32));
+}
+
+/** Whether `value` is `whsec_` followed by the base64 of 24–64 bytes. */
+export function isWellFormedSecret(value: string): boolean {
+  if (!value.startsWith(SECRET_PREFIX)) return false;
+  const body = value.slice(SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return false;
+  try {
+    const length = fromBase64(body).length;
+    return length >= MIN_SECRET_BYTES && length <= MAX_SECRET_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** The secrets that sign right now: the current one first, then unexpired previous ones. */
+export function activeSecrets(set: SecretSet, now = Date.now()): string[] {
+  return [set.current, ...set.previous.filter((p) => p.expires_at > now).map((p) => p.secret)];
+}
+
+interface MasterKey {
+  kid: string;
+  key: CryptoKey;
+}
+
+const keyringCache = new Map<string, Promise<MasterKey[]>>();
+
+/**
+ * Parses `MASTER_KEY`: either one base64 key (version "1") or `kid:base64` entries separated by
+ * commas, the first being the one new writes use and the rest kept for reading during rotation.
+ */
+function keyring(masterKey: string | undefined): Promise<MasterKey[]> {
+  if (!masterKey) return Promise.reject(new SecretUnavailableError("MASTER_KEY is not configured"));
+  let ring = keyringCache.get(masterKey);
+  if (!ring) {
+    ring = Promise.all(
+      masterKey.split(",").map(async (entry, index) => {
+        const [kid, material] = entry.includes(":") ? entry.trim().split(":", 2) : [String(index + 1), entry.trim()];
+        let raw: Uint8Array;
+        try {
+          raw = fromBase64(material!);
+        } catch {
+          throw new SecretUnavailableError(`MASTER_KEY entry ${kid} is not base64`);
+        }
+        if (raw.length !== 32) throw new SecretUnavailableError(`MASTER_KEY entry ${kid} must be 32 bytes`);
+        const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+        return { kid: kid!, key };
+      }),
+    );
+    ring.catch(() => keyringCache.delete(masterKey));
+    keyringCache.set(masterKey, ring);
+  }
+  return ring;
+}
+
+const encoder = new TextEncoder();
+
+async function seal(masterKey: string | undefined, kvKey: string, set: SecretSet): Promise<string> {
+  const [current] = await keyring(masterKey);
+  const iv = randomBytes(12);
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(kvKey) },
+    current!.key,
+    encoder.encode(JSON.stringify(set)),
+  );
+  return JSON.stringify({ v: 1, kid: current!.kid, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) });
+}
+
+async function open(masterKey: string | undefined, kvKey: string, stored: string): Promise<SecretSet> {
+  const ring = await keyring(masterKey);
+  let envelope: { v?: unknown; kid?: unknown; iv?: unknown; ct?: unknown };
+  try {
+    envelope = JSON.parse(stored);
+  } catch {
+    throw new SecretUnavailableError(`stored secret at ${kvKey} is not an envelope`);
+  }
+  const entry = ring.find((k) => k.kid === envelope.kid);
+  if (envelope.v !== 1 || !entry || typeof envelope.iv !== "string" || typeof envelope.ct !== "string") {
+    throw new SecretUnavailableError(`stored secret at ${kvKey} uses an unknown envelope or master key version`);
+  }
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: fromBase64(envelope.iv), additionalData: encoder.encode(kvKey) },
+      entry.key,
+      fromBase64(envelope.ct),
+    );
+    return JSON.parse(new TextDecoder().decode(plain)) as SecretSet;
+  } catch {
+    throw new SecretUnavailableError(`stored secret at ${kvKey} failed authentication (tampered or wrong master key)`);
+  }
+}
+
+const cache = new Map<string, { set: SecretSet; until: number }>();
+
+type SecretEnv = Pick<Env, "SECRETS" | "MASTER_KEY">;
+
+/** Encrypts and stores an owner's secret set. */
+export async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
+  const kvKey = secretKvKey(owner);
+  await env.SECRETS.put(kvKey, await seal(env.MASTER_KEY, kvKey, set));
+  cache.set(kvKey, { set, until: Date.now() + CACHE_TTL_MS });
+}
+
+/**
+ * Reads and decrypts an owner's secret set, or null when none is stored. With `cached`, a set
+ * decrypted in this isolate within the last 30 s is reused (the delivery hot path).
+ */
+export async function readSecretSet(
+  env: SecretEnv,
+  owner: SecretOwner,
+  options: { cached?: boolean } = {},
+): Promise<SecretSet | null> {
+  const kvKey = secretKvKey(owner);
+  const hit = cache.get(kvKey);
+  if (options.cached && hit && hit.until > Date.now()) return hit.set;
+  const stored = await env.SECRETS.get(kvKey);
+  if (stored === null) return null;
+  const set = await open(env.MASTER_KEY, kvKey, stored);
+  cache.set(kvKey, { set, until: Date.now() + CACHE_TTL_MS });
+  return set;
+}
+
+/** Creates an owner's first secret (the given one, or a fresh one) and returns it. */
+export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: string): Promise<string> {
+  const current = secret ?? generateSecret();
+  await writeSecretSet(env, owner, { current, previous: [] });
+  return current;
+}
+
+/**
+ * Replaces the current secret. The old one keeps co-signing for `graceSeconds` (0 drops it at
+ * once); expired entries are dropped and at most MAX_PREVIOUS_SECRETS are kept.
+ */
+export async function rotateSecret(
+  env: SecretEnv,
+  owner: SecretOwner,
+  graceSeconds: number,
+  secret?: string,
+  now = Date.now(),
+): Promise<SecretSet> {
+  const existing = await readSecretSet(env, owner);
+  if (!existing) throw new SecretUnavailableError(`no secret stored for ${secretKvKey(owner)}`);
+  const previous = [
+    ...(graceSeconds > 0 ? [{ secret: existing.current, expires_at: now + graceSeconds * 1000 }] : []),
+    ...existing.previous.filter((p) => p.expires_at > now),
+  ].slice(0, MAX_PREVIOUS_SECRETS);
+  const set = { current: secret ?? generateSecret(), previous };
+  await writeSecretSet(env, owner, set);
+  return set;
+}
+
+/** Deletes an owner's secret set. */
+export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
+  const kvKey = secretKvKey(owner);
+  cache.delete(kvKey);
+  await env.SECRETS.delete(kvKey);
+}

@@ -1,0 +1,65 @@
+import { exports } from "cloudflare:workers";
+import { inject, vi } from "vitest";
+import type { ReceivedRequest } from "./receiver";
+
+export const ADMIN = "test-admin-token";
+
+/** Calls the Worker's own fetch handler, as a client would over HTTP. */
+export async function api(
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const headers = new Headers(options.headers);
+  const token = options.token === undefined ? ADMIN : options.token;
+  if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  let body: string | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers.set("content-type", "application/json");
+  }
+  return exports.default.fetch(`https://edgehook.test${path}`, { method, headers, body });
+}
+
+/** Calls the API and returns the parsed JSON body with the status. */
+export async function apiJson<T = any>(method: string, path: string, options: Parameters<typeof api>[2] = {}) {
+  const res = await api(method, path, options);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** A fresh tenant (random id) and, when asked, an API key for it. */
+export async function newTenant(): Promise<{ id: string; key: string }> {
+  const tenant = await apiJson("POST", "/v1/tenants", { body: { name: "Test tenant" } });
+  if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status} ${JSON.stringify(tenant.body)}`);
+  const key = await apiJson("POST", `/v1/tenants/${tenant.body.id}/api-keys`, { body: { name: "test" } });
+  return { id: tenant.body.id, key: key.body.key };
+}
+
+/** Creates an endpoint for a tenant and returns the 201 body (with its secret). */
+export async function newEndpoint(tenantId: string, body: Record<string, unknown>) {
+  const res = await apiJson("POST", `/v1/tenants/${tenantId}/endpoints`, { body });
+  if (res.status !== 201) throw new Error(`endpoint: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Base URL of the real test receiver on 127.0.0.1. */
+export function receiverUrl(): string {
+  return inject("receiverUrl");
+}
+
+/** A bucket name unique to this call, so tests never see each other's requests. */
+export function bucket(): string {
+  return crypto.randomUUID().slice(0, 8);
+}
+
+/** What the receiver has recorded for a bucket. */
+export async function received(name: string): Promise<ReceivedRequest[]> {
+  const res = await fetch(`${receiverUrl()}/_received/${name}`);
+  return res.json();
+}
+
+/** Polls until `check` returns a value that is not undefined/false. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeout = 20_000): Promise<T> {
+  return vi.waitUntil(async () => (await check()) || undefined, { timeout, interval: 100 }) as Promise<T>;
+}

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the receiver saw of one request. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+/**
+ * A real HTTP receiver for end-to-end delivery tests, listening on 127.0.0.1. Its behaviour is
+ * chosen by path, and every request is recorded under a bucket the test names:
+ *   /ok/{bucket}                  200
+ *   /status/{code}/{bucket}       that status
+ *   /fail/{n}/{bucket}            500 for the first n requests, then 200
+ *   /hang/{bucket}                never answers
+ *   /redirect/{bucket}            302 to /redirect-target/{bucket}
+ *   /retry-after/{s}/{bucket}     429 with Retry-After: s
+ *   GET /_received/{bucket}       the recorded requests, as JSON
+ */
+export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const received = new Map<string, ReceivedRequest[]>();
+  const hanging = new Set<ServerResponse>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const path = req.url ?? "/";
+    const parts = path.split("/").filter(Boolean);
+    if (req.method === "GET" && parts[0] === "_received") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(parts[1]!) ?? []));
+      return;
+    }
+    const bucket = parts[parts.length - 1]!;
+    const log = received.get(bucket) ?? [];
+    log.push({
+      method: req.method ?? "",
+      path,
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+      body: Buffer.concat(chunks).toString("utf8"),
+      at: Date.now(),
+    });
+    received.set(bucket, log);
+    switch (parts[0]) {
+      case "ok":
+      case "redirect-target":
+        res.writeHead(200, { "content-type": "text/plain" }).end("thanks");
+        return;
+      case "status":
+        res.writeHead(Number(parts[1]), { "content-type": "text/plain" }).end(`status ${parts[1]}`);
+        return;
+      case "fail":
+        if (log.length <= Number(parts[1])) res.writeHead(500).end("temporarily broken");
+        else res.writeHead(200).end("recovered");
+        return;
+      case "hang":
+        hanging.add(res);
+        return;
+      case "redirect":
+        res.writeHead(302, { location: `/redirect-target/${bucket}` }).end();
+        return;
+      case "retry-after":
+        res.writeHead(429, { "retry-after": parts[1] }).end("slow down");
+        return;
+      default:
+        res.writeHead(404).end();
+    }
+  };
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
