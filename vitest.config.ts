@@ -22,6 +22,12 @@ export default defineConfig(async () => {
                   REQUIRE_HTTPS: "false",
                   TEST_MIGRATIONS: migrations,
                 },
+                // Tests never reach the internet: only the loopback receiver is passed through.
+                outboundService: (request: Request) => {
+                  const { hostname } = new URL(request.url);
+                  if (hostname === "127.0.0.1" || hostname === "localhost") return fetch(request);
+                  return new Response(`test network: ${hostname} is not reachable`, { status: 599 });
+                },
               },
             }),
           ],

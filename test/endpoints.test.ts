@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, apiJson, newEndpoint, newTenant } from "./support/api";
+import { api, apiJson, newEndpoint, newTenant, tick } from "./support/api";
 
 const path = (t: string, rest = "") => `/v1/tenants/${t}/endpoints${rest}`;
 
@@ -67,7 +67,10 @@ describe("endpoints", () => {
 
   it("the list is paginated with a cursor", async () => {
     const { id } = await newTenant();
-    for (const n of [1, 2, 3]) await newEndpoint(id, { url: `https://example.com/${n}` });
+    for (const n of [1, 2, 3]) {
+      await newEndpoint(id, { url: `https://example.com/${n}` });
+      await tick();
+    }
     const first = await apiJson("GET", path(id, "?limit=2"));
     expect(first.body.data.map((e: { url: string }) => e.url)).toEqual(["https://example.com/1", "https://example.com/2"]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
