@@ -46,10 +46,21 @@ export async function consume(tasks: unknown[], options: { now?: number; random?
     "edgehook-deliveries",
     tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
+  // getQueueResult() reports which messages were retried but drops their delaySeconds, so the
+  // delay each retry() asked for is noted on the way through.
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (retryOptions?: QueueRetryOptions) => {
+      delays.set(message.id, retryOptions?.delaySeconds);
+      retry(retryOptions);
+    };
+  }
   const ctx = createExecutionContext();
   await consumeDeliveries(batch, env, options.now, options.random);
   const result = await getQueueResult(batch, ctx);
-  return { result, ids: batch.messages.map((m) => m.id) };
+  const retryMessages = result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) }));
+  return { result: { ...result, retryMessages }, ids: batch.messages.map((m) => m.id) };
 }
 
 /** A delivery row as D1 holds it. */
