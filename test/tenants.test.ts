@@ -80,3 +80,14 @@ describe("tenants", () => {
     expect(res.body.secret).toMatch(/^whsec_/);
   });
 });
+
+describe("the tenant's one-off signing secret", () => {
+  it("rotates, with the old secret co-signing for the grace period", async () => {
+    const { id, key } = await newTenant();
+    const before = (await apiJson("GET", `/v1/tenants/${id}/secret`, { token: key })).body.secret;
+    const rotated = await apiJson("POST", `/v1/tenants/${id}/secret/rotate`, { token: key, body: { grace_period_seconds: 60 } });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.secret).not.toBe(before);
+    expect(rotated.body.previous).toHaveLength(1);
+  });
+});
