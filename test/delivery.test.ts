@@ -86,7 +86,7 @@ describe("end-to-end delivery to a real receiver", () => {
     const message = await enqueue(id, { event: "x", payload: { try: "hard" } });
     const delivery = await pollDelivery(id, message.deliveries[0].id, (d) => d.status === "succeeded");
     expect(delivery.attempt_count).toBe(3);
-    expect(delivery.attempts.map((a: { status_code: number; outcome: string }) => [a.attempt, a.status_code, a.outcome])).toEqual([
+    expect(delivery.attempts.map((a: { attempt: number; status_code: number; outcome: string }) => [a.attempt, a.status_code, a.outcome])).toEqual([
       [1, 500, "retryable"],
       [2, 500, "retryable"],
       [3, 200, "ok"],

@@ -10,7 +10,7 @@ const DAY = 24 * 60 * MINUTE;
 
 /** Runs the Worker's cron handler as if it fired at `at`. */
 async function runCron(at: number) {
-  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env, createExecutionContext());
+  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env);
 }
 
 describe("sweeper", () => {
@@ -100,7 +100,7 @@ describe("dead-letter queue", () => {
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
     const batch = createMessageBatch("edgehook-deliveries-dlq", [{ id: "dlq-1", timestamp: new Date(), attempts: 101, body: tasks[0] }]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, env);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dlq-1"]);
 
     const delivery = await apiJson("GET", `/v1/tenants/${id}/deliveries/${message.deliveries[0]!.id}`);
@@ -115,7 +115,7 @@ describe("dead-letter queue", () => {
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
     await consume(tasks);
     const batch = createMessageBatch("edgehook-deliveries-dlq", [{ id: "dlq-2", timestamp: new Date(), attempts: 101, body: tasks[0] }]);
-    await worker.queue(batch, env, createExecutionContext());
+    await worker.queue(batch, env);
     expect((await deliveryRow(message.deliveries[0]!.id))!.status).toBe("succeeded");
   });
 });
