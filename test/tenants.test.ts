@@ -31,6 +31,22 @@ describe("tenants", () => {
     expect(res.body).toMatchObject({ id, name: "Test tenant" });
   });
 
+  it("an admin lists tenants page by page", async () => {
+    const created = [await newTenant(), await newTenant()];
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: Array<{ id: string }>; next_cursor: string | null } } = await apiJson(
+        "GET",
+        `/v1/tenants?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      ids.push(...page.body.data.map((t) => t.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(ids).toEqual(expect.arrayContaining(created.map((t) => t.id)));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("an unknown tenant is a 404 in the error shape", async () => {
     const res = await apiJson("GET", "/v1/tenants/no-such-tenant");
     expect(res.status).toBe(404);
@@ -40,6 +56,7 @@ describe("tenants", () => {
   it("a tenant's own API key may not manage tenants (403)", async () => {
     const { id, key } = await newTenant();
     expect((await api("GET", `/v1/tenants/${id}`, { token: key })).status).toBe(403);
+    expect((await api("GET", "/v1/tenants", { token: key })).status).toBe(403);
     expect((await api("POST", "/v1/tenants", { token: key, body: { name: "x" } })).status).toBe(403);
   });
 

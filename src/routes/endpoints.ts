@@ -175,7 +175,7 @@ export const endpointsApi = createApi()
         payload,
         source: null,
         endpointIds: [endpoint_id],
-        rawBody: payload,
+        fingerprint: payload,
       });
       return c.json(response, 202);
     },
