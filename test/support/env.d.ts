@@ -5,9 +5,6 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
     }
-    interface GlobalProps {
-      mainModule: typeof import("../../src/index");
-    }
   }
 }
 
