@@ -21,7 +21,7 @@ async function tamper(endpoint: string): Promise<string> {
 }
 
 /** Every argument of every console call made so far, as one string. */
-function logged(spies: Array<ReturnType<typeof vi.spyOn>>): string {
+function logged(spies: Array<{ mock: { calls: unknown[][] } }>): string {
   return spies.flatMap((spy) => spy.mock.calls.flat().map((arg) => (arg instanceof Error ? `${arg.message} ${arg.stack}` : String(arg)))).join("\n");
 }
 

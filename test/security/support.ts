@@ -1,4 +1,4 @@
-import { createMessageBatch, createExecutionContext, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { ADMIN, receiverUrl } from "../support/api";
@@ -77,9 +77,7 @@ export async function runConsumer(workerEnv: Env, bodies: unknown[]): Promise<vo
     "edgehook-deliveries",
     bodies.map((body, i) => ({ id: `test-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, workerEnv, ctx);
-  await getQueueResult(batch, ctx);
+  await worker.queue(batch, workerEnv);
 }
 
 /** Everything D1 holds for a tenant, row by row, to compare before and after a request. */
