@@ -13,9 +13,9 @@ export const EnqueueBody = z
       .refine((v) => v !== undefined, { message: "payload is required (any JSON value)" })
       .refine((v) => !jsonDepthExceeds(v, MAX_JSON_DEPTH), { message: `payload nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels` })
       .openapi({
-      description: "Any JSON value; its serialisation is the body every receiver gets",
-      example: { document_id: "doc_123", status: "predicted" },
-    }),
+        description: "Any JSON value; its serialisation is the body every receiver gets",
+        example: { document_id: "doc_123", status: "predicted" },
+      }),
     source: SourceName.optional(),
     endpoint_ids: z
       .array(z.uuid())

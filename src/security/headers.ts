@@ -24,17 +24,16 @@ const TRANSPORT_HEADERS = new Set([
   "http2-settings", "host", "expect", "max-forwards", "via", "forwarded", "x-forwarded-for",
   "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "true-client-ip",
 ]);
-/** Headers Edgehook sets on every delivery, and signature headers of both schemes. */
-const EDGEHOOK_HEADERS = new Set([
-  "user-agent", "x-webhook-signature", "x-hub-signature", "x-hub-signature-256", "x-mindee-hmac-signature",
-]);
+/** Signature headers of the hmac-sha256 scheme: Edgehook's default, GitHub's and Mindee's. */
+const SIGNATURE_HEADERS = new Set(["x-webhook-signature", "x-hub-signature", "x-hub-signature-256", "x-mindee-hmac-signature"]);
 /** Whole families: framing (content-*), Cloudflare's own (cf-*), browser-only (sec-*), proxies, webhook schemes. */
 const RESERVED_PREFIXES = ["content-", "cf-", "sec-", "proxy-", "webhook-", "svix-"];
 
 /** Whether Edgehook reserves this header name (case-insensitive) for itself or the transport. */
 function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return TRANSPORT_HEADERS.has(lower) || EDGEHOOK_HEADERS.has(lower) || RESERVED_PREFIXES.some((p) => lower.startsWith(p));
+  return TRANSPORT_HEADERS.has(lower) || lower === "user-agent" || SIGNATURE_HEADERS.has(lower)
+    || RESERVED_PREFIXES.some((p) => lower.startsWith(p));
 }
 
 /**
@@ -72,8 +71,7 @@ export function headerSetProblem(headers: Record<string, string>): string | null
  * fine; anything the transport or Edgehook owns (Host, Content-Type, webhook-*, …) is not.
  */
 export function signatureHeaderProblem(name: string): string | null {
-  const lower = name.toLowerCase();
-  if (EDGEHOOK_HEADERS.has(lower) && lower !== "user-agent") return null;
+  if (SIGNATURE_HEADERS.has(name.toLowerCase())) return null;
   return isReservedHeader(name) ? `"${name}" is set by Edgehook or the transport and cannot carry a signature` : null;
 }
 

@@ -36,7 +36,7 @@ export interface TargetProblem {
  * alternates 8080/8443, and the other HTTP(S) ports Cloudflare proxies. Everything else (SSH,
  * SMTP, databases, admin consoles) is refused.
  */
-export const ALLOWED_PORTS: ReadonlySet<number> = new Set([80, 443, 8080, 8443, 2052, 2053, 2082, 2083, 2086, 2087, 2095, 2096, 8880]);
+const ALLOWED_PORTS: ReadonlySet<number> = new Set([80, 443, 8080, 8443, 2052, 2053, 2082, 2083, 2086, 2087, 2095, 2096, 8880]);
 
 /**
  * Hostnames of cloud instance-metadata services. They are refused even where private targets
@@ -58,7 +58,7 @@ const METADATA_ADDRESSES = new Set(["169.254.169.254", "169.254.170.2", "[fd00:e
  * Names that only ever resolve on private networks: special-use (RFC 6761, RFC 8375) and
  * private-use (ICANN's `.internal`) domains, plus the suffixes intranets commonly squat on.
  */
-const PRIVATE_SUFFIXES = ["localhost", "local", "internal", "localdomain", "home.arpa", "arpa", "lan", "intranet", "corp", "private", "test", "example", "invalid", "onion"];
+const PRIVATE_SUFFIXES = ["local", "internal", "localdomain", "home.arpa", "arpa", "lan", "intranet", "corp", "private", "test", "example", "invalid", "onion"];
 
 const problem = (code: TargetProblem["code"], message: string): TargetProblem => ({ code, message });
 
@@ -137,14 +137,10 @@ function answerProblem(host: string, answer: DohAnswer): TargetProblem | null {
  * is set, resolves the hostname through DNS-over-HTTPS and refuses it if ANY A/AAAA answer is a
  * blocked address. Resolution that fails refuses the target too (fail closed).
  */
-export async function checkTarget(
-  url: string,
-  policy: TargetPolicy,
-  fetcher: typeof fetch = fetch,
-): Promise<TargetProblem | null> {
+export async function checkTarget(url: string, policy: TargetPolicy): Promise<TargetProblem | null> {
   const syntactic = targetProblem(url, policy);
   if (syntactic || policy.allowPrivate || !policy.dohUrl) return syntactic;
   const host = new URL(url).hostname.replace(/\.$/, "");
   if (blockedAddressReason(host) !== undefined) return null; // an IP literal, judged above
-  return answerProblem(host, await resolveHost(host, policy.dohUrl, DOH_TIMEOUT_MS, fetcher));
+  return answerProblem(host, await resolveHost(host, policy.dohUrl, DOH_TIMEOUT_MS));
 }

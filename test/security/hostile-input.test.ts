@@ -147,6 +147,7 @@ const cases: Case[] = [
   url(400, "unresolvable_target")("with no A or AAAA records", "https://empty-a.example.com/hook"),
   url(503, "dns_unavailable")("whose lookup fails (SERVFAIL)", "https://servfail-a.example.com/hook"),
   url(503, "dns_unavailable")("whose resolver is broken", "https://broken-a.example.com/hook"),
+  url(503, "dns_unavailable")("whose resolver answers garbage", "https://garbage-a.example.com/hook"),
   // The same guard on one-off webhook_url targets and on changed endpoint URLs.
   badMessage("webhook_url of an IPv4-mapped metadata address", { webhook_url: "https://[::ffff:169.254.169.254]/" }, 400, "private_target"),
   badMessage("webhook_url resolving to a private address", { webhook_url: "https://private-b.example.com/hook" }, 400, "private_target"),

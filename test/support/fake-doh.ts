@@ -12,6 +12,7 @@
  *   nxdomain-*    NXDOMAIN (also any other name)
  *   servfail-*    SERVFAIL
  *   broken-*      HTTP 500
+ *   garbage-*     200 with a body that is not a DNS answer
  *   rebind-*      A 93.184.215.14 the first time it is asked, 127.0.0.1 afterwards (TTL 0)
  */
 
@@ -49,6 +50,8 @@ export function answerDnsQuery(name: string, type: string, timesAsked: Map<strin
       return { status: 200, body: { Status: 2 } };
     case "broken":
       return { status: 500, body: { error: "resolver broke" } };
+    case "garbage":
+      return { status: 200, body: { Status: 0, Answer: "127.0.0.1" } };
     case "rebind": {
       if (!wantA) return answer([]);
       const asked = timesAsked.get(name) ?? 0;
