@@ -26,6 +26,7 @@ export function toErrorResponse(err: unknown, method: string, path: string): Res
   if (err instanceof HTTPException) {
     if (err.status === 413) return errorResponse(new ApiError(413, "payload_too_large", "The request body is too large"));
     if (err.status === 400) return errorResponse(new ApiError(400, "invalid_json", "The request body is not valid JSON"));
+    if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
   if (err instanceof SecretUnavailableError) {

@@ -220,6 +220,18 @@ const cases: Case[] = [
     code: "validation_failed",
   },
   { name: "message: a body that is not JSON", request: enqueueRaw('{"event": "x", payload: }'), status: 400, code: "invalid_json" },
+  {
+    name: "message: a JSON body sent as text/plain",
+    request: (ctx) => ({ ...enqueueRaw('{"event":"a.b","payload":{}}')(ctx), headers: { "content-type": "text/plain" } }),
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "message: a form-encoded body",
+    request: (ctx) => ({ ...enqueueRaw("event=a.b&payload=1")(ctx), headers: { "content-type": "application/x-www-form-urlencoded" } }),
+    status: 415,
+    code: "unsupported_media_type",
+  },
   { name: "message: a body that is a JSON array", request: enqueueRaw("[]"), status: 400, code: "validation_failed" },
   { name: "message: no payload", request: enqueueRaw('{"event":"document.predicted"}'), status: 400, code: "validation_failed" },
   badMessage("an unknown field", { extra: 1 }),
