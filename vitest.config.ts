@@ -20,6 +20,7 @@ export default defineConfig(async () => {
                   MASTER_KEY: "1:dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=",
                   ALLOW_PRIVATE_TARGETS: "true",
                   REQUIRE_HTTPS: "false",
+                  DOH_URL: "",
                   TEST_MIGRATIONS: migrations,
                 },
                 // Tests never reach the internet: only the loopback receiver is passed through.
@@ -37,6 +38,8 @@ export default defineConfig(async () => {
                   });
                   return new Response(response.body, { status: response.status, headers: response.headers });
                 },
+                // A deliberately tight limiter that the rate-limiting test swaps in for API_RATE_LIMITER.
+                ratelimits: { TEST_TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } },
               },
             }),
           ],

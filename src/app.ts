@@ -5,17 +5,16 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
 import { ApiError } from "./errors";
+import { ENVELOPE_BYTES } from "./limits";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate, tenantAccess } from "./security/auth";
+import { rateLimit } from "./security/rate-limit";
 import { apiKeysApi } from "./routes/api-keys";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { tenantsApi } from "./routes/tenants";
-
-/** Room for the enqueue envelope (event, source, targets) around the largest payload. */
-const ENVELOPE_BYTES = 16 * 1024;
 
 function errorResponse(error: ApiError): Response {
   return Response.json(error.toBody(), { status: error.status, headers: error.headers });
@@ -27,6 +26,7 @@ export function toErrorResponse(err: unknown, method: string, path: string): Res
   if (err instanceof HTTPException) {
     if (err.status === 413) return errorResponse(new ApiError(413, "payload_too_large", "The request body is too large"));
     if (err.status === 400) return errorResponse(new ApiError(400, "invalid_json", "The request body is not valid JSON"));
+    if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
   if (err instanceof SecretUnavailableError) {
@@ -50,7 +50,8 @@ export function buildApp() {
     info: {
       title: "Edgehook",
       version: "1.0.0",
-      description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`.",
+      description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
+        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`.",
     },
     security: [{ bearer: [] }],
   });
@@ -66,6 +67,7 @@ export function buildApp() {
     })(c, next),
   );
   app.use("/v1/*", authenticate());
+  app.use("/v1/*", rateLimit());
   app.use("/v1/tenants/:tenant_id/*", tenantAccess());
 
   app.route("/", tenantsApi);

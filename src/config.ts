@@ -1,7 +1,5 @@
 import { z } from "zod";
-
-/** Hard ceiling for MAX_PAYLOAD_BYTES: D1 rows and Queues messages stay far below their limits. */
-export const PAYLOAD_BYTES_CEILING = 1024 * 1024;
+import { DEFAULT_PAYLOAD_BYTES, PAYLOAD_BYTES_CEILING } from "./limits";
 
 const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 const positiveInt = z.coerce.number().int().positive();
@@ -9,7 +7,8 @@ const positiveInt = z.coerce.number().int().positive();
 const ConfigSchema = z.object({
   ALLOW_PRIVATE_TARGETS: flag.default(false),
   REQUIRE_HTTPS: flag.default(true),
-  MAX_PAYLOAD_BYTES: positiveInt.max(PAYLOAD_BYTES_CEILING).default(256 * 1024),
+  MAX_PAYLOAD_BYTES: positiveInt.max(PAYLOAD_BYTES_CEILING).default(DEFAULT_PAYLOAD_BYTES),
+  DOH_URL: z.url({ protocol: /^https?$/ }).optional(),
   RETENTION_DAYS: positiveInt.default(30),
   AUTO_DISABLE_AFTER_SECONDS: positiveInt.default(5 * 24 * 3600),
   SWEEP_STUCK_AFTER_SECONDS: positiveInt.default(300),
@@ -31,6 +30,7 @@ export function readConfig(env: Partial<Record<keyof Config, string>>): Config {
     ALLOW_PRIVATE_TARGETS: env.ALLOW_PRIVATE_TARGETS || undefined,
     REQUIRE_HTTPS: env.REQUIRE_HTTPS || undefined,
     MAX_PAYLOAD_BYTES: env.MAX_PAYLOAD_BYTES || undefined,
+    DOH_URL: env.DOH_URL || undefined,
     RETENTION_DAYS: env.RETENTION_DAYS || undefined,
     AUTO_DISABLE_AFTER_SECONDS: env.AUTO_DISABLE_AFTER_SECONDS || undefined,
     SWEEP_STUCK_AFTER_SECONDS: env.SWEEP_STUCK_AFTER_SECONDS || undefined,

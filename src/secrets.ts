@@ -138,6 +138,15 @@ const cache = new Map<string, { set: SecretSet; until: number }>();
 
 type SecretEnv = Pick<Env, "SECRETS" | "MASTER_KEY">;
 
+/**
+ * Forgets every secret set decrypted in this isolate, so the next read goes to KV and decrypts
+ * again. A deployment never needs it (a new MASTER_KEY arrives with a new isolate); tests use it
+ * to see what the delivery path does with a stored value that no longer decrypts.
+ */
+export function forgetCachedSecrets(): void {
+  cache.clear();
+}
+
 /** Encrypts and stores an owner's secret set. */
 export async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
   const kvKey = secretKvKey(owner);

@@ -8,7 +8,7 @@ import {
   type EndpointHealth,
 } from "../db/delivery-work";
 import { activeSecrets, readSecretSet, type SecretOwner } from "../secrets";
-import type { TargetPolicy } from "../security/target-guard";
+import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
 import { send, type SendResult } from "./send";
 import type { SignatureConfig } from "./signing";
@@ -147,8 +147,7 @@ export async function consumeDeliveries(
   now = Date.now(),
   random: () => number = Math.random,
 ): Promise<void> {
-  const config = readConfig(env);
-  const policy: TargetPolicy = { allowPrivate: config.ALLOW_PRIVATE_TARGETS, requireHttps: config.REQUIRE_HTTPS };
+  const policy = targetPolicyOf(readConfig(env));
   const tasks = batch.messages.map((m) => {
     const parsed = DeliveryTask.safeParse(m.body);
     if (!parsed.success) console.error(`queue message ${m.id} is not a delivery task; dropped`);

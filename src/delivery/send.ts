@@ -1,4 +1,5 @@
-import { targetProblem, type TargetPolicy } from "../security/target-guard";
+import { sendableHeaders } from "../security/headers";
+import { checkTarget, type TargetPolicy } from "../security/target-guard";
 import { parseRetryAfter } from "./backoff";
 import { signatureHeaders, type SignatureConfig } from "./signing";
 
@@ -74,11 +75,15 @@ export async function send(req: SendRequest): Promise<SendResult> {
     ...partial,
   });
 
-  const blocked = targetProblem(req.url, req.policy);
-  if (blocked) return result({ outcome: "permanent", errorKind: "blocked_target", error: blocked.message });
+  const blocked = await checkTarget(req.url, req.policy);
+  if (blocked) {
+    // A name that does not resolve right now may later, as after a network error; a refused target will not.
+    const transient = blocked.code === "dns_unavailable" || blocked.code === "unresolvable_target";
+    return result({ outcome: transient ? "retryable" : "permanent", errorKind: transient ? "network" : "blocked_target", error: blocked.message });
+  }
 
   const timestamp = Math.floor(req.now / 1000);
-  const headers = new Headers(req.headers);
+  const headers = new Headers(sendableHeaders(req.headers));
   const system = {
     "content-type": "application/json",
     "user-agent": USER_AGENT,

@@ -39,7 +39,7 @@ export const endpointsApi = createApi()
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       const body = c.req.valid("json");
-      assertAllowedTarget(c, body.url, "url");
+      await assertAllowedTarget(c, body.url, "url");
       assertHeadersFitSignature(body.headers ?? {}, body.signature ?? { scheme: "standard" });
       const id = crypto.randomUUID();
       // Secret first: an endpoint row never exists without its secret.
@@ -96,7 +96,7 @@ export const endpointsApi = createApi()
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       const patch = c.req.valid("json");
-      if (patch.url !== undefined) assertAllowedTarget(c, patch.url, "url");
+      if (patch.url !== undefined) await assertAllowedTarget(c, patch.url, "url");
       if (patch.headers !== undefined || patch.signature !== undefined) {
         const current = await getEndpoint(c.env.DB, tenant_id, endpoint_id);
         if (!current) throw notFound("Endpoint");

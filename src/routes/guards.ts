@@ -3,14 +3,18 @@ import type { AppEnv } from "../app-env";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { headerProblem } from "../security/headers";
-import { targetProblem } from "../security/target-guard";
+import { checkTarget, targetPolicyOf } from "../security/target-guard";
 import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
 
-/** Rejects a webhook target this deployment may not call (400 with the guard's code). */
-export function assertAllowedTarget(c: Context<AppEnv>, url: string, path: string): void {
-  const config = readConfig(c.env);
-  const problem = targetProblem(url, { allowPrivate: config.ALLOW_PRIVATE_TARGETS, requireHttps: config.REQUIRE_HTTPS });
-  if (problem) throw new ApiError(400, problem.code, problem.message, [{ path, message: problem.message }]);
+/**
+ * Rejects a webhook target this deployment may not call: 400 with the guard's code, or 503 when
+ * the hostname could not be resolved right now (the guard fails closed).
+ */
+export async function assertAllowedTarget(c: Context<AppEnv>, url: string, path: string): Promise<void> {
+  const problem = await checkTarget(url, targetPolicyOf(readConfig(c.env)));
+  if (!problem) return;
+  const status = problem.code === "dns_unavailable" ? 503 : 400;
+  throw new ApiError(status, problem.code, problem.message, [{ path, message: problem.message }]);
 }
 
 /** Rejects custom headers that would collide with the endpoint's own hmac-sha256 signature header. */

@@ -37,7 +37,7 @@ export const messagesApi = createApi()
       if (size > limit) {
         throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limit}`);
       }
-      if (body.webhook_url) assertAllowedTarget(c, body.webhook_url, "webhook_url");
+      if (body.webhook_url) await assertAllowedTarget(c, body.webhook_url, "webhook_url");
       const { response, replayed } = await enqueueMessage(c.env, {
         tenantId: tenant_id,
         event: body.event,

@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_NAME_LENGTH } from "../limits";
 import { Timestamp } from "./common";
 
 /** Body of `POST /v1/tenants/{tenant_id}/api-keys`. */
 export const CreateApiKeyBody = z
-  .object({ name: z.string().trim().min(1).max(200).optional() })
+  .object({ name: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional() })
   .strict()
   .openapi("CreateApiKey");
 

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEFAULT_PAGE_SIZE, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE, MAX_TENANT_ID_LENGTH } from "../limits";
 
 /** The one error shape (DESIGN.md), used by every non-2xx JSON response. */
 export const ErrorSchema = z
@@ -14,7 +15,7 @@ export const ErrorSchema = z
 /** A tenant id: a UUID v4 when generated, or a caller-chosen slug. */
 export const TenantId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1–64 letters, digits, '-' or '_', starting with a letter or digit")
+  .regex(new RegExp(`^[A-Za-z0-9][A-Za-z0-9_-]{0,${MAX_TENANT_ID_LENGTH - 1}}$`), `must be 1–${MAX_TENANT_ID_LENGTH} letters, digits, '-' or '_', starting with a letter or digit`)
   .openapi({ example: "acme" });
 
 /** Path parameters of every tenant-scoped route. */
@@ -27,8 +28,8 @@ export const ResourceId = z.uuid().openapi({ example: "0b7f5e4e-6a43-4a4e-9a51-1
 
 /** Cursor pagination query parameters shared by every list route. */
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" } }),
-  cursor: z.string().max(200).optional().openapi({ param: { name: "cursor", in: "query" } }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z.string().max(MAX_CURSOR_LENGTH).optional().openapi({ param: { name: "cursor", in: "query" } }),
 });
 
 /** A page of `item`s with the cursor of the next page, or null on the last page. */

@@ -1,21 +1,38 @@
 import { z } from "@hono/zod-openapi";
-import { headerProblem, MAX_CUSTOM_HEADERS } from "../security/headers";
+import {
+  DEFAULT_ROTATION_GRACE_SECONDS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_EVENT_PATTERNS,
+  MAX_NAME_LENGTH,
+  MAX_RETRY_STEP_SECONDS,
+  MAX_ROTATION_GRACE_SECONDS,
+  MAX_SIGNATURE_HEADER_LENGTH,
+  MAX_SIGNATURE_PREFIX_LENGTH,
+  MAX_SOURCE_LENGTH,
+  MAX_TIMEOUT_MS,
+  MIN_TIMEOUT_MS,
+} from "../limits";
+import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
 import { isWellFormedSecret } from "../secrets";
 import { EventPattern, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
-/** Longest retry schedule step: one day. Longer waits would outlive most receivers' patience. */
-export const MAX_RETRY_STEP_SECONDS = 86_400;
-/** Most attempts a delivery may get (the first try included). */
-export const MAX_ATTEMPTS_LIMIT = 30;
-export const DEFAULT_TIMEOUT_MS = 10_000;
-export const MAX_TIMEOUT_MS = 30_000;
+// Still importable from here, where they were defined before src/limits.ts gathered them.
+export { DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT, MAX_RETRY_STEP_SECONDS, MAX_TIMEOUT_MS } from "../limits";
 
 const SignatureInput = z
   .object({
     scheme: z.enum(["standard", "hmac-sha256"]).default("standard"),
-    header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be 1–64 letters, digits or '-'").optional(),
-    prefix: z.string().max(64).regex(/^[\x21-\x7e]*$/, "must be printable ASCII without spaces").optional(),
+    header: z
+      .string()
+      .regex(new RegExp(`^[A-Za-z0-9-]{1,${MAX_SIGNATURE_HEADER_LENGTH}}$`), `must be 1–${MAX_SIGNATURE_HEADER_LENGTH} letters, digits or '-'`)
+      .superRefine((name, ctx) => {
+        const problem = signatureHeaderProblem(name);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
+    prefix: z.string().max(MAX_SIGNATURE_PREFIX_LENGTH).regex(/^[\x21-\x7e]*$/, "must be printable ASCII without spaces").optional(),
   })
   .strict()
   .refine((s) => s.scheme === "hmac-sha256" || (s.header === undefined && s.prefix === undefined), {
@@ -33,9 +50,8 @@ const HeadersInput = z
   .record(z.string(), z.string())
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
-    if (names.length > MAX_CUSTOM_HEADERS) {
-      ctx.addIssue({ code: "custom", message: `at most ${MAX_CUSTOM_HEADERS} headers` });
-    }
+    const setProblem = headerSetProblem(headers);
+    if (setProblem) ctx.addIssue({ code: "custom", message: setProblem });
     const seen = new Set<string>();
     for (const name of names) {
       const problem = headerProblem(name, headers[name]!);
@@ -51,15 +67,15 @@ const SecretInput = z.string().refine(isWellFormedSecret, {
 
 const endpointFields = {
   url: TargetUrl,
-  name: z.string().trim().min(1).max(200).nullable(),
-  description: z.string().max(2000).nullable(),
-  events: z.array(EventPattern).max(100),
+  name: z.string().trim().min(1).max(MAX_NAME_LENGTH).nullable(),
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable(),
+  events: z.array(EventPattern).max(MAX_EVENT_PATTERNS),
   source: SourceName.nullable(),
   headers: HeadersInput,
   enabled: z.boolean(),
   signature: SignatureInput,
   retry: RetryInput,
-  timeout_ms: z.number().int().min(500).max(MAX_TIMEOUT_MS),
+  timeout_ms: z.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS),
 };
 
 /** Body of `POST …/endpoints`: `url` is required, everything else has a default. */
@@ -125,7 +141,7 @@ export const SecretResponse = z
 /** Body of `POST …/secret/rotate`. */
 export const RotateSecretBody = z
   .object({
-    grace_period_seconds: z.number().int().min(0).max(604_800).default(86_400),
+    grace_period_seconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).default(DEFAULT_ROTATION_GRACE_SECONDS),
     secret: SecretInput.optional(),
   })
   .strict()
@@ -133,7 +149,7 @@ export const RotateSecretBody = z
 
 /** Query of `GET …/endpoints`. */
 export const ListEndpointsQuery = z.object({
-  source: z.string().max(128).optional().openapi({ param: { name: "source", in: "query" } }),
+  source: z.string().max(MAX_SOURCE_LENGTH).optional().openapi({ param: { name: "source", in: "query" } }),
   enabled: z.enum(["true", "false"]).optional().openapi({ param: { name: "enabled", in: "query" } }),
 });
 

@@ -1,26 +1,24 @@
 import { z } from "@hono/zod-openapi";
-
-/** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
-export const MAX_URL_LENGTH = 2048;
+import { MAX_EVENT_TYPE_LENGTH, MAX_SOURCE_LENGTH, MAX_URL_LENGTH } from "../limits";
 
 /** An event type such as `document.predicted`. */
 export const EventType = z
   .string()
-  .max(128)
+  .max(MAX_EVENT_TYPE_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, "must start with a letter or digit and use only letters, digits, '.', '_', ':' or '-'")
   .openapi({ example: "document.predicted" });
 
 /** An event pattern an endpoint listens for: an event type, optionally ending in `*` (`document.*`, `*`). */
 export const EventPattern = z
   .string()
-  .max(128)
+  .max(MAX_EVENT_TYPE_LENGTH)
   .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._:-]*\*?)$/, "must be an event type, optionally ending in '*'")
   .openapi({ example: "document.*" });
 
 /** The model / product / project a message comes from. */
 export const SourceName = z
   .string()
-  .max(128)
+  .max(MAX_SOURCE_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "must start with a letter or digit and use only letters, digits, '.', '_', ':', '/' or '-'")
   .openapi({ example: "invoices-v4" });
 

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
@@ -6,15 +8,19 @@ import { Timestamp } from "./common";
 export const EnqueueBody = z
   .object({
     event: EventType,
-    payload: z.unknown().refine((v) => v !== undefined, { message: "payload is required (any JSON value)" }).openapi({
-      description: "Any JSON value; its serialisation is the body every receiver gets",
-      example: { document_id: "doc_123", status: "predicted" },
-    }),
+    payload: z
+      .unknown()
+      .refine((v) => v !== undefined, { message: "payload is required (any JSON value)" })
+      .refine((v) => !jsonDepthExceeds(v, MAX_JSON_DEPTH), { message: `payload nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels` })
+      .openapi({
+        description: "Any JSON value; its serialisation is the body every receiver gets",
+        example: { document_id: "doc_123", status: "predicted" },
+      }),
     source: SourceName.optional(),
     endpoint_ids: z
       .array(z.uuid())
       .min(1)
-      .max(100)
+      .max(MAX_ENDPOINT_IDS)
       .refine((ids) => new Set(ids).size === ids.length, { message: "endpoint ids must be unique" })
       .optional(),
     webhook_url: TargetUrl.optional(),
@@ -27,7 +33,7 @@ export const EnqueueHeaders = z.object({
   "idempotency-key": z
     .string()
     .min(1)
-    .max(255)
+    .max(MAX_IDEMPOTENCY_KEY_LENGTH)
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .optional()
     .openapi({ description: "Replays within 24 h return the first response and store nothing new" }),

@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_NAME_LENGTH } from "../limits";
 import { TenantId, Timestamp } from "./common";
 
 /** Body of `POST /v1/tenants`. */
 export const CreateTenantBody = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
     id: TenantId.optional(),
   })
   .strict()

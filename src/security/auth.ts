@@ -4,6 +4,7 @@ import { tenantForKeyHash } from "../db/api-keys";
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
 import { randomBytes, toBase64Url, toHex } from "../lib/base64";
+import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
 
 /** Who is calling: the platform operator (admin token) or one tenant (its API key). */
 export type Principal = { kind: "admin" } | { kind: "tenant"; tenantId: string };
@@ -42,7 +43,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
     const token = match?.[1];
-    if (!token) throw unauthorized();
+    if (!token || token.length > MAX_BEARER_TOKEN_LENGTH) throw unauthorized();
     if (c.env.ADMIN_TOKEN && (await constantTimeEquals(token, c.env.ADMIN_TOKEN))) {
       c.set("principal", { kind: "admin" });
     } else if (token.startsWith(API_KEY_PREFIX)) {

@@ -1,59 +1,146 @@
 /**
  * Decides whether Edgehook may send to a URL. Applied when an endpoint or `webhook_url` is
  * written and again right before every send, so a policy change also covers stored targets.
+ *
+ * The URL is classified exactly as the WHATWG URL parser (the one `fetch` uses) normalises it:
+ * every IPv4 spelling the parser accepts (decimal `2130706433`, hex `0x7f.1`, octal `0177.0.0.1`,
+ * short `127.1`, percent-encoded, full-width digits) arrives here as dotted decimal, and IPv6 as
+ * bracketed hex, so there is one form to judge. See SECURITY.md for the whole policy.
  */
+import type { Config } from "../config";
+import { DOH_TIMEOUT_MS } from "../limits";
+import { resolveHost, type DohAnswer } from "./doh";
+import { blockedAddressReason } from "./ip-address";
 
-/** The deployment's target policy (CONTRACT.md: ALLOW_PRIVATE_TARGETS, REQUIRE_HTTPS). */
+/** The deployment's target policy (CONTRACT.md: ALLOW_PRIVATE_TARGETS, REQUIRE_HTTPS; DOH_URL). */
 export interface TargetPolicy {
   allowPrivate: boolean;
   requireHttps: boolean;
+  /** DNS-over-HTTPS JSON endpoint for resolving hostnames; no resolution when unset. */
+  dohUrl?: string;
+}
+
+/** The target policy a deployment's settings describe. */
+export function targetPolicyOf(config: Pick<Config, "ALLOW_PRIVATE_TARGETS" | "REQUIRE_HTTPS" | "DOH_URL">): TargetPolicy {
+  return { allowPrivate: config.ALLOW_PRIVATE_TARGETS, requireHttps: config.REQUIRE_HTTPS, dohUrl: config.DOH_URL };
 }
 
 /** Why a target was refused: a stable code and a sentence for the caller. */
 export interface TargetProblem {
-  code: "invalid_url" | "insecure_url" | "private_target";
+  code: "invalid_url" | "insecure_url" | "private_target" | "blocked_port" | "unresolvable_target" | "dns_unavailable";
   message: string;
 }
 
-const BLOCKED_HOSTNAMES = new Set(["localhost", "metadata.google.internal", "metadata"]);
+/**
+ * Ports a target may name when private targets are refused: the scheme defaults, the common
+ * alternates 8080/8443, and the other HTTP(S) ports Cloudflare proxies. Everything else (SSH,
+ * SMTP, databases, admin consoles) is refused.
+ */
+const ALLOWED_PORTS: ReadonlySet<number> = new Set([80, 443, 8080, 8443, 2052, 2053, 2082, 2083, 2086, 2087, 2095, 2096, 8880]);
 
-/** Whether a hostname as the WHATWG URL parser normalised it names a non-public address. */
-export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, "");
-  if (BLOCKED_HOSTNAMES.has(host) || host.endsWith(".localhost")) return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31)
-      || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
-  }
-  if (host.startsWith("[")) {
-    const v6 = host.slice(1, -1);
-    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || /^ff/.test(v6)
-      || v6.startsWith("::ffff:");
-  }
-  return false;
+/**
+ * Hostnames of cloud instance-metadata services. They are refused even where private targets
+ * are allowed (local development), since no webhook ever needs to reach them.
+ */
+const METADATA_HOSTNAMES = new Set([
+  "metadata.google.internal",
+  "metadata.goog",
+  "metadata",
+  "instance-data",
+  "instance-data.ec2.internal",
+  "metadata.tencentyun.com",
+  "metadata.platformequinix.com",
+]);
+/** Metadata service addresses, likewise refused in every mode. */
+const METADATA_ADDRESSES = new Set(["169.254.169.254", "169.254.170.2", "[fd00:ec2::254]", "100.100.100.200", "168.63.129.16"]);
+
+/**
+ * Names that only ever resolve on private networks: special-use (RFC 6761, RFC 8375) and
+ * private-use (ICANN's `.internal`) domains, plus the suffixes intranets commonly squat on.
+ */
+const PRIVATE_SUFFIXES = ["local", "internal", "localdomain", "home.arpa", "arpa", "lan", "intranet", "corp", "private", "test", "example", "invalid", "onion"];
+
+const problem = (code: TargetProblem["code"], message: string): TargetProblem => ({ code, message });
+
+/** Why a hostname (already normalised by the URL parser, no trailing dot) is never public. */
+function privateHostnameReason(host: string): string | null {
+  if (!host.includes(".")) return "single-label hostnames only resolve on private networks";
+  const suffix = PRIVATE_SUFFIXES.find((s) => host === s || host.endsWith(`.${s}`));
+  return suffix ? `".${suffix}" names only resolve on private networks` : null;
 }
 
-/** Returns why `url` may not be a webhook target under `policy`, or null when it may. */
+/** Why a normalised hostname may not be a target; `allowPrivate` keeps only the metadata rule. */
+function hostProblem(host: string, allowPrivate: boolean): TargetProblem | null {
+  if (METADATA_HOSTNAMES.has(host) || METADATA_ADDRESSES.has(host)) {
+    return problem("private_target", "Cloud metadata services are never webhook targets");
+  }
+  if (allowPrivate) return null;
+  if (host === "localhost" || host.endsWith(".localhost")) {
+    return problem("private_target", "localhost is not allowed as a target here");
+  }
+  const addressReason = blockedAddressReason(host);
+  if (addressReason) return problem("private_target", `The target address is ${addressReason}; only public addresses are allowed here`);
+  if (addressReason === undefined) {
+    const nameReason = privateHostnameReason(host);
+    if (nameReason) return problem("private_target", `The target hostname is not public: ${nameReason}`);
+  }
+  return null;
+}
+
+/**
+ * Returns why `url` may not be a webhook target under `policy`, or null when it may. This is the
+ * synchronous part of the guard (no DNS); `checkTarget` adds resolution.
+ */
 export function targetProblem(url: string, policy: TargetPolicy): TargetProblem | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { code: "invalid_url", message: "The URL is not an absolute URL" };
+    return problem("invalid_url", "The URL is not an absolute URL");
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    return { code: "invalid_url", message: "Only http and https URLs can receive webhooks" };
+    return problem("invalid_url", "Only http and https URLs can receive webhooks");
   }
   if (parsed.username || parsed.password) {
-    return { code: "invalid_url", message: "Credentials in the URL are not allowed; use endpoint headers instead" };
+    return problem("invalid_url", "Credentials in the URL are not allowed; use endpoint headers instead");
   }
   if (policy.requireHttps && parsed.protocol !== "https:") {
-    return { code: "insecure_url", message: "This deployment requires https targets" };
+    return problem("insecure_url", "This deployment requires https targets");
   }
-  if (!policy.allowPrivate && isPrivateHost(parsed.hostname)) {
-    return { code: "private_target", message: "Private, loopback and link-local targets are not allowed here" };
+  if (!policy.allowPrivate && parsed.port !== "" && !ALLOWED_PORTS.has(Number(parsed.port))) {
+    return problem("blocked_port", `Port ${parsed.port} is not allowed; use ${[...ALLOWED_PORTS].join(", ")} or the scheme's default`);
   }
-  return null;
+  return hostProblem(parsed.hostname.replace(/\.$/, ""), policy.allowPrivate);
+}
+
+function answerProblem(host: string, answer: DohAnswer): TargetProblem | null {
+  switch (answer.kind) {
+    case "nxdomain":
+      return problem("unresolvable_target", `The hostname ${host} does not exist`);
+    case "error":
+      return problem("dns_unavailable", `The hostname ${host} could not be resolved right now (${answer.message}); try again later`);
+    case "addresses": {
+      if (answer.addresses.length === 0) return problem("unresolvable_target", `The hostname ${host} has no A or AAAA records`);
+      for (const address of answer.addresses) {
+        const reason = blockedAddressReason(address);
+        if (reason !== null) {
+          return problem("private_target", `The hostname ${host} resolves to ${address}, ${reason ?? "not an IP address"}; only public addresses are allowed here`);
+        }
+      }
+      return null;
+    }
+  }
+}
+
+/**
+ * The whole guard: `targetProblem`, then, when private targets are refused and `policy.dohUrl`
+ * is set, resolves the hostname through DNS-over-HTTPS and refuses it if ANY A/AAAA answer is a
+ * blocked address. Resolution that fails refuses the target too (fail closed).
+ */
+export async function checkTarget(url: string, policy: TargetPolicy): Promise<TargetProblem | null> {
+  const syntactic = targetProblem(url, policy);
+  if (syntactic || policy.allowPrivate || !policy.dohUrl) return syntactic;
+  const host = new URL(url).hostname.replace(/\.$/, "");
+  if (blockedAddressReason(host) !== undefined) return null; // an IP literal, judged above
+  return answerProblem(host, await resolveHost(host, policy.dohUrl, DOH_TIMEOUT_MS));
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerDnsQuery } from "./fake-doh";
 
 /** What the receiver saw of one request. */
 export interface ReceivedRequest {
@@ -20,10 +21,12 @@ export interface ReceivedRequest {
  *   /redirect/{bucket}            302 to /redirect-target/{bucket}
  *   /retry-after/{s}/{bucket}     429 with Retry-After: s
  *   GET /_received/{bucket}       the recorded requests, as JSON
+ *   GET /dns-query?name=&type=    a fake DNS-over-HTTPS server (see fake-doh.ts), not recorded
  */
 export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
   const received = new Map<string, ReceivedRequest[]>();
   const hanging = new Set<ServerResponse>();
+  const dnsQueries = new Map<string, number>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -32,6 +35,12 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const parts = path.split("/").filter(Boolean);
     if (req.method === "GET" && parts[0] === "_received") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(parts[1]!) ?? []));
+      return;
+    }
+    if (req.method === "GET" && path.startsWith("/dns-query?")) {
+      const query = new URL(path, "http://receiver").searchParams;
+      const { status, body } = answerDnsQuery(query.get("name") ?? "", query.get("type") ?? "", dnsQueries);
+      res.writeHead(status, { "content-type": "application/dns-json" }).end(JSON.stringify(body));
       return;
     }
     const bucket = parts[parts.length - 1]!;

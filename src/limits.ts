@@ -1,0 +1,81 @@
+/**
+ * Every bound Edgehook puts on what callers send it, in one place. The zod schemas, the header
+ * rules, the target guard and the body-size middleware read these constants; README
+ * "Input limits" lists them. Only the payload size and the request rate are deployment settings
+ * (MAX_PAYLOAD_BYTES in config.ts, the API_RATE_LIMITER binding in wrangler.toml): the others
+ * shape the API contract, so they change with the code rather than per deployment.
+ */
+
+/** Default for MAX_PAYLOAD_BYTES: the largest serialised message payload accepted (413 above it). */
+export const DEFAULT_PAYLOAD_BYTES = 256 * 1024;
+/** Hard ceiling for MAX_PAYLOAD_BYTES: D1 rows and Queues messages stay far below their limits. */
+export const PAYLOAD_BYTES_CEILING = 1024 * 1024;
+/** Room for the enqueue envelope (event, source, targets) around the largest payload. */
+export const ENVELOPE_BYTES = 16 * 1024;
+/**
+ * Deepest nesting of arrays and objects in a payload (`{}` is depth 1). Deeper documents are
+ * refused before anything re-serialises them, so recursion can never exhaust the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
+export const MAX_URL_LENGTH = 2048;
+/** Longest event type or event pattern. */
+export const MAX_EVENT_TYPE_LENGTH = 128;
+/** Longest source name. */
+export const MAX_SOURCE_LENGTH = 128;
+/** Longest tenant id (ids are also restricted to letters, digits, '-' and '_'). */
+export const MAX_TENANT_ID_LENGTH = 64;
+/** Longest name of a tenant, endpoint or API key. */
+export const MAX_NAME_LENGTH = 200;
+/** Longest endpoint description. */
+export const MAX_DESCRIPTION_LENGTH = 2000;
+/** Longest Idempotency-Key header. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Longest pagination cursor. */
+export const MAX_CURSOR_LENGTH = 200;
+/** Longest bearer token looked at; anything longer is a 401 without touching the database. */
+export const MAX_BEARER_TOKEN_LENGTH = 512;
+
+/** Most event patterns one endpoint listens for. */
+export const MAX_EVENT_PATTERNS = 100;
+/** Most `endpoint_ids` one enqueue names. */
+export const MAX_ENDPOINT_IDS = 100;
+/** Largest page a list route returns, and the page size when none is asked for. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** Most attempts a delivery may get (the first try included); a schedule has one step fewer. */
+export const MAX_ATTEMPTS_LIMIT = 30;
+/** Longest retry schedule step: one day. Longer waits would outlive most receivers' patience. */
+export const MAX_RETRY_STEP_SECONDS = 86_400;
+/** Bounds of an endpoint's per-attempt timeout. */
+export const MIN_TIMEOUT_MS = 500;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const MAX_TIMEOUT_MS = 30_000;
+/** How long a rotated-out secret keeps co-signing: default one day, at most a week. */
+export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+export const MAX_ROTATION_GRACE_SECONDS = 604_800;
+/** Longest name of an hmac-sha256 signature header, and of its value prefix. */
+export const MAX_SIGNATURE_HEADER_LENGTH = 64;
+export const MAX_SIGNATURE_PREFIX_LENGTH = 64;
+
+/** Most custom headers per endpoint. */
+export const MAX_CUSTOM_HEADERS = 20;
+/** Longest custom header name. */
+export const MAX_HEADER_NAME_LENGTH = 64;
+/** Longest custom header value. */
+export const MAX_HEADER_VALUE_LENGTH = 4096;
+/** Most bytes all custom headers of an endpoint may take together (names, values, separators). */
+export const MAX_HEADERS_TOTAL_BYTES = 8192;
+
+/**
+ * The window of the API_RATE_LIMITER binding (`simple.period` in wrangler.toml, 10 or 60): a
+ * rate-limited caller is told to come back after at most this long.
+ */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;
+
+/** How long a DNS-over-HTTPS lookup may take before the target counts as unresolvable. */
+export const DOH_TIMEOUT_MS = 3000;
+/** Longest a DNS-over-HTTPS answer is reused in one isolate, whatever TTL it carried. */
+export const DOH_CACHE_MAX_TTL_SECONDS = 60;

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
+import { callWorker, capturingQueue, productionEnv, runConsumer } from "./support";
+
+const endpointsOf = (tenant: string) => `/v1/tenants/${tenant}/endpoints`;
+
+describe("the target guard accepts public targets under the production policy", () => {
+  it.each([
+    ["a hostname whose every answer is public", "https://public-ok.example.com/hook"],
+    ["a public IPv4 literal", "https://93.184.215.14/hook"],
+    ["a public IPv6 literal", "https://[2606:4700:4700::1111]/hook"],
+    ["an IPv4-mapped public address", "https://[::ffff:93.184.215.14]/hook"],
+    ["a 6to4 address of a public host", "https://[2002:5db8:d70e::1]/hook"],
+    ["port 8443", "https://public-ok.example.com:8443/hook"],
+    ["the https default port written out", "https://public-ok.example.com:443/hook"],
+  ])("%s", async (_name, url) => {
+    const { id } = await newTenant();
+    const res = await callWorker(productionEnv(), "POST", endpointsOf(id), { body: { url } });
+    expect(res.status).toBe(201);
+    expect(res.body.url).toBe(url);
+  });
+
+  it("without DOH_URL hostnames are not resolved, so only the URL itself is judged", async () => {
+    const { id } = await newTenant();
+    const res = await callWorker(productionEnv({ DOH_URL: "" }), "POST", endpointsOf(id), {
+      body: { url: "https://private-unchecked.example.com/hook" },
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it("a resolver that answers with an error refuses the target with 503 naming the field", async () => {
+    const { id } = await newTenant();
+    const res = await callWorker(productionEnv({ DOH_URL: `${receiverUrl()}/no-resolver-here` }), "POST", endpointsOf(id), {
+      body: { url: "https://public-ok.example.com/hook" },
+    });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: "dns_unavailable", issues: [{ path: "url" }] });
+  });
+});
+
+describe("where private targets are allowed (local development)", () => {
+  it("a loopback receiver is accepted", async () => {
+    const { id } = await newTenant();
+    expect((await apiJson("POST", endpointsOf(id), { body: { url: `${receiverUrl()}/ok/x` } })).status).toBe(201);
+  });
+
+  it.each([
+    ["the metadata address", "http://169.254.169.254/latest/meta-data/"],
+    ["the metadata hostname", "http://metadata.google.internal/computeMetadata/v1/"],
+    ["AWS's IPv6 metadata address", "http://[fd00:ec2::254]/latest/meta-data/"],
+  ])("%s is still refused", async (_name, url) => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", endpointsOf(id), { body: { url } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("private_target");
+  });
+});
+
+describe("the target guard runs again at send time", () => {
+  /** Enqueues one message to `endpointId` under `workerEnv`, delivers it with that env, and returns the delivery. */
+  async function deliverOnce(workerEnv: Env, tenant: string, endpointId: string) {
+    const capture = capturingQueue();
+    const enqueued = await callWorker({ ...workerEnv, DELIVERIES: capture.queue }, "POST", `/v1/tenants/${tenant}/messages`, {
+      body: { event: "document.predicted", payload: { n: 1 }, endpoint_ids: [endpointId] },
+    });
+    expect(enqueued.status).toBe(202);
+    await runConsumer(workerEnv, capture.sent);
+    return (await apiJson("GET", `/v1/tenants/${tenant}/deliveries/${enqueued.body.deliveries[0].id}`)).body;
+  }
+
+  it("a stored loopback target is not called once the policy refuses private targets", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
+    const delivery = await deliverOnce(productionEnv({ REQUIRE_HTTPS: "false" }), id, endpoint.id);
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts).toMatchObject([{ outcome: "permanent", error_kind: "blocked_target", status_code: null }]);
+    expect(await received(name)).toEqual([]);
+  });
+
+  it("a hostname that resolved publicly when written but privately when sent (rebinding) is not called", async () => {
+    const { id } = await newTenant();
+    const host = `rebind-${bucket()}.example.com`;
+    const created = await callWorker(productionEnv(), "POST", endpointsOf(id), { body: { url: `https://${host}/hook` } });
+    expect(created.status).toBe(201);
+    const delivery = await deliverOnce(productionEnv(), id, created.body.id);
+    expect(delivery.status).toBe("failed");
+    expect(delivery.attempts[0]).toMatchObject({ outcome: "permanent", error_kind: "blocked_target" });
+    expect(delivery.attempts[0].error).toContain("127.0.0.1");
+  });
+
+  it("a lookup that fails at send time is a retryable failure, not a send", async () => {
+    const { id } = await newTenant();
+    const created = await callWorker(productionEnv(), "POST", endpointsOf(id), { body: { url: "https://public-later.example.com/hook" } });
+    const delivery = await deliverOnce(productionEnv({ DOH_URL: `${receiverUrl()}/no-resolver-here` }), id, created.body.id);
+    expect(delivery.status).toBe("retrying");
+    expect(delivery.attempts[0]).toMatchObject({ outcome: "retryable", error_kind: "network" });
+  });
+});
+
+describe("redirects", () => {
+  it("a 302 is recorded as a failed attempt and its Location is never requested", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/redirect/${name}`, retry: { max_attempts: 1 } });
+    const sent = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "a.b", payload: {}, endpoint_ids: [endpoint.id] } });
+    const deliveryPath = `/v1/tenants/${id}/deliveries/${sent.body.deliveries[0].id}`;
+    const delivery = await eventually(async () => {
+      const res = await apiJson("GET", deliveryPath);
+      return res.body.status === "failed" && res.body;
+    });
+    expect(delivery.attempts).toMatchObject([{ outcome: "retryable", status_code: 302, error_kind: "redirect" }]);
+    expect((await received(name)).map((r) => r.path)).toEqual([`/redirect/${name}`]);
+  });
+});
