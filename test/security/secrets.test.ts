@@ -90,7 +90,7 @@ describe("stored secrets fail closed", () => {
     expect(await env.SECRETS.get(kvKey(endpoint.id))).toBe(stored);
   });
 
-  it("a delivery whose secret does not decrypt is recorded as failed and never sent unsigned", async () => {
+  it("a delivery whose secret does not decrypt is recorded as a failed attempt and never sent unsigned", async () => {
     const { id } = await newTenant();
     const name = bucket();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
@@ -102,7 +102,7 @@ describe("stored secrets fail closed", () => {
     expect(sent.status).toBe(202);
     await runConsumer(env, capture.sent);
     const delivery = await apiJson("GET", `/v1/tenants/${id}/deliveries/${sent.body.deliveries[0].id}`);
-    expect(delivery.body.attempts).toMatchObject([{ outcome: "retryable", error: "Signing secret unavailable", status_code: null }]);
+    expect(delivery.body.attempts).toMatchObject([{ outcome: "retryable", error: "Signing secret unavailable; nothing was sent", error_kind: "secret_unavailable", status_code: null }]);
     expect(await received(name)).toEqual([]);
     expect(logged(spies)).toContain(`delivery ${delivery.body.id}: signing secret unavailable`);
   });
