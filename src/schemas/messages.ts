@@ -30,7 +30,8 @@ export const EnqueueHeaders = z.object({
     .max(255)
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .optional()
-    .openapi({ param: { name: "Idempotency-Key", in: "header" } }),
+    // Named as Hono reads headers (lower case); a differently cased name breaks /openapi.json.
+    .openapi({ param: { name: "idempotency-key", in: "header" } }),
 });
 
 const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
