@@ -5,12 +5,14 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
 import { ApiError } from "./errors";
+import { buildDashboard } from "./dashboard/app";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate, tenantAccess } from "./security/auth";
 import { apiKeysApi } from "./routes/api-keys";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
+import { portalLinksApi } from "./routes/portal-links";
 import { tenantsApi } from "./routes/tenants";
 
 /** Room for the enqueue envelope (event, source, targets) around the largest payload. */
@@ -72,5 +74,7 @@ export function buildApp() {
   app.route("/", endpointsApi);
   app.route("/", messagesApi);
   app.route("/", deliveriesApi);
+  app.route("/", portalLinksApi);
+  app.route("/dashboard", buildDashboard());
   return app;
 }

@@ -7,7 +7,7 @@ import { targetProblem } from "../security/target-guard";
 import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
 
 /** Rejects a webhook target this deployment may not call (400 with the guard's code). */
-export function assertAllowedTarget(c: Context<AppEnv>, url: string, path: string): void {
+export function assertAllowedTarget(c: Pick<Context<AppEnv>, "env">, url: string, path: string): void {
   const config = readConfig(c.env);
   const problem = targetProblem(url, { allowPrivate: config.ALLOW_PRIVATE_TARGETS, requireHttps: config.REQUIRE_HTTPS });
   if (problem) throw new ApiError(400, problem.code, problem.message, [{ path, message: problem.message }]);
