@@ -44,7 +44,7 @@ try {
     name: "Invoice processing", url: `${receiver.url}/ok/invoices`, events: ["document.*"], source: "invoices-v4",
     description: "Posts each predicted invoice to our accounting import.",
   }, 201);
-  await call("POST", `${t}/endpoints`, {
+  const slack = await call("POST", `${t}/endpoints`, {
     name: "Slack alerts", url: `${receiver.url}/ok/slack`, events: ["job.failed"],
     signature: { scheme: "hmac-sha256", header: "X-Hub-Signature-256", prefix: "sha256=" },
   }, 201);
@@ -91,7 +91,7 @@ try {
     await shoot("endpoint-form-errors");
     await page.goto(`${relay.url}/dashboard/endpoints/${invoices.id}?secret=shown#secret`);
     await shoot("endpoint");
-    await page.goto(`${relay.url}/dashboard/endpoints/${invoices.id}/edit`);
+    await page.goto(`${relay.url}/dashboard/endpoints/${slack.id}/edit`);
     await shoot("endpoint-edit");
     await page.goto(`${relay.url}/dashboard/endpoints/${erp.id}/delete`);
     await shoot("endpoint-delete");

@@ -6,7 +6,7 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 import { ApiError } from "../errors";
 import { SecretUnavailableError } from "../secrets";
 import { DASHBOARD_JS } from "./assets/client";
-import { DASHBOARD_CSS } from "./assets/styles";
+import { DASHBOARD_CSS, FAVICON_SVG } from "./assets/styles";
 import { csrfProtection } from "./csrf";
 import type { DashboardEnv } from "./env";
 import { pageContext, render } from "./render";
@@ -73,6 +73,9 @@ export function buildDashboard() {
   );
   dashboard.get("/assets/dashboard.js", (c) =>
     c.body(DASHBOARD_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300" }),
+  );
+  dashboard.get("/assets/favicon.svg", (c) =>
+    c.body(FAVICON_SVG, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }),
   );
 
   // Pages and JSON here carry tenant data and secrets: never cache them.

@@ -10,11 +10,14 @@ export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
-/** A success rate such as `98% (49 of 50)`, or null when nothing has finished yet. */
-export function successRate(outcomes: DeliveryOutcomes | undefined): string | null {
+/**
+ * A success rate as `98%` and `(49 of 50)`, or null when nothing has finished yet. Rounded down,
+ * so one failure among many never shows as 100%.
+ */
+export function successRate(outcomes: DeliveryOutcomes | undefined): { percent: string; counts: string } | null {
   const finished = (outcomes?.succeeded ?? 0) + (outcomes?.failed ?? 0);
   if (!outcomes || finished === 0) return null;
-  return `${Math.floor((outcomes.succeeded / finished) * 100)}% (${outcomes.succeeded} of ${finished})`;
+  return { percent: `${Math.floor((outcomes.succeeded / finished) * 100)}%`, counts: `(${outcomes.succeeded} of ${finished})` };
 }
 
 /** A duration in whole seconds as words: `90` → `1 min 30 s`, `86400` → `24 h`. */

@@ -50,6 +50,7 @@ main.wrap { padding-top: 28px; padding-bottom: 48px; }
 .crumbs { margin: 0 0 8px; color: var(--muted); font-size: 0.9rem; }
 .crumbs a { color: var(--muted); }
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 20px; margin-bottom: 20px; }
+.card > h1 { margin-bottom: 12px; }
 .card-head { display: flex; align-items: center; justify-content: space-between; gap: 12px; flex-wrap: wrap; margin-bottom: 12px; }
 .card-head h2 { margin: 0; }
 .table-card > .card-head { padding: 16px 20px 0; }
@@ -93,10 +94,12 @@ table.list th, table.list td { text-align: left; padding: 10px 14px; border-bott
 table.list thead th { white-space: nowrap; font-size: 0.78rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); background: var(--bg); font-weight: 600; }
 table.list tbody tr:last-child td { border-bottom: 0; }
 table.list tbody tr:hover { background: color-mix(in srgb, var(--bg) 60%, transparent); }
-td.url { max-width: 280px; overflow-wrap: anywhere; }
+td.url { min-width: 180px; max-width: 300px; overflow-wrap: anywhere; }
+.rate { white-space: nowrap; }
 table.list .num { text-align: right; font-variant-numeric: tabular-nums; }
-td.row-actions { text-align: right; white-space: nowrap; }
-td.row-actions form { display: inline; }
+.row-buttons { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
+.row-buttons form { margin: 0; }
+table.list time, table.list .chip, td.source code { white-space: nowrap; }
 .endpoint-name { font-weight: 600; display: block; width: fit-content; }
 pre.excerpt { margin: 0; max-height: 120px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); border-radius: 6px; padding: 6px 8px; font-size: 0.8rem; }
 dl.details { display: grid; grid-template-columns: minmax(120px, 200px) 1fr; gap: 10px 20px; margin: 0; }
@@ -117,7 +120,7 @@ input[type="text"], input[type="url"], input[type="password"], input[type="numbe
 textarea { min-height: 80px; resize: vertical; }
 input[aria-invalid="true"], textarea[aria-invalid="true"], select[aria-invalid="true"] { border-color: var(--bad); }
 .checkbox { display: flex; align-items: center; gap: 8px; font-weight: 600; }
-.checkbox input { width: 18px; height: 18px; }
+.checkbox input { width: 18px; height: 18px; margin: 0; }
 details.advanced { border: 1px solid var(--border); border-radius: var(--radius); padding: 0 16px; margin-bottom: 20px; }
 details.advanced > summary { cursor: pointer; padding: 12px 0; font-weight: 600; }
 details.advanced[open] > summary { margin-bottom: 8px; }
@@ -153,8 +156,10 @@ details.advanced[open] > summary { margin-bottom: 8px; }
   .table-card > .card-head { padding: 14px 14px 0; }
   .brand { order: 1; }
   .sign-out { order: 2; margin-left: auto; }
+  .topbar .wrap { gap: 4px 12px; }
   .topbar nav { order: 3; }
-  .tenant { order: 4; max-width: 45%; }
+  .topbar nav a { padding: 6px 10px; }
+  .tenant { order: 4; max-width: 45%; font-size: 0.875rem; }
   dl.details { grid-template-columns: 1fr; gap: 2px; }
   dl.details dd { margin-bottom: 10px; }
   .grid-2 { grid-template-columns: 1fr; }
@@ -165,7 +170,11 @@ details.advanced[open] > summary { margin-bottom: 8px; }
   table.list.stacked td { border: 0; padding: 3px 14px; display: grid; grid-template-columns: 8.5em 1fr; gap: 8px; align-items: center; text-align: left; max-width: none; }
   table.list.stacked td > * { justify-self: start; }
   table.list.stacked td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; }
-  table.list.stacked td.row-actions { display: flex; justify-content: flex-start; gap: 4px; padding-top: 6px; }
+  table.list.stacked td.row-actions { display: block; padding-top: 6px; }
   table.list.stacked td.row-actions::before { content: none; }
+  .row-buttons { justify-content: flex-start; }
 }
 `;
+
+/** The dashboard's favicon: the logo's pulse line. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><rect width="24" height="24" rx="6" fill="#3b4fd8"/><path d="M4 12h4l2-5 4 10 2-5h4" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;

@@ -16,6 +16,18 @@ export const Notice: FC<PropsWithChildren<{ kind: "success" | "error" | "info"; 
 /** A delivery, attempt or endpoint state as a labelled badge (text, not colour alone). */
 export const Badge: FC<{ kind: string; label?: string }> = ({ kind, label }) => <span class={`badge ${kind}`}>{label ?? kind}</span>;
 
+/** A URL that may wrap after its slashes rather than anywhere. */
+export const BreakableUrl: FC<{ url: string }> = ({ url }) => (
+  <code>
+    {url.split(/(?<=\/)/).map((part, i) => (
+      <>
+        {i > 0 && <wbr />}
+        {part}
+      </>
+    ))}
+  </code>
+);
+
 /** A machine-readable timestamp shown in UTC. */
 export const Time: FC<{ value: string | number }> = ({ value }) => (
   <time datetime={new Date(value).toISOString()}>{formatTime(value)}</time>

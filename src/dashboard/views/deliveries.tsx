@@ -133,10 +133,12 @@ export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryLogEntry
             </td>
             <td data-label="Last result">{lastResult(d)}</td>
             <td class="row-actions">
-              {(d.status === "failed" || d.status === "cancelled") && <ReplayButton page={page} id={d.id} label="Replay" small />}
-              <a class="button small" href={`/dashboard/deliveries/${d.id}`}>
-                Details
-              </a>
+              <div class="row-buttons">
+                {(d.status === "failed" || d.status === "cancelled") && <ReplayButton page={page} id={d.id} label="Replay" small />}
+                <a class="button small" href={`/dashboard/deliveries/${d.id}`}>
+                  Details
+                </a>
+              </div>
             </td>
           </tr>
         ))}

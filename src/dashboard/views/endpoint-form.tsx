@@ -164,7 +164,7 @@ export const DeleteEndpointPage: FC<{ page: PageContext; endpoint: Endpoint }> =
     <p class="crumbs">
       <a href="/dashboard">Endpoints</a> / <a href={`/dashboard/endpoints/${endpoint.id}`}>{endpointTitle(endpoint)}</a> / Delete
     </p>
-    <section class="card stack" aria-labelledby="delete-title">
+    <section class="card form-width" aria-labelledby="delete-title">
       <h1 id="delete-title">Delete this endpoint?</h1>
       <p>
         <strong>{endpointTitle(endpoint)}</strong> (<code>{endpoint.url}</code>) stops receiving webhooks. Deliveries still pending to it are

@@ -4,7 +4,7 @@ import type { DeliveryOutcomes, HourlyDeliveries } from "../../db/delivery-stats
 import type { Endpoint } from "../../schemas/endpoints";
 import { formatSeconds, shortId, successRate } from "../format";
 import { DeliveryChart } from "./chart";
-import { Badge, CopyButton, CsrfField, Time } from "./components";
+import { Badge, BreakableUrl, CopyButton, CsrfField, Time } from "./components";
 import { DeliveryTable, StatusFilter } from "./deliveries";
 import { Icon } from "./icons";
 import { Layout, type PageContext } from "./layout";
@@ -24,6 +24,16 @@ const Events: FC<{ events: string[] }> = ({ events }) =>
       ))}
     </span>
   );
+
+const SuccessRate: FC<{ outcomes: DeliveryOutcomes | undefined }> = ({ outcomes }) => {
+  const rate = successRate(outcomes);
+  if (!rate) return <span class="muted">No deliveries</span>;
+  return (
+    <span class="rate">
+      <strong>{rate.percent}</strong> <span class="muted small">{rate.counts}</span>
+    </span>
+  );
+};
 
 const EnabledBadge: FC<{ endpoint: Endpoint }> = ({ endpoint }) =>
   endpoint.enabled ? <Badge kind="enabled" label="Enabled" /> : <Badge kind="disabled" label="Disabled" />;
@@ -91,23 +101,29 @@ export const EndpointsPage: FC<{
                     </div>
                   </td>
                   <td data-label="URL" class="url">
-                    <code>{endpoint.url}</code>
+                    <BreakableUrl url={endpoint.url} />
                   </td>
                   <td data-label="Events">
                     <Events events={endpoint.events} />
                   </td>
-                  <td data-label="Source">{endpoint.source ? <code>{endpoint.source}</code> : <span class="muted">All sources</span>}</td>
+                  <td data-label="Source" class="source">
+                    {endpoint.source ? <code>{endpoint.source}</code> : <span class="muted">All sources</span>}
+                  </td>
                   <td data-label="Status">
                     <EnabledBadge endpoint={endpoint} />
                   </td>
-                  <td data-label="Success (24 h)">{successRate(outcomes.get(endpoint.id)) ?? <span class="muted">No deliveries</span>}</td>
+                  <td data-label="Success (24 h)">
+                    <SuccessRate outcomes={outcomes.get(endpoint.id)} />
+                  </td>
                   <td class="row-actions">
-                    <a class="icon-button" href={`/dashboard/endpoints/${endpoint.id}/edit`} aria-label={`Edit ${title}`} title="Edit">
-                      <Icon name="pencil" />
-                    </a>
-                    <a class="icon-button danger" href={`/dashboard/endpoints/${endpoint.id}/delete`} aria-label={`Delete ${title}`} title="Delete">
-                      <Icon name="trash" />
-                    </a>
+                    <div class="row-buttons">
+                      <a class="icon-button" href={`/dashboard/endpoints/${endpoint.id}/edit`} aria-label={`Edit ${title}`} title="Edit">
+                        <Icon name="pencil" />
+                      </a>
+                      <a class="icon-button danger" href={`/dashboard/endpoints/${endpoint.id}/delete`} aria-label={`Delete ${title}`} title="Delete">
+                        <Icon name="trash" />
+                      </a>
+                    </div>
                   </td>
                 </tr>
               );

@@ -47,6 +47,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{`${title} · Webhooks dashboard`}</title>
+      <link rel="icon" href="/dashboard/assets/favicon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />
       <script src="/dashboard/assets/dashboard.js" nonce={page.nonce} defer></script>
     </head>
