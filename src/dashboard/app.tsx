@@ -32,7 +32,7 @@ function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 413 | 500
 
 /** Every failure as an HTML page in the one dashboard style; internals stay in the logs. */
 function onError(err: Error, c: Context<DashboardEnv>) {
-  if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return errorPage(c, err.status, `${err.message}.`.replace(/\.\.$/, "."));
+  if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return errorPage(c, err.status, err.message);
   if (err instanceof HTTPException && err.status === 403) {
     return errorPage(c, 403, err.message || "This request did not come from this dashboard. Reload the page and try again.");
   }
@@ -83,7 +83,15 @@ export function buildDashboard() {
     await next();
     c.header("cache-control", "no-store");
   });
-  dashboard.use("*", bodyLimit({ maxSize: FORM_BYTES_LIMIT, onError: () => { throw new HTTPException(413); } }));
+  dashboard.use(
+    "*",
+    bodyLimit({
+      maxSize: FORM_BYTES_LIMIT,
+      onError: () => {
+        throw new HTTPException(413);
+      },
+    }),
+  );
   dashboard.use("*", csrf());
   dashboard.use("*", loadSession());
   dashboard.use("*", csrfProtection());
@@ -93,7 +101,8 @@ export function buildDashboard() {
   dashboard.route("/", endpointRoutes);
   dashboard.route("/", deliveryRoutes);
 
-  dashboard.get("/*", (c) => (c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page.")));
-  dashboard.all("/*", (c) => errorPage(c, 404, "There is no such page."));
+  dashboard.all("/*", (c) =>
+    c.req.method === "GET" && c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page."),
+  );
   return dashboard;
 }

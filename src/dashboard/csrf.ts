@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
-import { fromBase64, randomBytes, toBase64Url } from "../lib/base64";
+import { fromBase64Url, randomBytes, toBase64Url } from "../lib/base64";
 import { hmacSign, hmacVerify } from "../security/derived-keys";
 import type { DashboardEnv } from "./env";
+import { HOST_COOKIE } from "./session";
 
 /**
  * CSRF protection for every dashboard form, on top of SameSite=Strict cookies and Hono's Origin /
@@ -18,7 +19,7 @@ const PRE_SESSION_COOKIE = "edgehook_presession";
 
 function toBytes(base64url: string): Uint8Array | null {
   try {
-    return fromBase64(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+    return fromBase64Url(base64url);
   } catch {
     return null;
   }
@@ -38,7 +39,7 @@ export function csrfProtection(): MiddlewareHandler<DashboardEnv> {
       let nonce = getCookie(c, PRE_SESSION_COOKIE, "host");
       if (!nonce && c.req.method === "GET") {
         nonce = toBase64Url(randomBytes(24));
-        setCookie(c, PRE_SESSION_COOKIE, nonce, { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" });
+        setCookie(c, PRE_SESSION_COOKIE, nonce, HOST_COOKIE);
       }
       if (nonce) binding = `pre-session:${nonce}`;
     }

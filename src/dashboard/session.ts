@@ -5,14 +5,17 @@ import { randomBytes, toBase64Url, toHex } from "../lib/base64";
 import type { DashboardEnv } from "./env";
 
 /** How long a dashboard session lasts from sign-in; then the user signs in again. */
-export const SESSION_TTL_SECONDS = 8 * 3600;
+const SESSION_TTL_SECONDS = 8 * 3600;
 
-// `__Host-` cookies: Secure, Path=/, no Domain, so no sibling subdomain can set or read them.
+/**
+ * Options of every dashboard cookie: a `__Host-` name (Secure, Path=/, no Domain, so no sibling
+ * subdomain can set or read it), HttpOnly, and SameSite=Strict.
+ */
+export const HOST_COOKIE = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
 const SESSION_COOKIE = "edgehook_session";
-const COOKIE_OPTIONS = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
 
 /** The SHA-256 hex of a session token: what D1 stores in its place. */
-export async function sessionTokenHash(token: string): Promise<string> {
+async function sessionTokenHash(token: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
 }
 
@@ -55,12 +58,12 @@ export async function startSession(c: Context<DashboardEnv>, tenantId: string, a
     now,
     expiresAt: now + SESSION_TTL_SECONDS * 1000,
   });
-  setCookie(c, SESSION_COOKIE, token, { ...COOKIE_OPTIONS, maxAge: SESSION_TTL_SECONDS });
+  setCookie(c, SESSION_COOKIE, token, { ...HOST_COOKIE, maxAge: SESSION_TTL_SECONDS });
 }
 
 /** Ends the current session, in D1 and in the browser. */
 export async function endSession(c: Context<DashboardEnv>): Promise<void> {
   const session = c.get("session");
   if (session) await deleteDashboardSession(c.env.DB, session.tokenHash);
-  deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
+  deleteCookie(c, SESSION_COOKIE, HOST_COOKIE);
 }

@@ -2,9 +2,9 @@ import { z } from "@hono/zod-openapi";
 import { Timestamp } from "./common";
 
 /** Default lifetime of a portal link: long enough to click it from an email, short enough to leak little. */
-export const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
+const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
 /** Longest lifetime a portal link may ask for. */
-export const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
+const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
 
 /** Body of `POST /v1/tenants/{tenant_id}/portal-links`. */
 export const CreatePortalLinkBody = z

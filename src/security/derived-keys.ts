@@ -28,7 +28,7 @@ function currentMasterKeyBytes(masterKey: string | undefined): Uint8Array {
  * (info `edgehook/<purpose>`), so no extra secret has to be provisioned and the AES key that
  * seals signing secrets is never used for anything else.
  */
-export function derivedHmacKey(masterKey: string | undefined, purpose: KeyPurpose): Promise<CryptoKey> {
+function derivedHmacKey(masterKey: string | undefined, purpose: KeyPurpose): Promise<CryptoKey> {
   const cacheKey = `${purpose}\n${masterKey}`;
   let key = cache.get(cacheKey);
   if (!key) {

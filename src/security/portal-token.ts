@@ -1,4 +1,4 @@
-import { toBase64Url } from "../lib/base64";
+import { fromBase64Url, toBase64Url } from "../lib/base64";
 import { hmacSign, hmacVerify } from "./derived-keys";
 
 /** What a portal link grants: one session in one tenant, if used before it expires. */
@@ -9,14 +9,8 @@ export interface PortalClaims {
   expiresAt: number;
 }
 
-const TOKEN_PREFIX = "ehp_";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-}
 
 /**
  * A portal token: `ehp_<base64url claims>.<base64url HMAC-SHA256>`, signed with a key derived
@@ -26,7 +20,7 @@ function fromBase64Url(text: string): Uint8Array {
 export async function signPortalToken(masterKey: string | undefined, claims: PortalClaims): Promise<string> {
   const payload = toBase64Url(encoder.encode(JSON.stringify({ l: claims.linkId, t: claims.tenantId, e: claims.expiresAt })));
   const signature = await hmacSign(masterKey, "portal-link", payload);
-  return `${TOKEN_PREFIX}${payload}.${toBase64Url(signature)}`;
+  return `ehp_${payload}.${toBase64Url(signature)}`;
 }
 
 /** The claims of a well-signed, unexpired token, or null for anything else. */

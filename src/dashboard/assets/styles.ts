@@ -22,7 +22,7 @@ body { margin: 0; background: var(--bg); color: var(--text); font: 15px/1.5 syst
 a { color: var(--primary); }
 a:hover { text-decoration-thickness: 2px; }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
-code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.9em; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 0; }
 h2 { font-size: 1.1rem; margin: 0 0 12px; }
 p { margin: 0 0 12px; }
@@ -71,12 +71,10 @@ main.wrap { padding-top: 28px; padding-bottom: 48px; }
 .icon-button:hover { background: var(--bg); border-color: var(--border); color: var(--text); }
 .icon-button.danger:hover { color: var(--bad); background: var(--bad-bg); }
 .icon-button.copied { color: var(--ok); }
-.link-button { background: none; border: 0; padding: 0; font: inherit; color: var(--primary); cursor: pointer; text-decoration: underline; }
 svg.icon { width: 18px; height: 18px; flex: none; }
 .notice { border-radius: 8px; padding: 12px 16px; margin-bottom: 20px; border: 1px solid; }
 .notice.success { background: var(--ok-bg); color: var(--ok); border-color: color-mix(in srgb, var(--ok) 30%, transparent); }
 .notice.error { background: var(--bad-bg); color: var(--bad); border-color: color-mix(in srgb, var(--bad) 30%, transparent); }
-.notice.info { background: var(--primary-soft); color: var(--text); border-color: color-mix(in srgb, var(--primary) 30%, transparent); }
 .notice ul { margin: 6px 0 0; padding-left: 20px; }
 .notice a { color: inherit; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; background: var(--idle-bg); color: var(--idle); }

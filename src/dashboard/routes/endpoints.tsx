@@ -145,7 +145,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const endpoint = await endpointOf(c);
     const grace = (await c.req.parseBody()).grace_period_seconds;
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
-    if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing.");
+    if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
     await rotateSecret(c.env, { kind: "endpoint", id: endpoint.id }, parsed.data.grace_period_seconds);
     return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=secret-rotated&secret=shown#secret`, 303);
   })

@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import { CsrfField, fieldAria } from "./components";
+import { CsrfField, fieldAria, Notice } from "./components";
 import { Layout, type PageContext } from "./layout";
 
 /** `/dashboard/sign-in`: a tenant API key opens a session. */
@@ -9,9 +9,7 @@ export const SignInPage: FC<{ page: PageContext; notice: string | null; error?: 
       <h1 id="sign-in-title">Sign in</h1>
       <p class="muted">Manage where your webhooks go and see what was delivered.</p>
       {error && (
-        <div class="notice error" role="alert">
-          {error}
-        </div>
+        <Notice kind="error">{error}</Notice>
       )}
       <form method="post" action="/dashboard/sign-in">
         <CsrfField token={page.csrfToken} />
@@ -48,9 +46,7 @@ export const PortalPage: FC<{ page: PageContext; token: string | null; error?: s
       <h1 id="portal-title">Your webhooks dashboard</h1>
       {error || !token ? (
         <>
-          <div class="notice error" role="alert">
-            {error ?? "This link is incomplete."}
-          </div>
+          <Notice kind="error">{error ?? "This link is incomplete."}</Notice>
           <p class="muted">Ask for a new dashboard link, or sign in with an API key.</p>
           <a class="button" href="/dashboard/sign-in">
             Sign in with an API key

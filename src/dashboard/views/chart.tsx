@@ -65,7 +65,7 @@ export const DeliveryChart: FC<{ hours: HourlyDeliveries[]; id: string }> = ({ h
               </g>
             );
           })}
-          <line class="baseline" x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} />
+          <line class="baseline" x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} vector-effect="non-scaling-stroke" />
         </svg>
         <div class="axis" aria-hidden="true">
           <span>24 h ago</span>

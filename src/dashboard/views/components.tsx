@@ -6,10 +6,13 @@ import { Icon } from "./icons";
 /** The hidden field that every POST form of the dashboard needs. */
 export const CsrfField: FC<{ token: string }> = ({ token }) => <input type="hidden" name={CSRF_FIELD} value={token} />;
 
-/** A banner: success and info are announced politely, errors assertively. */
-export const Notice: FC<PropsWithChildren<{ kind: "success" | "error" | "info"; id?: string }>> = ({ kind, id, children }) => (
-  <div class={`notice ${kind}`} id={id} role={kind === "error" ? "alert" : "status"} tabindex={kind === "error" ? -1 : undefined}>
-    {children}
+/**
+ * A banner. Success is announced politely; an error assertively, unless it describes a state
+ * rather than something that just went wrong (`quiet`).
+ */
+export const Notice: FC<PropsWithChildren<{ kind: "success" | "error"; quiet?: boolean; class?: string }>> = (props) => (
+  <div class={["notice", props.kind, props.class].filter(Boolean).join(" ")} role={props.kind === "error" && !props.quiet ? "alert" : "status"}>
+    {props.children}
   </div>
 );
 

@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import type { getDeliveryWithAttempts } from "../../db/deliveries";
 import type { DeliveryLogEntry } from "../../db/delivery-log";
 import { shortId } from "../format";
 import { Badge, CsrfField, Time } from "./components";
@@ -6,7 +7,7 @@ import { Icon } from "./icons";
 import { Layout, type PageContext } from "./layout";
 
 /** Delivery states, in the order the filter offers them. */
-export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
+const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
 
 /** A `?status=` filter value, or undefined for "all" (and for anything that is not a status). */
 export function statusFilter(value: string | undefined): (typeof DELIVERY_STATUSES)[number] | undefined {
@@ -14,27 +15,7 @@ export function statusFilter(value: string | undefined): (typeof DELIVERY_STATUS
 }
 
 /** A delivery the dashboard shows in full: its state, event and every attempt. */
-export interface DeliveryDetail {
-  id: string;
-  message_id: string;
-  endpoint_id: string | null;
-  url: string | null;
-  status: string;
-  event: string;
-  attempt_count: number;
-  next_attempt_at: string | null;
-  created_at: string;
-  attempts: Array<{
-    attempt: number;
-    outcome: string;
-    status_code: number | null;
-    error_kind: string | null;
-    error: string | null;
-    duration_ms: number;
-    response_body: string | null;
-    created_at: string;
-  }>;
-}
+type DeliveryDetail = NonNullable<Awaited<ReturnType<typeof getDeliveryWithAttempts>>>;
 
 /** Longest part of a receiver's answer shown in the attempts table. */
 const EXCERPT_CHARS = 500;

@@ -1,7 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { Endpoint } from "../../schemas/endpoints";
 import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
-import { CsrfField, Field, fieldAria } from "./components";
+import { CsrfField, Field, fieldAria, Notice } from "./components";
 import { endpointTitle } from "./endpoints";
 import { Layout, type PageContext } from "./layout";
 
@@ -37,7 +37,7 @@ const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
   const fields = (Object.keys(FIELD_LABELS) as Array<keyof FieldErrors>).filter((f) => errors[f]);
   if (fields.length === 0) return null;
   return (
-    <div class="notice error form-width" role="alert" id="error-summary">
+    <Notice kind="error" class="form-width">
       <strong>Please fix {fields.length === 1 ? "this field" : `these ${fields.length} fields`}:</strong>
       <ul>
         {fields.map((f) => (
@@ -46,7 +46,7 @@ const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
           </li>
         ))}
       </ul>
-    </div>
+    </Notice>
   );
 };
 

@@ -4,7 +4,7 @@ import type { DeliveryOutcomes, HourlyDeliveries } from "../../db/delivery-stats
 import type { Endpoint } from "../../schemas/endpoints";
 import { formatSeconds, shortId, successRate } from "../format";
 import { DeliveryChart } from "./chart";
-import { Badge, BreakableUrl, CopyButton, CsrfField, Time } from "./components";
+import { Badge, BreakableUrl, CopyButton, CsrfField, Notice, Time } from "./components";
 import { DeliveryTable, StatusFilter } from "./deliveries";
 import { Icon } from "./icons";
 import { Layout, type PageContext } from "./layout";
@@ -141,7 +141,7 @@ export const EndpointsPage: FC<{
 );
 
 /** The choices offered when regenerating a secret: how long the old one keeps co-signing. */
-export const GRACE_PERIODS = [
+const GRACE_PERIODS = [
   { seconds: 0, label: "Stop signing with the old secret now" },
   { seconds: 3600, label: "Keep the old secret for 1 hour" },
   { seconds: 86_400, label: "Keep the old secret for 24 hours" },
@@ -258,9 +258,9 @@ export const EndpointPage: FC<{
         </div>
       </div>
       {!endpoint.enabled && endpoint.disabled_reason && (
-        <div class="notice error" role="status">
+        <Notice kind="error" quiet>
           Disabled: {endpoint.disabled_reason}. Deliveries are not sent until you enable it again.
-        </div>
+        </Notice>
       )}
       <section class="card" aria-labelledby="details-title">
         <h2 id="details-title">Details</h2>

@@ -1,6 +1,6 @@
 import type { FC, PropsWithChildren } from "hono/jsx";
 import type { DashboardSession } from "../../db/dashboard-sessions";
-import { CsrfField } from "./components";
+import { CsrfField, Notice } from "./components";
 import { Icon } from "./icons";
 
 /** What every page needs from the request. */
@@ -87,11 +87,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
         </div>
       </header>
       <main id="main" class="wrap" tabindex={-1}>
-        {notice && (
-          <div class="notice success" role="status">
-            {notice}
-          </div>
-        )}
+        {notice && <Notice kind="success">{notice}</Notice>}
         {children}
       </main>
       <div id="announcer" class="visually-hidden" aria-live="polite"></div>
