@@ -6,6 +6,7 @@ import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES } from "./limits";
+import { buildDashboard } from "./dashboard/app";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate, tenantAccess } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
@@ -14,6 +15,7 @@ import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
+import { portalLinksApi } from "./routes/portal-links";
 import { tenantsApi } from "./routes/tenants";
 
 function errorResponse(error: ApiError): Response {
@@ -76,5 +78,7 @@ export function buildApp() {
   app.route("/", endpointsApi);
   app.route("/", messagesApi);
   app.route("/", deliveriesApi);
+  app.route("/", portalLinksApi);
+  app.route("/dashboard", buildDashboard());
   return app;
 }

@@ -18,6 +18,11 @@ export function toBase64Url(bytes: Uint8Array): string {
   return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** Bytes of a URL-safe base64 string (padding optional); throws on malformed input. */
+export function fromBase64Url(text: string): Uint8Array {
+  return fromBase64(text.replace(/-/g, "+").replace(/_/g, "/"));
+}
+
 /** Lowercase hex of bytes. */
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");

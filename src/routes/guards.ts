@@ -10,7 +10,7 @@ import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
  * Rejects a webhook target this deployment may not call: 400 with the guard's code, or 503 when
  * the hostname could not be resolved right now (the guard fails closed).
  */
-export async function assertAllowedTarget(c: Context<AppEnv>, url: string, path: string): Promise<void> {
+export async function assertAllowedTarget(c: Pick<Context<AppEnv>, "env">, url: string, path: string): Promise<void> {
   const problem = await checkTarget(url, targetPolicyOf(readConfig(c.env)));
   if (!problem) return;
   const status = problem.code === "dns_unavailable" ? 503 : 400;

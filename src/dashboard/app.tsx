@@ -1,0 +1,108 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { NONCE, secureHeaders } from "hono/secure-headers";
+import { ApiError } from "../errors";
+import { SecretUnavailableError } from "../secrets";
+import { DASHBOARD_JS } from "./assets/client";
+import { DASHBOARD_CSS, FAVICON_SVG } from "./assets/styles";
+import { csrfProtection } from "./csrf";
+import type { DashboardEnv } from "./env";
+import { pageContext, render } from "./render";
+import { authRoutes } from "./routes/auth";
+import { deliveryRoutes } from "./routes/deliveries";
+import { endpointRoutes } from "./routes/endpoints";
+import { loadSession, requireSession } from "./session";
+import { ErrorPage } from "./views/auth";
+
+/** Largest dashboard form accepted (the endpoint form with 20 long headers fits easily). */
+const FORM_BYTES_LIMIT = 128 * 1024;
+
+const ERROR_TITLES: Record<number, string> = {
+  400: "That did not work",
+  403: "Request refused",
+  404: "Not found",
+  413: "Too much data",
+};
+
+function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
+  return render(c, <ErrorPage page={pageContext(c)} title={ERROR_TITLES[status] ?? "Something went wrong"} message={message} />, status);
+}
+
+/** Every failure as an HTML page in the one dashboard style; internals stay in the logs. */
+function onError(err: Error, c: Context<DashboardEnv>) {
+  if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return errorPage(c, err.status, err.message);
+  if (err instanceof HTTPException && err.status === 403) {
+    return errorPage(c, 403, err.message || "This request did not come from this dashboard. Reload the page and try again.");
+  }
+  if (err instanceof HTTPException && err.status === 413) return errorPage(c, 413, "The form is too large.");
+  console.error(`${c.req.method} ${c.req.path}: ${err instanceof SecretUnavailableError ? err.message : "unhandled error"}`, err);
+  return errorPage(c, 500, "Something went wrong on our side; it has been logged. Try again in a moment.");
+}
+
+/**
+ * The tenant dashboard, mounted at /dashboard: server-rendered pages, one stylesheet and one
+ * small script. Security: strict CSP (scripts by nonce only, no inline styles), Origin check plus
+ * a CSRF token on every form, sessions in HttpOnly SameSite=Strict `__Host-` cookies; every query
+ * is scoped to the session's tenant.
+ */
+export function buildDashboard() {
+  const dashboard = new Hono<DashboardEnv>();
+  dashboard.onError(onError);
+
+  dashboard.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: [NONCE],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: "DENY",
+    }),
+  );
+
+  dashboard.get("/assets/dashboard.css", (c) =>
+    c.body(DASHBOARD_CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }),
+  );
+  dashboard.get("/assets/dashboard.js", (c) =>
+    c.body(DASHBOARD_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=300" }),
+  );
+  dashboard.get("/assets/favicon.svg", (c) =>
+    c.body(FAVICON_SVG, 200, { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400" }),
+  );
+
+  // Pages and JSON here carry tenant data and secrets: never cache them.
+  dashboard.use("*", async (c, next) => {
+    await next();
+    c.header("cache-control", "no-store");
+  });
+  dashboard.use(
+    "*",
+    bodyLimit({
+      maxSize: FORM_BYTES_LIMIT,
+      onError: () => {
+        throw new HTTPException(413);
+      },
+    }),
+  );
+  dashboard.use("*", csrf());
+  dashboard.use("*", loadSession());
+  dashboard.use("*", csrfProtection());
+
+  dashboard.route("/", authRoutes);
+  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*"]) dashboard.use(path, requireSession());
+  dashboard.route("/", endpointRoutes);
+  dashboard.route("/", deliveryRoutes);
+
+  dashboard.all("/*", (c) =>
+    c.req.method === "GET" && c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page."),
+  );
+  return dashboard;
+}

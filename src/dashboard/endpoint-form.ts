@@ -1,0 +1,203 @@
+import type { z } from "zod";
+import { issuesFromZod, type ErrorIssue } from "../errors";
+import { CreateEndpointBody, DEFAULT_TIMEOUT_MS, UpdateEndpointBody, type Endpoint } from "../schemas/endpoints";
+
+/**
+ * The endpoint form as the browser sends it: every value a string. It maps onto the API's
+ * create/update bodies, which validate it, so the dashboard shows the API's own messages.
+ */
+export interface EndpointFormValues {
+  name: string;
+  url: string;
+  description: string;
+  events: string;
+  source: string;
+  enabled: boolean;
+  signature_scheme: string;
+  signature_header: string;
+  signature_prefix: string;
+  headers: string;
+  max_attempts: string;
+  schedule: string;
+  timeout_ms: string;
+}
+
+/** Form-field name → its error messages. */
+export type FieldErrors = Partial<Record<keyof EndpointFormValues | "form", string[]>>;
+
+/** The fields of a new endpoint's form. */
+export function newEndpointValues(): EndpointFormValues {
+  return {
+    name: "",
+    url: "",
+    description: "",
+    events: "",
+    source: "",
+    enabled: true,
+    signature_scheme: "standard",
+    signature_header: "",
+    signature_prefix: "",
+    headers: "",
+    max_attempts: "",
+    schedule: "",
+    timeout_ms: String(DEFAULT_TIMEOUT_MS),
+  };
+}
+
+/** The edit form's fields, filled from an endpoint. */
+export function endpointValues(endpoint: Endpoint): EndpointFormValues {
+  return {
+    name: endpoint.name ?? "",
+    url: endpoint.url,
+    description: endpoint.description ?? "",
+    events: endpoint.events.join(", "),
+    source: endpoint.source ?? "",
+    enabled: endpoint.enabled,
+    signature_scheme: endpoint.signature.scheme,
+    signature_header: endpoint.signature.header ?? "",
+    signature_prefix: endpoint.signature.prefix ?? "",
+    headers: Object.entries(endpoint.headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n"),
+    max_attempts: endpoint.retry.max_attempts === undefined ? "" : String(endpoint.retry.max_attempts),
+    schedule: (endpoint.retry.schedule ?? []).join(", "),
+    timeout_ms: String(endpoint.timeout_ms),
+  };
+}
+
+/** Reads the form fields out of a parsed form body. */
+export function readEndpointForm(body: Record<string, unknown>): EndpointFormValues {
+  const text = (name: keyof EndpointFormValues) => (typeof body[name] === "string" ? (body[name] as string) : "");
+  return {
+    name: text("name"),
+    url: text("url"),
+    description: text("description"),
+    events: text("events"),
+    source: text("source"),
+    enabled: body.enabled === "on",
+    signature_scheme: text("signature_scheme"),
+    signature_header: text("signature_header"),
+    signature_prefix: text("signature_prefix"),
+    headers: text("headers"),
+    max_attempts: text("max_attempts"),
+    schedule: text("schedule"),
+    timeout_ms: text("timeout_ms"),
+  };
+}
+
+/** A whole number as a number; anything else stays text, so the API schema reports it. */
+function numeric(value: string): number | string {
+  const trimmed = value.trim();
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
+/** Items of a comma- or line-separated list; spaces inside an item stay, so the API reports them. */
+const listItems = (value: string) =>
+  value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/** Parses "Name: value" lines; a line without a colon is a form error, not an API one. */
+function parseHeaders(text: string): { headers: Record<string, string>; problems: string[] } {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((line, index) => {
+    if (!line.trim()) return;
+    const colon = line.indexOf(":");
+    if (colon < 1) problems.push(`line ${index + 1}: write each header as "Name: value"`);
+    else headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  });
+  return { headers, problems };
+}
+
+/** The API request body the form describes (before validation). Empty optional fields clear them. */
+function toRequestBody(values: EndpointFormValues): Record<string, unknown> {
+  const optional = (v: string) => (v.trim() === "" ? null : v.trim());
+  const signature =
+    values.signature_scheme === "hmac-sha256"
+      ? {
+          scheme: "hmac-sha256",
+          ...(values.signature_header.trim() ? { header: values.signature_header.trim() } : {}),
+          ...(values.signature_prefix.trim() ? { prefix: values.signature_prefix.trim() } : {}),
+        }
+      : { scheme: values.signature_scheme || "standard" };
+  const schedule = listItems(values.schedule).map(numeric);
+  return {
+    url: values.url.trim(),
+    name: optional(values.name),
+    description: optional(values.description),
+    events: listItems(values.events),
+    source: optional(values.source),
+    enabled: values.enabled,
+    headers: parseHeaders(values.headers).headers,
+    signature,
+    retry: {
+      ...(values.max_attempts.trim() ? { max_attempts: numeric(values.max_attempts) } : {}),
+      ...(schedule.length ? { schedule } : {}),
+    },
+    timeout_ms: values.timeout_ms.trim() ? numeric(values.timeout_ms) : DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** Which form field an API issue path (`retry.schedule.2`, `headers.X-Key`, …) belongs to. */
+function fieldOf(path: string): keyof FieldErrors {
+  const [head, second] = path.split(".");
+  switch (head) {
+    case "signature":
+      return second === "header" ? "signature_header" : second === "prefix" ? "signature_prefix" : "signature_scheme";
+    case "retry":
+      return second === "schedule" ? "schedule" : "max_attempts";
+    case "url":
+    case "name":
+    case "description":
+    case "events":
+    case "source":
+    case "enabled":
+    case "headers":
+    case "timeout_ms":
+      return head;
+    default:
+      return "form";
+  }
+}
+
+/** Says which list item or header an issue is about, since one form field holds many. */
+function messageOf(issue: ErrorIssue): string {
+  const [head, second, third] = issue.path.split(".");
+  if (head === "events" && second !== undefined) return `Item ${Number(second) + 1}: ${issue.message}`;
+  if (head === "retry" && second === "schedule" && third !== undefined) return `Step ${Number(third) + 1}: ${issue.message}`;
+  if (head === "headers" && second !== undefined) return `${issue.path.slice("headers.".length)}: ${issue.message}`;
+  return issue.message;
+}
+
+/** Groups API issues by form field. */
+export function errorsByField(issues: ErrorIssue[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of issues) (errors[fieldOf(issue.path)] ??= []).push(messageOf(issue));
+  return errors;
+}
+
+/** A validated request body, or the form's errors. */
+export type FormResult<T> = { ok: true; body: T } | { ok: false; errors: FieldErrors };
+
+function validate<S extends z.ZodType>(schema: S, values: EndpointFormValues): FormResult<z.output<S>> {
+  const headerProblems = parseHeaders(values.headers).problems;
+  const parsed = schema.safeParse(toRequestBody(values));
+  const errors = parsed.success
+    ? {}
+    : errorsByField(issuesFromZod(parsed.error));
+  if (headerProblems.length) errors.headers = [...headerProblems, ...(errors.headers ?? [])];
+  if (parsed.success && !headerProblems.length) return { ok: true, body: parsed.data };
+  return { ok: false, errors };
+}
+
+/** Validates the form as the API validates `POST …/endpoints`. */
+export function validateCreate(values: EndpointFormValues) {
+  return validate(CreateEndpointBody, values);
+}
+
+/** Validates the form as the API validates `PATCH …/endpoints/{id}` (every field is sent). */
+export function validateUpdate(values: EndpointFormValues) {
+  return validate(UpdateEndpointBody, values);
+}

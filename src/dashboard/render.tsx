@@ -1,0 +1,16 @@
+import type { Context } from "hono";
+import { html } from "hono/html";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { DashboardEnv } from "./env";
+import type { PageContext } from "./views/layout";
+
+/** What every page needs from this request: session, form token, script nonce. */
+export function pageContext(c: Context<DashboardEnv>, section?: PageContext["section"]): PageContext {
+  return { session: c.get("session") ?? null, csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), section };
+}
+
+/** Sends a page as an HTML document. */
+export function render(c: Context<DashboardEnv>, page: JSX.Element, status: ContentfulStatusCode = 200) {
+  return c.html(html`<!doctype html>${page}`, status);
+}

@@ -1,0 +1,50 @@
+import { Hono } from "hono";
+import { activeApiKeyByHash } from "../../db/dashboard-sessions";
+import { consumePortalLink } from "../../db/portal-links";
+import { hashApiKey } from "../../security/auth";
+import { verifyPortalToken } from "../../security/portal-token";
+import type { DashboardEnv } from "../env";
+import { pageContext, render } from "../render";
+import { endSession, startSession } from "../session";
+import { PortalPage, SignInPage } from "../views/auth";
+import { noticeText } from "../views/layout";
+
+const INVALID_LINK = "This dashboard link is invalid or has expired.";
+const USED_LINK = "This dashboard link has expired or was already used: each link opens the dashboard once.";
+
+/** Sign in with an API key, sign in through a portal link, sign out. */
+export const authRoutes = new Hono<DashboardEnv>()
+  .get("/sign-in", (c) => {
+    if (c.get("session")) return c.redirect("/dashboard", 303);
+    return render(c, <SignInPage page={pageContext(c)} notice={noticeText(c.req.query("notice"))} />);
+  })
+  .post("/sign-in", async (c) => {
+    const apiKey = (await c.req.parseBody()).api_key;
+    const key = typeof apiKey === "string" && apiKey.trim() ? await activeApiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
+    if (!key) {
+      return render(c, <SignInPage page={pageContext(c)} notice={null} error="That API key is not valid, or it was revoked." />, 401);
+    }
+    await endSession(c);
+    await startSession(c, key.tenantId, key.id);
+    return c.redirect("/dashboard", 303);
+  })
+  .get("/portal", async (c) => {
+    const token = c.req.query("token") ?? "";
+    const claims = await verifyPortalToken(c.env.MASTER_KEY, token, Date.now());
+    return render(c, <PortalPage page={pageContext(c)} token={claims ? token : null} error={claims ? undefined : INVALID_LINK} />, claims ? 200 : 400);
+  })
+  .post("/portal", async (c) => {
+    const token = (await c.req.parseBody()).token;
+    const now = Date.now();
+    const claims = typeof token === "string" ? await verifyPortalToken(c.env.MASTER_KEY, token, now) : null;
+    if (!claims || !(await consumePortalLink(c.env.DB, { id: claims.linkId, tenantId: claims.tenantId, now }))) {
+      return render(c, <PortalPage page={pageContext(c)} token={null} error={claims ? USED_LINK : INVALID_LINK} />, 400);
+    }
+    await endSession(c);
+    await startSession(c, claims.tenantId, null);
+    return c.redirect("/dashboard", 303);
+  })
+  .post("/sign-out", async (c) => {
+    await endSession(c);
+    return c.redirect("/dashboard/sign-in?notice=signed-out", 303);
+  });

@@ -1,0 +1,190 @@
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { listDeliveryLog } from "../../db/delivery-log";
+import { hourlyDeliveryCounts, outcomesByEndpoint } from "../../db/delivery-stats";
+import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../../db/endpoints";
+import { enqueueMessage } from "../../delivery/enqueue";
+import { ApiError, notFound } from "../../errors";
+import { assertAllowedTarget, assertHeadersFitSignature } from "../../routes/guards";
+import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
+import { createSecret, deleteSecret, readSecretSet, rotateSecret } from "../../secrets";
+import {
+  endpointValues,
+  errorsByField,
+  newEndpointValues,
+  readEndpointForm,
+  validateCreate,
+  validateUpdate,
+  type EndpointFormValues,
+  type FieldErrors,
+  type FormResult,
+} from "../endpoint-form";
+import type { DashboardEnv } from "../env";
+import { pageContext, render } from "../render";
+import { currentSession } from "../session";
+import { statusFilter } from "../views/deliveries";
+import { DeleteEndpointPage, EndpointFormPage } from "../views/endpoint-form";
+import { EndpointPage, EndpointsPage } from "../views/endpoints";
+import { noticeText } from "../views/layout";
+
+const DAY_MS = 86_400_000;
+const ENDPOINTS_PER_PAGE = 50;
+const DELIVERIES_PER_PAGE = 20;
+
+/** The signed-in tenant's endpoint named in the path, or a 404 (also for another tenant's id). */
+async function endpointOf(c: Context<DashboardEnv>) {
+  const id = c.req.param("id") ?? "";
+  const endpoint = z.uuid().safeParse(id).success ? await getEndpoint(c.env.DB, currentSession(c).tenantId, id) : null;
+  if (!endpoint) throw notFound("Endpoint");
+  return endpoint;
+}
+
+/** The issues of a guard that throws the API's 400 (target not allowed, header clash), as form errors. */
+async function guardErrors(check: () => void | Promise<void>): Promise<FieldErrors> {
+  try {
+    await check();
+    return {};
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 400 && error.issues) return errorsByField(error.issues);
+    throw error;
+  }
+}
+
+/**
+ * Everything wrong with a submitted endpoint form, or null: the API schema's messages, plus the
+ * target guard's and the signature-header check's, all shown at once.
+ */
+async function formErrors(c: Context<DashboardEnv>, values: EndpointFormValues, result: FormResult<CreateEndpointInput | UpdateEndpointInput>) {
+  const errors: FieldErrors = result.ok ? {} : { ...result.errors };
+  if (!errors.url) Object.assign(errors, await guardErrors(() => assertAllowedTarget(c, values.url.trim(), "url")));
+  if (result.ok) {
+    const { headers = {}, signature = { scheme: "standard" as const } } = result.body;
+    Object.assign(errors, await guardErrors(() => assertHeadersFitSignature(headers, signature)));
+  }
+  return Object.keys(errors).length > 0 ? errors : null;
+}
+
+/** Endpoints: list, create, edit, delete, secret, test event. */
+export const endpointRoutes = new Hono<DashboardEnv>()
+  .get("/", async (c) => {
+    const { tenantId } = currentSession(c);
+    const now = Date.now();
+    const [page, outcomes, hours] = await Promise.all([
+      listEndpoints(c.env.DB, tenantId, { limit: ENDPOINTS_PER_PAGE, cursor: c.req.query("cursor") }),
+      outcomesByEndpoint(c.env.DB, tenantId, now - DAY_MS),
+      hourlyDeliveryCounts(c.env.DB, tenantId, { now, hours: 24 }),
+    ]);
+    return render(
+      c,
+      <EndpointsPage
+        page={pageContext(c, "endpoints")}
+        notice={noticeText(c.req.query("notice"))}
+        endpoints={page.data}
+        outcomes={outcomes}
+        hours={hours}
+        nextCursor={page.next_cursor}
+      />,
+    );
+  })
+  .get("/endpoints/new", (c) =>
+    render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={newEndpointValues()} errors={{}} />),
+  )
+  .post("/endpoints/new", async (c) => {
+    const values = readEndpointForm(await c.req.parseBody());
+    const result = validateCreate(values);
+    const errors = await formErrors(c, values, result);
+    if (errors || !result.ok) {
+      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
+    }
+    const id = crypto.randomUUID();
+    // Secret first, as in the API: an endpoint row never exists without its secret.
+    await createSecret(c.env, { kind: "endpoint", id });
+    try {
+      await insertEndpoint(c.env.DB, currentSession(c).tenantId, id, result.body, Date.now());
+    } catch (error) {
+      await deleteSecret(c.env, { kind: "endpoint", id });
+      throw error;
+    }
+    return c.redirect(`/dashboard/endpoints/${id}?notice=created&secret=shown#secret`, 303);
+  })
+  .get("/endpoints/:id", async (c) => {
+    const endpoint = await endpointOf(c);
+    const { tenantId } = currentSession(c);
+    const status = statusFilter(c.req.query("status"));
+    const [secrets, hours, log] = await Promise.all([
+      readSecretSet(c.env, { kind: "endpoint", id: endpoint.id }),
+      hourlyDeliveryCounts(c.env.DB, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
+      listDeliveryLog(c.env.DB, tenantId, { endpointId: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
+    ]);
+    const now = Date.now();
+    return render(
+      c,
+      <EndpointPage
+        page={pageContext(c, "endpoints")}
+        notice={noticeText(c.req.query("notice"))}
+        endpoint={endpoint}
+        secret={c.req.query("secret") === "shown" ? (secrets?.current ?? null) : null}
+        previousUntil={(secrets?.previous ?? [])
+          .filter((p) => p.expires_at > now)
+          .map((p) => new Date(p.expires_at).toISOString())
+          .sort()}
+        hours={hours}
+        deliveries={log.data}
+        status={status}
+        nextCursor={log.next_cursor}
+      />,
+    );
+  })
+  .get("/endpoints/:id/secret", async (c) => {
+    const endpoint = await endpointOf(c);
+    const secrets = await readSecretSet(c.env, { kind: "endpoint", id: endpoint.id });
+    if (!secrets) throw notFound("Endpoint secret");
+    return c.json({ secret: secrets.current });
+  })
+  .post("/endpoints/:id/secret/rotate", async (c) => {
+    const endpoint = await endpointOf(c);
+    const grace = (await c.req.parseBody()).grace_period_seconds;
+    const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
+    if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
+    await rotateSecret(c.env, { kind: "endpoint", id: endpoint.id }, parsed.data.grace_period_seconds);
+    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=secret-rotated&secret=shown#secret`, 303);
+  })
+  .post("/endpoints/:id/test", async (c) => {
+    const endpoint = await endpointOf(c);
+    // The same webhook.test message as the API's `POST …/endpoints/{id}/test`.
+    const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpoint.id, sent_at: new Date().toISOString() });
+    await enqueueMessage(c.env, {
+      tenantId: currentSession(c).tenantId,
+      event: "webhook.test",
+      payload,
+      source: null,
+      endpointIds: [endpoint.id],
+      fingerprint: payload,
+    });
+    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=test-sent#deliveries`, 303);
+  })
+  .get("/endpoints/:id/edit", async (c) => {
+    const endpoint = await endpointOf(c);
+    return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={endpointValues(endpoint)} errors={{}} />);
+  })
+  .post("/endpoints/:id/edit", async (c) => {
+    const endpoint = await endpointOf(c);
+    const values = readEndpointForm(await c.req.parseBody());
+    const result = validateUpdate(values);
+    const errors = await formErrors(c, values, result);
+    if (errors || !result.ok) {
+      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={errors ?? {}} />, 400);
+    }
+    if (!(await updateEndpoint(c.env.DB, currentSession(c).tenantId, endpoint.id, result.body, Date.now()))) throw notFound("Endpoint");
+    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=updated`, 303);
+  })
+  .get("/endpoints/:id/delete", async (c) => {
+    const endpoint = await endpointOf(c);
+    return render(c, <DeleteEndpointPage page={pageContext(c, "endpoints")} endpoint={endpoint} />);
+  })
+  .post("/endpoints/:id/delete", async (c) => {
+    const endpoint = await endpointOf(c);
+    if (!(await deleteEndpoint(c.env.DB, currentSession(c).tenantId, endpoint.id))) throw notFound("Endpoint");
+    await deleteSecret(c.env, { kind: "endpoint", id: endpoint.id });
+    return c.redirect("/dashboard?notice=deleted", 303);
+  });

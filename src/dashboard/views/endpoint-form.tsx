@@ -1,0 +1,184 @@
+import type { FC } from "hono/jsx";
+import type { Endpoint } from "../../schemas/endpoints";
+import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
+import { CsrfField, Field, fieldAria, Notice } from "./components";
+import { endpointTitle } from "./endpoints";
+import { Layout, type PageContext } from "./layout";
+
+const FIELD_LABELS: Record<keyof FieldErrors, string> = {
+  form: "Form",
+  name: "Name",
+  url: "URL",
+  description: "Description",
+  events: "Events",
+  source: "Source",
+  enabled: "Enabled",
+  signature_scheme: "Signature scheme",
+  signature_header: "Signature header",
+  signature_prefix: "Signature prefix",
+  headers: "Custom headers",
+  max_attempts: "Max attempts",
+  schedule: "Retry schedule",
+  timeout_ms: "Timeout",
+};
+
+const ADVANCED_FIELDS: Array<keyof FieldErrors> = [
+  "signature_scheme",
+  "signature_header",
+  "signature_prefix",
+  "headers",
+  "max_attempts",
+  "schedule",
+  "timeout_ms",
+];
+
+const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
+  // In the order the form shows them.
+  const fields = (Object.keys(FIELD_LABELS) as Array<keyof FieldErrors>).filter((f) => errors[f]);
+  if (fields.length === 0) return null;
+  return (
+    <Notice kind="error" class="form-width">
+      <strong>Please fix {fields.length === 1 ? "this field" : `these ${fields.length} fields`}:</strong>
+      <ul>
+        {fields.map((f) => (
+          <li>
+            {f === "form" ? errors.form!.join(" ") : <a href={`#${f}`}>{`${FIELD_LABELS[f]}: ${errors[f]!.join(" ")}`}</a>}
+          </li>
+        ))}
+      </ul>
+    </Notice>
+  );
+};
+
+/** The create and edit form for an endpoint, showing the API's validation messages per field. */
+export const EndpointFormPage: FC<{
+  page: PageContext;
+  endpoint: Endpoint | null;
+  values: EndpointFormValues;
+  errors: FieldErrors;
+}> = ({ page, endpoint, values, errors }) => {
+  const editing = endpoint !== null;
+  const title = editing ? `Edit ${endpointTitle(endpoint)}` : "Add endpoint";
+  const action = editing ? `/dashboard/endpoints/${endpoint.id}/edit` : "/dashboard/endpoints/new";
+  const cancel = editing ? `/dashboard/endpoints/${endpoint.id}` : "/dashboard";
+  const advancedOpen =
+    ADVANCED_FIELDS.some((f) => errors[f]) ||
+    values.signature_scheme !== "standard" ||
+    values.headers.trim() !== "" ||
+    values.max_attempts.trim() !== "" ||
+    values.schedule.trim() !== "";
+  const text = (name: keyof EndpointFormValues, label: string, hint?: string, extra: Record<string, unknown> = {}) => (
+    <Field name={name} label={label} hint={hint} errors={errors[name]}>
+      <input type="text" id={name} name={name} value={String(values[name])} {...fieldAria(name, { hint, errors: errors[name] })} {...extra} />
+    </Field>
+  );
+  return (
+    <Layout title={title} page={page}>
+      <p class="crumbs">
+        <a href="/dashboard">Endpoints</a>
+        {editing && (
+          <>
+            {" / "}
+            <a href={cancel}>{endpointTitle(endpoint)}</a>
+          </>
+        )}{" "}
+        / {editing ? "Edit" : "New"}
+      </p>
+      <div class="page-head">
+        <h1>{title}</h1>
+      </div>
+      <ErrorSummary errors={errors} />
+      <form class="card stack" method="post" action={action} novalidate>
+        <CsrfField token={page.csrfToken} />
+        {text("name", "Name", "Shown in this dashboard only.", { autocomplete: "off" })}
+        <Field name="url" label="URL" hint="Where each webhook is POSTed." errors={errors.url}>
+          <input
+            type="url"
+            id="url"
+            name="url"
+            value={values.url}
+            required
+            inputmode="url"
+            placeholder="https://example.com/webhooks"
+            {...fieldAria("url", { hint: true, errors: errors.url })}
+          />
+        </Field>
+        <Field name="description" label="Description" errors={errors.description}>
+          <textarea id="description" name="description" rows={2} {...fieldAria("description", { errors: errors.description })}>
+            {values.description}
+          </textarea>
+        </Field>
+        {text("events", "Events", "Event types, separated by commas; a trailing * matches a prefix (document.*). Leave empty for all events.")}
+        {text("source", "Source", "Only messages from this source (model, product or project). Leave empty for every source.")}
+        <div class="field">
+          <label class="checkbox" for="enabled">
+            <input type="checkbox" id="enabled" name="enabled" checked={values.enabled} />
+            Enabled
+          </label>
+        </div>
+        <details class="advanced" open={advancedOpen}>
+          <summary>Signing, retries and headers</summary>
+          <div class="grid-2">
+            <Field name="signature_scheme" label="Signature scheme" errors={errors.signature_scheme}>
+              <select id="signature_scheme" name="signature_scheme" {...fieldAria("signature_scheme", { errors: errors.signature_scheme })}>
+                <option value="standard" selected={values.signature_scheme === "standard"}>
+                  Standard Webhooks
+                </option>
+                <option value="hmac-sha256" selected={values.signature_scheme === "hmac-sha256"}>
+                  HMAC-SHA256 header
+                </option>
+              </select>
+            </Field>
+            {text("timeout_ms", "Timeout (ms)", "500 to 30000.", { inputmode: "numeric" })}
+          </div>
+          <div class="grid-2">
+            {text("signature_header", "Signature header", "HMAC-SHA256 only. Default X-Webhook-Signature.")}
+            {text("signature_prefix", "Signature prefix", "HMAC-SHA256 only, e.g. sha256=")}
+          </div>
+          <div class="grid-2">
+            {text("max_attempts", "Max attempts", "Including the first try. Empty for the default.", { inputmode: "numeric" })}
+            {text("schedule", "Retry schedule", "Seconds to wait before each retry, e.g. 10, 60, 600.")}
+          </div>
+          <Field name="headers" label="Custom headers" hint='Sent with every delivery. One per line, "Name: value".' errors={errors.headers}>
+            <textarea id="headers" name="headers" rows={3} spellcheck={false} {...fieldAria("headers", { hint: true, errors: errors.headers })}>
+              {values.headers}
+            </textarea>
+          </Field>
+        </details>
+        <div class="form-actions">
+          <button type="submit" class="button primary">
+            {editing ? "Save changes" : "Create endpoint"}
+          </button>
+          <a class="button" href={cancel}>
+            Cancel
+          </a>
+        </div>
+      </form>
+    </Layout>
+  );
+};
+
+/** `/dashboard/endpoints/{id}/delete`: asks before deleting. */
+export const DeleteEndpointPage: FC<{ page: PageContext; endpoint: Endpoint }> = ({ page, endpoint }) => (
+  <Layout title={`Delete ${endpointTitle(endpoint)}`} page={page}>
+    <p class="crumbs">
+      <a href="/dashboard">Endpoints</a> / <a href={`/dashboard/endpoints/${endpoint.id}`}>{endpointTitle(endpoint)}</a> / Delete
+    </p>
+    <section class="card form-width" aria-labelledby="delete-title">
+      <h1 id="delete-title">Delete this endpoint?</h1>
+      <p>
+        <strong>{endpointTitle(endpoint)}</strong> (<code>{endpoint.url}</code>) stops receiving webhooks. Deliveries still pending to it are
+        cancelled, and its id and signing secret stop working. This cannot be undone.
+      </p>
+      <form method="post" action={`/dashboard/endpoints/${endpoint.id}/delete`} class="form-actions">
+        <CsrfField token={page.csrfToken} />
+        <button type="submit" class="button danger solid">
+          Delete endpoint
+        </button>
+        <a class="button" href={`/dashboard/endpoints/${endpoint.id}`}>
+          Cancel
+        </a>
+      </form>
+    </section>
+  </Layout>
+);

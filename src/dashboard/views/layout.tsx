@@ -1,0 +1,96 @@
+import type { FC, PropsWithChildren } from "hono/jsx";
+import type { DashboardSession } from "../../db/dashboard-sessions";
+import { CsrfField, Notice } from "./components";
+import { Icon } from "./icons";
+
+/** What every page needs from the request. */
+export interface PageContext {
+  session: DashboardSession | null;
+  csrfToken: string;
+  /** The CSP nonce of this response, for the one script tag. */
+  nonce: string | undefined;
+  /** Which top-level section is current, for the navigation. */
+  section?: "endpoints" | "deliveries";
+}
+
+/** Query-string notices after a redirect (post/redirect/get): fixed texts, never echoed input. */
+const NOTICES = {
+  created: "Endpoint created. Its signing secret is below.",
+  updated: "Endpoint saved.",
+  deleted: "Endpoint deleted.",
+  "secret-rotated": "Signing secret regenerated.",
+  "test-sent": "Test event sent. Its delivery is listed below.",
+  replayed: "Delivery replayed: it is being sent again.",
+  "signed-out": "You are signed out.",
+} as const;
+
+/** The notice text for a `?notice=` key, or null for an unknown key. */
+export function noticeText(key: string | undefined): string | null {
+  return key && Object.hasOwn(NOTICES, key) ? NOTICES[key as keyof typeof NOTICES] : null;
+}
+
+const NavLink: FC<PropsWithChildren<{ href: string; current: boolean }>> = ({ href, current, children }) => (
+  <a href={href} aria-current={current ? "page" : undefined}>
+    {children}
+  </a>
+);
+
+/** The page shell: head, top bar with navigation and sign-out, main landmark. */
+export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; notice?: string | null }>> = ({
+  title,
+  page,
+  notice,
+  children,
+}) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{`${title} · Webhooks dashboard`}</title>
+      <link rel="icon" href="/dashboard/assets/favicon.svg" type="image/svg+xml" />
+      <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />
+      <script src="/dashboard/assets/dashboard.js" nonce={page.nonce} defer></script>
+    </head>
+    <body>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="wrap">
+          <a class="brand" href="/dashboard">
+            <Icon name="logo" />
+            Edgehook <span>Webhooks</span>
+          </a>
+          {page.session && (
+            <nav aria-label="Dashboard">
+              <NavLink href="/dashboard" current={page.section === "endpoints"}>
+                Endpoints
+              </NavLink>
+              <NavLink href="/dashboard/deliveries" current={page.section === "deliveries"}>
+                Deliveries
+              </NavLink>
+            </nav>
+          )}
+          {page.session && (
+            <span class="tenant" title={`Tenant ${page.session.tenantId}`}>
+              {page.session.tenantName}
+            </span>
+          )}
+          {page.session && (
+            <form class="sign-out" method="post" action="/dashboard/sign-out">
+              <CsrfField token={page.csrfToken} />
+              <button type="submit" class="button small">
+                Sign out
+              </button>
+            </form>
+          )}
+        </div>
+      </header>
+      <main id="main" class="wrap" tabindex={-1}>
+        {notice && <Notice kind="success">{notice}</Notice>}
+        {children}
+      </main>
+      <div id="announcer" class="visually-hidden" aria-live="polite"></div>
+    </body>
+  </html>
+);

@@ -1,0 +1,66 @@
+import { fromBase64 } from "../lib/base64";
+import { SecretUnavailableError } from "../secrets";
+
+/** What a derived key is for; each purpose gets an independent key. */
+export type KeyPurpose = "portal-link" | "dashboard-csrf";
+
+const encoder = new TextEncoder();
+const cache = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The raw bytes of MASTER_KEY's current entry (the first; `kid:base64` or plain base64). Only the
+ * current entry is used, so rotating MASTER_KEY also invalidates outstanding portal links and
+ * dashboard form tokens, both of which live minutes to hours.
+ */
+function currentMasterKeyBytes(masterKey: string | undefined): Uint8Array {
+  const entry = masterKey?.split(",")[0]?.trim();
+  if (!entry) throw new SecretUnavailableError("MASTER_KEY is not configured");
+  const material = entry.includes(":") ? entry.slice(entry.indexOf(":") + 1) : entry;
+  try {
+    return fromBase64(material);
+  } catch {
+    throw new SecretUnavailableError("MASTER_KEY's current entry is not base64");
+  }
+}
+
+/**
+ * An HMAC-SHA256 key for one purpose, derived with HKDF-SHA256 from MASTER_KEY's current entry
+ * (info `edgehook/<purpose>`), so no extra secret has to be provisioned and the AES key that
+ * seals signing secrets is never used for anything else.
+ */
+function derivedHmacKey(masterKey: string | undefined, purpose: KeyPurpose): Promise<CryptoKey> {
+  const cacheKey = `${purpose}\n${masterKey}`;
+  let key = cache.get(cacheKey);
+  if (!key) {
+    key = (async () => {
+      const base = await crypto.subtle.importKey("raw", currentMasterKeyBytes(masterKey), "HKDF", false, ["deriveKey"]);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(`edgehook/${purpose}`) },
+        base,
+        { name: "HMAC", hash: "SHA-256", length: 256 },
+        false,
+        ["sign", "verify"],
+      );
+    })();
+    key.catch(() => cache.delete(cacheKey));
+    cache.set(cacheKey, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of `message` under the purpose's derived key. */
+export async function hmacSign(masterKey: string | undefined, purpose: KeyPurpose, message: string): Promise<Uint8Array> {
+  const key = await derivedHmacKey(masterKey, purpose);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+}
+
+/** Whether `signature` is the HMAC of `message` under the purpose's key (compared in constant time). */
+export async function hmacVerify(
+  masterKey: string | undefined,
+  purpose: KeyPurpose,
+  message: string,
+  signature: Uint8Array,
+): Promise<boolean> {
+  const key = await derivedHmacKey(masterKey, purpose);
+  return crypto.subtle.verify("HMAC", key, signature, encoder.encode(message));
+}

@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { apiJson, bucket, eventually, newEndpoint, newTenant, receiverUrl } from "./support/api";
+import { DashboardClient, textOf } from "./support/dashboard-client";
+
+async function signedIn() {
+  const tenant = await newTenant();
+  const browser = new DashboardClient();
+  await browser.signIn(tenant.key);
+  await browser.get("/dashboard");
+  return { tenant, browser };
+}
+
+/** The fields of the endpoint form with nothing but a URL filled in. */
+const form = (fields: Record<string, string>) => ({
+  url: "",
+  name: "",
+  description: "",
+  events: "",
+  source: "",
+  enabled: "on",
+  signature_scheme: "standard",
+  signature_header: "",
+  signature_prefix: "",
+  headers: "",
+  max_attempts: "",
+  schedule: "",
+  timeout_ms: "10000",
+  ...fields,
+});
+
+describe("the endpoint form", () => {
+  it("creates the endpoint the API would create from the same fields", async () => {
+    const { tenant, browser } = await signedIn();
+    const res = await browser.post(
+      "/dashboard/endpoints/new",
+      form({
+        url: "https://example.com/hooks",
+        name: "Invoices",
+        events: "document.*, job.failed",
+        source: "invoices-v4",
+        signature_scheme: "hmac-sha256",
+        signature_header: "X-Hub-Signature-256",
+        signature_prefix: "sha256=",
+        headers: "Authorization: Bearer abc\nX-Team: billing",
+        max_attempts: "3",
+        schedule: "5, 60",
+        timeout_ms: "5000",
+      }),
+    );
+    expect(res.status).toBe(303);
+    const id = /^\/dashboard\/endpoints\/([0-9a-f-]{36})\?/.exec(res.headers.get("location")!)![1];
+    const created = await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`);
+    expect(created.body).toMatchObject({
+      url: "https://example.com/hooks",
+      name: "Invoices",
+      events: ["document.*", "job.failed"],
+      source: "invoices-v4",
+      enabled: true,
+      signature: { scheme: "hmac-sha256", header: "X-Hub-Signature-256", prefix: "sha256=" },
+      headers: { Authorization: "Bearer abc", "X-Team": "billing" },
+      retry: { max_attempts: 3, schedule: [5, 60] },
+      timeout_ms: 5000,
+    });
+  });
+
+  it("shows the API's own validation messages next to the fields, and keeps what was typed", async () => {
+    const { tenant, browser } = await signedIn();
+    const fields = { url: "not a url", events: "bad event", timeout_ms: "99" };
+    const api = await apiJson("POST", `/v1/tenants/${tenant.id}/endpoints`, { body: { url: "not a url", events: ["bad event"], timeout_ms: 99 } });
+    expect(api.status).toBe(400);
+    const page = await browser.post("/dashboard/endpoints/new", form(fields));
+    expect(page.status).toBe(400);
+    const text = textOf(page.html);
+    for (const issue of api.body.error.issues as Array<{ message: string }>) expect(text).toContain(issue.message);
+    expect(page.html).toMatch(/id="url" name="url" value="not a url"[^>]*aria-invalid="true"/);
+    expect(await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints`).then((r) => r.body.data)).toEqual([]);
+  });
+
+  it("shows the target guard's message for a URL the deployment may not call", async () => {
+    const { tenant, browser } = await signedIn();
+    const api = await apiJson("POST", `/v1/tenants/${tenant.id}/endpoints`, { body: { url: "ftp://example.com/hooks" } });
+    const page = await browser.post("/dashboard/endpoints/new", form({ url: "ftp://example.com/hooks" }));
+    expect(page.status).toBe(400);
+    expect(textOf(page.html)).toContain(api.body.error.message);
+  });
+
+  it("says which header line is malformed", async () => {
+    const { browser } = await signedIn();
+    const page = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/", headers: "X-Ok: 1\nno colon here" }));
+    expect(page.status).toBe(400);
+    expect(textOf(page.html)).toContain('line 2: write each header as "Name: value"');
+  });
+
+  it("edits an endpoint: cleared fields are cleared, as PATCH with null would", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a", name: "Old", source: "s1", events: ["a.b"] });
+    await browser.get(`/dashboard/endpoints/${endpoint.id}/edit`);
+    const res = await browser.post(`/dashboard/endpoints/${endpoint.id}/edit`, form({ url: "https://example.com/b", name: "New", enabled: "" }));
+    expect(res.status).toBe(303);
+    const after = await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`);
+    expect(after.body).toMatchObject({ url: "https://example.com/b", name: "New", source: null, events: [], enabled: false });
+  });
+});
+
+describe("the signing secret", () => {
+  it("is hidden until asked for, then shown", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a" });
+    expect((await browser.get(`/dashboard/endpoints/${endpoint.id}`)).html).not.toContain(endpoint.secret);
+    expect((await browser.get(`/dashboard/endpoints/${endpoint.id}?secret=shown`)).html).toContain(endpoint.secret);
+  });
+
+  it("regenerates with the chosen grace period", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a" });
+    await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    const res = await browser.post(`/dashboard/endpoints/${endpoint.id}/secret/rotate`, { grace_period_seconds: "3600" });
+    expect(res.status).toBe(303);
+    const secret = await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`);
+    expect(secret.body.secret).not.toBe(endpoint.secret);
+    const expires = Date.parse(secret.body.previous[0].expires_at);
+    expect(expires).toBeGreaterThan(Date.now() + 3500_000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000);
+  });
+
+  it("refuses a grace period the API would refuse", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a" });
+    await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    expect((await browser.post(`/dashboard/endpoints/${endpoint.id}/secret/rotate`, { grace_period_seconds: "9999999" })).status).toBe(400);
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`)).body.secret).toBe(endpoint.secret);
+  });
+});
+
+describe("activity", () => {
+  it("shows each endpoint's success rate over the last 24 hours and a chart of deliveries and failures", async () => {
+    const { tenant, browser } = await signedIn();
+    const name = bucket();
+    const good = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${name}`, name: "Good" });
+    const bad = await newEndpoint(tenant.id, { url: `${receiverUrl()}/status/500/${name}`, name: "Bad", retry: { max_attempts: 1 } });
+    await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${name}`, name: "Quiet", events: ["never.sent"] });
+    for (let i = 0; i < 2; i++) {
+      await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { body: { event: "document.predicted", payload: { i }, endpoint_ids: [good.id] } });
+    }
+    await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { body: { event: "document.predicted", payload: {}, endpoint_ids: [bad.id] } });
+    await eventually(async () => {
+      const open = await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries?status=pending`);
+      const retrying = await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries?status=retrying`);
+      return open.body.data.length + retrying.body.data.length === 0;
+    });
+    const page = await browser.get("/dashboard");
+    const row = (id: string) => textOf(new RegExp(`<tr data-endpoint-id="${id}">.*?</tr>`).exec(page.html)![0]);
+    expect(row(good.id)).toContain("100% (2 of 2)");
+    expect(row(bad.id)).toContain("0% (0 of 1)");
+    expect(textOf(page.html)).toContain("No deliveries");
+    expect(page.html).toContain('aria-label="3 deliveries in the last 24 hours, 1 failed"');
+  });
+
+  it("filters the delivery log by status", async () => {
+    const { tenant, browser } = await signedIn();
+    const name = bucket();
+    const good = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${name}` });
+    const bad = await newEndpoint(tenant.id, { url: `${receiverUrl()}/status/410/${name}`, retry: { max_attempts: 1 } });
+    const ok = await apiJson("POST", `/v1/tenants/${tenant.id}/endpoints/${good.id}/test`);
+    const failed = await apiJson("POST", `/v1/tenants/${tenant.id}/endpoints/${bad.id}/test`);
+    const state = (id: string) => apiJson("GET", `/v1/tenants/${tenant.id}/deliveries/${id}`).then((r) => r.body.status);
+    await eventually(async () => (await state(failed.body.deliveries[0].id)) === "failed" && (await state(ok.body.deliveries[0].id)) === "succeeded");
+    const page = await browser.get("/dashboard/deliveries?status=failed");
+    expect(page.html).toContain(`data-delivery-id="${failed.body.deliveries[0].id}"`);
+    expect(page.html).not.toContain(`data-delivery-id="${ok.body.deliveries[0].id}"`);
+  });
+});

@@ -1,0 +1,75 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { newTenant } from "./support/api";
+
+const HOUR = 3_600_000;
+// A fixed "now" half past an hour, so bucket edges are unambiguous.
+const NOW = Date.UTC(2026, 10, 23, 12, 30);
+
+/** Stores one message with deliveries of the given states and ages (D1 rows, as enqueue writes them). */
+async function storeDeliveries(tenantId: string, endpointId: string | null, rows: Array<{ status: string; at: number }>) {
+  const messageId = crypto.randomUUID();
+  await env.DB.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', ?)")
+    .bind(messageId, tenantId, NOW)
+    .run();
+  for (const row of rows) {
+    await env.DB.prepare(
+      `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, status, queue_token, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, 't', ?, ?)`,
+    )
+      .bind(crypto.randomUUID(), tenantId, messageId, endpointId, row.status, row.at, row.at)
+      .run();
+  }
+}
+
+describe("hourlyDeliveryCounts", () => {
+  it("counts the last 24 hours per hour, oldest first, with empty hours as zeros", async () => {
+    const tenant = await newTenant();
+    await storeDeliveries(tenant.id, null, [
+      { status: "succeeded", at: NOW - 10 * 60_000 },
+      { status: "failed", at: NOW - 20 * 60_000 },
+      { status: "pending", at: NOW - 29 * 60_000 },
+      { status: "succeeded", at: NOW - 23 * HOUR },
+      { status: "succeeded", at: NOW - 25 * HOUR },
+    ]);
+    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    expect(hours).toHaveLength(24);
+    expect(hours[23]).toEqual({ start: Date.UTC(2026, 10, 23, 12), total: 3, succeeded: 1, failed: 1 });
+    expect(hours[0]).toEqual({ start: Date.UTC(2026, 10, 22, 13), total: 1, succeeded: 1, failed: 0 });
+    expect(hours.slice(1, 23).every((h) => h.total === 0)).toBe(true);
+  });
+
+  it("counts one endpoint's deliveries only when asked", async () => {
+    const tenant = await newTenant();
+    const endpointId = crypto.randomUUID();
+    await storeDeliveries(tenant.id, endpointId, [{ status: "failed", at: NOW - 60_000 }]);
+    await storeDeliveries(tenant.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
+    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { endpointId, now: NOW, hours: 24 });
+    expect(hours[23]).toMatchObject({ total: 1, failed: 1 });
+  });
+
+  it("never counts another tenant's deliveries", async () => {
+    const tenant = await newTenant();
+    const other = await newTenant();
+    await storeDeliveries(other.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
+    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    expect(hours.reduce((n, h) => n + h.total, 0)).toBe(0);
+  });
+});
+
+describe("outcomesByEndpoint", () => {
+  it("counts finished deliveries per endpoint since a time, ignoring ones still open", async () => {
+    const tenant = await newTenant();
+    const endpointId = crypto.randomUUID();
+    await storeDeliveries(tenant.id, endpointId, [
+      { status: "succeeded", at: NOW - HOUR },
+      { status: "succeeded", at: NOW - 2 * HOUR },
+      { status: "failed", at: NOW - 3 * HOUR },
+      { status: "retrying", at: NOW - HOUR },
+      { status: "failed", at: NOW - 30 * HOUR },
+    ]);
+    const outcomes = await outcomesByEndpoint(env.DB, tenant.id, NOW - 24 * HOUR);
+    expect(outcomes.get(endpointId)).toEqual({ succeeded: 2, failed: 1 });
+  });
+});

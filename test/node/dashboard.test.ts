@@ -1,0 +1,305 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "./support/browser";
+import { startRelay, type LocalRelay } from "./support/relay";
+
+// The page.evaluate bodies below run in the browser; this project's TypeScript has no DOM
+// library, so the few browser globals they use are declared here.
+declare const document: {
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelector(selector: string): { value: string } | null;
+  documentElement: { scrollWidth: number };
+};
+declare const window: { innerWidth: number };
+declare const navigator: { clipboard: { readText(): Promise<string>; writeText(text: string): Promise<void> } };
+
+/** A webhook receiver on 127.0.0.1 whose answer per path can be changed while a test runs. */
+interface Receiver {
+  url: string;
+  statusFor: Map<string, number>;
+  received: Map<string, Array<{ headers: Record<string, string | string[] | undefined>; body: string }>>;
+  server: Server;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const statusFor = new Map<string, number>();
+  const received: Receiver["received"] = new Map();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      received.set(path, [...(received.get(path) ?? []), { headers: req.headers, body: Buffer.concat(chunks).toString() }]);
+      const status = statusFor.get(path) ?? 200;
+      res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "thanks" : `receiver says ${status}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, statusFor, received, server };
+}
+
+let relay: LocalRelay;
+let browser: Browser;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  // Chromium first: when it is missing, fail at once with how to install it.
+  browser = await launchChromium();
+  [relay, receiver] = await Promise.all([startRelay(), startReceiver()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  receiver?.server.close();
+  await relay?.stop();
+});
+
+async function admin(method: string, path: string, body?: unknown) {
+  const res = await fetch(relay.url + path, {
+    method,
+    headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function newTenant(name: string) {
+  const tenant = await admin("POST", "/v1/tenants", { name });
+  const key = await admin("POST", `/v1/tenants/${tenant.body.id}/api-keys`, { name: "browser test" });
+  return { id: tenant.body.id as string, key: key.body.key as string };
+}
+
+async function newEndpoint(tenantId: string, body: Record<string, unknown>) {
+  const res = await admin("POST", `/v1/tenants/${tenantId}/endpoints`, body);
+  if (res.status !== 201) throw new Error(`endpoint: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: string; secret: string };
+}
+
+/** A fresh browser context (own cookies) that may use the clipboard on the relay's origin. */
+async function newContext(viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: relay.url });
+  return context;
+}
+
+async function signIn(context: BrowserContext, apiKey: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${relay.url}/dashboard/sign-in`);
+  await page.getByLabel("API key").fill(apiKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${relay.url}/dashboard`);
+  return page;
+}
+
+/**
+ * Clicks a copy button and returns what landed on the clipboard, once the page has announced the
+ * copy (a secret is fetched first, so the write finishes after the click).
+ */
+async function copyWith(page: Page, button: Locator, announcement: string): Promise<string> {
+  await page.evaluate(() => navigator.clipboard.writeText(""));
+  await button.click();
+  await page.waitForFunction((text) => document.getElementById("announcer")?.textContent === text, announcement);
+  return page.evaluate(() => navigator.clipboard.readText());
+}
+
+/** Reloads the page until `check` passes: the log is server-rendered, deliveries finish in the background. */
+async function reloadUntil(page: Page, check: () => Promise<boolean>, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms on ${page.url()}`);
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
+  }
+}
+
+const deliveryRows = (page: Page) => page.locator("table[data-testid=deliveries] tbody tr");
+
+describe("the dashboard in Chromium", () => {
+  it("signs in with an API key, shows the tenant, and signs out", async () => {
+    const tenant = await newTenant("Sign-in Corp");
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await expect(page.locator(".tenant").textContent()).resolves.toBe("Sign-in Corp");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(`${relay.url}/dashboard/sign-in?notice=signed-out`);
+    await page.goto(`${relay.url}/dashboard`);
+    expect(page.url()).toBe(`${relay.url}/dashboard/sign-in`);
+    await context.close();
+  });
+
+  it("opens from a one-time portal link, which then no longer works", async () => {
+    const tenant = await newTenant("Portal Corp");
+    const link = await admin("POST", `/v1/tenants/${tenant.id}/portal-links`, {});
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(link.body.url);
+    await page.getByRole("button", { name: "Continue to the dashboard" }).click();
+    await page.waitForURL(`${relay.url}/dashboard`);
+    await expect(page.locator(".tenant").textContent()).resolves.toBe("Portal Corp");
+    const again = await (await newContext()).newPage();
+    await again.goto(link.body.url);
+    await again.getByRole("button", { name: "Continue to the dashboard" }).click();
+    await expect(again.getByRole("alert").textContent()).resolves.toContain("already used");
+    await context.close();
+    await again.context().close();
+  });
+
+  it("creates an endpoint and copies its id", async () => {
+    const tenant = await newTenant("Create Corp");
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.getByRole("link", { name: "Add endpoint" }).first().click();
+    await page.getByLabel("Name").fill("Invoices");
+    await page.getByLabel("URL").fill(`${receiver.url}/create`);
+    await page.getByLabel("Events").fill("document.*");
+    await page.getByRole("button", { name: "Create endpoint" }).click();
+    await page.waitForURL(/\/dashboard\/endpoints\/[0-9a-f-]{36}\?notice=created/);
+    const id = /endpoints\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    await expect(page.getByRole("status").first().textContent()).resolves.toContain("Endpoint created");
+
+    await page.getByRole("link", { name: "Endpoints" }).first().click();
+    const row = page.locator(`tr[data-endpoint-id="${id}"]`);
+    await expect(row.textContent()).resolves.toContain("Invoices");
+    await expect(copyWith(page, row.getByRole("button", { name: "Copy the id of Invoices" }), "Endpoint id copied")).resolves.toBe(id);
+
+    const listed = await admin("GET", `/v1/tenants/${tenant.id}/endpoints`);
+    expect(listed.body.data).toMatchObject([{ id, name: "Invoices", url: `${receiver.url}/create`, events: ["document.*"] }]);
+    await context.close();
+  });
+
+  it("keeps the secret hidden until revealed, copies it, and regenerates it", async () => {
+    const tenant = await newTenant("Secret Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/secret`, name: "Signed" });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    const shown = page.getByTestId("secret-value");
+    await expect(shown.textContent()).resolves.not.toContain(endpoint.secret);
+
+    await expect(copyWith(page, page.getByRole("button", { name: "Copy secret" }), "Secret copied")).resolves.toBe(endpoint.secret);
+
+    await page.getByRole("link", { name: "Reveal secret" }).click();
+    await expect(shown.textContent()).resolves.toBe(endpoint.secret);
+
+    await page.getByLabel("After regenerating").selectOption({ label: "Stop signing with the old secret now" });
+    await page.getByRole("button", { name: "Regenerate secret" }).click();
+    await page.waitForURL(/notice=secret-rotated/);
+    const rotated = await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`);
+    expect(rotated.body.secret).not.toBe(endpoint.secret);
+    expect(rotated.body.previous).toEqual([]);
+    await expect(shown.textContent()).resolves.toBe(rotated.body.secret);
+    await context.close();
+  });
+
+  it("sends a test event and shows it delivered in the endpoint's log", async () => {
+    const tenant = await newTenant("Test Event Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/test-event`, name: "Receiver" });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.waitForURL(/notice=test-sent/);
+    await reloadUntil(page, async () => (await deliveryRows(page).first().getAttribute("data-status")) === "succeeded");
+    await expect(deliveryRows(page).first().textContent()).resolves.toContain("webhook.test");
+
+    const [delivery] = receiver.received.get("/test-event")!;
+    expect(JSON.parse(delivery!.body)).toMatchObject({ type: "webhook.test", endpoint_id: endpoint.id });
+    expect(delivery!.headers["webhook-signature"]).toMatch(/^v1,/);
+
+    await deliveryRows(page).first().getByRole("link", { name: "Details" }).click();
+    await expect(page.locator("table[data-testid=attempts] tbody").textContent()).resolves.toContain("HTTP 200");
+    await context.close();
+  });
+
+  it("replays a failed delivery once the receiver works again", async () => {
+    const tenant = await newTenant("Replay Corp");
+    receiver.statusFor.set("/replay", 503);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/replay`, name: "Flaky", retry: { max_attempts: 1 } });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await reloadUntil(page, async () => (await deliveryRows(page).first().getAttribute("data-status")) === "failed");
+
+    await deliveryRows(page).first().getByRole("link", { name: "Details" }).click();
+    const attempts = page.locator("table[data-testid=attempts] tbody tr");
+    await expect(attempts.textContent()).resolves.toContain("HTTP 503");
+    await expect(attempts.textContent()).resolves.toContain("receiver says 503");
+
+    receiver.statusFor.set("/replay", 200);
+    await page.getByRole("button", { name: "Replay delivery" }).click();
+    await page.waitForURL(/notice=replayed/);
+    await reloadUntil(page, async () => (await page.locator(".page-head .badge").textContent()) === "succeeded");
+    await expect(attempts.count()).resolves.toBe(2);
+    await expect(attempts.nth(1).textContent()).resolves.toContain("HTTP 200");
+    await context.close();
+  });
+
+  it("deletes an endpoint after asking for confirmation", async () => {
+    const tenant = await newTenant("Delete Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/delete`, name: "Doomed" });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.getByRole("link", { name: "Delete Doomed" }).click();
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Delete this endpoint?");
+    expect((await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).status).toBe(200);
+    await page.getByRole("button", { name: "Delete endpoint" }).click();
+    await page.waitForURL(`${relay.url}/dashboard?notice=deleted`);
+    await expect(page.locator(`tr[data-endpoint-id="${endpoint.id}"]`).count()).resolves.toBe(0);
+    expect((await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).status).toBe(404);
+    await context.close();
+  });
+
+  it("shows nothing of another tenant and refuses its actions", async () => {
+    const owner = await newTenant("Owner Corp");
+    const endpoint = await newEndpoint(owner.id, { url: `${receiver.url}/owner`, name: "Owner's endpoint" });
+    const context = await newContext();
+    const page = await signIn(context, (await newTenant("Intruder Corp")).key);
+    const visit = await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}?secret=shown`);
+    expect(visit!.status()).toBe(404);
+    await expect(page.content()).resolves.not.toContain(endpoint.secret);
+    // A form the intruder builds in their own page, with their own valid CSRF token.
+    const status = await page.evaluate(async (id) => {
+      const token = document.querySelector("input[name=_csrf]")!.value;
+      const res = await fetch(`/dashboard/endpoints/${id}/delete`, { method: "POST", body: new URLSearchParams({ _csrf: token }) });
+      return res.status;
+    }, endpoint.id);
+    expect(status).toBe(404);
+    expect((await admin("GET", `/v1/tenants/${owner.id}/endpoints/${endpoint.id}`)).status).toBe(200);
+    await context.close();
+  });
+
+  it("runs every page under its Content-Security-Policy without violations, and fits a phone screen", async () => {
+    const tenant = await newTenant("Strict Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/strict`, name: "Strict" });
+    await admin("POST", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/test`);
+    const deliveries = await admin("GET", `/v1/tenants/${tenant.id}/deliveries`);
+    const context = await newContext({ width: 390, height: 844 });
+    const page = await signIn(context, tenant.key);
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") violations.push(message.text());
+    });
+    const paths = [
+      "/dashboard",
+      "/dashboard/endpoints/new",
+      `/dashboard/endpoints/${endpoint.id}?secret=shown`,
+      `/dashboard/endpoints/${endpoint.id}/edit`,
+      `/dashboard/endpoints/${endpoint.id}/delete`,
+      "/dashboard/deliveries",
+      `/dashboard/deliveries/${deliveries.body.data[0].id}`,
+    ];
+    for (const path of paths) {
+      await page.goto(relay.url + path);
+      // The script ran (it reveals the copy buttons), and nothing scrolls sideways.
+      if (path.includes("secret=shown")) await expect(page.getByRole("button", { name: "Copy secret" }).isVisible()).resolves.toBe(true);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, path).toBeLessThanOrEqual(0);
+    }
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+});
