@@ -62,7 +62,8 @@ describe("verifyWebhook with the standard scheme", () => {
   it("accepts the body as bytes as well as text", async () => {
     const bytes = new TextEncoder().encode(BODY);
     await expect(verifyWebhook(bytes, signedByLibrary(SECRET), { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
-    await expect(verifyWebhook(bytes.buffer, signedByLibrary(SECRET), { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+    const buffer = await new Response(BODY).arrayBuffer();
+    await expect(verifyWebhook(buffer, signedByLibrary(SECRET), { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
   });
 
   it("reads header names in any case from a plain object, as Node gives them", async () => {
@@ -181,7 +182,7 @@ describe("verifyWebhook with the standard scheme", () => {
 });
 
 describe("verifyWebhook with the hmac-sha256 scheme", () => {
-  async function edgehookHeaders(signature: { header?: string; prefix?: string }, secrets = [SECRET], timestamp = T) {
+  async function edgehookHeaders(signature: { header?: string; prefix?: string }, secrets = [SECRET], timestamp = T): Promise<Record<string, string>> {
     return {
       "webhook-id": MESSAGE_ID,
       "webhook-timestamp": String(timestamp),
@@ -231,7 +232,7 @@ describe("verifyWebhook with the hmac-sha256 scheme", () => {
   });
 
   it("refuses signatures of another length without any other exception", async () => {
-    const genuine = (await edgehookHeaders({}))["X-Webhook-Signature"];
+    const genuine = (await edgehookHeaders({}))["X-Webhook-Signature"]!;
     for (const signature of ["ab", genuine.slice(0, 62), `${genuine}00`, "zz".repeat(32), "abc"]) {
       const headers = { ...(await edgehookHeaders({})), "X-Webhook-Signature": signature };
       expect(await rejection(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: SECRET }))).toBeInstanceOf(NoMatchingSignatureError);

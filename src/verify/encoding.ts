@@ -2,14 +2,22 @@ import { fromBase64 } from "../lib/base64.ts";
 
 const encoder = new TextEncoder();
 
-/** UTF-8 bytes of a string, or the bytes themselves. */
-export function toBytes(data: string | Uint8Array | ArrayBuffer): Uint8Array {
-  if (typeof data === "string") return encoder.encode(data);
-  return data instanceof Uint8Array ? data : new Uint8Array(data);
+/** Bytes in an ordinary (not shared) buffer, as Web Crypto takes them. */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Bytes {
+  return new Uint8Array(encoder.encode(text));
+}
+
+/** UTF-8 bytes of a string, or a copy of the bytes given (which may sit in a shared or pooled buffer). */
+export function toBytes(data: string | Uint8Array | ArrayBuffer): Bytes {
+  if (typeof data === "string") return utf8(data);
+  return data instanceof Uint8Array ? new Uint8Array(data) : new Uint8Array(data.slice(0));
 }
 
 /** `a` followed by `b`. */
-export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+export function concatBytes(a: Uint8Array, b: Uint8Array): Bytes {
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a, 0);
   joined.set(b, a.length);
@@ -17,17 +25,17 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** Bytes of a standard base64 string, or null when it is not one. */
-export function base64OrNull(text: string): Uint8Array | null {
+export function base64OrNull(text: string): Bytes | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
   try {
-    return fromBase64(text);
+    return new Uint8Array(fromBase64(text));
   } catch {
     return null;
   }
 }
 
 /** Bytes of a hex string (either case), or null when it is not one. */
-export function hexOrNull(text: string): Uint8Array | null {
+export function hexOrNull(text: string): Bytes | null {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return null;
   const bytes = new Uint8Array(text.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);

@@ -1,4 +1,4 @@
-import { base64OrNull, concatBytes, hexOrNull, timingSafeEqual, toBytes } from "./encoding.ts";
+import { base64OrNull, concatBytes, hexOrNull, timingSafeEqual, toBytes, utf8, type Bytes } from "./encoding.ts";
 import { InvalidTimestampError, MissingHeaderError, NoMatchingSignatureError } from "./errors.ts";
 
 /** How far `webhook-timestamp` may be from the receiver's clock, either way, by default. */
@@ -49,8 +49,6 @@ export interface VerifiedWebhook {
   timestamp: Date;
 }
 
-const encoder = new TextEncoder();
-
 /** Reads a header by name whatever the shape and case of the headers it was given. */
 function headerReader(headers: WebhookHeaders): (name: string) => string | null {
   if (typeof (headers as Headers).get === "function") return (name) => (headers as Headers).get(name);
@@ -77,20 +75,28 @@ function secretList(secret: string | readonly string[]): readonly string[] {
 }
 
 /** The HMAC key of a standard-scheme secret: the base64 after `whsec_`. */
-function standardKey(secret: string): Uint8Array {
+function standardKey(secret: string): Bytes {
   const key = base64OrNull(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
   // The message never repeats the secret: it may end up in logs.
   if (!key || key.length === 0) throw new TypeError("A standard-scheme secret must be whsec_ followed by base64");
   return key;
 }
 
-async function hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, data));
+async function hmacSha256(key: Bytes, data: Bytes): Promise<Uint8Array> {
+  // Node 18 has no global `crypto` unless told to.
+  const subtle = typeof crypto === "undefined" ? undefined : crypto.subtle;
+  if (!subtle) {
+    throw new Error(
+      "edgehook/verify needs Web Crypto (globalThis.crypto). On Node 18 run node with --experimental-global-webcrypto, " +
+        'or set globalThis.crypto = (await import("node:crypto")).webcrypto first',
+    );
+  }
+  const cryptoKey = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign("HMAC", cryptoKey, data));
 }
 
 /** Whether any candidate equals the HMAC of `data` under any of the keys. */
-async function anyMatches(keys: readonly Uint8Array[], data: Uint8Array, candidates: readonly Uint8Array[]): Promise<boolean> {
+async function anyMatches(keys: readonly Bytes[], data: Bytes, candidates: readonly Uint8Array[]): Promise<boolean> {
   for (const key of keys) {
     const expected = await hmacSha256(key, data);
     if (candidates.some((candidate) => timingSafeEqual(expected, candidate))) return true;
@@ -111,7 +117,7 @@ function checkTolerance(seconds: number, options: StandardVerifyOptions): void {
 }
 
 /** Standard Webhooks: space-separated `v1,<base64>` over `{id}.{timestamp}.{body}`. */
-async function verifyStandard(read: (name: string) => string | null, body: Uint8Array, options: StandardVerifyOptions) {
+async function verifyStandard(read: (name: string) => string | null, body: Bytes, options: StandardVerifyOptions) {
   const id = requireHeader(read, "webhook-id");
   const timestampText = requireHeader(read, "webhook-timestamp");
   const signatures = requireHeader(read, "webhook-signature");
@@ -124,7 +130,7 @@ async function verifyStandard(read: (name: string) => string | null, body: Uint8
     const bytes = comma > 0 && entry.slice(0, comma) === "v1" ? base64OrNull(entry.slice(comma + 1)) : null;
     return bytes ? [bytes] : [];
   });
-  const signed = concatBytes(encoder.encode(`${id}.${timestampText}.`), body);
+  const signed = concatBytes(utf8(`${id}.${timestampText}.`), body);
   if (!(await anyMatches(keys, signed, candidates))) throw new NoMatchingSignatureError("webhook-signature", candidates.length);
   return { id, seconds };
 }
@@ -134,13 +140,13 @@ async function verifyStandard(read: (name: string) => string | null, body: Uint8
  * joined with ", " during a rotation. Only the body is signed, so `webhook-id` and
  * `webhook-timestamp` are read but prove nothing and no tolerance applies to them.
  */
-async function verifyHmac(read: (name: string) => string | null, body: Uint8Array, options: HmacVerifyOptions) {
+async function verifyHmac(read: (name: string) => string | null, body: Bytes, options: HmacVerifyOptions) {
   const header = (options.header ?? DEFAULT_HMAC_HEADER).toLowerCase();
   const prefix = options.prefix ?? "";
   const signatures = requireHeader(read, header);
   const id = requireHeader(read, "webhook-id");
   const seconds = parseTimestamp(requireHeader(read, "webhook-timestamp"));
-  const keys = secretList(options.secret).map((secret) => encoder.encode(secret));
+  const keys = secretList(options.secret).map(utf8);
 
   // A prefix may itself contain a comma; entries are then told apart by the space after the separator.
   const separator = prefix.includes(",") ? /,\s+/ : /\s*,\s*/;
