@@ -15,9 +15,9 @@ export interface Finished {
 
 /** Environment for a child: ours without any EDGEHOOK_* settings a developer may have exported, plus `env`. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("EDGEHOOK_")));
-  // ProcessEnv is widened by the Worker's generated types; a child's environment needs none of them.
-  return { ...clean, NO_COLOR: "1", ...env } as NodeJS.ProcessEnv;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const name of Object.keys(childEnv)) if (name.startsWith("EDGEHOOK_")) delete childEnv[name];
+  return Object.assign(childEnv, env);
 }
 
 /** Runs a script (TypeScript, which this Node strips, or JavaScript) to completion. */
