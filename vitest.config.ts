@@ -22,6 +22,21 @@ export default defineConfig(async () => {
                   REQUIRE_HTTPS: "false",
                   TEST_MIGRATIONS: migrations,
                 },
+                // Tests never reach the internet: only the loopback receiver is passed through.
+                outboundService: async (request: Request) => {
+                  const { hostname } = new URL(request.url);
+                  if (hostname !== "127.0.0.1" && hostname !== "localhost") {
+                    return new Response(`test network: ${hostname} is not reachable`, { status: 599 });
+                  }
+                  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+                  const response = await fetch(request.url, {
+                    method: request.method,
+                    headers: request.headers,
+                    body: hasBody ? await request.arrayBuffer() : undefined,
+                    redirect: "manual",
+                  });
+                  return new Response(response.body, { status: response.status, headers: response.headers });
+                },
               },
             }),
           ],

@@ -93,8 +93,7 @@ CREATE TABLE idempotency_keys (
   tenant_id     TEXT NOT NULL,
   key           TEXT NOT NULL,
   request_hash  TEXT NOT NULL,
-  message_id    TEXT NOT NULL,
-  response      TEXT NOT NULL,  -- the first response body, returned verbatim on replays
+  message_id    TEXT NOT NULL,  -- the first response is rebuilt from this message
   created_at    INTEGER NOT NULL,
   PRIMARY KEY (tenant_id, key)
 );

@@ -11,6 +11,7 @@ import { apiKeysApi } from "./routes/api-keys";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
+import { tenantSecretApi } from "./routes/tenant-secret";
 import { tenantsApi } from "./routes/tenants";
 
 /** Room for the enqueue envelope (event, source, targets) around the largest payload. */
@@ -68,6 +69,7 @@ export function buildApp() {
   app.use("/v1/tenants/:tenant_id/*", tenantAccess());
 
   app.route("/", tenantsApi);
+  app.route("/", tenantSecretApi);
   app.route("/", apiKeysApi);
   app.route("/", endpointsApi);
   app.route("/", messagesApi);

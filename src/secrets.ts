@@ -193,6 +193,14 @@ export async function rotateSecret(
   return set;
 }
 
+/** A secret set as the API shows it: the current secret, and only the expiry of earlier ones. */
+export function secretView(set: SecretSet, now = Date.now()) {
+  return {
+    secret: set.current,
+    previous: set.previous.filter((p) => p.expires_at > now).map((p) => ({ expires_at: new Date(p.expires_at).toISOString() })),
+  };
+}
+
 /** Deletes an owner's secret set. */
 export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
   const kvKey = secretKvKey(owner);

@@ -88,7 +88,7 @@ export async function storeMessage(db: D1Database, m: MessageToStore): Promise<N
   try {
     results = await db.batch<NewDelivery>(statements);
   } catch (error) {
-    if (m.idempotency && String(error).includes("idempotency_keys")) throw new IdempotencyKeyTaken();
+    if (m.idempotency && String(error).includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     throw error;
   }
   return results.slice(fanOutIndex).flatMap((r) => r.results);

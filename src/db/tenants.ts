@@ -1,5 +1,5 @@
 import type { Tenant } from "../schemas/tenants";
-import { iso } from "./pagination";
+import { decodeCursor, iso, paginate } from "./pagination";
 
 interface TenantRow {
   id: string;
@@ -30,4 +30,18 @@ export async function getTenant(db: D1Database, id: string): Promise<Tenant | nu
 export async function deleteTenant(db: D1Database, id: string): Promise<boolean> {
   const result = await db.prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
   return result.meta.changes > 0;
+}
+
+/** A page of tenants, oldest first. */
+export async function listTenants(db: D1Database, query: { limit: number; cursor?: string }) {
+  const after = decodeCursor(query.cursor);
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM tenants WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2))
+       ORDER BY created_at, id LIMIT ?3`,
+    )
+    .bind(after?.createdAt ?? null, after?.id ?? null, query.limit + 1)
+    .all<TenantRow>();
+  const { page, next_cursor } = paginate(results, query.limit);
+  return { data: page.map(toTenant), next_cursor };
 }

@@ -55,7 +55,15 @@ async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolic
   } catch (error) {
     // Fail closed: never send unsigned. Logged without the secret; retried like any failure.
     console.error(`delivery ${work.id}: signing secret unavailable: ${(error as Error).message}`);
-    return { outcome: "retryable", statusCode: null, errorKind: null, error: "Signing secret unavailable", durationMs: 0, responseBody: null, retryAfterSeconds: null };
+    return {
+      outcome: "retryable",
+      statusCode: null,
+      errorKind: "secret_unavailable",
+      error: "Signing secret unavailable; nothing was sent",
+      durationMs: 0,
+      responseBody: null,
+      retryAfterSeconds: null,
+    };
   }
   return send({
     url: work.endpoint_url ?? work.url!,

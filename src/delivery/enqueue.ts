@@ -15,8 +15,8 @@ export interface EnqueueRequest {
   endpointIds?: string[];
   webhookUrl?: string;
   idempotencyKey?: string;
-  /** The raw request body, hashed to tell a true retry from a reused key. */
-  rawBody: string;
+  /** What identifies the request, hashed to tell a true retry from a reused Idempotency-Key. */
+  fingerprint: string;
 }
 
 /** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
@@ -66,7 +66,7 @@ export async function enqueueMessage(
         missing.map((id) => ({ path: `endpoint_ids.${req.endpointIds!.indexOf(id)}`, message: "not found" })));
     }
   }
-  const requestHash = await sha256Hex(req.rawBody);
+  const requestHash = await sha256Hex(req.fingerprint);
   const id = crypto.randomUUID();
   let deliveries: NewDelivery[];
   try {

@@ -19,7 +19,7 @@ export interface SendRequest {
 export interface SendResult {
   outcome: "ok" | "retryable" | "permanent";
   statusCode: number | null;
-  errorKind: "http_status" | "redirect" | "timeout" | "network" | "blocked_target" | "gone" | null;
+  errorKind: "http_status" | "redirect" | "timeout" | "network" | "blocked_target" | "gone" | "secret_unavailable" | null;
   error: string | null;
   durationMs: number;
   responseBody: string | null;

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env";
+import type { z } from "zod";
 import { validationError } from "../errors";
 
 /**
@@ -22,4 +23,14 @@ export function jsonBody<T>(schema: T, description?: string) {
 /** A JSON response block of a route definition. */
 export function jsonResponse<T>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } } as const;
+}
+
+/**
+ * Validates an optional JSON body: the validator skips a request sent without one, so schema
+ * defaults are applied here for both cases.
+ */
+export function parseOptionalBody<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw validationError(parsed.error, "request body");
+  return parsed.data;
 }

@@ -3,8 +3,8 @@ import { replayFailedForEndpoint } from "../db/deliveries";
 import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../db/endpoints";
 import { enqueueMessage } from "../delivery/enqueue";
 import { enqueueDeliveries } from "../delivery/task";
-import { notFound, validationError } from "../errors";
-import { createSecret, deleteSecret, readSecretSet, rotateSecret, type SecretSet } from "../secrets";
+import { notFound } from "../errors";
+import { createSecret, deleteSecret, readSecretSet, rotateSecret, secretView } from "../secrets";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import {
   CreateEndpointBody,
@@ -16,7 +16,7 @@ import {
   UpdateEndpointBody,
 } from "../schemas/endpoints";
 import { EnqueuedSchema, RecoverBody, ReplayedSchema } from "../schemas/messages";
-import { createApi, jsonBody, jsonResponse } from "./api";
+import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
 import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
 
 const EndpointParams = TenantParams.extend({ endpoint_id: ResourceId.openapi({ param: { name: "endpoint_id", in: "path" } }) });
@@ -24,12 +24,6 @@ const tags = ["Endpoints"];
 /** Most failed deliveries one recover call replays. */
 const RECOVER_LIMIT = 1000;
 
-function secretView(set: SecretSet, now = Date.now()) {
-  return {
-    secret: set.current,
-    previous: set.previous.filter((p) => p.expires_at > now).map((p) => ({ expires_at: new Date(p.expires_at).toISOString() })),
-  };
-}
 
 /** Endpoints: where a tenant's webhooks go, how they are signed and retried. */
 export const endpointsApi = createApi()
@@ -157,10 +151,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      // The body is optional, so defaults are applied here rather than by the validator.
-      const parsed = RotateSecretBody.safeParse(c.req.valid("json") ?? {});
-      if (!parsed.success) throw validationError(parsed.error, "request body");
-      const { grace_period_seconds, secret } = parsed.data;
+      const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
       if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
       const set = await rotateSecret(c.env, { kind: "endpoint", id: endpoint_id }, grace_period_seconds, secret);
       return c.json(secretView(set), 200);
@@ -184,7 +175,7 @@ export const endpointsApi = createApi()
         payload,
         source: null,
         endpointIds: [endpoint_id],
-        rawBody: payload,
+        fingerprint: payload,
       });
       return c.json(response, 202);
     },

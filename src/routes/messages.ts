@@ -46,7 +46,7 @@ export const messagesApi = createApi()
         endpointIds: body.endpoint_ids,
         webhookUrl: body.webhook_url,
         idempotencyKey: c.req.valid("header")["idempotency-key"],
-        rawBody: JSON.stringify(body),
+        fingerprint: JSON.stringify(body),
       });
       if (replayed) c.header("Idempotent-Replayed", "true");
       return c.json(response, 202);

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
-import { deleteTenant, getTenant, insertTenant } from "../db/tenants";
+import { deleteTenant, getTenant, insertTenant, listTenants } from "../db/tenants";
 import { endpointIdsOfTenant } from "../db/endpoints";
 import { ApiError, notFound } from "../errors";
 import { createSecret, deleteSecret } from "../secrets";
 import { requireAdmin } from "../security/auth";
-import { errorResponses, TenantParams } from "../schemas/common";
+import { errorResponses, PageQuery, pageOf, TenantParams } from "../schemas/common";
 import { CreateTenantBody, TenantSchema } from "../schemas/tenants";
 import { createApi, jsonBody, jsonResponse } from "./api";
 
@@ -30,6 +30,20 @@ export const tenantsApi = createApi()
       // The tenant's own secret signs one-off webhook_url deliveries.
       await createSecret(c.env, { kind: "tenant", id: tenant.id });
       return c.json(tenant, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants",
+      tags: ["Tenants"],
+      summary: "List tenants",
+      request: { query: PageQuery },
+      responses: { 200: jsonResponse(pageOf(TenantSchema, "TenantPage"), "A page of tenants"), ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      requireAdmin(c);
+      return c.json(await listTenants(c.env.DB, c.req.valid("query")), 200);
     },
   )
   .openapi(

@@ -62,40 +62,17 @@ const endpointFields = {
   timeout_ms: z.number().int().min(500).max(MAX_TIMEOUT_MS),
 };
 
-/** Body of `POST …/endpoints`. */
+/** Body of `POST …/endpoints`: `url` is required, everything else has a default. */
 export const CreateEndpointBody = z
-  .object({
-    ...endpointFields,
-    name: endpointFields.name.optional(),
-    description: endpointFields.description.optional(),
-    events: endpointFields.events.optional(),
-    source: endpointFields.source.optional(),
-    headers: endpointFields.headers.optional(),
-    enabled: endpointFields.enabled.optional(),
-    signature: endpointFields.signature.optional(),
-    retry: endpointFields.retry.optional(),
-    timeout_ms: endpointFields.timeout_ms.optional(),
-    secret: SecretInput.optional(),
-  })
+  .object(endpointFields)
+  .partial()
+  .required({ url: true })
+  .extend({ secret: SecretInput.optional() })
   .strict()
   .openapi("CreateEndpoint");
 
 /** Body of `PATCH …/endpoints/{id}`: any subset of the fields; `null` clears an optional one. */
-export const UpdateEndpointBody = z
-  .object({
-    url: endpointFields.url.optional(),
-    name: endpointFields.name.optional(),
-    description: endpointFields.description.optional(),
-    events: endpointFields.events.optional(),
-    source: endpointFields.source.optional(),
-    headers: endpointFields.headers.optional(),
-    enabled: endpointFields.enabled.optional(),
-    signature: endpointFields.signature.optional(),
-    retry: endpointFields.retry.optional(),
-    timeout_ms: endpointFields.timeout_ms.optional(),
-  })
-  .strict()
-  .openapi("UpdateEndpoint");
+export const UpdateEndpointBody = z.object(endpointFields).partial().strict().openapi("UpdateEndpoint");
 
 /** How deliveries to an endpoint are signed. */
 export const SignatureSchema = z

@@ -30,7 +30,7 @@ export const EnqueueHeaders = z.object({
     .max(255)
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .optional()
-    .openapi({ param: { name: "Idempotency-Key", in: "header" } }),
+    .openapi({ description: "Replays within 24 h return the first response and store nothing new" }),
 });
 
 const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);

@@ -15,7 +15,7 @@ describe("the relay under wrangler dev", () => {
       body: JSON.stringify({ name: "Dev tenant" }),
     });
     expect(res.status).toBe(201);
-    expect((await res.json()).name).toBe("Dev tenant");
+    expect(((await res.json()) as { name: string }).name).toBe("Dev tenant");
   });
 
   it("accepts a localhost endpoint, as .dev.vars.example allows private targets", async () => {
@@ -23,7 +23,7 @@ describe("the relay under wrangler dev", () => {
       method: "POST",
       headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
       body: JSON.stringify({ name: "Dev tenant" }),
-    })).json();
+    })).json() as { id: string };
     const res = await fetch(`${relay.url}/v1/tenants/${tenant.id}/endpoints`, {
       method: "POST",
       headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },

@@ -63,3 +63,8 @@ export async function received(name: string): Promise<ReceivedRequest[]> {
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeout = 20_000): Promise<T> {
   return vi.waitUntil(async () => (await check()) || undefined, { timeout, interval: 100 }) as Promise<T>;
 }
+
+/** Lets the clock move on, so rows written next get a later created_at (lists order by it). */
+export function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 3));
+}

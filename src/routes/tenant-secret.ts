@@ -1,0 +1,41 @@
+import { createRoute } from "@hono/zod-openapi";
+import { notFound } from "../errors";
+import { readSecretSet, rotateSecret, secretView } from "../secrets";
+import { errorResponses, TenantParams } from "../schemas/common";
+import { RotateSecretBody, SecretResponse } from "../schemas/endpoints";
+import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
+
+const tags = ["Tenants"];
+
+/** The tenant's own signing secret, which signs one-off `webhook_url` deliveries. */
+export const tenantSecretApi = createApi()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tenants/{tenant_id}/secret",
+      tags,
+      summary: "Reveal the secret that signs this tenant's one-off webhook_url deliveries",
+      request: { params: TenantParams },
+      responses: { 200: jsonResponse(SecretResponse, "The current secret"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const set = await readSecretSet(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id });
+      if (!set) throw notFound("Tenant secret");
+      return c.json(secretView(set), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tenants/{tenant_id}/secret/rotate",
+      tags,
+      summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
+      request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },
+      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
+      const set = await rotateSecret(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id }, grace_period_seconds, secret);
+      return c.json(secretView(set), 200);
+    },
+  );

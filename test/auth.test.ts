@@ -1,0 +1,80 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, apiJson, newEndpoint, newTenant } from "./support/api";
+
+describe("authentication and tenant API keys", () => {
+  it("a request without credentials is a 401 in the error shape", async () => {
+    const res = await apiJson("GET", "/v1/tenants/any/endpoints", { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("unauthorized");
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+  });
+
+  it("a wrong admin token is a 401", async () => {
+    expect((await api("POST", "/v1/tenants", { token: "not-the-admin-token", body: { name: "x" } })).status).toBe(401);
+  });
+
+  it("an unknown tenant key is a 401", async () => {
+    const { id } = await newTenant();
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: "ehk_unknown" })).status).toBe(401);
+  });
+
+  it("an admin creates a key that is shown once and listed without it", async () => {
+    const { id } = await newTenant();
+    const created = await apiJson("POST", `/v1/tenants/${id}/api-keys`, { body: { name: "ci" } });
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatch(/^ehk_[A-Za-z0-9_-]{43}$/);
+    const list = await apiJson("GET", `/v1/tenants/${id}/api-keys`);
+    const listed = list.body.data.find((k: { id: string }) => k.id === created.body.id);
+    expect(listed).toMatchObject({ name: "ci", key_prefix: created.body.key.slice(0, 12), revoked_at: null });
+    expect(JSON.stringify(list.body)).not.toContain(created.body.key);
+  });
+
+  it("a key is stored only as a hash", async () => {
+    const { id, key } = await newTenant();
+    const rows = await env.DB.prepare("SELECT * FROM api_keys WHERE tenant_id = ?").bind(id).all();
+    expect(rows.results).toHaveLength(1);
+    expect(JSON.stringify(rows.results)).not.toContain(key);
+  });
+
+  it("a tenant key acts inside its own tenant", async () => {
+    const { id, key } = await newTenant();
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200);
+  });
+
+  it("tenant A's key gets 404 on tenant B's endpoint and tenant", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const endpoint = await newEndpoint(b.id, { url: "https://example.com/b" });
+    const res = await apiJson("GET", `/v1/tenants/${b.id}/endpoints/${endpoint.id}`, { token: a.key });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+    expect((await api("GET", `/v1/tenants/${b.id}/endpoints`, { token: a.key })).status).toBe(404);
+  });
+
+  it("tenant A's key cannot reach B's endpoint through A's own path either", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const endpoint = await newEndpoint(b.id, { url: "https://example.com/b" });
+    expect((await api("GET", `/v1/tenants/${a.id}/endpoints/${endpoint.id}`, { token: a.key })).status).toBe(404);
+  });
+
+  it("a revoked key gets 401", async () => {
+    const { id } = await newTenant();
+    const created = await apiJson("POST", `/v1/tenants/${id}/api-keys`, { body: {} });
+    expect((await api("DELETE", `/v1/tenants/${id}/api-keys/${created.body.id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: created.body.key })).status).toBe(401);
+  });
+
+  it("revoking an unknown key is a 404", async () => {
+    const { id } = await newTenant();
+    expect((await api("DELETE", `/v1/tenants/${id}/api-keys/${crypto.randomUUID()}`)).status).toBe(404);
+  });
+
+  it("a tenant key may not create API keys (403)", async () => {
+    const { id, key } = await newTenant();
+    const res = await apiJson("POST", `/v1/tenants/${id}/api-keys`, { token: key, body: {} });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("forbidden");
+  });
+});

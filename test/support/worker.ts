@@ -1,0 +1,69 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { buildApp } from "../../src/app";
+import { consumeDeliveries } from "../../src/delivery/consumer";
+import type { DeliveryTask } from "../../src/delivery/task";
+import { ADMIN } from "./api";
+
+/** A queue producer that keeps what it is sent instead of delivering it (or fails, if asked). */
+export function holdingQueue(options: { fail?: boolean } = {}) {
+  const sent: DeliveryTask[] = [];
+  const queue = {
+    async send(body: DeliveryTask) {
+      if (options.fail) throw new Error("queue unavailable");
+      sent.push(body);
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest<DeliveryTask>>) {
+      if (options.fail) throw new Error("queue unavailable");
+      for (const m of messages) sent.push(m.body);
+    },
+  } as unknown as Queue;
+  return { queue, sent };
+}
+
+/**
+ * Enqueues through the real API but with the delivery queue held back, so a test can feed the
+ * consumer itself. Returns the 202 body and the queue messages the API produced.
+ */
+export async function enqueueHeld(tenantId: string, body: unknown, options: { failQueue?: boolean } = {}) {
+  const { queue, sent } = holdingQueue({ fail: options.failQueue });
+  const res = await buildApp().fetch(
+    new Request(`https://edgehook.test/v1/tenants/${tenantId}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+    { ...env, DELIVERIES: queue },
+    createExecutionContext(),
+  );
+  if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${await res.text()}`);
+  return { message: (await res.json()) as { id: string; deliveries: Array<{ id: string; endpoint_id: string | null }> }, tasks: sent };
+}
+
+/** Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries. */
+export async function consume(tasks: unknown[], options: { now?: number; random?: () => number } = {}) {
+  const batch = createMessageBatch(
+    "edgehook-deliveries",
+    tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  // getQueueResult() reports which messages were retried but drops their delaySeconds, so the
+  // delay each retry() asked for is noted on the way through.
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (retryOptions?: QueueRetryOptions) => {
+      delays.set(message.id, retryOptions?.delaySeconds);
+      retry(retryOptions);
+    };
+  }
+  const ctx = createExecutionContext();
+  await consumeDeliveries(batch, env, options.now, options.random);
+  const result = await getQueueResult(batch, ctx);
+  const retryMessages = result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) }));
+  return { result: { ...result, retryMessages }, ids: batch.messages.map((m) => m.id) };
+}
+
+/** A delivery row as D1 holds it. */
+export async function deliveryRow(id: string) {
+  return env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<Record<string, any>>();
+}
