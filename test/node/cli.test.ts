@@ -117,6 +117,17 @@ describe("the edgehook CLI against a running relay", () => {
       expect((await edgehook(["endpoints", "list"], { ...env, EDGEHOOK_TOKEN: key.key })).code).toBe(4);
     });
 
+    it("lists tenants and reveals and rotates a tenant's one-off signing secret", async () => {
+      const { id } = await tenant();
+      const listed = await edgehookJson(["tenants", "list", "--all"]);
+      expect(listed.data.map((t: { id: string }) => t.id)).toContain(id);
+      const revealed = await edgehookJson(["tenants", "secret", "reveal", id]);
+      expect(revealed.secret).toMatch(/^whsec_/);
+      const rotated = await edgehookJson(["tenants", "secret", "rotate", id, "--grace", "60"]);
+      expect(rotated.secret).not.toBe(revealed.secret);
+      expect(rotated.previous).toEqual([{ expires_at: expect.any(String) }]);
+    });
+
     it("deletes a tenant, which is then not found", async () => {
       const { id } = await tenant();
       expect(await edgehookJson(["tenants", "delete", id])).toEqual({ id, deleted: true });

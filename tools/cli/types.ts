@@ -33,7 +33,8 @@ export interface Endpoint {
   secret?: string;
 }
 
-export interface EndpointSecret {
+/** An endpoint's or a tenant's signing secret, with the earlier ones still co-signing. */
+export interface SigningSecret {
   secret: string;
   previous: Array<{ expires_at: string }>;
 }

@@ -2,9 +2,10 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { collect, integerIn, parseSince } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError, type CommandContext } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Endpoint, EndpointSecret, Enqueued, Page, Replayed } from "../types.ts";
+import type { Endpoint, Enqueued, Page, Replayed } from "../types.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { deliveryRefsTable } from "./messages.ts";
+import { addSecretCommands } from "./secret.ts";
 
 interface EndpointFlags {
   url?: string;
@@ -131,11 +132,6 @@ export function endpointDetails(e: Endpoint): string {
   ]);
 }
 
-function secretDetails(s: EndpointSecret): string {
-  const previous = s.previous.map((p) => `until ${time(p.expires_at)}`);
-  return details([["secret", s.secret], ["co-signing", previous.length ? previous.join("; ") : "no earlier secret"]]);
-}
-
 const endpointPath = (ctx: CommandContext, id: string) => `${ctx.tenantPath()}/endpoints/${segment(id)}`;
 
 /** `edgehook endpoints …`: where a tenant's webhooks go. */
@@ -206,26 +202,11 @@ export function registerEndpoints(program: Command): void {
       ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
     });
 
-  const secret = endpoints.command("secret").description("reveal or rotate an endpoint's signing secret");
-  secret
-    .command("reveal")
-    .description("print the current signing secret")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<EndpointSecret>(`${endpointPath(ctx, id)}/secret`), secretDetails);
-    });
-  secret
-    .command("rotate")
-    .description("switch to a new secret; the old one keeps co-signing for the grace period")
-    .argument("<endpoint_id>")
-    .addOption(new Option("--grace <seconds>", "how long the old secret keeps co-signing (default 86400)").argParser(integerIn(0, 604_800)))
-    .option("--secret <whsec>", "the new secret, instead of a generated one")
-    .action(async (id: string, options: { grace?: number; secret?: string }, command: Command) => {
-      const ctx = contextOf(command);
-      const body = { grace_period_seconds: options.grace, secret: options.secret };
-      ctx.show(await ctx.client.post<EndpointSecret>(`${endpointPath(ctx, id)}/secret/rotate`, body), secretDetails);
-    });
+  addSecretCommands(endpoints, {
+    description: "reveal or rotate an endpoint's signing secret",
+    idName: "endpoint_id",
+    secretPath: (ctx, id) => `${endpointPath(ctx, id)}/secret`,
+  });
 
   endpoints
     .command("test")
