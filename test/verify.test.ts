@@ -176,6 +176,7 @@ describe("verifyWebhook with the standard scheme", () => {
       expect(error).toBeInstanceOf(TypeError);
       expect(error).not.toBeInstanceOf(WebhookVerificationError);
     }
+    expect(await rejection(verifyWebhook(BODY, {}, { secret: "", now: at(T) }))).toBeInstanceOf(TypeError);
     const parsed = JSON.parse(BODY) as unknown as string;
     expect(await rejection(verifyWebhook(parsed, headers, { secret: SECRET, now: at(T) }))).toBeInstanceOf(TypeError);
   });

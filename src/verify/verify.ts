@@ -118,16 +118,15 @@ function checkTolerance(seconds: number, options: StandardVerifyOptions): void {
 
 /** Standard Webhooks: space-separated `v1,<base64>` over `{id}.{timestamp}.{body}`. */
 async function verifyStandard(read: (name: string) => string | null, body: Bytes, options: StandardVerifyOptions) {
+  const keys = secretList(options.secret).map(standardKey);
   const id = requireHeader(read, "webhook-id");
   const timestampText = requireHeader(read, "webhook-timestamp");
   const signatures = requireHeader(read, "webhook-signature");
-  const keys = secretList(options.secret).map(standardKey);
   const seconds = parseTimestamp(timestampText);
   checkTolerance(seconds, options);
 
   const candidates = signatures.split(/\s+/).flatMap((entry) => {
-    const comma = entry.indexOf(",");
-    const bytes = comma > 0 && entry.slice(0, comma) === "v1" ? base64OrNull(entry.slice(comma + 1)) : null;
+    const bytes = entry.startsWith("v1,") ? base64OrNull(entry.slice("v1,".length)) : null;
     return bytes ? [bytes] : [];
   });
   const signed = concatBytes(utf8(`${id}.${timestampText}.`), body);
@@ -141,12 +140,12 @@ async function verifyStandard(read: (name: string) => string | null, body: Bytes
  * `webhook-timestamp` are read but prove nothing and no tolerance applies to them.
  */
 async function verifyHmac(read: (name: string) => string | null, body: Bytes, options: HmacVerifyOptions) {
+  const keys = secretList(options.secret).map(utf8);
   const header = (options.header ?? DEFAULT_HMAC_HEADER).toLowerCase();
   const prefix = options.prefix ?? "";
   const signatures = requireHeader(read, header);
   const id = requireHeader(read, "webhook-id");
   const seconds = parseTimestamp(requireHeader(read, "webhook-timestamp"));
-  const keys = secretList(options.secret).map(utf8);
 
   // A prefix may itself contain a comma; entries are then told apart by the space after the separator.
   const separator = prefix.includes(",") ? /,\s+/ : /\s*,\s*/;
