@@ -1,0 +1,315 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { freePort, startRelay, type LocalRelay } from "./support/relay";
+import { CLI, RECEIVER, run, start, type Running } from "./support/processes";
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+describe("the edgehook CLI against a running relay", () => {
+  let relay: LocalRelay;
+  let receiver: Running;
+  let receiverUrl: string;
+  const background: Running[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    receiverUrl = `http://127.0.0.1:${port}`;
+    receiver = start(RECEIVER, ["--port", String(port), "--secret", SECRET]);
+    background.push(receiver);
+    [relay] = await Promise.all([startRelay(), receiver.waitFor("listening on")]);
+  });
+  afterAll(async () => {
+    await Promise.all(background.map((p) => p.stop()));
+    await relay?.stop();
+  });
+
+  /** Runs the CLI as an operator would, with the relay's URL and admin token in the environment. */
+  const edgehook = (args: string[], env: Record<string, string> = {}, input?: string) =>
+    run(CLI, args, { EDGEHOOK_URL: relay.url, EDGEHOOK_TOKEN: relay.adminToken, ...env }, input);
+
+  /** Runs the CLI with --json, expects success and returns the parsed output. */
+  async function edgehookJson<T = any>(args: string[], env: Record<string, string> = {}): Promise<T> {
+    const result = await edgehook([...args, "--json"], env);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** A fresh tenant, set as EDGEHOOK_TENANT in the returned environment. */
+  async function tenant(): Promise<{ id: string; env: Record<string, string> }> {
+    const created = await edgehookJson(["tenants", "create", "CLI test tenant"]);
+    return { id: created.id, env: { EDGEHOOK_TENANT: created.id } };
+  }
+
+  /** Waits until a delivery's JSON (from `deliveries show`) satisfies `done`. */
+  async function deliveryWhen(env: Record<string, string>, id: string, done: (d: any) => boolean) {
+    return vi.waitUntil(
+      async () => {
+        const d = await edgehookJson(["deliveries", "show", id], env);
+        return done(d) ? d : undefined;
+      },
+      { timeout: 30_000, interval: 250 },
+    );
+  }
+
+  describe("output and exit codes", () => {
+    it("prints a created tenant as the API's JSON with --json", async () => {
+      const created = await edgehookJson(["tenants", "create", "Acme", "--id", `acme-${Date.now()}`]);
+      expect(created).toEqual({ id: expect.stringMatching(/^acme-/), name: "Acme", created_at: expect.any(String) });
+    });
+
+    it("prints a readable summary by default", async () => {
+      const result = await edgehook(["tenants", "create", "Readable"]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^id: +\S+\nname: +Readable\ncreated: /);
+    });
+
+    it("takes the URL and token from flags as well as from the environment", async () => {
+      const result = await run(CLI, ["--url", relay.url, "--token", relay.adminToken, "tenants", "create", "Flags", "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+    });
+
+    it("exits 5 and prints the API's error for a tenant that does not exist", async () => {
+      const result = await edgehook(["tenants", "show", "no-such-tenant"]);
+      expect(result.code).toBe(5);
+      expect(result.stderr).toContain("(not_found, HTTP 404)");
+    });
+
+    it("exits 4 when the relay refuses the token", async () => {
+      const result = await edgehook(["tenants", "show", "any"], { EDGEHOOK_TOKEN: "wrong-token" });
+      expect(result.code).toBe(4);
+    });
+
+    it("exits 3 when the relay cannot be reached", async () => {
+      const result = await edgehook(["tenants", "show", "any"], { EDGEHOOK_URL: `http://127.0.0.1:${await freePort()}` });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("Cannot reach the relay");
+    });
+
+    it("exits 2 on a usage error: unknown command, missing argument, no token, no tenant", async () => {
+      expect((await edgehook(["tenants", "frobnicate"])).code).toBe(2);
+      expect((await edgehook(["tenants", "create"])).code).toBe(2);
+      expect((await edgehook(["endpoints", "list"], { EDGEHOOK_TOKEN: "" })).code).toBe(2);
+      const noTenant = await edgehook(["endpoints", "list"]);
+      expect(noTenant.code).toBe(2);
+      expect(noTenant.stderr).toContain("--tenant");
+    });
+
+    it("exits 6 on input the relay rejects, listing each issue; with --json the error shape goes to stderr", async () => {
+      const { env } = await tenant();
+      const human = await edgehook(["endpoints", "create", "ftp://example.com"], env);
+      expect(human.code).toBe(6);
+      expect(human.stderr).toMatch(/\n {2}- url: /);
+      const json = await edgehook(["endpoints", "create", "ftp://example.com", "--json"], env);
+      expect(json.stdout).toBe("");
+      expect(JSON.parse(json.stderr)).toMatchObject({ status: 400, error: { code: expect.any(String), issues: [{ path: "url" }] } });
+    });
+  });
+
+  describe("tenants and API keys", () => {
+    it("issues an API key that then works as the token of its own tenant", async () => {
+      const { env } = await tenant();
+      const key = await edgehookJson(["api-keys", "create", "--name", "ci"], env);
+      expect(key.key).toMatch(/^ehk_/);
+      const listed = await edgehookJson(["endpoints", "list"], { ...env, EDGEHOOK_TOKEN: key.key });
+      expect(listed.data).toEqual([]);
+      const keys = await edgehookJson(["api-keys", "list"], env);
+      expect(keys.data.map((k: { id: string }) => k.id)).toEqual([key.id]);
+      await edgehookJson(["api-keys", "revoke", key.id], env);
+      expect((await edgehook(["endpoints", "list"], { ...env, EDGEHOOK_TOKEN: key.key })).code).toBe(4);
+    });
+
+    it("lists tenants and reveals and rotates a tenant's one-off signing secret", async () => {
+      const { id } = await tenant();
+      const listed = await edgehookJson(["tenants", "list", "--all"]);
+      expect(listed.data.map((t: { id: string }) => t.id)).toContain(id);
+      const revealed = await edgehookJson(["tenants", "secret", "reveal", id]);
+      expect(revealed.secret).toMatch(/^whsec_/);
+      const rotated = await edgehookJson(["tenants", "secret", "rotate", id, "--grace", "60"]);
+      expect(rotated.secret).not.toBe(revealed.secret);
+      expect(rotated.previous).toEqual([{ expires_at: expect.any(String) }]);
+    });
+
+    it("deletes a tenant, which is then not found", async () => {
+      const { id } = await tenant();
+      expect(await edgehookJson(["tenants", "delete", id])).toEqual({ id, deleted: true });
+      expect((await edgehook(["tenants", "show", id])).code).toBe(5);
+    });
+  });
+
+  describe("endpoints", () => {
+    it("creates an endpoint from flags and prints its secret once", async () => {
+      const { env } = await tenant();
+      const flags = ["--name", "Billing", "--event", "document.*", "--event", "invoice.paid", "--source", "invoices-v4"];
+      const more = ["--header", "Authorization: Bearer abc", "--scheme", "hmac-sha256", "--signature-prefix", "sha256=", "--schedule", "5,30", "--timeout-ms", "5000"];
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks", ...flags, ...more], env);
+      expect(created).toMatchObject({
+        url: "https://example.com/hooks",
+        name: "Billing",
+        events: ["document.*", "invoice.paid"],
+        source: "invoices-v4",
+        headers: { Authorization: "Bearer abc" },
+        signature: { scheme: "hmac-sha256", prefix: "sha256=" },
+        retry: { schedule: [5, 30] },
+        timeout_ms: 5000,
+        secret: expect.stringMatching(/^whsec_/),
+      });
+      const shown = await edgehookJson(["endpoints", "show", created.id], env);
+      expect(shown.secret).toBeUndefined();
+    });
+
+    it("lists endpoints as a table by default and as the API's page with --json", async () => {
+      const { env } = await tenant();
+      const a = await edgehookJson(["endpoints", "create", "https://a.example.com/hooks"], env);
+      await edgehookJson(["endpoints", "create", "https://b.example.com/hooks", "--disabled"], env);
+      const table = await edgehook(["endpoints", "list"], env);
+      expect(table.stdout.split("\n")[0]).toMatch(/^ID +URL +ENABLED +EVENTS +SOURCE +SCHEME +NAME$/);
+      expect(table.stdout).toContain("https://a.example.com/hooks");
+      const enabled = await edgehookJson(["endpoints", "list", "--enabled"], env);
+      expect(enabled).toEqual({ data: [expect.objectContaining({ id: a.id })], next_cursor: null });
+    });
+
+    it("follows every page with --all", async () => {
+      const { env } = await tenant();
+      for (const n of [1, 2, 3]) await edgehookJson(["endpoints", "create", `https://${n}.example.com/`], env);
+      const firstPage = await edgehook(["endpoints", "list", "--limit", "2"], env);
+      expect(firstPage.stderr).toContain("More: --cursor");
+      const all = await edgehookJson(["endpoints", "list", "--limit", "2", "--all"], env);
+      expect(all.data).toHaveLength(3);
+    });
+
+    it("updates only the fields given, and refuses an update with none", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks", "--name", "Keep me"], env);
+      const updated = await edgehookJson(["endpoints", "update", created.id, "--disable", "--event", "push", "--max-attempts", "3"], env);
+      expect(updated).toMatchObject({ name: "Keep me", enabled: false, events: ["push"], retry: { max_attempts: 3 } });
+      expect((await edgehook(["endpoints", "update", created.id], env)).code).toBe(2);
+    });
+
+    it("deletes an endpoint, which is then not found", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);
+      await edgehookJson(["endpoints", "delete", created.id], env);
+      expect((await edgehook(["endpoints", "show", created.id], env)).code).toBe(5);
+    });
+
+    it("reveals the secret and rotates it with the old one co-signing for the grace period", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);
+      expect(await edgehookJson(["endpoints", "secret", "reveal", created.id], env)).toEqual({ secret: created.secret, previous: [] });
+      const rotated = await edgehookJson(["endpoints", "secret", "rotate", created.id, "--grace", "60"], env);
+      expect(rotated.secret).not.toBe(created.secret);
+      expect(rotated.previous).toHaveLength(1);
+      expect(Date.parse(rotated.previous[0].expires_at) - Date.now()).toBeLessThanOrEqual(60_000);
+    });
+  });
+
+  describe("messages and deliveries", () => {
+    /** A tenant with an endpoint pointing at the test's receiver, signed with SECRET. */
+    async function tenantWithReceiver() {
+      const t = await tenant();
+      const endpoint = await edgehookJson(["endpoints", "create", `${receiverUrl}/${t.id}`, "--secret", SECRET], t.env);
+      return { ...t, endpoint };
+    }
+
+    it("sends a message the receiver verifies, then shows its delivery with the attempt", async () => {
+      const { id, env } = await tenantWithReceiver();
+      const sent = await edgehookJson(["messages", "send", "document.predicted", '{"document":"d1"}'], env);
+      expect(sent).toMatchObject({ event: "document.predicted", deliveries: [{ status: "pending" }] });
+      await receiver.waitFor(`POST /${id}`);
+      await receiver.waitFor(`signature: valid (standard, webhook-id ${sent.id}`);
+
+      const delivery = await deliveryWhen(env, sent.deliveries[0].id, (d) => d.status === "succeeded");
+      expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: "ok", status_code: 200 })]);
+      const human = await edgehook(["deliveries", "show", sent.deliveries[0].id], env);
+      expect(human.stdout).toMatch(/attempts:\n# +AT +OUTCOME +STATUS +TOOK +ERROR +RESPONSE\n1 +\S+ +ok +200 /);
+    });
+
+    it("reads the payload from stdin with --file -", async () => {
+      const { env } = await tenant();
+      const result = await edgehook(["messages", "send", "order.created", "--file", "-", "--json"], env, '{"order":42}');
+      expect(result.code, result.stderr).toBe(0);
+      const message = await edgehookJson(["messages", "show", JSON.parse(result.stdout).id], env);
+      expect(message.payload).toEqual({ order: 42 });
+    });
+
+    it("refuses a payload that is not JSON with exit code 2", async () => {
+      const { env } = await tenant();
+      const result = await edgehook(["messages", "send", "x", "{not json"], env);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("not JSON");
+    });
+
+    it("shows and lists messages", async () => {
+      const { env } = await tenant();
+      const sent = await edgehookJson(["messages", "send", "invoice.paid", "[1,2]", "--source", "billing"], env);
+      const shown = await edgehook(["messages", "show", sent.id], env);
+      expect(shown.stdout).toContain("event:   invoice.paid");
+      expect(shown.stdout).toContain("payload:\n  [\n    1,\n    2\n  ]");
+      const listed = await edgehookJson(["messages", "list", "--event", "invoice.paid"], env);
+      expect(listed.data).toEqual([expect.objectContaining({ id: sent.id, source: "billing" })]);
+    });
+
+    it("lists deliveries filtered by status and replays one with retry", async () => {
+      const { env } = await tenantWithReceiver();
+      const sent = await edgehookJson(["messages", "send", "document.predicted", "{}"], env);
+      const deliveryId = sent.deliveries[0].id;
+      await deliveryWhen(env, deliveryId, (d) => d.status === "succeeded");
+      const succeeded = await edgehookJson(["deliveries", "list", "--status", "succeeded"], env);
+      expect(succeeded.data.map((d: { id: string }) => d.id)).toEqual([deliveryId]);
+      expect(await edgehookJson(["deliveries", "retry", deliveryId], env)).toEqual({ deliveries: [{ id: deliveryId, status: "pending" }] });
+      const replayed = await deliveryWhen(env, deliveryId, (d) => d.attempts.length === 2 && d.status === "succeeded");
+      expect(replayed.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([200, 200]);
+    });
+
+    it("sends a webhook.test message to one endpoint", async () => {
+      const { env, endpoint } = await tenantWithReceiver();
+      const sent = await edgehookJson(["endpoints", "test", endpoint.id], env);
+      expect(sent).toMatchObject({ event: "webhook.test", deliveries: [{ endpoint_id: endpoint.id }] });
+      await receiver.waitFor(new RegExp(`"type": "webhook.test",\\n\\s+"endpoint_id": "${endpoint.id}"`));
+    });
+
+    it("recovers an endpoint's failed deliveries since a time", async () => {
+      const { env } = await tenant();
+      const closed = `http://127.0.0.1:${await freePort()}/gone`;
+      const endpoint = await edgehookJson(["endpoints", "create", closed, "--max-attempts", "1"], env);
+      const sent = await edgehookJson(["messages", "send", "document.predicted", "{}"], env);
+      await deliveryWhen(env, sent.deliveries[0].id, (d) => d.status === "failed");
+      const recovered = await edgehookJson(["endpoints", "recover", endpoint.id, "--since", "1h"], env);
+      expect(recovered).toEqual({ deliveries: [{ id: sent.deliveries[0].id, status: "pending" }] });
+      const again = await edgehook(["deliveries", "recover", "--endpoint", endpoint.id, "--since", "1h"], env);
+      expect(again.stdout).toContain("nothing to replay");
+    });
+  });
+
+  describe("tail", () => {
+    it("prints each state change of new deliveries as JSON lines, retries included", async () => {
+      const { env } = await tenant();
+      const port = await freePort();
+      const flaky = start(RECEIVER, ["--port", String(port), "--fail-first", "1"]);
+      background.push(flaky);
+      await flaky.waitFor("listening on");
+      await edgehookJson(["endpoints", "create", `http://127.0.0.1:${port}/hooks`, "--schedule", "3"], env);
+      const tail = start(CLI, ["tail", "--json", "--interval", "200"], { EDGEHOOK_URL: relay.url, EDGEHOOK_TOKEN: relay.adminToken, ...env });
+      background.push(tail);
+      await tail.waitFor("Following deliveries", "stderr");
+
+      const sent = await edgehookJson(["messages", "send", "document.predicted", '{"n":1}'], env);
+      await tail.waitFor('"status":"succeeded"');
+      const changes = tail.jsonLines().filter((d) => d.message_id === sent.id);
+      expect(changes.map((d) => d.status)).toContain("retrying");
+      expect(changes.find((d) => d.status === "retrying")).toMatchObject({ last_status_code: 500, attempt_count: 1 });
+      expect(changes.at(-1)).toMatchObject({ status: "succeeded", attempt_count: 2, last_status_code: 200 });
+      await tail.stop();
+    });
+
+    it("prints one readable line per change by default", async () => {
+      const { id, env } = await tenant();
+      const endpoint = await edgehookJson(["endpoints", "create", `${receiverUrl}/${id}`], env);
+      const tail = start(CLI, ["tail", "--interval", "200"], { EDGEHOOK_URL: relay.url, EDGEHOOK_TOKEN: relay.adminToken, ...env });
+      background.push(tail);
+      await tail.waitFor("Following deliveries", "stderr");
+      const sent = await edgehookJson(["endpoints", "test", endpoint.id], env);
+      await tail.waitFor(new RegExp(`succeeded +attempt 1 +200 +delivery ${sent.deliveries[0].id} → endpoint ${endpoint.id}`));
+      await tail.stop();
+    });
+  });
+});

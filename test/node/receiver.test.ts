@@ -1,0 +1,118 @@
+import { createHmac } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "./support/relay";
+import { RECEIVER, run, start, type Running } from "./support/processes";
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const BODY = JSON.stringify({ document: { id: "doc_1", pages: 2 } });
+
+/** Standard Webhooks headers for BODY, signed now with `secret`. */
+function signed(secret = SECRET, id = "msg_1"): Record<string, string> {
+  const now = new Date();
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, now, BODY),
+  };
+}
+
+describe("npm run receiver", () => {
+  const running: Running[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+
+  /** Starts the receiver on a free port with `flags` and waits until it listens. */
+  async function receiver(flags: string[]) {
+    const port = await freePort();
+    const process = start(RECEIVER, ["--port", String(port), ...flags]);
+    running.push(process);
+    await process.waitFor(flags.includes("--json") ? '"event":"listening"' : "listening on");
+    const url = `http://127.0.0.1:${port}`;
+    const post = (headers: Record<string, string>, signal?: AbortSignal) => fetch(`${url}/webhooks`, { method: "POST", headers, body: BODY, signal });
+    return { process, url, post };
+  }
+
+  it("prints each delivery's headers, its JSON body indented, and a valid signature", async () => {
+    const { process, post } = await receiver(["--secret", SECRET]);
+    const res = await post(signed());
+    expect(res.status).toBe(200);
+    await process.waitFor("answer: 200");
+    const out = process.stdout();
+    expect(out).toContain("── #1 POST /webhooks");
+    expect(out).toContain("webhook-id: msg_1");
+    expect(out).toContain('  {\n    "document": {\n      "id": "doc_1",');
+    expect(out).toContain("signature: valid (standard, webhook-id msg_1");
+  });
+
+  it("reports a signature that does not verify, and still answers 200 by default", async () => {
+    const { process, post } = await receiver(["--secret", SECRET, "--json"]);
+    const res = await post(signed("whsec_dGhlLW90aGVyLXNlY3JldC1vZi0yNC1ieXRlcw=="));
+    expect(res.status).toBe(200);
+    await process.waitFor('"number":1');
+    const [, delivery] = process.jsonLines();
+    expect(delivery.verification).toEqual({ result: "invalid", code: "no_matching_signature", message: expect.any(String) });
+  });
+
+  it("answers 401 to a signature that does not verify with --reject-invalid", async () => {
+    const { post } = await receiver(["--secret", SECRET, "--reject-invalid"]);
+    expect((await post({ ...signed(), "webhook-signature": "v1,AAAA" })).status).toBe(401);
+    expect((await post(signed())).status).toBe(200);
+  });
+
+  it("fails the first N deliveries with the chosen status, then accepts", async () => {
+    const { process, post } = await receiver(["--fail-first", "2", "--fail-status", "503"]);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await post(signed())).status);
+    expect(statuses).toEqual([503, 503, 200]);
+    await process.waitFor("#3");
+    expect(process.stdout()).toContain("answer: 503: failing delivery 2 of the first 2 on purpose");
+  });
+
+  it("answers every delivery with the status given by --status", async () => {
+    const { post } = await receiver(["--status", "410"]);
+    const res = await post(signed());
+    expect(res.status).toBe(410);
+    expect(await res.text()).toContain("--status");
+  });
+
+  it("holds each answer for --delay, and says so when the sender hangs up first", async () => {
+    const { process, post } = await receiver(["--delay", "1500", "--json"]);
+    await expect(post(signed(), AbortSignal.timeout(100))).rejects.toThrow();
+    await process.waitFor('"event":"hangup"');
+    expect(process.jsonLines().at(-1)).toEqual({ event: "hangup", number: 1, waited_ms: 1500 });
+    expect((await post(signed())).status).toBe(200);
+  });
+
+  it("verifies the hmac-sha256 scheme with the endpoint's header and prefix", async () => {
+    const flags = ["--secret", SECRET, "--scheme", "hmac-sha256", "--signature-header", "X-Hub-Signature-256", "--signature-prefix", "sha256="];
+    const { process, post } = await receiver([...flags, "--json"]);
+    const signature = `sha256=${createHmac("sha256", SECRET).update(BODY).digest("hex")}`;
+    await post({ ...signed(), "x-hub-signature-256": signature });
+    await post({ ...signed(), "x-hub-signature-256": "sha256=00" });
+    await process.waitFor('"number":2');
+    const [, good, bad] = process.jsonLines();
+    expect(good.verification).toMatchObject({ result: "valid", scheme: "hmac-sha256", id: "msg_1" });
+    expect(bad.verification).toMatchObject({ result: "invalid", code: "no_matching_signature" });
+  });
+
+  it("says signatures are not checked when started without a secret", async () => {
+    const { process, post } = await receiver([]);
+    await post(signed());
+    await process.waitFor("signature: not checked");
+  });
+
+  it("does not count requests other than POST towards --fail-first", async () => {
+    const { url, post } = await receiver(["--fail-first", "1"]);
+    expect((await fetch(url)).status).toBe(200);
+    expect((await post(signed())).status).toBe(500);
+  });
+
+  it("refuses to start with a secret that is not whsec_ base64, with exit code 2", async () => {
+    const result = await run(RECEIVER, ["--port", "0", "--secret", "whsec_not*base64"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("whsec_ followed by base64");
+  });
+});

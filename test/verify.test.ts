@@ -1,0 +1,309 @@
+import { Hono } from "hono";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it } from "vitest";
+import { signatureHeaders } from "../src/delivery/signing";
+import {
+  InvalidTimestampError,
+  MissingHeaderError,
+  NoMatchingSignatureError,
+  verifyRequest,
+  verifyWebhook,
+  verifyWebhookMiddleware,
+  WebhookVerificationError,
+} from "../src/verify/index.ts";
+
+// Runs inside workerd: the verify module must need nothing but Web Crypto.
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OTHER_SECRET = "whsec_dGhlLW90aGVyLXNlY3JldC1vZi0yNC1ieXRlcw==";
+const BODY = JSON.stringify({ document_id: "doc_123", status: "predicted", note: "naïve ✓" });
+const MESSAGE_ID = "0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10";
+const T = 1_795_000_000; // a fixed unix time in seconds
+const at = (seconds: number) => () => seconds * 1000;
+
+/** Headers as the standardwebhooks library would send them. */
+function signedByLibrary(secret: string, body = BODY, timestamp = T, id = MESSAGE_ID) {
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": new Webhook(secret).sign(id, new Date(timestamp * 1000), body),
+  };
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  const outcome = await promise.then(
+    () => null,
+    (error: Error) => error,
+  );
+  if (!outcome) throw new Error("expected the verification to fail, but it passed");
+  return outcome;
+}
+
+describe("verifyWebhook with the standard scheme", () => {
+  it("accepts a delivery signed by the standardwebhooks library", async () => {
+    const verified = await verifyWebhook(BODY, signedByLibrary(SECRET), { secret: SECRET, now: at(T) });
+    expect(verified).toEqual({ scheme: "standard", id: MESSAGE_ID, timestamp: new Date(T * 1000) });
+  });
+
+  it("accepts exactly what Edgehook's signer sends", async () => {
+    const headers = await signatureHeaders({ scheme: "standard" }, [SECRET], MESSAGE_ID, T, BODY);
+    await expect(verifyWebhook(BODY, new Headers(headers), { secret: SECRET, now: at(T) })).resolves.toMatchObject({ id: MESSAGE_ID });
+  });
+
+  it("lets the standardwebhooks library verify what Edgehook's signer sends", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const headers = await signatureHeaders({ scheme: "standard" }, [SECRET], MESSAGE_ID, now, BODY);
+    expect(new Webhook(SECRET).verify(BODY, headers)).toEqual(JSON.parse(BODY));
+    const tampered = BODY.replace("doc_123", "doc_124");
+    expect(() => new Webhook(SECRET).verify(tampered, headers)).toThrow("No matching signature");
+  });
+
+  it("accepts the body as bytes as well as text", async () => {
+    const bytes = new TextEncoder().encode(BODY);
+    await expect(verifyWebhook(bytes, signedByLibrary(SECRET), { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+    const buffer = await new Response(BODY).arrayBuffer();
+    await expect(verifyWebhook(buffer, signedByLibrary(SECRET), { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("reads header names in any case from a plain object, as Node gives them", async () => {
+    const upper = Object.fromEntries(Object.entries(signedByLibrary(SECRET)).map(([k, v]) => [k.toUpperCase(), v]));
+    await expect(verifyWebhook(BODY, upper, { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("accepts a delivery co-signed during a rotation, knowing either secret", async () => {
+    const headers = await signatureHeaders({ scheme: "standard" }, [OTHER_SECRET, SECRET], MESSAGE_ID, T, BODY);
+    expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    await expect(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+    await expect(verifyWebhook(BODY, headers, { secret: OTHER_SECRET, now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("accepts a signature made with any of several secrets the receiver holds", async () => {
+    const headers = signedByLibrary(SECRET);
+    await expect(verifyWebhook(BODY, headers, { secret: [OTHER_SECRET, SECRET], now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("accepts a secret given without its whsec_ prefix", async () => {
+    const bare = SECRET.slice("whsec_".length);
+    await expect(verifyWebhook(BODY, signedByLibrary(SECRET), { secret: bare, now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("accepts a timestamp exactly five minutes old or five minutes ahead", async () => {
+    await expect(verifyWebhook(BODY, signedByLibrary(SECRET), { secret: SECRET, now: at(T + 300) })).resolves.toBeTruthy();
+    await expect(verifyWebhook(BODY, signedByLibrary(SECRET), { secret: SECRET, now: at(T - 300) })).resolves.toBeTruthy();
+  });
+
+  it("refuses a timestamp one second older than the tolerance", async () => {
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { secret: SECRET, now: at(T + 301) }));
+    expect(error).toBeInstanceOf(InvalidTimestampError);
+    expect(error).toMatchObject({ code: "invalid_timestamp", reason: "too_old" });
+  });
+
+  it("refuses a timestamp one second further ahead than the tolerance", async () => {
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { secret: SECRET, now: at(T - 301) }));
+    expect(error).toMatchObject({ code: "invalid_timestamp", reason: "too_new" });
+  });
+
+  it("follows a tolerance the receiver chooses", async () => {
+    const options = { secret: SECRET, toleranceSeconds: 30, now: at(T + 31) };
+    expect(await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), options))).toMatchObject({ reason: "too_old" });
+    await expect(verifyWebhook(BODY, signedByLibrary(SECRET), { ...options, now: at(T + 30) })).resolves.toBeTruthy();
+  });
+
+  it("refuses a timestamp that is not unix seconds", async () => {
+    for (const timestamp of ["2026-11-23T12:00:00Z", "1795000000.5", "-1795000000", "soon"]) {
+      const headers = { ...signedByLibrary(SECRET), "webhook-timestamp": timestamp };
+      expect(await rejection(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) }))).toMatchObject({ reason: "malformed" });
+    }
+  });
+
+  it("names the header that is missing", async () => {
+    for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"] as const) {
+      const headers: Record<string, string> = { ...signedByLibrary(SECRET) };
+      delete headers[name];
+      const error = await rejection(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) }));
+      expect(error).toBeInstanceOf(MissingHeaderError);
+      expect(error).toMatchObject({ code: "missing_header", header: name });
+      expect(error.message).toContain(name);
+    }
+  });
+
+  it("refuses a body changed after signing", async () => {
+    const tampered = BODY.replace("predicted", "failed");
+    const error = await rejection(verifyWebhook(tampered, signedByLibrary(SECRET), { secret: SECRET, now: at(T) }));
+    expect(error).toBeInstanceOf(NoMatchingSignatureError);
+    expect(error).toMatchObject({ code: "no_matching_signature" });
+  });
+
+  it("refuses a message id changed after signing, since the id is signed too", async () => {
+    const headers = { ...signedByLibrary(SECRET), "webhook-id": crypto.randomUUID() };
+    expect(await rejection(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) }))).toBeInstanceOf(NoMatchingSignatureError);
+  });
+
+  it("refuses a delivery signed with another secret", async () => {
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(OTHER_SECRET), { secret: SECRET, now: at(T) }));
+    expect(error).toBeInstanceOf(NoMatchingSignatureError);
+  });
+
+  it("refuses signatures of another length or form without any other exception", async () => {
+    const genuine = signedByLibrary(SECRET)["webhook-signature"].slice("v1,".length);
+    const forms = ["v1,", "v1,AAAA", `v1,${genuine.slice(0, -4)}`, `v1,${genuine}${genuine}`, "v1,not base64!", `v2,${genuine}`, genuine, ",,,"];
+    for (const signature of forms) {
+      const headers = { ...signedByLibrary(SECRET), "webhook-signature": signature };
+      const error = await rejection(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) }));
+      expect(error, signature).toBeInstanceOf(NoMatchingSignatureError);
+    }
+  });
+
+  it("finds the one good signature among bad ones", async () => {
+    const good = signedByLibrary(SECRET)["webhook-signature"];
+    const headers = { ...signedByLibrary(SECRET), "webhook-signature": `v1,AAAA v2,xyz ${good}` };
+    await expect(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) })).resolves.toBeTruthy();
+  });
+
+  it("never reveals the signature it expected", async () => {
+    const expected = signedByLibrary(SECRET)["webhook-signature"].slice("v1,".length);
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(OTHER_SECRET), { secret: SECRET, now: at(T) }));
+    const everything = `${error.message} ${error.stack} ${JSON.stringify(error)} ${String(error)}`;
+    expect(everything).not.toContain(expected);
+    expect(everything).not.toContain(SECRET.slice("whsec_".length));
+  });
+
+  it("treats a bad configuration as a programming error, not a refused delivery", async () => {
+    const headers = signedByLibrary(SECRET);
+    for (const secret of ["", [], "whsec_***"]) {
+      const error = await rejection(verifyWebhook(BODY, headers, { secret, now: at(T) }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).not.toBeInstanceOf(WebhookVerificationError);
+    }
+    expect(await rejection(verifyWebhook(BODY, {}, { secret: "", now: at(T) }))).toBeInstanceOf(TypeError);
+    const parsed = JSON.parse(BODY) as unknown as string;
+    expect(await rejection(verifyWebhook(parsed, headers, { secret: SECRET, now: at(T) }))).toBeInstanceOf(TypeError);
+  });
+});
+
+describe("verifyWebhook with the hmac-sha256 scheme", () => {
+  async function edgehookHeaders(signature: { header?: string; prefix?: string }, secrets = [SECRET], timestamp = T): Promise<Record<string, string>> {
+    return {
+      "webhook-id": MESSAGE_ID,
+      "webhook-timestamp": String(timestamp),
+      ...(await signatureHeaders({ scheme: "hmac-sha256", ...signature }, secrets, MESSAGE_ID, timestamp, BODY)),
+    };
+  }
+
+  it("accepts exactly what Edgehook's signer sends with the default header", async () => {
+    const headers = await edgehookHeaders({});
+    expect(headers["X-Webhook-Signature"]).toMatch(/^[0-9a-f]{64}$/);
+    const verified = await verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: SECRET });
+    expect(verified).toEqual({ scheme: "hmac-sha256", id: MESSAGE_ID, timestamp: new Date(T * 1000) });
+  });
+
+  it("accepts a GitHub-style header and prefix", async () => {
+    const headers = await edgehookHeaders({ header: "X-Hub-Signature-256", prefix: "sha256=" });
+    const options = { scheme: "hmac-sha256", secret: SECRET, header: "X-Hub-Signature-256", prefix: "sha256=" } as const;
+    await expect(verifyWebhook(BODY, new Headers(headers), options)).resolves.toBeTruthy();
+  });
+
+  it("accepts either of the signatures sent during a rotation", async () => {
+    const headers = await edgehookHeaders({ prefix: "sha256=" }, [OTHER_SECRET, SECRET]);
+    expect(headers["X-Webhook-Signature"]).toContain(", sha256=");
+    for (const secret of [SECRET, OTHER_SECRET]) {
+      await expect(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret, prefix: "sha256=" })).resolves.toBeTruthy();
+    }
+  });
+
+  it("keys the HMAC with the whole secret string, not its decoded bytes", async () => {
+    const headers = await edgehookHeaders({});
+    const decodedKeyAsText = atob(SECRET.slice("whsec_".length));
+    expect(await rejection(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: decodedKeyAsText }))).toBeInstanceOf(
+      NoMatchingSignatureError,
+    );
+  });
+
+  it("refuses a signature without the configured prefix", async () => {
+    const headers = await edgehookHeaders({});
+    const error = await rejection(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: SECRET, prefix: "sha256=" }));
+    expect(error).toMatchObject({ code: "no_matching_signature" });
+  });
+
+  it("refuses a changed body and another secret", async () => {
+    const headers = await edgehookHeaders({});
+    expect(await rejection(verifyWebhook(`${BODY} `, headers, { scheme: "hmac-sha256", secret: SECRET }))).toBeInstanceOf(NoMatchingSignatureError);
+    expect(await rejection(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: OTHER_SECRET }))).toBeInstanceOf(NoMatchingSignatureError);
+  });
+
+  it("refuses signatures of another length without any other exception", async () => {
+    const genuine = (await edgehookHeaders({}))["X-Webhook-Signature"]!;
+    for (const signature of ["ab", genuine.slice(0, 62), `${genuine}00`, "zz".repeat(32), "abc"]) {
+      const headers = { ...(await edgehookHeaders({})), "X-Webhook-Signature": signature };
+      expect(await rejection(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: SECRET }))).toBeInstanceOf(NoMatchingSignatureError);
+    }
+  });
+
+  it("names the configured signature header when it is missing", async () => {
+    const error = await rejection(verifyWebhook(BODY, await edgehookHeaders({}), { scheme: "hmac-sha256", secret: SECRET, header: "X-Mindee-Hmac-Signature" }));
+    expect(error).toMatchObject({ code: "missing_header", header: "x-mindee-hmac-signature" });
+  });
+
+  it("applies no tolerance to the timestamp, which this scheme does not sign", async () => {
+    const headers = await edgehookHeaders({}, [SECRET], T - 86_400);
+    await expect(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret: SECRET })).resolves.toBeTruthy();
+  });
+});
+
+describe("verifyRequest", () => {
+  it("returns the id, timestamp, body and parsed payload of a signed Request", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const request = new Request("https://receiver.test/webhooks", { method: "POST", headers: signedByLibrary(SECRET, BODY, now), body: BODY });
+    const delivery = await verifyRequest(request, { secret: SECRET });
+    expect(delivery).toEqual({ scheme: "standard", id: MESSAGE_ID, timestamp: new Date(now * 1000), body: BODY, payload: JSON.parse(BODY) });
+  });
+
+  it("refuses an unsigned Request", async () => {
+    const request = new Request("https://receiver.test/webhooks", { method: "POST", body: BODY });
+    expect(await rejection(verifyRequest(request, { secret: SECRET }))).toBeInstanceOf(MissingHeaderError);
+  });
+});
+
+describe("verifyWebhookMiddleware for Hono", () => {
+  type Bindings = { WEBHOOK_SECRET: string };
+  const env: Bindings = { WEBHOOK_SECRET: SECRET };
+
+  function receiver(onError?: Parameters<typeof verifyWebhookMiddleware>[1]) {
+    const seen: unknown[] = [];
+    const app = new Hono<{ Bindings: Bindings }>().post(
+      "/webhooks",
+      verifyWebhookMiddleware((c) => ({ secret: c.env.WEBHOOK_SECRET }), onError),
+      async (c) => {
+        const webhook = c.get("webhook");
+        seen.push({ id: webhook.id, payload: webhook.payload, reread: await c.req.json() });
+        return c.text("ok");
+      },
+    );
+    const post = (headers: Record<string, string>, body = BODY) =>
+      app.request("/webhooks", { method: "POST", headers, body }, env);
+    return { post, seen };
+  }
+
+  it("hands a verified delivery to the handler, whose body stays readable", async () => {
+    const { post, seen } = receiver();
+    const res = await post(signedByLibrary(SECRET, BODY, Math.floor(Date.now() / 1000)));
+    expect(res.status).toBe(200);
+    expect(seen).toEqual([{ id: MESSAGE_ID, payload: JSON.parse(BODY), reread: JSON.parse(BODY) }]);
+  });
+
+  it("answers 401 with the reason and never calls the handler for a bad signature", async () => {
+    const { post, seen } = receiver();
+    const res = await post(signedByLibrary(OTHER_SECRET, BODY, Math.floor(Date.now() / 1000)));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: { code: "no_matching_signature", message: expect.any(String) } });
+    expect(seen).toEqual([]);
+  });
+
+  it("lets the app choose its own answer to a refused delivery", async () => {
+    const { post } = receiver({ onError: (error, c) => c.text(`refused: ${error.code}`, 400) });
+    const res = await post({});
+    expect(res.status).toBe(400);
+    expect(await res.text()).toBe("refused: missing_header");
+  });
+});

@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { collect } from "../../lib/parse.ts";
+import { contextOf, segment, UsageError } from "../context.ts";
+import { details, table, time } from "../output.ts";
+import type { DeliverySummary, Enqueued, Message, MessageListItem, Page } from "../types.ts";
+import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
+
+interface SendOptions {
+  file?: string;
+  source?: string;
+  endpoint?: string[];
+  webhookUrl?: string;
+  idempotencyKey?: string;
+}
+
+/** The deliveries an enqueue created. */
+export function deliveryRefsTable(deliveries: Enqueued["deliveries"]): string {
+  return table(
+    deliveries,
+    [
+      { title: "DELIVERY", value: (d) => d.id },
+      { title: "ENDPOINT", value: (d) => d.endpoint_id ?? "(webhook_url)" },
+      { title: "STATUS", value: (d) => d.status },
+    ],
+    "(no endpoint matched: nothing will be delivered)",
+  );
+}
+
+/** Deliveries with their state, as polling shows them. */
+export function deliveriesTable(deliveries: readonly DeliverySummary[]): string {
+  return table(deliveries, [
+    { title: "ID", value: (d) => d.id },
+    { title: "STATUS", value: (d) => d.status },
+    { title: "ATTEMPTS", value: (d) => d.attempt_count },
+    { title: "LAST", value: (d) => d.last_status_code ?? (d.last_error ? "error" : null) },
+    { title: "TARGET", value: (d) => d.endpoint_id ?? d.url, max: 40 },
+    { title: "CREATED", value: (d) => time(d.created_at) },
+    { title: "NEXT ATTEMPT", value: (d) => time(d.next_attempt_at) },
+    { title: "LAST ERROR", value: (d) => d.last_error, max: 50 },
+  ]);
+}
+
+/** The payload to send: the argument, a file, or stdin (`--file -`), parsed as JSON. */
+function readPayload(argument: string | undefined, file: string | undefined): unknown {
+  if (argument !== undefined && file !== undefined) throw new UsageError("Give the payload as an argument or with --file, not both");
+  if (argument === undefined && file === undefined) throw new UsageError("No payload: give it as a JSON argument or with --file <path> (- for stdin)");
+  const text = argument ?? readFileSync(file === "-" ? 0 : file!, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`The payload is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function messageDetails(m: Message): string {
+  const payload = JSON.stringify(m.payload, null, 2).replace(/^/gm, "  ");
+  return `${details([["id", m.id], ["event", m.event], ["source", m.source], ["created", time(m.created_at)]])}payload:\n${payload}\n\n${deliveriesTable(m.deliveries)}`;
+}
+
+/** `edgehook messages …`: enqueue and inspect messages. */
+export function registerMessages(program: Command): void {
+  const messages = program.command("messages").description("send and inspect messages");
+
+  messages
+    .command("send")
+    .description("enqueue a message for delivery to the tenant's matching endpoints")
+    .argument("<event>", "event type, e.g. document.predicted")
+    .argument("[payload]", "the payload as JSON")
+    .option("--file <path>", "read the JSON payload from a file (- for stdin)")
+    .option("--source <source>", "the model, product or project it comes from")
+    .option("--endpoint <id>", "send to this endpoint only; repeatable", collect)
+    .option("--webhook-url <url>", "also send to this one-off URL")
+    .option("--idempotency-key <key>", "send at most once per key within 24 h")
+    .action(async (event: string, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
+      const ctx = contextOf(command);
+      const body = {
+        event,
+        payload: readPayload(payloadArgument, options.file),
+        source: options.source,
+        endpoint_ids: options.endpoint,
+        webhook_url: options.webhookUrl,
+      };
+      const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
+      const sent = await ctx.client.post<Enqueued>(`${ctx.tenantPath()}/messages`, body, headers);
+      ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
+    });
+
+  messages
+    .command("show")
+    .description("show a message, its payload and each delivery's state")
+    .argument("<message_id>")
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = contextOf(command);
+      ctx.show(await ctx.client.get<Message>(`${ctx.tenantPath()}/messages/${segment(id)}`), messageDetails);
+    });
+
+  withPaging(messages.command("list").description("list messages, newest first"))
+    .option("--event <type>", "only this event type")
+    .action(async (options: PagingOptions & { event?: string }, command: Command) => {
+      const ctx = contextOf(command);
+      const page = await ctx.client.list<MessageListItem>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
+      ctx.show(page, ({ data }: Page<MessageListItem>) =>
+        table(data, [
+          { title: "ID", value: (m) => m.id },
+          { title: "EVENT", value: (m) => m.event },
+          { title: "SOURCE", value: (m) => m.source },
+          { title: "CREATED", value: (m) => time(m.created_at) },
+        ]),
+      );
+      hintNextPage(ctx.json, page.next_cursor);
+    });
+}

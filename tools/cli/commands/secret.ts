@@ -1,0 +1,41 @@
+import { Option, type Command } from "commander";
+import { integerIn } from "../../lib/parse.ts";
+import { contextOf, type CommandContext } from "../context.ts";
+import { details, time } from "../output.ts";
+import type { SigningSecret } from "../types.ts";
+
+/** A secret response as label-value lines. */
+function secretDetails(s: SigningSecret): string {
+  const previous = s.previous.map((p) => `until ${time(p.expires_at)}`);
+  return details([["secret", s.secret], ["co-signing", previous.length ? previous.join("; ") : "no earlier secret"]]);
+}
+
+/**
+ * Adds `secret reveal <id>` and `secret rotate <id>` under `parent`, for a resource whose secret
+ * lives at `secretPath(ctx, id)` (and `…/rotate`).
+ */
+export function addSecretCommands(
+  parent: Command,
+  { description, idName, secretPath }: { description: string; idName: string; secretPath: (ctx: CommandContext, id: string) => string },
+): void {
+  const secret = parent.command("secret").description(description);
+  secret
+    .command("reveal")
+    .description("print the current signing secret")
+    .argument(`<${idName}>`)
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = contextOf(command);
+      ctx.show(await ctx.client.get<SigningSecret>(secretPath(ctx, id)), secretDetails);
+    });
+  secret
+    .command("rotate")
+    .description("switch to a new secret; the old one keeps co-signing for the grace period")
+    .argument(`<${idName}>`)
+    .addOption(new Option("--grace <seconds>", "how long the old secret keeps co-signing (default 86400)").argParser(integerIn(0, 604_800)))
+    .option("--secret <whsec>", "the new secret, instead of a generated one")
+    .action(async (id: string, options: { grace?: number; secret?: string }, command: Command) => {
+      const ctx = contextOf(command);
+      const body = { grace_period_seconds: options.grace, secret: options.secret };
+      ctx.show(await ctx.client.post<SigningSecret>(`${secretPath(ctx, id)}/rotate`, body), secretDetails);
+    });
+}
