@@ -3,7 +3,8 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/lib/base64";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
-import { callWorker, capturingQueue, runConsumer } from "./support";
+import { callWorker } from "./support";
+import { holdingQueue, consume } from "../support/worker";
 
 /** Headers written straight into D1, as a row stored before today's rules (or by a bug) could hold them. */
 const SMUGGLED = {
@@ -22,11 +23,11 @@ async function deliverWithStoredHeaders(endpointBody: Record<string, unknown>, s
   const name = bucket();
   const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}`, ...endpointBody });
   await env.DB.prepare("UPDATE endpoints SET headers = ? WHERE id = ?").bind(JSON.stringify(storedHeaders), endpoint.id).run();
-  const capture = capturingQueue();
+  const capture = holdingQueue();
   const sent = await callWorker({ ...env, DELIVERIES: capture.queue }, "POST", `/v1/tenants/${id}/messages`, {
     body: { event: "document.predicted", payload: { document: "doc_1" }, endpoint_ids: [endpoint.id] },
   });
-  await runConsumer(env, capture.sent);
+  await consume(capture.sent, { env: env });
   const delivery = await apiJson("GET", `/v1/tenants/${id}/deliveries/${sent.body.deliveries[0].id}`);
   expect(delivery.body.status).toBe("succeeded");
   const [request] = await received(name);

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH } from "../../src/limits";
 import { newTenant, received } from "../support/api";
-import { callWorker, capturingQueue, productionEnv, tenantRows, type CapturingQueue } from "./support";
+import { callWorker, productionEnv, tenantRows } from "./support";
+import { holdingQueue, type HoldingQueue } from "../support/worker";
 
 /**
  * The bad-input suite: hostile URLs, headers, payloads and ids against a relay configured as in
@@ -299,7 +300,7 @@ const cases: Case[] = [
 ];
 
 describe("hostile input against the production target policy", () => {
-  const capture: CapturingQueue = capturingQueue();
+  const capture: HoldingQueue = holdingQueue();
   const hostileEnv = productionEnv({ DELIVERIES: capture.queue });
   const ctx = {} as Context;
   let before: Awaited<ReturnType<typeof tenantRows>>;

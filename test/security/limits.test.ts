@@ -2,11 +2,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_CUSTOM_HEADERS, MAX_EVENT_TYPE_LENGTH, MAX_HEADER_VALUE_LENGTH, MAX_JSON_DEPTH, MAX_URL_LENGTH } from "../../src/limits";
 import { newTenant } from "../support/api";
-import { callWorker, capturingQueue } from "./support";
+import { callWorker } from "./support";
+import { holdingQueue } from "../support/worker";
 
 /** Each limit admits the value right at it: the bad-input suite shows one past it is refused. */
 describe("input limits are inclusive", () => {
-  const withCapture = () => ({ ...env, DELIVERIES: capturingQueue().queue }) as Env;
+  const withCapture = () => ({ ...env, DELIVERIES: holdingQueue().queue }) as Env;
   const enqueue = async (body: Record<string, unknown> | string) => {
     const { id } = await newTenant();
     const options = typeof body === "string" ? { rawBody: body } : { body: { event: "a.b", payload: {}, ...body } };

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { forgetCachedSecrets } from "../../src/secrets";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
-import { callWorker, capturingQueue, runConsumer } from "./support";
+import { callWorker } from "./support";
+import { holdingQueue, consume } from "../support/worker";
 
 const secretPath = (tenant: string, endpoint: string) => `/v1/tenants/${tenant}/endpoints/${endpoint}/secret`;
 const kvKey = (endpoint: string) => `secret:endpoint:${endpoint}`;
@@ -97,10 +98,10 @@ describe("stored secrets fail closed", () => {
     await tamper(endpoint.id);
     forgetCachedSecrets();
     const spies = spyOnConsole();
-    const capture = capturingQueue();
+    const capture = holdingQueue();
     const sent = await callWorker({ ...env, DELIVERIES: capture.queue }, "POST", `/v1/tenants/${id}/endpoints/${endpoint.id}/test`);
     expect(sent.status).toBe(202);
-    await runConsumer(env, capture.sent);
+    await consume(capture.sent, { env: env });
     const delivery = await apiJson("GET", `/v1/tenants/${id}/deliveries/${sent.body.deliveries[0].id}`);
     expect(delivery.body.attempts).toMatchObject([{ outcome: "retryable", error: "Signing secret unavailable; nothing was sent", error_kind: "secret_unavailable", status_code: null }]);
     expect(await received(name)).toEqual([]);
@@ -116,7 +117,7 @@ describe("secrets stay out of responses and logs", () => {
     const spies = spyOnConsole();
     const name = bucket();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}`, secret });
-    const capture = capturingQueue();
+    const capture = holdingQueue();
     const responses = [
       await callWorker(env, "GET", `/v1/tenants/${id}/endpoints`, { token: key }),
       await callWorker(env, "GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { token: key }),
@@ -129,7 +130,7 @@ describe("secrets stay out of responses and logs", () => {
       }),
     ];
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 400, 400, 400, 202]);
-    await runConsumer(env, capture.sent);
+    await consume(capture.sent, { env: env });
     const delivery = await apiJson("GET", `/v1/tenants/${id}/deliveries/${responses[6]!.body.deliveries[0].id}`);
     expect(delivery.body.status).toBe("succeeded");
 

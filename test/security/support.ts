@@ -1,25 +1,7 @@
-import { createExecutionContext, createMessageBatch } from "cloudflare:test";
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
-import { ADMIN, receiverUrl } from "../support/api";
-
-/** A queue binding that records what would have been sent instead of sending it. */
-export interface CapturingQueue {
-  queue: Queue;
-  sent: unknown[];
-}
-
-/** A stand-in for the DELIVERIES queue: every body sent is kept in `sent`, nothing is delivered. */
-export function capturingQueue(): CapturingQueue {
-  const sent: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => void sent.push(body),
-    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
-      for (const m of messages) sent.push(m.body);
-    },
-  } as unknown as Queue;
-  return { queue, sent };
-}
+import { buildRequest, receiverUrl, type RequestOptions } from "../support/api";
 
 /** URL of the fake DNS-over-HTTPS server on the test receiver (see test/support/fake-doh.ts). */
 export function fakeDohUrl(): string {
@@ -43,24 +25,8 @@ export interface Reply<T = any> {
 }
 
 /** Calls the Worker's fetch handler with the given env, as a client would over HTTP. */
-export async function callWorker(
-  workerEnv: Env,
-  method: string,
-  path: string,
-  options: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const headers = new Headers(options.headers);
-  const token = options.token === undefined ? ADMIN : options.token;
-  if (token !== null) headers.set("authorization", `Bearer ${token}`);
-  let body = options.rawBody;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers.set("content-type", "application/json");
-  } else if (body !== undefined && !headers.has("content-type")) {
-    headers.set("content-type", "application/json");
-  }
-  const request = new Request(`https://edgehook.test${path}`, { method, headers, body });
-  const response = await worker.fetch(request, workerEnv, createExecutionContext());
+export async function callWorker(workerEnv: Env, method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
+  const response = await worker.fetch(buildRequest(method, path, options), workerEnv, createExecutionContext());
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -69,15 +35,6 @@ export async function callWorker(
     parsed = text;
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
-}
-
-/** Runs the delivery queue consumer over the given task bodies with the given env, as Queues would. */
-export async function runConsumer(workerEnv: Env, bodies: unknown[]): Promise<void> {
-  const batch = createMessageBatch(
-    "edgehook-deliveries",
-    bodies.map((body, i) => ({ id: `test-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
-  );
-  await worker.queue(batch, workerEnv);
 }
 
 /** Everything D1 holds for a tenant, row by row, to compare before and after a request. */

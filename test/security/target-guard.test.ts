@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
-import { callWorker, capturingQueue, productionEnv, runConsumer } from "./support";
+import { callWorker, productionEnv } from "./support";
+import { holdingQueue, consume } from "../support/worker";
 
 const endpointsOf = (tenant: string) => `/v1/tenants/${tenant}/endpoints`;
 
@@ -59,12 +60,12 @@ describe("where private targets are allowed (local development)", () => {
 describe("the target guard runs again at send time", () => {
   /** Enqueues one message to `endpointId` under `workerEnv`, delivers it with that env, and returns the delivery. */
   async function deliverOnce(workerEnv: Env, tenant: string, endpointId: string) {
-    const capture = capturingQueue();
+    const capture = holdingQueue();
     const enqueued = await callWorker({ ...workerEnv, DELIVERIES: capture.queue }, "POST", `/v1/tenants/${tenant}/messages`, {
       body: { event: "document.predicted", payload: { n: 1 }, endpoint_ids: [endpointId] },
     });
     expect(enqueued.status).toBe(202);
-    await runConsumer(workerEnv, capture.sent);
+    await consume(capture.sent, { env: workerEnv });
     return (await apiJson("GET", `/v1/tenants/${tenant}/deliveries/${enqueued.body.deliveries[0].id}`)).body;
   }
 

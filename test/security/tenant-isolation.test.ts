@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
-import { callWorker, capturingQueue, runConsumer, tenantRows } from "./support";
+import { callWorker, tenantRows } from "./support";
+import { holdingQueue, consume } from "../support/worker";
 
 /**
  * Tenant A (its API key, or the admin token acting in A's path) must not read, change, replay or
@@ -62,7 +63,7 @@ const routesWithBIdsInA: Array<[...Route, code: string]> = [
 
 describe("tenant isolation on every route", () => {
   const world = {} as World;
-  const capture = capturingQueue();
+  const capture = holdingQueue();
   const isolatedEnv = { ...env, DELIVERIES: capture.queue } as Env;
   let before: { rows: Awaited<ReturnType<typeof tenantRows>>; secret: unknown; tenantSecret: unknown };
 
@@ -79,7 +80,7 @@ describe("tenant isolation on every route", () => {
       token: b.key,
       body: { event: "a.b", payload: { for: "b" }, endpoint_ids: [endpointB.id] },
     });
-    await runConsumer(env, capture.sent.splice(0));
+    await consume(capture.sent.splice(0), { env: env });
     Object.assign(world, {
       a: { id: a.id, key: a.key, endpoint: endpointA.id },
       b: { id: b.id, key: b.key, keyId: keys.body.data[0].id, endpoint: endpointB.id, message: sent.body.id, delivery: sent.body.deliveries[0].id, bucket: name },

@@ -4,12 +4,11 @@ import type { ReceivedRequest } from "./receiver";
 
 export const ADMIN = "test-admin-token";
 
-/** Calls the Worker's own fetch handler, as a client would over HTTP. */
-export async function api(
-  method: string,
-  path: string,
-  options: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<Response> {
+/** How a test request is sent: bearer token (admin unless given; null for none), JSON or raw body, headers. */
+export type RequestOptions = { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> };
+
+/** Builds the HTTP request a client would send to Edgehook. */
+export function buildRequest(method: string, path: string, options: RequestOptions = {}): Request {
   const headers = new Headers(options.headers);
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.set("authorization", `Bearer ${token}`);
@@ -17,8 +16,15 @@ export async function api(
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers.set("content-type", "application/json");
+  } else if (body !== undefined && !headers.has("content-type")) {
+    headers.set("content-type", "application/json");
   }
-  return exports.default.fetch(`https://edgehook.test${path}`, { method, headers, body });
+  return new Request(`https://edgehook.test${path}`, { method, headers, body });
+}
+
+/** Calls the Worker's own fetch handler, as a client would over HTTP. */
+export async function api(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  return exports.default.fetch(buildRequest(method, path, options));
 }
 
 /** Calls the API and returns the parsed JSON body with the status. */

@@ -6,6 +6,9 @@ import type { DeliveryTask } from "../../src/delivery/task";
 import { ADMIN } from "./api";
 
 /** A queue producer that keeps what it is sent instead of delivering it (or fails, if asked). */
+export type HoldingQueue = ReturnType<typeof holdingQueue>;
+
+/** A stand-in for the DELIVERIES queue: every body sent is kept in `sent`, nothing is delivered. */
 export function holdingQueue(options: { fail?: boolean } = {}) {
   const sent: DeliveryTask[] = [];
   const queue = {
@@ -41,7 +44,7 @@ export async function enqueueHeld(tenantId: string, body: unknown, options: { fa
 }
 
 /** Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries. */
-export async function consume(tasks: unknown[], options: { now?: number; random?: () => number } = {}) {
+export async function consume(tasks: unknown[], options: { now?: number; random?: () => number; env?: Env } = {}) {
   const batch = createMessageBatch(
     "edgehook-deliveries",
     tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
@@ -57,7 +60,7 @@ export async function consume(tasks: unknown[], options: { now?: number; random?
     };
   }
   const ctx = createExecutionContext();
-  await consumeDeliveries(batch, env, options.now, options.random);
+  await consumeDeliveries(batch, options.env ?? env, options.now, options.random);
   const result = await getQueueResult(batch, ctx);
   const retryMessages = result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) }));
   return { result: { ...result, retryMessages }, ids: batch.messages.map((m) => m.id) };
