@@ -27,8 +27,13 @@ export const tenantsApi = createApi()
       const body = c.req.valid("json");
       const tenant = await insertTenant(c.env.DB, body.id ?? crypto.randomUUID(), body.name, Date.now());
       if (!tenant) throw new ApiError(409, "tenant_exists", `A tenant with id "${body.id}" already exists`);
-      // The tenant's own secret signs one-off webhook_url deliveries.
-      await createSecret(c.env, { kind: "tenant", id: tenant.id });
+      // The tenant's own secret signs one-off webhook_url deliveries; no tenant is left without one.
+      try {
+        await createSecret(c.env, { kind: "tenant", id: tenant.id });
+      } catch (error) {
+        await deleteTenant(c.env.DB, tenant.id);
+        throw error;
+      }
       return c.json(tenant, 201);
     },
   )

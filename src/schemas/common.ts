@@ -40,18 +40,25 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
 /** ISO-8601 timestamp in responses. */
 export const Timestamp = z.string().openapi({ example: "2026-11-23T12:00:00.000Z" });
 
-/** Standard error responses, to spread into a route's `responses`. */
-export function errorResponses(...statuses: Array<400 | 401 | 404 | 409 | 413 | 422 | 429>) {
+/**
+ * Standard error responses, to spread into a route's `responses`. Every authenticated route may
+ * also answer 429 (rate limited) and 503 (a target's DNS could not be checked), so those two are
+ * always listed.
+ */
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) {
   const descriptions: Record<number, string> = {
     400: "Invalid input; `issues` lists each problem",
     401: "Missing or wrong credentials",
+    403: "Needs the admin token",
     404: "Not found (or not yours)",
     409: "Conflict with the current state",
     413: "Payload too large",
+    415: "The body must be application/json",
     422: "Idempotency key reused with a different request",
     429: "Rate limited; see Retry-After",
+    503: "Temporarily unable to check a target; retry",
   };
   return Object.fromEntries(
-    statuses.map((s) => [s, { description: descriptions[s], content: { "application/json": { schema: ErrorSchema } } }]),
+    [...statuses, 429, 503].map((s) => [s, { description: descriptions[s]!, content: { "application/json": { schema: ErrorSchema } } }]),
   ) as Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }>;
 }

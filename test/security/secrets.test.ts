@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { forgetCachedSecrets } from "../../src/secrets";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
 import { callWorker } from "./support";
-import { holdingQueue, consume } from "../support/worker";
+import { consume, holdingQueue } from "../support/worker";
 
 const secretPath = (tenant: string, endpoint: string) => `/v1/tenants/${tenant}/endpoints/${endpoint}/secret`;
 const kvKey = (endpoint: string) => `secret:endpoint:${endpoint}`;
@@ -106,6 +106,17 @@ describe("stored secrets fail closed", () => {
     expect(delivery.body.attempts).toMatchObject([{ outcome: "retryable", error: "Signing secret unavailable; nothing was sent", error_kind: "secret_unavailable", status_code: null }]);
     expect(await received(name)).toEqual([]);
     expect(logged(spies)).toContain(`delivery ${delivery.body.id}: signing secret unavailable`);
+  });
+});
+
+describe("a deployment without a usable master key", () => {
+  it("refuses to create a tenant and leaves no tenant without a secret behind", async () => {
+    spyOnConsole();
+    const id = `nokey-${crypto.randomUUID().slice(0, 8)}`;
+    const res = await callWorker({ ...env, MASTER_KEY: "" }, "POST", "/v1/tenants", { body: { name: "No key", id } });
+    expect(res.status).toBe(500);
+    expect(res.body.error.code).toBe("secret_unavailable");
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tenants WHERE id = ?").bind(id).first("n")).toBe(0);
   });
 });
 
