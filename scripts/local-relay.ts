@@ -42,9 +42,10 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 /**
  * Starts the relay with its own throw-away local state: applies the D1 migrations, then runs
  * `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it answers.
- * `vars` override Worker vars (`--var NAME:value`).
+ * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
+ * bench's profiler) can attach to the Worker.
  */
-export async function startRelay(vars: Record<string, string> = {}): Promise<LocalRelay> {
+export async function startRelay(vars: Record<string, string> = {}, options: { inspectorPort?: number } = {}): Promise<LocalRelay> {
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
   const port = await freePort();
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
@@ -53,6 +54,7 @@ export async function startRelay(vars: Record<string, string> = {}): Promise<Loc
     "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
   ];
   const child: ChildProcess = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
