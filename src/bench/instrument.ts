@@ -12,6 +12,8 @@
 export interface Counters {
   /** Handler invocations: HTTP requests, queue batches or cron runs. */
   invocations: number;
+  /** Invocations still running, so a reader can wait for quiet before reading the totals. */
+  inFlight: number;
   /** Queue messages handed to the queue handler. */
   messagesIn: number;
   /** Calls that went to D1: one per first/run/all/raw, one per batch. */
@@ -38,6 +40,7 @@ export type HandlerKind = "api" | "consumer" | "deadLetters" | "sweeper";
 
 const zero = (): Counters => ({
   invocations: 0,
+  inFlight: 0,
   messagesIn: 0,
   d1RoundTrips: 0,
   d1Statements: 0,
@@ -194,11 +197,13 @@ function instrumentedEnv(env: Env, kind: HandlerKind): Env {
 export async function counted<T>(kind: HandlerKind, env: Env, messages: number, handler: (env: Env) => Promise<T>): Promise<T> {
   const counters = totals[kind];
   counters.invocations += 1;
+  counters.inFlight += 1;
   counters.messagesIn += messages;
   const started = performance.now();
   try {
     return await handler(instrumentedEnv(env, kind));
   } finally {
+    counters.inFlight -= 1;
     counters.handlerMs += performance.now() - started;
   }
 }
