@@ -8,7 +8,8 @@ import { cpuBetween, sampleCpu, type CpuUse } from "./system.ts";
 /** Everything a phase needs: the relay, the receiver and the bench tenant. */
 export interface Bench {
   relayUrl: string;
-  relayPid: number;
+  /** `wrangler dev`'s process and port, for CPU sampling. */
+  relay: { pid: number; port: number };
   adminToken: string;
   receiverUrl: string;
   receiverPid: number;
@@ -55,7 +56,7 @@ export async function setUp(relay: { url: string; pid: number; adminToken: strin
     })).id;
   return {
     relayUrl: relay.url,
-    relayPid: relay.pid,
+    relay: { pid: relay.pid, port: Number(new URL(relay.url).port) },
     adminToken: relay.adminToken,
     receiverUrl: receiver.url,
     receiverPid: receiver.pid,
@@ -145,12 +146,12 @@ export async function measureIngest(bench: Bench): Promise<IngestResult> {
       seconds,
     });
   const warm = [await noopRun(SETTINGS.warmupSeconds), await enqueueRun(4096, SETTINGS.warmupSeconds)];
-  const cpuBefore = sampleCpu(bench.relayPid, bench.receiverPid);
+  const cpuBefore = sampleCpu(bench.relay, bench.receiverPid);
   const before = await noopRun(SETTINGS.ingestSeconds);
   const runs: Array<{ payloadBytes: number; run: Throughput }> = [];
   for (const payloadBytes of SETTINGS.payloadSizes) runs.push({ payloadBytes, run: await enqueueRun(payloadBytes, SETTINGS.ingestSeconds) });
   const after = await noopRun(SETTINGS.ingestSeconds);
-  const cpu = cpuBetween(cpuBefore, sampleCpu(bench.relayPid, bench.receiverPid));
+  const cpu = cpuBetween(cpuBefore, sampleCpu(bench.relay, bench.receiverPid));
   const noopMean = (before.reqPerSec + after.reqPerSec) / 2;
   const accepted = [warm[1]!, ...runs.map((r) => r.run)].reduce((sum, r) => sum + r.requests - r.non2xx, 0);
   return {
@@ -221,6 +222,8 @@ export interface DeliveryResult {
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** From the end of the enqueue load to the last receipt. */
   drainMs: number | null;
+  /** Deliveries after the enqueue load stopped, and their rate: the consumer without the API beside it. */
+  afterLoad: { deliveries: number; perSec: number | null };
   /** From the first enqueue request to the last receipt. */
   totalMs: number | null;
   cpu: { enqueueing: CpuUse | null; draining: CpuUse | null };
@@ -234,11 +237,20 @@ export interface PhaseHooks {
   after?: () => Promise<void>;
 }
 
+/** Fewer deliveries than this after the load stops make too short a drain to give a rate. */
+const MIN_DRAIN_SAMPLE = 100;
+
+function afterLoad(receipts: number[], loadEndedAt: number): DeliveryResult["afterLoad"] {
+  const after = receipts.filter((at) => at > loadEndedAt);
+  const span = after.length ? Math.max(...after) - loadEndedAt : 0;
+  return { deliveries: after.length, perSec: after.length >= MIN_DRAIN_SAMPLE && span > 0 ? Math.round((after.length * 1000) / span) : null };
+}
+
 /** N messages as fast as the API takes them, then the time until the receiver has them all. */
 export async function measureDelivery(bench: Bench, hooks: PhaseHooks = {}): Promise<DeliveryResult> {
   await hooks.before?.();
   const countersBefore = await quietCounters(bench);
-  const cpu0 = sampleCpu(bench.relayPid, bench.receiverPid);
+  const cpu0 = sampleCpu(bench.relay, bench.receiverPid);
   const { acceptedIds, ...burst } = await enqueueBurst({
     url: enqueueUrl(bench),
     headers: enqueueHeaders(bench),
@@ -247,9 +259,9 @@ export async function measureDelivery(bench: Bench, hooks: PhaseHooks = {}): Pro
     payloadBytes: SETTINGS.deliveryPayloadBytes,
     maxSeconds: SETTINGS.enqueueCapSeconds,
   });
-  const cpu1 = sampleCpu(bench.relayPid, bench.receiverPid);
+  const cpu1 = sampleCpu(bench.relay, bench.receiverPid);
   const drained = await drain(bench, "delivery", acceptedIds.length);
-  const cpu2 = sampleCpu(bench.relayPid, bench.receiverPid);
+  const cpu2 = sampleCpu(bench.relay, bench.receiverPid);
   const countersAfter = await quietCounters(bench);
   await hooks.after?.();
 
@@ -270,6 +282,7 @@ export async function measureDelivery(bench: Bench, hooks: PhaseHooks = {}): Pro
     deliveriesPerSec: first !== null && last !== null && last > first ? Math.round((receipts.length * 1000) / (last - first)) : null,
     latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
     drainMs: last === null ? null : Math.max(0, last - burst.endedAt),
+    afterLoad: afterLoad(times, burst.endedAt),
     totalMs: last === null ? null : last - burst.startedAt,
     cpu: { enqueueing: cpuBetween(cpu0, cpu1), draining: cpuBetween(cpu1, cpu2) },
     counters: {
@@ -281,6 +294,9 @@ export async function measureDelivery(bench: Bench, hooks: PhaseHooks = {}): Pro
   };
 }
 
+/** Sends a consumer keeps in flight (src/delivery/consumer.ts). */
+const SEND_CONCURRENCY = 6;
+
 /** D1, KV and queue work per enqueued message, per delivered webhook and per consumer batch. */
 export interface Cost {
   perEnqueue: { d1RoundTrips: number | null; d1Statements: number | null; d1RowsRead: number | null; d1RowsWritten: number | null; kvReads: number | null; queueCalls: number | null; queueMessages: number | null };
@@ -290,6 +306,12 @@ export interface Cost {
   time: {
     enqueue: { handlerMs: number | null; d1Ms: number | null; queueMs: number | null };
     consumerBatch: { handlerMs: number | null; d1Ms: number | null; kvMs: number | null; otherMs: number | null };
+    /**
+     * Wall time of one send, derived: the rest of a batch's time spread over its messages, six in
+     * flight (SEND_CONCURRENCY). One consumer batch runs at a time locally, so 6000 ÷ this is the
+     * local ceiling of deliveries per second.
+     */
+    perSendMs: number | null;
   };
 }
 
@@ -333,6 +355,7 @@ export function costOf(delivery: DeliveryResult, delivered: number): Cost {
         kvMs: perBatch(consumer.kvMs),
         otherMs: perBatch(consumer.handlerMs - consumer.d1Ms - consumer.kvMs),
       },
+      perSendMs: ratio((consumer.handlerMs - consumer.d1Ms - consumer.kvMs) * SEND_CONCURRENCY, consumer.messagesIn, 1),
     },
   };
 }

@@ -61,9 +61,10 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 }
 
 function cpuRow(phase: string, use: CpuUse | null): Array<string | number> {
-  if (!use) return [phase, "–", "–", "–", "–", "–"];
+  if (!use) return [phase, "–", "–", "–", "–", "–", "–", "–"];
   const ours = (use.workerd ?? 0) + (use.wrangler ?? 0) + (use.receiver ?? 0) + (use["load generator"] ?? 0);
-  return [phase, fmt(use.workerd), fmt(use.wrangler), fmt(use.receiver), fmt(use["load generator"]), fmt(Math.max(0, Math.round((use.machine! - ours) * 100) / 100))];
+  const others = Math.max(0, Math.round((use.machine! - ours) * 100) / 100);
+  return [phase, fmt(use.workerd), fmt(use["worker thread"]), fmt(use["proxy thread"]), fmt(use.wrangler), fmt(use.receiver), fmt(use["load generator"]), fmt(others)];
 }
 
 /** The results as Markdown: the generated section of BENCHMARKS.md, also printed to the console. */
@@ -94,8 +95,12 @@ export function renderMarkdown(r: BenchResult): string {
     `**2. Delivery** (${fmt(r.delivery.enqueued)} messages of ${kib(Number(r.settings.deliveryPayloadBytes))}, enqueued as fast as the API takes them)`,
     "",
     table(
-      ["enqueue req/s", "deliveries/s", "latency p50 ms", "latency p99 ms", "latency max ms", "drain after load ms", "first request to last receipt ms"],
-      [[fmt(r.delivery.burst.reqPerSec), fmt(r.delivery.deliveriesPerSec), fmt(r.delivery.latencyMs.p50), fmt(r.delivery.latencyMs.p99), fmt(r.delivery.latencyMs.max), fmt(r.delivery.drainMs), fmt(r.delivery.totalMs)]],
+      ["enqueue req/s", "deliveries/s", "latency p50 ms", "latency p99 ms", "latency max ms", "drain after load ms", "first request to last receipt ms", "delivered after load (per s)"],
+      [[
+        fmt(r.delivery.burst.reqPerSec), fmt(r.delivery.deliveriesPerSec), fmt(r.delivery.latencyMs.p50), fmt(r.delivery.latencyMs.p99),
+        fmt(r.delivery.latencyMs.max), fmt(r.delivery.drainMs), fmt(r.delivery.totalMs),
+        `${fmt(r.delivery.afterLoad.deliveries)} (${fmt(r.delivery.afterLoad.perSec)})`,
+      ]],
     ),
     "",
     "**3. Ledger** (enqueued = delivered + recorded failures; still open when the bench stopped waiting counts as lost)",
@@ -123,10 +128,12 @@ export function renderMarkdown(r: BenchResult): string {
       [[`${fmt(r.retry.failedOnceThenDelivered)} of ${fmt(r.retry.enqueued)}`, `${fmt(r.retry.scheduledSpacingMs.min)}–${fmt(r.retry.scheduledSpacingMs.max)}`, fmt(r.retry.spacingMs.min), fmt(r.retry.spacingMs.p50), fmt(r.retry.spacingMs.p99), fmt(r.retry.spacingMs.max), fmt(r.retry.early), fmt(r.retry.late)]],
     ),
     "",
-    "**Where the time goes**: CPU cores used per process group (the machine has " + r.machine.start.cpus + "; *others* is everything else running on it)",
+    "**Where the time goes**: CPU cores used per process group (the machine has " + r.machine.start.cpus + "; *others* is everything else running on it). " +
+      "workerd runs JavaScript on one main thread per process: *worker thread* is the one running the API, the consumer and the local D1 and Queues " +
+      "simulations, *proxy thread* the one of wrangler's proxy in front of it; a thread near 1 core is the bottleneck.",
     "",
     table(
-      ["phase", "workerd", "wrangler", "receiver", "load generator", "others"],
+      ["phase", "workerd (all threads)", "worker thread", "proxy thread", "wrangler (Node)", "receiver", "load generator", "others"],
       [cpuRow("1. ingest", r.ingest.cpu), cpuRow("2. enqueueing", r.delivery.cpu.enqueueing), cpuRow("2. draining", r.delivery.cpu.draining)],
     ),
     "",
@@ -139,6 +146,9 @@ export function renderMarkdown(r: BenchResult): string {
         ["consumer batch", fmt(c.time.consumerBatch.handlerMs), fmt(c.time.consumerBatch.d1Ms), "", fmt(c.time.consumerBatch.kvMs), fmt(c.time.consumerBatch.otherMs)],
       ],
     ),
+    "",
+    `One send to the receiver took ≈ ${fmt(c.time.perSendMs)} ms of wall time (a batch's rest time over its messages, six in flight), ` +
+      `so one consumer batch at a time, as the local runtime runs them, tops out near ${fmt(c.time.perSendMs ? Math.round(6000 / c.time.perSendMs) : null)} deliveries/s.`,
     ...(r.profile
       ? [
           "",

@@ -63,18 +63,51 @@ function machineBusySeconds(): number {
   return (fields.reduce((a, b) => a + b, 0) - idle) / TICKS_PER_SECOND;
 }
 
+function mainThreadSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * CPU seconds so far of: workerd (every workerd under the relay's `wrangler dev`), wrangler (its
- * Node and esbuild processes), the receiver, and this process (the load generator).
+ * Node and esbuild processes), the receiver, and this process (the load generator). workerd runs
+ * a process's JavaScript on its main thread, so the main threads are sampled apart: the Worker's
+ * workerd (API, consumer and the local D1 and Queues simulations) and the workerd of wrangler's
+ * proxy, which listens on the relay's port and forwards every request.
  */
-export function sampleCpu(relayPid: number, receiverPid: number): CpuSample | null {
+export function sampleCpu(relay: { pid: number; port: number }, receiverPid: number): CpuSample | null {
   if (process.platform !== "linux") return null;
   const procs = readProcs();
-  const byGroup: Record<string, number> = { workerd: 0, wrangler: 0, receiver: 0, "load generator": 0 };
+  const byGroup: Record<string, number> = {
+    workerd: 0,
+    "worker thread": 0,
+    "proxy thread": 0,
+    wrangler: 0,
+    receiver: 0,
+    "load generator": 0,
+  };
   for (const [pid, p] of procs) {
     if (pid === process.pid) byGroup["load generator"]! += p.cpuSeconds;
     else if (pid === receiverPid) byGroup.receiver! += p.cpuSeconds;
-    else if (descendsFrom(procs, pid, relayPid)) byGroup[p.name === "workerd" ? "workerd" : "wrangler"]! += p.cpuSeconds;
+    else if (descendsFrom(procs, pid, relay.pid)) {
+      if (p.name !== "workerd") {
+        byGroup.wrangler! += p.cpuSeconds;
+        continue;
+      }
+      byGroup.workerd! += p.cpuSeconds;
+      let commandLine = "";
+      try {
+        commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        // ended meanwhile
+      }
+      byGroup[commandLine.includes(`entry=127.0.0.1:${relay.port}`) ? "proxy thread" : "worker thread"]! += mainThreadSeconds(pid);
+    }
   }
   return { at: performance.now(), byGroup, machineBusy: machineBusySeconds() };
 }
