@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { freePort, startRelay, type LocalRelay } from "../scripts/local-relay.ts";
-import { costOf, drain, ledgerOf, measureDelivery, measureIngest, measureRetries, setUp, SETTINGS, type PhaseHooks } from "./lib/phases.ts";
+import { costOf, ledgerOf, measureDelivery, measureIngest, measureRetries, setUp, SETTINGS, type PhaseHooks } from "./lib/phases.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { machineLoad } from "./lib/system.ts";
@@ -70,8 +70,6 @@ async function bench(
 
   step(`1/5 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
   const ingest = await measureIngest(b);
-  step(`    waiting for the ${ingest.accepted} ingest messages to drain before measuring delivery`);
-  await drain(b, "ingest", ingest.accepted);
 
   step(`2/5 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/5 cost counted meanwhile)`);
   const profile: { summary?: ProfileSummary } = {};

@@ -126,6 +126,8 @@ async function deliveriesIn(bench: Bench, run: RunName, status: string): Promise
 export interface IngestResult {
   noop: Throughput[];
   enqueue: Array<{ payloadBytes: number; run: Throughput; ratioToNoop: number | null }>;
+  /** 4 KiB enqueues that match no endpoint: the message row alone, no delivery, no queue send, no consumer work. */
+  unrouted: { run: Throughput; ratioToNoop: number | null; cpu: CpuUse | null };
   /** Messages the API accepted in this phase (warm-up included), for the ledger. */
   accepted: number;
   cpu: CpuUse | null;
@@ -137,12 +139,12 @@ export interface IngestResult {
  */
 export async function measureIngest(bench: Bench): Promise<IngestResult> {
   const noopRun = (seconds: number) => throughput({ url: `${bench.relayUrl}/health`, seconds });
-  const enqueueRun = (payloadBytes: number, seconds: number) =>
+  const enqueueRun = (payloadBytes: number, seconds: number, event = "bench.ingest") =>
     throughput({
       url: enqueueUrl(bench),
       method: "POST",
       headers: enqueueHeaders(bench),
-      body: `{"event":"bench.ingest","payload":${payloadOf(payloadBytes)}}`,
+      body: `{"event":"${event}","payload":${payloadOf(payloadBytes)}}`,
       seconds,
     });
   const warm = [await noopRun(SETTINGS.warmupSeconds), await enqueueRun(4096, SETTINGS.warmupSeconds)];
@@ -150,13 +152,19 @@ export async function measureIngest(bench: Bench): Promise<IngestResult> {
   const before = await noopRun(SETTINGS.ingestSeconds);
   const runs: Array<{ payloadBytes: number; run: Throughput }> = [];
   for (const payloadBytes of SETTINGS.payloadSizes) runs.push({ payloadBytes, run: await enqueueRun(payloadBytes, SETTINGS.ingestSeconds) });
-  const after = await noopRun(SETTINGS.ingestSeconds);
   const cpu = cpuBetween(cpuBefore, sampleCpu(bench.relay, bench.receiverPid));
-  const noopMean = (before.reqPerSec + after.reqPerSec) / 2;
   const accepted = [warm[1]!, ...runs.map((r) => r.run)].reduce((sum, r) => sum + r.requests - r.non2xx, 0);
+  // With the deliveries made, the consumer is idle while messages that match nothing are enqueued.
+  await drain(bench, "ingest", accepted);
+  const cpuUnrouted = sampleCpu(bench.relay, bench.receiverPid);
+  const unrouted = await enqueueRun(4096, SETTINGS.ingestSeconds, "bench.unrouted");
+  const unroutedCpu = cpuBetween(cpuUnrouted, sampleCpu(bench.relay, bench.receiverPid));
+  const after = await noopRun(SETTINGS.ingestSeconds);
+  const noopMean = (before.reqPerSec + after.reqPerSec) / 2;
   return {
     noop: [before, after],
     enqueue: runs.map((r) => ({ ...r, ratioToNoop: ratio(r.run.reqPerSec, noopMean) })),
+    unrouted: { run: unrouted, ratioToNoop: ratio(unrouted.reqPerSec, noopMean), cpu: unroutedCpu },
     accepted,
     cpu,
   };

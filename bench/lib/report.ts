@@ -88,6 +88,10 @@ export function renderMarkdown(r: BenchResult): string {
       [
         ["GET /health (no-op), before", fmt(noopBefore!.reqPerSec), fmt(noopBefore!.p50Ms), fmt(noopBefore!.p99Ms), fmt(noopBefore!.non2xx), "1"],
         ...r.ingest.enqueue.map((e) => [`POST …/messages, ${kib(e.payloadBytes)}`, fmt(e.run.reqPerSec), fmt(e.run.p50Ms), fmt(e.run.p99Ms), fmt(e.run.non2xx), fmt(e.ratioToNoop)]),
+        [
+          "POST …/messages, 4 KiB, matching no endpoint (no delivery, no queue send)",
+          fmt(r.ingest.unrouted.run.reqPerSec), fmt(r.ingest.unrouted.run.p50Ms), fmt(r.ingest.unrouted.run.p99Ms), fmt(r.ingest.unrouted.run.non2xx), fmt(r.ingest.unrouted.ratioToNoop),
+        ],
         ["GET /health (no-op), after", fmt(noopAfter!.reqPerSec), fmt(noopAfter!.p50Ms), fmt(noopAfter!.p99Ms), fmt(noopAfter!.non2xx), "1"],
       ],
     ),
@@ -134,7 +138,12 @@ export function renderMarkdown(r: BenchResult): string {
     "",
     table(
       ["phase", "workerd (all threads)", "worker thread", "proxy thread", "wrangler (Node)", "receiver", "load generator", "others"],
-      [cpuRow("1. ingest", r.ingest.cpu), cpuRow("2. enqueueing", r.delivery.cpu.enqueueing), cpuRow("2. draining", r.delivery.cpu.draining)],
+      [
+        cpuRow("1. no-op and enqueues (deliveries running)", r.ingest.cpu),
+        cpuRow("1. enqueues matching no endpoint", r.ingest.unrouted.cpu),
+        cpuRow("2. enqueueing (deliveries running)", r.delivery.cpu.enqueueing),
+        cpuRow("2. draining", r.delivery.cpu.draining),
+      ],
     ),
     "",
     "and wall time per enqueue request and per consumer batch (phase 2), with the part spent waiting on bindings:",
