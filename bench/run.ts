@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { freePort, startRelay, type LocalRelay } from "../scripts/local-relay.ts";
-import { costOf, ledgerOf, measureDelivery, measureIngest, measureRetries, setUp, SETTINGS, type PhaseHooks } from "./lib/phases.ts";
+import { costOf, ledgerOf, measureDelivery, measureIngest, measurePaced, measureRetries, setUp, SETTINGS, type PhaseHooks } from "./lib/phases.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { machineLoad } from "./lib/system.ts";
@@ -75,6 +75,9 @@ async function bench(
   const profile: { summary?: ProfileSummary } = {};
   const delivery = await measureDelivery(b, await profiling(inspectorPort, profile));
 
+  step(`2/5 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
+  const paced = await measurePaced(b);
+
   step(`5/5 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
   const retry = await measureRetries(b);
 
@@ -82,14 +85,17 @@ async function bench(
   const ledger = {
     ingest: await ledgerOf(b, "ingest", ingest.accepted),
     delivery: await ledgerOf(b, "delivery", delivery.accepted),
+    paced: await ledgerOf(b, "paced", paced.accepted),
     retry: await ledgerOf(b, "retry", retry.accepted),
   };
   const { accepted: deliveryIds, ...deliveryRest } = delivery;
   const { accepted: retryIds, ...retryRest } = retry;
+  const { accepted: pacedIds, ...pacedRest } = paced;
   return {
     settings: { ...SETTINGS },
     ingest,
     delivery: { ...deliveryRest, enqueued: deliveryIds.length },
+    paced: { ...pacedRest, enqueued: pacedIds.length },
     retry: { ...retryRest, enqueued: retryIds.length },
     ledger,
     cost: costOf(delivery, ledger.delivery.delivered),

@@ -73,6 +73,8 @@ export async function enqueueBurst(target: {
   count: number;
   payloadBytes: number;
   maxSeconds: number;
+  /** Requests per second across all connections; as fast as the API answers when absent. */
+  ratePerSec?: number;
 }): Promise<Burst> {
   const acceptedIds: string[] = [];
   const statuses: Record<string, number> = {};
@@ -84,6 +86,7 @@ export async function enqueueBurst(target: {
       url: target.url,
       connections: Math.min(CONNECTIONS, target.count),
       amount: target.count,
+      overallRate: target.ratePerSec,
       timeout: 30,
       requests: [
         {

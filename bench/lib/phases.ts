@@ -18,7 +18,7 @@ export interface Bench {
   endpoints: Record<RunName, string>;
 }
 
-export type RunName = "ingest" | "delivery" | "retry";
+export type RunName = "ingest" | "delivery" | "paced" | "retry";
 
 /** The bench's knobs; printed with the results. */
 export const SETTINGS = {
@@ -28,6 +28,8 @@ export const SETTINGS = {
   payloadSizes: [256, 4096, 65536],
   deliveryMessages: 2000,
   deliveryPayloadBytes: 1024,
+  pacedPerSec: 100,
+  pacedSeconds: 4,
   retryMessages: 300,
   enqueueCapSeconds: 20,
   drainCapSeconds: 45,
@@ -61,7 +63,12 @@ export async function setUp(relay: { url: string; pid: number; adminToken: strin
     receiverUrl: receiver.url,
     receiverPid: receiver.pid,
     tenantId: tenant.id,
-    endpoints: { ingest: await endpoint("ingest", "ok"), delivery: await endpoint("delivery", "ok"), retry: await endpoint("retry", "fail-first") },
+    endpoints: {
+      ingest: await endpoint("ingest", "ok"),
+      delivery: await endpoint("delivery", "ok"),
+      paced: await endpoint("paced", "ok"),
+      retry: await endpoint("retry", "fail-first"),
+    },
   };
 }
 
@@ -230,7 +237,10 @@ export interface DeliveryResult {
   latencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** From the end of the enqueue load to the last receipt. */
   drainMs: number | null;
-  /** Deliveries after the enqueue load stopped, and their rate: the consumer without the API beside it. */
+  /**
+   * Deliveries after the enqueue load stopped, and their rate while the consumer was delivering
+   * (pauses waiting for a partial batch left out): the consumer without the API beside it.
+   */
   afterLoad: { deliveries: number; perSec: number | null };
   /** From the first enqueue request to the last receipt. */
   totalMs: number | null;
@@ -247,11 +257,24 @@ export interface PhaseHooks {
 
 /** Fewer deliveries than this after the load stops make too short a drain to give a rate. */
 const MIN_DRAIN_SAMPLE = 100;
+/**
+ * A pause this long between two receipts after the load stopped is the consumer waiting for a
+ * partial batch to fill (max_batch_timeout), not delivering; the rate leaves such pauses out.
+ */
+const BATCH_WAIT_GAP_MS = 250;
 
 function afterLoad(receipts: number[], loadEndedAt: number): DeliveryResult["afterLoad"] {
-  const after = receipts.filter((at) => at > loadEndedAt);
-  const span = after.length ? Math.max(...after) - loadEndedAt : 0;
-  return { deliveries: after.length, perSec: after.length >= MIN_DRAIN_SAMPLE && span > 0 ? Math.round((after.length * 1000) / span) : null };
+  const after = receipts.filter((at) => at > loadEndedAt).sort((a, b) => a - b);
+  let busyMs = 0;
+  let previous = loadEndedAt;
+  for (const at of after) {
+    if (at - previous < BATCH_WAIT_GAP_MS) busyMs += at - previous;
+    previous = at;
+  }
+  return {
+    deliveries: after.length,
+    perSec: after.length >= MIN_DRAIN_SAMPLE && busyMs > 0 ? Math.round((after.length * 1000) / busyMs) : null,
+  };
 }
 
 /** N messages as fast as the API takes them, then the time until the receiver has them all. */
@@ -365,6 +388,40 @@ export function costOf(delivery: DeliveryResult, delivered: number): Cost {
       },
       perSendMs: ratio((consumer.handlerMs - consumer.d1Ms - consumer.kvMs) * SEND_CONCURRENCY, consumer.messagesIn, 1),
     },
+  };
+}
+
+/** Enqueue-to-receipt latency at a steady rate the runtime absorbs, so no backlog builds up. */
+export interface PacedResult {
+  accepted: string[];
+  drained: boolean;
+  ratePerSec: number;
+  latencyMs: { p50: number | null; p99: number | null; max: number | null };
+}
+
+/** Messages at SETTINGS.pacedPerSec for SETTINGS.pacedSeconds, and their latency. */
+export async function measurePaced(bench: Bench): Promise<PacedResult> {
+  const { acceptedIds } = await enqueueBurst({
+    url: enqueueUrl(bench),
+    headers: enqueueHeaders(bench),
+    event: "bench.paced",
+    count: SETTINGS.pacedPerSec * SETTINGS.pacedSeconds,
+    payloadBytes: SETTINGS.deliveryPayloadBytes,
+    maxSeconds: SETTINGS.enqueueCapSeconds,
+    ratePerSec: SETTINGS.pacedPerSec,
+  });
+  const drained = await drain(bench, "paced", acceptedIds.length);
+  const report = await receiverReport(bench, "paced");
+  const latencies = acceptedIds.flatMap((id) => {
+    const arrival = report.messages[id];
+    const first = arrival && succeeded(arrival)[0];
+    return first && arrival.sentAt !== null ? [first.at - arrival.sentAt] : [];
+  });
+  return {
+    accepted: acceptedIds,
+    drained,
+    ratePerSec: SETTINGS.pacedPerSec,
+    latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
   };
 }
 

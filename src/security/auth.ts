@@ -35,7 +35,7 @@ export async function hashApiKey(key: string): Promise<string> {
 /**
  * Tenant API keys verified in this isolate, by hash: a request with a key seen in the last
  * KEY_CACHE_TTL_MS skips the D1 lookup. Revoking a key or deleting its tenant forgets it here at
- * once; another isolate may accept it until its own entry expires (README "Benchmarks").
+ * once; another isolate may accept it until its own entry expires (README "API at a glance").
  */
 const KEY_CACHE_TTL_MS = 10_000;
 const KEY_CACHE_LIMIT = 1000;
