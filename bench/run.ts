@@ -9,8 +9,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { freePort, startRelay, type LocalRelay } from "../scripts/local-relay.ts";
-import { costOf, ledgerOf, measureDelivery, measureIngest, measurePaced, measureRetries, setUp, SETTINGS, type PhaseHooks } from "./lib/phases.ts";
+import { setUp, SETTINGS } from "./lib/context.ts";
+import { costOf } from "./lib/cost.ts";
+import { measureDelivery, measurePaced, type PhaseHooks } from "./lib/delivery.ts";
+import { measureIngest } from "./lib/ingest.ts";
+import { ledgerOf } from "./lib/ledger.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
+import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { machineLoad } from "./lib/system.ts";
 

@@ -1,5 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { Cost, DeliveryResult, IngestResult, Ledger, PacedResult, RetryResult, RunName } from "./phases.ts";
+import type { RunName } from "./context.ts";
+import type { Cost } from "./cost.ts";
+import type { DeliveryResult, PacedResult } from "./delivery.ts";
+import type { IngestResult } from "./ingest.ts";
+import type { Ledger } from "./ledger.ts";
+import type { RetryResult } from "./retry.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { CpuUse, MachineLoad } from "./system.ts";
 
