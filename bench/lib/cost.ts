@@ -16,7 +16,7 @@ export interface Cost {
     /**
      * Wall time of one send, derived: the rest of a batch's time spread over its messages, six in
      * flight (SEND_CONCURRENCY). One consumer batch runs at a time locally, so 6000 ÷ this is the
-     * local ceiling of deliveries per second.
+     * delivery rate the consumer could keep up under the phase's conditions.
      */
     perSendMs: number | null;
   };
