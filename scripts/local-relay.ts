@@ -58,8 +58,8 @@ export async function startRelay(vars: Record<string, string> = {}, options: { i
   ];
   const child: ChildProcess = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout!.on("data", (d) => { output += d; if (process.env.RELAY_ECHO) process.stderr.write(d); });
-  child.stderr!.on("data", (d) => { output += d; if (process.env.RELAY_ECHO) process.stderr.write(d); });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
