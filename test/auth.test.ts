@@ -66,6 +66,29 @@ describe("authentication and tenant API keys", () => {
     expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: created.body.key })).status).toBe(401);
   });
 
+  it("a key revoked right after it was used gets 401 at once", async () => {
+    const { id } = await newTenant();
+    const created = await apiJson("POST", `/v1/tenants/${id}/api-keys`, { body: {} });
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: created.body.key })).status).toBe(200);
+    expect((await api("DELETE", `/v1/tenants/${id}/api-keys/${created.body.id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: created.body.key })).status).toBe(401);
+  });
+
+  it("revoking one key leaves the tenant's other keys working", async () => {
+    const { id, key } = await newTenant();
+    const other = await apiJson("POST", `/v1/tenants/${id}/api-keys`, { body: {} });
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200);
+    expect((await api("DELETE", `/v1/tenants/${id}/api-keys/${other.body.id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200);
+  });
+
+  it("a key used just before its tenant is deleted gets 401 afterwards", async () => {
+    const { id, key } = await newTenant();
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200);
+    expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(401);
+  });
+
   it("revoking an unknown key is a 404", async () => {
     const { id } = await newTenant();
     expect((await api("DELETE", `/v1/tenants/${id}/api-keys/${crypto.randomUUID()}`)).status).toBe(404);

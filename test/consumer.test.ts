@@ -23,6 +23,23 @@ describe("delivery consumer", () => {
     expect(await received(d.bucket)).toHaveLength(1);
   });
 
+  it("records every delivery of a batch, successes and failures alike, with one attempt row each", async () => {
+    const ok = await heldDelivery("ok");
+    const failing = await heldDelivery("status/500", { retry: { schedule: [30] } });
+    const { result, ids } = await consume([ok.task, failing.task]);
+    expect(result.explicitAcks).toEqual([ids[0]]);
+    expect(result.retryMessages).toEqual([{ msgId: ids[1], delaySeconds: 30 }]);
+    expect(await deliveryRow(ok.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1, last_status_code: 200, last_error: null });
+    expect(await deliveryRow(failing.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_status_code: 500 });
+    const attempts = await env.DB.prepare("SELECT delivery_id, attempt, outcome, status_code FROM attempts WHERE delivery_id IN (?, ?) ORDER BY outcome")
+      .bind(ok.deliveryId, failing.deliveryId)
+      .all();
+    expect(attempts.results).toEqual([
+      { delivery_id: ok.deliveryId, attempt: 1, outcome: "ok", status_code: 200 },
+      { delivery_id: failing.deliveryId, attempt: 1, outcome: "retryable", status_code: 500 },
+    ]);
+  });
+
   it("retries a failed delivery after the endpoint's scheduled delay", async () => {
     const d = await heldDelivery("status/500", { retry: { schedule: [30, 60] } });
     const now = Date.now();

@@ -84,6 +84,38 @@ describe("enqueue and fan-out", () => {
     expect(res.status).toBe(404);
   });
 
+  it("an unknown endpoint id stores no Idempotency-Key, so the corrected request goes through", async () => {
+    const { id } = await newTenant();
+    const a = await newEndpoint(id, { url: "https://e.com/a" });
+    const headers = { "idempotency-key": "fix-me" };
+    const wrong = await apiJson("POST", messages(id), { body: { event: "x", payload: 1, endpoint_ids: [crypto.randomUUID()] }, headers });
+    expect(wrong.status).toBe(404);
+    const right = await apiJson("POST", messages(id), { body: { event: "x", payload: 1, endpoint_ids: [a.id] }, headers });
+    expect(right.status).toBe(202);
+    expect(right.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  it("enqueueing to an unknown tenant is a 404 and stores nothing, not even a one-off delivery or a key", async () => {
+    const tenantId = `missing-${crypto.randomUUID()}`;
+    const res = await apiJson("POST", messages(tenantId), {
+      body: { event: "x", payload: 1, webhook_url: `${receiverUrl()}/ok/${bucket()}` },
+      headers: { "idempotency-key": "k" },
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+    expect(await count("messages", tenantId)).toBe(0);
+    expect(await count("deliveries", tenantId)).toBe(0);
+    expect(await count("idempotency_keys", tenantId)).toBe(0);
+  });
+
+  it("explicit endpoint ids for an unknown tenant are a 404 for the tenant", async () => {
+    const res = await apiJson("POST", messages(`missing-${crypto.randomUUID()}`), {
+      body: { event: "x", payload: 1, endpoint_ids: [crypto.randomUUID()] },
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+  });
+
   it("the same Idempotency-Key returns the first response and stores nothing new", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });

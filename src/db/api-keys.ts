@@ -35,12 +35,12 @@ export async function insertApiKey(
   return toApiKey(row!);
 }
 
-/** The tenant an unrevoked key (by hash) belongs to, or null. */
-export async function tenantForKeyHash(db: D1Database, hash: string): Promise<string | null> {
+/** The id and tenant of an unrevoked key (by hash), or null. */
+export async function apiKeyByHash(db: D1Database, hash: string): Promise<{ id: string; tenant_id: string } | null> {
   return db
-    .prepare("SELECT tenant_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+    .prepare("SELECT id, tenant_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
     .bind(hash)
-    .first<string>("tenant_id");
+    .first();
 }
 
 /** Marks a tenant's key revoked; returns false when the tenant has no such unrevoked key. */

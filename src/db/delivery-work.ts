@@ -77,8 +77,50 @@ export interface EndpointHealth {
 }
 
 /**
- * Writes a consumer batch's results in ONE D1 batch: attempt rows, delivery states (only if the
- * queue chain is still the live one) and endpoint failure streaks (a 410 disables at once).
+ * Bound parameters stay far below D1's 2 MB value limit: attempts travel as JSON arrays of at most
+ * this many characters (a full batch of ordinary attempts is a few tens of KB, one array).
+ */
+const RECORDS_JSON_CHARS = 500_000;
+
+/** Splits attempt records into JSON arrays of at most RECORDS_JSON_CHARS characters each. */
+function attemptChunks(attempts: AttemptRecord[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 2;
+  for (const a of attempts) {
+    const row = JSON.stringify({ ...a, attemptId: crypto.randomUUID() });
+    if (current.length > 0 && size + row.length + 1 > RECORDS_JSON_CHARS) {
+      chunks.push(`[${current.join(",")}]`);
+      current = [];
+      size = 2;
+    }
+    current.push(row);
+    size += row.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+  return chunks;
+}
+
+// Two statements for a whole batch of attempts, whatever its size: the records travel as one JSON
+// parameter and SQLite unpacks them with json_each. A delivery's state changes only if its queue
+// chain is still the live one.
+const INSERT_ATTEMPTS = `
+  INSERT INTO attempts (id, delivery_id, attempt, outcome, status_code, error_kind, error, duration_ms, response_body, created_at)
+  SELECT r.value ->> 'attemptId', r.value ->> 'deliveryId', r.value ->> 'attempt', r.value ->> 'outcome', r.value ->> 'statusCode',
+         r.value ->> 'errorKind', r.value ->> 'error', r.value ->> 'durationMs', r.value ->> 'responseBody', r.value ->> 'at'
+  FROM json_each(?) AS r`;
+const UPDATE_DELIVERIES = `
+  UPDATE deliveries SET status = r.status, attempts = r.attempt, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at,
+    last_status_code = r.status_code, last_error = r.error, updated_at = r.at
+  FROM (SELECT value ->> 'deliveryId' AS id, value ->> 'queueToken' AS queue_token, value ->> 'status' AS status,
+          value ->> 'attempt' AS attempt, value ->> 'nextAttemptAt' AS next_attempt_at, value ->> 'at' AS at,
+          value ->> 'statusCode' AS status_code, value ->> 'error' AS error
+        FROM json_each(?)) AS r
+  WHERE deliveries.id = r.id AND deliveries.queue_token = r.queue_token`;
+
+/**
+ * Writes a consumer batch's results in ONE D1 batch: attempt rows and delivery states (two
+ * statements for all attempts), cancellations, and endpoint failure streaks (a 410 disables at once).
  */
 export async function recordBatchResults(
   db: D1Database,
@@ -87,21 +129,8 @@ export async function recordBatchResults(
   health: EndpointHealth[],
 ): Promise<void> {
   const statements: D1PreparedStatement[] = [];
-  for (const a of attempts) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO attempts (id, delivery_id, attempt, outcome, status_code, error_kind, error, duration_ms, response_body, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .bind(crypto.randomUUID(), a.deliveryId, a.attempt, a.outcome, a.statusCode, a.errorKind, a.error, a.durationMs, a.responseBody, a.at),
-      db
-        .prepare(
-          `UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?,
-             last_error = ?, updated_at = ? WHERE id = ? AND queue_token = ?`,
-        )
-        .bind(a.status, a.attempt, a.nextAttemptAt, a.at, a.statusCode, a.error, a.at, a.deliveryId, a.queueToken),
-    );
+  for (const records of attemptChunks(attempts)) {
+    statements.push(db.prepare(INSERT_ATTEMPTS).bind(records), db.prepare(UPDATE_DELIVERIES).bind(records));
   }
   for (const c of cancellations) {
     statements.push(

@@ -27,6 +27,16 @@ export class IdempotencyKeyTaken extends Error {
   override name = "IdempotencyKeyTaken";
 }
 
+/** Thrown when the tenant does not exist: nothing was stored. */
+export class TenantMissing extends Error {
+  override name = "TenantMissing";
+}
+
+/** Thrown when an explicit endpoint id is not an endpoint of the tenant: nothing was stored. */
+export class TargetMissing extends Error {
+  override name = "TargetMissing";
+}
+
 const DELIVERY_COLUMNS = "id, tenant_id, message_id, endpoint_id, url, status, queue_token, enqueued_at, created_at, updated_at";
 
 // Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
@@ -39,58 +49,74 @@ const MATCHING_ENDPOINTS = `
     WHERE p.value = ?3 OR (substr(p.value, -1) = '*'
       AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))`;
 
+// Explicit targets: every id in ?5 joined to the tenant's endpoint of that id. An id that is not
+// one of them joins to NULL, and its NULL tenant_id violates deliveries.tenant_id NOT NULL, which
+// rolls the whole batch back: an unknown target stores nothing, without a read beforehand.
+const EXPLICIT_TARGETS = `
+  SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
+  FROM json_each(?5) AS t LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = ?2`;
+
+const MATCHED_TARGETS = `
+  SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
+  FROM endpoints AS e WHERE ${MATCHING_ENDPOINTS}`;
+
 /**
  * Stores a message and one pending delivery per target in ONE atomic D1 batch (the idempotency
- * key too), so a message is either fully recorded or not at all.
+ * key too), so a message is either fully recorded or not at all. The batch is the enqueue path's
+ * only D1 round trip, so it also checks what would otherwise take reads first: the message row is
+ * selected from the tenant's row and everything else from the message row (no tenant, nothing
+ * stored: TenantMissing), and explicit targets must join to the tenant's endpoints (TargetMissing).
  */
 export async function storeMessage(db: D1Database, m: MessageToStore): Promise<NewDelivery[]> {
-  const statements: D1PreparedStatement[] = [];
+  const statements: D1PreparedStatement[] = [
+    db
+      .prepare(
+        `INSERT INTO messages (id, tenant_id, event, source, payload, created_at)
+         SELECT ?1, id, ?3, ?4, ?5, ?6 FROM tenants WHERE id = ?2 RETURNING id`,
+      )
+      .bind(m.id, m.tenantId, m.event, m.source, m.payload, m.now),
+  ];
   if (m.idempotency) {
     const { key, requestHash, expiresBefore } = m.idempotency;
     statements.push(
       db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?").bind(m.tenantId, key, expiresBefore),
       // No ON CONFLICT: a live key makes this fail and the whole batch roll back.
       db
-        .prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(m.tenantId, key, requestHash, m.id, m.now),
+        .prepare(
+          `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at)
+           SELECT tenant_id, ?2, ?3, id, created_at FROM messages WHERE id = ?1`,
+        )
+        .bind(m.id, key, requestHash),
     );
   }
+  const fanOutIndex = statements.length;
   statements.push(
     db
-      .prepare("INSERT INTO messages (id, tenant_id, event, source, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(m.id, m.tenantId, m.event, m.source, m.payload, m.now),
+      .prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS}) ${m.endpointIds ? EXPLICIT_TARGETS : MATCHED_TARGETS} RETURNING id, endpoint_id, queue_token`)
+      .bind(m.id, m.tenantId, m.event, m.source, JSON.stringify(m.endpointIds ?? []), m.now),
   );
-  const targetFilter = m.endpointIds
-    ? "e.tenant_id = ?2 AND e.id IN (SELECT value FROM json_each(?5))"
-    : MATCHING_ENDPOINTS;
-  const fanOut = db
-    .prepare(
-      `INSERT INTO deliveries (${DELIVERY_COLUMNS})
-       SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
-       FROM endpoints AS e WHERE ${targetFilter}
-       RETURNING id, endpoint_id, queue_token`,
-    )
-    .bind(m.id, m.tenantId, m.event, m.source, JSON.stringify(m.endpointIds ?? []), m.now);
-  statements.push(fanOut);
-  const fanOutIndex = statements.length - 1;
   if (m.webhookUrl) {
     statements.push(
       db
         .prepare(
           `INSERT INTO deliveries (${DELIVERY_COLUMNS})
-           VALUES (${SQL_UUID_V4}, ?, ?, NULL, ?, 'pending', ${SQL_QUEUE_TOKEN}, ?, ?, ?)
+           SELECT ${SQL_UUID_V4}, tenant_id, id, NULL, ?2, 'pending', ${SQL_QUEUE_TOKEN}, created_at, created_at, created_at
+           FROM messages WHERE id = ?1
            RETURNING id, endpoint_id, queue_token`,
         )
-        .bind(m.tenantId, m.id, m.webhookUrl, m.now, m.now, m.now),
+        .bind(m.id, m.webhookUrl),
     );
   }
   let results: D1Result<NewDelivery>[];
   try {
     results = await db.batch<NewDelivery>(statements);
   } catch (error) {
-    if (m.idempotency && String(error).includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
+    const reason = String(error);
+    if (m.idempotency && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
+    if (m.endpointIds && reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     throw error;
   }
+  if (results[0]!.results.length === 0) throw new TenantMissing();
   return results.slice(fanOutIndex).flatMap((r) => r.results);
 }
 

@@ -10,7 +10,8 @@ const BASE_DELAY_SECONDS = 5;
 const GROWTH = 4;
 /** Queues refuses delaySeconds above 12 h; longer waits are chained hops of at most this. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
-const JITTER = 0.2;
+/** The default schedule's relative jitter: each wait is its base ±20 %. */
+export const JITTER = 0.2;
 /** Upper bound on a receiver's Retry-After that Edgehook will honour. */
 export const MAX_RETRY_AFTER_SECONDS = 3_600;
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
 import { notFound } from "../errors";
-import { newApiKey, requireAdmin } from "../security/auth";
+import { forgetVerifiedKeys, newApiKey, requireAdmin } from "../security/auth";
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from "../schemas/api-keys";
 import { errorResponses, ResourceId, TenantParams } from "../schemas/common";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -61,6 +61,7 @@ export const apiKeysApi = createApi()
       requireAdmin(c);
       const { tenant_id, key_id } = c.req.valid("param");
       if (!(await revokeApiKey(c.env.DB, tenant_id, key_id, Date.now()))) throw notFound("API key");
+      forgetVerifiedKeys(tenant_id, key_id);
       return c.body(null, 204);
     },
   );

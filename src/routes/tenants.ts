@@ -3,7 +3,7 @@ import { deleteTenant, getTenant, insertTenant, listTenants } from "../db/tenant
 import { endpointIdsOfTenant } from "../db/endpoints";
 import { ApiError, notFound } from "../errors";
 import { createSecret, deleteSecret } from "../secrets";
-import { requireAdmin } from "../security/auth";
+import { forgetVerifiedKeys, requireAdmin } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, TenantParams } from "../schemas/common";
 import { CreateTenantBody, TenantSchema } from "../schemas/tenants";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -81,6 +81,7 @@ export const tenantsApi = createApi()
       const { tenant_id } = c.req.valid("param");
       const endpointIds = await endpointIdsOfTenant(c.env.DB, tenant_id);
       if (!(await deleteTenant(c.env.DB, tenant_id))) throw notFound("Tenant");
+      forgetVerifiedKeys(tenant_id);
       await Promise.all([
         deleteSecret(c.env, { kind: "tenant", id: tenant_id }),
         ...endpointIds.map((id) => deleteSecret(c.env, { kind: "endpoint", id })),

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { tenantForKeyHash } from "../db/api-keys";
+import { apiKeyByHash } from "../db/api-keys";
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
 import { randomBytes, toBase64Url, toHex } from "../lib/base64";
@@ -33,6 +33,35 @@ export async function hashApiKey(key: string): Promise<string> {
   return toHex(await sha256(key));
 }
 
+/**
+ * Tenant API keys verified in this isolate, by hash: a request with a key seen in the last
+ * KEY_CACHE_TTL_MS skips the D1 lookup. Revoking a key or deleting its tenant forgets it here at
+ * once; another isolate may accept it until its own entry expires (README "API at a glance").
+ */
+const KEY_CACHE_TTL_MS = 10_000;
+const KEY_CACHE_LIMIT = 1000;
+const verifiedKeys = new Map<string, { keyId: string; tenantId: string; until: number }>();
+
+async function tenantOfKey(db: D1Database, hash: string, now = Date.now()): Promise<string | null> {
+  const hit = verifiedKeys.get(hash);
+  if (hit && hit.until > now) return hit.tenantId;
+  const key = await apiKeyByHash(db, hash);
+  if (!key) {
+    verifiedKeys.delete(hash);
+    return null;
+  }
+  if (verifiedKeys.size >= KEY_CACHE_LIMIT) verifiedKeys.clear();
+  verifiedKeys.set(hash, { keyId: key.id, tenantId: key.tenant_id, until: now + KEY_CACHE_TTL_MS });
+  return key.tenant_id;
+}
+
+/** Stops accepting, in this isolate, the verified keys of a tenant (all, or the one with `keyId`). */
+export function forgetVerifiedKeys(tenantId: string, keyId?: string): void {
+  for (const [hash, entry] of verifiedKeys) {
+    if (entry.tenantId === tenantId && (keyId === undefined || entry.keyId === keyId)) verifiedKeys.delete(hash);
+  }
+}
+
 const unauthorized = () =>
   new ApiError(401, "unauthorized", "Send a valid admin token or tenant API key as 'Authorization: Bearer <token>'", undefined, {
     "WWW-Authenticate": 'Bearer realm="edgehook"',
@@ -47,7 +76,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     if (c.env.ADMIN_TOKEN && (await constantTimeEquals(token, c.env.ADMIN_TOKEN))) {
       c.set("principal", { kind: "admin" });
     } else if (token.startsWith(API_KEY_PREFIX)) {
-      const tenantId = await tenantForKeyHash(c.env.DB, await hashApiKey(token));
+      const tenantId = await tenantOfKey(c.env.DB, await hashApiKey(token));
       if (!tenantId) throw unauthorized();
       c.set("principal", { kind: "tenant", tenantId });
     } else {
@@ -65,6 +94,13 @@ export function requireAdmin(c: Context<AppEnv>): void {
 }
 
 /**
+ * Enqueue is the hot path: its one D1 batch stores nothing and answers 404 when the tenant does
+ * not exist (src/db/messages.ts storeMessage), so it needs no read of the tenant beforehand.
+ */
+const ENQUEUE_PATH = /^\/v1\/tenants\/[^/]+\/messages$/;
+const checksTenantItself = (c: Context<AppEnv>) => c.req.method === "POST" && ENQUEUE_PATH.test(c.req.path);
+
+/**
  * Lets a request into `/v1/tenants/{tenant_id}/…` only if the caller may act in that tenant and
  * the tenant exists; another tenant's id is a 404, exactly as if it did not exist.
  */
@@ -75,7 +111,7 @@ export function tenantAccess(): MiddlewareHandler<AppEnv> {
     if (!tenantId) throw notFound("Tenant");
     if (principal.kind === "tenant") {
       if (principal.tenantId !== tenantId) throw notFound("Tenant");
-    } else if (!(await getTenant(c.env.DB, tenantId))) {
+    } else if (!checksTenantItself(c) && !(await getTenant(c.env.DB, tenantId))) {
       throw notFound("Tenant");
     }
     await next();

@@ -26,7 +26,8 @@ export interface Reply<T = any> {
 
 /** Calls the Worker's fetch handler with the given env, as a client would over HTTP. */
 export async function callWorker(workerEnv: Env, method: string, path: string, options: RequestOptions = {}): Promise<Reply> {
-  const response = await worker.fetch(buildRequest(method, path, options), workerEnv, createExecutionContext());
+  const request = buildRequest(method, path, options) as Parameters<typeof worker.fetch>[0];
+  const response = await worker.fetch(request, workerEnv, createExecutionContext());
   const text = await response.text();
   let parsed: unknown = null;
   try {

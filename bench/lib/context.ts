@@ -1,0 +1,136 @@
+// What every phase of the bench shares: its settings, the tenant it sets up, and access to the
+// relay (API and bench counters) and the receiver.
+import type { Counters, HandlerKind } from "../../src/bench/instrument.ts";
+import type { Arrival, RunReport } from "../receiver.ts";
+
+/** Everything a phase needs: the relay, the receiver and the bench tenant. */
+export interface Bench {
+  relayUrl: string;
+  /** `wrangler dev`'s process and port, for CPU sampling. */
+  relay: { pid: number; port: number };
+  adminToken: string;
+  receiverUrl: string;
+  receiverPid: number;
+  tenantId: string;
+  /** Endpoint per run name (ingest, delivery, retry), each listening for the event `bench.<run>`. */
+  endpoints: Record<RunName, string>;
+}
+
+export type RunName = "ingest" | "delivery" | "paced" | "retry";
+
+/** The bench's knobs; printed with the results. */
+export const SETTINGS = {
+  connections: 10,
+  warmupSeconds: 1,
+  ingestSeconds: 5,
+  payloadSizes: [256, 4096, 65536],
+  deliveryMessages: 2000,
+  deliveryPayloadBytes: 1024,
+  pacedPerSec: 100,
+  pacedSeconds: 4,
+  retryMessages: 300,
+  enqueueCapSeconds: 20,
+  drainCapSeconds: 45,
+} as const;
+
+const json = { "content-type": "application/json" };
+
+export async function call<T>(bench: Pick<Bench, "relayUrl">, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${bench.relayUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...json },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Creates the bench tenant and one endpoint per run pointing at the receiver. */
+export async function setUp(relay: { url: string; pid: number; adminToken: string }, receiver: { url: string; pid: number }): Promise<Bench> {
+  const base = { relayUrl: relay.url };
+  const tenant = await call<{ id: string }>(base, relay.adminToken, "POST", "/v1/tenants", { name: "bench" });
+  const endpoint = async (run: RunName, behaviour: "ok" | "fail-first") =>
+    (await call<{ id: string }>(base, relay.adminToken, "POST", `/v1/tenants/${tenant.id}/endpoints`, {
+      url: `${receiver.url}/${behaviour}/${run}`,
+      events: [`bench.${run}`],
+    })).id;
+  return {
+    relayUrl: relay.url,
+    relay: { pid: relay.pid, port: Number(new URL(relay.url).port) },
+    adminToken: relay.adminToken,
+    receiverUrl: receiver.url,
+    receiverPid: receiver.pid,
+    tenantId: tenant.id,
+    endpoints: {
+      ingest: await endpoint("ingest", "ok"),
+      delivery: await endpoint("delivery", "ok"),
+      paced: await endpoint("paced", "ok"),
+      retry: await endpoint("retry", "fail-first"),
+    },
+  };
+}
+
+export const enqueueUrl = (bench: Bench) => `${bench.relayUrl}/v1/tenants/${bench.tenantId}/messages`;
+// Enqueues use the admin token, as the platform does (DESIGN.md); a tenant key costs the same once
+// this isolate has verified it (one D1 lookup per key per 10 s, src/security/auth.ts).
+export const enqueueHeaders = (bench: Bench) => ({ authorization: `Bearer ${bench.adminToken}`, ...json });
+
+/** Polls `check` every 200 ms until it is true or `capSeconds` pass; returns whether it became true. */
+export async function waitFor(check: () => Promise<boolean>, capSeconds: number): Promise<boolean> {
+  const deadline = Date.now() + capSeconds * 1000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return check();
+}
+
+async function deliveredCount(bench: Bench, run: RunName): Promise<number> {
+  return ((await (await fetch(`${bench.receiverUrl}/_count/${run}`)).json()) as { delivered: number }).delivered;
+}
+
+export async function receiverReport(bench: Bench, run: RunName): Promise<RunReport> {
+  return (await (await fetch(`${bench.receiverUrl}/_report/${run}`)).json()) as RunReport;
+}
+
+/** The bench's counters in the relay (bench mode), per kind of handler. */
+async function counters(bench: Bench): Promise<Record<HandlerKind, Counters>> {
+  return (await (await fetch(`${bench.relayUrl}/_bench/counters`)).json()) as Record<HandlerKind, Counters>;
+}
+
+/**
+ * The counters once no consumer batch is running: a batch records its results after the receiver
+ * has answered, so a phase's last batch must finish before its counts are read.
+ */
+export async function quietCounters(bench: Bench): Promise<Record<HandlerKind, Counters>> {
+  await waitFor(async () => (await counters(bench)).consumer.inFlight === 0, 10);
+  return counters(bench);
+}
+
+export function minus(after: Counters, before: Counters): Counters {
+  const out = { ...after };
+  for (const key of Object.keys(out) as Array<keyof Counters>) out[key] = after[key] - before[key];
+  return out;
+}
+
+/** How many of an endpoint's deliveries D1 holds in `status` (read through the API). */
+export async function deliveriesIn(bench: Bench, run: RunName, status: string): Promise<number> {
+  let total = 0;
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ endpoint_id: bench.endpoints[run], status, limit: "100", ...(cursor ? { cursor } : {}) });
+    const page: { data: unknown[]; next_cursor: string | null } = await call(bench, bench.adminToken, "GET", `/v1/tenants/${bench.tenantId}/deliveries?${query}`);
+    total += page.data.length;
+    cursor = page.next_cursor;
+  } while (cursor);
+  return total;
+}
+
+/** The attempts of a message that the receiver answered with 200. */
+export function succeeded(arrival: Arrival): Array<{ at: number; status: number }> {
+  return arrival.attempts.filter((a) => a.status === 200);
+}
+/** Waits (bounded) until the receiver has `expected` messages of a run. */
+export async function drain(bench: Bench, run: RunName, expected: number): Promise<boolean> {
+  return waitFor(async () => (await deliveredCount(bench, run)) >= expected, SETTINGS.drainCapSeconds);
+}

@@ -1,0 +1,52 @@
+import { type Bench, drain, enqueueHeaders, enqueueUrl, SETTINGS } from "./context.ts";
+import { payloadOf, throughput, type Throughput } from "./load.ts";
+import { ratio } from "./stats.ts";
+import { cpuBetween, sampleCpu, type CpuUse } from "./system.ts";
+
+/** Phase 1: the no-op ceiling and enqueue throughput. */
+export interface IngestResult {
+  noop: Throughput[];
+  enqueue: Array<{ payloadBytes: number; run: Throughput; ratioToNoop: number | null }>;
+  /** 4 KiB enqueues that match no endpoint: the message row alone, no delivery, no queue send, no consumer work. */
+  unrouted: { run: Throughput; ratioToNoop: number | null; cpu: CpuUse | null };
+  /** Messages the API accepted in this phase (warm-up included), for the ledger. */
+  accepted: number;
+  cpu: CpuUse | null;
+}
+
+/**
+ * The runtime's ceiling (GET /health, before and after) and enqueue req/s at each payload size,
+ * with the ratio to the mean of the two no-op runs.
+ */
+export async function measureIngest(bench: Bench): Promise<IngestResult> {
+  const noopRun = (seconds: number) => throughput({ url: `${bench.relayUrl}/health`, seconds });
+  const enqueueRun = (payloadBytes: number, seconds: number, event = "bench.ingest") =>
+    throughput({
+      url: enqueueUrl(bench),
+      method: "POST",
+      headers: enqueueHeaders(bench),
+      body: `{"event":"${event}","payload":${payloadOf(payloadBytes)}}`,
+      seconds,
+    });
+  const warm = [await noopRun(SETTINGS.warmupSeconds), await enqueueRun(4096, SETTINGS.warmupSeconds)];
+  const cpuBefore = sampleCpu(bench.relay, bench.receiverPid);
+  const before = await noopRun(SETTINGS.ingestSeconds);
+  const runs: Array<{ payloadBytes: number; run: Throughput }> = [];
+  for (const payloadBytes of SETTINGS.payloadSizes) runs.push({ payloadBytes, run: await enqueueRun(payloadBytes, SETTINGS.ingestSeconds) });
+  const cpu = cpuBetween(cpuBefore, sampleCpu(bench.relay, bench.receiverPid));
+  const accepted = [warm[1]!, ...runs.map((r) => r.run)].reduce((sum, r) => sum + r.requests - r.non2xx, 0);
+  // With the deliveries made, the consumer is idle while messages that match nothing are enqueued.
+  await drain(bench, "ingest", accepted);
+  const cpuUnrouted = sampleCpu(bench.relay, bench.receiverPid);
+  const unrouted = await enqueueRun(4096, SETTINGS.ingestSeconds, "bench.unrouted");
+  const unroutedCpu = cpuBetween(cpuUnrouted, sampleCpu(bench.relay, bench.receiverPid));
+  const after = await noopRun(SETTINGS.ingestSeconds);
+  const noopMean = (before.reqPerSec + after.reqPerSec) / 2;
+  return {
+    noop: [before, after],
+    enqueue: runs.map((r) => ({ ...r, ratioToNoop: ratio(r.run.reqPerSec, noopMean) })),
+    unrouted: { run: unrouted, ratioToNoop: ratio(unrouted.reqPerSec, noopMean), cpu: unroutedCpu },
+    accepted,
+    cpu,
+  };
+}

@@ -1,0 +1,194 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import type { RunName } from "./context.ts";
+import type { Cost } from "./cost.ts";
+import type { DeliveryResult, PacedResult } from "./delivery.ts";
+import type { IngestResult } from "./ingest.ts";
+import type { Ledger } from "./ledger.ts";
+import type { RetryResult } from "./retry.ts";
+import type { ProfileSummary } from "./profile.ts";
+import type { CpuUse, MachineLoad } from "./system.ts";
+
+/** One run of `npm run bench`: what bench/results/latest.json holds. */
+export interface BenchResult {
+  generatedAt: string;
+  commit: string;
+  versions: { node: string; wrangler: string; workerd: string };
+  machine: { start: MachineLoad; end: MachineLoad };
+  durationSeconds: number;
+  settings: Record<string, unknown>;
+  ingest: IngestResult;
+  delivery: Omit<DeliveryResult, "accepted"> & { enqueued: number };
+  paced: Omit<PacedResult, "accepted"> & { enqueued: number };
+  retry: Omit<RetryResult, "accepted"> & { enqueued: number };
+  ledger: Record<RunName, Ledger>;
+  cost: Cost;
+  /** Top self-time functions of the Worker during phase 2, with `--profile`. */
+  profile: ProfileSummary | null;
+  targets: Target[];
+}
+
+/** A figure the issue sets a target for, and whether this run met it. */
+export interface Target {
+  name: string;
+  value: number | null;
+  target: string;
+  met: boolean;
+}
+
+/** Evaluates the issue's targets against a run. */
+export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
+  const at4k = r.ingest.enqueue.find((e) => e.payloadBytes === 4096)?.ratioToNoop ?? null;
+  const lost = Object.values(r.ledger).reduce((sum, l) => sum + l.lost, 0);
+  const check = (name: string, value: number | null, target: string, ok: (v: number) => boolean): Target => ({
+    name,
+    value,
+    target,
+    met: value !== null && ok(value),
+  });
+  return [
+    check("enqueue ÷ no-op req/s at 4 KiB", at4k, "≥ 0.7", (v) => v >= 0.7),
+    check("deliveries/s to a local receiver, end to end (phase 2)", r.delivery.deliveriesPerSec, "≥ 500", (v) => v >= 500),
+    check("deliveries/s after the enqueue load stops (consumer alone, backlog)", r.delivery.afterLoad.perSec, "≥ 500", (v) => v >= 500),
+    check("p50 enqueue-to-receipt (ms), burst (phase 2)", r.delivery.latencyMs.p50, "< 1500", (v) => v < 1500),
+    check(`p50 enqueue-to-receipt (ms), steady ${r.paced.ratePerSec}/s`, r.paced.latencyMs.p50, "< 1500", (v) => v < 1500),
+    check("D1 round trips per enqueue", r.cost.perEnqueue.d1RoundTrips, "≤ 1", (v) => v <= 1),
+    check("queue calls per enqueue", r.cost.perEnqueue.queueCalls, "≤ 1", (v) => v <= 1),
+    check("D1 round trips per consumer batch", r.cost.perConsumerBatch.d1RoundTrips, "≤ 2", (v) => v <= 2),
+    check("messages lost (all phases)", lost, "0", (v) => v === 0),
+    check("retried messages not delivered on attempt 2", r.retry.enqueued - r.retry.failedOnceThenDelivered, "0", (v) => v === 0),
+    check("retries sooner than the schedule", r.retry.early, "0", (v) => v === 0),
+  ];
+}
+
+const fmt = (v: number | null | undefined, unit = "") => (v === null || v === undefined ? "–" : `${v.toLocaleString("en-US")}${unit}`);
+const kib = (bytes: number) => (bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`);
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function cpuRow(phase: string, use: CpuUse | null): Array<string | number> {
+  if (!use) return [phase, "–", "–", "–", "–", "–", "–", "–"];
+  const ours = (use.workerd ?? 0) + (use.wrangler ?? 0) + (use.receiver ?? 0) + (use["load generator"] ?? 0);
+  const others = Math.max(0, Math.round((use.machine! - ours) * 100) / 100);
+  return [phase, fmt(use.workerd), fmt(use["worker thread"]), fmt(use["proxy thread"]), fmt(use.wrangler), fmt(use.receiver), fmt(use["load generator"]), fmt(others)];
+}
+
+/** The results as Markdown: the generated section of BENCHMARKS.md, also printed to the console. */
+export function renderMarkdown(r: BenchResult): string {
+  const load = (m: MachineLoad) => m.loadavg.join(" / ");
+  const [noopBefore, noopAfter] = r.ingest.noop;
+  const c = r.cost;
+  return [
+    `Run ${r.generatedAt} at ${r.commit}, ${r.durationSeconds} s, on ${r.machine.start.cpus} × ${r.machine.start.cpuModel};`,
+    `Node ${r.versions.node}, wrangler ${r.versions.wrangler} (workerd ${r.versions.workerd}).`,
+    `**Load average (1 / 5 / 15 min): ${load(r.machine.start)} at start, ${load(r.machine.end)} at end.**`,
+    "",
+    "**Targets**",
+    "",
+    table(["figure", "this run", "target", "met"], r.targets.map((t) => [t.name, fmt(t.value), t.target, t.met ? "yes" : "**no**"])),
+    "",
+    `**1. Ingest** (${r.settings.connections} connections, ${r.settings.ingestSeconds} s each; enqueue fans out to one endpoint)`,
+    "",
+    table(
+      ["route", "req/s", "p50 ms", "p99 ms", "non-2xx", "÷ no-op"],
+      [
+        ["GET /health (no-op), before", fmt(noopBefore!.reqPerSec), fmt(noopBefore!.p50Ms), fmt(noopBefore!.p99Ms), fmt(noopBefore!.non2xx), "1"],
+        ...r.ingest.enqueue.map((e) => [`POST …/messages, ${kib(e.payloadBytes)}`, fmt(e.run.reqPerSec), fmt(e.run.p50Ms), fmt(e.run.p99Ms), fmt(e.run.non2xx), fmt(e.ratioToNoop)]),
+        [
+          "POST …/messages, 4 KiB, matching no endpoint (no delivery, no queue send)",
+          fmt(r.ingest.unrouted.run.reqPerSec), fmt(r.ingest.unrouted.run.p50Ms), fmt(r.ingest.unrouted.run.p99Ms), fmt(r.ingest.unrouted.run.non2xx), fmt(r.ingest.unrouted.ratioToNoop),
+        ],
+        ["GET /health (no-op), after", fmt(noopAfter!.reqPerSec), fmt(noopAfter!.p50Ms), fmt(noopAfter!.p99Ms), fmt(noopAfter!.non2xx), "1"],
+      ],
+    ),
+    "",
+    `**2. Delivery** (${fmt(r.delivery.enqueued)} messages of ${kib(Number(r.settings.deliveryPayloadBytes))}, enqueued as fast as the API takes them)`,
+    "",
+    table(
+      ["enqueue req/s", "deliveries/s", "latency p50 ms", "latency p99 ms", "latency max ms", "drain after load ms", "first request to last receipt ms", "delivered after load (per s while delivering)"],
+      [[
+        fmt(r.delivery.burst.reqPerSec), fmt(r.delivery.deliveriesPerSec), fmt(r.delivery.latencyMs.p50), fmt(r.delivery.latencyMs.p99),
+        fmt(r.delivery.latencyMs.max), fmt(r.delivery.drainMs), fmt(r.delivery.totalMs),
+        `${fmt(r.delivery.afterLoad.deliveries)} (${fmt(r.delivery.afterLoad.perSec)})`,
+      ]],
+    ),
+    "",
+    `and at a steady ${fmt(r.paced.ratePerSec)} messages/s for ${fmt(Number(r.settings.pacedSeconds))} s (${fmt(r.paced.enqueued)} messages): latency p50 ${fmt(r.paced.latencyMs.p50)} ms, p99 ${fmt(r.paced.latencyMs.p99)} ms, max ${fmt(r.paced.latencyMs.max)} ms.`,
+    "",
+    "**3. Ledger** (enqueued = delivered + recorded failures; still open when the bench stopped waiting counts as lost)",
+    "",
+    table(
+      ["phase", "enqueued (202)", "delivered", "duplicates", "failures recorded", "still open", "lost", "unannounced"],
+      Object.entries(r.ledger).map(([phase, l]) => [phase, fmt(l.enqueued), fmt(l.delivered), fmt(l.duplicates), fmt(l.failed), fmt(l.stillOpen), fmt(l.lost), fmt(l.unannounced)]),
+    ),
+    "",
+    "**4. Cost**, counted by the bench-mode binding wrappers during phase 2",
+    "",
+    table(
+      ["per", "D1 round trips", "D1 statements", "D1 rows read", "D1 rows written", "KV reads", "queue calls (messages)"],
+      [
+        ["enqueued message", fmt(c.perEnqueue.d1RoundTrips), fmt(c.perEnqueue.d1Statements), fmt(c.perEnqueue.d1RowsRead), fmt(c.perEnqueue.d1RowsWritten), fmt(c.perEnqueue.kvReads), `${fmt(c.perEnqueue.queueCalls)} (${fmt(c.perEnqueue.queueMessages)})`],
+        ["delivered webhook", fmt(c.perDelivery.d1RoundTrips), fmt(c.perDelivery.d1Statements), fmt(c.perDelivery.d1RowsRead), fmt(c.perDelivery.d1RowsWritten), fmt(c.perDelivery.kvReads), fmt(c.perDelivery.queueCalls)],
+        [`consumer batch (${fmt(c.perConsumerBatch.batches)} batches, ${fmt(c.perConsumerBatch.messagesPerBatch)} messages each)`, fmt(c.perConsumerBatch.d1RoundTrips), fmt(c.perConsumerBatch.d1Statements), "", "", "", ""],
+      ],
+    ),
+    "",
+    `**5. Retries under load** (${fmt(r.retry.enqueued)} messages; the receiver fails every first attempt)`,
+    "",
+    table(
+      ["failed once, then delivered", "schedule ms", "spacing min ms", "p50 ms", "p99 ms", "max ms", "sooner than scheduled", "later than scheduled"],
+      [[`${fmt(r.retry.failedOnceThenDelivered)} of ${fmt(r.retry.enqueued)}`, `${fmt(r.retry.scheduledSpacingMs.min)}–${fmt(r.retry.scheduledSpacingMs.max)}`, fmt(r.retry.spacingMs.min), fmt(r.retry.spacingMs.p50), fmt(r.retry.spacingMs.p99), fmt(r.retry.spacingMs.max), fmt(r.retry.early), fmt(r.retry.late)]],
+    ),
+    "",
+    "**Where the time goes**: CPU cores used per process group (the machine has " + r.machine.start.cpus + "; *others* is everything else running on it). " +
+      "workerd runs JavaScript on one main thread per process: *worker thread* is the one running the API, the consumer and the local D1 and Queues " +
+      "simulations, *proxy thread* the one of wrangler's proxy in front of it; a thread near 1 core is the bottleneck.",
+    "",
+    table(
+      ["phase", "workerd (all threads)", "worker thread", "proxy thread", "wrangler (Node)", "receiver", "load generator", "others"],
+      [
+        cpuRow("1. no-op and enqueues (deliveries running)", r.ingest.cpu),
+        cpuRow("1. enqueues matching no endpoint", r.ingest.unrouted.cpu),
+        cpuRow("2. enqueueing (deliveries running)", r.delivery.cpu.enqueueing),
+        cpuRow("2. draining", r.delivery.cpu.draining),
+      ],
+    ),
+    "",
+    "and wall time per enqueue request and per consumer batch (phase 2), with the part spent waiting on bindings:",
+    "",
+    table(
+      ["", "total ms", "D1 ms", "queue ms", "KV ms", "rest ms (CPU, fetches to the receiver)"],
+      [
+        ["enqueue request", fmt(c.time.enqueue.handlerMs), fmt(c.time.enqueue.d1Ms), fmt(c.time.enqueue.queueMs), "", fmt(c.time.enqueue.handlerMs === null ? null : Math.round((c.time.enqueue.handlerMs - (c.time.enqueue.d1Ms ?? 0) - (c.time.enqueue.queueMs ?? 0)) * 10) / 10)],
+        ["consumer batch", fmt(c.time.consumerBatch.handlerMs), fmt(c.time.consumerBatch.d1Ms), "", fmt(c.time.consumerBatch.kvMs), fmt(c.time.consumerBatch.otherMs)],
+      ],
+    ),
+    "",
+    `Over phase 2 one send to the receiver took ≈ ${fmt(c.time.perSendMs)} ms of wall time (a batch's rest time over its messages, six in flight): ` +
+      `with one consumer batch at a time, as the local runtime runs them, about ${fmt(c.time.perSendMs ? Math.round(6000 / c.time.perSendMs) : null)} deliveries/s ` +
+      "while the enqueues share the thread.",
+    ...(r.profile
+      ? [
+          "",
+          "CPU profile of the Worker's isolate during phase 2 (`--profile`; self time, share of all samples):",
+          "",
+          table(["function", "self %"], r.profile.map((p) => [`\`${p.fn}\``, fmt(p.selfPercent)])),
+        ]
+      : []),
+  ].join("\n");
+}
+
+const BEGIN = "<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->";
+const END = "<!-- bench:end -->";
+
+/** Replaces the generated section of BENCHMARKS.md (between the markers), keeping the rest. */
+export function writeBenchmarksSection(file: string, markdown: string): void {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : `# Benchmarks\n\n## Latest run\n\n${BEGIN}\n${END}\n`;
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  const section = `${BEGIN}\n${markdown}\n${END}`;
+  const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n## Latest run\n\n${section}\n`;
+  writeFileSync(file, next);
+}

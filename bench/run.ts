@@ -1,0 +1,147 @@
+// `npm run bench`: ingest and delivery throughput, latency, ledger, cost per delivery and retries
+// under load, measured against the relay under `wrangler dev` (the runtime of `npm run dev`) with
+// a receiver and the load generator on 127.0.0.1. Everything is bounded in time and count. Prints
+// the tables, writes bench/results/latest.json and the generated section of BENCHMARKS.md.
+// `npm run bench -- --profile` also takes a CPU profile of the Worker during phase 2 and writes it
+// to bench/results/delivery.cpuprofile (open it in Chrome DevTools).
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { freePort, startRelay, type LocalRelay } from "../scripts/local-relay.ts";
+import { setUp, SETTINGS } from "./lib/context.ts";
+import { costOf } from "./lib/cost.ts";
+import { measureDelivery, measurePaced, type PhaseHooks } from "./lib/delivery.ts";
+import { measureIngest } from "./lib/ingest.ts";
+import { ledgerOf } from "./lib/ledger.ts";
+import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
+import { measureRetries } from "./lib/retry.ts";
+import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
+import { machineLoad } from "./lib/system.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const RESULTS = path.join(ROOT, "bench", "results");
+/** The whole run is abandoned (and cleaned up) past this. */
+const RUN_CAP_SECONDS = 240;
+
+/** Starts bench/receiver.ts in its own Node process and waits for its port. */
+async function startReceiver(): Promise<{ url: string; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, [path.join(ROOT, "bench", "receiver.ts")], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = /^listening (\d+)$/.exec(line);
+    if (match) return { url: `http://127.0.0.1:${match[1]}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
+  }
+  throw new Error("the receiver exited before listening");
+}
+
+function versionOf(pkg: string): string {
+  return (JSON.parse(readFileSync(path.join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+}
+
+function commit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml"], { cwd: ROOT, encoding: "utf8" }).trim();
+    return dirty ? `${head} (with uncommitted changes to src/ or wrangler.toml)` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+const step = (text: string) => process.stdout.write(`bench: ${text}\n`);
+
+/** Profiles the Worker around a phase when asked to; the summary lands in `into.summary`. */
+async function profiling(inspectorPort: number | undefined, into: { summary?: ProfileSummary }): Promise<PhaseHooks> {
+  if (!inspectorPort) return {};
+  const profiler = await attachProfiler(inspectorPort);
+  return {
+    before: () => profiler.start(),
+    after: async () => {
+      const profile = await profiler.stop();
+      profiler.close();
+      writeFileSync(path.join(RESULTS, "delivery.cpuprofile"), JSON.stringify(profile));
+      into.summary = summarise(profile);
+    },
+  };
+}
+
+async function bench(
+  relay: LocalRelay,
+  receiver: { url: string; pid: number },
+  inspectorPort: number | undefined,
+): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets">> {
+  const b = await setUp(relay, receiver);
+
+  step(`1/5 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
+  const ingest = await measureIngest(b);
+
+  step(`2/5 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/5 cost counted meanwhile)`);
+  const profile: { summary?: ProfileSummary } = {};
+  const delivery = await measureDelivery(b, await profiling(inspectorPort, profile));
+
+  step(`2/5 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
+  const paced = await measurePaced(b);
+
+  step(`5/5 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
+  const retry = await measureRetries(b);
+
+  step("3/5 ledger: receiver against D1");
+  const ledger = {
+    ingest: await ledgerOf(b, "ingest", ingest.accepted),
+    delivery: await ledgerOf(b, "delivery", delivery.accepted),
+    paced: await ledgerOf(b, "paced", paced.accepted),
+    retry: await ledgerOf(b, "retry", retry.accepted),
+  };
+  const { accepted: deliveryIds, ...deliveryRest } = delivery;
+  const { accepted: retryIds, ...retryRest } = retry;
+  const { accepted: pacedIds, ...pacedRest } = paced;
+  return {
+    settings: { ...SETTINGS },
+    ingest,
+    delivery: { ...deliveryRest, enqueued: deliveryIds.length },
+    paced: { ...pacedRest, enqueued: pacedIds.length },
+    retry: { ...retryRest, enqueued: retryIds.length },
+    ledger,
+    cost: costOf(delivery, ledger.delivery.delivered),
+    profile: profile.summary ?? null,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const start = machineLoad();
+  step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
+  const receiver = await startReceiver();
+  let relay: LocalRelay | undefined;
+  const cap = setTimeout(() => {
+    process.stderr.write(`bench: over ${RUN_CAP_SECONDS} s, giving up\n`);
+    void relay?.stop().finally(() => process.exit(1));
+    receiver.stop();
+  }, RUN_CAP_SECONDS * 1000);
+  try {
+    mkdirSync(RESULTS, { recursive: true });
+    const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
+    relay = await startRelay({ BENCH_INSTRUMENT: "true" }, { inspectorPort });
+    const measured = await bench(relay, receiver, inspectorPort);
+    const partial = {
+      generatedAt: new Date().toISOString(),
+      commit: commit(),
+      versions: { node: process.versions.node, wrangler: versionOf("wrangler"), workerd: versionOf("workerd") },
+      machine: { start, end: machineLoad() },
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      ...measured,
+    };
+    const result: BenchResult = { ...partial, targets: targetsOf(partial) };
+    writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+    const markdown = renderMarkdown(result);
+    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown);
+    process.stdout.write(`\n${markdown}\n\nbench: wrote bench/results/latest.json and BENCHMARKS.md\n`);
+  } finally {
+    clearTimeout(cap);
+    await relay?.stop();
+    receiver.stop();
+  }
+}
+
+await main();

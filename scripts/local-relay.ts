@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** A relay running under `wrangler dev` (the same runtime as `npm run dev`), for Node-side tests and the bench. */
+export interface LocalRelay {
+  url: string;
+  adminToken: string;
+  /** Process id of `wrangler dev`; workerd runs among its descendants. */
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
+export const DEV_ADMIN_TOKEN = "dev-admin-token";
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(" ")} failed:\n${output}`))));
+  });
+}
+
+/**
+ * Starts the relay with its own throw-away local state: applies the D1 migrations, then runs
+ * `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it answers.
+ * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
+ * bench's profiler) can attach to the Worker.
+ */
+export async function startRelay(vars: Record<string, string> = {}, options: { inspectorPort?: number } = {}): Promise<LocalRelay> {
+  const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
+  const port = await freePort();
+  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+  const args = [
+    "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
+    "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
+  ];
+  const child: ChildProcess = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`wrangler dev did not answer within 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    adminToken: DEV_ADMIN_TOKEN,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Bench mode: counts what each handler costs in D1, KV and Queues calls, so `npm run bench` can
+ * report cost per enqueued message and per delivered webhook from real counts.
+ *
+ * It is on only when the Worker var BENCH_INSTRUMENT is "true", which `npm run bench` passes to
+ * `wrangler dev` with `--var`; no deployment sets it. Then every handler sees its bindings through
+ * counting proxies, and `GET /_bench/counters` answers the totals of this isolate (a local
+ * `wrangler dev` runs one). Otherwise the handlers get the untouched env.
+ */
+
+/** What one kind of handler (API requests, queue batches, …) has cost so far in this isolate. */
+export interface Counters {
+  /** Handler invocations: HTTP requests, queue batches or cron runs. */
+  invocations: number;
+  /** Invocations still running, so a reader can wait for quiet before reading the totals. */
+  inFlight: number;
+  /** Queue messages handed to the queue handler. */
+  messagesIn: number;
+  /** Calls that went to D1: one per first/run/all/raw, one per batch. */
+  d1RoundTrips: number;
+  /** SQL statements those calls carried (a batch carries several). */
+  d1Statements: number;
+  /** D1's own meta of rows read and written (D1's billing units); first() does not expose them. */
+  d1RowsRead: number;
+  d1RowsWritten: number;
+  kvReads: number;
+  kvWrites: number;
+  /** send/sendBatch calls, and the messages they carried. */
+  queueCalls: number;
+  queueMessages: number;
+  /** Milliseconds spent waiting on each kind of binding, and inside the handler in total. */
+  d1Ms: number;
+  kvMs: number;
+  queueMs: number;
+  handlerMs: number;
+}
+
+/** The kinds of invocation counted apart. */
+export type HandlerKind = "api" | "consumer" | "deadLetters" | "sweeper";
+
+const zero = (): Counters => ({
+  invocations: 0,
+  inFlight: 0,
+  messagesIn: 0,
+  d1RoundTrips: 0,
+  d1Statements: 0,
+  d1RowsRead: 0,
+  d1RowsWritten: 0,
+  kvReads: 0,
+  kvWrites: 0,
+  queueCalls: 0,
+  queueMessages: 0,
+  d1Ms: 0,
+  kvMs: 0,
+  queueMs: 0,
+  handlerMs: 0,
+});
+
+const totals: Record<HandlerKind, Counters> = { api: zero(), consumer: zero(), deadLetters: zero(), sweeper: zero() };
+
+/** The path at which bench mode answers the counters (outside the API and its OpenAPI document). */
+export const COUNTERS_PATH = "/_bench/counters";
+
+/** Whether this env asks for bench instrumentation. */
+export function benchMode(env: Env): boolean {
+  return (env as { BENCH_INSTRUMENT?: string }).BENCH_INSTRUMENT === "true";
+}
+
+/** A copy of every counter, for `GET /_bench/counters`. */
+export function snapshot(): Record<HandlerKind, Counters> {
+  return structuredClone(totals);
+}
+
+async function timed<T>(counters: Counters, field: "d1Ms" | "kvMs" | "queueMs", call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await call();
+  } finally {
+    counters[field] += performance.now() - started;
+  }
+}
+
+function addMeta(counters: Counters, result: { meta?: Partial<D1Meta> } | undefined): void {
+  counters.d1RowsRead += result?.meta?.rows_read ?? 0;
+  counters.d1RowsWritten += result?.meta?.rows_written ?? 0;
+}
+
+/** Calls through to the target with `this` bound to it, so proxied built-ins keep working. */
+function passThrough(target: object, property: string | symbol): unknown {
+  const value = Reflect.get(target, property, target);
+  return typeof value === "function" ? value.bind(target) : value;
+}
+
+function countingD1(db: D1Database, counters: Counters): D1Database {
+  // db.batch() needs the runtime's own statements, so each proxy remembers the one it wraps.
+  const unwrap = new WeakMap<object, D1PreparedStatement>();
+  const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(inner, {
+      get(target, property) {
+        if (property === "bind") return (...values: unknown[]) => statement(target.bind(...values));
+        if (property === "first" || property === "run" || property === "all" || property === "raw") {
+          return async (...args: unknown[]) => {
+            counters.d1RoundTrips += 1;
+            counters.d1Statements += 1;
+            const result = await timed(counters, "d1Ms", () => (target[property] as (...a: unknown[]) => Promise<unknown>)(...args));
+            if (property === "run" || property === "all") addMeta(counters, result as D1Result);
+            return result;
+          };
+        }
+        return passThrough(target, property);
+      },
+    });
+    unwrap.set(proxy, inner);
+    return proxy;
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "prepare") return (sql: string) => statement(target.prepare(sql));
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          counters.d1RoundTrips += 1;
+          counters.d1Statements += statements.length;
+          const results = await timed(counters, "d1Ms", () => target.batch(statements.map((s) => unwrap.get(s) ?? s)));
+          for (const result of results) addMeta(counters, result);
+          return results;
+        };
+      }
+      return passThrough(target, property);
+    },
+  });
+}
+
+function countingKv(kv: KVNamespace, counters: Counters): KVNamespace {
+  const reads = new Set<string | symbol>(["get", "getWithMetadata", "list"]);
+  const writes = new Set<string | symbol>(["put", "delete"]);
+  return new Proxy(kv, {
+    get(target, property) {
+      const method = passThrough(target, property);
+      if (!reads.has(property) && !writes.has(property)) return method;
+      return (...args: unknown[]) => {
+        if (reads.has(property)) counters.kvReads += 1;
+        else counters.kvWrites += 1;
+        return timed(counters, "kvMs", () => (method as (...a: unknown[]) => Promise<unknown>)(...args));
+      };
+    },
+  });
+}
+
+function countingQueue(queue: Queue, counters: Counters): Queue {
+  return new Proxy(queue, {
+    get(target, property) {
+      if (property === "send") {
+        return (...args: Parameters<Queue["send"]>) => {
+          counters.queueCalls += 1;
+          counters.queueMessages += 1;
+          return timed(counters, "queueMs", () => target.send(...args));
+        };
+      }
+      if (property === "sendBatch") {
+        return (...args: Parameters<Queue["sendBatch"]>) => {
+          counters.queueCalls += 1;
+          counters.queueMessages += [...args[0]].length;
+          return timed(counters, "queueMs", () => target.sendBatch(...args));
+        };
+      }
+      return passThrough(target, property);
+    },
+  });
+}
+
+// One instrumented env per runtime env and kind: code that caches per env object (readConfig)
+// must keep hitting its cache, or bench mode would measure extra work.
+const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
+
+/** The env a `kind` handler sees in bench mode: DB, SECRETS and DELIVERIES behind counting proxies. */
+function instrumentedEnv(env: Env, kind: HandlerKind): Env {
+  const byKind = instrumented.get(env) ?? new Map<HandlerKind, Env>();
+  instrumented.set(env, byKind);
+  let wrapped = byKind.get(kind);
+  if (!wrapped) {
+    const counters = totals[kind];
+    wrapped = {
+      ...env,
+      DB: countingD1(env.DB, counters),
+      SECRETS: countingKv(env.SECRETS, counters),
+      DELIVERIES: countingQueue(env.DELIVERIES, counters),
+    };
+    byKind.set(kind, wrapped);
+  }
+  return wrapped;
+}
+
+/**
+ * Runs one handler invocation of `kind` against counting bindings, adding its costs to the
+ * isolate's totals. `messages` is the size of a queue batch.
+ */
+export async function counted<T>(kind: HandlerKind, env: Env, messages: number, handler: (env: Env) => Promise<T>): Promise<T> {
+  const counters = totals[kind];
+  counters.invocations += 1;
+  counters.inFlight += 1;
+  counters.messagesIn += messages;
+  const started = performance.now();
+  try {
+    return await handler(instrumentedEnv(env, kind));
+  } finally {
+    counters.inFlight -= 1;
+    counters.handlerMs += performance.now() - started;
+  }
+}
