@@ -123,3 +123,20 @@ export async function enqueueMessage(
     replayed: false,
   };
 }
+
+/**
+ * Sends a `webhook.test` message to one endpoint (the API's `POST …/endpoints/{id}/test` and the
+ * dashboard's "Send test event"). The caller has already checked that the endpoint is the tenant's.
+ */
+export async function sendTestEvent(env: Env, tenantId: string, endpointId: string): Promise<EnqueueResponse> {
+  const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpointId, sent_at: new Date().toISOString() });
+  const { response } = await enqueueMessage(env, {
+    tenantId,
+    event: "webhook.test",
+    payload,
+    source: null,
+    endpointIds: [endpointId],
+    fingerprint: payload,
+  });
+  return response;
+}

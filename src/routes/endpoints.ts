@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { replayFailedForEndpoint } from "../db/deliveries";
 import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../db/endpoints";
-import { enqueueMessage } from "../delivery/enqueue";
+import { sendTestEvent } from "../delivery/enqueue";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
 import { createSecret, deleteSecret, readSecretSet, rotateSecret, secretView } from "../secrets";
@@ -168,16 +168,8 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      const payload = JSON.stringify({ type: "webhook.test", endpoint_id, sent_at: new Date().toISOString() });
-      const { response } = await enqueueMessage(c.env, {
-        tenantId: tenant_id,
-        event: "webhook.test",
-        payload,
-        source: null,
-        endpointIds: [endpoint_id],
-        fingerprint: payload,
-      });
-      return c.json(response, 202);
+      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
+      return c.json(await sendTestEvent(c.env, tenant_id, endpoint_id), 202);
     },
   )
   .openapi(

@@ -53,7 +53,7 @@ const routesWithBIdsInA: Array<[...Route, code: string]> = [
   ["delete B's endpoint", "DELETE", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}`, undefined, "not_found"],
   ["read B's endpoint secret", "GET", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}/secret`, undefined, "not_found"],
   ["rotate B's endpoint secret", "POST", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}/secret/rotate`, () => ({}), "not_found"],
-  ["send a test message to B's endpoint", "POST", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}/test`, undefined, "endpoint_not_found"],
+  ["send a test message to B's endpoint", "POST", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}/test`, undefined, "not_found"],
   ["recover B's failed deliveries", "POST", (w) => `${T(w, "a")}/endpoints/${w.b.endpoint}/recover`, () => ({ since: "2000-01-01T00:00:00Z" }), "not_found"],
   ["enqueue to B's endpoint", "POST", (w) => `${T(w, "a")}/messages`, (w) => ({ event: "a.b", payload: {}, endpoint_ids: [w.b.endpoint] }), "endpoint_not_found"],
   ["read B's message", "GET", (w) => `${T(w, "a")}/messages/${w.b.message}`, undefined, "not_found"],

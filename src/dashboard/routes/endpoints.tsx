@@ -3,7 +3,7 @@ import { z } from "zod";
 import { listDeliveryLog } from "../../db/delivery-log";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../../db/delivery-stats";
 import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../../db/endpoints";
-import { enqueueMessage } from "../../delivery/enqueue";
+import { sendTestEvent } from "../../delivery/enqueue";
 import { ApiError, notFound } from "../../errors";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../routes/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
@@ -151,16 +151,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
   })
   .post("/endpoints/:id/test", async (c) => {
     const endpoint = await endpointOf(c);
-    // The same webhook.test message as the API's `POST …/endpoints/{id}/test`.
-    const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpoint.id, sent_at: new Date().toISOString() });
-    await enqueueMessage(c.env, {
-      tenantId: currentSession(c).tenantId,
-      event: "webhook.test",
-      payload,
-      source: null,
-      endpointIds: [endpoint.id],
-      fingerprint: payload,
-    });
+    await sendTestEvent(c.env, currentSession(c).tenantId, endpoint.id);
     return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=test-sent#deliveries`, 303);
   })
   .get("/endpoints/:id/edit", async (c) => {
