@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, receiverUrl } from "./support/api";
-import { DashboardClient, textOf } from "./support/dashboard-client";
-
-async function signedIn() {
-  const tenant = await newTenant();
-  const browser = new DashboardClient();
-  await browser.signIn(tenant.key);
-  await browser.get("/dashboard");
-  return { tenant, browser };
-}
+import { signedIn, textOf } from "./support/dashboard-client";
 
 /** The fields of the endpoint form with nothing but a URL filled in. */
 const form = (fields: Record<string, string>) => ({

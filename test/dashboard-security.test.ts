@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, eventually, newEndpoint, newTenant, receiverUrl, bucket } from "./support/api";
-import { DashboardClient, textOf } from "./support/dashboard-client";
-
-async function signedIn() {
-  const tenant = await newTenant();
-  const browser = new DashboardClient();
-  await browser.signIn(tenant.key);
-  await browser.get("/dashboard");
-  return { tenant, browser };
-}
+import { DashboardClient, signedIn, textOf } from "./support/dashboard-client";
 
 const endpointCount = async (tenantId: string) => (await apiJson("GET", `/v1/tenants/${tenantId}/endpoints`)).body.data.length;
 

@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { newTenant } from "./api";
 
 /** A response of the dashboard, with its body read as text. */
 export interface Page {
@@ -71,4 +72,13 @@ export class DashboardClient {
     await this.get("/dashboard/sign-in");
     return this.post("/dashboard/sign-in", { api_key: apiKey });
   }
+}
+
+/** A fresh tenant and a dashboard client signed in to it with the tenant's API key. */
+export async function signedIn() {
+  const tenant = await newTenant();
+  const browser = new DashboardClient();
+  await browser.signIn(tenant.key);
+  await browser.get("/dashboard");
+  return { tenant, browser };
 }
