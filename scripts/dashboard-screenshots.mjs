@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { launchChromium } from "../test/node/support/browser.ts";
-import { startRelay } from "../test/node/support/relay.ts";
+import { startRelay } from "./local-relay.ts";
 
 const OUT = path.resolve(import.meta.dirname, "../docs/screenshots");
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { issuesFromZod, type ErrorIssue } from "../errors";
-import { CreateEndpointBody, DEFAULT_TIMEOUT_MS, UpdateEndpointBody, type Endpoint } from "../schemas/endpoints";
+import { DEFAULT_TIMEOUT_MS } from "../limits";
+import { CreateEndpointBody, UpdateEndpointBody, type Endpoint } from "../schemas/endpoints";
 
 /**
  * The endpoint form as the browser sends it: every value a string. It maps onto the API's

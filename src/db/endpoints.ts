@@ -1,5 +1,5 @@
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
-import { DEFAULT_TIMEOUT_MS } from "../schemas/endpoints";
+import { DEFAULT_TIMEOUT_MS } from "../limits";
 import { decodeCursor, iso, paginate } from "./pagination";
 
 /** An endpoints row as D1 returns it. */

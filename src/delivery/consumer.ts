@@ -1,4 +1,5 @@
 import { readConfig } from "../config";
+import { DEFAULT_TIMEOUT_MS } from "../limits";
 import {
   loadDeliveryWork,
   recordBatchResults,
@@ -72,7 +73,7 @@ async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolic
     headers: work.endpoint_headers ? JSON.parse(work.endpoint_headers) : {},
     signature: work.endpoint_signature ? (JSON.parse(work.endpoint_signature) as SignatureConfig) : { scheme: "standard" },
     secrets,
-    timeoutMs: work.endpoint_timeout_ms ?? 10_000,
+    timeoutMs: work.endpoint_timeout_ms ?? DEFAULT_TIMEOUT_MS,
     policy,
     now,
   });

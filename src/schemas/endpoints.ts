@@ -18,9 +18,6 @@ import { isWellFormedSecret } from "../secrets";
 import { EventPattern, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
-// Still importable from here, where they were defined before src/limits.ts gathered them.
-export { DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT, MAX_RETRY_STEP_SECONDS, MAX_TIMEOUT_MS } from "../limits";
-
 const SignatureInput = z
   .object({
     scheme: z.enum(["standard", "hmac-sha256"]).default("standard"),

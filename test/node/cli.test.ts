@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort, startRelay, type LocalRelay } from "./support/relay";
+import { freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
 import { CLI, RECEIVER, run, start, type Running } from "./support/processes";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

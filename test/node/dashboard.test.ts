@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/browser";
-import { startRelay, type LocalRelay } from "./support/relay";
+import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 
 // The page.evaluate bodies below run in the browser; this project's TypeScript has no DOM
 // library, so the few browser globals they use are declared here.

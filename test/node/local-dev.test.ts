@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type LocalRelay } from "./support/relay";
+import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 
 describe("the relay under wrangler dev", () => {
   let relay: LocalRelay;

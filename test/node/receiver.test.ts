@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "./support/relay";
+import { freePort } from "../../scripts/local-relay";
 import { RECEIVER, run, start, type Running } from "./support/processes";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

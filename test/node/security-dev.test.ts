@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type LocalRelay } from "./support/relay";
+import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 
 /** `npm run dev -- --var ALLOW_PRIVATE_TARGETS:false` turns the target guard on (CONTRACT.md). */
 describe("wrangler dev with ALLOW_PRIVATE_TARGETS:false", () => {
