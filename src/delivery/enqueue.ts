@@ -23,9 +23,11 @@ export interface EnqueueRequest {
   source: string | null;
   endpointIds?: string[];
   webhookUrl?: string;
-  idempotencyKey?: string;
-  /** What identifies the request, hashed to tell a true retry from a reused Idempotency-Key. */
-  fingerprint: string;
+  /**
+   * The Idempotency-Key, with what identifies the request: hashed to tell a true retry from a key
+   * reused for another request.
+   */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 /** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
@@ -78,8 +80,7 @@ export async function enqueueMessage(
   req: EnqueueRequest,
   now = Date.now(),
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
-  // The hash tells a true retry from a reused key, so it is only needed with a key.
-  const requestHash = req.idempotencyKey ? await sha256Hex(req.fingerprint) : "";
+  const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
   const id = crypto.randomUUID();
   let deliveries: NewDelivery[];
   try {
@@ -92,15 +93,15 @@ export async function enqueueMessage(
       now,
       endpointIds: req.endpointIds,
       webhookUrl: req.webhookUrl,
-      idempotency: req.idempotencyKey
-        ? { key: req.idempotencyKey, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
+      idempotency: req.idempotency
+        ? { key: req.idempotency.key, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
         : undefined,
     });
   } catch (error) {
     if (error instanceof TenantMissing) throw notFound("Tenant");
     if (error instanceof TargetMissing) throw await missingTargets(env.DB, req.tenantId, req.endpointIds!);
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
-    const first = await findIdempotencyKey(env.DB, req.tenantId, req.idempotencyKey!);
+    const first = await findIdempotencyKey(env.DB, req.tenantId, req.idempotency!.key);
     if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");
     if (first.request_hash !== requestHash) {
       throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 h");
@@ -136,7 +137,6 @@ export async function sendTestEvent(env: Env, tenantId: string, endpointId: stri
     payload,
     source: null,
     endpointIds: [endpointId],
-    fingerprint: payload,
   });
   return response;
 }

@@ -38,6 +38,7 @@ export const messagesApi = createApi()
         throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limit}`);
       }
       if (body.webhook_url) await assertAllowedTarget(c, body.webhook_url, "webhook_url");
+      const key = c.req.valid("header")["idempotency-key"];
       const { response, replayed } = await enqueueMessage(c.env, {
         tenantId: tenant_id,
         event: body.event,
@@ -45,8 +46,8 @@ export const messagesApi = createApi()
         source: body.source ?? null,
         endpointIds: body.endpoint_ids,
         webhookUrl: body.webhook_url,
-        idempotencyKey: c.req.valid("header")["idempotency-key"],
-        fingerprint: JSON.stringify(body),
+        // The fingerprint re-serialises the whole body, so it is built only when a key asks for it.
+        idempotency: key ? { key, fingerprint: JSON.stringify(body) } : undefined,
       });
       if (replayed) c.header("Idempotent-Replayed", "true");
       return c.json(response, 202);
