@@ -117,6 +117,11 @@ describe("delivery consumer", () => {
     expect((await consume([d.task])).result.retryMessages[0]!.delaySeconds).toBe(120);
   });
 
+  it("never waits longer than an hour however long Retry-After asks for", async () => {
+    const d = await heldDelivery("retry-after/7200", { retry: { schedule: [5] } });
+    expect((await consume([d.task])).result.retryMessages[0]!.delaySeconds).toBe(3600);
+  });
+
   it("a wait longer than Queues allows arrives in 12 h hops without sending early", async () => {
     const d = await heldDelivery("status/500", { retry: { schedule: [86_400] } });
     const now = Date.now();
