@@ -23,7 +23,7 @@ function errorResponse(error: ApiError): Response {
 }
 
 /** Maps anything thrown in a handler to the one error shape; internals stay in the logs. */
-export function toErrorResponse(err: unknown, method: string, path: string): Response {
+function toErrorResponse(err: unknown, method: string, path: string): Response {
   if (err instanceof ApiError) return errorResponse(err);
   if (err instanceof HTTPException) {
     if (err.status === 413) return errorResponse(new ApiError(413, "payload_too_large", "The request body is too large"));

@@ -30,17 +30,17 @@ const SECRET_PREFIX = "whsec_";
 const MIN_SECRET_BYTES = 24;
 const MAX_SECRET_BYTES = 64;
 /** Most earlier secrets kept co-signing after rotations. */
-export const MAX_PREVIOUS_SECRETS = 10;
+const MAX_PREVIOUS_SECRETS = 10;
 /** How long a decrypted secret set is reused in this isolate before KV is read again. */
 const CACHE_TTL_MS = 30_000;
 
 /** The KV key of an owner's secret set. */
-export function secretKvKey(owner: SecretOwner): string {
+function secretKvKey(owner: SecretOwner): string {
   return `secret:${owner.kind}:${owner.id}`;
 }
 
 /** A new signing secret: `whsec_` + base64 of 32 random bytes. */
-export function generateSecret(): string {
+function generateSecret(): string {
   return SECRET_PREFIX + toBase64(randomBytes(32));
 }
 
@@ -148,7 +148,7 @@ export function forgetCachedSecrets(): void {
 }
 
 /** Encrypts and stores an owner's secret set. */
-export async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
+async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
   const kvKey = secretKvKey(owner);
   await env.SECRETS.put(kvKey, await seal(env.MASTER_KEY, kvKey, set));
   cache.set(kvKey, { set, until: Date.now() + CACHE_TTL_MS });

@@ -9,9 +9,6 @@ export interface ScheduledDelivery {
   queue_token: string;
 }
 
-/** Delivery states after which nothing more is sent. */
-export const FINAL_STATUSES = ["succeeded", "failed", "cancelled"] as const;
-
 const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.next_attempt_at,
   d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
 

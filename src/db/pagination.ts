@@ -8,7 +8,7 @@ export interface Cursor {
 }
 
 /** Encodes the position after `row` as an opaque cursor. */
-export function encodeCursor(row: { created_at: number; id: string }): string {
+function encodeCursor(row: { created_at: number; id: string }): string {
   return toBase64Url(new TextEncoder().encode(`${row.created_at}:${row.id}`));
 }
 

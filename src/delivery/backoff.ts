@@ -13,7 +13,7 @@ export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 /** The default schedule's relative jitter: each wait is its base ±20 %. */
 export const JITTER = 0.2;
 /** Upper bound on a receiver's Retry-After that Edgehook will honour. */
-export const MAX_RETRY_AFTER_SECONDS = 3_600;
+const MAX_RETRY_AFTER_SECONDS = 3_600;
 
 /** How many attempts a delivery gets in one cycle (until replayed). */
 export function maxAttempts(config: RetryConfig): number {

@@ -29,8 +29,8 @@ export interface SendResult {
 }
 
 /** Bytes of the receiver's answer kept with an attempt. */
-export const RESPONSE_EXCERPT_BYTES = 4096;
-export const USER_AGENT = "Edgehook/1.0";
+const RESPONSE_EXCERPT_BYTES = 4096;
+const USER_AGENT = "Edgehook/1.0";
 
 /** Reads at most `limit` bytes of a body as text and releases the rest. */
 async function readExcerpt(response: Response, limit: number): Promise<string | null> {

@@ -89,7 +89,7 @@ function contains(range: Range, address: bigint, width: number): boolean {
 }
 
 /** Parses dotted-decimal IPv4 (`a.b.c.d`, each 0–255, no leading zeros) into a 32-bit number. */
-export function parseIPv4(text: string): number | null {
+function parseIPv4(text: string): number | null {
   const parts = text.split(".");
   if (parts.length !== 4) return null;
   let value = 0;

@@ -91,7 +91,7 @@ function hostProblem(host: string, allowPrivate: boolean): TargetProblem | null 
  * Returns why `url` may not be a webhook target under `policy`, or null when it may. This is the
  * synchronous part of the guard (no DNS); `checkTarget` adds resolution.
  */
-export function targetProblem(url: string, policy: TargetPolicy): TargetProblem | null {
+function targetProblem(url: string, policy: TargetPolicy): TargetProblem | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
