@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memberText, memberTextOfEach, objectText } from "../src/lib/json-text";
+import { indentJson, memberText, memberTextOfEach, objectText } from "../src/lib/json-text";
 
 describe("the exact text of a member", () => {
   it.each([
@@ -58,5 +58,20 @@ describe("splicing JSON text into an object", () => {
   it("puts raw members verbatim in the fields' order and leaves undefined ones out", () => {
     const text = objectText({ id: "m1", payload: null, skipped: undefined, n: 2 }, { payload: '{"big":1e400}' });
     expect(text).toBe('{"id":"m1","payload":{"big":1e400},"n":2}');
+  });
+});
+
+describe("indenting JSON text", () => {
+  it.each([
+    ['{"a":[1,{"b":null}],"c":{},"d":[],"e":"x,{}:[]"}'],
+    ["[]"],
+    ['"just a string"'],
+    ['{"nested":[[[]],[{}]]}'],
+  ])("lays %s out as JSON.stringify(value, null, 2) does", (json) => {
+    expect(indentJson(json)).toBe(JSON.stringify(JSON.parse(json), null, 2));
+  });
+
+  it("keeps numbers, escapes and key order as written", () => {
+    expect(indentJson('{ "2":9123456789654321123,"1" : "\\u00e9" }')).toBe('{\n  "2": 9123456789654321123,\n  "1": "\\u00e9"\n}');
   });
 });

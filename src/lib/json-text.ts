@@ -24,9 +24,12 @@ const SCALAR = /[^,}\]\s]+/y;
 
 /** A cursor over JSON text that `JSON.parse` accepted. */
 class JsonTextCursor {
+  readonly text: string;
   #at = 0;
 
-  constructor(private readonly text: string) {}
+  constructor(text: string) {
+    this.text = text;
+  }
 
   /** Moves past whitespace and returns the character there ("" at the end). */
   peek(): string {
@@ -181,4 +184,42 @@ export function objectText(fields: Record<string, unknown>, raw: Record<string, 
     if (text !== undefined) members.push(`${JSON.stringify(name)}:${text}`);
   }
   return `{${members.join(",")}}`;
+}
+
+/** One token of JSON text: a string, a structural character, a run of whitespace, or a scalar. */
+const TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\],:]|[ \t\n\r]+|[^ \t\n\r{}[\],:"]+/g;
+
+/**
+ * JSON text laid out as `JSON.stringify(value, null, indent)` would lay out its value, but from
+ * the text itself, so every number, escape and key stays as written (for people reading a
+ * payload: the local receiver, the CLI).
+ *
+ * @param json text that JSON.parse accepted; other text comes back with its whitespace changed
+ */
+export function indentJson(json: string, indent = 2): string {
+  const tokens = (json.match(TOKEN) ?? []).filter((token) => !/^[ \t\n\r]/.test(token));
+  let depth = 0;
+  let text = "";
+  const newline = () => `\n${" ".repeat(depth * indent)}`;
+  for (const [i, token] of tokens.entries()) {
+    const next = tokens[i + 1];
+    if (token === "{" || token === "[") {
+      const empty = next === (token === "{" ? "}" : "]");
+      text += token;
+      if (!empty) {
+        depth++;
+        text += newline();
+      }
+    } else if (token === "}" || token === "]") {
+      const previous = tokens[i - 1];
+      if (previous !== "{" && previous !== "[") {
+        depth--;
+        text += newline();
+      }
+      text += token;
+    } else if (token === ",") text += `,${newline()}`;
+    else if (token === ":") text += ": ";
+    else text += token;
+  }
+  return text;
 }
