@@ -15,7 +15,7 @@ import {
 } from "../limits";
 import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
 import { isWellFormedSecret } from "../secrets";
-import { EventPattern, SourceName, TargetUrl } from "./fields";
+import { EventPattern, SourceName, StoredText, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
 const SIGNATURE_DESCRIPTION =
@@ -71,8 +71,8 @@ const SecretInput = z.string().refine(isWellFormedSecret, {
 
 const endpointFields = {
   url: TargetUrl,
-  name: z.string().trim().min(1).max(MAX_NAME_LENGTH).nullable(),
-  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable(),
+  name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).nullable(),
+  description: StoredText.max(MAX_DESCRIPTION_LENGTH).nullable(),
   events: z.array(EventPattern).max(MAX_EVENT_PATTERNS),
   source: SourceName.nullable(),
   headers: HeadersInput,
