@@ -8,6 +8,12 @@ import { consume, deliveryRow, enqueueHeld } from "./support/worker";
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
+/** Enqueues one message to the tenant's endpoints and has the consumer attempt it at `at`; the receiver fails it. */
+async function failOnce(tenantId: string, at: number) {
+  const { tasks } = await enqueueHeld(tenantId, { event: "x", payload: 1 });
+  await consume(tasks, { now: at });
+}
+
 /** Runs the Worker's cron handler as if it fired at `at`. */
 async function runCron(at: number) {
   await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env);
@@ -49,15 +55,48 @@ describe("sweeper", () => {
     expect((await deliveryRow(message.deliveries[0]!.id))!.attempts).toBe(1);
   });
 
-  it("disables an endpoint that has failed continuously for five days, saying why", async () => {
+  it("disables an endpoint whose failures continued across the whole five-day window, saying why", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}`, retry: { max_attempts: 1 } });
-    const { tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
-    await consume(tasks);
+    await failOnce(id, Date.now());
+    await failOnce(id, Date.now() + 5 * DAY);
     await runCron(Date.now() + 5 * DAY + MINUTE);
     const read = await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`);
     expect(read.body.enabled).toBe(false);
-    expect(read.body.disabled_reason).toMatch(/^Disabled automatically: every delivery failed since \d{4}-\d\d-\d\dT/);
+    expect(read.body.disabled_reason).toMatch(/^Disabled automatically: every delivery failed since \d{4}-\d\d-\d\dT.*, still failing at \d{4}-/);
+  });
+
+  it("keeps an endpoint that failed once and then got no traffic for longer than the window, and delivers its next message", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/fail/1/${name}`, retry: { max_attempts: 1 } });
+    await failOnce(id, Date.now());
+    await runCron(Date.now() + 6 * DAY);
+    expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: true, disabled_reason: null });
+    const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 2 });
+    expect(message.deliveries).toHaveLength(1);
+    await consume(tasks);
+    expect((await received(name)).map((r) => r.body)).toEqual(["1", "2"]);
+  });
+
+  it("keeps an endpoint whose failures span less than the window, whenever the sweeper runs", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}`, retry: { max_attempts: 1 } });
+    await failOnce(id, Date.now());
+    await failOnce(id, Date.now() + 5 * DAY - 10 * MINUTE);
+    await runCron(Date.now() + 30 * DAY);
+    expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);
+  });
+
+  it("counts the window from the first failure after the last success", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/fail/1/${bucket()}`, retry: { max_attempts: 1 } });
+    await failOnce(id, Date.now());
+    await consume((await enqueueHeld(id, { event: "x", payload: 2 })).tasks, { now: Date.now() + DAY });
+    await env.DB.prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind(`${receiverUrl()}/status/500/${bucket()}`, endpoint.id).run();
+    await failOnce(id, Date.now() + 5 * DAY + MINUTE);
+    await runCron(Date.now() + 5 * DAY + 2 * MINUTE);
+    expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);
   });
 
   it("keeps an endpoint enabled when a success ended its failure streak", async () => {

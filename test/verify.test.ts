@@ -6,6 +6,7 @@ import {
   InvalidTimestampError,
   MissingHeaderError,
   NoMatchingSignatureError,
+  PREVIOUS_SIGNATURES_HEADER,
   verifyRequest,
   verifyWebhook,
   verifyWebhookMiddleware,
@@ -204,12 +205,25 @@ describe("verifyWebhook with the hmac-sha256 scheme", () => {
     await expect(verifyWebhook(BODY, new Headers(headers), options)).resolves.toBeTruthy();
   });
 
-  it("accepts either of the signatures sent during a rotation", async () => {
-    const headers = await edgehookHeaders({ prefix: "sha256=" }, [OTHER_SECRET, SECRET]);
-    expect(headers["X-Webhook-Signature"]).toContain(", sha256=");
-    for (const secret of [SECRET, OTHER_SECRET]) {
+  it("during a rotation signs the header with the current secret only and the older ones in webhook-previous-signatures", async () => {
+    const third = "whsec_dGhpcmQtc2VjcmV0LW9mLTI0LWJ5dGVzLWxvbmc=";
+    const headers = await edgehookHeaders({ prefix: "sha256=" }, [OTHER_SECRET, SECRET, third]);
+    expect(headers["X-Webhook-Signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(headers[PREVIOUS_SIGNATURES_HEADER]).toMatch(/^sha256=[0-9a-f]{64}, sha256=[0-9a-f]{64}$/);
+    const current = await verifyWebhook(BODY, { ...headers, [PREVIOUS_SIGNATURES_HEADER]: undefined }, { scheme: "hmac-sha256", secret: OTHER_SECRET, prefix: "sha256=" });
+    expect(current.id).toBe(MESSAGE_ID);
+  });
+
+  it("accepts a delivery made during a rotation with the current secret and with each older one", async () => {
+    const third = "whsec_dGhpcmQtc2VjcmV0LW9mLTI0LWJ5dGVzLWxvbmc=";
+    const headers = await edgehookHeaders({ prefix: "sha256=" }, [OTHER_SECRET, SECRET, third]);
+    for (const secret of [OTHER_SECRET, SECRET, third]) {
       await expect(verifyWebhook(BODY, headers, { scheme: "hmac-sha256", secret, prefix: "sha256=" })).resolves.toBeTruthy();
     }
+  });
+
+  it("sends no webhook-previous-signatures header outside a rotation", async () => {
+    expect(Object.keys(await edgehookHeaders({}))).not.toContain(PREVIOUS_SIGNATURES_HEADER);
   });
 
   it("keys the HMAC with the whole secret string, not its decoded bytes", async () => {

@@ -150,10 +150,18 @@ export async function recordBatchResults(
           .bind("Receiver answered 410 Gone", h.failedAt, h.endpointId),
       );
     } else if (h.succeeded) {
-      statements.push(db.prepare("UPDATE endpoints SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").bind(h.endpointId));
-    } else if (h.failedAt !== null) {
       statements.push(
-        db.prepare("UPDATE endpoints SET failing_since = ? WHERE id = ? AND failing_since IS NULL").bind(h.failedAt, h.endpointId),
+        db.prepare("UPDATE endpoints SET failing_since = NULL, last_failed_at = NULL WHERE id = ? AND failing_since IS NOT NULL").bind(h.endpointId),
+      );
+    } else if (h.failedAt !== null) {
+      // Both ends of the streak: the sweeper needs evidence that failures span its whole window.
+      statements.push(
+        db
+          .prepare(
+            `UPDATE endpoints SET failing_since = coalesce(failing_since, ?1), last_failed_at = max(coalesce(last_failed_at, ?1), ?1)
+             WHERE id = ?2`,
+          )
+          .bind(h.failedAt, h.endpointId),
       );
     }
   }
@@ -191,15 +199,23 @@ export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, 
   return results;
 }
 
-/** Disables endpoints that have failed without a single success since `failingBefore`. */
-export async function autoDisableFailingEndpoints(db: D1Database, failingBefore: number, now: number): Promise<number> {
+/**
+ * Disables endpoints whose failures span at least `windowMs`: a failure `windowMs` or more after
+ * the first failure of a streak no success interrupted. An endpoint that merely got no traffic
+ * after failing is left alone, however long ago that was. Returns how many were disabled.
+ *
+ * @param windowMs AUTO_DISABLE_AFTER_SECONDS in milliseconds
+ * @param now epoch milliseconds
+ */
+export async function autoDisableFailingEndpoints(db: D1Database, windowMs: number, now: number): Promise<number> {
   const result = await db
     .prepare(
       `UPDATE endpoints SET enabled = 0, updated_at = ?1,
          disabled_reason = 'Disabled automatically: every delivery failed since ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000, 'unixepoch')
-       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since < ?2`,
+           || ', still failing at ' || strftime('%Y-%m-%dT%H:%M:%SZ', last_failed_at / 1000, 'unixepoch')
+       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ?1 - ?2 AND last_failed_at - failing_since >= ?2`,
     )
-    .bind(now, failingBefore)
+    .bind(now, windowMs)
     .run();
   return result.meta.changes;
 }

@@ -156,6 +156,7 @@ export async function updateEndpoint(
     if (patch.enabled) {
       set("disabled_reason", null);
       set("failing_since", null);
+      set("last_failed_at", null);
     } else {
       set("disabled_reason", "disabled by request");
     }

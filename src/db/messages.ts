@@ -178,7 +178,10 @@ export function toDeliverySummary(row: DeliverySummaryRow) {
 const SUMMARY_COLUMNS = `id, message_id, endpoint_id, url, status, attempts, next_attempt_at, last_attempt_at,
   last_status_code, last_error, created_at, updated_at`;
 
-/** A tenant's message with its payload and every delivery's state (one round trip), or null. */
+/**
+ * A tenant's message with every delivery's state (one round trip), or null. `payload` is the
+ * stored JSON text, as sent: splice it into a response rather than parse it (numbers would change).
+ */
 export async function getMessageWithDeliveries(db: D1Database, tenantId: string, id: string) {
   const [message, deliveries] = await db.batch<MessageRow | DeliverySummaryRow>([
     db.prepare("SELECT * FROM messages WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
@@ -192,7 +195,7 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
     id: row.id,
     event: row.event,
     source: row.source,
-    payload: JSON.parse(row.payload) as unknown,
+    payload: row.payload,
     created_at: iso(row.created_at),
     deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary),
   };

@@ -11,6 +11,7 @@ import {
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
 import { toHex } from "../lib/base64";
+import { memberText } from "../lib/json-text";
 import { IDEMPOTENCY_WINDOW_MS } from "./sweeper";
 import { enqueueDeliveries } from "./task";
 
@@ -28,6 +29,33 @@ export interface EnqueueRequest {
    * reused for another request.
    */
   idempotency?: { key: string; fingerprint: string };
+}
+
+/**
+ * The `payload` of an enqueue request exactly as the platform sent it: its JSON text from the
+ * request body, from its first character to its last. Receivers get these bytes and polling shows
+ * them, so no number, escape or key order changes on the way (see src/lib/json-text.ts).
+ *
+ * @param requestText the request body, already accepted by JSON.parse and by EnqueueBody
+ * @throws Error when the body has no `payload` member, which EnqueueBody has already refused
+ */
+export function sentPayload(requestText: string): string {
+  const payload = memberText(requestText, "payload");
+  if (payload === undefined) throw new Error("sentPayload: the request body has no payload member");
+  return payload;
+}
+
+/**
+ * Holds a payload's JSON text to the deployment's limit.
+ *
+ * @param limitBytes MAX_PAYLOAD_BYTES, in bytes of UTF-8
+ * @throws ApiError 413 `payload_too_large`
+ */
+export function assertPayloadFits(payload: string, limitBytes: number): void {
+  const size = new TextEncoder().encode(payload).byteLength;
+  if (size > limitBytes) {
+    throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limitBytes}`);
+  }
 }
 
 /** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */

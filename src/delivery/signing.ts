@@ -1,4 +1,5 @@
 import { fromBase64, toBase64, toHex } from "../lib/base64";
+import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
 
 /** How deliveries to an endpoint are signed (CONTRACT.md "What a receiver gets"). */
 export interface SignatureConfig {
@@ -35,7 +36,9 @@ async function hmac(secret: string, scheme: SignatureConfig["scheme"], data: str
 /**
  * The signature headers for one delivery attempt, one signature per active secret (current first).
  * standard: webhook-id / webhook-timestamp / webhook-signature ("v1,<base64>" space-separated).
- * hmac-sha256: `header` = prefix + lowercase hex of HMAC(body), comma-separated during rotation.
+ * hmac-sha256: `header` = prefix + lowercase hex of HMAC(body) with the current secret only, as
+ * single-signature verifiers (GitHub's) expect; the older secrets' signatures, during a
+ * rotation's grace period, in `webhook-previous-signatures`, joined with ", ".
  */
 export async function signatureHeaders(
   config: SignatureConfig,
@@ -54,6 +57,9 @@ export async function signatureHeaders(
     };
   }
   const prefix = config.prefix ?? "";
-  const signatures = await Promise.all(secrets.map(async (s) => prefix + toHex(await hmac(s, "hmac-sha256", body))));
-  return { [config.header ?? DEFAULT_HMAC_HEADER]: signatures.join(", ") };
+  const [current, ...previous] = await Promise.all(secrets.map(async (s) => prefix + toHex(await hmac(s, "hmac-sha256", body))));
+  return {
+    [config.header ?? DEFAULT_HMAC_HEADER]: current!,
+    ...(previous.length > 0 ? { [PREVIOUS_SIGNATURES_HEADER]: previous.join(", ") } : {}),
+  };
 }

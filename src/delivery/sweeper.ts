@@ -16,13 +16,14 @@ export interface SweepReport {
 
 /**
  * The cron sweeper: re-enqueues deliveries whose queue message was lost (the outbox half of
- * "persist before enqueue"), auto-disables endpoints failing for too long, and expires old data.
+ * "persist before enqueue"), auto-disables endpoints whose failures span AUTO_DISABLE_AFTER_SECONDS
+ * (never one that is merely quiet), and expires old data.
  */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const config = readConfig(env);
   const stuck = await rearmStuckDeliveries(env.DB, now - config.SWEEP_STUCK_AFTER_SECONDS * 1000, now, REARM_LIMIT);
   await enqueueDeliveries(env.DELIVERIES, stuck);
-  const disabledEndpoints = await autoDisableFailingEndpoints(env.DB, now - config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const disabledEndpoints = await autoDisableFailingEndpoints(env.DB, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
   const purgedMessages = await purgeOldMessages(env.DB, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
   await purgeIdempotencyKeys(env.DB, now - IDEMPOTENCY_WINDOW_MS);
   return { requeued: stuck.length, disabledEndpoints, purgedMessages };

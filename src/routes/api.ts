@@ -1,7 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import type { AppEnv } from "../app-env";
 import type { z } from "zod";
-import { validationError } from "../errors";
+import { ApiError, validationError } from "../errors";
 
 /**
  * A route group whose failed zod validation answers in the one error shape (400 with `issues`)
@@ -33,4 +35,28 @@ export function parseOptionalBody<T extends z.ZodType>(schema: T, value: unknown
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success) throw validationError(parsed.error, "request body");
   return parsed.data;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * Refuses a request body that is not valid UTF-8 (400 `invalid_json`), before anything decodes it
+ * with U+FFFD in place of the bad bytes. For routes that keep what they were sent exactly.
+ */
+export const utf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
+  try {
+    strictUtf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new ApiError(400, "invalid_json", "The request body is not valid UTF-8 (RFC 8259 §8.1)");
+  }
+  await next();
+};
+
+/**
+ * A 200 JSON response from text serialised already (a stored payload spliced in verbatim, see
+ * src/lib/json-text.ts), typed as the route's JSON response: the route's schema still describes
+ * it, Hono just cannot see through the text.
+ */
+export function jsonTextResponse<T>(c: Context, text: string): TypedResponse<JSONParsed<T>, 200, "json"> {
+  return c.body(text, 200, { "content-type": "application/json" }) as unknown as TypedResponse<JSONParsed<T>, 200, "json">;
 }

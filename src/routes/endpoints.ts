@@ -146,6 +146,9 @@ export const endpointsApi = createApi()
       path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate",
       tags,
       summary: "Rotate an endpoint's signing secret; the old one co-signs for the grace period",
+      description:
+        "Standard scheme: each delivery's `webhook-signature` carries one signature per valid secret. hmac-sha256 scheme: the " +
+        "signature header carries only the new secret's signature, the old secrets' signatures are in `webhook-previous-signatures`.",
       request: { params: EndpointParams, body: { ...jsonBody(RotateSecretBody), required: false } },
       responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404) },
     }),

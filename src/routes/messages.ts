@@ -1,11 +1,12 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import { getMessageWithDeliveries, listMessages } from "../db/messages";
-import { enqueueMessage } from "../delivery/enqueue";
+import { assertPayloadFits, enqueueMessage, sentPayload } from "../delivery/enqueue";
 import { readConfig } from "../config";
-import { ApiError, notFound } from "../errors";
+import { notFound } from "../errors";
+import { objectText } from "../lib/json-text";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
-import { createApi, jsonBody, jsonResponse } from "./api";
+import { createApi, jsonBody, jsonResponse, jsonTextResponse, utf8Body } from "./api";
 import { assertAllowedTarget } from "./guards";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
@@ -21,7 +22,11 @@ export const messagesApi = createApi()
       summary: "Enqueue a message for delivery",
       description:
         "Targets: `endpoint_ids` when given, otherwise every enabled endpoint whose `events` and `source` match, plus a one-off `webhook_url`. " +
-        "The same `Idempotency-Key` within 24 h returns the first response and stores nothing new.",
+        "The same `Idempotency-Key` within 24 h returns the first response and stores nothing new. " +
+        "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
+        "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
+        "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
+      middleware: [utf8Body],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),
@@ -31,12 +36,8 @@ export const messagesApi = createApi()
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       const body = c.req.valid("json");
-      const payload = JSON.stringify(body.payload);
-      const limit = readConfig(c.env).MAX_PAYLOAD_BYTES;
-      const size = new TextEncoder().encode(payload).byteLength;
-      if (size > limit) {
-        throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limit}`);
-      }
+      const payload = sentPayload(await c.req.text());
+      assertPayloadFits(payload, readConfig(c.env).MAX_PAYLOAD_BYTES);
       if (body.webhook_url) await assertAllowedTarget(c, body.webhook_url, "webhook_url");
       const key = c.req.valid("header")["idempotency-key"];
       const { response, replayed } = await enqueueMessage(c.env, {
@@ -46,8 +47,8 @@ export const messagesApi = createApi()
         source: body.source ?? null,
         endpointIds: body.endpoint_ids,
         webhookUrl: body.webhook_url,
-        // The fingerprint re-serialises the whole body, so it is built only when a key asks for it.
-        idempotency: key ? { key, fingerprint: JSON.stringify(body) } : undefined,
+        // Built only when a key asks for it; the payload's exact text tells apart numbers that parse alike.
+        idempotency: key ? { key, fingerprint: `${JSON.stringify({ ...body, payload: undefined })}\n${payload}` } : undefined,
       });
       if (replayed) c.header("Idempotent-Replayed", "true");
       return c.json(response, 202);
@@ -59,6 +60,7 @@ export const messagesApi = createApi()
       path: "/v1/tenants/{tenant_id}/messages/{message_id}",
       tags,
       summary: "Poll a message: its payload and each delivery's state",
+      description: "`payload` is the stored JSON text, verbatim: byte for byte what every receiver gets as the body.",
       request: { params: MessageParams },
       responses: { 200: jsonResponse(MessageSchema, "The message"), ...errorResponses(400, 401, 404) },
     }),
@@ -66,7 +68,7 @@ export const messagesApi = createApi()
       const { tenant_id, message_id } = c.req.valid("param");
       const message = await getMessageWithDeliveries(c.env.DB, tenant_id, message_id);
       if (!message) throw notFound("Message");
-      return c.json(message, 200);
+      return jsonTextResponse<z.output<typeof MessageSchema>>(c, objectText(message, { payload: message.payload }));
     },
   )
   .openapi(

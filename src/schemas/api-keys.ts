@@ -1,10 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_NAME_LENGTH } from "../limits";
 import { Timestamp } from "./common";
+import { StoredText } from "./fields";
 
 /** Body of `POST /v1/tenants/{tenant_id}/api-keys`. */
 export const CreateApiKeyBody = z
-  .object({ name: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional() })
+  .object({ name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).optional() })
   .strict()
   .openapi("CreateApiKey");
 

@@ -15,8 +15,14 @@ import {
 } from "../limits";
 import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
 import { isWellFormedSecret } from "../secrets";
-import { EventPattern, SourceName, TargetUrl } from "./fields";
+import { EventPattern, SourceName, StoredText, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
+
+const SIGNATURE_DESCRIPTION =
+  "How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. " +
+  "`hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, " +
+  "made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` " +
+  "(same form, joined with `, `).";
 
 const SignatureInput = z
   .object({
@@ -34,7 +40,8 @@ const SignatureInput = z
   .strict()
   .refine((s) => s.scheme === "hmac-sha256" || (s.header === undefined && s.prefix === undefined), {
     message: "header and prefix apply to the hmac-sha256 scheme only",
-  });
+  })
+  .openapi({ description: SIGNATURE_DESCRIPTION });
 
 const RetryInput = z
   .object({
@@ -64,8 +71,8 @@ const SecretInput = z.string().refine(isWellFormedSecret, {
 
 const endpointFields = {
   url: TargetUrl,
-  name: z.string().trim().min(1).max(MAX_NAME_LENGTH).nullable(),
-  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable(),
+  name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).nullable(),
+  description: StoredText.max(MAX_DESCRIPTION_LENGTH).nullable(),
   events: z.array(EventPattern).max(MAX_EVENT_PATTERNS),
   source: SourceName.nullable(),
   headers: HeadersInput,
@@ -94,7 +101,7 @@ export const SignatureSchema = z
     header: z.string().optional(),
     prefix: z.string().optional(),
   })
-  .openapi("SignatureConfig");
+  .openapi("SignatureConfig", { description: SIGNATURE_DESCRIPTION });
 
 /** An endpoint's retry policy, as configured (an empty object means the default schedule). */
 export const RetrySchema = z

@@ -1,6 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_EVENT_TYPE_LENGTH, MAX_SOURCE_LENGTH, MAX_URL_LENGTH } from "../limits";
 
+/** A UTF-16 surrogate without its partner: with the `u` flag a proper pair is one code point, not Cs. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * User-given text that is stored. JSON can carry a lone UTF-16 surrogate (`"\ud800"`) but D1
+ * stores UTF-8, which cannot, and would silently turn it into U+FFFD; such text is refused
+ * instead (400 naming the field). Every stored free-text field builds on this.
+ */
+export const StoredText = z.string().refine((text) => !LONE_SURROGATE.test(text), {
+  message: "must not contain a lone UTF-16 surrogate (\\ud800–\\udfff without its pair): it cannot be stored as UTF-8",
+});
+
 /** An event type such as `document.predicted`. */
 export const EventType = z
   .string()
@@ -26,8 +38,6 @@ export const SourceName = z
  * A webhook target URL as text. Only its form is checked here; whether Edgehook may call it
  * depends on deployment settings and is decided by the target guard when it is written and sent.
  */
-export const TargetUrl = z
-  .string()
-  .max(MAX_URL_LENGTH)
+export const TargetUrl = StoredText.max(MAX_URL_LENGTH)
   .refine((v) => URL.canParse(v), { message: "must be an absolute URL" })
   .openapi({ example: "https://example.com/webhooks" });

@@ -13,7 +13,9 @@ export const EnqueueBody = z
       .refine((v) => v !== undefined, { message: "payload is required (any JSON value)" })
       .refine((v) => !jsonDepthExceeds(v, MAX_JSON_DEPTH), { message: `payload nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels` })
       .openapi({
-        description: "Any JSON value; its serialisation is the body every receiver gets",
+        description:
+          "Any JSON value. Its exact text in this request (every number, string escape and key order; whitespace inside kept, " +
+          "around it dropped) is the body every receiver gets and what polling returns",
         example: { document_id: "doc_123", status: "predicted" },
       }),
     source: SourceName.optional(),
@@ -76,7 +78,9 @@ export const MessageSchema = z
     id: z.string(),
     event: z.string(),
     source: z.string().nullable(),
-    payload: z.unknown(),
+    payload: z.unknown().openapi({
+      description: "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body",
+    }),
     created_at: Timestamp,
     deliveries: z.array(DeliverySummarySchema),
   })

@@ -1,11 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_NAME_LENGTH } from "../limits";
 import { TenantId, Timestamp } from "./common";
+import { StoredText } from "./fields";
 
 /** Body of `POST /v1/tenants`. */
 export const CreateTenantBody = z
   .object({
-    name: z.string().trim().min(1).max(MAX_NAME_LENGTH),
+    name: StoredText.trim().min(1).max(MAX_NAME_LENGTH),
     id: TenantId.optional(),
   })
   .strict()

@@ -10,7 +10,7 @@
 import type { Config } from "../config";
 import { DOH_TIMEOUT_MS } from "../limits";
 import { resolveHost, type DohAnswer } from "./doh";
-import { blockedAddressReason } from "./ip-address";
+import { blockedAddressReason, ipv4AddressesOf } from "./ip-address";
 
 /** The deployment's target policy (CONTRACT.md: ALLOW_PRIVATE_TARGETS, REQUIRE_HTTPS; DOH_URL). */
 export interface TargetPolicy {
@@ -51,8 +51,17 @@ const METADATA_HOSTNAMES = new Set([
   "metadata.tencentyun.com",
   "metadata.platformequinix.com",
 ]);
-/** Metadata service addresses, likewise refused in every mode. */
-const METADATA_ADDRESSES = new Set(["169.254.169.254", "169.254.170.2", "[fd00:ec2::254]", "100.100.100.200", "168.63.129.16"]);
+/**
+ * Metadata service addresses, likewise refused in every mode: the IPv4 ones in any IPv6 form that
+ * carries them too (`[::ffff:169.254.169.254]`, `[64:ff9b::a9fe:a9fe]`…), since the runtime or
+ * the network connects such an address to the IPv4 host.
+ */
+const METADATA_IPV4 = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "168.63.129.16"]);
+const METADATA_IPV6 = new Set(["[fd00:ec2::254]"]);
+
+function isMetadataHost(host: string): boolean {
+  return METADATA_HOSTNAMES.has(host) || METADATA_IPV6.has(host) || ipv4AddressesOf(host).some((v4) => METADATA_IPV4.has(v4));
+}
 
 /**
  * Names that only ever resolve on private networks: special-use (RFC 6761, RFC 8375) and
@@ -71,7 +80,7 @@ function privateHostnameReason(host: string): string | null {
 
 /** Why a normalised hostname may not be a target; `allowPrivate` keeps only the metadata rule. */
 function hostProblem(host: string, allowPrivate: boolean): TargetProblem | null {
-  if (METADATA_HOSTNAMES.has(host) || METADATA_ADDRESSES.has(host)) {
+  if (isMetadataHost(host)) {
     return problem("private_target", "Cloud metadata services are never webhook targets");
   }
   if (allowPrivate) return null;

@@ -15,6 +15,7 @@ export { verifyDelivery, verifyRequest, type VerifiedDelivery } from "./request.
 export {
   DEFAULT_HMAC_HEADER,
   DEFAULT_TOLERANCE_SECONDS,
+  PREVIOUS_SIGNATURES_HEADER,
   verifyWebhook,
   type HmacVerifyOptions,
   type StandardVerifyOptions,

@@ -5,6 +5,13 @@ import { InvalidTimestampError, MissingHeaderError, NoMatchingSignatureError } f
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 /** The hmac-sha256 scheme's signature header when the endpoint names none. */
 export const DEFAULT_HMAC_HEADER = "x-webhook-signature";
+/**
+ * hmac-sha256 scheme: during a rotation's grace period, the signatures made with the older secrets
+ * travel here (same form as the signature header, joined with ", "), so that the signature header
+ * itself always holds exactly one signature, made with the current secret, as single-signature
+ * verifiers (GitHub's among them) require.
+ */
+export const PREVIOUS_SIGNATURES_HEADER = "webhook-previous-signatures";
 
 interface SecretOptions {
   /**
@@ -134,10 +141,20 @@ async function verifyStandard(read: (name: string) => string | null, body: Bytes
   return { id, seconds };
 }
 
+/** The signatures in an hmac-sha256 header value: `prefix` + hex, several joined with ", ". */
+function hmacCandidates(value: string, prefix: string): Uint8Array[] {
+  // A prefix may itself contain a comma; entries are then told apart by the space after the separator.
+  const separator = prefix.includes(",") ? /,\s+/ : /\s*,\s*/;
+  return value.split(separator).flatMap((entry) => {
+    const bytes = entry.startsWith(prefix) ? hexOrNull(entry.slice(prefix.length)) : null;
+    return bytes && bytes.length > 0 ? [bytes] : [];
+  });
+}
+
 /**
- * hmac-sha256: `prefix` + hex HMAC of the body, keyed with the UTF-8 of the whole secret, several
- * joined with ", " during a rotation. Only the body is signed, so `webhook-id` and
- * `webhook-timestamp` are read but prove nothing and no tolerance applies to them.
+ * hmac-sha256: `prefix` + hex HMAC of the body, keyed with the UTF-8 of the whole secret; during a
+ * rotation, signatures with older secrets in PREVIOUS_SIGNATURES_HEADER. Only the body is signed,
+ * so `webhook-id` and `webhook-timestamp` are read but prove nothing and no tolerance applies.
  */
 async function verifyHmac(read: (name: string) => string | null, body: Bytes, options: HmacVerifyOptions) {
   const keys = secretList(options.secret).map(utf8);
@@ -147,12 +164,7 @@ async function verifyHmac(read: (name: string) => string | null, body: Bytes, op
   const id = requireHeader(read, "webhook-id");
   const seconds = parseTimestamp(requireHeader(read, "webhook-timestamp"));
 
-  // A prefix may itself contain a comma; entries are then told apart by the space after the separator.
-  const separator = prefix.includes(",") ? /,\s+/ : /\s*,\s*/;
-  const candidates = signatures.split(separator).flatMap((entry) => {
-    const bytes = entry.startsWith(prefix) ? hexOrNull(entry.slice(prefix.length)) : null;
-    return bytes && bytes.length > 0 ? [bytes] : [];
-  });
+  const candidates = [signatures, read(PREVIOUS_SIGNATURES_HEADER) ?? ""].flatMap((value) => hmacCandidates(value, prefix));
   if (!(await anyMatches(keys, body, candidates))) throw new NoMatchingSignatureError(header, candidates.length);
   return { id, seconds };
 }

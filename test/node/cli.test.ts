@@ -231,6 +231,16 @@ describe("the edgehook CLI against a running relay", () => {
       expect(message.payload).toEqual({ order: 42 });
     });
 
+    it("sends the payload's numbers as written and shows them as stored", async () => {
+      const { env } = await tenant();
+      const payload = '{"order_id":9123456789654321123,"ratio":1.0,"huge":1e400}';
+      const sent = await edgehookJson(["messages", "send", "order.paid", payload], env);
+      const shown = await edgehook(["messages", "show", sent.id], env);
+      expect(shown.stdout).toContain('payload:\n  {\n    "order_id": 9123456789654321123,\n    "ratio": 1.0,\n    "huge": 1e400\n  }');
+      const json = await edgehook(["messages", "show", sent.id, "--json"], env);
+      expect(json.stdout).toContain('"order_id": 9123456789654321123');
+    });
+
     it("refuses a payload that is not JSON with exit code 2", async () => {
       const { env } = await tenant();
       const result = await edgehook(["messages", "send", "x", "{not json"], env);

@@ -98,6 +98,22 @@ describe("npm run receiver", () => {
     expect(bad.verification).toMatchObject({ result: "invalid", code: "no_matching_signature" });
   });
 
+  it("accepts an hmac-sha256 delivery signed with its secret in webhook-previous-signatures, as during a rotation", async () => {
+    const flags = ["--secret", SECRET, "--scheme", "hmac-sha256", "--signature-header", "X-Hub-Signature-256", "--signature-prefix", "sha256="];
+    const { process, post } = await receiver([...flags, "--json"]);
+    const signedWith = (secret: string) => `sha256=${createHmac("sha256", secret).update(BODY).digest("hex")}`;
+    await post({ ...signed(), "x-hub-signature-256": signedWith("whsec_the-new-secret"), "webhook-previous-signatures": signedWith(SECRET) });
+    await process.waitFor('"number":1');
+    expect(process.jsonLines()[1].verification).toMatchObject({ result: "valid", scheme: "hmac-sha256" });
+  });
+
+  it("prints a JSON body's numbers and escapes as they came", async () => {
+    const { process, url } = await receiver([]);
+    await fetch(`${url}/webhooks`, { method: "POST", headers: signed(), body: '{"id":9123456789654321123,"e":"\\u00e9"}' });
+    await process.waitFor("answer: 200");
+    expect(process.stdout()).toContain('  {\n    "id": 9123456789654321123,\n    "e": "\\u00e9"\n  }');
+  });
+
   it("says signatures are not checked when started without a secret", async () => {
     const { process, post } = await receiver([]);
     await post(signed());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blockedAddressReason, parseIPv6 } from "../../src/security/ip-address";
+import { blockedAddressReason, ipv4AddressesOf, parseIPv6 } from "../../src/security/ip-address";
 
 describe("address classification", () => {
   it.each([
@@ -53,6 +53,50 @@ describe("address classification", () => {
 
   it.each([["example.com"], ["1.2.3"], ["256.1.1.1"], ["01.2.3.4"], ["[example]"]])("%s is not an IP address", (text) => {
     expect(blockedAddressReason(text)).toBeUndefined();
+  });
+
+  it.each([
+    ["[::169.254.169.254]", "IPv4-compatible (deprecated) address of 169.254.169.254, link-local"],
+    ["[::ffff:0:a9fe:a9fe]", "IPv4-translated (SIIT) address of 169.254.169.254, link-local"],
+    ["[64:ff9b:1:a9fe:a9:fe00::]", "local-use NAT64 address of 169.254.169.254, link-local"],
+  ])("%s is refused for the IPv4 address it carries, first", (address, reason) => {
+    expect(blockedAddressReason(address)).toContain(reason);
+  });
+
+  it.each([["[::8.8.8.8]"], ["[::ffff:0:808:808]"], ["[64:ff9b:1::808:808]"]])(
+    "%s stays refused though the IPv4 address it carries is public",
+    (address) => {
+      expect(blockedAddressReason(address)).not.toBeNull();
+    },
+  );
+});
+
+describe("the IPv4 addresses an IP literal stands for", () => {
+  it.each([
+    ["169.254.169.254", ["169.254.169.254"]],
+    ["[::ffff:169.254.169.254]", ["169.254.169.254"]],
+    ["[::ffff:a9fe:a9fe]", ["169.254.169.254"]],
+    ["[0:0:0:0:0:ffff:169.254.169.254]", ["169.254.169.254"]],
+    ["[::169.254.169.254]", ["169.254.169.254"]],
+    ["[::ffff:0:a9fe:a9fe]", ["169.254.169.254"]],
+    ["[64:ff9b::a9fe:a9fe]", ["169.254.169.254"]],
+    ["[2002:a9fe:a9fe::1]", ["169.254.169.254"]],
+    ["[2001:0:a9fe:a9fe::5601:5601]", ["169.254.169.254", "169.254.169.254"]],
+  ])("%s leads to %j", (address, expected) => {
+    expect(ipv4AddressesOf(address)).toEqual(expected);
+  });
+
+  it.each([
+    ["/48", "[64:ff9b:1:a9fe:a9:fe00::]"],
+    ["/56", "[64:ff9b:1:a9:fe:a9fe::]"],
+    ["/64", "[64:ff9b:1:0:a9:fea9:fe00:0]"],
+    ["/96", "[64:ff9b:1::a9fe:a9fe]"],
+  ])("a local-use NAT64 address with a %s prefix leads to its IPv4 address", (_prefix, address) => {
+    expect(ipv4AddressesOf(address)).toContain("169.254.169.254");
+  });
+
+  it.each([["[2606:4700:4700::1111]"], ["[::1]"], ["example.com"]])("%s leads to no IPv4 address", (text) => {
+    expect(ipv4AddressesOf(text)).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
 import { callWorker, productionEnv } from "./support";
@@ -54,6 +55,74 @@ describe("where private targets are allowed (local development)", () => {
     const res = await apiJson("POST", endpointsOf(id), { body: { url } });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("private_target");
+  });
+});
+
+/** IPv6 spellings that carry a cloud metadata IPv4 address, which the runtime connects to that host. */
+const EMBEDDED_METADATA: Array<[form: string, url: string]> = [
+  ["IPv4-mapped, dotted", "http://[::ffff:169.254.169.254]/"],
+  ["IPv4-mapped, hex", "http://[::ffff:a9fe:a9fe]/"],
+  ["IPv4-mapped, written out", "http://[0:0:0:0:0:ffff:169.254.169.254]/"],
+  ["NAT64 well-known prefix", "http://[64:ff9b::a9fe:a9fe]/"],
+  ["IPv4-compatible", "http://[::169.254.169.254]/"],
+  ["IPv4-mapped Alibaba metadata", "http://[::ffff:100.100.100.200]/"],
+  ["IPv4-translated (SIIT)", "http://[::ffff:0:a9fe:a9fe]/latest/meta-data/"],
+  ["NAT64 local-use prefix", "http://[64:ff9b:1::a9fe:a9fe]/"],
+  ["NAT64 local-use /48 layout", "http://[64:ff9b:1:a9fe:a9:fe00::]/"],
+  ["6to4", "http://[2002:a9fe:a9fe::1]/"],
+  ["Teredo server", "http://[2001:0:a9fe:a9fe::1]/"],
+  ["Teredo client", "http://[2001:0:808:808::5601:5601]/"],
+  ["NAT64 Azure wireserver", "http://[64:ff9b::a83f:8110]/"],
+  ["IPv4-mapped ECS task metadata", "http://[::ffff:169.254.170.2]/v2/credentials"],
+];
+
+describe("an address that embeds a metadata IPv4 address is refused in every mode", () => {
+  it.each(EMBEDDED_METADATA)("%s, on create where private targets are allowed", async (_form, url) => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", endpointsOf(id), { body: { url } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "private_target", issues: [{ path: "url" }] });
+  });
+
+  it.each(EMBEDDED_METADATA)("%s, on create under the production policy", async (_form, url) => {
+    const { id } = await newTenant();
+    const res = await callWorker(productionEnv({ REQUIRE_HTTPS: "false" }), "POST", endpointsOf(id), { body: { url } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("private_target");
+  });
+
+  it("on update", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const res = await apiJson("PATCH", `${endpointsOf(id)}/${endpoint.id}`, { body: { url: "http://[::ffff:169.254.169.254]/" } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("private_target");
+  });
+
+  it("as a one-off webhook_url, storing nothing", async () => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: 1, webhook_url: "http://[64:ff9b::a9fe:a9fe]/" } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "private_target", issues: [{ path: "webhook_url" }] });
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+  });
+
+  it("at send time, for a target stored before the rule", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}`, retry: { max_attempts: 1 } });
+    await env.DB.prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind("http://[::ffff:a9fe:a9fe]/latest/meta-data/", endpoint.id).run();
+    const sent = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: 1, endpoint_ids: [endpoint.id] } });
+    const delivery = await eventually(async () => {
+      const res = await apiJson("GET", `/v1/tenants/${id}/deliveries/${sent.body.deliveries[0].id}`);
+      return res.body.status === "failed" && res.body;
+    });
+    expect(delivery.attempts).toMatchObject([{ outcome: "permanent", error_kind: "blocked_target", status_code: null }]);
+  });
+
+  it("a mapped loopback address is still allowed where private targets are, as 127.0.0.1 is", async () => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", endpointsOf(id), { body: { url: "http://[::ffff:127.0.0.1]:8080/hook" } });
+    expect(res.status).toBe(201);
   });
 });
 

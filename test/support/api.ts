@@ -5,14 +5,14 @@ import type { ReceivedRequest } from "./receiver";
 export const ADMIN = "test-admin-token";
 
 /** How a test request is sent: bearer token (admin unless given; null for none), JSON or raw body, headers. */
-export type RequestOptions = { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> };
+export type RequestOptions = { token?: string | null; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string> };
 
 /** Builds the HTTP request a client would send to Edgehook. */
 export function buildRequest(method: string, path: string, options: RequestOptions = {}): Request {
   const headers = new Headers(options.headers);
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.set("authorization", `Bearer ${token}`);
-  let body: string | undefined = options.rawBody;
+  let body: string | Uint8Array | undefined = options.rawBody;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers.set("content-type", "application/json");

@@ -26,6 +26,15 @@ export class ConnectionError extends Error {
 
 type Query = Record<string, string | number | undefined>;
 
+interface RequestOptions {
+  /** A value to send as JSON. */
+  body?: unknown;
+  /** JSON text to send as it is, instead of `body`. */
+  bodyText?: string;
+  query?: Query;
+  headers?: Record<string, string>;
+}
+
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /** A thin client of the Edgehook HTTP API: JSON in, JSON out, errors as exceptions. */
@@ -39,31 +48,43 @@ export class ApiClient {
   }
 
   /** Sends one request; resolves to the parsed JSON body, or null for 204. */
-  async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const { status, text } = await this.#exchange(method, path, options);
+    return (text ? parseJson(text, status) : null) as T;
+  }
+
+  /**
+   * Sends one request; resolves to the JSON body as text, for callers that must see it exactly
+   * (a payload's numbers change once parsed).
+   */
+  async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    const { status, text } = await this.#exchange(method, path, options);
+    if (text) parseJson(text, status);
+    return text;
+  }
+
+  /** One HTTP exchange; error statuses and unreachable relays become exceptions. */
+  async #exchange(method: string, path: string, options: RequestOptions): Promise<{ status: number; text: string }> {
     const url = new URL(this.baseUrl + path);
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json", ...options.headers };
-    if (options.body !== undefined) headers["content-type"] = "application/json";
+    const body = options.bodyText ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
+      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
       throw new ConnectionError(`Cannot reach the relay at ${this.baseUrl}: ${cause}`);
     }
     const text = await response.text();
-    const body = text ? parseJson(text, response.status) : null;
     if (!response.ok) {
-      throw new ApiResponseError(response.status, isErrorBody(body) ? body : { error: { code: "http_error", message: `HTTP ${response.status}` } });
+      const error = text ? parseJson(text, response.status) : null;
+      throw new ApiResponseError(response.status, isErrorBody(error) ? error : { error: { code: "http_error", message: `HTTP ${response.status}` } });
     }
-    return body as T;
+    return { status: response.status, text };
   }
 
   get<T>(path: string, query?: Query): Promise<T> {

@@ -1,13 +1,15 @@
+import { indentJson } from "../../src/lib/json-text.ts";
 import type { Delivery, SinkEvent } from "./sink.ts";
 
-/** The body as indented JSON when it is JSON, else as it came. */
+/** The body as indented JSON when it is JSON (numbers and escapes as sent), else as it came. */
 function prettyBody(body: string): string {
   if (body === "") return "(empty body)";
   try {
-    return JSON.stringify(JSON.parse(body), null, 2);
+    JSON.parse(body);
   } catch {
     return body;
   }
+  return indentJson(body);
 }
 
 function verificationLine(delivery: Delivery): string {

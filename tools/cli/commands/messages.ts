@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { indentJson, memberText, objectText } from "../../../src/lib/json-text.ts";
 import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
-import { details, table, time } from "../output.ts";
+import { details, out, table, time } from "../output.ts";
 import type { DeliverySummary, Enqueued, Message, MessageListItem, Page } from "../types.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 
@@ -41,21 +42,26 @@ export function deliveriesTable(deliveries: readonly DeliverySummary[]): string 
   ]);
 }
 
-/** The payload to send: the argument, a file, or stdin (`--file -`), parsed as JSON. */
-function readPayload(argument: string | undefined, file: string | undefined): unknown {
+/**
+ * The payload to send: the argument, a file, or stdin (`--file -`), as JSON text. It is checked
+ * but sent as written, so the relay gets its numbers and escapes unchanged.
+ */
+function readPayload(argument: string | undefined, file: string | undefined): string {
   if (argument !== undefined && file !== undefined) throw new UsageError("Give the payload as an argument or with --file, not both");
   if (argument === undefined && file === undefined) throw new UsageError("No payload: give it as a JSON argument or with --file <path> (- for stdin)");
   const text = argument ?? readFileSync(file === "-" ? 0 : file!, "utf8");
   try {
-    return JSON.parse(text);
+    JSON.parse(text);
   } catch (error) {
     throw new UsageError(`The payload is not JSON: ${(error as Error).message}`);
   }
+  return text.trim();
 }
 
-function messageDetails(m: Message): string {
-  const payload = JSON.stringify(m.payload, null, 2).replace(/^/gm, "  ");
-  return `${details([["id", m.id], ["event", m.event], ["source", m.source], ["created", time(m.created_at)]])}payload:\n${payload}\n\n${deliveriesTable(m.deliveries)}`;
+/** A message for people, with `payload` (its stored JSON text) indented as it was sent. */
+function messageDetails(m: Message, payload: string): string {
+  const shown = indentJson(payload).replace(/^/gm, "  ");
+  return `${details([["id", m.id], ["event", m.event], ["source", m.source], ["created", time(m.created_at)]])}payload:\n${shown}\n\n${deliveriesTable(m.deliveries)}`;
 }
 
 /** `edgehook messages …`: enqueue and inspect messages. */
@@ -74,15 +80,12 @@ export function registerMessages(program: Command): void {
     .option("--idempotency-key <key>", "send at most once per key within 24 h")
     .action(async (event: string, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
       const ctx = contextOf(command);
-      const body = {
-        event,
-        payload: readPayload(payloadArgument, options.file),
-        source: options.source,
-        endpoint_ids: options.endpoint,
-        webhook_url: options.webhookUrl,
-      };
+      const body = objectText(
+        { event, payload: null, source: options.source, endpoint_ids: options.endpoint, webhook_url: options.webhookUrl },
+        { payload: readPayload(payloadArgument, options.file) },
+      );
       const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
-      const sent = await ctx.client.post<Enqueued>(`${ctx.tenantPath()}/messages`, body, headers);
+      const sent = await ctx.client.request<Enqueued>("POST", `${ctx.tenantPath()}/messages`, { bodyText: body, headers });
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
@@ -92,7 +95,9 @@ export function registerMessages(program: Command): void {
     .argument("<message_id>")
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Message>(`${ctx.tenantPath()}/messages/${segment(id)}`), messageDetails);
+      // Read as text: the payload is shown as stored, not as JSON.parse would round its numbers.
+      const text = await ctx.client.requestText("GET", `${ctx.tenantPath()}/messages/${segment(id)}`);
+      out(ctx.json ? `${indentJson(text)}\n` : messageDetails(JSON.parse(text) as Message, memberText(text, "payload") ?? "null"));
     });
 
   withPaging(messages.command("list").description("list messages, newest first"))
