@@ -43,12 +43,20 @@ export async function enqueueHeld(tenantId: string, body: unknown, options: { fa
   return { message: (await res.json()) as { id: string; deliveries: Array<{ id: string; endpoint_id: string | null }> }, tasks: sent };
 }
 
-/** Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries. */
-export async function consume(tasks: unknown[], options: { now?: number; random?: () => number; env?: Env } = {}) {
+/**
+ * Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries.
+ * `now` starts the consumer's clock at that time (it then runs at the real pace); `clock` replaces it.
+ */
+export async function consume(
+  tasks: unknown[],
+  options: { now?: number; clock?: () => number; random?: () => number; env?: Env } = {},
+) {
   const batch = createMessageBatch(
     "edgehook-deliveries",
     tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
+  const offset = options.now === undefined ? 0 : options.now - Date.now();
+  const clock = options.clock ?? (() => Date.now() + offset);
   // getQueueResult() reports which messages were retried but drops their delaySeconds, so the
   // delay each retry() asked for is noted on the way through.
   const delays = new Map<string, number | undefined>();
@@ -60,7 +68,7 @@ export async function consume(tasks: unknown[], options: { now?: number; random?
     };
   }
   const ctx = createExecutionContext();
-  await consumeDeliveries(batch, options.env ?? env, options.now, options.random);
+  await consumeDeliveries(batch, options.env ?? env, { clock, random: options.random });
   const result = await getQueueResult(batch, ctx);
   const retryMessages = result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) }));
   return { result: { ...result, retryMessages }, ids: batch.messages.map((m) => m.id) };
