@@ -23,16 +23,17 @@ const ERROR_TITLES: Record<number, string> = {
   400: "That did not work",
   403: "Request refused",
   404: "Not found",
+  409: "Try again",
   413: "Too much data",
 };
 
-function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
+function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 409 | 413 | 500, message: string) {
   return render(c, <ErrorPage page={pageContext(c)} title={ERROR_TITLES[status] ?? "Something went wrong"} message={message} />, status);
 }
 
 /** Every failure as an HTML page in the one dashboard style; internals stay in the logs. */
 function onError(err: Error, c: Context<DashboardEnv>) {
-  if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return errorPage(c, err.status, err.message);
+  if (err instanceof ApiError && (err.status === 400 || err.status === 404 || err.status === 409)) return errorPage(c, err.status, err.message);
   if (err instanceof HTTPException && err.status === 403) {
     return errorPage(c, 403, err.message || "This request did not come from this dashboard. Reload the page and try again.");
   }
