@@ -70,7 +70,8 @@ export function buildApp() {
       title: "Edgehook",
       version: "1.0.0",
       description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
-        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`.",
+        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
+        "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again.",
     },
     security: [{ bearer: [] }],
   });
