@@ -185,6 +185,20 @@ async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, conf
 /** What the consumer tells Queues about one message: done, or bring it back after a delay. */
 type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
+/** A planned send: its record, or null when the batch's send budget ran out before it started. */
+type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null };
+
+/** Decides, in one spot, what Queues hears about each message once the batch's results are recorded. */
+function verdictsOf(plans: Plan[], sent: Sent[], live: Set<string>): Verdict[] {
+  const verdicts = plans.map((p): Verdict => (p.kind === "wait" ? { kind: "retry", delaySeconds: p.seconds } : { kind: "ack" }));
+  for (const { index, record } of sent) {
+    if (!record) verdicts[index] = { kind: "retry", delaySeconds: DEFERRED_DELAY_SECONDS };
+    // A stale record's queue chain was replaced or continued by another message: this one is done.
+    else if (live.has(record.deliveryId) && record.delaySeconds !== null) verdicts[index] = { kind: "retry", delaySeconds: record.delaySeconds };
+  }
+  return verdicts;
+}
+
 /** Clock and randomness of a consumer run; tests move the clock and fix the jitter. */
 export interface ConsumeOptions {
   /** Epoch ms now; Date.now by default. */
@@ -223,25 +237,18 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     clock() - startedAt < SEND_BUDGET_MS ? attemptDelivery(env, work, policy, clock()) : Promise.resolve(null),
   );
   const finishedAt = Math.max(startedAt, clock());
-  const outcomes = sending.flatMap(({ index, work }, i) =>
-    results[i] ? [{ index, record: outcomeOf(work, results[i], finishedAt, random) }] : [],
-  );
+  const sent: Sent[] = sending.map(({ index, work }, i) => ({
+    index,
+    record: results[i] ? outcomeOf(work, results[i], finishedAt, random) : null,
+  }));
   const cancellations: Cancellation[] = plans.flatMap((p, index) =>
     p.kind === "cancel" ? [{ deliveryId: tasks[index]!.delivery_id, queueToken: tasks[index]!.token, reason: p.reason, at: startedAt }] : [],
   );
-  const records = outcomes.map((o) => o.record);
+  const records = sent.flatMap((s) => (s.record ? [s.record] : []));
   const live = await recordBatchResults(env.DB, records, cancellations, healthOf(records));
 
-  const verdicts = plans.map((p): Verdict => (p.kind === "wait" ? { kind: "retry", delaySeconds: p.seconds } : { kind: "ack" }));
-  sending.forEach(({ index }, i) => {
-    if (!results[i]) verdicts[index] = { kind: "retry", delaySeconds: DEFERRED_DELAY_SECONDS };
-  });
-  for (const { index, record } of outcomes) {
-    // A stale record's queue chain was replaced or continued by another message: this one is done.
-    if (live.has(record.deliveryId) && record.delaySeconds !== null) verdicts[index] = { kind: "retry", delaySeconds: record.delaySeconds };
-  }
-  batch.messages.forEach((message, index) => {
-    const verdict = verdicts[index]!;
+  verdictsOf(plans, sent, live).forEach((verdict, index) => {
+    const message = batch.messages[index]!;
     if (verdict.kind === "ack") message.ack();
     else message.retry({ delaySeconds: Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS) });
   });
