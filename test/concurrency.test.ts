@@ -19,6 +19,15 @@ async function enqueueMany(tenantId: string, count: number) {
   return held;
 }
 
+/** A tenant with one endpoint at the receiver path `{receiverPath}/{bucket}` and one message held for the consumer. */
+async function heldDelivery(receiverPath: string) {
+  const { id } = await newTenant();
+  const name = bucket();
+  await newEndpoint(id, { url: `${receiverUrl()}/${receiverPath}/${name}` });
+  const [delivery] = await enqueueMany(id, 1);
+  return { tenantId: id, bucket: name, ...delivery! };
+}
+
 /** A clock the test moves by hand, starting now. */
 function handClock() {
   const start = Date.now();
@@ -72,26 +81,23 @@ describe("kind: a sweep never re-arms a delivery that a running batch may still 
   });
 
   it("a batch that picks a delivery up late renews its claim, so sweeps at 310 s and 370 s send it once", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
-    const enqueuedAt = (await deliveryRow(delivery!.deliveryId))!.enqueued_at as number;
+    const d = await heldDelivery("hold/1");
+    const enqueuedAt = (await deliveryRow(d.deliveryId))!.enqueued_at as number;
     const clock = handClock();
     clock.set(enqueuedAt + 250_000); // a queue backlog: the message reaches a consumer after 250 s
 
-    const batch = consume([delivery!.task], { clock: clock.read });
-    await requestsArrived(name, 1);
+    const batch = consume([d.task], { clock: clock.read });
+    await requestsArrived(d.bucket, 1);
     clock.set(enqueuedAt + 310_000);
     const rearmed = await sweepHeld(enqueuedAt + 310_000);
-    await release(name, 200);
+    await release(d.bucket, 200);
     await batch;
     rearmed.push(...(await sweepHeld(enqueuedAt + 370_000)));
     await consume(rearmed);
 
     expect(rearmed).toEqual([]);
-    expect(await received(name)).toHaveLength(1);
-    expect(await deliveryRow(delivery!.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await received(d.bucket)).toHaveLength(1);
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 
   it("a batch starts no send after its send budget and gives the rest back to the queue without counting an attempt", async () => {
@@ -164,77 +170,62 @@ describe("kind: deleting one tenant never fails or repeats another tenant's deli
 
 describe("kind: of several queue messages for one delivery, the one carrying its live token is sent, once", () => {
   it("a stale message ahead of the live one in the same batch does not stop the live one", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
+    const d = await heldDelivery("ok");
 
-    await consume([{ ...delivery!.task, token: "0000000000000000" }, delivery!.task]);
+    await consume([{ ...d.task, token: "0000000000000000" }, d.task]);
 
-    expect(await received(name)).toHaveLength(1);
-    expect(await deliveryRow(delivery!.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await received(d.bucket)).toHaveLength(1);
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 
   it("two replays back to back (a double click) send the delivery once more, not zero times", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
-    await consume([delivery!.task]);
+    const d = await heldDelivery("ok");
+    await consume([d.task]);
 
-    const replays = [await replayHeld(id, delivery!.deliveryId), await replayHeld(id, delivery!.deliveryId)];
+    const replays = [await replayHeld(d.tenantId, d.deliveryId), await replayHeld(d.tenantId, d.deliveryId)];
     await consume(replays);
 
-    expect(await received(name)).toHaveLength(2);
-    expect(await deliveryRow(delivery!.deliveryId)).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(await received(d.bucket)).toHaveLength(2);
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "succeeded", attempts: 2 });
   });
 
   it("twenty parallel replays send the delivery exactly once, however the queue batches their messages", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
-    await consume([delivery!.task]);
+    const d = await heldDelivery("ok");
+    await consume([d.task]);
 
-    const replays = await Promise.all(Array.from({ length: 20 }, () => replayHeld(id, delivery!.deliveryId)));
+    const replays = await Promise.all(Array.from({ length: 20 }, () => replayHeld(d.tenantId, d.deliveryId)));
     await consume(replays.slice(0, 7));
     await consume(replays.slice(7));
 
-    expect(await received(name)).toHaveLength(2);
-    expect(await deliveryRow(delivery!.deliveryId)).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(await received(d.bucket)).toHaveLength(2);
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "succeeded", attempts: 2 });
   });
 });
 
 describe("kind: attempt numbers are unique and agree with the count, and a stale batch never overwrites newer state", () => {
   it("a replay while an attempt is in flight: the two attempts are numbered 1 and 2, and the replay's success stands", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
+    const d = await heldDelivery("hold/1");
 
-    const inFlight = consume([delivery!.task]);
-    await requestsArrived(name, 1);
-    await consume([await replayHeld(id, delivery!.deliveryId)]);
-    await release(name, 500);
+    const inFlight = consume([d.task]);
+    await requestsArrived(d.bucket, 1);
+    await consume([await replayHeld(d.tenantId, d.deliveryId)]);
+    await release(d.bucket, 500);
     const stale = await inFlight;
 
     expect(stale.result.retryMessages).toEqual([]);
-    expect(await attemptsOf(id, delivery!.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "succeeded", lastStatusCode: 200 });
+    expect(await attemptsOf(d.tenantId, d.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "succeeded", lastStatusCode: 200 });
   });
 
   it("one queue message run by two batches at once (an at-least-once duplicate): attempts 1 and 2, and the first result recorded decides", async () => {
-    const { id } = await newTenant();
-    const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${name}` });
-    const [delivery] = await enqueueMany(id, 1);
+    const d = await heldDelivery("hold/1");
 
-    const first = consume([delivery!.task]);
-    await requestsArrived(name, 1);
-    await consume([delivery!.task]);
-    await release(name, 500);
+    const first = consume([d.task]);
+    await requestsArrived(d.bucket, 1);
+    await consume([d.task]);
+    await release(d.bucket, 500);
     const late = await first;
 
     expect(late.result.retryMessages).toEqual([]);
-    expect(await attemptsOf(id, delivery!.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "succeeded", lastStatusCode: 200 });
+    expect(await attemptsOf(d.tenantId, d.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "succeeded", lastStatusCode: 200 });
   });
 });

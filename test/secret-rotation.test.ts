@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { callWorker } from "./security/support";
 import { consume, enqueueHeld } from "./support/worker";
@@ -21,6 +21,8 @@ async function rotateInParallel(path: string, count: number) {
 function signaturesOf(request: { headers: Record<string, string> }): string[] {
   return request.headers["webhook-signature"]!.split(" ");
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("kind: concurrent rotations of one secret never lose a secret they answered with 200", () => {
   it("five parallel rotations of an endpoint's secret: each secret returned with 200 signs the next delivery, the others are 409 conflict", async () => {
@@ -62,6 +64,7 @@ describe("kind: concurrent rotations of one secret never lose a secret they answ
     const endpoint = await newEndpoint(id, { url: "https://example.com/hook" });
     const path = `/v1/tenants/${id}/endpoints/${endpoint.id}/secret/rotate`;
     const failingKv = { ...env.SECRETS, get: env.SECRETS.get.bind(env.SECRETS), put: async () => Promise.reject(new Error("KV unavailable")) };
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
 
     const failed = await callWorker({ ...env, SECRETS: failingKv } as Env, "POST", path, { body: {} });
     const next = await apiJson("POST", path, { body: {} });
