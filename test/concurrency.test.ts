@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { BATCH_LIFETIME_MS, SEND_BUDGET_MS } from "../src/delivery/claim";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { BATCH_LIFETIME_MS, SECRET_READ_BOUND_MS, SEND_BUDGET_MS } from "../src/delivery/claim";
+import { forgetCachedSecrets } from "../src/secrets";
 import type { DeliveryTask } from "../src/delivery/task";
 import { api, apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { consume, deliveryRow, enqueueHeld, replayHeld, sweepHeld } from "./support/worker";
@@ -8,6 +9,8 @@ import { consume, deliveryRow, enqueueHeld, replayHeld, sweepHeld } from "./supp
 // Races between the consumer, the sweeper, replays and tenant deletion, driven step by step: the
 // receiver holds requests until the test releases them, the consumer runs on a clock the test
 // moves, and the sweeper runs at the times the test picks.
+
+afterEach(() => vi.restoreAllMocks());
 
 /** Enqueues `count` messages for a tenant with the queue held back; returns one delivery and its task per message. */
 async function enqueueMany(tenantId: string, count: number) {
@@ -122,6 +125,20 @@ describe("kind: a sweep never re-arms a delivery that a running batch may still 
     expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "pending", attempts: 0 });
     await consume(retried);
     expect(await received(late)).toHaveLength(1);
+  });
+
+  it("a signing secret that KV never returns fails the attempt after the secret bound without sending, so the batch still ends", async () => {
+    const d = await heldDelivery("ok");
+    forgetCachedSecrets();
+    const silentKv = { get: () => new Promise(() => undefined) } as unknown as KVNamespace;
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+
+    const started = Date.now();
+    await consume([d.task], { env: { ...env, SECRETS: silentKv } as Env });
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SECRET_READ_BOUND_MS);
+    expect(await received(d.bucket)).toHaveLength(0);
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_error: "Signing secret unavailable; nothing was sent" });
   });
 });
 
