@@ -7,6 +7,7 @@ import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
+import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate, tenantAccess } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
@@ -17,6 +18,9 @@ import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
 import { tenantsApi } from "./routes/tenants";
+
+/** What a 503 for a transient storage failure asks the client to wait: such failures pass within seconds. */
+const STORAGE_RETRY_AFTER_SECONDS = 1;
 
 function errorResponse(error: ApiError): Response {
   return Response.json(error.toBody(), { status: error.status, headers: error.headers });
@@ -31,6 +35,14 @@ function toErrorResponse(err: unknown, method: string, path: string): Response {
     if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
+  if (isTransientD1Error(err)) {
+    console.warn(`${method} ${path}: storage temporarily unavailable: ${(err as Error).message}`);
+    return errorResponse(
+      new ApiError(503, "temporarily_unavailable", "Storage is briefly unavailable; retry after the Retry-After delay", undefined, {
+        "retry-after": String(STORAGE_RETRY_AFTER_SECONDS),
+      }),
+    );
+  }
   if (err instanceof SecretUnavailableError) {
     console.error(`${method} ${path}: ${err.message}`);
     return errorResponse(new ApiError(500, "secret_unavailable", "A signing secret could not be read; the operator can find the cause in the logs"));
@@ -44,6 +56,11 @@ export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.onError((err, c) => toErrorResponse(err, c.req.method, c.req.path));
+  // Before anything reads D1: a transient failure is retried once where safe (src/db/transient.ts).
+  app.use("*", async (c, next) => {
+    c.env = withRetryingD1(c.env);
+    await next();
+  });
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
 
   app.get("/health", (c) => c.json({ ok: true }));
@@ -53,7 +70,8 @@ export function buildApp() {
       title: "Edgehook",
       version: "1.0.0",
       description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
-        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`.",
+        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
+        "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again.",
     },
     security: [{ bearer: [] }],
   });

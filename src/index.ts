@@ -1,18 +1,21 @@
 import { buildApp } from "./app";
 import { benchMode, counted, COUNTERS_PATH, snapshot } from "./bench/instrument";
 import { consumeDeadLetters } from "./delivery/dead-letter";
+import { withRetryingD1 } from "./db/transient";
 import { consumeDeliveries } from "./delivery/consumer";
 import { sweep } from "./delivery/sweeper";
 
 const app = buildApp();
 
+// Both run with a D1 binding that retries transient failures once where safe (src/db/transient.ts):
+// a consumer batch whose record step is refused as busy would otherwise be sent again whole.
 async function queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
-  else await consumeDeliveries(batch, env);
+  if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, withRetryingD1(env));
+  else await consumeDeliveries(batch, withRetryingD1(env));
 }
 
 async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const report = await sweep(env, controller.scheduledTime);
+  const report = await sweep(withRetryingD1(env), controller.scheduledTime);
   if (report.requeued || report.disabledEndpoints || report.purgedMessages) console.log("sweep", report);
 }
 

@@ -19,6 +19,8 @@ export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
 export interface SecretSet {
   current: string;
   previous: Array<{ secret: string; expires_at: number }>;
+  /** The rotation that wrote this set (src/secret-rotation.ts); absent until the first rotation. */
+  version?: number;
 }
 
 /** Raised when a stored secret cannot be decrypted: it fails closed, never falls back to plaintext. */
@@ -147,11 +149,22 @@ export function forgetCachedSecrets(): void {
   cache.clear();
 }
 
+/**
+ * Caches a decrypted set for this isolate, unless a newer version is already cached: concurrent
+ * rotations may finish their KV writes in a different order than they claimed their versions.
+ */
+function remember(kvKey: string, set: SecretSet): void {
+  const now = Date.now();
+  const hit = cache.get(kvKey);
+  if (hit && hit.until > now && (hit.set.version ?? 0) > (set.version ?? 0)) return;
+  cache.set(kvKey, { set, until: now + CACHE_TTL_MS });
+}
+
 /** Encrypts and stores an owner's secret set. */
 async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
   const kvKey = secretKvKey(owner);
   await env.SECRETS.put(kvKey, await seal(env.MASTER_KEY, kvKey, set));
-  cache.set(kvKey, { set, until: Date.now() + CACHE_TTL_MS });
+  remember(kvKey, set);
 }
 
 /**
@@ -169,7 +182,7 @@ export async function readSecretSet(
   const stored = await env.SECRETS.get(kvKey);
   if (stored === null) return null;
   const set = await open(env.MASTER_KEY, kvKey, stored);
-  cache.set(kvKey, { set, until: Date.now() + CACHE_TTL_MS });
+  remember(kvKey, set);
   return set;
 }
 
@@ -181,23 +194,23 @@ export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: 
 }
 
 /**
- * Replaces the current secret. The old one keeps co-signing for `graceSeconds` (0 drops it at
- * once); expired entries are dropped and at most MAX_PREVIOUS_SECRETS are kept.
+ * Stores the set that replaces `existing` in a rotation, stamped with `version`. Callers go through
+ * src/secret-rotation.ts, which serialises rotations so that `existing` is the latest set. The old
+ * current secret keeps co-signing for `graceSeconds` (0 drops it at once); expired entries are
+ * dropped and at most MAX_PREVIOUS_SECRETS are kept.
  */
-export async function rotateSecret(
+export async function writeRotatedSecret(
   env: SecretEnv,
   owner: SecretOwner,
-  graceSeconds: number,
-  secret?: string,
-  now = Date.now(),
+  existing: SecretSet,
+  rotation: { graceSeconds: number; version: number; secret?: string; now: number },
 ): Promise<SecretSet> {
-  const existing = await readSecretSet(env, owner);
-  if (!existing) throw new SecretUnavailableError(`no secret stored for ${secretKvKey(owner)}`);
+  const { graceSeconds, version, secret, now } = rotation;
   const previous = [
     ...(graceSeconds > 0 ? [{ secret: existing.current, expires_at: now + graceSeconds * 1000 }] : []),
     ...existing.previous.filter((p) => p.expires_at > now),
   ].slice(0, MAX_PREVIOUS_SECRETS);
-  const set = { current: secret ?? generateSecret(), previous };
+  const set = { current: secret ?? generateSecret(), previous, version };
   await writeSecretSet(env, owner, set);
   return set;
 }

@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { NONCE, secureHeaders } from "hono/secure-headers";
+import { isTransientD1Error } from "../db/transient";
 import { ApiError } from "../errors";
 import { SecretUnavailableError } from "../secrets";
 import { DASHBOARD_JS } from "./assets/client";
@@ -23,20 +24,23 @@ const ERROR_TITLES: Record<number, string> = {
   400: "That did not work",
   403: "Request refused",
   404: "Not found",
+  409: "Try again",
   413: "Too much data",
+  503: "Try again",
 };
 
-function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 413 | 500, message: string) {
+function errorPage(c: Context<DashboardEnv>, status: 400 | 403 | 404 | 409 | 413 | 500 | 503, message: string) {
   return render(c, <ErrorPage page={pageContext(c)} title={ERROR_TITLES[status] ?? "Something went wrong"} message={message} />, status);
 }
 
 /** Every failure as an HTML page in the one dashboard style; internals stay in the logs. */
 function onError(err: Error, c: Context<DashboardEnv>) {
-  if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return errorPage(c, err.status, err.message);
+  if (err instanceof ApiError && (err.status === 400 || err.status === 404 || err.status === 409)) return errorPage(c, err.status, err.message);
   if (err instanceof HTTPException && err.status === 403) {
     return errorPage(c, 403, err.message || "This request did not come from this dashboard. Reload the page and try again.");
   }
   if (err instanceof HTTPException && err.status === 413) return errorPage(c, 413, "The form is too large.");
+  if (isTransientD1Error(err)) return errorPage(c, 503, "Storage is briefly unavailable. Try again in a moment.");
   console.error(`${c.req.method} ${c.req.path}: ${err instanceof SecretUnavailableError ? err.message : "unhandled error"}`, err);
   return errorPage(c, 500, "Something went wrong on our side; it has been logged. Try again in a moment.");
 }

@@ -12,7 +12,9 @@ export interface DeliveryWork {
   attempts: number;
   attempt_base: number;
   queue_token: string;
+  enqueued_at: number | null;
   next_attempt_at: number | null;
+  last_attempt_at: number | null;
   payload: string;
   /** Endpoint columns; null when the delivery is one-off or the endpoint was deleted. */
   endpoint_exists: number | null;
@@ -29,7 +31,7 @@ export async function loadDeliveryWork(db: D1Database, ids: string[]): Promise<M
   const { results } = await db
     .prepare(
       `SELECT d.id, d.tenant_id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.attempt_base,
-              d.queue_token, d.next_attempt_at, m.payload,
+              d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at, m.payload,
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms
@@ -46,15 +48,17 @@ export async function loadDeliveryWork(db: D1Database, ids: string[]): Promise<M
 /** An attempt to record, with the delivery state it leads to. */
 export interface AttemptRecord {
   deliveryId: string;
+  /** The queue chain the sending batch held, and the row's `last_attempt_at` when it loaded it. */
   queueToken: string;
+  seenLastAttemptAt: number | null;
   endpointId: string | null;
-  attempt: number;
   outcome: "ok" | "retryable" | "permanent";
   statusCode: number | null;
   errorKind: string | null;
   error: string | null;
   durationMs: number;
   responseBody: string | null;
+  /** Epoch ms; for a live record it becomes `last_attempt_at`, so it must differ from `seenLastAttemptAt`. */
   at: number;
   status: "succeeded" | "retrying" | "failed";
   nextAttemptAt: number | null;
@@ -101,36 +105,64 @@ function attemptChunks(attempts: AttemptRecord[]): string[] {
   return chunks;
 }
 
-// Two statements for a whole batch of attempts, whatever its size: the records travel as one JSON
-// parameter and SQLite unpacks them with json_each. A delivery's state changes only if its queue
-// chain is still the live one.
+// Three statements for a whole batch of attempts, whatever its size: the records travel as one JSON
+// parameter and SQLite unpacks them with json_each.
+//
+// Every statement joins the delivery row as it is NOW, so the record of a delivery deleted meanwhile
+// (its tenant was deleted mid-batch) is skipped instead of failing the attempts foreign key, and
+// with it every other tenant's records in the batch. Attempt numbers come from the row's count at
+// record time, never from the batch's earlier read, so they stay unique and equal to the count even
+// when two batches sent the same delivery.
+//
+// A record is LIVE when its batch still holds the delivery's queue chain (same token) and no other
+// batch recorded an attempt on that chain since this one loaded the row (same last_attempt_at). Only
+// a live record sets the delivery's state. A stale one (a replay or re-arm replaced the chain while
+// the request was in flight, or a duplicate queue message ran the chain twice) is kept as an attempt
+// (the receiver did get it) and counted, but never overwrites what a newer batch decided.
 const INSERT_ATTEMPTS = `
   INSERT INTO attempts (id, delivery_id, attempt, outcome, status_code, error_kind, error, duration_ms, response_body, created_at)
-  SELECT r.value ->> 'attemptId', r.value ->> 'deliveryId', r.value ->> 'attempt', r.value ->> 'outcome', r.value ->> 'statusCode',
+  SELECT r.value ->> 'attemptId', d.id, d.attempts + 1, r.value ->> 'outcome', r.value ->> 'statusCode',
          r.value ->> 'errorKind', r.value ->> 'error', r.value ->> 'durationMs', r.value ->> 'responseBody', r.value ->> 'at'
-  FROM json_each(?) AS r`;
-const UPDATE_DELIVERIES = `
-  UPDATE deliveries SET status = r.status, attempts = r.attempt, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at,
+  FROM json_each(?) AS r JOIN deliveries AS d ON d.id = r.value ->> 'deliveryId'`;
+const RECORDS = `
+  SELECT value ->> 'deliveryId' AS id, value ->> 'queueToken' AS queue_token, value ->> 'seenLastAttemptAt' AS seen,
+         value ->> 'status' AS status, value ->> 'nextAttemptAt' AS next_attempt_at, value ->> 'at' AS at,
+         value ->> 'statusCode' AS status_code, value ->> 'error' AS error
+  FROM json_each(?)`;
+const IS_LIVE = "deliveries.queue_token = r.queue_token AND deliveries.last_attempt_at IS r.seen";
+// Runs before APPLY_LIVE_RESULTS, which changes last_attempt_at and so what IS_LIVE sees.
+const COUNT_STALE_ATTEMPTS = `
+  UPDATE deliveries SET attempts = attempts + 1
+  FROM (${RECORDS}) AS r
+  WHERE deliveries.id = r.id AND NOT (${IS_LIVE})`;
+const APPLY_LIVE_RESULTS = `
+  UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at,
     last_status_code = r.status_code, last_error = r.error, updated_at = r.at
-  FROM (SELECT value ->> 'deliveryId' AS id, value ->> 'queueToken' AS queue_token, value ->> 'status' AS status,
-          value ->> 'attempt' AS attempt, value ->> 'nextAttemptAt' AS next_attempt_at, value ->> 'at' AS at,
-          value ->> 'statusCode' AS status_code, value ->> 'error' AS error
-        FROM json_each(?)) AS r
-  WHERE deliveries.id = r.id AND deliveries.queue_token = r.queue_token`;
+  FROM (${RECORDS}) AS r
+  WHERE deliveries.id = r.id AND ${IS_LIVE}
+  RETURNING id`;
 
 /**
- * Writes a consumer batch's results in ONE D1 batch: attempt rows and delivery states (two
- * statements for all attempts), cancellations, and endpoint failure streaks (a 410 disables at once).
+ * Writes a consumer batch's results in ONE D1 batch: attempt rows and delivery states (three
+ * statements for all attempts, at most one record per delivery), cancellations, and endpoint failure
+ * streaks (a 410 disables at once). Returns the ids of deliveries whose record was live, i.e. whose
+ * state it set; the others were replaced, finished by another batch or deleted meanwhile.
  */
 export async function recordBatchResults(
   db: D1Database,
   attempts: AttemptRecord[],
   cancellations: Cancellation[],
   health: EndpointHealth[],
-): Promise<void> {
+): Promise<Set<string>> {
   const statements: D1PreparedStatement[] = [];
+  const liveResults: number[] = [];
   for (const records of attemptChunks(attempts)) {
-    statements.push(db.prepare(INSERT_ATTEMPTS).bind(records), db.prepare(UPDATE_DELIVERIES).bind(records));
+    liveResults.push(statements.length + 2);
+    statements.push(
+      db.prepare(INSERT_ATTEMPTS).bind(records),
+      db.prepare(COUNT_STALE_ATTEMPTS).bind(records),
+      db.prepare(APPLY_LIVE_RESULTS).bind(records),
+    );
   }
   for (const c of cancellations) {
     statements.push(
@@ -165,7 +197,28 @@ export async function recordBatchResults(
       );
     }
   }
-  if (statements.length > 0) await db.batch(statements);
+  if (statements.length === 0) return new Set();
+  const results = await db.batch<{ id: string }>(statements);
+  return new Set(liveResults.flatMap((i) => results[i]!.results.map((r) => r.id)));
+}
+
+/**
+ * Renews the claim of deliveries a batch is about to send whose claim would lapse before the batch
+ * could end (see src/delivery/claim.ts): their claim now begins at `now` (epoch ms). Returns the ids
+ * the batch still holds; a delivery whose queue chain was replaced or that finished meanwhile is not
+ * among them and must not be sent.
+ */
+export async function renewClaims(db: D1Database, claims: Array<{ deliveryId: string; queueToken: string }>, now: number): Promise<Set<string>> {
+  const { results } = await db
+    .prepare(
+      `UPDATE deliveries SET enqueued_at = ?2
+       WHERE status IN ('pending', 'retrying')
+         AND (id, queue_token) IN (SELECT value ->> 'deliveryId', value ->> 'queueToken' FROM json_each(?1))
+       RETURNING id`,
+    )
+    .bind(JSON.stringify(claims), now)
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
 }
 
 /** Marks a dead-lettered delivery failed, unless it already finished or was replayed meanwhile. */
@@ -180,9 +233,10 @@ export async function failDeadLettered(db: D1Database, deliveryId: string, token
 }
 
 /**
- * Re-arms deliveries whose queue message evidently never arrived: pending and not attempted
- * since `stuckBefore`, or retrying and overdue since then. Each gets a new queue token so the
- * lost message, should it surface after all, is ignored.
+ * Re-arms deliveries whose queue message evidently never arrived: whose claim began before
+ * `stuckBefore` (epoch ms; see src/delivery/claim.ts: the later of the last enqueue or renewal,
+ * kept in enqueued_at, and a retry's due time). Each gets a new queue token so the lost message,
+ * should it surface after all, is ignored.
  */
 export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
   const { results } = await db
@@ -190,7 +244,7 @@ export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, 
       `UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = ?1
        WHERE id IN (
          SELECT id FROM deliveries
-         WHERE (status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2)
+         WHERE (status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2 AND enqueued_at < ?2)
          LIMIT ?3)
        RETURNING id, queue_token`,
     )

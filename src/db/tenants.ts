@@ -26,10 +26,17 @@ export async function getTenant(db: D1Database, id: string): Promise<Tenant | nu
   return row ? toTenant(row) : null;
 }
 
-/** Deletes a tenant and, through foreign keys, everything it owns in D1. Returns whether it existed. */
+/**
+ * Deletes a tenant and everything it owns in D1, in one batch: its Idempotency-Keys (not tied to the
+ * tenant by a foreign key, they would otherwise outlive it and refuse a re-created tenant's requests)
+ * and, through foreign keys, the rest. Returns whether it existed.
+ */
 export async function deleteTenant(db: D1Database, id: string): Promise<boolean> {
-  const result = await db.prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
-  return result.meta.changes > 0;
+  const [, tenant] = await db.batch([
+    db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ?").bind(id),
+    db.prepare("DELETE FROM tenants WHERE id = ?").bind(id),
+  ]);
+  return tenant!.meta.changes > 0;
 }
 
 /** A page of tenants, oldest first. */

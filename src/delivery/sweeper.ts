@@ -1,5 +1,6 @@
 import { readConfig } from "../config";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, rearmStuckDeliveries } from "../db/delivery-work";
+import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
 
 /** How long an Idempotency-Key holds. */
@@ -21,7 +22,8 @@ export interface SweepReport {
  */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const config = readConfig(env);
-  const stuck = await rearmStuckDeliveries(env.DB, now - config.SWEEP_STUCK_AFTER_SECONDS * 1000, now, REARM_LIMIT);
+  // Only deliveries no consumer batch can still hold: re-arming one a batch is sending would send it twice.
+  const stuck = await rearmStuckDeliveries(env.DB, now - claimMs(config), now, REARM_LIMIT);
   await enqueueDeliveries(env.DELIVERIES, stuck);
   const disabledEndpoints = await autoDisableFailingEndpoints(env.DB, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
   const purgedMessages = await purgeOldMessages(env.DB, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);

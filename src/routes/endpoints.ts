@@ -4,7 +4,8 @@ import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpo
 import { sendTestEvent } from "../delivery/enqueue";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
-import { createSecret, deleteSecret, readSecretSet, rotateSecret, secretView } from "../secrets";
+import { createSecret, deleteSecret, readSecretSet, secretView } from "../secrets";
+import { rotateOwnerSecret } from "../secret-rotation";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import {
   CreateEndpointBody,
@@ -150,13 +151,14 @@ export const endpointsApi = createApi()
         "Standard scheme: each delivery's `webhook-signature` carries one signature per valid secret. hmac-sha256 scheme: the " +
         "signature header carries only the new secret's signature, the old secrets' signatures are in `webhook-previous-signatures`.",
       request: { params: EndpointParams, body: { ...jsonBody(RotateSecretBody), required: false } },
-      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
-      const set = await rotateSecret(c.env, { kind: "endpoint", id: endpoint_id }, grace_period_seconds, secret);
+      const owner = { kind: "endpoint" as const, id: endpoint_id };
+      const set = await rotateOwnerSecret(c.env, tenant_id, owner, { graceSeconds: grace_period_seconds, secret });
+      if (!set) throw notFound("Endpoint");
       return c.json(secretView(set), 200);
     },
   )

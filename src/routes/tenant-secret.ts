@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { notFound } from "../errors";
-import { readSecretSet, rotateSecret, secretView } from "../secrets";
+import { readSecretSet, secretView } from "../secrets";
+import { rotateOwnerSecret } from "../secret-rotation";
 import { errorResponses, TenantParams } from "../schemas/common";
 import { RotateSecretBody, SecretResponse } from "../schemas/endpoints";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
@@ -31,11 +32,13 @@ export const tenantSecretApi = createApi()
       tags,
       summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
       request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },
-      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
     }),
     async (c) => {
+      const { tenant_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      const set = await rotateSecret(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id }, grace_period_seconds, secret);
+      const set = await rotateOwnerSecret(c.env, tenant_id, { kind: "tenant", id: tenant_id }, { graceSeconds: grace_period_seconds, secret });
+      if (!set) throw notFound("Tenant");
       return c.json(secretView(set), 200);
     },
   );

@@ -42,8 +42,8 @@ export const Timestamp = z.string().openapi({ example: "2026-11-23T12:00:00.000Z
 
 /**
  * Standard error responses, to spread into a route's `responses`. Every authenticated route may
- * also answer 429 (rate limited) and 503 (a target's DNS could not be checked), so those two are
- * always listed.
+ * also answer 429 (rate limited) and 503 (a target's DNS could not be checked, or D1 was briefly
+ * unavailable), so those two are always listed.
  */
 export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) {
   const descriptions: Record<number, string> = {
@@ -56,7 +56,7 @@ export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 
     415: "The body must be application/json",
     422: "Idempotency key reused with a different request",
     429: "Rate limited; see Retry-After",
-    503: "Temporarily unable to check a target; retry",
+    503: "Temporarily unavailable (`dns_unavailable`: a target's DNS could not be checked; `temporarily_unavailable`: storage was busy, with Retry-After); retry",
   };
   return Object.fromEntries(
     [...statuses, 429, 503].map((s) => [s, { description: descriptions[s]!, content: { "application/json": { schema: ErrorSchema } } }]),

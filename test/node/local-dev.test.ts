@@ -1,5 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { DEV_ADMIN_TOKEN, freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { ROOT } from "./support/processes";
+
+/** Creates a tenant through a relay's API; returns the response. */
+function createTenant(url: string, adminToken: string) {
+  return fetch(`${url}/v1/tenants`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Dev tenant" }),
+  });
+}
 
 describe("the relay under wrangler dev", () => {
   let relay: LocalRelay;
@@ -9,26 +23,64 @@ describe("the relay under wrangler dev", () => {
   afterAll(async () => relay?.stop());
 
   it("serves the API on the .dev.vars.example admin token with migrations applied", async () => {
-    const res = await fetch(`${relay.url}/v1/tenants`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Dev tenant" }),
-    });
+    const res = await createTenant(relay.url, relay.adminToken);
     expect(res.status).toBe(201);
     expect(((await res.json()) as { name: string }).name).toBe("Dev tenant");
   });
 
   it("accepts a localhost endpoint, as .dev.vars.example allows private targets", async () => {
-    const tenant = await (await fetch(`${relay.url}/v1/tenants`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "Dev tenant" }),
-    })).json() as { id: string };
+    const tenant = (await (await createTenant(relay.url, relay.adminToken)).json()) as { id: string };
     const res = await fetch(`${relay.url}/v1/tenants/${tenant.id}/endpoints`, {
       method: "POST",
       headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
       body: JSON.stringify({ url: "http://localhost:9000/webhooks" }),
     });
     expect(res.status).toBe(201);
+  });
+});
+
+describe("npm run dev -- --persist-to DIR", () => {
+  let dev: ChildProcess;
+  let output = "";
+  const state = mkdtempSync(path.join(tmpdir(), "edgehook-dev-state-"));
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", ".dev.vars.example"];
+    // Its own process group, so that npm, the launcher, wrangler and workerd stop together.
+    dev = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    });
+    dev.stdout!.on("data", (d) => (output += d));
+    dev.stderr!.on("data", (d) => (output += d));
+    await vi.waitUntil(
+      async () => {
+        if (dev.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
+        return fetch(`${url}/health`).then((r) => r.ok, () => false);
+      },
+      { timeout: 90_000, interval: 250 },
+    );
+  });
+
+  afterAll(async () => {
+    if (dev?.pid && dev.exitCode === null) {
+      const exited = new Promise((resolve) => dev.once("exit", resolve));
+      process.kill(-dev.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (dev.exitCode === null) process.kill(-dev.pid, "SIGKILL");
+    }
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  it("migrates the state folder the dev server uses, so the API works there from the first request", async () => {
+    const res = await createTenant(url, DEV_ADMIN_TOKEN);
+
+    expect(res.status).toBe(201);
+    expect(readdirSync(state)).toContain("v3");
   });
 });

@@ -65,6 +65,19 @@ export async function received(name: string): Promise<ReceivedRequest[]> {
   return res.json();
 }
 
+/** Answers every request the receiver holds in a `/hold/{n}/{bucket}` bucket with `status`. */
+export async function release(name: string, status = 200): Promise<void> {
+  await fetch(`${receiverUrl()}/_release/${name}/${status}`);
+}
+
+/** Waits until the receiver has recorded `count` requests in a bucket, and returns them. */
+export function requestsArrived(name: string, count: number): Promise<ReceivedRequest[]> {
+  return eventually(async () => {
+    const requests = await received(name);
+    return requests.length >= count && requests;
+  });
+}
+
 /** Polls until `check` returns a value that is not undefined/false. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeout = 20_000): Promise<T> {
   return vi.waitUntil(async () => (await check()) || undefined, { timeout, interval: 100 }) as Promise<T>;

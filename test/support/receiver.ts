@@ -18,14 +18,17 @@ export interface ReceivedRequest {
  *   /status/{code}/{bucket}       that status
  *   /fail/{n}/{bucket}            500 for the first n requests, then 200
  *   /hang/{bucket}                never answers
+ *   /hold/{n}/{bucket}            the first n requests wait until released; later ones get 200 at once
  *   /redirect/{bucket}            302 to /redirect-target/{bucket}
  *   /retry-after/{s}/{bucket}     429 with Retry-After: s
  *   GET /_received/{bucket}       the recorded requests, as JSON
+ *   GET /_release/{bucket}/{code} answers every request held in the bucket with that status
  *   GET /dns-query?name=&type=    a fake DNS-over-HTTPS server (see fake-doh.ts), not recorded
  */
 export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
   const received = new Map<string, ReceivedRequest[]>();
   const hanging = new Set<ServerResponse>();
+  const held = new Map<string, ServerResponse[]>();
   const dnsQueries = new Map<string, number>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -35,6 +38,15 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const parts = path.split("/").filter(Boolean);
     if (req.method === "GET" && parts[0] === "_received") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(parts[1]!) ?? []));
+      return;
+    }
+    if (req.method === "GET" && parts[0] === "_release") {
+      for (const waiting of held.get(parts[1]!) ?? []) {
+        hanging.delete(waiting);
+        waiting.writeHead(Number(parts[2])).end(`released with ${parts[2]}`);
+      }
+      held.delete(parts[1]!);
+      res.writeHead(204).end();
       return;
     }
     if (req.method === "GET" && path.startsWith("/dns-query?")) {
@@ -67,6 +79,14 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
         return;
       case "hang":
         hanging.add(res);
+        return;
+      case "hold":
+        if (log.length > Number(parts[1])) {
+          res.writeHead(200).end("not held");
+          return;
+        }
+        hanging.add(res);
+        held.set(bucket, [...(held.get(bucket) ?? []), res]);
         return;
       case "redirect":
         res.writeHead(302, { location: `/redirect-target/${bucket}` }).end();

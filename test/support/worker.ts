@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { buildApp } from "../../src/app";
 import { consumeDeliveries } from "../../src/delivery/consumer";
+import { sweep } from "../../src/delivery/sweeper";
 import type { DeliveryTask } from "../../src/delivery/task";
 import { ADMIN } from "./api";
 
@@ -24,31 +25,59 @@ export function holdingQueue(options: { fail?: boolean } = {}) {
   return { queue, sent };
 }
 
+/** Calls the API as the admin with the delivery queue held back; returns the response and the queue messages it produced. */
+export async function apiHeld(method: string, path: string, body?: unknown, options: { failQueue?: boolean } = {}) {
+  const { queue, sent } = holdingQueue({ fail: options.failQueue });
+  const res = await buildApp().fetch(
+    new Request(`https://edgehook.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    { ...env, DELIVERIES: queue },
+    createExecutionContext(),
+  );
+  return { res, tasks: sent };
+}
+
 /**
  * Enqueues through the real API but with the delivery queue held back, so a test can feed the
  * consumer itself. Returns the 202 body and the queue messages the API produced.
  */
 export async function enqueueHeld(tenantId: string, body: unknown, options: { failQueue?: boolean } = {}) {
-  const { queue, sent } = holdingQueue({ fail: options.failQueue });
-  const res = await buildApp().fetch(
-    new Request(`https://edgehook.test/v1/tenants/${tenantId}/messages`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    }),
-    { ...env, DELIVERIES: queue },
-    createExecutionContext(),
-  );
+  const { res, tasks } = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, options);
   if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${await res.text()}`);
-  return { message: (await res.json()) as { id: string; deliveries: Array<{ id: string; endpoint_id: string | null }> }, tasks: sent };
+  return { message: (await res.json()) as { id: string; deliveries: Array<{ id: string; endpoint_id: string | null }> }, tasks };
 }
 
-/** Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries. */
-export async function consume(tasks: unknown[], options: { now?: number; random?: () => number; env?: Env } = {}) {
+/** Replays a delivery through the real API with the queue held back; returns the queue message it produced. */
+export async function replayHeld(tenantId: string, deliveryId: string): Promise<DeliveryTask> {
+  const { res, tasks } = await apiHeld("POST", `/v1/tenants/${tenantId}/deliveries/${deliveryId}/retry`);
+  if (res.status !== 202) throw new Error(`replay: ${res.status} ${await res.text()}`);
+  return tasks[0]!;
+}
+
+/** Runs the sweeper as if at `at` (epoch ms) with the queue held back; returns the queue messages it produced. */
+export async function sweepHeld(at: number, sweepEnv: Env = env): Promise<DeliveryTask[]> {
+  const { queue, sent } = holdingQueue();
+  await sweep({ ...sweepEnv, DELIVERIES: queue }, at);
+  return sent;
+}
+
+/**
+ * Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries.
+ * `now` starts the consumer's clock at that time (it then runs at the real pace); `clock` replaces it.
+ */
+export async function consume(
+  tasks: unknown[],
+  options: { now?: number; clock?: () => number; random?: () => number; env?: Env } = {},
+) {
   const batch = createMessageBatch(
     "edgehook-deliveries",
     tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
+  const offset = options.now === undefined ? 0 : options.now - Date.now();
+  const clock = options.clock ?? (() => Date.now() + offset);
   // getQueueResult() reports which messages were retried but drops their delaySeconds, so the
   // delay each retry() asked for is noted on the way through.
   const delays = new Map<string, number | undefined>();
@@ -60,10 +89,13 @@ export async function consume(tasks: unknown[], options: { now?: number; random?
     };
   }
   const ctx = createExecutionContext();
-  await consumeDeliveries(batch, options.env ?? env, options.now, options.random);
+  await consumeDeliveries(batch, options.env ?? env, { clock, random: options.random });
   const result = await getQueueResult(batch, ctx);
   const retryMessages = result.retryMessages.map((r) => ({ ...r, delaySeconds: delays.get(r.msgId) }));
-  return { result: { ...result, retryMessages }, ids: batch.messages.map((m) => m.id) };
+  const ids = batch.messages.map((m) => m.id);
+  /** The bodies of the messages Queues would bring back, to feed a later consume(). */
+  const retried = retryMessages.map((r) => tasks[ids.indexOf(r.msgId)]);
+  return { result: { ...result, retryMessages }, ids, retried };
 }
 
 /** A delivery row as D1 holds it. */

@@ -7,7 +7,8 @@ import { sendTestEvent } from "../../delivery/enqueue";
 import { ApiError, notFound } from "../../errors";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../routes/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
-import { createSecret, deleteSecret, readSecretSet, rotateSecret } from "../../secrets";
+import { createSecret, deleteSecret, readSecretSet } from "../../secrets";
+import { rotateOwnerSecret } from "../../secret-rotation";
 import {
   endpointValues,
   errorsByField,
@@ -146,7 +147,9 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const grace = (await c.req.parseBody()).grace_period_seconds;
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
     if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
-    await rotateSecret(c.env, { kind: "endpoint", id: endpoint.id }, parsed.data.grace_period_seconds);
+    const owner = { kind: "endpoint" as const, id: endpoint.id };
+    const rotated = await rotateOwnerSecret(c.env, currentSession(c).tenantId, owner, { graceSeconds: parsed.data.grace_period_seconds });
+    if (!rotated) throw notFound("Endpoint");
     return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=secret-rotated&secret=shown#secret`, 303);
   })
   .post("/endpoints/:id/test", async (c) => {

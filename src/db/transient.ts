@@ -1,0 +1,96 @@
+/**
+ * Transient D1 failures, and a D1 binding that runs a statement again once when that is safe.
+ *
+ * Cloudflare's D1 error list ("Debug D1", "Retry queries") says to retry when the database was
+ * reset or restarted, its storage was reset, or the network connection was lost; an overloaded D1
+ * rejects requests it has queued too long; local SQLite answers SQLITE_BUSY ("database is locked")
+ * while another writer holds the lock. None of these says anything about the request itself.
+ */
+
+/** D1 turned the request away before running it: running it again cannot apply it twice. */
+const REFUSED = /SQLITE_BUSY|database is locked|D1 DB is overloaded/i;
+/** The connection or D1's host failed mid-request: the statement may or may not have run. */
+const INTERRUPTED = /Network connection lost|D1 DB reset|object to be reset|limit and was reset/i;
+/** Statements that only read, and so may run twice. */
+const READ_ONLY = /^\s*SELECT\b/i;
+/** Pause before the one retry, long enough for a lock holder to finish. */
+const RETRY_PAUSE_MS = 50;
+
+/** The messages of an error and of its causes, which is where D1 puts the underlying SQLite error. */
+function messagesOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(e.message);
+  return parts.join(" | ");
+}
+
+/** Whether `error` is a D1 failure that a later identical request may not meet (busy, overloaded, reset, connection lost). */
+export function isTransientD1Error(error: unknown): boolean {
+  const text = messagesOf(error);
+  return REFUSED.test(text) || INTERRUPTED.test(text);
+}
+
+/** Runs `run`, and once more after a short pause if it failed transiently and running it twice is safe. */
+async function onceMore<T>(run: () => Promise<T>, readOnly: boolean): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const text = messagesOf(error);
+    if (!REFUSED.test(text) && !(readOnly && INTERRUPTED.test(text))) throw error;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+    return run();
+  }
+}
+
+const innerOf = new WeakMap<object, D1PreparedStatement>();
+const readsOnly = new WeakMap<object, boolean>();
+const EXECUTE = new Set<PropertyKey>(["first", "all", "run", "raw"]);
+
+function retryingStatement(statement: D1PreparedStatement, readOnly: boolean): D1PreparedStatement {
+  const wrapped = new Proxy(statement, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property === "bind") return (...values: unknown[]) => retryingStatement(target.bind(...values), readOnly);
+      if (EXECUTE.has(property)) return (...args: unknown[]) => onceMore(() => value.apply(target, args), readOnly);
+      return value.bind(target);
+    },
+  });
+  innerOf.set(wrapped, statement);
+  readsOnly.set(wrapped, readOnly);
+  return wrapped;
+}
+
+/**
+ * `db` with every statement and batch run once more after a transient failure when that is safe:
+ * always when D1 refused it (busy, overloaded), and when it was interrupted only if it only reads.
+ * Anything else, or a second failure, is thrown as it came (the API answers a transient one with
+ * 503, see src/app.ts).
+ */
+export function retryingD1(db: D1Database): D1Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === "prepare") return (sql: string) => retryingStatement(target.prepare(sql), READ_ONLY.test(sql));
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) =>
+          onceMore(
+            () => target.batch(statements.map((s) => innerOf.get(s) ?? s)),
+            statements.every((s) => readsOnly.get(s) === true),
+          );
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+const retryingEnvs = new WeakMap<object, Env>();
+
+/** The Worker's env with its D1 binding wrapped by retryingD1 (one wrapper per env object). */
+export function withRetryingD1<E extends Pick<Env, "DB">>(env: E): E {
+  let wrapped = retryingEnvs.get(env) as E | undefined;
+  if (!wrapped) {
+    wrapped = { ...env, DB: retryingD1(env.DB) };
+    retryingEnvs.set(env, wrapped as unknown as Env);
+  }
+  return wrapped;
+}

@@ -1,0 +1,61 @@
+import { readSecretVersion, swapSecretVersion } from "./db/secret-versions";
+import { ApiError } from "./errors";
+import { readSecretSet, SecretUnavailableError, writeRotatedSecret, type SecretOwner, type SecretSet } from "./secrets";
+
+/**
+ * Secret rotation, serialised per owner.
+ *
+ * KV has no compare-and-swap: two rotations that read the same set and each wrote their own would
+ * keep one new secret, yet both would have been returned with 200 and one would never sign anything.
+ * So a rotation first claims the next version of the owner's secret in D1 (a compare-and-set on
+ * `secret_version`), and only then writes the KV set, stamped with that version. A rotation builds
+ * only on a set whose stamp equals D1's version; any other set is an older one (another rotation's
+ * write not visible yet, or a stale KV read), and the rotation waits for the newer one. Losers of a
+ * race retry a few times, then answer 409 `conflict`.
+ */
+
+/** How many times a rotation tries before answering 409, and how long it waits between tries. */
+const ROTATION_TRIES = 10;
+const RETRY_WAIT_MS = { min: 20, jitter: 40 };
+/**
+ * A claim whose KV write has still not shown up after this long is taken to be abandoned (its
+ * rotation died between the claim and the write). Longer than KV takes to show a write everywhere
+ * (up to 60 s), so a write that is merely not visible yet is never overtaken.
+ */
+const ABANDONED_CLAIM_MS = 90_000;
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.min + Math.random() * RETRY_WAIT_MS.jitter));
+
+/**
+ * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new secret signs
+ * from now on and the old one co-signs for `graceSeconds`. Returns the new set, or null when the
+ * owner is not the tenant's. Throws ApiError 409 `conflict` when other rotations of the same secret
+ * kept winning, and SecretUnavailableError when the stored set cannot be read.
+ */
+export async function rotateOwnerSecret(
+  env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">,
+  tenantId: string,
+  owner: SecretOwner,
+  rotation: { graceSeconds: number; secret?: string },
+): Promise<SecretSet | null> {
+  for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
+    if (attempt > 0) await pause();
+    const version = await readSecretVersion(env.DB, tenantId, owner);
+    if (version === null) return null;
+    const existing = await readSecretSet(env, owner);
+    if (!existing) throw new SecretUnavailableError(`no secret stored for ${owner.kind} ${owner.id}`);
+    const now = Date.now();
+    const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
+    // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
+    const next = Math.max(version + 1, now);
+    if (!settled || !(await swapSecretVersion(env.DB, owner, version, next))) continue;
+    try {
+      return await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
+    } catch (error) {
+      // Nothing was written: give the claim back so the next rotation need not wait for it to age.
+      await swapSecretVersion(env.DB, owner, next, version);
+      throw error;
+    }
+  }
+  throw new ApiError(409, "conflict", "Another rotation of this secret is in progress; try again in a moment");
+}

@@ -1,0 +1,87 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
+import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { flakyD1 } from "./support/flaky-d1";
+import { callWorker } from "./security/support";
+import { deliveryRow, enqueueHeld } from "./support/worker";
+
+const BUSY = "D1_ERROR: database is locked: SQLITE_BUSY";
+const OVERLOADED = "D1_ERROR: D1 DB is overloaded. Too many requests queued.";
+const CONNECTION_LOST = "D1_ERROR: Network connection lost.";
+const RESET = "D1_ERROR: D1 DB reset because its code was updated.";
+
+/** The Worker's env with a D1 binding that fails statements matching `pattern`, `times` times. */
+function flakyEnv(pattern: RegExp, message: string, times: number) {
+  const flaky = flakyD1(env.DB, { pattern, message, times });
+  return { env: { ...env, DB: flaky.db } as Env, state: flaky.state };
+}
+
+describe("kind: a transient storage failure is retried once where safe, and otherwise answers 503, never 500", () => {
+  it("a read refused as busy once is run again and the request succeeds", async () => {
+    const { id } = await newTenant();
+    const flaky = flakyEnv(/FROM tenants/, BUSY, 1);
+
+    const res = await callWorker(flaky.env, "GET", `/v1/tenants/${id}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe(id);
+  });
+
+  it("a read interrupted by a D1 reset once is run again and the request succeeds", async () => {
+    const { id } = await newTenant();
+    const flaky = flakyEnv(/FROM tenants/, RESET, 1);
+
+    expect((await callWorker(flaky.env, "GET", `/v1/tenants/${id}`)).status).toBe(200);
+  });
+
+  it("a write refused by an overloaded D1 once is run again: the endpoint is created, once", async () => {
+    const { id } = await newTenant();
+    const flaky = flakyEnv(/INSERT INTO endpoints/, OVERLOADED, 1);
+
+    const res = await callWorker(flaky.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: "https://example.com/hook" } });
+
+    expect(res.status).toBe(201);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
+  });
+
+  it("a write cut off by a lost connection is not run again (it may have been applied): 503 with Retry-After", async () => {
+    const flaky = flakyEnv(/INSERT INTO tenants/, CONNECTION_LOST, 1);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+
+    const res = await callWorker(flaky.env, "POST", "/v1/tenants", { body: { name: "Cut off" } });
+
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("temporarily_unavailable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(flaky.state.runs).toBe(1);
+  });
+
+  it("a database that stays locked answers 503 temporarily_unavailable with Retry-After, not 500 internal_error", async () => {
+    const { id } = await newTenant();
+    const flaky = flakyEnv(/./, BUSY, Infinity);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+
+    const res = await callWorker(flaky.env, "GET", `/v1/tenants/${id}/endpoints`);
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { code: "temporarily_unavailable", message: expect.any(String) } });
+    expect(res.headers.get("retry-after")).toBe("1");
+  });
+
+  it("a consumer batch whose results meet a busy D1 records them on the second try, so nothing is sent twice", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
+    const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
+    const flaky = flakyEnv(/INSERT INTO attempts/, BUSY, 1);
+    const batch = createMessageBatch("edgehook-deliveries", [{ id: "busy-1", timestamp: new Date(), attempts: 1, body: tasks[0] }]);
+
+    await worker.queue(batch, flaky.env);
+
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(["busy-1"]);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await received(name)).toHaveLength(1);
+  });
+});
