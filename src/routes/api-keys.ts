@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
-import { notFound } from "../errors";
-import { forgetVerifiedKeys, newApiKey, requireAdmin } from "../security/auth";
+import { createApiKey, listApiKeys, revokeApiKey } from "../ops/api-keys";
+import { requireAdmin } from "../security/auth";
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from "../schemas/api-keys";
 import { errorResponses, ResourceId, TenantParams } from "../schemas/common";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -21,17 +20,7 @@ export const apiKeysApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      const { tenant_id } = c.req.valid("param");
-      const { key, hash, prefix } = await newApiKey();
-      const created = await insertApiKey(c.env.DB, {
-        id: crypto.randomUUID(),
-        tenantId: tenant_id,
-        name: c.req.valid("json").name ?? null,
-        hash,
-        prefix,
-        now: Date.now(),
-      });
-      return c.json({ ...created, key }, 201);
+      return c.json(await createApiKey(c.env, c.req.valid("param").tenant_id, c.req.valid("json").name ?? null), 201);
     },
   )
   .openapi(
@@ -45,7 +34,7 @@ export const apiKeysApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      return c.json({ data: await listApiKeys(c.env.DB, c.req.valid("param").tenant_id) }, 200);
+      return c.json({ data: await listApiKeys(c.env, c.req.valid("param").tenant_id) }, 200);
     },
   )
   .openapi(
@@ -60,8 +49,7 @@ export const apiKeysApi = createApi()
     async (c) => {
       requireAdmin(c);
       const { tenant_id, key_id } = c.req.valid("param");
-      if (!(await revokeApiKey(c.env.DB, tenant_id, key_id, Date.now()))) throw notFound("API key");
-      forgetVerifiedKeys(tenant_id, key_id);
+      await revokeApiKey(c.env, tenant_id, key_id);
       return c.body(null, 204);
     },
   );

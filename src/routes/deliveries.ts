@@ -1,7 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getDeliveryWithAttempts, listDeliveries, replayDelivery } from "../db/deliveries";
-import { enqueueDeliveries } from "../delivery/task";
-import { notFound } from "../errors";
+import { getDelivery, listDeliveries, replayDelivery } from "../ops/deliveries";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema } from "../schemas/messages";
 import { createApi, jsonResponse } from "./api";
@@ -23,7 +21,7 @@ export const deliveriesApi = createApi()
     async (c) => {
       const query = c.req.valid("query");
       const since = query.since ? Date.parse(query.since) : undefined;
-      return c.json(await listDeliveries(c.env.DB, c.req.valid("param").tenant_id, { ...query, since }), 200);
+      return c.json(await listDeliveries(c.env, c.req.valid("param").tenant_id, { ...query, since }), 200);
     },
   )
   .openapi(
@@ -37,9 +35,7 @@ export const deliveriesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
-      const delivery = await getDeliveryWithAttempts(c.env.DB, tenant_id, delivery_id);
-      if (!delivery) throw notFound("Delivery");
-      return c.json(delivery, 200);
+      return c.json(await getDelivery(c.env, tenant_id, delivery_id), 200);
     },
   )
   .openapi(
@@ -53,9 +49,7 @@ export const deliveriesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
-      const replayed = await replayDelivery(c.env.DB, tenant_id, delivery_id, Date.now());
-      if (!replayed) throw notFound("Delivery");
-      await enqueueDeliveries(c.env.DELIVERIES, [replayed]);
+      const replayed = await replayDelivery(c.env, tenant_id, delivery_id);
       return c.json({ deliveries: [{ id: replayed.id, status: "pending" as const }] }, 202);
     },
   );

@@ -1,10 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
-import { replayFailedForEndpoint } from "../db/deliveries";
-import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../db/endpoints";
-import { sendTestEvent } from "../delivery/enqueue";
-import { enqueueDeliveries } from "../delivery/task";
-import { notFound } from "../errors";
-import { createSecret, deleteSecret, readSecretSet, rotateSecret, secretView } from "../secrets";
+import { recoverEndpoint } from "../ops/deliveries";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointSecret,
+  getEndpoint,
+  listEndpoints,
+  rotateEndpointSecret,
+  sendTestEvent,
+  updateEndpoint,
+} from "../ops/endpoints";
+import { secretView } from "../secrets";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import {
   CreateEndpointBody,
@@ -17,13 +23,9 @@ import {
 } from "../schemas/endpoints";
 import { EnqueuedSchema, RecoverBody, ReplayedSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
-import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
 
 const EndpointParams = TenantParams.extend({ endpoint_id: ResourceId.openapi({ param: { name: "endpoint_id", in: "path" } }) });
 const tags = ["Endpoints"];
-/** Most failed deliveries one recover call replays. */
-const RECOVER_LIMIT = 1000;
-
 
 /** Endpoints: where a tenant's webhooks go, how they are signed and retried. */
 export const endpointsApi = createApi()
@@ -37,20 +39,7 @@ export const endpointsApi = createApi()
       responses: { 201: jsonResponse(CreatedEndpointSchema, "The endpoint and its signing secret"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const { tenant_id } = c.req.valid("param");
-      const body = c.req.valid("json");
-      await assertAllowedTarget(c, body.url, "url");
-      assertHeadersFitSignature(body.headers ?? {}, body.signature ?? { scheme: "standard" });
-      const id = crypto.randomUUID();
-      // Secret first: an endpoint row never exists without its secret.
-      const secret = await createSecret(c.env, { kind: "endpoint", id }, body.secret);
-      try {
-        const endpoint = await insertEndpoint(c.env.DB, tenant_id, id, body, Date.now());
-        return c.json({ ...endpoint, secret }, 201);
-      } catch (error) {
-        await deleteSecret(c.env, { kind: "endpoint", id });
-        throw error;
-      }
+      return c.json(await createEndpoint(c.env, c.req.valid("param").tenant_id, c.req.valid("json")), 201);
     },
   )
   .openapi(
@@ -65,7 +54,7 @@ export const endpointsApi = createApi()
     async (c) => {
       const query = c.req.valid("query");
       const enabled = query.enabled === undefined ? undefined : query.enabled === "true";
-      return c.json(await listEndpoints(c.env.DB, c.req.valid("param").tenant_id, { ...query, enabled }), 200);
+      return c.json(await listEndpoints(c.env, c.req.valid("param").tenant_id, { ...query, enabled }), 200);
     },
   )
   .openapi(
@@ -79,9 +68,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      const endpoint = await getEndpoint(c.env.DB, tenant_id, endpoint_id);
-      if (!endpoint) throw notFound("Endpoint");
-      return c.json(endpoint, 200);
+      return c.json(await getEndpoint(c.env, tenant_id, endpoint_id), 200);
     },
   )
   .openapi(
@@ -95,16 +82,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      const patch = c.req.valid("json");
-      if (patch.url !== undefined) await assertAllowedTarget(c, patch.url, "url");
-      if (patch.headers !== undefined || patch.signature !== undefined) {
-        const current = await getEndpoint(c.env.DB, tenant_id, endpoint_id);
-        if (!current) throw notFound("Endpoint");
-        assertHeadersFitSignature(patch.headers ?? current.headers, patch.signature ?? current.signature);
-      }
-      const endpoint = await updateEndpoint(c.env.DB, tenant_id, endpoint_id, patch, Date.now());
-      if (!endpoint) throw notFound("Endpoint");
-      return c.json(endpoint, 200);
+      return c.json(await updateEndpoint(c.env, tenant_id, endpoint_id, c.req.valid("json")), 200);
     },
   )
   .openapi(
@@ -118,8 +96,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      if (!(await deleteEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
-      await deleteSecret(c.env, { kind: "endpoint", id: endpoint_id });
+      await deleteEndpoint(c.env, tenant_id, endpoint_id);
       return c.body(null, 204);
     },
   )
@@ -134,10 +111,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
-      const set = await readSecretSet(c.env, { kind: "endpoint", id: endpoint_id });
-      if (!set) throw notFound("Endpoint secret");
-      return c.json(secretView(set), 200);
+      return c.json(secretView(await endpointSecret(c.env, tenant_id, endpoint_id)), 200);
     },
   )
   .openapi(
@@ -152,8 +126,7 @@ export const endpointsApi = createApi()
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
-      const set = await rotateSecret(c.env, { kind: "endpoint", id: endpoint_id }, grace_period_seconds, secret);
+      const set = await rotateEndpointSecret(c.env, tenant_id, endpoint_id, grace_period_seconds, secret);
       return c.json(secretView(set), 200);
     },
   )
@@ -168,7 +141,6 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
       return c.json(await sendTestEvent(c.env, tenant_id, endpoint_id), 202);
     },
   )
@@ -183,10 +155,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      if (!(await getEndpoint(c.env.DB, tenant_id, endpoint_id))) throw notFound("Endpoint");
-      const since = Date.parse(c.req.valid("json").since);
-      const replayed = await replayFailedForEndpoint(c.env.DB, tenant_id, endpoint_id, since, Date.now(), RECOVER_LIMIT);
-      await enqueueDeliveries(c.env.DELIVERIES, replayed);
+      const replayed = await recoverEndpoint(c.env, tenant_id, endpoint_id, Date.parse(c.req.valid("json").since));
       return c.json({ deliveries: replayed.map((d) => ({ id: d.id, status: "pending" as const })) }, 202);
     },
   );

@@ -1,12 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getMessageWithDeliveries, listMessages } from "../db/messages";
-import { enqueueMessage } from "../delivery/enqueue";
-import { readConfig } from "../config";
-import { ApiError, notFound } from "../errors";
+import { enqueueMessage, getMessage, listMessages } from "../ops/messages";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse } from "./api";
-import { assertAllowedTarget } from "./guards";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
 const tags = ["Messages"];
@@ -32,12 +28,6 @@ export const messagesApi = createApi()
       const { tenant_id } = c.req.valid("param");
       const body = c.req.valid("json");
       const payload = JSON.stringify(body.payload);
-      const limit = readConfig(c.env).MAX_PAYLOAD_BYTES;
-      const size = new TextEncoder().encode(payload).byteLength;
-      if (size > limit) {
-        throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limit}`);
-      }
-      if (body.webhook_url) await assertAllowedTarget(c, body.webhook_url, "webhook_url");
       const key = c.req.valid("header")["idempotency-key"];
       const { response, replayed } = await enqueueMessage(c.env, {
         tenantId: tenant_id,
@@ -64,9 +54,7 @@ export const messagesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, message_id } = c.req.valid("param");
-      const message = await getMessageWithDeliveries(c.env.DB, tenant_id, message_id);
-      if (!message) throw notFound("Message");
-      return c.json(message, 200);
+      return c.json(await getMessage(c.env, tenant_id, message_id), 200);
     },
   )
   .openapi(
@@ -78,5 +66,5 @@ export const messagesApi = createApi()
       request: { params: TenantParams, query: PageQuery.extend(ListMessagesQuery.shape) },
       responses: { 200: jsonResponse(pageOf(MessageListItemSchema, "MessagePage"), "A page of messages"), ...errorResponses(400, 401, 404) },
     }),
-    async (c) => c.json(await listMessages(c.env.DB, c.req.valid("param").tenant_id, c.req.valid("query")), 200),
+    async (c) => c.json(await listMessages(c.env, c.req.valid("param").tenant_id, c.req.valid("query")), 200),
   );

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { notFound } from "../errors";
-import { readSecretSet, rotateSecret, secretView } from "../secrets";
+import { rotateTenantSecret, tenantSecret } from "../ops/tenants";
+import { secretView } from "../secrets";
 import { errorResponses, TenantParams } from "../schemas/common";
 import { RotateSecretBody, SecretResponse } from "../schemas/endpoints";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
@@ -19,9 +19,7 @@ export const tenantSecretApi = createApi()
       responses: { 200: jsonResponse(SecretResponse, "The current secret"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const set = await readSecretSet(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id });
-      if (!set) throw notFound("Tenant secret");
-      return c.json(secretView(set), 200);
+      return c.json(secretView(await tenantSecret(c.env, c.req.valid("param").tenant_id)), 200);
     },
   )
   .openapi(
@@ -35,7 +33,7 @@ export const tenantSecretApi = createApi()
     }),
     async (c) => {
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      const set = await rotateSecret(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id }, grace_period_seconds, secret);
+      const set = await rotateTenantSecret(c.env, c.req.valid("param").tenant_id, grace_period_seconds, secret);
       return c.json(secretView(set), 200);
     },
   );

@@ -1,9 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { deleteTenant, getTenant, insertTenant, listTenants } from "../db/tenants";
-import { endpointIdsOfTenant } from "../db/endpoints";
-import { ApiError, notFound } from "../errors";
-import { createSecret, deleteSecret } from "../secrets";
-import { forgetVerifiedKeys, requireAdmin } from "../security/auth";
+import { createTenant, deleteTenant, getTenant, listTenants } from "../ops/tenants";
+import { requireAdmin } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, TenantParams } from "../schemas/common";
 import { CreateTenantBody, TenantSchema } from "../schemas/tenants";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -24,17 +21,7 @@ export const tenantsApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      const body = c.req.valid("json");
-      const tenant = await insertTenant(c.env.DB, body.id ?? crypto.randomUUID(), body.name, Date.now());
-      if (!tenant) throw new ApiError(409, "tenant_exists", `A tenant with id "${body.id}" already exists`);
-      // The tenant's own secret signs one-off webhook_url deliveries; no tenant is left without one.
-      try {
-        await createSecret(c.env, { kind: "tenant", id: tenant.id });
-      } catch (error) {
-        await deleteTenant(c.env.DB, tenant.id);
-        throw error;
-      }
-      return c.json(tenant, 201);
+      return c.json(await createTenant(c.env, c.req.valid("json")), 201);
     },
   )
   .openapi(
@@ -48,7 +35,7 @@ export const tenantsApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      return c.json(await listTenants(c.env.DB, c.req.valid("query")), 200);
+      return c.json(await listTenants(c.env, c.req.valid("query")), 200);
     },
   )
   .openapi(
@@ -62,9 +49,7 @@ export const tenantsApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      const tenant = await getTenant(c.env.DB, c.req.valid("param").tenant_id);
-      if (!tenant) throw notFound("Tenant");
-      return c.json(tenant, 200);
+      return c.json(await getTenant(c.env, c.req.valid("param").tenant_id), 200);
     },
   )
   .openapi(
@@ -78,14 +63,7 @@ export const tenantsApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      const { tenant_id } = c.req.valid("param");
-      const endpointIds = await endpointIdsOfTenant(c.env.DB, tenant_id);
-      if (!(await deleteTenant(c.env.DB, tenant_id))) throw notFound("Tenant");
-      forgetVerifiedKeys(tenant_id);
-      await Promise.all([
-        deleteSecret(c.env, { kind: "tenant", id: tenant_id }),
-        ...endpointIds.map((id) => deleteSecret(c.env, { kind: "endpoint", id })),
-      ]);
+      await deleteTenant(c.env, c.req.valid("param").tenant_id);
       return c.body(null, 204);
     },
   );
