@@ -1,3 +1,4 @@
+import type { AttemptOutcome } from "../schemas/messages";
 import type { DeliverySummaryRow } from "./messages";
 import { toDeliverySummary } from "./messages";
 import { decodeCursor, iso, paginate } from "./pagination";
@@ -48,7 +49,7 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
     attempts: (attempts!.results as AttemptRow[]).map((a) => ({
       id: a.id,
       attempt: a.attempt,
-      outcome: a.outcome as "ok" | "retryable" | "permanent",
+      outcome: a.outcome as AttemptOutcome,
       status_code: a.status_code,
       error_kind: a.error_kind,
       error: a.error,

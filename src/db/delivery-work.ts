@@ -1,3 +1,4 @@
+import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 import type { ScheduledDelivery } from "./deliveries";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
@@ -49,14 +50,14 @@ export interface AttemptRecord {
   queueToken: string;
   endpointId: string | null;
   attempt: number;
-  outcome: "ok" | "retryable" | "permanent";
+  outcome: AttemptOutcome;
   statusCode: number | null;
   errorKind: string | null;
   error: string | null;
   durationMs: number;
   responseBody: string | null;
   at: number;
-  status: "succeeded" | "retrying" | "failed";
+  status: Extract<DeliveryStatus, "succeeded" | "retrying" | "failed">;
   nextAttemptAt: number | null;
 }
 

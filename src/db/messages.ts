@@ -1,3 +1,4 @@
+import type { DeliveryStatus } from "../schemas/messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN, SQL_UUID_V4 } from "./sql";
 
@@ -164,7 +165,7 @@ export function toDeliverySummary(row: DeliverySummaryRow) {
     message_id: row.message_id,
     endpoint_id: row.endpoint_id,
     url: row.url,
-    status: row.status as "pending" | "retrying" | "succeeded" | "failed" | "cancelled",
+    status: row.status as DeliveryStatus,
     attempt_count: row.attempts,
     next_attempt_at: iso(row.next_attempt_at),
     last_attempt_at: iso(row.last_attempt_at),

@@ -3,7 +3,8 @@ import { notFound } from "../errors";
 import { createSecret, deleteSecret, readSecretSet, rotateSecret, type SecretSet } from "../secrets";
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
-import { enqueueMessage, type EnqueueResponse } from "./messages";
+import type { EnqueueResponse } from "../schemas/messages";
+import { enqueueMessage } from "./messages";
 import { tenantDb } from "./tenant-db";
 
 /**

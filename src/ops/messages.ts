@@ -15,6 +15,7 @@ import { IDEMPOTENCY_WINDOW_MS } from "../delivery/sweeper";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { toHex } from "../lib/base64";
+import type { EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import { tenantDb } from "./tenant-db";
 
@@ -32,15 +33,6 @@ export interface EnqueueRequest {
    * reused for another request.
    */
   idempotency?: { key: string; fingerprint: string };
-}
-
-/** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
-export interface EnqueueResponse {
-  id: string;
-  event: string;
-  source: string | null;
-  created_at: string;
-  deliveries: Array<{ id: string; endpoint_id: string | null; status: "pending" }>;
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -39,7 +39,13 @@ export const EnqueueHeaders = z.object({
     .openapi({ description: "Replays within 24 h return the first response and store nothing new" }),
 });
 
-const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+/** Every state a delivery can be in, in the order lists and filters offer them. */
+export const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+/** How one attempt ended: delivered, failed but worth retrying, or failed for good. */
+export const AttemptOutcome = z.enum(["ok", "retryable", "permanent"]);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** 202 response of an enqueue. */
 export const EnqueuedSchema = z
@@ -97,7 +103,7 @@ export const AttemptSchema = z
   .object({
     id: z.string(),
     attempt: z.number().int(),
-    outcome: z.enum(["ok", "retryable", "permanent"]),
+    outcome: AttemptOutcome,
     status_code: z.number().int().nullable(),
     error_kind: z.string().nullable(),
     error: z.string().nullable(),
@@ -131,3 +137,6 @@ export const RecoverBody = z
 export const ReplayedSchema = z
   .object({ deliveries: z.array(z.object({ id: z.string(), status: z.literal("pending") })) })
   .openapi("Replayed");
+
+/** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
+export type EnqueueResponse = z.infer<typeof EnqueuedSchema>;

@@ -1,17 +1,15 @@
 import type { FC } from "hono/jsx";
 import type { getDeliveryWithAttempts } from "../../db/deliveries";
 import type { DeliveryLogEntry } from "../../db/delivery-log";
+import { DeliveryStatus } from "../../schemas/messages";
 import { shortId } from "../format";
 import { Badge, CsrfField, Time } from "./components";
 import { Icon } from "./icons";
 import { Layout, type PageContext } from "./layout";
 
-/** Delivery states, in the order the filter offers them. */
-const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed", "cancelled"] as const;
-
 /** A `?status=` filter value, or undefined for "all" (and for anything that is not a status). */
-export function statusFilter(value: string | undefined): (typeof DELIVERY_STATUSES)[number] | undefined {
-  return DELIVERY_STATUSES.find((s) => s === value);
+export function statusFilter(value: string | undefined): DeliveryStatus | undefined {
+  return DeliveryStatus.options.find((s) => s === value);
 }
 
 /** A delivery the dashboard shows in full: its state, event and every attempt. */
@@ -30,7 +28,7 @@ export const StatusFilter: FC<{ action: string; status: string | undefined; endp
         <option value="" selected={!status}>
           All statuses
         </option>
-        {DELIVERY_STATUSES.map((s) => (
+        {DeliveryStatus.options.map((s) => (
           <option value={s} selected={s === status}>
             {s}
           </option>

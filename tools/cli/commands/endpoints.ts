@@ -2,7 +2,9 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { collect, integerIn, parseSince } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError, type CommandContext } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Endpoint, Enqueued, Page, Replayed } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type Endpoint = Schema<"Endpoint">;
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { deliveryRefsTable } from "./messages.ts";
 import { addSecretCommands } from "./secret.ts";
@@ -113,7 +115,7 @@ function retryText(retry: Endpoint["retry"]): string {
 }
 
 /** An endpoint as label-value lines; header values are left out as they often hold credentials. */
-export function endpointDetails(e: Endpoint): string {
+export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string {
   return details([
     ["id", e.id],
     ["url", e.url],
@@ -128,7 +130,7 @@ export function endpointDetails(e: Endpoint): string {
     ["timeout", `${e.timeout_ms} ms`],
     ["created", time(e.created_at)],
     ["updated", time(e.updated_at)],
-    ...(e.secret ? [["secret", e.secret] as [string, unknown]] : []),
+    ...("secret" in e && e.secret ? [["secret", e.secret] as [string, unknown]] : []),
   ]);
 }
 
@@ -143,7 +145,7 @@ export function registerEndpoints(program: Command): void {
     .option("--disabled", "create it disabled")
     .action(async (url: string, flags: EndpointFlags, command: Command) => {
       const ctx = contextOf(command);
-      const endpoint = await ctx.client.post<Endpoint>(`${ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
+      const endpoint = await ctx.client.post<Schema<"CreatedEndpoint">>(`${ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
       ctx.show(endpoint, endpointDetails);
     });
 
@@ -155,7 +157,7 @@ export function registerEndpoints(program: Command): void {
       const ctx = contextOf(command);
       const enabled = options.enabled ? "true" : options.disabled ? "false" : undefined;
       const page = await ctx.client.list<Endpoint>(`${ctx.tenantPath()}/endpoints`, { ...pagingQuery(options), source: options.source, enabled }, !!options.all);
-      ctx.show(page, ({ data }: Page<Endpoint>) =>
+      ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (e) => e.id },
           { title: "URL", value: (e) => e.url, max: 60 },
@@ -214,7 +216,7 @@ export function registerEndpoints(program: Command): void {
     .argument("<endpoint_id>")
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
-      const sent = await ctx.client.post<Enqueued>(`${endpointPath(ctx, id)}/test`);
+      const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${endpointPath(ctx, id)}/test`);
       ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
@@ -230,7 +232,7 @@ export function registerEndpoints(program: Command): void {
 
 /** Replays an endpoint's failed deliveries since `since` and reports them. */
 export async function recover(ctx: CommandContext, endpointId: string, since: string): Promise<void> {
-  const replayed = await ctx.client.post<Replayed>(`${endpointPath(ctx, endpointId)}/recover`, { since });
+  const replayed = await ctx.client.post<Schema<"Replayed">>(`${endpointPath(ctx, endpointId)}/recover`, { since });
   ctx.show(replayed, ({ deliveries }) =>
     deliveries.length === 0
       ? `No failed delivery since ${since}: nothing to replay\n`

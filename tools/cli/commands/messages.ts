@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { DeliverySummary, Enqueued, Message, MessageListItem, Page } from "../types.ts";
+import type { Schema } from "../client.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 
 interface SendOptions {
@@ -15,7 +15,7 @@ interface SendOptions {
 }
 
 /** The deliveries an enqueue created. */
-export function deliveryRefsTable(deliveries: Enqueued["deliveries"]): string {
+export function deliveryRefsTable(deliveries: Schema<"EnqueuedMessage">["deliveries"]): string {
   return table(
     deliveries,
     [
@@ -28,7 +28,7 @@ export function deliveryRefsTable(deliveries: Enqueued["deliveries"]): string {
 }
 
 /** Deliveries with their state, as polling shows them. */
-export function deliveriesTable(deliveries: readonly DeliverySummary[]): string {
+export function deliveriesTable(deliveries: ReadonlyArray<Schema<"DeliverySummary">>): string {
   return table(deliveries, [
     { title: "ID", value: (d) => d.id },
     { title: "STATUS", value: (d) => d.status },
@@ -53,7 +53,7 @@ function readPayload(argument: string | undefined, file: string | undefined): un
   }
 }
 
-function messageDetails(m: Message): string {
+function messageDetails(m: Schema<"Message">): string {
   const payload = JSON.stringify(m.payload, null, 2).replace(/^/gm, "  ");
   return `${details([["id", m.id], ["event", m.event], ["source", m.source], ["created", time(m.created_at)]])}payload:\n${payload}\n\n${deliveriesTable(m.deliveries)}`;
 }
@@ -82,7 +82,7 @@ export function registerMessages(program: Command): void {
         webhook_url: options.webhookUrl,
       };
       const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
-      const sent = await ctx.client.post<Enqueued>(`${ctx.tenantPath()}/messages`, body, headers);
+      const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${ctx.tenantPath()}/messages`, body, headers);
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
@@ -92,15 +92,15 @@ export function registerMessages(program: Command): void {
     .argument("<message_id>")
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Message>(`${ctx.tenantPath()}/messages/${segment(id)}`), messageDetails);
+      ctx.show(await ctx.client.get<Schema<"Message">>(`${ctx.tenantPath()}/messages/${segment(id)}`), messageDetails);
     });
 
   withPaging(messages.command("list").description("list messages, newest first"))
     .option("--event <type>", "only this event type")
     .action(async (options: PagingOptions & { event?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const page = await ctx.client.list<MessageListItem>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
-      ctx.show(page, ({ data }: Page<MessageListItem>) =>
+      const page = await ctx.client.list<Schema<"MessageListItem">>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
+      ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (m) => m.id },
           { title: "EVENT", value: (m) => m.event },

@@ -2,7 +2,9 @@ import { Option, type Command } from "commander";
 import { integerIn } from "../../lib/parse.ts";
 import { contextOf, type CommandContext } from "../context.ts";
 import { details, time } from "../output.ts";
-import type { SigningSecret } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type SigningSecret = Schema<"EndpointSecret">;
 
 /** A secret response as label-value lines. */
 function secretDetails(s: SigningSecret): string {

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { contextOf, segment } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Page, Tenant } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type Tenant = Schema<"Tenant">;
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { addSecretCommands } from "./secret.ts";
 
@@ -25,7 +27,7 @@ export function registerTenants(program: Command): void {
   withPaging(tenants.command("list").description("list tenants")).action(async (options: PagingOptions, command: Command) => {
     const ctx = contextOf(command);
     const page = await ctx.client.list<Tenant>("/v1/tenants", pagingQuery(options), !!options.all);
-    ctx.show(page, ({ data }: Page<Tenant>) =>
+    ctx.show(page, ({ data }) =>
       table(data, [
         { title: "ID", value: (t) => t.id },
         { title: "NAME", value: (t) => t.name, max: 40 },
