@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { getDelivery, listDeliveries, replayDelivery } from "../ops/deliveries";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema } from "../schemas/messages";
 import { createApi, jsonResponse } from "./api";
@@ -12,7 +13,8 @@ export const deliveriesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/deliveries",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "List deliveries, newest first (filter by endpoint, message, status, since)",
       request: { params: TenantParams, query: PageQuery.extend(ListDeliveriesQuery.shape) },
@@ -27,7 +29,8 @@ export const deliveriesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}",
+      path: "/{delivery_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Get a delivery with its attempts",
       request: { params: DeliveryParams },
@@ -41,7 +44,8 @@ export const deliveriesApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
+      path: "/{delivery_id}/retry",
+      middleware: [tenantAccess()],
       tags,
       summary: "Replay a delivery, whatever its state, with a fresh attempt budget",
       request: { params: DeliveryParams },

@@ -11,6 +11,7 @@ import {
   updateEndpoint,
 } from "../ops/endpoints";
 import { secretView } from "../secrets";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import {
   CreateEndpointBody,
@@ -32,7 +33,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/endpoints",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "Create an endpoint (its secret is shown in this response only)",
       request: { params: TenantParams, body: jsonBody(CreateEndpointBody) },
@@ -45,7 +47,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/endpoints",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "List endpoints",
       request: { params: TenantParams, query: PageQuery.extend(ListEndpointsQuery.shape) },
@@ -60,7 +63,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}",
+      path: "/{endpoint_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Get an endpoint",
       request: { params: EndpointParams },
@@ -74,7 +78,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "patch",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}",
+      path: "/{endpoint_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Change an endpoint",
       request: { params: EndpointParams, body: jsonBody(UpdateEndpointBody) },
@@ -88,7 +93,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "delete",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}",
+      path: "/{endpoint_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Delete an endpoint; pending deliveries to it are cancelled",
       request: { params: EndpointParams },
@@ -103,7 +109,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret",
+      path: "/{endpoint_id}/secret",
+      middleware: [tenantAccess()],
       tags,
       summary: "Reveal an endpoint's signing secret",
       request: { params: EndpointParams },
@@ -117,7 +124,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate",
+      path: "/{endpoint_id}/secret/rotate",
+      middleware: [tenantAccess()],
       tags,
       summary: "Rotate an endpoint's signing secret; the old one co-signs for the grace period",
       request: { params: EndpointParams, body: { ...jsonBody(RotateSecretBody), required: false } },
@@ -133,7 +141,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test",
+      path: "/{endpoint_id}/test",
+      middleware: [tenantAccess()],
       tags,
       summary: "Send a webhook.test message to this endpoint",
       request: { params: EndpointParams },
@@ -147,7 +156,8 @@ export const endpointsApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover",
+      path: "/{endpoint_id}/recover",
+      middleware: [tenantAccess()],
       tags,
       summary: "Replay every failed delivery of this endpoint since a time",
       request: { params: EndpointParams, body: jsonBody(RecoverBody) },

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { enqueueMessage, getMessage, listMessages } from "../ops/messages";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -12,7 +13,8 @@ export const messagesApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/messages",
+      path: "/",
+      middleware: [tenantAccess({ tenantReadByHandler: true })],
       tags,
       summary: "Enqueue a message for delivery",
       description:
@@ -46,7 +48,8 @@ export const messagesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/messages/{message_id}",
+      path: "/{message_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Poll a message: its payload and each delivery's state",
       request: { params: MessageParams },
@@ -60,7 +63,8 @@ export const messagesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/messages",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "List messages, newest first",
       request: { params: TenantParams, query: PageQuery.extend(ListMessagesQuery.shape) },

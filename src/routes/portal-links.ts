@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createPortalLink } from "../ops/portal-links";
-import { requireAdmin } from "../security/auth";
+import { adminOnly, tenantAccess } from "../security/auth";
 import { errorResponses, TenantParams } from "../schemas/common";
 import { CreatePortalLinkBody, PortalLinkSchema } from "../schemas/portal-links";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
@@ -9,14 +9,14 @@ import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
 export const portalLinksApi = createApi().openapi(
   createRoute({
     method: "post",
-    path: "/v1/tenants/{tenant_id}/portal-links",
+    path: "/",
+    middleware: [tenantAccess(), adminOnly()],
     tags: ["Dashboard"],
     summary: "Create a one-time, short-lived link into this tenant's dashboard (admin only)",
     request: { params: TenantParams, body: { ...jsonBody(CreatePortalLinkBody), required: false } },
     responses: { 201: jsonResponse(PortalLinkSchema, "The link"), ...errorResponses(400, 401, 404) },
   }),
   async (c) => {
-    requireAdmin(c);
     const { ttl_seconds } = parseOptionalBody(CreatePortalLinkBody, c.req.valid("json"));
     const link = await createPortalLink(c.env, c.req.valid("param").tenant_id, ttl_seconds);
     const url = new URL("/dashboard/portal", c.req.url);

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { rotateTenantSecret, tenantSecret } from "../ops/tenants";
 import { secretView } from "../secrets";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, TenantParams } from "../schemas/common";
 import { RotateSecretBody, SecretResponse } from "../schemas/endpoints";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
@@ -12,7 +13,8 @@ export const tenantSecretApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/secret",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "Reveal the secret that signs this tenant's one-off webhook_url deliveries",
       request: { params: TenantParams },
@@ -25,7 +27,8 @@ export const tenantSecretApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/secret/rotate",
+      path: "/rotate",
+      middleware: [tenantAccess()],
       tags,
       summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
       request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },

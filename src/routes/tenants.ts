@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createTenant, deleteTenant, getTenant, listTenants } from "../ops/tenants";
-import { requireAdmin } from "../security/auth";
+import { adminOnly, tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, TenantParams } from "../schemas/common";
 import { CreateTenantBody, TenantSchema } from "../schemas/tenants";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -10,7 +10,8 @@ export const tenantsApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants",
+      path: "/",
+      middleware: [adminOnly()],
       tags: ["Tenants"],
       summary: "Create a tenant",
       request: { body: jsonBody(CreateTenantBody) },
@@ -20,49 +21,48 @@ export const tenantsApi = createApi()
       },
     }),
     async (c) => {
-      requireAdmin(c);
       return c.json(await createTenant(c.env, c.req.valid("json")), 201);
     },
   )
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants",
+      path: "/",
+      middleware: [adminOnly()],
       tags: ["Tenants"],
       summary: "List tenants",
       request: { query: PageQuery },
       responses: { 200: jsonResponse(pageOf(TenantSchema, "TenantPage"), "A page of tenants"), ...errorResponses(400, 401) },
     }),
     async (c) => {
-      requireAdmin(c);
       return c.json(await listTenants(c.env, c.req.valid("query")), 200);
     },
   )
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}",
+      path: "/{tenant_id}",
+      middleware: [tenantAccess(), adminOnly()],
       tags: ["Tenants"],
       summary: "Get a tenant",
       request: { params: TenantParams },
       responses: { 200: jsonResponse(TenantSchema, "The tenant"), ...errorResponses(401, 404) },
     }),
     async (c) => {
-      requireAdmin(c);
       return c.json(await getTenant(c.env, c.req.valid("param").tenant_id), 200);
     },
   )
   .openapi(
     createRoute({
       method: "delete",
-      path: "/v1/tenants/{tenant_id}",
+      path: "/{tenant_id}",
+      middleware: [tenantAccess(), adminOnly()],
       tags: ["Tenants"],
       summary: "Delete a tenant and everything it owns",
       request: { params: TenantParams },
       responses: { 204: { description: "Deleted" }, ...errorResponses(401, 404) },
     }),
     async (c) => {
-      requireAdmin(c);
       await deleteTenant(c.env, c.req.valid("param").tenant_id);
       return c.body(null, 204);
     },
