@@ -1,6 +1,4 @@
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
-import type { ScheduledDelivery } from "./deliveries";
-import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
 export interface DeliveryWork {
@@ -159,62 +157,4 @@ export async function recordBatchResults(
     }
   }
   if (statements.length > 0) await db.batch(statements);
-}
-
-/** Marks a dead-lettered delivery failed, unless it already finished or was replayed meanwhile. */
-export async function failDeadLettered(db: D1Database, deliveryId: string, token: string, reason: string, now: number): Promise<void> {
-  await db
-    .prepare(
-      `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
-       WHERE id = ? AND queue_token = ? AND status IN ('pending', 'retrying')`,
-    )
-    .bind(reason, now, deliveryId, token)
-    .run();
-}
-
-/**
- * Re-arms deliveries whose queue message evidently never arrived: pending and not attempted
- * since `stuckBefore`, or retrying and overdue since then. Each gets a new queue token so the
- * lost message, should it surface after all, is ignored.
- */
-export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
-  const { results } = await db
-    .prepare(
-      `UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = ?1
-       WHERE id IN (
-         SELECT id FROM deliveries
-         WHERE (status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2)
-         LIMIT ?3)
-       RETURNING id, queue_token`,
-    )
-    .bind(now, stuckBefore, limit)
-    .all<ScheduledDelivery>();
-  return results;
-}
-
-/** Disables endpoints that have failed without a single success since `failingBefore`. */
-export async function autoDisableFailingEndpoints(db: D1Database, failingBefore: number, now: number): Promise<number> {
-  const result = await db
-    .prepare(
-      `UPDATE endpoints SET enabled = 0, updated_at = ?1,
-         disabled_reason = 'Disabled automatically: every delivery failed since ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000, 'unixepoch')
-       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since < ?2`,
-    )
-    .bind(now, failingBefore)
-    .run();
-  return result.meta.changes;
-}
-
-/** Deletes messages (and through foreign keys their deliveries and attempts) older than `before`. */
-export async function purgeOldMessages(db: D1Database, before: number, limit: number): Promise<number> {
-  const result = await db
-    .prepare("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)")
-    .bind(before, limit)
-    .run();
-  return result.meta.changes;
-}
-
-/** Deletes idempotency keys past their window. */
-export async function purgeIdempotencyKeys(db: D1Database, before: number): Promise<void> {
-  await db.prepare("DELETE FROM idempotency_keys WHERE created_at < ?").bind(before).run();
 }

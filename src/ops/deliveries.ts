@@ -1,5 +1,4 @@
 import * as stored from "../db/deliveries";
-import { listDeliveryLog } from "../db/delivery-log";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
@@ -15,22 +14,20 @@ import { tenantDb } from "./tenant-db";
 /** Most failed deliveries one recover call replays. */
 const RECOVER_LIMIT = 1000;
 
-/** A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age (`since`, epoch ms). */
-export function listDeliveries(
-  env: Env,
-  tenantId: string,
-  query: { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string },
-): ReturnType<typeof stored.listDeliveries> {
-  return stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+type ListQuery = Parameters<typeof stored.listDeliveries>[2];
+
+/**
+ * A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age
+ * (`since`, epoch ms), as the API lists them: summaries only.
+ */
+export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
+  const { data, next_cursor } = await stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+  return { data: data.map(({ event: _event, endpoint_name: _name, ...summary }) => summary), next_cursor };
 }
 
 /** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
-export function deliveryLog(
-  env: Env,
-  tenantId: string,
-  query: { endpointId?: string; status?: string; limit: number; cursor?: string },
-): ReturnType<typeof listDeliveryLog> {
-  return listDeliveryLog(tenantDb(env, tenantId), tenantId, query);
+export function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
+  return stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
 }
 
 /** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */

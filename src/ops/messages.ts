@@ -11,10 +11,10 @@ import {
   type NewDelivery,
 } from "../db/messages";
 import { getTenant } from "../db/tenants";
-import { IDEMPOTENCY_WINDOW_MS } from "../delivery/sweeper";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
-import { toHex } from "../lib/base64";
+import { sha256Hex } from "../lib/digest";
+import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import type { EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import { tenantDb } from "./tenant-db";
@@ -36,10 +36,6 @@ export interface EnqueueRequest {
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-async function sha256Hex(text: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
 
 /** Rebuilds the first response of an Idempotency-Key: every delivery was pending then. */
 async function firstResponse(db: D1Database, tenantId: string, messageId: string): Promise<EnqueueResponse> {

@@ -3,18 +3,14 @@ import type { AppEnv } from "../app-env";
 import { apiKeyByHash } from "../db/api-keys";
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
-import { randomBytes, toBase64Url, toHex } from "../lib/base64";
+import { randomBytes, toBase64Url } from "../lib/base64";
+import { sha256, sha256Hex } from "../lib/digest";
 import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
 
 /** Who is calling: the platform operator (admin token) or one tenant (its API key). */
 export type Principal = { kind: "admin" } | { kind: "tenant"; tenantId: string };
 
 const API_KEY_PREFIX = "ehk_";
-const encoder = new TextEncoder();
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
 
 /** Compares two strings in time independent of where they differ (digests have equal length). */
 async function constantTimeEquals(a: string, b: string): Promise<boolean> {
@@ -29,8 +25,8 @@ export async function newApiKey(): Promise<{ key: string; hash: string; prefix: 
 }
 
 /** The SHA-256 hex under which a key is stored: keys are 256-bit random, so no slow hash is needed. */
-export async function hashApiKey(key: string): Promise<string> {
-  return toHex(await sha256(key));
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { activeApiKeyByHash } from "../../db/dashboard-sessions";
+import { apiKeyByHash } from "../../db/api-keys";
 import { consumePortalLink } from "../../db/portal-links";
 import { hashApiKey } from "../../security/auth";
 import { verifyPortalToken } from "../../security/portal-token";
@@ -20,12 +20,12 @@ export const authRoutes = new Hono<DashboardEnv>()
   })
   .post("/sign-in", async (c) => {
     const apiKey = (await c.req.parseBody()).api_key;
-    const key = typeof apiKey === "string" && apiKey.trim() ? await activeApiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
+    const key = typeof apiKey === "string" && apiKey.trim() ? await apiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
     if (!key) {
       return render(c, <SignInPage page={pageContext(c)} notice={null} error="That API key is not valid, or it was revoked." />, 401);
     }
     await endSession(c);
-    await startSession(c, key.tenantId, key.id);
+    await startSession(c, key.tenant_id, key.id);
     return c.redirect("/dashboard", 303);
   })
   .get("/portal", async (c) => {

@@ -112,7 +112,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const [secrets, hours, log] = await Promise.all([
       readSecretSet(c.env, { kind: "endpoint", id: endpoint.id }),
       deliveriesPerHour(c.env, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
-      deliveryLog(c.env, tenantId, { endpointId: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
+      deliveryLog(c.env, tenantId, { endpoint_id: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
     ]);
     const now = Date.now();
     return render(

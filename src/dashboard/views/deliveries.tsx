@@ -1,6 +1,5 @@
 import type { FC } from "hono/jsx";
-import type { getDeliveryWithAttempts } from "../../db/deliveries";
-import type { DeliveryLogEntry } from "../../db/delivery-log";
+import type { DeliveryListEntry, getDeliveryWithAttempts } from "../../db/deliveries";
 import { DeliveryStatus } from "../../schemas/messages";
 import { shortId } from "../format";
 import { Badge, CsrfField, Time } from "./components";
@@ -41,7 +40,7 @@ export const StatusFilter: FC<{ action: string; status: string | undefined; endp
   </form>
 );
 
-function lastResult(d: DeliveryLogEntry): string {
+function lastResult(d: DeliveryListEntry): string {
   if (d.last_status_code !== null) return `HTTP ${d.last_status_code}`;
   return d.last_error ?? "—";
 }
@@ -57,7 +56,7 @@ const ReplayButton: FC<{ page: PageContext; id: string; label: string; small?: b
 );
 
 /** A delivery log table; failed and cancelled rows can be replayed in place. */
-export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryLogEntry[]; showEndpoint: boolean }> = ({
+export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryListEntry[]; showEndpoint: boolean }> = ({
   page,
   deliveries,
   showEndpoint,
@@ -129,7 +128,7 @@ export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryLogEntry
 export const DeliveriesPage: FC<{
   page: PageContext;
   notice: string | null;
-  deliveries: DeliveryLogEntry[];
+  deliveries: DeliveryListEntry[];
   status: string | undefined;
   nextCursor: string | null;
 }> = ({ page, notice, deliveries, status, nextCursor }) => (

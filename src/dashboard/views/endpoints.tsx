@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import type { DeliveryLogEntry } from "../../db/delivery-log";
+import type { DeliveryListEntry } from "../../db/deliveries";
 import type { DeliveryOutcomes, HourlyDeliveries } from "../../db/delivery-stats";
 import type { Endpoint } from "../../schemas/endpoints";
 import { formatSeconds, shortId, successRate } from "../format";
@@ -223,7 +223,7 @@ export const EndpointPage: FC<{
   secret: string | null;
   previousUntil: string[];
   hours: HourlyDeliveries[];
-  deliveries: DeliveryLogEntry[];
+  deliveries: DeliveryListEntry[];
   status: string | undefined;
   nextCursor: string | null;
 }> = ({ page, notice, endpoint, secret, previousUntil, hours, deliveries, status, nextCursor }) => {
