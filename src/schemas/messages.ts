@@ -47,13 +47,13 @@ export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 export const AttemptOutcome = z.enum(["ok", "retryable", "permanent"]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
+/** What every view of a message shows of it. */
+const messageFields = { id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp };
+
 /** 202 response of an enqueue. */
 export const EnqueuedSchema = z
   .object({
-    id: z.string(),
-    event: z.string(),
-    source: z.string().nullable(),
-    created_at: Timestamp,
+    ...messageFields,
     deliveries: z.array(z.object({ id: z.string(), endpoint_id: z.string().nullable(), status: DeliveryStatus })),
   })
   .openapi("EnqueuedMessage");
@@ -78,20 +78,11 @@ export const DeliverySummarySchema = z
 
 /** `GET …/messages/{id}`: the message, its payload and each delivery's state. */
 export const MessageSchema = z
-  .object({
-    id: z.string(),
-    event: z.string(),
-    source: z.string().nullable(),
-    payload: z.unknown(),
-    created_at: Timestamp,
-    deliveries: z.array(DeliverySummarySchema),
-  })
+  .object({ ...messageFields, payload: z.unknown(), deliveries: z.array(DeliverySummarySchema) })
   .openapi("Message");
 
 /** A message in a list (no payload). */
-export const MessageListItemSchema = z
-  .object({ id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp })
-  .openapi("MessageListItem");
+export const MessageListItemSchema = z.object(messageFields).openapi("MessageListItem");
 
 /** Query of `GET …/messages`. */
 export const ListMessagesQuery = z.object({

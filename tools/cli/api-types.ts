@@ -203,9 +203,9 @@ export interface components {
             id: string;
             event: string;
             source: string | null;
-            payload?: unknown;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
+            payload?: unknown;
             deliveries: components["schemas"]["DeliverySummary"][];
         };
         DeliverySummary: {
