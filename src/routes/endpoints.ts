@@ -1,15 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { recoverEndpoint } from "../ops/deliveries";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointSecret,
-  getEndpoint,
-  listEndpoints,
-  rotateEndpointSecret,
-  sendTestEvent,
-  updateEndpoint,
-} from "../ops/endpoints";
+import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../ops/endpoints";
 import { secretView } from "../secrets";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";

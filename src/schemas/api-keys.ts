@@ -3,10 +3,7 @@ import { MAX_NAME_LENGTH } from "../limits";
 import { Timestamp } from "./common";
 
 /** Body of `POST /v1/tenants/{tenant_id}/api-keys`. */
-export const CreateApiKeyBody = z
-  .object({ name: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional() })
-  .strict()
-  .openapi("CreateApiKey");
+export const CreateApiKeyBody = z.object({ name: z.string().trim().min(1).max(MAX_NAME_LENGTH).optional() }).strict().openapi("CreateApiKey");
 
 /** An API key's metadata; the key itself is never returned after creation. */
 export const ApiKeySchema = z

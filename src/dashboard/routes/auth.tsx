@@ -4,10 +4,9 @@ import { consumePortalLink } from "../../db/portal-links";
 import { hashApiKey } from "../../security/auth";
 import { verifyPortalToken } from "../../security/portal-token";
 import type { DashboardEnv } from "../env";
-import { pageContext, render } from "../render";
+import { pageContext, pageProps, render } from "../render";
 import { endSession, startSession } from "../session";
 import { PortalPage, SignInPage } from "../views/auth";
-import { noticeText } from "../views/layout";
 
 const INVALID_LINK = "This dashboard link is invalid or has expired.";
 const USED_LINK = "This dashboard link has expired or was already used: each link opens the dashboard once.";
@@ -16,7 +15,7 @@ const USED_LINK = "This dashboard link has expired or was already used: each lin
 export const authRoutes = new Hono<DashboardEnv>()
   .get("/sign-in", (c) => {
     if (c.get("session")) return c.redirect("/dashboard", 303);
-    return render(c, <SignInPage page={pageContext(c)} notice={noticeText(c.req.query("notice"))} />);
+    return render(c, <SignInPage {...pageProps(c)} />);
   })
   .post("/sign-in", async (c) => {
     const apiKey = (await c.req.parseBody()).api_key;

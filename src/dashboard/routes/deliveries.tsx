@@ -3,11 +3,11 @@ import { deliveryLog, getDelivery, replayDelivery } from "../../ops/deliveries";
 import { findEndpoint } from "../../ops/endpoints";
 import type { DashboardEnv } from "../env";
 import { pathId } from "../path-id";
-import { pageContext, render } from "../render";
+import { pageProps, render } from "../render";
 import { currentSession } from "../session";
-import { DeliveriesPage, DeliveryPage, statusFilter } from "../views/deliveries";
-import { endpointTitle } from "../views/endpoints";
-import { noticeText } from "../views/layout";
+import { DeliveriesPage, statusFilter } from "../views/delivery-log";
+import { DeliveryPage } from "../views/delivery-page";
+import { endpointTitle } from "../views/endpoint-summary";
 
 const DELIVERIES_PER_PAGE = 50;
 
@@ -25,8 +25,7 @@ export const deliveryRoutes = new Hono<DashboardEnv>()
     return render(
       c,
       <DeliveriesPage
-        page={pageContext(c, "deliveries")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "deliveries")}
         deliveries={log.data}
         status={status}
         nextCursor={log.next_cursor}
@@ -40,8 +39,7 @@ export const deliveryRoutes = new Hono<DashboardEnv>()
     return render(
       c,
       <DeliveryPage
-        page={pageContext(c, "deliveries")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "deliveries")}
         delivery={delivery}
         endpointName={endpoint ? endpointTitle(endpoint) : null}
       />,

@@ -1,16 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ApiError } from "../../errors";
 import { deliveriesPerHour, deliveryLog, outcomesPerEndpoint } from "../../ops/deliveries";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointSecret,
-  getEndpoint,
-  listEndpoints,
-  rotateEndpointSecret,
-  sendTestEvent,
-  updateEndpoint,
-} from "../../ops/endpoints";
+import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../../ops/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../ops/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
 import { readSecretSet } from "../../secrets";
@@ -27,12 +18,12 @@ import {
 } from "../endpoint-form";
 import type { DashboardEnv } from "../env";
 import { pathId } from "../path-id";
-import { pageContext, render } from "../render";
+import { pageContext, pageProps, render } from "../render";
 import { currentSession } from "../session";
-import { statusFilter } from "../views/deliveries";
+import { statusFilter } from "../views/delivery-log";
 import { DeleteEndpointPage, EndpointFormPage } from "../views/endpoint-form";
-import { EndpointPage, EndpointsPage } from "../views/endpoints";
-import { noticeText } from "../views/layout";
+import { EndpointsPage } from "../views/endpoint-list";
+import { EndpointPage } from "../views/endpoint-page";
 
 const DAY_MS = 86_400_000;
 const ENDPOINTS_PER_PAGE = 50;
@@ -83,8 +74,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     return render(
       c,
       <EndpointsPage
-        page={pageContext(c, "endpoints")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "endpoints")}
         endpoints={page.data}
         outcomes={outcomes}
         hours={hours}
@@ -118,8 +108,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     return render(
       c,
       <EndpointPage
-        page={pageContext(c, "endpoints")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "endpoints")}
         endpoint={endpoint}
         secret={c.req.query("secret") === "shown" ? (secrets?.current ?? null) : null}
         previousUntil={(secrets?.previous ?? [])
