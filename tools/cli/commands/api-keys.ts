@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { contextOf, segment } from "../context.ts";
 import { details, note, table, time } from "../output.ts";
+import { addIdCommand } from "./id-command.ts";
 import type { Schema } from "../client.ts";
 
 /** `edgehook api-keys …`: a tenant's API keys (admin token only). */
@@ -35,13 +36,8 @@ export function registerApiKeys(program: Command): void {
       );
     });
 
-  keys
-    .command("revoke")
-    .description("revoke an API key")
-    .argument("<key_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      await ctx.client.delete(`${ctx.tenantPath()}/api-keys/${segment(id)}`);
-      ctx.show({ id, revoked: true }, () => `Revoked API key ${id}\n`);
-    });
+  addIdCommand(keys, "revoke", { description: "revoke an API key", idName: "key_id" }, async (ctx, id) => {
+    await ctx.client.delete(`${ctx.tenantPath()}/api-keys/${segment(id)}`);
+    ctx.show({ id, revoked: true }, () => `Revoked API key ${id}\n`);
+  });
 }

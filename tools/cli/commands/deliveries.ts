@@ -6,6 +6,7 @@ import type { Schema } from "../client.ts";
 import { recover } from "./endpoints.ts";
 import { deliveriesTable } from "./messages.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
+import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 /** Every delivery state, checked against the API's schema: a state added or removed there fails the typecheck here. */
 const STATES: Record<Schema<"DeliverySummary">["status"], true> = { pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
@@ -62,24 +63,18 @@ export function registerDeliveries(program: Command): void {
       hintNextPage(ctx.json, page.next_cursor);
     });
 
-  deliveries
-    .command("show")
-    .description("show a delivery with every attempt")
-    .argument("<delivery_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Schema<"Delivery">>(`${ctx.tenantPath()}/deliveries/${segment(id)}`), deliveryDetails);
-    });
+  addShowCommand(deliveries, {
+    description: "show a delivery with every attempt",
+    idName: "delivery_id",
+    path: (ctx, id) => `${ctx.tenantPath()}/deliveries/${segment(id)}`,
+    render: deliveryDetails,
+  });
 
-  deliveries
-    .command("retry")
-    .description("replay a delivery now, whatever its state, with a fresh attempt budget")
-    .argument("<delivery_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      const replayed = await ctx.client.post<Schema<"Replayed">>(`${ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
-      ctx.show(replayed, () => `Replaying delivery ${id}\n`);
-    });
+  const retry = { description: "replay a delivery now, whatever its state, with a fresh attempt budget", idName: "delivery_id" };
+  addIdCommand(deliveries, "retry", retry, async (ctx, id) => {
+    const replayed = await ctx.client.post<Schema<"Replayed">>(`${ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
+    ctx.show(replayed, () => `Replaying delivery ${id}\n`);
+  });
 
   deliveries
     .command("recover")

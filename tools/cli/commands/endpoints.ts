@@ -8,6 +8,7 @@ type Endpoint = Schema<"Endpoint">;
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { deliveryRefsTable } from "./messages.ts";
 import { addSecretCommands } from "./secret.ts";
+import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 interface EndpointFlags {
   url?: string;
@@ -171,14 +172,7 @@ export function registerEndpoints(program: Command): void {
       hintNextPage(ctx.json, page.next_cursor);
     });
 
-  endpoints
-    .command("show")
-    .description("show an endpoint")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Endpoint>(endpointPath(ctx, id)), endpointDetails);
-    });
+  addShowCommand(endpoints, { description: "show an endpoint", idName: "endpoint_id", path: endpointPath, render: endpointDetails });
 
   withEndpointFlags(endpoints.command("update").description("change an endpoint (only the fields given)").argument("<endpoint_id>"))
     .option("--url <url>", "new target URL")
@@ -194,15 +188,11 @@ export function registerEndpoints(program: Command): void {
       ctx.show(await ctx.client.patch<Endpoint>(endpointPath(ctx, id), body), endpointDetails);
     });
 
-  endpoints
-    .command("delete")
-    .description("delete an endpoint; pending deliveries to it are cancelled")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      await ctx.client.delete(endpointPath(ctx, id));
-      ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
-    });
+  const remove = { description: "delete an endpoint; pending deliveries to it are cancelled", idName: "endpoint_id" };
+  addIdCommand(endpoints, "delete", remove, async (ctx, id) => {
+    await ctx.client.delete(endpointPath(ctx, id));
+    ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
+  });
 
   addSecretCommands(endpoints, {
     description: "reveal or rotate an endpoint's signing secret",
@@ -210,15 +200,10 @@ export function registerEndpoints(program: Command): void {
     secretPath: (ctx, id) => `${endpointPath(ctx, id)}/secret`,
   });
 
-  endpoints
-    .command("test")
-    .description("send a webhook.test message to the endpoint")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${endpointPath(ctx, id)}/test`);
-      ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
-    });
+  addIdCommand(endpoints, "test", { description: "send a webhook.test message to the endpoint", idName: "endpoint_id" }, async (ctx, id) => {
+    const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${endpointPath(ctx, id)}/test`);
+    ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
+  });
 
   endpoints
     .command("recover")

@@ -5,6 +5,7 @@ import { contextOf, segment, UsageError } from "../context.ts";
 import { details, table, time } from "../output.ts";
 import type { Schema } from "../client.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
+import { addShowCommand } from "./id-command.ts";
 
 interface SendOptions {
   file?: string;
@@ -86,14 +87,12 @@ export function registerMessages(program: Command): void {
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
-  messages
-    .command("show")
-    .description("show a message, its payload and each delivery's state")
-    .argument("<message_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Schema<"Message">>(`${ctx.tenantPath()}/messages/${segment(id)}`), messageDetails);
-    });
+  addShowCommand(messages, {
+    description: "show a message, its payload and each delivery's state",
+    idName: "message_id",
+    path: (ctx, id) => `${ctx.tenantPath()}/messages/${segment(id)}`,
+    render: messageDetails,
+  });
 
   withPaging(messages.command("list").description("list messages, newest first"))
     .option("--event <type>", "only this event type")
