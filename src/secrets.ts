@@ -1,4 +1,6 @@
+import type { z } from "zod";
 import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
+import type { SecretResponse } from "./schemas/endpoints";
 
 /**
  * Signing secrets, stored in KV and never in D1.
@@ -218,7 +220,7 @@ export async function rotateSecret(
 }
 
 /** A secret set as the API shows it: the current secret, and only the expiry of earlier ones. */
-export function secretView(set: SecretSet, now = Date.now()) {
+export function secretView(set: SecretSet, now = Date.now()): z.infer<typeof SecretResponse> {
   return {
     secret: set.current,
     previous: set.previous.filter((p) => p.expires_at > now).map((p) => ({ expires_at: new Date(p.expires_at).toISOString() })),

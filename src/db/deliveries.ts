@@ -1,4 +1,5 @@
-import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
+import type { z } from "zod";
+import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
@@ -29,7 +30,7 @@ export const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.stat
   d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
 
 /** Maps a delivery row to its API summary. */
-export function toDeliverySummary(row: DeliverySummaryRow) {
+export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {
   return {
     id: row.id,
     message_id: row.message_id,
