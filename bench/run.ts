@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   try {
     mkdirSync(RESULTS, { recursive: true });
     const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
-    relay = await startRelay({ BENCH_INSTRUMENT: "true" }, { inspectorPort });
+    relay = await startRelay({}, { inspectorPort, entry: "bench/worker.ts" });
     const measured = await bench(relay, receiver, inspectorPort);
     const partial = {
       generatedAt: new Date().toISOString(),

@@ -43,15 +43,19 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
  * Starts the relay with its own throw-away local state: applies the D1 migrations, then runs
  * `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it answers.
  * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
- * bench's profiler) can attach to the Worker.
+ * bench's profiler) can attach to the Worker; `entry` runs another Worker script than wrangler.toml's
+ * `main` with the same bindings (the bench's counting entry, bench/worker.ts).
  */
-export async function startRelay(vars: Record<string, string> = {}, options: { inspectorPort?: number } = {}): Promise<LocalRelay> {
+export async function startRelay(
+  vars: Record<string, string> = {},
+  options: { inspectorPort?: number; entry?: string } = {},
+): Promise<LocalRelay> {
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
   const port = await freePort();
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
   const args = [
-    "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
+    "dev", ...(options.entry ? [options.entry] : []), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),

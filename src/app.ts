@@ -9,7 +9,7 @@ import { ENVELOPE_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { SecretUnavailableError } from "./secrets";
-import { authenticate, tenantAccess } from "./security/auth";
+import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
 import { apiKeysApi } from "./routes/api-keys";
 import { deliveriesApi } from "./routes/deliveries";
@@ -88,15 +88,15 @@ export function buildApp() {
   );
   app.use("/v1/*", authenticate());
   app.use("/v1/*", rateLimit());
-  app.use("/v1/tenants/:tenant_id/*", tenantAccess());
 
-  app.route("/", tenantsApi);
-  app.route("/", tenantSecretApi);
-  app.route("/", apiKeysApi);
-  app.route("/", endpointsApi);
-  app.route("/", messagesApi);
-  app.route("/", deliveriesApi);
-  app.route("/", portalLinksApi);
+  // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess).
+  app.route("/v1/tenants", tenantsApi);
+  app.route("/v1/tenants/:tenant_id/secret", tenantSecretApi);
+  app.route("/v1/tenants/:tenant_id/api-keys", apiKeysApi);
+  app.route("/v1/tenants/:tenant_id/endpoints", endpointsApi);
+  app.route("/v1/tenants/:tenant_id/messages", messagesApi);
+  app.route("/v1/tenants/:tenant_id/deliveries", deliveriesApi);
+  app.route("/v1/tenants/:tenant_id/portal-links", portalLinksApi);
   app.route("/dashboard", buildDashboard());
   return app;
 }

@@ -1,16 +1,12 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ZodError } from "zod";
-
-/** One entry of an error's `issues` list: which field, and what is wrong with it. */
-export interface ErrorIssue {
-  path: string;
-  message: string;
-}
+import type { z, ZodError } from "zod";
+import type { ErrorSchema } from "./schemas/common";
 
 /** The single error body every Edgehook response uses. */
-export interface ErrorBody {
-  error: { code: string; message: string; issues?: ErrorIssue[] };
-}
+export type ErrorBody = z.infer<typeof ErrorSchema>;
+
+/** One entry of an error's `issues` list: which field, and what is wrong with it. */
+export type ErrorIssue = NonNullable<ErrorBody["error"]["issues"]>[number];
 
 /**
  * An error a handler throws to answer with the one error shape. Anything else thrown becomes a

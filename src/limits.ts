@@ -32,6 +32,8 @@ export const MAX_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 2000;
 /** Longest Idempotency-Key header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** How long an Idempotency-Key holds: a repeat within this window returns the first response. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 /** Longest pagination cursor. */
 export const MAX_CURSOR_LENGTH = 200;
 /** Longest bearer token looked at; anything longer is a 401 without touching the database. */
@@ -56,6 +58,13 @@ export const MAX_TIMEOUT_MS = 30_000;
 /** How long a rotated-out secret keeps co-signing: default one day, at most a week. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 export const MAX_ROTATION_GRACE_SECONDS = 604_800;
+/**
+ * Lifetime of a portal link into the dashboard, in seconds: by default long enough to click it from
+ * an email, short enough to leak little; never shorter than a minute or longer than an hour.
+ */
+export const MIN_PORTAL_LINK_TTL_SECONDS = 60;
+export const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
+export const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
 /** Longest name of an hmac-sha256 signature header, and of its value prefix. */
 export const MAX_SIGNATURE_HEADER_LENGTH = 64;
 export const MAX_SIGNATURE_PREFIX_LENGTH = 64;

@@ -1,4 +1,6 @@
+import type { z } from "zod";
 import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
+import type { SecretResponse } from "./schemas/endpoints";
 
 /**
  * Signing secrets, stored in KV and never in D1.
@@ -64,6 +66,25 @@ export function activeSecrets(set: SecretSet, now = Date.now()): string[] {
   return [set.current, ...set.previous.filter((p) => p.expires_at > now).map((p) => p.secret)];
 }
 
+/** One entry of MASTER_KEY: its key id and its key material as base64 text. */
+export interface MasterKeyEntry {
+  kid: string;
+  material: string;
+}
+
+/**
+ * Parses `MASTER_KEY`: either one base64 key (version "1") or `kid:base64` entries separated by
+ * commas, the first being the current one (new writes, derived keys) and the rest kept for reading
+ * during rotation. Throws SecretUnavailableError when it is not set; the material is not decoded here.
+ */
+export function masterKeyEntries(masterKey: string | undefined): MasterKeyEntry[] {
+  if (!masterKey?.trim()) throw new SecretUnavailableError("MASTER_KEY is not configured");
+  return masterKey.split(",").map((entry, index) => {
+    const [kid, material] = entry.includes(":") ? entry.trim().split(":", 2) : [String(index + 1), entry.trim()];
+    return { kid: kid!, material: material! };
+  });
+}
+
 interface MasterKey {
   kid: string;
   key: CryptoKey;
@@ -71,30 +92,26 @@ interface MasterKey {
 
 const keyringCache = new Map<string, Promise<MasterKey[]>>();
 
-/**
- * Parses `MASTER_KEY`: either one base64 key (version "1") or `kid:base64` entries separated by
- * commas, the first being the one new writes use and the rest kept for reading during rotation.
- */
-function keyring(masterKey: string | undefined): Promise<MasterKey[]> {
-  if (!masterKey) return Promise.reject(new SecretUnavailableError("MASTER_KEY is not configured"));
-  let ring = keyringCache.get(masterKey);
+/** The AES-GCM keys of MASTER_KEY's entries (each must be the base64 of 32 bytes), imported once per isolate. */
+async function keyring(masterKey: string | undefined): Promise<MasterKey[]> {
+  const entries = masterKeyEntries(masterKey);
+  let ring = keyringCache.get(masterKey!);
   if (!ring) {
     ring = Promise.all(
-      masterKey.split(",").map(async (entry, index) => {
-        const [kid, material] = entry.includes(":") ? entry.trim().split(":", 2) : [String(index + 1), entry.trim()];
+      entries.map(async ({ kid, material }) => {
         let raw: Uint8Array;
         try {
-          raw = fromBase64(material!);
+          raw = fromBase64(material);
         } catch {
           throw new SecretUnavailableError(`MASTER_KEY entry ${kid} is not base64`);
         }
         if (raw.length !== 32) throw new SecretUnavailableError(`MASTER_KEY entry ${kid} must be 32 bytes`);
         const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-        return { kid: kid!, key };
+        return { kid, key };
       }),
     );
-    ring.catch(() => keyringCache.delete(masterKey));
-    keyringCache.set(masterKey, ring);
+    ring.catch(() => keyringCache.delete(masterKey!));
+    keyringCache.set(masterKey!, ring);
   }
   return ring;
 }
@@ -216,7 +233,7 @@ export async function writeRotatedSecret(
 }
 
 /** A secret set as the API shows it: the current secret, and only the expiry of earlier ones. */
-export function secretView(set: SecretSet, now = Date.now()) {
+export function secretView(set: SecretSet, now = Date.now()): z.infer<typeof SecretResponse> {
   return {
     secret: set.current,
     previous: set.previous.filter((p) => p.expires_at > now).map((p) => ({ expires_at: new Date(p.expires_at).toISOString() })),

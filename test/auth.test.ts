@@ -100,4 +100,25 @@ describe("authentication and tenant API keys", () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("forbidden");
   });
+
+  it("a tenant key on an admin-only route is refused before its body is looked at: 403, not a validation error", async () => {
+    const { id, key } = await newTenant();
+    for (const [method, path] of [
+      ["POST", "/v1/tenants"],
+      ["POST", `/v1/tenants/${id}/api-keys`],
+      ["POST", `/v1/tenants/${id}/portal-links`],
+    ] as const) {
+      const res = await apiJson(method, path, { token: key, body: { unexpected: true } });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body.error.code).toBe("forbidden");
+    }
+  });
+
+  it("a tenant key naming another tenant gets 404 before its enqueue body is looked at", async () => {
+    const { key } = await newTenant();
+    const other = await newTenant();
+    const res = await apiJson("POST", `/v1/tenants/${other.id}/messages`, { token: key, body: { unexpected: true } });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("not_found");
+  });
 });

@@ -1,6 +1,6 @@
 // What every phase of the bench shares: its settings, the tenant it sets up, and access to the
 // relay (API and bench counters) and the receiver.
-import type { Counters, HandlerKind } from "../../src/bench/instrument.ts";
+import type { Counters, HandlerKind } from "../instrument.ts";
 import type { Arrival, RunReport } from "../receiver.ts";
 
 /** Everything a phase needs: the relay, the receiver and the bench tenant. */

@@ -1,4 +1,4 @@
-import type { Counters, HandlerKind } from "../../src/bench/instrument.ts";
+import type { Counters, HandlerKind } from "../instrument.ts";
 import { type Bench, drain, enqueueHeaders, enqueueUrl, minus, quietCounters, receiverReport, SETTINGS, succeeded } from "./context.ts";
 import { enqueueBurst, type Burst } from "./load.ts";
 import { percentile } from "./stats.ts";

@@ -3,11 +3,16 @@ import { html } from "hono/html";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DashboardEnv } from "./env";
-import type { PageContext } from "./views/layout";
+import { noticeText, type PageContext } from "./views/layout";
 
 /** What every page needs from this request: session, form token, script nonce. */
 export function pageContext(c: Context<DashboardEnv>, section?: PageContext["section"]): PageContext {
   return { session: c.get("session") ?? null, csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), section };
+}
+
+/** The props every page takes from this request: its context, and the notice `?notice=` names. */
+export function pageProps(c: Context<DashboardEnv>, section?: PageContext["section"]) {
+  return { page: pageContext(c, section), notice: noticeText(c.req.query("notice")) };
 }
 
 /** Sends a page as an HTML document. */

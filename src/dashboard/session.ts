@@ -1,7 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { deleteDashboardSession, findDashboardSession, insertDashboardSession, type DashboardSession } from "../db/dashboard-sessions";
-import { randomBytes, toBase64Url, toHex } from "../lib/base64";
+import { randomBytes, toBase64Url } from "../lib/base64";
+import { sha256Hex } from "../lib/digest";
 import type { DashboardEnv } from "./env";
 
 /** How long a dashboard session lasts from sign-in; then the user signs in again. */
@@ -14,10 +15,8 @@ const SESSION_TTL_SECONDS = 8 * 3600;
 export const HOST_COOKIE = { prefix: "host", httpOnly: true, secure: true, sameSite: "Strict", path: "/" } as const;
 const SESSION_COOKIE = "edgehook_session";
 
-/** The SHA-256 hex of a session token: what D1 stores in its place. */
-async function sessionTokenHash(token: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
-}
+/** What D1 stores in place of a session token: its SHA-256 hex. */
+const sessionTokenHash = sha256Hex;
 
 /** Loads the session named by the session cookie (or null) into `c.var.session`. */
 export function loadSession(): MiddlewareHandler<DashboardEnv> {

@@ -44,12 +44,3 @@ export async function findDashboardSession(db: D1Database, tokenHash: string, no
 export async function deleteDashboardSession(db: D1Database, tokenHash: string): Promise<void> {
   await db.prepare("DELETE FROM dashboard_sessions WHERE token_hash = ?").bind(tokenHash).run();
 }
-
-/** The id and tenant of the unrevoked API key with this hash, or null. */
-export async function activeApiKeyByHash(db: D1Database, hash: string): Promise<{ id: string; tenantId: string } | null> {
-  const row = await db
-    .prepare("SELECT id, tenant_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
-    .bind(hash)
-    .first<{ id: string; tenant_id: string }>();
-  return row ? { id: row.id, tenantId: row.tenant_id } : null;
-}

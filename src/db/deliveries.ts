@@ -1,5 +1,5 @@
-import type { DeliverySummaryRow } from "./messages";
-import { toDeliverySummary } from "./messages";
+import type { z } from "zod";
+import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
@@ -9,8 +9,46 @@ export interface ScheduledDelivery {
   queue_token: string;
 }
 
-const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.next_attempt_at,
+/** A delivery's state as polling shows it: the columns of SUMMARY_COLUMNS. */
+export interface DeliverySummaryRow {
+  id: string;
+  message_id: string;
+  endpoint_id: string | null;
+  url: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The columns of a DeliverySummaryRow, from `deliveries AS d`. */
+export const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.next_attempt_at,
   d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
+
+/** Maps a delivery row to its API summary. */
+export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {
+  return {
+    id: row.id,
+    message_id: row.message_id,
+    endpoint_id: row.endpoint_id,
+    url: row.url,
+    status: row.status as DeliveryStatus,
+    attempt_count: row.attempts,
+    next_attempt_at: iso(row.next_attempt_at),
+    last_attempt_at: iso(row.last_attempt_at),
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+/** A delivery in a list: its summary, its message's event and its endpoint's name (null when one-off or deleted). */
+export type DeliveryListEntry = ReturnType<typeof toDeliverySummary> & { event: string; endpoint_name: string | null };
 
 interface AttemptRow {
   id: string;
@@ -48,7 +86,7 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
     attempts: (attempts!.results as AttemptRow[]).map((a) => ({
       id: a.id,
       attempt: a.attempt,
-      outcome: a.outcome as "ok" | "retryable" | "permanent",
+      outcome: a.outcome as AttemptOutcome,
       status_code: a.status_code,
       error_kind: a.error_kind,
       error: a.error,
@@ -59,16 +97,22 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
   };
 }
 
-/** A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age. */
+/**
+ * A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age
+ * (`since`, epoch ms), each with its message's event and its endpoint's name (one query).
+ */
 export async function listDeliveries(
   db: D1Database,
   tenantId: string,
   query: { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string },
-) {
+): Promise<{ data: DeliveryListEntry[]; next_cursor: string | null }> {
   const before = decodeCursor(query.cursor);
   const { results } = await db
     .prepare(
-      `SELECT ${SUMMARY_COLUMNS} FROM deliveries AS d
+      `SELECT ${SUMMARY_COLUMNS}, m.event, e.name AS endpoint_name
+       FROM deliveries AS d
+       JOIN messages AS m ON m.id = d.message_id
+       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
        WHERE d.tenant_id = ?1
          AND (?2 IS NULL OR d.endpoint_id = ?2)
          AND (?3 IS NULL OR d.message_id = ?3)
@@ -87,9 +131,12 @@ export async function listDeliveries(
       before?.id ?? null,
       query.limit + 1,
     )
-    .all<DeliverySummaryRow>();
+    .all<DeliverySummaryRow & { event: string; endpoint_name: string | null }>();
   const { page, next_cursor } = paginate(results, query.limit);
-  return { data: page.map(toDeliverySummary), next_cursor };
+  return {
+    data: page.map((row) => ({ ...toDeliverySummary(row), event: row.event, endpoint_name: row.endpoint_name })),
+    next_cursor,
+  };
 }
 
 const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},

@@ -1,3 +1,4 @@
+import { SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN, SQL_UUID_V4 } from "./sql";
 
@@ -141,43 +142,6 @@ interface MessageRow {
   created_at: number;
 }
 
-/** A delivery's state as polling shows it. */
-export interface DeliverySummaryRow {
-  id: string;
-  message_id: string;
-  endpoint_id: string | null;
-  url: string | null;
-  status: string;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_attempt_at: number | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-/** Maps a delivery row to its API summary. */
-export function toDeliverySummary(row: DeliverySummaryRow) {
-  return {
-    id: row.id,
-    message_id: row.message_id,
-    endpoint_id: row.endpoint_id,
-    url: row.url,
-    status: row.status as "pending" | "retrying" | "succeeded" | "failed" | "cancelled",
-    attempt_count: row.attempts,
-    next_attempt_at: iso(row.next_attempt_at),
-    last_attempt_at: iso(row.last_attempt_at),
-    last_status_code: row.last_status_code,
-    last_error: row.last_error,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
-  };
-}
-
-const SUMMARY_COLUMNS = `id, message_id, endpoint_id, url, status, attempts, next_attempt_at, last_attempt_at,
-  last_status_code, last_error, created_at, updated_at`;
-
 /**
  * A tenant's message with every delivery's state (one round trip), or null. `payload` is the
  * stored JSON text, as sent: splice it into a response rather than parse it (numbers would change).
@@ -186,7 +150,7 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
   const [message, deliveries] = await db.batch<MessageRow | DeliverySummaryRow>([
     db.prepare("SELECT * FROM messages WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
     db
-      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE message_id = ? AND tenant_id = ? ORDER BY created_at, id`)
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries AS d WHERE d.message_id = ? AND d.tenant_id = ? ORDER BY d.created_at, d.id`)
       .bind(id, tenantId),
   ]);
   const row = message!.results[0] as MessageRow | undefined;

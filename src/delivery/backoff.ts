@@ -1,8 +1,8 @@
+import type { z } from "zod";
+import type { RetrySchema } from "../schemas/endpoints";
+
 /** An endpoint's stored retry settings (both optional). */
-export interface RetryConfig {
-  max_attempts?: number;
-  schedule?: number[];
-}
+export type RetryConfig = z.infer<typeof RetrySchema>;
 
 /** Attempts (first try included) when neither max_attempts nor a schedule is set. */
 export const DEFAULT_MAX_ATTEMPTS = 10;

@@ -1,4 +1,4 @@
-import { failDeadLettered } from "../db/delivery-work";
+import { failDeadLettered } from "../db/maintenance";
 import { DeliveryTask } from "./task";
 
 /**

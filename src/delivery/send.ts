@@ -1,3 +1,4 @@
+import type { AttemptOutcome } from "../schemas/messages";
 import { sendableHeaders } from "../security/headers";
 import { checkTarget, type TargetPolicy } from "../security/target-guard";
 import { parseRetryAfter } from "./backoff";
@@ -18,7 +19,7 @@ export interface SendRequest {
 
 /** What one attempt came to; the consumer alone decides ack, retry or give up from it. */
 export interface SendResult {
-  outcome: "ok" | "retryable" | "permanent";
+  outcome: AttemptOutcome;
   statusCode: number | null;
   errorKind: "http_status" | "redirect" | "timeout" | "network" | "blocked_target" | "gone" | "secret_unavailable" | null;
   error: string | null;

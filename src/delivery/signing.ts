@@ -1,12 +1,10 @@
+import type { z } from "zod";
 import { fromBase64, toBase64, toHex } from "../lib/base64";
 import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
+import type { SignatureSchema } from "../schemas/endpoints";
 
 /** How deliveries to an endpoint are signed (CONTRACT.md "What a receiver gets"). */
-export interface SignatureConfig {
-  scheme: "standard" | "hmac-sha256";
-  header?: string;
-  prefix?: string;
-}
+export type SignatureConfig = z.infer<typeof SignatureSchema>;
 
 /** Header of the hmac-sha256 scheme when the endpoint names none. */
 export const DEFAULT_HMAC_HEADER = "X-Webhook-Signature";

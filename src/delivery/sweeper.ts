@@ -1,10 +1,9 @@
 import { readConfig } from "../config";
-import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, rearmStuckDeliveries } from "../db/delivery-work";
+import { IDEMPOTENCY_WINDOW_MS } from "../limits";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, rearmStuckDeliveries } from "../db/maintenance";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
 
-/** How long an Idempotency-Key holds. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 const REARM_LIMIT = 1000;
 const PURGE_LIMIT = 5000;
 

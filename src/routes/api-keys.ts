@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
-import { notFound } from "../errors";
-import { forgetVerifiedKeys, newApiKey, requireAdmin } from "../security/auth";
+import { createApiKey, listApiKeys, revokeApiKey } from "../ops/api-keys";
+import { adminOnly, tenantAccess } from "../security/auth";
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from "../schemas/api-keys";
 import { errorResponses, ResourceId, TenantParams } from "../schemas/common";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -13,55 +12,44 @@ export const apiKeysApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/api-keys",
+      path: "/",
+      middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "Create a tenant API key (shown once)",
       request: { params: TenantParams, body: jsonBody(CreateApiKeyBody) },
       responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, shown only in this response"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      requireAdmin(c);
-      const { tenant_id } = c.req.valid("param");
-      const { key, hash, prefix } = await newApiKey();
-      const created = await insertApiKey(c.env.DB, {
-        id: crypto.randomUUID(),
-        tenantId: tenant_id,
-        name: c.req.valid("json").name ?? null,
-        hash,
-        prefix,
-        now: Date.now(),
-      });
-      return c.json({ ...created, key }, 201);
+      return c.json(await createApiKey(c.env, c.req.valid("param").tenant_id, c.req.valid("json").name ?? null), 201);
     },
   )
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/api-keys",
+      path: "/",
+      middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "List a tenant's API keys (metadata only)",
       request: { params: TenantParams },
       responses: { 200: jsonResponse(z.object({ data: z.array(ApiKeySchema) }), "The keys"), ...errorResponses(401, 404) },
     }),
     async (c) => {
-      requireAdmin(c);
-      return c.json({ data: await listApiKeys(c.env.DB, c.req.valid("param").tenant_id) }, 200);
+      return c.json({ data: await listApiKeys(c.env, c.req.valid("param").tenant_id) }, 200);
     },
   )
   .openapi(
     createRoute({
       method: "delete",
-      path: "/v1/tenants/{tenant_id}/api-keys/{key_id}",
+      path: "/{key_id}",
+      middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "Revoke a tenant API key",
       request: { params: KeyParams },
       responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
     }),
     async (c) => {
-      requireAdmin(c);
       const { tenant_id, key_id } = c.req.valid("param");
-      if (!(await revokeApiKey(c.env.DB, tenant_id, key_id, Date.now()))) throw notFound("API key");
-      forgetVerifiedKeys(tenant_id, key_id);
+      await revokeApiKey(c.env, tenant_id, key_id);
       return c.body(null, 204);
     },
   );

@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { getDeliveryWithAttempts, listDeliveries, replayDelivery } from "../db/deliveries";
-import { enqueueDeliveries } from "../delivery/task";
-import { notFound } from "../errors";
+import { getDelivery, listDeliveries, replayDelivery } from "../ops/deliveries";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema } from "../schemas/messages";
 import { createApi, jsonResponse } from "./api";
@@ -14,7 +13,8 @@ export const deliveriesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/deliveries",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "List deliveries, newest first (filter by endpoint, message, status, since)",
       request: { params: TenantParams, query: PageQuery.extend(ListDeliveriesQuery.shape) },
@@ -23,13 +23,14 @@ export const deliveriesApi = createApi()
     async (c) => {
       const query = c.req.valid("query");
       const since = query.since ? Date.parse(query.since) : undefined;
-      return c.json(await listDeliveries(c.env.DB, c.req.valid("param").tenant_id, { ...query, since }), 200);
+      return c.json(await listDeliveries(c.env, c.req.valid("param").tenant_id, { ...query, since }), 200);
     },
   )
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}",
+      path: "/{delivery_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Get a delivery with its attempts",
       request: { params: DeliveryParams },
@@ -37,15 +38,14 @@ export const deliveriesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
-      const delivery = await getDeliveryWithAttempts(c.env.DB, tenant_id, delivery_id);
-      if (!delivery) throw notFound("Delivery");
-      return c.json(delivery, 200);
+      return c.json(await getDelivery(c.env, tenant_id, delivery_id), 200);
     },
   )
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
+      path: "/{delivery_id}/retry",
+      middleware: [tenantAccess()],
       tags,
       summary: "Replay a delivery, whatever its state, with a fresh attempt budget",
       request: { params: DeliveryParams },
@@ -53,9 +53,7 @@ export const deliveriesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, delivery_id } = c.req.valid("param");
-      const replayed = await replayDelivery(c.env.DB, tenant_id, delivery_id, Date.now());
-      if (!replayed) throw notFound("Delivery");
-      await enqueueDeliveries(c.env.DELIVERIES, [replayed]);
+      const replayed = await replayDelivery(c.env, tenant_id, delivery_id);
       return c.json({ deliveries: [{ id: replayed.id, status: "pending" as const }] }, 202);
     },
   );

@@ -1,13 +1,10 @@
 import { createRoute, type z } from "@hono/zod-openapi";
-import { getMessageWithDeliveries, listMessages } from "../db/messages";
-import { assertPayloadFits, enqueueMessage, sentPayload } from "../delivery/enqueue";
-import { readConfig } from "../config";
-import { notFound } from "../errors";
 import { objectText } from "../lib/json-text";
+import { enqueueMessage, getMessage, listMessages, sentPayload } from "../ops/messages";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse, jsonTextResponse, utf8Body } from "./api";
-import { assertAllowedTarget } from "./guards";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
 const tags = ["Messages"];
@@ -17,7 +14,7 @@ export const messagesApi = createApi()
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/messages",
+      path: "/",
       tags,
       summary: "Enqueue a message for delivery",
       description:
@@ -26,7 +23,7 @@ export const messagesApi = createApi()
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
         "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
-      middleware: [utf8Body],
+      middleware: [tenantAccess({ tenantReadByHandler: true }), utf8Body],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),
@@ -37,8 +34,6 @@ export const messagesApi = createApi()
       const { tenant_id } = c.req.valid("param");
       const body = c.req.valid("json");
       const payload = sentPayload(await c.req.text());
-      assertPayloadFits(payload, readConfig(c.env).MAX_PAYLOAD_BYTES);
-      if (body.webhook_url) await assertAllowedTarget(c, body.webhook_url, "webhook_url");
       const key = c.req.valid("header")["idempotency-key"];
       const { response, replayed } = await enqueueMessage(c.env, {
         tenantId: tenant_id,
@@ -57,7 +52,8 @@ export const messagesApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/messages/{message_id}",
+      path: "/{message_id}",
+      middleware: [tenantAccess()],
       tags,
       summary: "Poll a message: its payload and each delivery's state",
       description: "`payload` is the stored JSON text, verbatim: byte for byte what every receiver gets as the body.",
@@ -66,19 +62,19 @@ export const messagesApi = createApi()
     }),
     async (c) => {
       const { tenant_id, message_id } = c.req.valid("param");
-      const message = await getMessageWithDeliveries(c.env.DB, tenant_id, message_id);
-      if (!message) throw notFound("Message");
+      const message = await getMessage(c.env, tenant_id, message_id);
       return jsonTextResponse<z.output<typeof MessageSchema>>(c, objectText(message, { payload: message.payload }));
     },
   )
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/messages",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "List messages, newest first",
       request: { params: TenantParams, query: PageQuery.extend(ListMessagesQuery.shape) },
       responses: { 200: jsonResponse(pageOf(MessageListItemSchema, "MessagePage"), "A page of messages"), ...errorResponses(400, 401, 404) },
     }),
-    async (c) => c.json(await listMessages(c.env.DB, c.req.valid("param").tenant_id, c.req.valid("query")), 200),
+    async (c) => c.json(await listMessages(c.env, c.req.valid("param").tenant_id, c.req.valid("query")), 200),
   );

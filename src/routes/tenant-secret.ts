@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { notFound } from "../errors";
-import { readSecretSet, secretView } from "../secrets";
-import { rotateOwnerSecret } from "../secret-rotation";
+import { rotateTenantSecret, tenantSecret } from "../ops/tenants";
+import { secretView } from "../secrets";
+import { tenantAccess } from "../security/auth";
 import { errorResponses, TenantParams } from "../schemas/common";
 import { RotateSecretBody, SecretResponse } from "../schemas/endpoints";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
@@ -13,22 +13,22 @@ export const tenantSecretApi = createApi()
   .openapi(
     createRoute({
       method: "get",
-      path: "/v1/tenants/{tenant_id}/secret",
+      path: "/",
+      middleware: [tenantAccess()],
       tags,
       summary: "Reveal the secret that signs this tenant's one-off webhook_url deliveries",
       request: { params: TenantParams },
       responses: { 200: jsonResponse(SecretResponse, "The current secret"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      const set = await readSecretSet(c.env, { kind: "tenant", id: c.req.valid("param").tenant_id });
-      if (!set) throw notFound("Tenant secret");
-      return c.json(secretView(set), 200);
+      return c.json(secretView(await tenantSecret(c.env, c.req.valid("param").tenant_id)), 200);
     },
   )
   .openapi(
     createRoute({
       method: "post",
-      path: "/v1/tenants/{tenant_id}/secret/rotate",
+      path: "/rotate",
+      middleware: [tenantAccess()],
       tags,
       summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
       request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },
@@ -37,8 +37,7 @@ export const tenantSecretApi = createApi()
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      const set = await rotateOwnerSecret(c.env, tenant_id, { kind: "tenant", id: tenant_id }, { graceSeconds: grace_period_seconds, secret });
-      if (!set) throw notFound("Tenant");
+      const set = await rotateTenantSecret(c.env, c.req.valid("param").tenant_id, grace_period_seconds, secret);
       return c.json(secretView(set), 200);
     },
   );

@@ -41,15 +41,21 @@ export const EnqueueHeaders = z.object({
     .openapi({ description: "Replays within 24 h return the first response and store nothing new" }),
 });
 
-const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+/** Every state a delivery can be in, in the order lists and filters offer them. */
+export const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+/** How one attempt ended: delivered, failed but worth retrying, or failed for good. */
+export const AttemptOutcome = z.enum(["ok", "retryable", "permanent"]);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+/** What every view of a message shows of it. */
+const messageFields = { id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp };
 
 /** 202 response of an enqueue. */
 export const EnqueuedSchema = z
   .object({
-    id: z.string(),
-    event: z.string(),
-    source: z.string().nullable(),
-    created_at: Timestamp,
+    ...messageFields,
     deliveries: z.array(z.object({ id: z.string(), endpoint_id: z.string().nullable(), status: DeliveryStatus })),
   })
   .openapi("EnqueuedMessage");
@@ -75,21 +81,16 @@ export const DeliverySummarySchema = z
 /** `GET …/messages/{id}`: the message, its payload and each delivery's state. */
 export const MessageSchema = z
   .object({
-    id: z.string(),
-    event: z.string(),
-    source: z.string().nullable(),
+    ...messageFields,
     payload: z.unknown().openapi({
       description: "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body",
     }),
-    created_at: Timestamp,
     deliveries: z.array(DeliverySummarySchema),
   })
   .openapi("Message");
 
 /** A message in a list (no payload). */
-export const MessageListItemSchema = z
-  .object({ id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp })
-  .openapi("MessageListItem");
+export const MessageListItemSchema = z.object(messageFields).openapi("MessageListItem");
 
 /** Query of `GET …/messages`. */
 export const ListMessagesQuery = z.object({
@@ -101,7 +102,7 @@ export const AttemptSchema = z
   .object({
     id: z.string(),
     attempt: z.number().int(),
-    outcome: z.enum(["ok", "retryable", "permanent"]),
+    outcome: AttemptOutcome,
     status_code: z.number().int().nullable(),
     error_kind: z.string().nullable(),
     error: z.string().nullable(),
@@ -135,3 +136,6 @@ export const RecoverBody = z
 export const ReplayedSchema = z
   .object({ deliveries: z.array(z.object({ id: z.string(), status: z.literal("pending") })) })
   .openapi("Replayed");
+
+/** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
+export type EnqueueResponse = z.infer<typeof EnqueuedSchema>;

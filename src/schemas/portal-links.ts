@@ -1,10 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { DEFAULT_PORTAL_LINK_TTL_SECONDS, MAX_PORTAL_LINK_TTL_SECONDS, MIN_PORTAL_LINK_TTL_SECONDS } from "../limits";
 import { Timestamp } from "./common";
-
-/** Default lifetime of a portal link: long enough to click it from an email, short enough to leak little. */
-const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
-/** Longest lifetime a portal link may ask for. */
-const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
 
 /** Body of `POST /v1/tenants/{tenant_id}/portal-links`. */
 export const CreatePortalLinkBody = z
@@ -12,7 +8,7 @@ export const CreatePortalLinkBody = z
     ttl_seconds: z
       .number()
       .int()
-      .min(60)
+      .min(MIN_PORTAL_LINK_TTL_SECONDS)
       .max(MAX_PORTAL_LINK_TTL_SECONDS)
       .default(DEFAULT_PORTAL_LINK_TTL_SECONDS)
       .openapi({ description: "How long the link can be used, in seconds (default 900)" }),

@@ -1,20 +1,16 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { apiKeyByHash } from "../db/api-keys";
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
-import { randomBytes, toBase64Url, toHex } from "../lib/base64";
+import { randomBytes, toBase64Url } from "../lib/base64";
+import { sha256, sha256Hex } from "../lib/digest";
 import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
 
 /** Who is calling: the platform operator (admin token) or one tenant (its API key). */
 export type Principal = { kind: "admin" } | { kind: "tenant"; tenantId: string };
 
 const API_KEY_PREFIX = "ehk_";
-const encoder = new TextEncoder();
-
-async function sha256(text: string): Promise<ArrayBuffer> {
-  return crypto.subtle.digest("SHA-256", encoder.encode(text));
-}
 
 /** Compares two strings in time independent of where they differ (digests have equal length). */
 async function constantTimeEquals(a: string, b: string): Promise<boolean> {
@@ -29,8 +25,8 @@ export async function newApiKey(): Promise<{ key: string; hash: string; prefix: 
 }
 
 /** The SHA-256 hex under which a key is stored: keys are 256-bit random, so no slow hash is needed. */
-export async function hashApiKey(key: string): Promise<string> {
-  return toHex(await sha256(key));
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }
 
 /**
@@ -86,32 +82,31 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Throws 403 unless the caller holds the admin token. */
-export function requireAdmin(c: Context<AppEnv>): void {
-  if (c.get("principal").kind !== "admin") {
-    throw new ApiError(403, "forbidden", "This operation needs the admin token");
-  }
+/** Route middleware: 403 unless the caller holds the admin token. */
+export function adminOnly(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.get("principal").kind !== "admin") {
+      throw new ApiError(403, "forbidden", "This operation needs the admin token");
+    }
+    await next();
+  };
 }
 
 /**
- * Enqueue is the hot path: its one D1 batch stores nothing and answers 404 when the tenant does
- * not exist (src/db/messages.ts storeMessage), so it needs no read of the tenant beforehand.
+ * Route middleware of every `/v1/tenants/{tenant_id}/…` route: lets the request in only if the
+ * caller may act in that tenant and the tenant exists; another tenant's id is a 404, exactly as if
+ * it did not exist. `tenantReadByHandler` skips the read of the tenant for a handler that answers
+ * 404 for a missing tenant itself: enqueue, the hot path, whose one D1 batch stores nothing when
+ * the tenant does not exist (src/db/messages.ts storeMessage).
  */
-const ENQUEUE_PATH = /^\/v1\/tenants\/[^/]+\/messages$/;
-const checksTenantItself = (c: Context<AppEnv>) => c.req.method === "POST" && ENQUEUE_PATH.test(c.req.path);
-
-/**
- * Lets a request into `/v1/tenants/{tenant_id}/…` only if the caller may act in that tenant and
- * the tenant exists; another tenant's id is a 404, exactly as if it did not exist.
- */
-export function tenantAccess(): MiddlewareHandler<AppEnv> {
+export function tenantAccess(options: { tenantReadByHandler?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const tenantId = c.req.param("tenant_id");
     const principal = c.get("principal");
     if (!tenantId) throw notFound("Tenant");
     if (principal.kind === "tenant") {
       if (principal.tenantId !== tenantId) throw notFound("Tenant");
-    } else if (!checksTenantItself(c) && !(await getTenant(c.env.DB, tenantId))) {
+    } else if (!options.tenantReadByHandler && !(await getTenant(c.env.DB, tenantId))) {
       throw notFound("Tenant");
     }
     await next();

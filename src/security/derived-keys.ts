@@ -1,5 +1,5 @@
 import { fromBase64 } from "../lib/base64";
-import { SecretUnavailableError } from "../secrets";
+import { masterKeyEntries, SecretUnavailableError } from "../secrets";
 
 /** What a derived key is for; each purpose gets an independent key. */
 export type KeyPurpose = "portal-link" | "dashboard-csrf";
@@ -13,11 +13,10 @@ const cache = new Map<string, Promise<CryptoKey>>();
  * dashboard form tokens, both of which live minutes to hours.
  */
 function currentMasterKeyBytes(masterKey: string | undefined): Uint8Array {
-  const entry = masterKey?.split(",")[0]?.trim();
-  if (!entry) throw new SecretUnavailableError("MASTER_KEY is not configured");
-  const material = entry.includes(":") ? entry.slice(entry.indexOf(":") + 1) : entry;
+  const [current] = masterKeyEntries(masterKey);
+  if (!current?.material) throw new SecretUnavailableError("MASTER_KEY is not configured");
   try {
-    return fromBase64(material);
+    return fromBase64(current.material);
   } catch {
     throw new SecretUnavailableError("MASTER_KEY's current entry is not base64");
   }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { DeliveryFollower, WINDOW_LAG_MS } from "../../tools/cli/follow.ts";
-import type { DeliverySummary } from "../../tools/cli/types.ts";
+import type { Schema } from "../../tools/cli/client.ts";
+
+type DeliverySummary = Schema<"DeliverySummary">;
 
 const T0 = Date.parse("2026-11-23T12:00:00.000Z");
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
-function delivery(id: string, createdMs: number, status: string, attempts = 0, updatedMs = createdMs): DeliverySummary {
+function delivery(id: string, createdMs: number, status: DeliverySummary["status"], attempts = 0, updatedMs = createdMs): DeliverySummary {
   return {
     id,
     message_id: `m-${id}`,

@@ -1,7 +1,10 @@
+import type { components } from "./api-types.ts";
+
+/** The API's schema `Name` as /openapi.json describes it (generated into api-types.ts by `npm run types:cli`). */
+export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];
+
 /** The one error shape of the Edgehook API. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
-}
+export type ApiErrorBody = Schema<"Error">;
 
 /** The relay answered with an error status. */
 export class ApiResponseError extends Error {

@@ -1,4 +1,6 @@
-import type { DeliverySummary } from "./types.ts";
+import type { Schema } from "./client.ts";
+
+type DeliverySummary = Schema<"DeliverySummary">;
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 /** How far the polling window trails its computed start, for deliveries committed out of order. */

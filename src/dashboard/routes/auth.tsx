@@ -1,13 +1,12 @@
 import { Hono } from "hono";
-import { activeApiKeyByHash } from "../../db/dashboard-sessions";
+import { apiKeyByHash } from "../../db/api-keys";
 import { consumePortalLink } from "../../db/portal-links";
 import { hashApiKey } from "../../security/auth";
 import { verifyPortalToken } from "../../security/portal-token";
 import type { DashboardEnv } from "../env";
-import { pageContext, render } from "../render";
+import { pageContext, pageProps, render } from "../render";
 import { endSession, startSession } from "../session";
 import { PortalPage, SignInPage } from "../views/auth";
-import { noticeText } from "../views/layout";
 
 const INVALID_LINK = "This dashboard link is invalid or has expired.";
 const USED_LINK = "This dashboard link has expired or was already used: each link opens the dashboard once.";
@@ -16,16 +15,16 @@ const USED_LINK = "This dashboard link has expired or was already used: each lin
 export const authRoutes = new Hono<DashboardEnv>()
   .get("/sign-in", (c) => {
     if (c.get("session")) return c.redirect("/dashboard", 303);
-    return render(c, <SignInPage page={pageContext(c)} notice={noticeText(c.req.query("notice"))} />);
+    return render(c, <SignInPage {...pageProps(c)} />);
   })
   .post("/sign-in", async (c) => {
     const apiKey = (await c.req.parseBody()).api_key;
-    const key = typeof apiKey === "string" && apiKey.trim() ? await activeApiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
+    const key = typeof apiKey === "string" && apiKey.trim() ? await apiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
     if (!key) {
       return render(c, <SignInPage page={pageContext(c)} notice={null} error="That API key is not valid, or it was revoked." />, 401);
     }
     await endSession(c);
-    await startSession(c, key.tenantId, key.id);
+    await startSession(c, key.tenant_id, key.id);
     return c.redirect("/dashboard", 303);
   })
   .get("/portal", async (c) => {

@@ -1,14 +1,10 @@
 import { Hono, type Context } from "hono";
-import { z } from "zod";
-import { listDeliveryLog } from "../../db/delivery-log";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../../db/delivery-stats";
-import { deleteEndpoint, getEndpoint, insertEndpoint, listEndpoints, updateEndpoint } from "../../db/endpoints";
-import { sendTestEvent } from "../../delivery/enqueue";
-import { ApiError, notFound } from "../../errors";
-import { assertAllowedTarget, assertHeadersFitSignature } from "../../routes/guards";
+import { ApiError } from "../../errors";
+import { deliveriesPerHour, deliveryLog, outcomesPerEndpoint } from "../../ops/deliveries";
+import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../../ops/endpoints";
+import { assertAllowedTarget, assertHeadersFitSignature } from "../../ops/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
-import { createSecret, deleteSecret, readSecretSet } from "../../secrets";
-import { rotateOwnerSecret } from "../../secret-rotation";
+import { readSecretSet } from "../../secrets";
 import {
   endpointValues,
   errorsByField,
@@ -21,23 +17,23 @@ import {
   type FormResult,
 } from "../endpoint-form";
 import type { DashboardEnv } from "../env";
-import { pageContext, render } from "../render";
+import { pathId } from "../path-id";
+import { pageContext, pageProps, render } from "../render";
 import { currentSession } from "../session";
-import { statusFilter } from "../views/deliveries";
+import { statusFilter } from "../views/delivery-log";
 import { DeleteEndpointPage, EndpointFormPage } from "../views/endpoint-form";
-import { EndpointPage, EndpointsPage } from "../views/endpoints";
-import { noticeText } from "../views/layout";
+import { EndpointsPage } from "../views/endpoint-list";
+import { EndpointPage } from "../views/endpoint-page";
 
 const DAY_MS = 86_400_000;
 const ENDPOINTS_PER_PAGE = 50;
 const DELIVERIES_PER_PAGE = 20;
 
+const endpointId = (c: Context<DashboardEnv>) => pathId(c, "Endpoint");
+
 /** The signed-in tenant's endpoint named in the path, or a 404 (also for another tenant's id). */
-async function endpointOf(c: Context<DashboardEnv>) {
-  const id = c.req.param("id") ?? "";
-  const endpoint = z.uuid().safeParse(id).success ? await getEndpoint(c.env.DB, currentSession(c).tenantId, id) : null;
-  if (!endpoint) throw notFound("Endpoint");
-  return endpoint;
+function endpointOf(c: Context<DashboardEnv>) {
+  return getEndpoint(c.env, currentSession(c).tenantId, endpointId(c));
 }
 
 /** The issues of a guard that throws the API's 400 (target not allowed, header clash), as form errors. */
@@ -57,7 +53,7 @@ async function guardErrors(check: () => void | Promise<void>): Promise<FieldErro
  */
 async function formErrors(c: Context<DashboardEnv>, values: EndpointFormValues, result: FormResult<CreateEndpointInput | UpdateEndpointInput>) {
   const errors: FieldErrors = result.ok ? {} : { ...result.errors };
-  if (!errors.url) Object.assign(errors, await guardErrors(() => assertAllowedTarget(c, values.url.trim(), "url")));
+  if (!errors.url) Object.assign(errors, await guardErrors(() => assertAllowedTarget(c.env, values.url.trim(), "url")));
   if (result.ok) {
     const { headers = {}, signature = { scheme: "standard" as const } } = result.body;
     Object.assign(errors, await guardErrors(() => assertHeadersFitSignature(headers, signature)));
@@ -71,15 +67,14 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const { tenantId } = currentSession(c);
     const now = Date.now();
     const [page, outcomes, hours] = await Promise.all([
-      listEndpoints(c.env.DB, tenantId, { limit: ENDPOINTS_PER_PAGE, cursor: c.req.query("cursor") }),
-      outcomesByEndpoint(c.env.DB, tenantId, now - DAY_MS),
-      hourlyDeliveryCounts(c.env.DB, tenantId, { now, hours: 24 }),
+      listEndpoints(c.env, tenantId, { limit: ENDPOINTS_PER_PAGE, cursor: c.req.query("cursor") }),
+      outcomesPerEndpoint(c.env, tenantId, now - DAY_MS),
+      deliveriesPerHour(c.env, tenantId, { now, hours: 24 }),
     ]);
     return render(
       c,
       <EndpointsPage
-        page={pageContext(c, "endpoints")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "endpoints")}
         endpoints={page.data}
         outcomes={outcomes}
         hours={hours}
@@ -97,15 +92,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     if (errors || !result.ok) {
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
     }
-    const id = crypto.randomUUID();
-    // Secret first, as in the API: an endpoint row never exists without its secret.
-    await createSecret(c.env, { kind: "endpoint", id });
-    try {
-      await insertEndpoint(c.env.DB, currentSession(c).tenantId, id, result.body, Date.now());
-    } catch (error) {
-      await deleteSecret(c.env, { kind: "endpoint", id });
-      throw error;
-    }
+    const { id } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
     return c.redirect(`/dashboard/endpoints/${id}?notice=created&secret=shown#secret`, 303);
   })
   .get("/endpoints/:id", async (c) => {
@@ -114,15 +101,14 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const status = statusFilter(c.req.query("status"));
     const [secrets, hours, log] = await Promise.all([
       readSecretSet(c.env, { kind: "endpoint", id: endpoint.id }),
-      hourlyDeliveryCounts(c.env.DB, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
-      listDeliveryLog(c.env.DB, tenantId, { endpointId: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
+      deliveriesPerHour(c.env, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
+      deliveryLog(c.env, tenantId, { endpoint_id: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
     ]);
     const now = Date.now();
     return render(
       c,
       <EndpointPage
-        page={pageContext(c, "endpoints")}
-        notice={noticeText(c.req.query("notice"))}
+        {...pageProps(c, "endpoints")}
         endpoint={endpoint}
         secret={c.req.query("secret") === "shown" ? (secrets?.current ?? null) : null}
         previousUntil={(secrets?.previous ?? [])
@@ -137,9 +123,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     );
   })
   .get("/endpoints/:id/secret", async (c) => {
-    const endpoint = await endpointOf(c);
-    const secrets = await readSecretSet(c.env, { kind: "endpoint", id: endpoint.id });
-    if (!secrets) throw notFound("Endpoint secret");
+    const secrets = await endpointSecret(c.env, currentSession(c).tenantId, endpointId(c));
     return c.json({ secret: secrets.current });
   })
   .post("/endpoints/:id/secret/rotate", async (c) => {
@@ -147,15 +131,13 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const grace = (await c.req.parseBody()).grace_period_seconds;
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
     if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
-    const owner = { kind: "endpoint" as const, id: endpoint.id };
-    const rotated = await rotateOwnerSecret(c.env, currentSession(c).tenantId, owner, { graceSeconds: parsed.data.grace_period_seconds });
-    if (!rotated) throw notFound("Endpoint");
+    await rotateEndpointSecret(c.env, currentSession(c).tenantId, endpoint.id, parsed.data.grace_period_seconds);
     return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=secret-rotated&secret=shown#secret`, 303);
   })
   .post("/endpoints/:id/test", async (c) => {
-    const endpoint = await endpointOf(c);
-    await sendTestEvent(c.env, currentSession(c).tenantId, endpoint.id);
-    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=test-sent#deliveries`, 303);
+    const id = endpointId(c);
+    await sendTestEvent(c.env, currentSession(c).tenantId, id);
+    return c.redirect(`/dashboard/endpoints/${id}?notice=test-sent#deliveries`, 303);
   })
   .get("/endpoints/:id/edit", async (c) => {
     const endpoint = await endpointOf(c);
@@ -169,7 +151,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     if (errors || !result.ok) {
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={errors ?? {}} />, 400);
     }
-    if (!(await updateEndpoint(c.env.DB, currentSession(c).tenantId, endpoint.id, result.body, Date.now()))) throw notFound("Endpoint");
+    await updateEndpoint(c.env, currentSession(c).tenantId, endpoint.id, result.body);
     return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=updated`, 303);
   })
   .get("/endpoints/:id/delete", async (c) => {
@@ -177,8 +159,6 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     return render(c, <DeleteEndpointPage page={pageContext(c, "endpoints")} endpoint={endpoint} />);
   })
   .post("/endpoints/:id/delete", async (c) => {
-    const endpoint = await endpointOf(c);
-    if (!(await deleteEndpoint(c.env.DB, currentSession(c).tenantId, endpoint.id))) throw notFound("Endpoint");
-    await deleteSecret(c.env, { kind: "endpoint", id: endpoint.id });
+    await deleteEndpoint(c.env, currentSession(c).tenantId, endpointId(c));
     return c.redirect("/dashboard?notice=deleted", 303);
   });

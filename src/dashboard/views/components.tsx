@@ -90,3 +90,46 @@ export const Field: FC<PropsWithChildren<{ name: string; label: string; hint?: C
     ) : null}
   </div>
 );
+
+/** The heading of a list's actions column, for screen readers only. */
+export const ActionsHeading: FC = () => (
+  <th scope="col">
+    <span class="visually-hidden">Actions</span>
+  </th>
+);
+
+/** The last cell of a list row: its buttons and links, right-aligned (first on small screens). */
+export const RowActions: FC<PropsWithChildren> = ({ children }) => (
+  <td class="row-actions">
+    <div class="row-buttons">{children}</div>
+  </td>
+);
+
+/**
+ * The link to a list's next page, when there is one: `path` with `query` (undefined values left
+ * out) and the `cursor`, then `hash`.
+ */
+export const Pager: FC<{ path: string; cursor: string | null; query?: Record<string, string | undefined>; hash?: string; label: string }> = ({
+  path,
+  cursor,
+  query = {},
+  hash = "",
+  label,
+}) => {
+  if (!cursor) return null;
+  const params = new URLSearchParams(Object.entries(query).flatMap(([name, value]) => (value === undefined ? [] : [[name, value]])));
+  params.set("cursor", cursor);
+  return (
+    <div class="pager">
+      <a href={`${path}?${params}${hash}`}>{label}</a>
+    </div>
+  );
+};
+
+/** A card of label–value pairs (`dt`/`dd` children) headed "Details"; `id` names its heading. */
+export const DetailsCard: FC<PropsWithChildren<{ id: string }>> = ({ id, children }) => (
+  <section class="card" aria-labelledby={id}>
+    <h2 id={id}>Details</h2>
+    <dl class="details">{children}</dl>
+  </section>
+);

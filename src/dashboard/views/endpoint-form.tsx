@@ -2,7 +2,7 @@ import type { FC } from "hono/jsx";
 import type { Endpoint } from "../../schemas/endpoints";
 import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
 import { CsrfField, Field, fieldAria, Notice } from "./components";
-import { endpointTitle } from "./endpoints";
+import { endpointTitle } from "./endpoint-summary";
 import { Layout, type PageContext } from "./layout";
 
 const FIELD_LABELS: Record<keyof FieldErrors, string> = {

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { contextOf, segment } from "../context.ts";
 import { details, note, table, time } from "../output.ts";
-import type { ApiKey } from "../types.ts";
+import { addIdCommand } from "./id-command.ts";
+import type { Schema } from "../client.ts";
 
 /** `edgehook api-keys …`: a tenant's API keys (admin token only). */
 export function registerApiKeys(program: Command): void {
@@ -13,7 +14,7 @@ export function registerApiKeys(program: Command): void {
     .option("--name <name>", "what the key is for")
     .action(async (options: { name?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const key = await ctx.client.post<ApiKey>(`${ctx.tenantPath()}/api-keys`, { name: options.name });
+      const key = await ctx.client.post<Schema<"CreatedApiKey">>(`${ctx.tenantPath()}/api-keys`, { name: options.name });
       ctx.show(key, (k) => details([["id", k.id], ["name", k.name], ["key", k.key], ["created", time(k.created_at)]]));
       if (!ctx.json) note("Store the key now: it is not shown again.");
     });
@@ -23,7 +24,7 @@ export function registerApiKeys(program: Command): void {
     .description("list the tenant's API keys (metadata only)")
     .action(async (_options: object, command: Command) => {
       const ctx = contextOf(command);
-      const page = await ctx.client.get<{ data: ApiKey[] }>(`${ctx.tenantPath()}/api-keys`);
+      const page = await ctx.client.get<{ data: Array<Schema<"ApiKey">> }>(`${ctx.tenantPath()}/api-keys`);
       ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (k) => k.id },
@@ -35,13 +36,8 @@ export function registerApiKeys(program: Command): void {
       );
     });
 
-  keys
-    .command("revoke")
-    .description("revoke an API key")
-    .argument("<key_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      await ctx.client.delete(`${ctx.tenantPath()}/api-keys/${segment(id)}`);
-      ctx.show({ id, revoked: true }, () => `Revoked API key ${id}\n`);
-    });
+  addIdCommand(keys, "revoke", { description: "revoke an API key", idName: "key_id" }, async (ctx, id) => {
+    await ctx.client.delete(`${ctx.tenantPath()}/api-keys/${segment(id)}`);
+    ctx.show({ id, revoked: true }, () => `Revoked API key ${id}\n`);
+  });
 }

@@ -2,12 +2,15 @@ import { Option, type Command } from "commander";
 import { parseSince } from "../../lib/parse.ts";
 import { contextOf, segment } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Delivery, DeliverySummary, Page, Replayed } from "../types.ts";
+import type { Schema } from "../client.ts";
 import { recover } from "./endpoints.ts";
 import { deliveriesTable } from "./messages.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
+import { addIdCommand, addShowCommand } from "./id-command.ts";
 
-export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed", "cancelled"];
+/** Every delivery state, checked against the API's schema: a state added or removed there fails the typecheck here. */
+const STATES: Record<Schema<"DeliverySummary">["status"], true> = { pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
+export const DELIVERY_STATUSES = Object.keys(STATES);
 
 interface ListOptions extends PagingOptions {
   endpoint?: string;
@@ -16,7 +19,7 @@ interface ListOptions extends PagingOptions {
   since?: string;
 }
 
-function deliveryDetails(d: Delivery): string {
+function deliveryDetails(d: Schema<"Delivery">): string {
   const summary = details([
     ["id", d.id],
     ["event", d.event],
@@ -55,29 +58,23 @@ export function registerDeliveries(program: Command): void {
     .action(async (options: ListOptions, command: Command) => {
       const ctx = contextOf(command);
       const query = { ...pagingQuery(options), endpoint_id: options.endpoint, message_id: options.message, status: options.status, since: options.since };
-      const page = await ctx.client.list<DeliverySummary>(`${ctx.tenantPath()}/deliveries`, query, !!options.all);
-      ctx.show(page, ({ data }: Page<DeliverySummary>) => deliveriesTable(data));
+      const page = await ctx.client.list<Schema<"DeliverySummary">>(`${ctx.tenantPath()}/deliveries`, query, !!options.all);
+      ctx.show(page, ({ data }) => deliveriesTable(data));
       hintNextPage(ctx.json, page.next_cursor);
     });
 
-  deliveries
-    .command("show")
-    .description("show a delivery with every attempt")
-    .argument("<delivery_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Delivery>(`${ctx.tenantPath()}/deliveries/${segment(id)}`), deliveryDetails);
-    });
+  addShowCommand(deliveries, {
+    description: "show a delivery with every attempt",
+    idName: "delivery_id",
+    path: (ctx, id) => `${ctx.tenantPath()}/deliveries/${segment(id)}`,
+    render: deliveryDetails,
+  });
 
-  deliveries
-    .command("retry")
-    .description("replay a delivery now, whatever its state, with a fresh attempt budget")
-    .argument("<delivery_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      const replayed = await ctx.client.post<Replayed>(`${ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
-      ctx.show(replayed, () => `Replaying delivery ${id}\n`);
-    });
+  const retry = { description: "replay a delivery now, whatever its state, with a fresh attempt budget", idName: "delivery_id" };
+  addIdCommand(deliveries, "retry", retry, async (ctx, id) => {
+    const replayed = await ctx.client.post<Schema<"Replayed">>(`${ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
+    ctx.show(replayed, () => `Replaying delivery ${id}\n`);
+  });
 
   deliveries
     .command("recover")

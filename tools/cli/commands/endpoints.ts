@@ -2,10 +2,13 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { collect, integerIn, parseSince } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError, type CommandContext } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Endpoint, Enqueued, Page, Replayed } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type Endpoint = Schema<"Endpoint">;
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { deliveryRefsTable } from "./messages.ts";
 import { addSecretCommands } from "./secret.ts";
+import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 interface EndpointFlags {
   url?: string;
@@ -113,7 +116,7 @@ function retryText(retry: Endpoint["retry"]): string {
 }
 
 /** An endpoint as label-value lines; header values are left out as they often hold credentials. */
-export function endpointDetails(e: Endpoint): string {
+export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string {
   return details([
     ["id", e.id],
     ["url", e.url],
@@ -128,7 +131,7 @@ export function endpointDetails(e: Endpoint): string {
     ["timeout", `${e.timeout_ms} ms`],
     ["created", time(e.created_at)],
     ["updated", time(e.updated_at)],
-    ...(e.secret ? [["secret", e.secret] as [string, unknown]] : []),
+    ...("secret" in e && e.secret ? [["secret", e.secret] as [string, unknown]] : []),
   ]);
 }
 
@@ -143,7 +146,7 @@ export function registerEndpoints(program: Command): void {
     .option("--disabled", "create it disabled")
     .action(async (url: string, flags: EndpointFlags, command: Command) => {
       const ctx = contextOf(command);
-      const endpoint = await ctx.client.post<Endpoint>(`${ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
+      const endpoint = await ctx.client.post<Schema<"CreatedEndpoint">>(`${ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
       ctx.show(endpoint, endpointDetails);
     });
 
@@ -155,7 +158,7 @@ export function registerEndpoints(program: Command): void {
       const ctx = contextOf(command);
       const enabled = options.enabled ? "true" : options.disabled ? "false" : undefined;
       const page = await ctx.client.list<Endpoint>(`${ctx.tenantPath()}/endpoints`, { ...pagingQuery(options), source: options.source, enabled }, !!options.all);
-      ctx.show(page, ({ data }: Page<Endpoint>) =>
+      ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (e) => e.id },
           { title: "URL", value: (e) => e.url, max: 60 },
@@ -169,14 +172,7 @@ export function registerEndpoints(program: Command): void {
       hintNextPage(ctx.json, page.next_cursor);
     });
 
-  endpoints
-    .command("show")
-    .description("show an endpoint")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Endpoint>(endpointPath(ctx, id)), endpointDetails);
-    });
+  addShowCommand(endpoints, { description: "show an endpoint", idName: "endpoint_id", path: endpointPath, render: endpointDetails });
 
   withEndpointFlags(endpoints.command("update").description("change an endpoint (only the fields given)").argument("<endpoint_id>"))
     .option("--url <url>", "new target URL")
@@ -192,15 +188,11 @@ export function registerEndpoints(program: Command): void {
       ctx.show(await ctx.client.patch<Endpoint>(endpointPath(ctx, id), body), endpointDetails);
     });
 
-  endpoints
-    .command("delete")
-    .description("delete an endpoint; pending deliveries to it are cancelled")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      await ctx.client.delete(endpointPath(ctx, id));
-      ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
-    });
+  const remove = { description: "delete an endpoint; pending deliveries to it are cancelled", idName: "endpoint_id" };
+  addIdCommand(endpoints, "delete", remove, async (ctx, id) => {
+    await ctx.client.delete(endpointPath(ctx, id));
+    ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
+  });
 
   addSecretCommands(endpoints, {
     description: "reveal or rotate an endpoint's signing secret",
@@ -208,15 +200,10 @@ export function registerEndpoints(program: Command): void {
     secretPath: (ctx, id) => `${endpointPath(ctx, id)}/secret`,
   });
 
-  endpoints
-    .command("test")
-    .description("send a webhook.test message to the endpoint")
-    .argument("<endpoint_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      const sent = await ctx.client.post<Enqueued>(`${endpointPath(ctx, id)}/test`);
-      ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
-    });
+  addIdCommand(endpoints, "test", { description: "send a webhook.test message to the endpoint", idName: "endpoint_id" }, async (ctx, id) => {
+    const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${endpointPath(ctx, id)}/test`);
+    ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
+  });
 
   endpoints
     .command("recover")
@@ -230,7 +217,7 @@ export function registerEndpoints(program: Command): void {
 
 /** Replays an endpoint's failed deliveries since `since` and reports them. */
 export async function recover(ctx: CommandContext, endpointId: string, since: string): Promise<void> {
-  const replayed = await ctx.client.post<Replayed>(`${endpointPath(ctx, endpointId)}/recover`, { since });
+  const replayed = await ctx.client.post<Schema<"Replayed">>(`${endpointPath(ctx, endpointId)}/recover`, { since });
   ctx.show(replayed, ({ deliveries }) =>
     deliveries.length === 0
       ? `No failed delivery since ${since}: nothing to replay\n`

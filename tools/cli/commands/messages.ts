@@ -4,7 +4,7 @@ import { indentJson, memberText, objectText } from "../../../src/lib/json-text.t
 import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, out, table, time } from "../output.ts";
-import type { DeliverySummary, Enqueued, Message, MessageListItem, Page } from "../types.ts";
+import type { Schema } from "../client.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 
 interface SendOptions {
@@ -16,7 +16,7 @@ interface SendOptions {
 }
 
 /** The deliveries an enqueue created. */
-export function deliveryRefsTable(deliveries: Enqueued["deliveries"]): string {
+export function deliveryRefsTable(deliveries: Schema<"EnqueuedMessage">["deliveries"]): string {
   return table(
     deliveries,
     [
@@ -29,7 +29,7 @@ export function deliveryRefsTable(deliveries: Enqueued["deliveries"]): string {
 }
 
 /** Deliveries with their state, as polling shows them. */
-export function deliveriesTable(deliveries: readonly DeliverySummary[]): string {
+export function deliveriesTable(deliveries: ReadonlyArray<Schema<"DeliverySummary">>): string {
   return table(deliveries, [
     { title: "ID", value: (d) => d.id },
     { title: "STATUS", value: (d) => d.status },
@@ -59,7 +59,7 @@ function readPayload(argument: string | undefined, file: string | undefined): st
 }
 
 /** A message for people, with `payload` (its stored JSON text) indented as it was sent. */
-function messageDetails(m: Message, payload: string): string {
+function messageDetails(m: Schema<"Message">, payload: string): string {
   const shown = indentJson(payload).replace(/^/gm, "  ");
   return `${details([["id", m.id], ["event", m.event], ["source", m.source], ["created", time(m.created_at)]])}payload:\n${shown}\n\n${deliveriesTable(m.deliveries)}`;
 }
@@ -85,7 +85,7 @@ export function registerMessages(program: Command): void {
         { payload: readPayload(payloadArgument, options.file) },
       );
       const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
-      const sent = await ctx.client.request<Enqueued>("POST", `${ctx.tenantPath()}/messages`, { bodyText: body, headers });
+      const sent = await ctx.client.request<Schema<"EnqueuedMessage">>("POST", `${ctx.tenantPath()}/messages`, { bodyText: body, headers });
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
@@ -97,15 +97,15 @@ export function registerMessages(program: Command): void {
       const ctx = contextOf(command);
       // Read as text: the payload is shown as stored, not as JSON.parse would round its numbers.
       const text = await ctx.client.requestText("GET", `${ctx.tenantPath()}/messages/${segment(id)}`);
-      out(ctx.json ? `${indentJson(text)}\n` : messageDetails(JSON.parse(text) as Message, memberText(text, "payload") ?? "null"));
+      out(ctx.json ? `${indentJson(text)}\n` : messageDetails(JSON.parse(text) as Schema<"Message">, memberText(text, "payload") ?? "null"));
     });
 
   withPaging(messages.command("list").description("list messages, newest first"))
     .option("--event <type>", "only this event type")
     .action(async (options: PagingOptions & { event?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const page = await ctx.client.list<MessageListItem>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
-      ctx.show(page, ({ data }: Page<MessageListItem>) =>
+      const page = await ctx.client.list<Schema<"MessageListItem">>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
+      ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (m) => m.id },
           { title: "EVENT", value: (m) => m.event },

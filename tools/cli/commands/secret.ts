@@ -1,8 +1,11 @@
 import { Option, type Command } from "commander";
 import { integerIn } from "../../lib/parse.ts";
 import { contextOf, type CommandContext } from "../context.ts";
+import { addIdCommand } from "./id-command.ts";
 import { details, time } from "../output.ts";
-import type { SigningSecret } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type SigningSecret = Schema<"EndpointSecret">;
 
 /** A secret response as label-value lines. */
 function secretDetails(s: SigningSecret): string {
@@ -19,14 +22,9 @@ export function addSecretCommands(
   { description, idName, secretPath }: { description: string; idName: string; secretPath: (ctx: CommandContext, id: string) => string },
 ): void {
   const secret = parent.command("secret").description(description);
-  secret
-    .command("reveal")
-    .description("print the current signing secret")
-    .argument(`<${idName}>`)
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<SigningSecret>(secretPath(ctx, id)), secretDetails);
-    });
+  addIdCommand(secret, "reveal", { description: "print the current signing secret", idName }, async (ctx, id) =>
+    ctx.show(await ctx.client.get<SigningSecret>(secretPath(ctx, id)), secretDetails),
+  );
   secret
     .command("rotate")
     .description("switch to a new secret; the old one keeps co-signing for the grace period")

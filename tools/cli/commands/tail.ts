@@ -1,15 +1,15 @@
 import { Option, type Command } from "commander";
 import { integerIn, parseSince } from "../../lib/parse.ts";
-import { ApiResponseError, ConnectionError } from "../client.ts";
+import { ApiResponseError, ConnectionError, type Schema } from "../client.ts";
 import { contextOf } from "../context.ts";
 import { DeliveryFollower } from "../follow.ts";
 import { note, time } from "../output.ts";
-import type { DeliverySummary } from "../types.ts";
+
 
 /** Deliveries created this long before `tail` starts are shown too: room for clock differences. */
 const CLOCK_MARGIN_MS = 5_000;
 
-function changeLine(d: DeliverySummary): string {
+function changeLine(d: Schema<"DeliverySummary">): string {
   const target = d.endpoint_id ? `endpoint ${d.endpoint_id}` : (d.url ?? "-");
   const outcome = d.last_status_code ?? (d.last_error ? "error" : "-");
   const next = d.next_attempt_at ? ` (next attempt ${time(d.next_attempt_at)})` : "";
@@ -35,7 +35,7 @@ export function registerTail(program: Command): void {
       let announced = false;
       for (;;) {
         try {
-          const window = await ctx.client.list<DeliverySummary>(path, { limit: 100, since: follower.since, endpoint_id: options.endpoint }, true);
+          const window = await ctx.client.list<Schema<"DeliverySummary">>(path, { limit: 100, since: follower.since, endpoint_id: options.endpoint }, true);
           for (const d of follower.update(window.data)) process.stdout.write(ctx.json ? `${JSON.stringify(d)}\n` : changeLine(d));
           if (!announced) note(`Following deliveries of ${ctx.tenantPath().split("/").pop()} (Ctrl-C to stop)`);
           announced = true;

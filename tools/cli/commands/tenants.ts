@@ -1,9 +1,12 @@
 import type { Command } from "commander";
 import { contextOf, segment } from "../context.ts";
 import { details, table, time } from "../output.ts";
-import type { Page, Tenant } from "../types.ts";
+import type { Schema } from "../client.ts";
+
+type Tenant = Schema<"Tenant">;
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 import { addSecretCommands } from "./secret.ts";
+import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 const tenantDetails = (t: Tenant) => details([["id", t.id], ["name", t.name], ["created", time(t.created_at)]]);
 
@@ -25,7 +28,7 @@ export function registerTenants(program: Command): void {
   withPaging(tenants.command("list").description("list tenants")).action(async (options: PagingOptions, command: Command) => {
     const ctx = contextOf(command);
     const page = await ctx.client.list<Tenant>("/v1/tenants", pagingQuery(options), !!options.all);
-    ctx.show(page, ({ data }: Page<Tenant>) =>
+    ctx.show(page, ({ data }) =>
       table(data, [
         { title: "ID", value: (t) => t.id },
         { title: "NAME", value: (t) => t.name, max: 40 },
@@ -35,24 +38,12 @@ export function registerTenants(program: Command): void {
     hintNextPage(ctx.json, page.next_cursor);
   });
 
-  tenants
-    .command("show")
-    .description("show a tenant")
-    .argument("<tenant_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      ctx.show(await ctx.client.get<Tenant>(`/v1/tenants/${segment(id)}`), tenantDetails);
-    });
+  addShowCommand(tenants, { description: "show a tenant", idName: "tenant_id", path: (_ctx, id) => `/v1/tenants/${segment(id)}`, render: tenantDetails });
 
-  tenants
-    .command("delete")
-    .description("delete a tenant and everything it owns")
-    .argument("<tenant_id>")
-    .action(async (id: string, _options: object, command: Command) => {
-      const ctx = contextOf(command);
-      await ctx.client.delete(`/v1/tenants/${segment(id)}`);
-      ctx.show({ id, deleted: true }, () => `Deleted tenant ${id}\n`);
-    });
+  addIdCommand(tenants, "delete", { description: "delete a tenant and everything it owns", idName: "tenant_id" }, async (ctx, id) => {
+    await ctx.client.delete(`/v1/tenants/${segment(id)}`);
+    ctx.show({ id, deleted: true }, () => `Deleted tenant ${id}\n`);
+  });
 
   addSecretCommands(tenants, {
     description: "reveal or rotate the secret that signs the tenant's one-off webhook_url deliveries",

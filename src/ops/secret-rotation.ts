@@ -1,6 +1,6 @@
-import { readSecretVersion, swapSecretVersion } from "./db/secret-versions";
-import { ApiError } from "./errors";
-import { readSecretSet, SecretUnavailableError, writeRotatedSecret, type SecretOwner, type SecretSet } from "./secrets";
+import { readSecretVersion, swapSecretVersion } from "../db/secret-versions";
+import { ApiError } from "../errors";
+import { readSecretSet, SecretUnavailableError, writeRotatedSecret, type SecretOwner, type SecretSet } from "../secrets";
 
 /**
  * Secret rotation, serialised per owner.

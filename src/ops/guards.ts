@@ -1,5 +1,3 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../app-env";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { headerProblem } from "../security/headers";
@@ -8,10 +6,11 @@ import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
 
 /**
  * Rejects a webhook target this deployment may not call: 400 with the guard's code, or 503 when
- * the hostname could not be resolved right now (the guard fails closed).
+ * the hostname could not be resolved right now (the guard fails closed). `path` names the field
+ * in the error's `issues`.
  */
-export async function assertAllowedTarget(c: Pick<Context<AppEnv>, "env">, url: string, path: string): Promise<void> {
-  const problem = await checkTarget(url, targetPolicyOf(readConfig(c.env)));
+export async function assertAllowedTarget(env: Env, url: string, path: string): Promise<void> {
+  const problem = await checkTarget(url, targetPolicyOf(readConfig(env)));
   if (!problem) return;
   const status = problem.code === "dns_unavailable" ? 503 : 400;
   throw new ApiError(status, problem.code, problem.message, [{ path, message: problem.message }]);

@@ -1,19 +1,24 @@
+import { readConfig } from "../config";
 import { existingEndpointIds } from "../db/endpoints";
 import {
   findIdempotencyKey,
   getMessageWithDeliveries,
   IdempotencyKeyTaken,
+  listMessages as listStoredMessages,
   storeMessage,
   TargetMissing,
   TenantMissing,
   type NewDelivery,
 } from "../db/messages";
 import { getTenant } from "../db/tenants";
+import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
-import { toHex } from "../lib/base64";
+import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
-import { IDEMPOTENCY_WINDOW_MS } from "./sweeper";
-import { enqueueDeliveries } from "./task";
+import { IDEMPOTENCY_WINDOW_MS } from "../limits";
+import type { EnqueueResponse } from "../schemas/messages";
+import { assertAllowedTarget } from "./guards";
+import { tenantDb } from "./tenant-db";
 
 /** A validated enqueue request. */
 export interface EnqueueRequest {
@@ -58,20 +63,7 @@ export function assertPayloadFits(payload: string, limitBytes: number): void {
   }
 }
 
-/** The 202 body of an enqueue (also returned verbatim for an idempotent replay). */
-export interface EnqueueResponse {
-  id: string;
-  event: string;
-  source: string | null;
-  created_at: string;
-  deliveries: Array<{ id: string; endpoint_id: string | null; status: "pending" }>;
-}
-
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-async function sha256Hex(text: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
 
 /** Rebuilds the first response of an Idempotency-Key: every delivery was pending then. */
 async function firstResponse(db: D1Database, tenantId: string, messageId: string): Promise<EnqueueResponse> {
@@ -96,8 +88,10 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
 }
 
 /**
- * Stores a message with one pending delivery per target in one D1 batch, then queues the
- * deliveries in one sendBatch: one D1 round trip and one queue call, the whole cost of an enqueue.
+ * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
+ * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
+ * cannot be checked). Then it stores the message with one pending delivery per target in one D1
+ * batch and queues the deliveries in one sendBatch: one D1 round trip and one queue call, the whole cost of an enqueue.
  * The batch itself checks that the tenant exists and that explicit endpoint ids are the tenant's
  * (404 with nothing stored otherwise). A failed queue send is logged, not fatal: the rows are
  * durable and the sweeper enqueues them. A live Idempotency-Key returns the first response (or
@@ -108,11 +102,14 @@ export async function enqueueMessage(
   req: EnqueueRequest,
   now = Date.now(),
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
+  assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
+  if (req.webhookUrl) await assertAllowedTarget(env, req.webhookUrl, "webhook_url");
+  const db = tenantDb(env, req.tenantId);
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
   const id = crypto.randomUUID();
   let deliveries: NewDelivery[];
   try {
-    deliveries = await storeMessage(env.DB, {
+    deliveries = await storeMessage(db, {
       id,
       tenantId: req.tenantId,
       event: req.event,
@@ -127,14 +124,14 @@ export async function enqueueMessage(
     });
   } catch (error) {
     if (error instanceof TenantMissing) throw notFound("Tenant");
-    if (error instanceof TargetMissing) throw await missingTargets(env.DB, req.tenantId, req.endpointIds!);
+    if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
-    const first = await findIdempotencyKey(env.DB, req.tenantId, req.idempotency!.key);
+    const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
     if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");
     if (first.request_hash !== requestHash) {
       throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 h");
     }
-    return { response: await firstResponse(env.DB, req.tenantId, first.message_id), replayed: true };
+    return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }
   try {
     await enqueueDeliveries(env.DELIVERIES, deliveries);
@@ -153,18 +150,14 @@ export async function enqueueMessage(
   };
 }
 
-/**
- * Sends a `webhook.test` message to one endpoint (the API's `POST …/endpoints/{id}/test` and the
- * dashboard's "Send test event"). The caller has already checked that the endpoint is the tenant's.
- */
-export async function sendTestEvent(env: Env, tenantId: string, endpointId: string): Promise<EnqueueResponse> {
-  const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpointId, sent_at: new Date().toISOString() });
-  const { response } = await enqueueMessage(env, {
-    tenantId,
-    event: "webhook.test",
-    payload,
-    source: null,
-    endpointIds: [endpointId],
-  });
-  return response;
+/** A tenant's message with its payload and every delivery's state; 404 when the tenant has none with this id. */
+export async function getMessage(env: Env, tenantId: string, messageId: string) {
+  const message = await getMessageWithDeliveries(tenantDb(env, tenantId), tenantId, messageId);
+  if (!message) throw notFound("Message");
+  return message;
+}
+
+/** A page of a tenant's messages, newest first, without payloads. */
+export function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
+  return listStoredMessages(tenantDb(env, tenantId), tenantId, query);
 }

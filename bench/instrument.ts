@@ -1,11 +1,8 @@
 /**
- * Bench mode: counts what each handler costs in D1, KV and Queues calls, so `npm run bench` can
- * report cost per enqueued message and per delivered webhook from real counts.
- *
- * It is on only when the Worker var BENCH_INSTRUMENT is "true", which `npm run bench` passes to
- * `wrangler dev` with `--var`; no deployment sets it. Then every handler sees its bindings through
- * counting proxies, and `GET /_bench/counters` answers the totals of this isolate (a local
- * `wrangler dev` runs one). Otherwise the handlers get the untouched env.
+ * Counts what each handler costs in D1, KV and Queues calls, so `npm run bench` can report cost
+ * per enqueued message and per delivered webhook from real counts. Only the bench's own Worker
+ * entry (bench/worker.ts) uses it: every handler sees its bindings through counting proxies, and
+ * `GET /_bench/counters` answers the totals of this isolate (a local `wrangler dev` runs one).
  */
 
 /** What one kind of handler (API requests, queue batches, …) has cost so far in this isolate. */
@@ -58,13 +55,8 @@ const zero = (): Counters => ({
 
 const totals: Record<HandlerKind, Counters> = { api: zero(), consumer: zero(), deadLetters: zero(), sweeper: zero() };
 
-/** The path at which bench mode answers the counters (outside the API and its OpenAPI document). */
+/** The path at which the bench Worker answers the counters (outside the API and its OpenAPI document). */
 export const COUNTERS_PATH = "/_bench/counters";
-
-/** Whether this env asks for bench instrumentation. */
-export function benchMode(env: Env): boolean {
-  return (env as { BENCH_INSTRUMENT?: string }).BENCH_INSTRUMENT === "true";
-}
 
 /** A copy of every counter, for `GET /_bench/counters`. */
 export function snapshot(): Record<HandlerKind, Counters> {
@@ -169,10 +161,10 @@ function countingQueue(queue: Queue, counters: Counters): Queue {
 }
 
 // One instrumented env per runtime env and kind: code that caches per env object (readConfig)
-// must keep hitting its cache, or bench mode would measure extra work.
+// must keep hitting its cache, or the bench would measure extra work.
 const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
 
-/** The env a `kind` handler sees in bench mode: DB, SECRETS and DELIVERIES behind counting proxies. */
+/** The env a `kind` handler sees under the bench: DB, SECRETS and DELIVERIES behind counting proxies. */
 function instrumentedEnv(env: Env, kind: HandlerKind): Env {
   const byKind = instrumented.get(env) ?? new Map<HandlerKind, Env>();
   instrumented.set(env, byKind);

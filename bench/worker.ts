@@ -1,0 +1,22 @@
+// The Worker `npm run bench` runs (`wrangler dev bench/worker.ts`, with wrangler.toml's bindings):
+// Edgehook's own handlers from src/index.ts, each invocation given its D1, KV and queue bindings
+// behind counting proxies (bench/instrument.ts), plus `GET /_bench/counters` for the totals. The
+// production entry has none of this.
+import edgehook from "../src/index.ts";
+import { counted, COUNTERS_PATH, snapshot } from "./instrument.ts";
+
+export default {
+  fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === COUNTERS_PATH) return Response.json(snapshot());
+    return counted("api", env, 0, (e) => Promise.resolve(edgehook.fetch(request, e, ctx)));
+  },
+
+  queue(batch, env) {
+    const kind = batch.queue.endsWith("-dlq") ? "deadLetters" : "consumer";
+    return counted(kind, env, batch.messages.length, (e) => edgehook.queue(batch, e));
+  },
+
+  scheduled(controller, env) {
+    return counted("sweeper", env, 0, (e) => edgehook.scheduled(controller, e));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,73 @@
+import * as stored from "../db/deliveries";
+import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
+import { enqueueDeliveries } from "../delivery/task";
+import { notFound } from "../errors";
+import { getEndpoint } from "./endpoints";
+import { tenantDb } from "./tenant-db";
+
+/**
+ * Deliveries: inspecting a tenant's deliveries and replaying them, for the API and the dashboard
+ * alike. A replay gives a delivery a fresh attempt budget and a new queue token, so any older queue
+ * message for it turns stale; the queue message for the replay is sent after the row is written.
+ */
+
+/** Most failed deliveries one recover call replays. */
+const RECOVER_LIMIT = 1000;
+
+type ListQuery = Parameters<typeof stored.listDeliveries>[2];
+
+/**
+ * A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age
+ * (`since`, epoch ms), as the API lists them: summaries only.
+ */
+export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
+  const { data, next_cursor } = await stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+  return { data: data.map(({ event: _event, endpoint_name: _name, ...summary }) => summary), next_cursor };
+}
+
+/** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
+export function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
+  return stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+}
+
+/** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */
+export async function getDelivery(env: Env, tenantId: string, deliveryId: string) {
+  const delivery = await stored.getDeliveryWithAttempts(tenantDb(env, tenantId), tenantId, deliveryId);
+  if (!delivery) throw notFound("Delivery");
+  return delivery;
+}
+
+/** Replays one delivery of the tenant, whatever its state; 404 when it has none with this id. */
+export async function replayDelivery(env: Env, tenantId: string, deliveryId: string, now = Date.now()): Promise<stored.ScheduledDelivery> {
+  const replayed = await stored.replayDelivery(tenantDb(env, tenantId), tenantId, deliveryId, now);
+  if (!replayed) throw notFound("Delivery");
+  await enqueueDeliveries(env.DELIVERIES, [replayed]);
+  return replayed;
+}
+
+/**
+ * Replays every failed delivery of one endpoint of the tenant created at or after `since` (epoch
+ * ms), at most RECOVER_LIMIT of them; 404 when the tenant has no such endpoint.
+ */
+export async function recoverEndpoint(
+  env: Env,
+  tenantId: string,
+  endpointId: string,
+  since: number,
+  now = Date.now(),
+): Promise<stored.ScheduledDelivery[]> {
+  await getEndpoint(env, tenantId, endpointId);
+  const replayed = await stored.replayFailedForEndpoint(tenantDb(env, tenantId), tenantId, endpointId, since, now, RECOVER_LIMIT);
+  await enqueueDeliveries(env.DELIVERIES, replayed);
+  return replayed;
+}
+
+/** The tenant's deliveries (or one endpoint's) per hour for the last `hours` hours, for the dashboard's charts. */
+export function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
+  return hourlyDeliveryCounts(tenantDb(env, tenantId), tenantId, options);
+}
+
+/** Succeeded and failed deliveries per endpoint of the tenant since `since` (epoch ms), for success rates. */
+export function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
+  return outcomesByEndpoint(tenantDb(env, tenantId), tenantId, since);
+}

@@ -1,0 +1,130 @@
+import * as stored from "../db/endpoints";
+import { notFound } from "../errors";
+import { rotateOwnerSecret } from "./secret-rotation";
+import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
+import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
+import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
+import type { EnqueueResponse } from "../schemas/messages";
+import { enqueueMessage } from "./messages";
+import { tenantDb } from "./tenant-db";
+
+/**
+ * Endpoints: every rule about creating, changing and removing a tenant's endpoints and their
+ * signing secrets, for the API and the dashboard alike. Errors are ApiErrors (404 for an endpoint
+ * that is not the tenant's, 400/503 from the guards).
+ */
+
+/** One endpoint of the tenant, or null when it has none with this id. */
+export function findEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint | null> {
+  return stored.getEndpoint(tenantDb(env, tenantId), tenantId, endpointId);
+}
+
+/** One endpoint of the tenant; 404 when it has none with this id (another tenant's id included). */
+export async function getEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint> {
+  const endpoint = await findEndpoint(env, tenantId, endpointId);
+  if (!endpoint) throw notFound("Endpoint");
+  return endpoint;
+}
+
+/** A page of the tenant's endpoints, oldest first, optionally filtered by source and enabled. */
+export function listEndpoints(
+  env: Env,
+  tenantId: string,
+  query: { source?: string; enabled?: boolean; limit: number; cursor?: string },
+): ReturnType<typeof stored.listEndpoints> {
+  return stored.listEndpoints(tenantDb(env, tenantId), tenantId, query);
+}
+
+/**
+ * Creates an endpoint after the target guard and the signature-header check, with its signing
+ * secret (the given one, or a fresh one). The secret is written first and removed again if the row
+ * cannot be, so an endpoint row never exists without its secret. Returns the endpoint and its secret.
+ */
+export async function createEndpoint(
+  env: Env,
+  tenantId: string,
+  input: CreateEndpointInput,
+  now = Date.now(),
+): Promise<Endpoint & { secret: string }> {
+  await assertAllowedTarget(env, input.url, "url");
+  assertHeadersFitSignature(input.headers ?? {}, input.signature ?? { scheme: "standard" });
+  const id = crypto.randomUUID();
+  const secret = await createSecret(env, { kind: "endpoint", id }, input.secret);
+  try {
+    const endpoint = await stored.insertEndpoint(tenantDb(env, tenantId), tenantId, id, input, now);
+    return { ...endpoint, secret };
+  } catch (error) {
+    await deleteSecret(env, { kind: "endpoint", id });
+    throw error;
+  }
+}
+
+/**
+ * Applies a partial update after the same guards as creation: a new URL must pass the target
+ * guard, and custom headers must not collide with the signature header the endpoint will have.
+ */
+export async function updateEndpoint(
+  env: Env,
+  tenantId: string,
+  endpointId: string,
+  patch: UpdateEndpointInput,
+  now = Date.now(),
+): Promise<Endpoint> {
+  const db = tenantDb(env, tenantId);
+  if (patch.url !== undefined) await assertAllowedTarget(env, patch.url, "url");
+  if (patch.headers !== undefined || patch.signature !== undefined) {
+    const current = await getEndpoint(env, tenantId, endpointId);
+    assertHeadersFitSignature(patch.headers ?? current.headers, patch.signature ?? current.signature);
+  }
+  const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, patch, now);
+  if (!endpoint) throw notFound("Endpoint");
+  return endpoint;
+}
+
+/** Deletes an endpoint, then its signing secret; pending deliveries to it are cancelled when they come up. */
+export async function deleteEndpoint(env: Env, tenantId: string, endpointId: string): Promise<void> {
+  if (!(await stored.deleteEndpoint(tenantDb(env, tenantId), tenantId, endpointId))) throw notFound("Endpoint");
+  await deleteSecret(env, { kind: "endpoint", id: endpointId });
+}
+
+/** The endpoint's secret set; 404 when the tenant has no such endpoint or no secret is stored for it. */
+export async function endpointSecret(env: Env, tenantId: string, endpointId: string): Promise<SecretSet> {
+  await getEndpoint(env, tenantId, endpointId);
+  const set = await readSecretSet(env, { kind: "endpoint", id: endpointId });
+  if (!set) throw notFound("Endpoint secret");
+  return set;
+}
+
+/**
+ * Rotates the endpoint's secret (to `secret`, or a fresh one); the old one keeps co-signing for
+ * `graceSeconds`, serialised with concurrent rotations (src/secret-rotation.ts). 404 when the tenant
+ * has no such endpoint; 409 `conflict` when other rotations kept winning.
+ */
+export async function rotateEndpointSecret(
+  env: Env,
+  tenantId: string,
+  endpointId: string,
+  graceSeconds: number,
+  secret?: string,
+): Promise<SecretSet> {
+  const set = await rotateOwnerSecret(env, tenantId, { kind: "endpoint", id: endpointId }, { graceSeconds, secret });
+  if (!set) throw notFound("Endpoint");
+  return set;
+}
+
+/**
+ * Sends a `webhook.test` message to one endpoint of the tenant (the API's `POST …/test` and the
+ * dashboard's "Send test event"); 404 when the tenant has no such endpoint.
+ */
+export async function sendTestEvent(env: Env, tenantId: string, endpointId: string): Promise<EnqueueResponse> {
+  await getEndpoint(env, tenantId, endpointId);
+  const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpointId, sent_at: new Date().toISOString() });
+  const { response } = await enqueueMessage(env, {
+    tenantId,
+    event: "webhook.test",
+    payload,
+    source: null,
+    endpointIds: [endpointId],
+  });
+  return response;
+}

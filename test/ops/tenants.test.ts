@@ -1,0 +1,50 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../src/errors";
+import { createEndpoint } from "../../src/ops/endpoints";
+import { enqueueMessage } from "../../src/ops/messages";
+import { createTenant, deleteTenant, getTenant, rotateTenantSecret, tenantSecret } from "../../src/ops/tenants";
+import { readSecretSet } from "../../src/secrets";
+
+const tenantRow = (id: string) => env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(id).first();
+
+describe("tenant operations", () => {
+  it("createTenant stores the tenant with its own signing secret", async () => {
+    const tenant = await createTenant(env, { name: "Acme" });
+    expect(await getTenant(env, tenant.id)).toEqual(tenant);
+    expect((await tenantSecret(env, tenant.id)).current).toMatch(/^whsec_/);
+  });
+
+  it("createTenant with a taken id is a 409 tenant_exists", async () => {
+    const { id } = await createTenant(env, { name: "First" });
+    const error = await createTenant(env, { id, name: "Second" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 409, code: "tenant_exists" });
+  });
+
+  it("createTenant leaves no tenant behind when its secret cannot be stored", async () => {
+    const id = `no-secret-${crypto.randomUUID()}`;
+    await expect(createTenant({ ...env, MASTER_KEY: "" } as Env, { id, name: "No secret" })).rejects.toThrow();
+    expect(await tenantRow(id)).toBeNull();
+  });
+
+  it("deleteTenant removes the tenant, its messages and every secret it owned", async () => {
+    const { id } = await createTenant(env, { name: "Leaving" });
+    const endpoint = await createEndpoint(env, id, { url: "https://example.com/hooks" });
+    await enqueueMessage(env, { tenantId: id, event: "test.event", payload: "{}", source: null });
+    await deleteTenant(env, id);
+    expect(await tenantRow(id)).toBeNull();
+    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await readSecretSet(env, { kind: "tenant", id })).toBeNull();
+    expect(await readSecretSet(env, { kind: "endpoint", id: endpoint.id })).toBeNull();
+    expect(await deleteTenant(env, id).catch((e: ApiError) => e.status)).toBe(404);
+  });
+
+  it("rotateTenantSecret keeps the old secret co-signing for the grace period", async () => {
+    const { id } = await createTenant(env, { name: "Rotating" });
+    const old = (await tenantSecret(env, id)).current;
+    const set = await rotateTenantSecret(env, id, 3600);
+    expect(set.current).not.toBe(old);
+    expect(set.previous.map((p) => p.secret)).toEqual([old]);
+  });
+});
