@@ -11,6 +11,7 @@ import { SecretUnavailableError } from "./secrets";
 import { authenticate, tenantAccess } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
 import { apiKeysApi } from "./routes/api-keys";
+import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
@@ -71,6 +72,7 @@ export function buildApp() {
   app.use("/v1/*", authenticate());
   app.use("/v1/*", rateLimit());
   app.use("/v1/tenants/:tenant_id/*", tenantAccess());
+  app.use("/v1/*", utf8Body);
 
   app.route("/", tenantsApi);
   app.route("/", tenantSecretApi);

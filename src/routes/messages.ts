@@ -6,7 +6,7 @@ import { notFound } from "../errors";
 import { objectText } from "../lib/json-text";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
-import { createApi, jsonBody, jsonResponse, jsonTextResponse, utf8Body } from "./api";
+import { createApi, jsonBody, jsonResponse, jsonTextResponse } from "./api";
 import { assertAllowedTarget } from "./guards";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
@@ -26,7 +26,6 @@ export const messagesApi = createApi()
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
         "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
-      middleware: [utf8Body],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),
