@@ -12,6 +12,7 @@ import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
 import { apiKeysApi } from "./routes/api-keys";
+import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { messagesApi } from "./routes/messages";
@@ -88,6 +89,7 @@ export function buildApp() {
   );
   app.use("/v1/*", authenticate());
   app.use("/v1/*", rateLimit());
+  app.use("/v1/*", utf8Body);
 
   // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess).
   app.route("/v1/tenants", tenantsApi);

@@ -84,3 +84,30 @@ describe("user-given text with a lone UTF-16 surrogate", () => {
     expect(read.body).toMatchObject({ name: "Deploys 🚀", description: "𝄞 ok" });
   });
 });
+
+/** JSON text `before` + a byte that is never UTF-8 (0xFF) + `after`: bad bytes inside a string value. */
+function notUtf8(before: string, after: string): Uint8Array {
+  const encode = (text: string) => [...new TextEncoder().encode(text)];
+  return new Uint8Array([...encode(before), 0xff, ...encode(after)]);
+}
+
+describe("user-given text that is not valid UTF-8", () => {
+  const cases: Array<[request: string, method: "POST" | "PATCH", path: (t: string, e: string) => string, body: Uint8Array]> = [
+    ["creating a tenant", "POST", () => "/v1/tenants", notUtf8('{"name":"Acme ', '"}')],
+    ["creating an endpoint", "POST", endpoints, notUtf8('{"url":"https://e.com/hook","name":"Invoices ', '"}')],
+    ["changing an endpoint", "PATCH", (t, e) => `${endpoints(t)}/${e}`, notUtf8('{"description":"tail ', '"}')],
+    ["creating an API key", "POST", (t) => `/v1/tenants/${t}/api-keys`, notUtf8('{"name":"ci ', '"}')],
+  ];
+
+  it.each(cases)("%s is a 400 invalid_json and nothing changes, rather than stored with U+FFFD in its place", async (_name, method, path, bytes) => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: "https://e.com/existing", name: "existing" });
+    const before = await tenantRows(id);
+    const tenantsBefore = await env.DB.prepare("SELECT count(*) AS n FROM tenants").first("n");
+    const res = await apiJson(method, path(id, endpoint.id), { rawBody: bytes });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_json");
+    expect(await tenantRows(id)).toEqual(before);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tenants").first("n")).toBe(tenantsBefore);
+  });
+});

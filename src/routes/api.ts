@@ -40,8 +40,9 @@ export function parseOptionalBody<T extends z.ZodType>(schema: T, value: unknown
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
- * Refuses a request body that is not valid UTF-8 (400 `invalid_json`), before anything decodes it
- * with U+FFFD in place of the bad bytes. For routes that keep what they were sent exactly.
+ * Refuses a request body that is not valid UTF-8 (400 `invalid_json`, RFC 8259 §8.1), before
+ * anything decodes it with U+FFFD in place of the bad bytes: a payload is kept exactly, and a
+ * name or description is stored as sent or not at all. Used for every API route.
  */
 export const utf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
   try {

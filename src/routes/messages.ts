@@ -4,7 +4,7 @@ import { enqueueMessage, getMessage, listMessages, sentPayload } from "../ops/me
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
-import { createApi, jsonBody, jsonResponse, jsonTextResponse, utf8Body } from "./api";
+import { createApi, jsonBody, jsonResponse, jsonTextResponse } from "./api";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
 const tags = ["Messages"];
@@ -23,7 +23,7 @@ export const messagesApi = createApi()
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
         "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
-      middleware: [tenantAccess({ tenantReadByHandler: true }), utf8Body],
+      middleware: [tenantAccess({ tenantReadByHandler: true })],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),

@@ -54,13 +54,22 @@ const METADATA_HOSTNAMES = new Set([
 /**
  * Metadata service addresses, likewise refused in every mode: the IPv4 ones in any IPv6 form that
  * carries them too (`[::ffff:169.254.169.254]`, `[64:ff9b::a9fe:a9fe]`…), since the runtime or
- * the network connects such an address to the IPv4 host.
+ * the network connects such an address to the IPv4 host. Link-local IPv4 is where nearly every
+ * cloud puts its services (169.254.169.254 for AWS, GCP, Azure, OpenStack and Oracle; ECS and EKS
+ * 169.254.170.2 and .23; Tencent 169.254.0.23; Scaleway 169.254.42.42), so the whole of
+ * 169.254.0.0/16 is refused rather than a list that misses the next one; the rest are listed.
  */
-const METADATA_IPV4 = new Set(["169.254.169.254", "169.254.170.2", "100.100.100.200", "168.63.129.16"]);
-const METADATA_IPV6 = new Set(["[fd00:ec2::254]"]);
+const LINK_LOCAL_IPV4_PREFIX = "169.254.";
+const METADATA_IPV4 = new Set(["100.100.100.200", "168.63.129.16", "192.0.0.192"]);
+/** AWS (IMDS, EKS Pod Identity), Google Cloud, Oracle Cloud, OpenStack; as the URL parser writes them. */
+const METADATA_IPV6 = new Set(["[fd00:ec2::254]", "[fd00:ec2::23]", "[fd20:ce::254]", "[fd00:c1::a9fe:a9fe]", "[fe80::a9fe:a9fe]"]);
+
+function isMetadataIPv4(dotted: string): boolean {
+  return dotted.startsWith(LINK_LOCAL_IPV4_PREFIX) || METADATA_IPV4.has(dotted);
+}
 
 function isMetadataHost(host: string): boolean {
-  return METADATA_HOSTNAMES.has(host) || METADATA_IPV6.has(host) || ipv4AddressesOf(host).some((v4) => METADATA_IPV4.has(v4));
+  return METADATA_HOSTNAMES.has(host) || METADATA_IPV6.has(host) || ipv4AddressesOf(host).some(isMetadataIPv4);
 }
 
 /**
@@ -81,7 +90,7 @@ function privateHostnameReason(host: string): string | null {
 /** Why a normalised hostname may not be a target; `allowPrivate` keeps only the metadata rule. */
 function hostProblem(host: string, allowPrivate: boolean): TargetProblem | null {
   if (isMetadataHost(host)) {
-    return problem("private_target", "Cloud metadata services are never webhook targets");
+    return problem("private_target", "Cloud metadata services, and link-local 169.254.0.0/16 where most of them live, are never webhook targets");
   }
   if (allowPrivate) return null;
   if (host === "localhost" || host.endsWith(".localhost")) {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
-import { callWorker, productionEnv } from "./support";
+import { callWorker, productionEnv, tenantRows } from "./support";
 import { holdingQueue, consume } from "../support/worker";
 
 const endpointsOf = (tenant: string) => `/v1/tenants/${tenant}/endpoints`;
@@ -55,6 +55,29 @@ describe("where private targets are allowed (local development)", () => {
     const res = await apiJson("POST", endpointsOf(id), { body: { url } });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("private_target");
+  });
+
+  it.each([
+    ["Tencent Cloud's metadata address", "http://169.254.0.23/meta-data/"],
+    ["EKS Pod Identity's address", "http://169.254.170.23/v1/credentials"],
+    ["Scaleway's metadata address", "http://169.254.42.42/conf"],
+    ["any other link-local IPv4 address", "http://169.254.1.1/"],
+    ["a link-local IPv4 address in an IPv4-mapped IPv6 form", "http://[::ffff:169.254.0.23]/"],
+    ["Oracle Cloud Classic's metadata address", "http://192.0.0.192/"],
+    ["Google Cloud's IPv6 metadata address", "http://[fd20:ce::254]/computeMetadata/v1/"],
+    ["Oracle Cloud's IPv6 metadata address", "http://[fd00:c1::a9fe:a9fe]/opc/v2/"],
+    ["EKS Pod Identity's IPv6 address", "http://[fd00:ec2::23]/v1/credentials"],
+    ["OpenStack's IPv6 metadata address", "http://[fe80::a9fe:a9fe]/openstack/"],
+  ])("%s, a cloud metadata service, is refused on create, update and as a webhook_url", async (_name, url) => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const before = await tenantRows(id);
+    const created = await apiJson("POST", endpointsOf(id), { body: { url } });
+    const updated = await apiJson("PATCH", `${endpointsOf(id)}/${endpoint.id}`, { body: { url } });
+    const enqueued = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: 1, webhook_url: url } });
+    expect([created.status, updated.status, enqueued.status]).toEqual([400, 400, 400]);
+    expect([created, updated, enqueued].map((r) => r.body.error.code)).toEqual(["private_target", "private_target", "private_target"]);
+    expect(await tenantRows(id)).toEqual(before);
   });
 });
 
