@@ -33,7 +33,10 @@ export const MAX_DESCRIPTION_LENGTH = 2000;
 /** Longest Idempotency-Key header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long an Idempotency-Key holds: a repeat within this window returns the first response. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+export const IDEMPOTENCY_WINDOW_MS = IDEMPOTENCY_WINDOW_HOURS * 3600 * 1000;
+/** The window as the API's docs and errors say it. */
+export const IDEMPOTENCY_WINDOW_TEXT = `${IDEMPOTENCY_WINDOW_HOURS} h`;
 /** Longest pagination cursor. */
 export const MAX_CURSOR_LENGTH = 200;
 /** Longest bearer token looked at; anything longer is a 401 without touching the database. */

@@ -1,6 +1,6 @@
 import * as stored from "../db/api-keys";
 import { notFound } from "../errors";
-import { forgetVerifiedKeys, newApiKey } from "../security/auth";
+import { forgetVerifiedKeys, hashApiKey, newApiKey } from "../security/auth";
 import type { ApiKey } from "../schemas/api-keys";
 
 /** Tenant API keys, in the control database: stored as a hash, the key itself shown once. */
@@ -21,4 +21,9 @@ export function listApiKeys(env: Env, tenantId: string): Promise<ApiKey[]> {
 export async function revokeApiKey(env: Env, tenantId: string, keyId: string, now = Date.now()): Promise<void> {
   if (!(await stored.revokeApiKey(env.DB, tenantId, keyId, now))) throw notFound("API key");
   forgetVerifiedKeys(tenantId, keyId);
+}
+
+/** The unrevoked key that `key` (the key's text, as a user typed it) is, with its tenant; null when there is none. */
+export async function findApiKey(env: Env, key: string): Promise<{ id: string; tenant_id: string } | null> {
+  return stored.apiKeyByHash(env.DB, await hashApiKey(key));
 }

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { readConfig } from "../config";
 import { existingEndpointIds } from "../db/endpoints";
 import {
@@ -15,8 +16,8 @@ import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
-import { IDEMPOTENCY_WINDOW_MS } from "../limits";
-import type { EnqueueResponse } from "../schemas/messages";
+import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
+import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import { tenantDb } from "./tenant-db";
 
@@ -44,10 +45,35 @@ export interface EnqueueRequest {
  * @param requestText the request body, already accepted by JSON.parse and by EnqueueBody
  * @throws Error when the body has no `payload` member, which EnqueueBody has already refused
  */
-export function sentPayload(requestText: string): string {
+function sentPayload(requestText: string): string {
   const payload = memberText(requestText, "payload");
   if (payload === undefined) throw new Error("sentPayload: the request body has no payload member");
   return payload;
+}
+
+/**
+ * The enqueue request of an API call: its validated body, the payload's exact text taken from the
+ * request's text, and the Idempotency-Key with what identifies the request (the body's other
+ * fields, then the payload's text, which tells apart numbers that parse alike).
+ */
+export function enqueueRequestOf(
+  tenantId: string,
+  body: z.output<typeof EnqueueBody>,
+  requestText: string,
+  idempotencyKey: string | undefined,
+): EnqueueRequest {
+  const payload = sentPayload(requestText);
+  return {
+    tenantId,
+    event: body.event,
+    payload,
+    source: body.source ?? null,
+    endpointIds: body.endpoint_ids,
+    webhookUrl: body.webhook_url,
+    idempotency: idempotencyKey
+      ? { key: idempotencyKey, fingerprint: `${JSON.stringify({ ...body, payload: undefined })}\n${payload}` }
+      : undefined,
+  };
 }
 
 /**
@@ -129,7 +155,7 @@ export async function enqueueMessage(
     const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
     if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");
     if (first.request_hash !== requestHash) {
-      throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request in the last 24 h");
+      throw new ApiError(422, "idempotency_key_reused", `This Idempotency-Key was used with a different request in the last ${IDEMPOTENCY_WINDOW_TEXT}`);
     }
     return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }

@@ -1,5 +1,5 @@
-import { insertPortalLink } from "../db/portal-links";
-import { signPortalToken } from "../security/portal-token";
+import { consumePortalLink, insertPortalLink } from "../db/portal-links";
+import { signPortalToken, verifyPortalToken, type PortalClaims } from "../security/portal-token";
 
 /**
  * Creates a one-time link into the tenant's dashboard that expires after `ttlSeconds`: the link is
@@ -15,4 +15,24 @@ export async function createPortalLink(
   await insertPortalLink(env.DB, link);
   const token = await signPortalToken(env.MASTER_KEY, { linkId: link.id, tenantId, expiresAt: link.expiresAt });
   return { token, expiresAt: link.expiresAt };
+}
+
+/** A portal link's claims when its token is genuine and unexpired at `now` (epoch ms), else null; the link stays unused. */
+export function portalLinkClaims(env: Env, token: string, now = Date.now()): Promise<PortalClaims | null> {
+  return verifyPortalToken(env.MASTER_KEY, token, now);
+}
+
+/**
+ * Uses a portal link, once: the tenant whose dashboard it opens, or why it cannot open it
+ * (`invalid`: forged or expired token; `used`: opened before).
+ */
+export async function redeemPortalLink(
+  env: Env,
+  token: string,
+  now = Date.now(),
+): Promise<{ tenantId: string } | { refused: "invalid" | "used" }> {
+  const claims = await portalLinkClaims(env, token, now);
+  if (!claims) return { refused: "invalid" };
+  if (!(await consumePortalLink(env.DB, { id: claims.linkId, tenantId: claims.tenantId, now }))) return { refused: "used" };
+  return { tenantId: claims.tenantId };
 }

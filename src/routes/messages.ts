@@ -1,6 +1,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { objectText } from "../lib/json-text";
-import { enqueueMessage, getMessage, listMessages, sentPayload } from "../ops/messages";
+import { IDEMPOTENCY_WINDOW_TEXT } from "../limits";
+import { enqueueMessage, enqueueRequestOf, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
@@ -19,7 +20,7 @@ export const messagesApi = createApi()
       summary: "Enqueue a message for delivery",
       description:
         "Targets: `endpoint_ids` when given, otherwise every enabled endpoint whose `events` and `source` match, plus a one-off `webhook_url`. " +
-        "The same `Idempotency-Key` within 24 h returns the first response and stores nothing new. " +
+        `The same \`Idempotency-Key\` within ${IDEMPOTENCY_WINDOW_TEXT} returns the first response and stores nothing new. ` +
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
         "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
@@ -31,20 +32,13 @@ export const messagesApi = createApi()
       },
     }),
     async (c) => {
-      const { tenant_id } = c.req.valid("param");
-      const body = c.req.valid("json");
-      const payload = sentPayload(await c.req.text());
-      const key = c.req.valid("header")["idempotency-key"];
-      const { response, replayed } = await enqueueMessage(c.env, {
-        tenantId: tenant_id,
-        event: body.event,
-        payload,
-        source: body.source ?? null,
-        endpointIds: body.endpoint_ids,
-        webhookUrl: body.webhook_url,
-        // Built only when a key asks for it; the payload's exact text tells apart numbers that parse alike.
-        idempotency: key ? { key, fingerprint: `${JSON.stringify({ ...body, payload: undefined })}\n${payload}` } : undefined,
-      });
+      const request = enqueueRequestOf(
+        c.req.valid("param").tenant_id,
+        c.req.valid("json"),
+        await c.req.text(),
+        c.req.valid("header")["idempotency-key"],
+      );
+      const { response, replayed } = await enqueueMessage(c.env, request);
       if (replayed) c.header("Idempotent-Replayed", "true");
       return c.json(response, 202);
     },

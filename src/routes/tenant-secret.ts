@@ -37,7 +37,7 @@ export const tenantSecretApi = createApi()
     async (c) => {
       const { tenant_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
-      const set = await rotateTenantSecret(c.env, c.req.valid("param").tenant_id, grace_period_seconds, secret);
+      const set = await rotateTenantSecret(c.env, tenant_id, grace_period_seconds, secret);
       return c.json(secretView(set), 200);
     },
   );

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_WINDOW_TEXT, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -38,7 +38,7 @@ export const EnqueueHeaders = z.object({
     .max(MAX_IDEMPOTENCY_KEY_LENGTH)
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
     .optional()
-    .openapi({ description: "Replays within 24 h return the first response and store nothing new" }),
+    .openapi({ description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new` }),
 });
 
 /** Every state a delivery can be in, in the order lists and filters offer them. */

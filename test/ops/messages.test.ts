@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { enqueueMessage, getMessage } from "../../src/ops/messages";
+import { enqueueMessage, enqueueRequestOf, getMessage } from "../../src/ops/messages";
+import { IDEMPOTENCY_WINDOW_HOURS } from "../../src/limits";
 import { createTenant } from "../../src/ops/tenants";
 import { holdingQueue } from "../support/worker";
 
@@ -32,5 +33,26 @@ describe("message operations", () => {
       enqueueMessage(guarded, { tenantId, event: "a.b", payload: "{}", source: null, webhookUrl: "http://10.0.0.1/hook" }),
     ).rejects.toMatchObject({ status: 400, issues: [{ path: "webhook_url", message: expect.any(String) }] });
     expect(await messageCount(tenantId)).toBe(0);
+  });
+
+  it("an API enqueue request takes its payload verbatim from the request text and names its Idempotency-Key window's fingerprint", () => {
+    const body = { event: "a.b", payload: { n: 1 } };
+    const request = enqueueRequestOf("t1", body, '{"event":"a.b","payload": {"n":1.0} }', "key-1");
+    expect(request).toMatchObject({ tenantId: "t1", event: "a.b", payload: '{"n":1.0}', source: null });
+    const plain = enqueueRequestOf("t1", body, '{"event":"a.b","payload":{"n":1}}', "key-1");
+    expect(request.idempotency!.fingerprint).not.toBe(plain.idempotency!.fingerprint);
+  });
+
+  it("an API enqueue request without an Idempotency-Key carries no fingerprint", () => {
+    expect(enqueueRequestOf("t1", { event: "a.b", payload: 1 }, '{"event":"a.b","payload":1}', undefined).idempotency).toBeUndefined();
+  });
+
+  it("a key reused for another request within the window is refused with the window in the message", async () => {
+    const { id: tenantId } = await createTenant(env, { name: "Ops test tenant" });
+    const held = { ...env, DELIVERIES: holdingQueue().queue };
+    await enqueueMessage(held, enqueueRequestOf(tenantId, { event: "a.b", payload: 1 }, '{"event":"a.b","payload":1}', "k"));
+    await expect(
+      enqueueMessage(held, enqueueRequestOf(tenantId, { event: "a.b", payload: 2 }, '{"event":"a.b","payload":2}', "k")),
+    ).rejects.toMatchObject({ status: 422, code: "idempotency_key_reused", message: expect.stringContaining(`last ${IDEMPOTENCY_WINDOW_HOURS} h`) });
   });
 });

@@ -1,8 +1,6 @@
 import { Hono } from "hono";
-import { apiKeyByHash } from "../../db/api-keys";
-import { consumePortalLink } from "../../db/portal-links";
-import { hashApiKey } from "../../security/auth";
-import { verifyPortalToken } from "../../security/portal-token";
+import { findApiKey } from "../../ops/api-keys";
+import { portalLinkClaims, redeemPortalLink } from "../../ops/portal-links";
 import type { DashboardEnv } from "../env";
 import { pageContext, pageProps, render } from "../render";
 import { endSession, startSession } from "../session";
@@ -19,7 +17,7 @@ export const authRoutes = new Hono<DashboardEnv>()
   })
   .post("/sign-in", async (c) => {
     const apiKey = (await c.req.parseBody()).api_key;
-    const key = typeof apiKey === "string" && apiKey.trim() ? await apiKeyByHash(c.env.DB, await hashApiKey(apiKey.trim())) : null;
+    const key = typeof apiKey === "string" && apiKey.trim() ? await findApiKey(c.env, apiKey.trim()) : null;
     if (!key) {
       return render(c, <SignInPage page={pageContext(c)} notice={null} error="That API key is not valid, or it was revoked." />, 401);
     }
@@ -29,18 +27,17 @@ export const authRoutes = new Hono<DashboardEnv>()
   })
   .get("/portal", async (c) => {
     const token = c.req.query("token") ?? "";
-    const claims = await verifyPortalToken(c.env.MASTER_KEY, token, Date.now());
+    const claims = await portalLinkClaims(c.env, token);
     return render(c, <PortalPage page={pageContext(c)} token={claims ? token : null} error={claims ? undefined : INVALID_LINK} />, claims ? 200 : 400);
   })
   .post("/portal", async (c) => {
     const token = (await c.req.parseBody()).token;
-    const now = Date.now();
-    const claims = typeof token === "string" ? await verifyPortalToken(c.env.MASTER_KEY, token, now) : null;
-    if (!claims || !(await consumePortalLink(c.env.DB, { id: claims.linkId, tenantId: claims.tenantId, now }))) {
-      return render(c, <PortalPage page={pageContext(c)} token={null} error={claims ? USED_LINK : INVALID_LINK} />, 400);
+    const link = typeof token === "string" ? await redeemPortalLink(c.env, token) : { refused: "invalid" as const };
+    if ("refused" in link) {
+      return render(c, <PortalPage page={pageContext(c)} token={null} error={link.refused === "used" ? USED_LINK : INVALID_LINK} />, 400);
     }
     await endSession(c);
-    await startSession(c, claims.tenantId, null);
+    await startSession(c, link.tenantId, null);
     return c.redirect("/dashboard", 303);
   })
   .post("/sign-out", async (c) => {

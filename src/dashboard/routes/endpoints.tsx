@@ -4,7 +4,7 @@ import { deliveriesPerHour, deliveryLog, outcomesPerEndpoint } from "../../ops/d
 import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../../ops/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../ops/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
-import { readSecretSet } from "../../secrets";
+import { secretView } from "../../secrets";
 import {
   endpointValues,
   errorsByField,
@@ -100,21 +100,18 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const { tenantId } = currentSession(c);
     const status = statusFilter(c.req.query("status"));
     const [secrets, hours, log] = await Promise.all([
-      readSecretSet(c.env, { kind: "endpoint", id: endpoint.id }),
+      endpointSecret(c.env, tenantId, endpoint.id),
       deliveriesPerHour(c.env, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
       deliveryLog(c.env, tenantId, { endpoint_id: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
     ]);
-    const now = Date.now();
+    const { secret, previous } = secretView(secrets);
     return render(
       c,
       <EndpointPage
         {...pageProps(c, "endpoints")}
         endpoint={endpoint}
-        secret={c.req.query("secret") === "shown" ? (secrets?.current ?? null) : null}
-        previousUntil={(secrets?.previous ?? [])
-          .filter((p) => p.expires_at > now)
-          .map((p) => new Date(p.expires_at).toISOString())
-          .sort()}
+        secret={c.req.query("secret") === "shown" ? secret : null}
+        previousUntil={previous.map((p) => p.expires_at).sort()}
         hours={hours}
         deliveries={log.data}
         status={status}
