@@ -210,11 +210,29 @@ export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: 
   return current;
 }
 
+/** The earlier secrets that co-sign after rotating `existing`: its current one for `graceSeconds` (none for 0), then its unexpired previous ones. */
+function previousAfterRotation(existing: SecretSet, graceSeconds: number, now: number): SecretSet["previous"] {
+  return [
+    ...(graceSeconds > 0 ? [{ secret: existing.current, expires_at: now + graceSeconds * 1000 }] : []),
+    ...existing.previous.filter((p) => p.expires_at > now),
+  ];
+}
+
+/**
+ * Whether rotating `existing` at `now` (epoch ms) would push a secret out of the set before its grace
+ * period ends: a set keeps at most MAX_PREVIOUS_SECRETS earlier secrets, and every secret a rotation
+ * returned must keep signing until it expires.
+ */
+export function rotationWouldDropSecret(existing: SecretSet, graceSeconds: number, now: number): boolean {
+  return previousAfterRotation(existing, graceSeconds, now).length > MAX_PREVIOUS_SECRETS;
+}
+
 /**
  * Stores the set that replaces `existing` in a rotation, stamped with `version`. Callers go through
  * src/secret-rotation.ts, which serialises rotations so that `existing` is the latest set. The old
  * current secret keeps co-signing for `graceSeconds` (0 drops it at once); expired entries are
- * dropped and at most MAX_PREVIOUS_SECRETS are kept.
+ * dropped and at most MAX_PREVIOUS_SECRETS are kept (the caller refuses a rotation that would need
+ * more, see rotationWouldDropSecret).
  */
 export async function writeRotatedSecret(
   env: SecretEnv,
@@ -223,10 +241,7 @@ export async function writeRotatedSecret(
   rotation: { graceSeconds: number; version: number; secret?: string; now: number },
 ): Promise<SecretSet> {
   const { graceSeconds, version, secret, now } = rotation;
-  const previous = [
-    ...(graceSeconds > 0 ? [{ secret: existing.current, expires_at: now + graceSeconds * 1000 }] : []),
-    ...existing.previous.filter((p) => p.expires_at > now),
-  ].slice(0, MAX_PREVIOUS_SECRETS);
+  const previous = previousAfterRotation(existing, graceSeconds, now).slice(0, MAX_PREVIOUS_SECRETS);
   const set = { current: secret ?? generateSecret(), previous, version };
   await writeSecretSet(env, owner, set);
   return set;

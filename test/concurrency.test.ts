@@ -233,6 +233,24 @@ describe("kind: attempt numbers are unique and agree with the count, and a stale
     expect(await attemptsOf(d.tenantId, d.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "succeeded", lastStatusCode: 200 });
   });
 
+  it("a replay made while an attempt is in flight gets its whole attempt budget: with max_attempts 2, its first failure is retried", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${name}`, retry: { max_attempts: 2 } });
+    const [d] = await enqueueMany(id, 1);
+
+    const inFlight = consume([d!.task]);
+    await requestsArrived(name, 1);
+    const replay = await replayHeld(id, d!.deliveryId);
+    await release(name, 500);
+    await inFlight;
+    await apiJson("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { url: `${receiverUrl()}/status/500/${name}` } });
+    const replayed = await consume([replay]);
+
+    expect(replayed.result.retryMessages).toHaveLength(1);
+    expect(await attemptsOf(id, d!.deliveryId)).toEqual({ numbers: [1, 2], count: 2, status: "retrying", lastStatusCode: 500 });
+  });
+
   it("one queue message run by two batches at once (an at-least-once duplicate): attempts 1 and 2, and the first result recorded decides", async () => {
     const d = await heldDelivery("hold/1");
 

@@ -230,11 +230,12 @@ describe("endpoint secrets", () => {
     expect(res.body.error.issues[0].path).toBe("grace_period_seconds");
   });
 
-  it("at most ten earlier secrets are kept", async () => {
+  it("at most ten earlier secrets are kept: a rotation that would need an eleventh in its grace period is 409 conflict", async () => {
     const { id } = await newTenant();
     const created = await newEndpoint(id, { url: "https://e.com/x" });
-    let last;
-    for (let i = 0; i < 12; i++) last = await apiJson("POST", path(id, `/${created.id}/secret/rotate`), { body: {} });
-    expect(last!.body.previous).toHaveLength(10);
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await apiJson("POST", path(id, `/${created.id}/secret/rotate`), { body: {} })).status);
+    expect(statuses).toEqual([...Array(10).fill(200), 409, 409]);
+    expect((await apiJson("GET", path(id, `/${created.id}/secret`))).body.previous).toHaveLength(10);
   });
 });

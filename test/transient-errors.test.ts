@@ -58,6 +58,35 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     expect(flaky.state.runs).toBe(1);
   });
 
+  it("an enqueue whose batch was applied but whose answer was lost is 503 with Retry-After, stored once, and the same Idempotency-Key then returns it", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: "https://example.com/hook" });
+    const appliedThenLost = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            await target.batch(statements);
+            throw new Error(CONNECTION_LOST);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const request = { body: { event: "x", payload: 1 }, headers: { "idempotency-key": "cut-off" } };
+
+    const cut = await callWorker({ ...env, DB: appliedThenLost } as Env, "POST", `/v1/tenants/${id}/messages`, request);
+    const again = await callWorker(env, "POST", `/v1/tenants/${id}/messages`, request);
+
+    expect(cut.status).toBe(503);
+    expect(cut.body.error.code).toBe("temporarily_unavailable");
+    expect(Number(cut.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+  });
+
   it("a database that stays locked answers 503 temporarily_unavailable with Retry-After, not 500 internal_error", async () => {
     const { id } = await newTenant();
     const flaky = flakyEnv(/./, BUSY, Infinity);

@@ -129,9 +129,11 @@ const RECORDS = `
          value ->> 'statusCode' AS status_code, value ->> 'error' AS error
   FROM json_each(?)`;
 const IS_LIVE = "deliveries.queue_token = r.queue_token AND deliveries.last_attempt_at IS r.seen";
-// Runs before APPLY_LIVE_RESULTS, which changes last_attempt_at and so what IS_LIVE sees.
+// Runs before APPLY_LIVE_RESULTS, which changes last_attempt_at and so what IS_LIVE sees. An attempt
+// of a chain that was replaced meanwhile (a replay) belongs to the old cycle: it moves attempt_base
+// along with the count, so the replay keeps its whole fresh budget.
 const COUNT_STALE_ATTEMPTS = `
-  UPDATE deliveries SET attempts = attempts + 1
+  UPDATE deliveries SET attempts = attempts + 1, attempt_base = attempt_base + (deliveries.queue_token <> r.queue_token)
   FROM (${RECORDS}) AS r
   WHERE deliveries.id = r.id AND NOT (${IS_LIVE})`;
 const APPLY_LIVE_RESULTS = `

@@ -1,6 +1,14 @@
 import { readSecretVersion, swapSecretVersion } from "../db/secret-versions";
 import { ApiError } from "../errors";
-import { readSecretSet, SecretUnavailableError, writeRotatedSecret, type SecretOwner, type SecretSet } from "../secrets";
+import {
+  deleteSecret,
+  readSecretSet,
+  rotationWouldDropSecret,
+  SecretUnavailableError,
+  writeRotatedSecret,
+  type SecretOwner,
+  type SecretSet,
+} from "../secrets";
 
 /**
  * Secret rotation, serialised per owner.
@@ -29,8 +37,9 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.m
 /**
  * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new secret signs
  * from now on and the old one co-signs for `graceSeconds`. Returns the new set, or null when the
- * owner is not the tenant's. Throws ApiError 409 `conflict` when other rotations of the same secret
- * kept winning, and SecretUnavailableError when the stored set cannot be read.
+ * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 409 `conflict` when other
+ * rotations of the same secret kept winning, or when the rotation would push out an earlier secret
+ * still in its grace period (a set keeps ten); SecretUnavailableError when the stored set cannot be read.
  */
 export async function rotateOwnerSecret(
   env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">,
@@ -48,14 +57,26 @@ export async function rotateOwnerSecret(
     const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
     // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
     const next = Math.max(version + 1, now);
-    if (!settled || !(await swapSecretVersion(env.DB, owner, version, next))) continue;
+    if (!settled) continue;
+    if (rotationWouldDropSecret(existing, rotation.graceSeconds, now)) {
+      throw new ApiError(409, "conflict", "Ten earlier secrets still co-sign, the most a secret keeps; wait until one expires, or rotate with grace_period_seconds 0");
+    }
+    if (!(await swapSecretVersion(env.DB, owner, version, next))) continue;
+    let set: SecretSet;
     try {
-      return await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
+      set = await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
     } catch (error) {
       // Nothing was written: give the claim back so the next rotation need not wait for it to age.
       await swapSecretVersion(env.DB, owner, next, version);
       throw error;
     }
+    // The owner may have been deleted while the set was being written, after its deletion had
+    // already removed the old set: remove this one too, or it would outlive its owner in KV.
+    if ((await readSecretVersion(env.DB, tenantId, owner)) === null) {
+      await deleteSecret(env, owner);
+      return null;
+    }
+    return set;
   }
   throw new ApiError(409, "conflict", "Another rotation of this secret is in progress; try again in a moment");
 }

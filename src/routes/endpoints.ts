@@ -121,7 +121,8 @@ export const endpointsApi = createApi()
       summary: "Rotate an endpoint's signing secret; the old one co-signs for the grace period",
       description:
         "Standard scheme: each delivery's `webhook-signature` carries one signature per valid secret. hmac-sha256 scheme: the " +
-        "signature header carries only the new secret's signature, the old secrets' signatures are in `webhook-previous-signatures`.",
+        "signature header carries only the new secret's signature, the old secrets' signatures are in `webhook-previous-signatures`. " +
+        "409 `conflict` when concurrent rotations kept winning, or when ten old secrets still co-sign (the most a secret keeps): rotate with `grace_period_seconds: 0` or wait for one to expire.",
       request: { params: EndpointParams, body: { ...jsonBody(RotateSecretBody), required: false } },
       responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
     }),

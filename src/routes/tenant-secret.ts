@@ -31,6 +31,7 @@ export const tenantSecretApi = createApi()
       middleware: [tenantAccess()],
       tags,
       summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
+      description: "409 `conflict` when concurrent rotations kept winning, or when ten old secrets still co-sign (the most a secret keeps): rotate with `grace_period_seconds: 0` or wait for one to expire.",
       request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },
       responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
     }),
