@@ -1,5 +1,5 @@
 /**
- * Counts what each handler costs in D1, KV and Queues calls, so `npm run bench` can report cost
+ * Counts what each handler costs in D1, KV, Queues and R2 calls, so `npm run bench` can report cost
  * per enqueued message and per delivered webhook from real counts. Only the bench's own Worker
  * entry (bench/worker.ts) uses it: every handler sees its bindings through counting proxies, and
  * `GET /_bench/counters` answers the totals of this isolate (a local `wrangler dev` runs one).
@@ -22,6 +22,10 @@ export interface Counters {
   d1RowsWritten: number;
   kvReads: number;
   kvWrites: number;
+  /** R2 calls on PAYLOADS, by billing class: put and list are Class A, get and head Class B; delete is free. */
+  r2Writes: number;
+  r2Reads: number;
+  r2Deletes: number;
   /** send/sendBatch calls, and the messages they carried. */
   queueCalls: number;
   queueMessages: number;
@@ -45,6 +49,9 @@ const zero = (): Counters => ({
   d1RowsWritten: 0,
   kvReads: 0,
   kvWrites: 0,
+  r2Writes: 0,
+  r2Reads: 0,
+  r2Deletes: 0,
   queueCalls: 0,
   queueMessages: 0,
   d1Ms: 0,
@@ -138,6 +145,34 @@ function countingKv(kv: KVNamespace, counters: Counters): KVNamespace {
   });
 }
 
+function countingR2(bucket: R2Bucket, counters: Counters): R2Bucket {
+  const field: Record<string, "r2Writes" | "r2Reads" | "r2Deletes"> = {
+    put: "r2Writes",
+    list: "r2Writes",
+    createMultipartUpload: "r2Writes",
+    get: "r2Reads",
+    head: "r2Reads",
+    delete: "r2Deletes",
+  };
+  return new Proxy(bucket, {
+    get(target, property) {
+      const method = passThrough(target, property);
+      const counter = typeof property === "string" ? field[property] : undefined;
+      if (!counter) return method;
+      return (...args: unknown[]) => {
+        counters[counter] += 1;
+        return (method as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
+}
+
+/** D1 bindings the bench counts and measures: the control database and every data shard. */
+export const isD1BindingName = (name: string) => name === "DB" || /^SHARD_\d+$/.test(name);
+
+/** The R2 bucket large payloads go to, when the configuration has one. */
+export const PAYLOADS_BINDING = "PAYLOADS";
+
 function countingQueue(queue: Queue, counters: Counters): Queue {
   return new Proxy(queue, {
     get(target, property) {
@@ -164,19 +199,27 @@ function countingQueue(queue: Queue, counters: Counters): Queue {
 // must keep hitting its cache, or the bench would measure extra work.
 const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
 
-/** The env a `kind` handler sees under the bench: DB, SECRETS and DELIVERIES behind counting proxies. */
+/**
+ * The env a `kind` handler sees under the bench: DB and every SHARD_n, SECRETS, DELIVERIES and
+ * PAYLOADS (when bound) behind counting proxies. Bindings are found by name, not by the generated
+ * Env type, so shards and buckets added to wrangler.toml are counted without touching this file.
+ */
 function instrumentedEnv(env: Env, kind: HandlerKind): Env {
   const byKind = instrumented.get(env) ?? new Map<HandlerKind, Env>();
   instrumented.set(env, byKind);
   let wrapped = byKind.get(kind);
   if (!wrapped) {
     const counters = totals[kind];
-    wrapped = {
-      ...env,
-      DB: countingD1(env.DB, counters),
+    const bindings = env as unknown as Record<string, unknown>;
+    const proxies: Record<string, unknown> = {
       SECRETS: countingKv(env.SECRETS, counters),
       DELIVERIES: countingQueue(env.DELIVERIES, counters),
     };
+    for (const [name, binding] of Object.entries(bindings)) {
+      if (isD1BindingName(name)) proxies[name] = countingD1(binding as D1Database, counters);
+    }
+    if (bindings[PAYLOADS_BINDING]) proxies[PAYLOADS_BINDING] = countingR2(bindings[PAYLOADS_BINDING] as R2Bucket, counters);
+    wrapped = { ...env, ...proxies } as Env;
     byKind.set(kind, wrapped);
   }
   return wrapped;

@@ -1,5 +1,5 @@
-// `npm run bench`: ingest and delivery throughput, latency, ledger, cost per delivery and retries
-// under load, measured against the relay under `wrangler dev` (the runtime of `npm run dev`) with
+// `npm run bench`: ingest and delivery throughput, latency, ledger, cost per delivery, retries
+// under load, and storage and dollars per delivered message, measured against the relay under `wrangler dev` (the runtime of `npm run dev`) with
 // a receiver and the load generator on 127.0.0.1. Everything is bounded in time and count. Prints
 // the tables, writes bench/results/latest.json and the generated section of BENCHMARKS.md.
 // `npm run bench -- --profile` also takes a CPU profile of the Worker during phase 2 and writes it
@@ -17,12 +17,13 @@ import { ledgerOf } from "./lib/ledger.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
 import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
+import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results");
 /** The whole run is abandoned (and cleaned up) past this. */
-const RUN_CAP_SECONDS = 240;
+const RUN_CAP_SECONDS = 300;
 
 /** Starts bench/receiver.ts in its own Node process and waits for its port. */
 async function startReceiver(): Promise<{ url: string; pid: number; stop: () => void }> {
@@ -73,25 +74,30 @@ async function bench(
 ): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets">> {
   const b = await setUp(relay, receiver);
 
-  step(`1/5 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
+  step(`1/6 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
   const ingest = await measureIngest(b);
 
-  step(`2/5 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/5 cost counted meanwhile)`);
+  step(`2/6 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/6 cost counted meanwhile)`);
   const profile: { summary?: ProfileSummary } = {};
   const delivery = await measureDelivery(b, await profiling(inspectorPort, profile));
 
-  step(`2/5 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
+  step(`2/6 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
   const paced = await measurePaced(b);
 
-  step(`5/5 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
+  step(`5/6 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
   const retry = await measureRetries(b);
 
-  step("3/5 ledger: receiver against D1");
+  step(`6/6 storage and cost: ${SETTINGS.storageMessages} extraction payloads of ≈ 4 KiB to one endpoint, databases measured before and after`);
+  const storage = await measureStorage(b);
+  const figures = storageFiguresOf(storage);
+
+  step("3/6 ledger: receiver against D1");
   const ledger = {
     ingest: await ledgerOf(b, "ingest", ingest.accepted),
     delivery: await ledgerOf(b, "delivery", delivery.accepted),
     paced: await ledgerOf(b, "paced", paced.accepted),
     retry: await ledgerOf(b, "retry", retry.accepted),
+    storage: await ledgerOf(b, "storage", storage.accepted),
   };
   const { accepted: deliveryIds, ...deliveryRest } = delivery;
   const { accepted: retryIds, ...retryRest } = retry;
@@ -103,7 +109,9 @@ async function bench(
     paced: { ...pacedRest, enqueued: pacedIds.length },
     retry: { ...retryRest, enqueued: retryIds.length },
     ledger,
-    cost: costOf(delivery, ledger.delivery.delivered),
+    cost: { ...costOf(delivery, ledger.delivery.delivered), ...figures.cost },
+    storage: figures.storage,
+    shards: figures.shards,
     profile: profile.summary ?? null,
   };
 }

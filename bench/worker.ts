@@ -1,13 +1,17 @@
 // The Worker `npm run bench` runs (`wrangler dev bench/worker.ts`, with wrangler.toml's bindings):
 // Edgehook's own handlers from src/index.ts, each invocation given its D1, KV and queue bindings
-// behind counting proxies (bench/instrument.ts), plus `GET /_bench/counters` for the totals. The
-// production entry has none of this.
+// behind counting proxies (bench/instrument.ts), plus `GET /_bench/counters` for the totals and
+// `GET /_bench/storage` for the size and message count of every D1 database and the payload
+// objects in R2 (bench/storage.ts). The production entry has none of this.
 import edgehook from "../src/index.ts";
 import { counted, COUNTERS_PATH, snapshot } from "./instrument.ts";
+import { STORAGE_PATH, storageReport } from "./storage.ts";
 
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === COUNTERS_PATH) return Response.json(snapshot());
+    const { pathname } = new URL(request.url);
+    if (pathname === COUNTERS_PATH) return Response.json(snapshot());
+    if (pathname === STORAGE_PATH) return storageReport(env).then((report) => Response.json(report));
     return counted("api", env, 0, (e) => Promise.resolve(edgehook.fetch(request, e, ctx)));
   },
 

@@ -16,7 +16,7 @@ export interface Bench {
   endpoints: Record<RunName, string>;
 }
 
-export type RunName = "ingest" | "delivery" | "paced" | "retry";
+export type RunName = "ingest" | "delivery" | "paced" | "retry" | "storage";
 
 /** The bench's knobs; printed with the results. */
 export const SETTINGS = {
@@ -29,6 +29,8 @@ export const SETTINGS = {
   pacedPerSec: 100,
   pacedSeconds: 4,
   retryMessages: 300,
+  /** Messages of realistic 4 KiB extraction payloads whose storage and cost are measured. */
+  storageMessages: 1000,
   enqueueCapSeconds: 20,
   drainCapSeconds: 45,
 } as const;
@@ -66,6 +68,7 @@ export async function setUp(relay: { url: string; pid: number; adminToken: strin
       delivery: await endpoint("delivery", "ok"),
       paced: await endpoint("paced", "ok"),
       retry: await endpoint("retry", "fail-first"),
+      storage: await endpoint("storage", "ok"),
     },
   };
 }
@@ -107,10 +110,20 @@ export async function quietCounters(bench: Bench): Promise<Record<HandlerKind, C
   return counters(bench);
 }
 
-export function minus(after: Counters, before: Counters): Counters {
+function minus(after: Counters, before: Counters): Counters {
   const out = { ...after };
   for (const key of Object.keys(out) as Array<keyof Counters>) out[key] = after[key] - before[key];
   return out;
+}
+
+/** `minus` for every kind of handler: what a phase cost, from the counters before and after it. */
+export function phaseCounters(after: Record<HandlerKind, Counters>, before: Record<HandlerKind, Counters>): Record<HandlerKind, Counters> {
+  return {
+    api: minus(after.api, before.api),
+    consumer: minus(after.consumer, before.consumer),
+    deadLetters: minus(after.deadLetters, before.deadLetters),
+    sweeper: minus(after.sweeper, before.sweeper),
+  };
 }
 
 /** How many of an endpoint's deliveries D1 holds in `status` (read through the API). */

@@ -1,5 +1,5 @@
 import type { Counters, HandlerKind } from "../instrument.ts";
-import { type Bench, drain, enqueueHeaders, enqueueUrl, minus, quietCounters, receiverReport, SETTINGS, succeeded } from "./context.ts";
+import { type Bench, drain, enqueueHeaders, enqueueUrl, phaseCounters, quietCounters, receiverReport, SETTINGS, succeeded } from "./context.ts";
 import { enqueueBurst, type Burst } from "./load.ts";
 import { percentile } from "./stats.ts";
 import { cpuBetween, sampleCpu, type CpuUse } from "./system.ts";
@@ -92,12 +92,7 @@ export async function measureDelivery(bench: Bench, hooks: PhaseHooks = {}): Pro
     afterLoad: afterLoad(times, burst.endedAt),
     totalMs: last === null ? null : last - burst.startedAt,
     cpu: { enqueueing: cpuBetween(cpu0, cpu1), draining: cpuBetween(cpu1, cpu2) },
-    counters: {
-      api: minus(countersAfter.api, countersBefore.api),
-      consumer: minus(countersAfter.consumer, countersBefore.consumer),
-      deadLetters: minus(countersAfter.deadLetters, countersBefore.deadLetters),
-      sweeper: minus(countersAfter.sweeper, countersBefore.sweeper),
-    },
+    counters: phaseCounters(countersAfter, countersBefore),
   };
 }
 

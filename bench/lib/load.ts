@@ -64,7 +64,8 @@ export async function throughput(target: {
 /**
  * Sends `count` enqueue requests as fast as the API takes them (CONNECTIONS at a time), each
  * with a payload of `payloadBytes` that starts with the time it was sent and its sequence
- * number, and keeps the id of every message accepted. Stops early after `maxSeconds`.
+ * number (or, when `payload` is given, its JSON text for that sequence number), and keeps the id
+ * of every message accepted. Stops early after `maxSeconds`.
  */
 export async function enqueueBurst(target: {
   url: string;
@@ -75,6 +76,8 @@ export async function enqueueBurst(target: {
   maxSeconds: number;
   /** Requests per second across all connections; as fast as the API answers when absent. */
   ratePerSec?: number;
+  /** The payload's JSON text for the n-th request (from 0), instead of the padded one. */
+  payload?: (seq: number) => string;
 }): Promise<Burst> {
   const acceptedIds: string[] = [];
   const statuses: Record<string, number> = {};
@@ -93,7 +96,7 @@ export async function enqueueBurst(target: {
           method: "POST",
           headers: target.headers,
           setupRequest: (request) => {
-            const payload = payloadOf(target.payloadBytes, { sent_at: Date.now(), seq: seq++ });
+            const payload = target.payload ? target.payload(seq++) : payloadOf(target.payloadBytes, { sent_at: Date.now(), seq: seq++ });
             return { ...request, body: `{"event":"${target.event}","payload":${payload}}` };
           },
           onResponse: (status, body) => {

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { RunName } from "./context.ts";
-import type { Cost } from "./cost.ts";
+import type { Cost, CostBreakdown } from "./cost.ts";
 import type { DeliveryResult, PacedResult } from "./delivery.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { Ledger } from "./ledger.ts";
 import type { RetryResult } from "./retry.ts";
 import type { ProfileSummary } from "./profile.ts";
+import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
 import type { CpuUse, MachineLoad } from "./system.ts";
 
 /** One run of `npm run bench`: what bench/results/latest.json holds. */
@@ -21,7 +22,12 @@ export interface BenchResult {
   paced: Omit<PacedResult, "accepted"> & { enqueued: number };
   retry: Omit<RetryResult, "accepted"> & { enqueued: number };
   ledger: Record<RunName, Ledger>;
-  cost: Cost;
+  /** Phase 2's counts per enqueue and delivery, and phase 6's dollars (the contract's snake_case keys). */
+  cost: Cost & StorageCost;
+  /** Phase 6: bytes and objects per message, measured from the stores. */
+  storage: StorageFigures;
+  /** The data databases and the messages each holds at the end of the run. */
+  shards: ShardFigures;
   /** Top self-time functions of the Worker during phase 2, with `--profile`. */
   profile: ProfileSummary | null;
   targets: Target[];
@@ -57,6 +63,9 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("messages lost (all phases)", lost, "0", (v) => v === 0),
     check("retried messages not delivered on attempt 2", r.retry.enqueued - r.retry.failedOnceThenDelivered, "0", (v) => v === 0),
     check("retries sooner than the schedule", r.retry.early, "0", (v) => v === 0),
+    check("D1 rows written per delivery (phase 6)", r.cost.d1_rows_written_per_delivery, "≤ 3", (v) => v <= 3),
+    check("D1 bytes per message, 4 KiB extraction payload (phase 6)", r.storage.d1_bytes_per_message, "≤ 1500", (v) => v <= 1500),
+    check("USD per million deliveries, list price, 30 days' storage (phase 6)", r.cost.usd_per_million_deliveries, "≤ 6", (v) => v <= 6),
   ];
 }
 
@@ -66,6 +75,11 @@ const kib = (bytes: number) => (bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes
 function table(header: string[], rows: Array<Array<string | number>>): string {
   const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function breakdownCells(b: CostBreakdown | null): string[] {
+  if (!b) return ["–", "–", "–", "–", "–", "–", "–"];
+  return [b.workers_requests, b.queues, b.d1_rows_written, b.d1_rows_read, b.d1_storage_30d, b.kv_reads, b.r2].map((usd) => fmt(usd));
 }
 
 function cpuRow(phase: string, use: CpuUse | null): Array<string | number> {
@@ -140,6 +154,26 @@ export function renderMarkdown(r: BenchResult): string {
     table(
       ["failed once, then delivered", "schedule ms", "spacing min ms", "p50 ms", "p99 ms", "max ms", "sooner than scheduled", "later than scheduled"],
       [[`${fmt(r.retry.failedOnceThenDelivered)} of ${fmt(r.retry.enqueued)}`, `${fmt(r.retry.scheduledSpacingMs.min)}–${fmt(r.retry.scheduledSpacingMs.max)}`, fmt(r.retry.spacingMs.min), fmt(r.retry.spacingMs.p50), fmt(r.retry.spacingMs.p99), fmt(r.retry.spacingMs.max), fmt(r.retry.early), fmt(r.retry.late)]],
+    ),
+    "",
+    `**6. Storage and cost** (${fmt(r.storage.messages)} messages stored, extraction payloads of ${fmt(r.storage.payload_bytes)} bytes on average, one endpoint, ` +
+      `${fmt(r.cost.delivered_first_attempt)} delivered on the first attempt; ${fmt(r.shards.count)} data database(s))`,
+    "",
+    table(
+      ["D1 bytes per message", "R2 objects per message", "R2 bytes per message", "D1 rows written per delivery", "USD per million deliveries"],
+      [[fmt(r.storage.d1_bytes_per_message), fmt(r.storage.r2_objects_per_message), r.storage.payloads_bucket ? fmt(r.storage.r2_bytes_per_message) : "no PAYLOADS bucket", fmt(r.cost.d1_rows_written_per_delivery), fmt(r.cost.usd_per_million_deliveries)]],
+    ),
+    "",
+    table(
+      ["database", "holds messages", "bytes before", "bytes after", "growth", "messages at the end"],
+      r.storage.databases.map((d) => [d.binding, d.data ? "yes" : "no (control)", fmt(d.bytes_before), fmt(d.bytes_after), fmt(d.bytes_delta), fmt(d.messages)]),
+    ),
+    "",
+    "USD per million deliveries by service (list price, no allowance; Workers CPU not measurable locally, left out):",
+    "",
+    table(
+      ["Workers requests", "Queues", "D1 rows written", "D1 rows read", "D1 storage 30 days", "KV reads", "R2", "total"],
+      [[...breakdownCells(r.cost.breakdown), fmt(r.cost.usd_per_million_deliveries)]],
     ),
     "",
     "**Where the time goes**: CPU cores used per process group (the machine has " + r.machine.start.cpus + "; *others* is everything else running on it). " +
