@@ -79,6 +79,7 @@ CREATE TABLE deliveries (
   enqueued_at      INTEGER,
   next_attempt_at  INTEGER,
   last_attempt_at  INTEGER,
+  last_attempt     INTEGER,        -- the latest attempt's number (stale attempts recorded later count too)
   last_status_code INTEGER,
   last_error_kind  TEXT,
   last_error       TEXT,

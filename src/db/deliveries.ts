@@ -71,13 +71,14 @@ interface HistoryEntry {
   error: string | null;
   duration_ms: number;
   response: string | null;
-  response_z?: string;
+  response_z?: string | null;
   created_at: number;
 }
 
 interface DeliveryDetailRow extends DeliverySummaryRow {
   event: string;
   last_outcome: string | null;
+  last_attempt: number | null;
   last_error_kind: string | null;
   last_duration_ms: number | null;
   last_response: string | number[] | null;
@@ -85,8 +86,8 @@ interface DeliveryDetailRow extends DeliverySummaryRow {
 }
 
 /** A response excerpt as stored: text as is, or deflated bytes (a BLOB, or hex inside `history`). */
-export async function excerptText(stored: string | number[] | null | undefined, hex?: string): Promise<string | null> {
-  if (hex !== undefined) return inflateText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
+export async function excerptText(stored: string | number[] | null | undefined, hex?: string | null): Promise<string | null> {
+  if (hex) return inflateText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
   if (stored === null || stored === undefined) return null;
   return typeof stored === "string" ? stored : inflateText(stored);
 }
@@ -98,7 +99,7 @@ async function attemptsOf(row: DeliveryDetailRow) {
   );
   if (row.last_outcome !== null) {
     attempts.push({
-      attempt: row.attempts,
+      attempt: row.last_attempt!,
       outcome: row.last_outcome,
       status_code: row.last_status_code,
       error_kind: row.last_error_kind,
@@ -128,7 +129,7 @@ async function attemptsOf(row: DeliveryDetailRow) {
  * the delivery's endpoint in `targets`. Binds ?1–?3 (key parts), ?4 tenant, ?5 delivery id, ?6 ordinal.
  */
 const DELIVERY_BY_ID = `d.tenant_id = ?4 AND d.id = ?5
-  AND d.endpoint_id = (SELECT targets ->> ('$[' || ?6 || ']') FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND tenant_id = ?4)`;
+  AND d.endpoint_id = (SELECT targets ->> ('$[' || CAST(?6 AS INTEGER) || ']') FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND tenant_id = ?4)`;
 
 function byIdParams(tenantId: string, id: string) {
   const key = messageKeyOf(id);
@@ -141,7 +142,7 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
   if (!params) return null;
   const row = await db
     .prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.event, d.last_outcome, d.last_error_kind, d.last_duration_ms, d.last_response, d.history
+      `SELECT ${SUMMARY_COLUMNS}, m.event, d.last_attempt, d.last_outcome, d.last_error_kind, d.last_duration_ms, d.last_response, d.history
        FROM deliveries AS d JOIN ${MESSAGE_OF_DELIVERY} WHERE ${DELIVERY_BY_ID}`,
     )
     .bind(...params)

@@ -163,7 +163,7 @@ const HISTORY_OF_RECORD = appendHistory({
   duration_ms: "r.duration_ms", response: "r.response", response_z: "r.response_hex", created_at: "r.at",
 });
 const HISTORY_OF_LATEST = appendHistory({
-  attempt: "deliveries.attempts", outcome: "deliveries.last_outcome", status_code: "deliveries.last_status_code",
+  attempt: "deliveries.last_attempt", outcome: "deliveries.last_outcome", status_code: "deliveries.last_status_code",
   error_kind: "deliveries.last_error_kind", error: "deliveries.last_error", duration_ms: "deliveries.last_duration_ms",
   response: "CASE WHEN typeof(deliveries.last_response) = 'text' THEN deliveries.last_response END",
   response_z: "CASE WHEN typeof(deliveries.last_response) = 'blob' THEN lower(hex(deliveries.last_response)) END",
@@ -176,7 +176,7 @@ const RECORD_STALE_ATTEMPTS = `
   WHERE ${MATCHES} AND NOT (${IS_LIVE})`;
 // updated_at moves past created_at, so a delivery still open afterwards is in deliveries_open.
 const APPLY_LIVE_RESULTS = `
-  UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at,
+  UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at, last_attempt = attempts + 1,
     last_status_code = r.status_code, last_error_kind = r.error_kind, last_error = r.error, last_duration_ms = r.duration_ms,
     last_outcome = r.outcome, last_response = coalesce(unhex(r.response_hex), r.response),
     history = CASE WHEN last_outcome IS NULL THEN history ELSE ${HISTORY_OF_LATEST} END,
