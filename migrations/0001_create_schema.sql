@@ -40,7 +40,8 @@ CREATE TABLE endpoints (
   updated_at       INTEGER NOT NULL
 );
 CREATE INDEX endpoints_by_tenant ON endpoints (tenant_id, created_at, id);
-CREATE INDEX endpoints_failing ON endpoints (failing_since) WHERE failing_since IS NOT NULL;
+-- No index on failing_since: the sweeper's minutely scan of a shard's endpoints is cheap, an index
+-- entry on every streak start and end would be a write on the delivery path.
 
 -- Messages and deliveries are laid out so that a single-endpoint message delivered on its first
 -- attempt writes 3 D1 rows in all, index entries included (README "Storage"): no secondary index
