@@ -4,7 +4,8 @@
 CREATE TABLE tenants (
   id          TEXT PRIMARY KEY,
   name        TEXT NOT NULL,
-  created_at  INTEGER NOT NULL
+  created_at  INTEGER NOT NULL,
+  secret_version INTEGER NOT NULL DEFAULT 0  -- see endpoints.secret_version
 );
 
 CREATE TABLE api_keys (
@@ -33,29 +34,44 @@ CREATE TABLE endpoints (
   timeout_ms       INTEGER NOT NULL,
   disabled_reason  TEXT,
   failing_since    INTEGER,                      -- first failure of the current failure streak
+  last_failed_at   INTEGER,                      -- latest failure of that streak (the sweeper disables only when failures span its window)
+  secret_version   INTEGER NOT NULL DEFAULT 0,  -- claim time of the last rotation (src/ops/secret-rotation.ts); 0 = never
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL
 );
 CREATE INDEX endpoints_by_tenant ON endpoints (tenant_id, created_at, id);
-CREATE INDEX endpoints_failing ON endpoints (failing_since) WHERE failing_since IS NOT NULL;
+-- No index on failing_since: the sweeper's minutely scan of a shard's endpoints is cheap, an index
+-- entry on every streak start and end would be a write on the delivery path.
 
+-- Messages and deliveries are laid out so that a single-endpoint message delivered on its first
+-- attempt writes 3 D1 rows in all, index entries included (README "Storage"): no secondary index
+-- on the enqueue path, every listing served by a primary key.
+--
+-- messages is a rowid table on purpose: its row holds the compressed payload (~1 KiB), and a
+-- WITHOUT ROWID table keeps at most ~1,000 bytes of a row on its own 4 KiB page, spilling the rest
+-- to an overflow page of its own (SQLite file format, "index b-tree" local payload). `key` is the
+-- rowid: the tenant's 16-bit bucket, then milliseconds since 2025-01-01, then 7 bits of sequence
+-- (src/lib/ids.ts), so one tenant's messages are a contiguous, time-ordered rowid range, and the
+-- message id (a UUIDv7) carries the key.
 CREATE TABLE messages (
-  id          TEXT PRIMARY KEY,
-  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-  event       TEXT NOT NULL,
-  source      TEXT,
-  payload     TEXT NOT NULL,  -- the exact bytes sent as the delivery body
-  created_at  INTEGER NOT NULL
+  key          INTEGER PRIMARY KEY,
+  tenant_id    TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id           TEXT NOT NULL,   -- UUIDv7 carrying `key`; ends in 0000
+  event        TEXT NOT NULL,
+  source       TEXT,
+  targets      TEXT NOT NULL,   -- JSON array, one endpoint id per delivery in ordinal order; "" = the one-off webhook_url
+  webhook_url  TEXT,
+  payload      BLOB,            -- deflate-raw of the exact payload text; NULL when it is in R2
+  payload_r2   INTEGER NOT NULL DEFAULT 0,  -- 1: payload in R2 (binding PAYLOADS) at payloads/{tenant_id}/{id}
+  created_at   INTEGER NOT NULL
 );
-CREATE INDEX messages_by_tenant ON messages (tenant_id, created_at, id);
-CREATE INDEX messages_by_age ON messages (created_at);
 
+-- A delivery's id is its message's id with the last 4 hex digits = its ordinal + 1. The latest
+-- attempt lives in the last_* columns; earlier ones in `history` (JSON array, appended in SQL).
 CREATE TABLE deliveries (
-  id               TEXT PRIMARY KEY,
-  tenant_id        TEXT NOT NULL,
-  message_id       TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-  endpoint_id      TEXT,          -- NULL for a one-off webhook_url delivery
-  url              TEXT,          -- the one-off target; endpoint deliveries use the endpoint's URL
+  tenant_id        TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  endpoint_id      TEXT NOT NULL,   -- "" for the one-off target (webhook_url on the message)
+  id               TEXT NOT NULL,
   status           TEXT NOT NULL DEFAULT 'pending'
                    CHECK (status IN ('pending', 'retrying', 'succeeded', 'failed', 'cancelled')),
   attempts         INTEGER NOT NULL DEFAULT 0,
@@ -64,30 +80,29 @@ CREATE TABLE deliveries (
   enqueued_at      INTEGER,
   next_attempt_at  INTEGER,
   last_attempt_at  INTEGER,
+  last_attempt     INTEGER,        -- the latest attempt's number (stale attempts recorded later count too)
   last_status_code INTEGER,
+  last_error_kind  TEXT,
   last_error       TEXT,
+  last_duration_ms INTEGER,
+  last_outcome     TEXT,
+  last_response    BLOB,           -- TEXT: the excerpt as is; BLOB: deflate-raw of it
+  history          TEXT,           -- JSON array of the attempts before the latest
   created_at       INTEGER NOT NULL,
-  updated_at       INTEGER NOT NULL
-);
-CREATE INDEX deliveries_by_message ON deliveries (message_id);
-CREATE INDEX deliveries_by_tenant ON deliveries (tenant_id, created_at, id);
-CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint_id, status, created_at);
-CREATE INDEX deliveries_open ON deliveries (status, next_attempt_at)
-  WHERE status IN ('pending', 'retrying');
+  updated_at       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, endpoint_id, id)
+) WITHOUT ROWID;
+-- What the sweeper watches once a delivery has left the enqueue path (retries, replays, re-arms).
+-- A fresh delivery (updated_at = created_at) is not in it, and a first attempt that succeeds
+-- never enters it, so the hot path writes no entry here.
+CREATE INDEX deliveries_open ON deliveries (next_attempt_at)
+  WHERE status IN ('pending', 'retrying') AND updated_at > created_at;
 
-CREATE TABLE attempts (
-  id            TEXT PRIMARY KEY,
-  delivery_id   TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
-  attempt       INTEGER NOT NULL,
-  outcome       TEXT NOT NULL CHECK (outcome IN ('ok', 'retryable', 'permanent')),
-  status_code   INTEGER,
-  error_kind    TEXT,   -- timeout | network | http_status | redirect | blocked_target | ...
-  error         TEXT,
-  duration_ms   INTEGER NOT NULL,
-  response_body TEXT,   -- first few KiB of the receiver's answer
-  created_at    INTEGER NOT NULL
-);
-CREATE INDEX attempts_by_delivery ON attempts (delivery_id, attempt);
+-- One row per sweeper task: how far its scan of new deliveries got (epoch ms).
+CREATE TABLE sweeper_state (
+  name   TEXT PRIMARY KEY,
+  value  INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE idempotency_keys (
   tenant_id     TEXT NOT NULL,
@@ -98,3 +113,24 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (tenant_id, key)
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Dashboard access (src/dashboard): one-time portal links and browser sessions.
+-- Times are unix epoch milliseconds, as in 0001.
+
+CREATE TABLE portal_links (
+  id          TEXT PRIMARY KEY,   -- named inside the link's signed token
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER             -- set when exchanged for a session: a link works once
+);
+CREATE INDEX portal_links_by_tenant ON portal_links (tenant_id, expires_at);
+
+CREATE TABLE dashboard_sessions (
+  token_hash  TEXT PRIMARY KEY,   -- SHA-256 hex of the cookie's token; the token itself is not stored
+  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  api_key_id  TEXT REFERENCES api_keys(id) ON DELETE CASCADE,  -- the key signed in with; NULL for a portal link
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+CREATE INDEX dashboard_sessions_by_tenant ON dashboard_sessions (tenant_id, expires_at);

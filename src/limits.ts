@@ -91,3 +91,12 @@ export const RATE_LIMIT_PERIOD_SECONDS = 60;
 export const DOH_TIMEOUT_MS = 3000;
 /** Longest a DNS-over-HTTPS answer is reused in one isolate, whatever TTL it carried. */
 export const DOH_CACHE_MAX_TTL_SECONDS = 60;
+
+/**
+ * Compressed payloads larger than this go to R2 (binding PAYLOADS) instead of the message row.
+ * Break-even (SCALING.md "R2 vs D1"): an R2 object costs one Class A write ($4.50/M) plus a Class B
+ * read per delivery attempt ($0.36/M), about $4.9e-6 a message; the same bytes in D1 cost
+ * $0.75/GB-month, so over a 30-day retention D1 is cheaper below ~6.5 KB. 8 KiB leaves a margin for
+ * the rows' own overhead and keeps almost every payload in the one D1 write of an enqueue.
+ */
+export const R2_PAYLOAD_THRESHOLD_BYTES = 8 * 1024;

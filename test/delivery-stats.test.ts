@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newTenant } from "./support/api";
 
 const HOUR = 3_600_000;
@@ -9,16 +10,12 @@ const NOW = Date.UTC(2026, 10, 23, 12, 30);
 
 /** Stores one message with deliveries of the given states and ages (D1 rows, as enqueue writes them). */
 async function storeDeliveries(tenantId: string, endpointId: string | null, rows: Array<{ status: string; at: number }>) {
-  const messageId = crypto.randomUUID();
-  await env.DB.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', ?)")
-    .bind(messageId, tenantId, NOW)
-    .run();
   for (const row of rows) {
     await env.DB.prepare(
-      `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, status, queue_token, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 't', ?, ?)`,
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, status, queue_token, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 't', ?, ?)`,
     )
-      .bind(crypto.randomUUID(), tenantId, messageId, endpointId, row.status, row.at, row.at)
+      .bind(deliveryIdOf(newMessageId(tenantId, row.at), 0), tenantId, endpointId ?? "", row.status, row.at, row.at)
       .run();
   }
 }

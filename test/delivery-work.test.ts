@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
+import { getDeliveryWithAttempts } from "../src/db/deliveries";
 import { recordBatchResults, type AttemptRecord } from "../src/db/delivery-work";
 import { newTenant } from "./support/api";
 import { enqueueHeld } from "./support/worker";
@@ -9,13 +10,15 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
   const held = await Promise.all(
     Array.from({ length: 100 }, () => enqueueHeld(id, { event: "x", payload: 1, webhook_url: "https://example.com/hooks" })),
   );
-  // Control characters escape to six characters each in JSON: 100 such excerpts are ~2.5 MB of records.
-  const excerpt = "\u0001".repeat(4096);
+  // Random text neither compresses nor fits: 100 such excerpts of control characters (six JSON
+  // characters each) and digits are ~1 MB of records, more than one D1 parameter takes.
+  const excerpt = Array.from({ length: 1024 }, (_, i) => (i % 2 ? "\u0001" : String(Math.floor(Math.random() * 10)))).join("");
   const records: AttemptRecord[] = held.map(({ message, tasks }) => ({
     deliveryId: message.deliveries[0]!.id,
+    tenantId: id,
+    endpointId: "",
     queueToken: tasks[0]!.token,
     seenLastAttemptAt: null,
-    endpointId: null,
     outcome: "retryable",
     statusCode: 500,
     errorKind: "http_status",
@@ -30,11 +33,6 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
   const live = await recordBatchResults(env.DB, records, [], []);
 
   expect(live.size).toBe(100);
-  const stored = await env.DB.prepare(
-    "SELECT attempt, response_body FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?))",
-  )
-    .bind(JSON.stringify(records.map((r) => r.deliveryId)))
-    .all<{ attempt: number; response_body: string }>();
-  expect(stored.results).toHaveLength(100);
-  expect(stored.results.every((r) => r.attempt === 1 && r.response_body === excerpt)).toBe(true);
+  const stored = await Promise.all(records.map(async (r) => (await getDeliveryWithAttempts(env.DB, id, r.deliveryId))!.attempts));
+  expect(stored.every((attempts) => attempts.length === 1 && attempts[0]!.attempt === 1 && attempts[0]!.response_body === excerpt)).toBe(true);
 });

@@ -1,10 +1,13 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { inflateText } from "../src/lib/deflate";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 
 const messages = (t: string) => `/v1/tenants/${t}/messages`;
-const storedPayload = (messageId: string) => env.DB.prepare("SELECT payload FROM messages WHERE id = ?").bind(messageId).first<string>("payload");
+/** The payload as D1 holds it, decompressed (src/payloads.ts). */
+const storedPayload = async (messageId: string) =>
+  inflateText((await env.DB.prepare("SELECT payload FROM messages WHERE id = ?").bind(messageId).first<number[]>("payload"))!);
 
 /** Enqueues a raw request body and returns the 202 body. */
 async function enqueueRaw(tenantId: string, rawBody: string, headers?: Record<string, string>) {

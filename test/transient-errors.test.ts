@@ -104,7 +104,7 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     const name = bucket();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
-    const flaky = flakyEnv(/INSERT INTO attempts/, BUSY, 1);
+    const flaky = flakyEnv(/UPDATE deliveries SET status = r.status/, BUSY, 1);
     const batch = createMessageBatch("edgehook-deliveries", [{ id: "busy-1", timestamp: new Date(), attempts: 1, body: tasks[0] }]);
 
     await worker.queue(batch, flaky.env);

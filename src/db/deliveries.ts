@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { idFloor, messageKeyOf, ordinalOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket } from "../lib/ids";
+import { inflateText } from "../lib/deflate";
 import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
@@ -6,6 +8,9 @@ import { SQL_QUEUE_TOKEN } from "./sql";
 /** A delivery that was (re)scheduled and now needs a queue message. */
 export interface ScheduledDelivery {
   id: string;
+  tenant_id: string;
+  /** "" for a one-off webhook_url delivery. */
+  endpoint_id: string;
   queue_token: string;
 }
 
@@ -13,7 +18,7 @@ export interface ScheduledDelivery {
 export interface DeliverySummaryRow {
   id: string;
   message_id: string;
-  endpoint_id: string | null;
+  endpoint_id: string;
   url: string | null;
   status: string;
   attempts: number;
@@ -25,16 +30,23 @@ export interface DeliverySummaryRow {
   updated_at: number;
 }
 
-/** The columns of a DeliverySummaryRow, from `deliveries AS d`. */
-export const SUMMARY_COLUMNS = `d.id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.next_attempt_at,
-  d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
+/** The columns of a DeliverySummaryRow, from `deliveries AS d` joined to its `messages AS m`. */
+export const SUMMARY_COLUMNS = `d.id, m.id AS message_id, d.endpoint_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url,
+  d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`;
+
+/** SQL joining a delivery `d` to its message `m` by the message's row key. */
+const MESSAGE_OF_DELIVERY = `messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id`;
+
+/** SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`), by primary key. */
+export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t
+  JOIN deliveries AS d ON d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)`;
 
 /** Maps a delivery row to its API summary. */
 export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {
   return {
     id: row.id,
     message_id: row.message_id,
-    endpoint_id: row.endpoint_id,
+    endpoint_id: row.endpoint_id || null,
     url: row.url,
     status: row.status as DeliveryStatus,
     attempt_count: row.attempts,
@@ -50,88 +62,148 @@ export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof Deliv
 /** A delivery in a list: its summary, its message's event and its endpoint's name (null when one-off or deleted). */
 export type DeliveryListEntry = ReturnType<typeof toDeliverySummary> & { event: string; endpoint_name: string | null };
 
-interface AttemptRow {
-  id: string;
+/** One attempt as `history` keeps it (src/db/delivery-work.ts writes it); `response_z` is the hex of a deflated excerpt. */
+interface HistoryEntry {
   attempt: number;
   outcome: string;
   status_code: number | null;
   error_kind: string | null;
   error: string | null;
   duration_ms: number;
-  response_body: string | null;
+  response: string | null;
+  response_z?: string | null;
   created_at: number;
 }
 
-/** One delivery of a tenant with its event and every attempt (one round trip), or null. */
-export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, id: string) {
-  const [delivery, attempts] = await db.batch<(DeliverySummaryRow & { event: string }) | AttemptRow>([
-    db
-      .prepare(
-        `SELECT ${SUMMARY_COLUMNS}, m.event FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
-         WHERE d.id = ? AND d.tenant_id = ?`,
-      )
-      .bind(id, tenantId),
-    db
-      .prepare(
-        `SELECT a.* FROM attempts AS a JOIN deliveries AS d ON d.id = a.delivery_id
-         WHERE a.delivery_id = ? AND d.tenant_id = ? ORDER BY a.created_at, a.attempt`,
-      )
-      .bind(id, tenantId),
-  ]);
-  const row = delivery!.results[0] as (DeliverySummaryRow & { event: string }) | undefined;
-  if (!row) return null;
-  return {
-    ...toDeliverySummary(row),
-    event: row.event,
-    attempts: (attempts!.results as AttemptRow[]).map((a) => ({
-      id: a.id,
+interface DeliveryDetailRow extends DeliverySummaryRow {
+  event: string;
+  last_outcome: string | null;
+  last_attempt: number | null;
+  last_error_kind: string | null;
+  last_duration_ms: number | null;
+  last_response: string | number[] | null;
+  history: string | null;
+}
+
+/** A response excerpt as stored: text as is, or deflated bytes (a BLOB, or hex inside `history`). */
+export async function excerptText(stored: string | number[] | null | undefined, hex?: string | null): Promise<string | null> {
+  if (hex) return inflateText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
+  if (stored === null || stored === undefined) return null;
+  return typeof stored === "string" ? stored : inflateText(stored);
+}
+
+async function attemptsOf(row: DeliveryDetailRow) {
+  const entries: HistoryEntry[] = row.history ? JSON.parse(row.history) : [];
+  const attempts = await Promise.all(
+    entries.map(async (e) => ({ ...e, response: await excerptText(e.response, e.response_z) })),
+  );
+  if (row.last_outcome !== null) {
+    attempts.push({
+      attempt: row.last_attempt!,
+      outcome: row.last_outcome,
+      status_code: row.last_status_code,
+      error_kind: row.last_error_kind,
+      error: row.last_error,
+      duration_ms: row.last_duration_ms ?? 0,
+      response: await excerptText(row.last_response),
+      created_at: row.last_attempt_at!,
+    });
+  }
+  return attempts
+    .sort((a, b) => a.created_at - b.created_at || a.attempt - b.attempt)
+    .map((a) => ({
+      id: `${row.id}:${a.attempt}`,
       attempt: a.attempt,
       outcome: a.outcome as AttemptOutcome,
       status_code: a.status_code,
       error_kind: a.error_kind,
       error: a.error,
       duration_ms: a.duration_ms,
-      response_body: a.response_body,
+      response_body: a.response,
       created_at: iso(a.created_at),
-    })),
-  };
+    }));
 }
 
 /**
- * A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age
- * (`since`, epoch ms), each with its message's event and its endpoint's name (one query).
+ * SQL for a tenant's delivery `id` by primary key: the message (by the key its id carries) names
+ * the delivery's endpoint in `targets`. Binds ?1–?3 (key parts), ?4 tenant, ?5 delivery id, ?6 ordinal.
  */
-export async function listDeliveries(
-  db: D1Database,
-  tenantId: string,
-  query: { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string },
-): Promise<{ data: DeliveryListEntry[]; next_cursor: string | null }> {
-  const before = decodeCursor(query.cursor);
-  const { results } = await db
+const DELIVERY_BY_ID = `d.tenant_id = ?4 AND d.id = ?5
+  AND d.endpoint_id = (SELECT targets ->> ('$[' || CAST(?6 AS INTEGER) || ']') FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND tenant_id = ?4)`;
+
+function byIdParams(tenantId: string, id: string) {
+  const key = messageKeyOf(id);
+  return key ? [key.bucket, key.offset, key.seq, tenantId, id, ordinalOf(id)] : null;
+}
+
+/** One delivery of a tenant with its event and every attempt (one query by primary key), or null. */
+export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, id: string) {
+  const params = byIdParams(tenantId, id);
+  if (!params) return null;
+  const row = await db
     .prepare(
-      `SELECT ${SUMMARY_COLUMNS}, m.event, e.name AS endpoint_name
-       FROM deliveries AS d
-       JOIN messages AS m ON m.id = d.message_id
-       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
-       WHERE d.tenant_id = ?1
-         AND (?2 IS NULL OR d.endpoint_id = ?2)
-         AND (?3 IS NULL OR d.message_id = ?3)
-         AND (?4 IS NULL OR d.status = ?4)
-         AND (?5 IS NULL OR d.created_at >= ?5)
-         AND (?6 IS NULL OR (d.created_at, d.id) < (?6, ?7))
-       ORDER BY d.created_at DESC, d.id DESC LIMIT ?8`,
+      `SELECT ${SUMMARY_COLUMNS}, m.event, d.last_attempt, d.last_outcome, d.last_error_kind, d.last_duration_ms, d.last_response, d.history
+       FROM deliveries AS d JOIN ${MESSAGE_OF_DELIVERY} WHERE ${DELIVERY_BY_ID}`,
     )
-    .bind(
-      tenantId,
-      query.endpoint_id ?? null,
-      query.message_id ?? null,
-      query.status ?? null,
-      query.since ?? null,
-      before?.createdAt ?? null,
-      before?.id ?? null,
-      query.limit + 1,
+    .bind(...params)
+    .first<DeliveryDetailRow>();
+  if (!row) return null;
+  return { ...toDeliverySummary(row), event: row.event, attempts: await attemptsOf(row) };
+}
+
+type ListQuery = { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string };
+
+const LIST_COLUMNS = `${SUMMARY_COLUMNS}, m.event, e.name AS endpoint_name`;
+const ENDPOINT_NAME = "endpoints AS e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id";
+// ?1 tenant, ?2 status, ?3 since floor id, ?4 cursor id, ?5 limit; ?6.. per shape.
+const FILTERS = "(?2 IS NULL OR d.status = ?2) AND (?3 IS NULL OR d.id >= ?3) AND (?4 IS NULL OR d.id < ?4)";
+
+/** The statement of one list shape: one endpoint's primary-key range, one message's targets, or a walk over the tenant's messages. */
+function listStatement(db: D1Database, tenantId: string, query: ListQuery): D1PreparedStatement | null {
+  const before = decodeCursor(query.cursor);
+  const common = [tenantId, query.status ?? null, query.since === undefined ? null : idFloor(query.since), before?.id ?? null, query.limit + 1];
+  if (query.message_id) {
+    const key = messageKeyOf(query.message_id);
+    if (!key) return null;
+    return db
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM ${MESSAGE_DELIVERIES} LEFT JOIN ${ENDPOINT_NAME}
+         WHERE m.key = ${SQL_MESSAGE_KEY("?6", "?7", "?8")} AND m.tenant_id = ?1 AND m.id = ?9
+           AND (?10 IS NULL OR d.endpoint_id = ?10) AND ${FILTERS}
+         ORDER BY d.id DESC LIMIT ?5`,
+      )
+      .bind(...common, key.bucket, key.offset, key.seq, query.message_id, query.endpoint_id ?? null);
+  }
+  if (query.endpoint_id) {
+    return db
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM deliveries AS d JOIN ${MESSAGE_OF_DELIVERY} LEFT JOIN ${ENDPOINT_NAME}
+         WHERE d.tenant_id = ?1 AND d.endpoint_id = ?6 AND ${FILTERS}
+         ORDER BY d.id DESC LIMIT ?5`,
+      )
+      .bind(...common, query.endpoint_id);
+  }
+  return db
+    .prepare(
+      `SELECT ${LIST_COLUMNS} FROM ${MESSAGE_DELIVERIES} LEFT JOIN ${ENDPOINT_NAME}
+       WHERE m.key >= ${SQL_BUCKET_START("?6")} AND m.key < ${SQL_BUCKET_END("?6")} AND m.tenant_id = ?1
+         AND (?3 IS NULL OR m.key >= ${sqlMessageKeyOf("?3")}) AND (?4 IS NULL OR m.key <= ${sqlMessageKeyOf("?4")}) AND ${FILTERS}
+       ORDER BY m.key DESC, t.key DESC LIMIT ?5`,
     )
-    .all<DeliverySummaryRow & { event: string; endpoint_name: string | null }>();
+    .bind(...common, tenantBucket(tenantId));
+}
+
+
+
+/**
+ * A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age
+ * (`since`, epoch ms), each with its message's event and its endpoint's name (one query). Every
+ * shape reads primary-key ranges: an endpoint's deliveries, a message's targets, or the tenant's
+ * messages newest first expanded to their deliveries.
+ */
+export async function listDeliveries(db: D1Database, tenantId: string, query: ListQuery): Promise<{ data: DeliveryListEntry[]; next_cursor: string | null }> {
+  const statement = listStatement(db, tenantId, query);
+  const results = statement ? (await statement.all<DeliverySummaryRow & { event: string; endpoint_name: string | null }>()).results : [];
   const { page, next_cursor } = paginate(results, query.limit);
   return {
     data: page.map((row) => ({ ...toDeliverySummary(row), event: row.event, endpoint_name: row.endpoint_name })),
@@ -140,20 +212,22 @@ export async function listDeliveries(
 }
 
 const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},
-  next_attempt_at = NULL, enqueued_at = ?1, updated_at = ?1`;
+  next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1)`;
 
 /**
  * Puts a delivery back to pending with a fresh attempt budget and a new queue token (so any
  * older queue message for it turns stale), whatever its state. Null when the tenant has no such delivery.
  */
 export async function replayDelivery(db: D1Database, tenantId: string, id: string, now: number): Promise<ScheduledDelivery | null> {
+  const params = byIdParams(tenantId, id);
+  if (!params) return null;
   return db
-    .prepare(`UPDATE deliveries SET ${REPLAY_SET} WHERE id = ?2 AND tenant_id = ?3 RETURNING id, queue_token`)
-    .bind(now, id, tenantId)
+    .prepare(`UPDATE deliveries AS d SET ${REPLAY_SET} WHERE ${DELIVERY_BY_ID} RETURNING id, tenant_id, endpoint_id, queue_token`)
+    .bind(...params, now)
     .first<ScheduledDelivery>();
 }
 
-/** Replays every failed delivery of an endpoint created at or after `since` (at most `limit`). */
+/** Replays every failed delivery of an endpoint created at or after `since` (at most `limit`): one range of its primary key. */
 export async function replayFailedForEndpoint(
   db: D1Database,
   tenantId: string,
@@ -164,12 +238,12 @@ export async function replayFailedForEndpoint(
 ): Promise<ScheduledDelivery[]> {
   const { results } = await db
     .prepare(
-      `UPDATE deliveries SET ${REPLAY_SET}
-       WHERE id IN (SELECT id FROM deliveries WHERE tenant_id = ?2 AND endpoint_id = ?3 AND status = 'failed'
-                    AND created_at >= ?4 ORDER BY created_at LIMIT ?5)
-       RETURNING id, queue_token`,
+      `UPDATE deliveries SET ${REPLAY_SET.replaceAll("?7", "?1")}
+       WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (
+         SELECT id FROM deliveries WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id >= ?4 AND status = 'failed' ORDER BY id LIMIT ?5)
+       RETURNING id, tenant_id, endpoint_id, queue_token`,
     )
-    .bind(now, tenantId, endpointId, since, limit)
+    .bind(now, tenantId, endpointId, idFloor(since), limit)
     .all<ScheduledDelivery>();
   return results;
 }

@@ -1,3 +1,5 @@
+import { idFloor } from "../lib/ids";
+
 /** Deliveries created in one hour of a chart, by how they ended (so far). */
 export interface HourlyDeliveries {
   /** Start of the hour, epoch milliseconds. */
@@ -30,10 +32,10 @@ export async function hourlyDeliveryCounts(
       `SELECT CAST((created_at - ?2) / ${HOUR_MS} AS INTEGER) AS bucket, COUNT(*) AS total,
          SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed
        FROM deliveries
-       WHERE tenant_id = ?1 AND created_at >= ?2 AND (?3 IS NULL OR endpoint_id = ?3)
+       WHERE tenant_id = ?1 AND id >= ?4 AND (?3 IS NULL OR endpoint_id = ?3)
        GROUP BY bucket`,
     )
-    .bind(tenantId, from, options.endpointId ?? null)
+    .bind(tenantId, from, options.endpointId ?? null, idFloor(from))
     .all<{ bucket: number; total: number; succeeded: number; failed: number }>();
   const byBucket = new Map(results.map((r) => [r.bucket, r]));
   return Array.from({ length: options.hours }, (_, bucket) => {
@@ -48,10 +50,10 @@ export async function outcomesByEndpoint(db: D1Database, tenantId: string, since
     .prepare(
       `SELECT endpoint_id, SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed
        FROM deliveries
-       WHERE tenant_id = ? AND created_at >= ? AND endpoint_id IS NOT NULL AND status IN ('succeeded', 'failed')
+       WHERE tenant_id = ? AND endpoint_id <> '' AND id >= ? AND status IN ('succeeded', 'failed')
        GROUP BY endpoint_id`,
     )
-    .bind(tenantId, since)
+    .bind(tenantId, idFloor(since))
     .all<{ endpoint_id: string; succeeded: number; failed: number }>();
   return new Map(results.map((r) => [r.endpoint_id, { succeeded: r.succeeded, failed: r.failed }]));
 }

@@ -1,3 +1,5 @@
+import { deflateText } from "../lib/deflate";
+import { sqlMessageKeyOf } from "../lib/ids";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 
 /** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
@@ -5,7 +7,8 @@ export interface DeliveryWork {
   id: string;
   tenant_id: string;
   message_id: string;
-  endpoint_id: string | null;
+  /** "" for a one-off webhook_url delivery. */
+  endpoint_id: string;
   url: string | null;
   status: string;
   attempts: number;
@@ -14,7 +17,9 @@ export interface DeliveryWork {
   enqueued_at: number | null;
   next_attempt_at: number | null;
   last_attempt_at: number | null;
-  payload: string;
+  /** The message's compressed payload (null when in R2: payload_r2 = 1); src/payloads.ts reads it. */
+  payload: number[] | null;
+  payload_r2: number;
   /** Endpoint columns; null when the delivery is one-off or the endpoint was deleted. */
   endpoint_exists: number | null;
   endpoint_url: string | null;
@@ -25,21 +30,29 @@ export interface DeliveryWork {
   endpoint_timeout_ms: number | null;
 }
 
-/** Loads a whole consumer batch in one query (ids travel as one JSON parameter). */
-export async function loadDeliveryWork(db: D1Database, ids: string[]): Promise<Map<string, DeliveryWork>> {
+/** A delivery's primary key, as a queue message carries it. */
+export interface DeliveryRef {
+  tenant_id: string;
+  endpoint_id: string;
+  delivery_id: string;
+}
+
+/** Loads a whole consumer batch in one query, every row by primary key (the keys travel as one JSON parameter). */
+export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
   const { results } = await db
     .prepare(
-      `SELECT d.id, d.tenant_id, d.message_id, d.endpoint_id, d.url, d.status, d.attempts, d.attempt_base,
-              d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at, m.payload,
+      `SELECT d.id, d.tenant_id, m.id AS message_id, d.endpoint_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url,
+              d.status, d.attempts, d.attempt_base, d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at,
+              m.payload, m.payload_r2,
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms
-       FROM deliveries AS d
-       JOIN messages AS m ON m.id = d.message_id
-       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id
-       WHERE d.id IN (SELECT value FROM json_each(?))`,
+       FROM json_each(?) AS k
+       JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
+       JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id
+       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND d.endpoint_id <> ''`,
     )
-    .bind(JSON.stringify(ids))
+    .bind(JSON.stringify(refs))
     .all<DeliveryWork>();
   return new Map(results.map((r) => [r.id, r]));
 }
@@ -47,10 +60,12 @@ export async function loadDeliveryWork(db: D1Database, ids: string[]): Promise<M
 /** An attempt to record, with the delivery state it leads to. */
 export interface AttemptRecord {
   deliveryId: string;
+  tenantId: string;
+  /** "" for a one-off webhook_url delivery. */
+  endpointId: string;
   /** The queue chain the sending batch held, and the row's `last_attempt_at` when it loaded it. */
   queueToken: string;
   seenLastAttemptAt: number | null;
-  endpointId: string | null;
   outcome: AttemptOutcome;
   statusCode: number | null;
   errorKind: string | null;
@@ -66,6 +81,8 @@ export interface AttemptRecord {
 /** A delivery closed without an attempt (its endpoint went away or was disabled). */
 export interface Cancellation {
   deliveryId: string;
+  tenantId: string;
+  endpointId: string;
   queueToken: string;
   reason: string;
   at: number;
@@ -85,13 +102,24 @@ export interface EndpointHealth {
  */
 const RECORDS_JSON_CHARS = 500_000;
 
+/**
+ * A response excerpt as the row keeps it: deflated (hex, for unhex() in SQL) when that is smaller,
+ * else the text itself. A typical answer ("ok", a short JSON) stays text.
+ */
+async function storedExcerpt(text: string | null): Promise<{ response: string | null; responseHex?: string }> {
+  if (!text) return { response: text };
+  const deflated = await deflateText(text);
+  if (deflated.byteLength >= new TextEncoder().encode(text).byteLength) return { response: text };
+  return { response: null, responseHex: Array.from(deflated, (b) => b.toString(16).padStart(2, "0")).join("") };
+}
+
 /** Splits attempt records into JSON arrays of at most RECORDS_JSON_CHARS characters each. */
-function attemptChunks(attempts: AttemptRecord[]): string[] {
+async function attemptChunks(attempts: AttemptRecord[]): Promise<string[]> {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
-  for (const a of attempts) {
-    const row = JSON.stringify({ ...a, attemptId: crypto.randomUUID() });
+  for (const { responseBody, ...a } of attempts) {
+    const row = JSON.stringify({ ...a, ...(await storedExcerpt(responseBody)) });
     if (current.length > 0 && size + row.length + 1 > RECORDS_JSON_CHARS) {
       chunks.push(`[${current.join(",")}]`);
       current = [];
@@ -104,47 +132,64 @@ function attemptChunks(attempts: AttemptRecord[]): string[] {
   return chunks;
 }
 
-// Three statements for a whole batch of attempts, whatever its size: the records travel as one JSON
-// parameter and SQLite unpacks them with json_each.
+// Two statements for a whole batch of attempts, whatever its size: the records travel as one JSON
+// parameter and SQLite unpacks them with json_each. Each record reaches its delivery by primary key.
 //
-// Every statement joins the delivery row as it is NOW, so the record of a delivery deleted meanwhile
-// (its tenant was deleted mid-batch) is skipped instead of failing the attempts foreign key, and
-// with it every other tenant's records in the batch. Attempt numbers come from the row's count at
-// record time, never from the batch's earlier read, so they stay unique and equal to the count even
-// when two batches sent the same delivery.
+// A delivery deleted meanwhile (its tenant was deleted mid-batch) matches nothing, so its record is
+// skipped. Attempt numbers come from the row's count at record time, never from the batch's earlier
+// read, so they stay unique and equal to the count even when two batches sent the same delivery.
 //
 // A record is LIVE when its batch still holds the delivery's queue chain (same token) and no other
 // batch recorded an attempt on that chain since this one loaded the row (same last_attempt_at). Only
-// a live record sets the delivery's state. A stale one (a replay or re-arm replaced the chain while
-// the request was in flight, or a duplicate queue message ran the chain twice) is kept as an attempt
-// (the receiver did get it) and counted, but never overwrites what a newer batch decided.
-const INSERT_ATTEMPTS = `
-  INSERT INTO attempts (id, delivery_id, attempt, outcome, status_code, error_kind, error, duration_ms, response_body, created_at)
-  SELECT r.value ->> 'attemptId', d.id, d.attempts + 1, r.value ->> 'outcome', r.value ->> 'statusCode',
-         r.value ->> 'errorKind', r.value ->> 'error', r.value ->> 'durationMs', r.value ->> 'responseBody', r.value ->> 'at'
-  FROM json_each(?) AS r JOIN deliveries AS d ON d.id = r.value ->> 'deliveryId'`;
+// a live record sets the delivery's state; the attempt it replaces as the latest moves to `history`.
+// A stale one (a replay or re-arm replaced the chain while the request was in flight, or a duplicate
+// queue message ran the chain twice) goes to `history` (the receiver did get it) and is counted, but
+// never overwrites what a newer batch decided.
 const RECORDS = `
-  SELECT value ->> 'deliveryId' AS id, value ->> 'queueToken' AS queue_token, value ->> 'seenLastAttemptAt' AS seen,
+  SELECT value ->> 'tenantId' AS tenant_id, value ->> 'endpointId' AS endpoint_id, value ->> 'deliveryId' AS id,
+         value ->> 'queueToken' AS queue_token, value ->> 'seenLastAttemptAt' AS seen,
          value ->> 'status' AS status, value ->> 'nextAttemptAt' AS next_attempt_at, value ->> 'at' AS at,
-         value ->> 'statusCode' AS status_code, value ->> 'error' AS error
+         value ->> 'outcome' AS outcome, value ->> 'statusCode' AS status_code, value ->> 'errorKind' AS error_kind,
+         value ->> 'error' AS error, value ->> 'durationMs' AS duration_ms,
+         value ->> 'response' AS response, value ->> 'responseHex' AS response_hex
   FROM json_each(?)`;
+const MATCHES = "deliveries.tenant_id = r.tenant_id AND deliveries.endpoint_id = r.endpoint_id AND deliveries.id = r.id";
 const IS_LIVE = "deliveries.queue_token = r.queue_token AND deliveries.last_attempt_at IS r.seen";
+/** `history` with one more entry built from the given SQL expressions. */
+const appendHistory = (e: Record<string, string>) =>
+  `json_insert(coalesce(deliveries.history, '[]'), '$[#]', json_object(${Object.entries(e).map(([k, v]) => `'${k}', ${v}`).join(", ")}))`;
+const HISTORY_OF_RECORD = appendHistory({
+  attempt: "deliveries.attempts + 1", outcome: "r.outcome", status_code: "r.status_code", error_kind: "r.error_kind", error: "r.error",
+  duration_ms: "r.duration_ms", response: "r.response", response_z: "r.response_hex", created_at: "r.at",
+});
+const HISTORY_OF_LATEST = appendHistory({
+  attempt: "deliveries.last_attempt", outcome: "deliveries.last_outcome", status_code: "deliveries.last_status_code",
+  error_kind: "deliveries.last_error_kind", error: "deliveries.last_error", duration_ms: "deliveries.last_duration_ms",
+  response: "CASE WHEN typeof(deliveries.last_response) = 'text' THEN deliveries.last_response END",
+  response_z: "CASE WHEN typeof(deliveries.last_response) = 'blob' THEN lower(hex(deliveries.last_response)) END",
+  created_at: "deliveries.last_attempt_at",
+});
 // Runs before APPLY_LIVE_RESULTS, which changes last_attempt_at and so what IS_LIVE sees. An attempt
 // of a chain that was replaced meanwhile (a replay) belongs to the old cycle: it moves attempt_base
 // along with the count, so the replay keeps its whole fresh budget.
-const COUNT_STALE_ATTEMPTS = `
-  UPDATE deliveries SET attempts = attempts + 1, attempt_base = attempt_base + (deliveries.queue_token <> r.queue_token)
+const RECORD_STALE_ATTEMPTS = `
+  UPDATE deliveries SET attempts = attempts + 1, attempt_base = attempt_base + (deliveries.queue_token <> r.queue_token),
+    history = ${HISTORY_OF_RECORD}
   FROM (${RECORDS}) AS r
-  WHERE deliveries.id = r.id AND NOT (${IS_LIVE})`;
+  WHERE ${MATCHES} AND NOT (${IS_LIVE})`;
+// updated_at moves past created_at, so a delivery still open afterwards is in deliveries_open.
 const APPLY_LIVE_RESULTS = `
-  UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at,
-    last_status_code = r.status_code, last_error = r.error, updated_at = r.at
+  UPDATE deliveries SET status = r.status, attempts = attempts + 1, next_attempt_at = r.next_attempt_at, last_attempt_at = r.at, last_attempt = attempts + 1,
+    last_status_code = r.status_code, last_error_kind = r.error_kind, last_error = r.error, last_duration_ms = r.duration_ms,
+    last_outcome = r.outcome, last_response = coalesce(unhex(r.response_hex), r.response),
+    history = CASE WHEN last_outcome IS NULL THEN history ELSE ${HISTORY_OF_LATEST} END,
+    updated_at = max(r.at, created_at + 1)
   FROM (${RECORDS}) AS r
-  WHERE deliveries.id = r.id AND ${IS_LIVE}
+  WHERE ${MATCHES} AND ${IS_LIVE}
   RETURNING id`;
 
 /**
- * Writes a consumer batch's results in ONE D1 batch: attempt rows and delivery states (three
+ * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, and endpoint failure
  * streaks (a 410 disables at once). Returns the ids of deliveries whose record was live, i.e. whose
  * state it set; the others were replaced, finished by another batch or deleted meanwhile.
@@ -157,22 +202,18 @@ export async function recordBatchResults(
 ): Promise<Set<string>> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
-  for (const records of attemptChunks(attempts)) {
-    liveResults.push(statements.length + 2);
-    statements.push(
-      db.prepare(INSERT_ATTEMPTS).bind(records),
-      db.prepare(COUNT_STALE_ATTEMPTS).bind(records),
-      db.prepare(APPLY_LIVE_RESULTS).bind(records),
-    );
+  for (const records of await attemptChunks(attempts)) {
+    liveResults.push(statements.length + 1);
+    statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
   }
   for (const c of cancellations) {
     statements.push(
       db
         .prepare(
-          `UPDATE deliveries SET status = 'cancelled', last_error = ?, next_attempt_at = NULL, updated_at = ?
-           WHERE id = ? AND queue_token = ? AND status IN ('pending', 'retrying')`,
+          `UPDATE deliveries SET status = 'cancelled', last_error = ?1, next_attempt_at = NULL, updated_at = max(?2, created_at + 1)
+           WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('pending', 'retrying')`,
         )
-        .bind(c.reason, c.at, c.deliveryId, c.queueToken),
+        .bind(c.reason, c.at, c.tenantId, c.endpointId, c.deliveryId, c.queueToken),
     );
   }
   for (const h of health) {
@@ -209,12 +250,14 @@ export async function recordBatchResults(
  * the batch still holds; a delivery whose queue chain was replaced or that finished meanwhile is not
  * among them and must not be sent.
  */
-export async function renewClaims(db: D1Database, claims: Array<{ deliveryId: string; queueToken: string }>, now: number): Promise<Set<string>> {
+export async function renewClaims(db: D1Database, claims: Array<DeliveryRef & { queue_token: string }>, now: number): Promise<Set<string>> {
   const { results } = await db
     .prepare(
-      `UPDATE deliveries SET enqueued_at = ?2
-       WHERE status IN ('pending', 'retrying')
-         AND (id, queue_token) IN (SELECT value ->> 'deliveryId', value ->> 'queueToken' FROM json_each(?1))
+      `UPDATE deliveries SET enqueued_at = ?2, updated_at = max(?2, created_at + 1)
+       FROM (SELECT value ->> 'tenant_id' AS tenant_id, value ->> 'endpoint_id' AS endpoint_id, value ->> 'delivery_id' AS id,
+                    value ->> 'queue_token' AS queue_token FROM json_each(?1)) AS c
+       WHERE deliveries.tenant_id = c.tenant_id AND deliveries.endpoint_id = c.endpoint_id AND deliveries.id = c.id
+         AND deliveries.queue_token = c.queue_token AND status IN ('pending', 'retrying')
        RETURNING id`,
     )
     .bind(JSON.stringify(claims), now)

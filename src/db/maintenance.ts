@@ -1,4 +1,6 @@
+import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
+import type { DeliveryRef } from "./delivery-work";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
 /**
@@ -7,35 +9,84 @@ import { SQL_QUEUE_TOKEN } from "./sql";
  */
 
 /** Marks a dead-lettered delivery failed, unless it already finished or was replayed meanwhile. */
-export async function failDeadLettered(db: D1Database, deliveryId: string, token: string, reason: string, now: number): Promise<void> {
+export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, token: string, reason: string, now: number): Promise<void> {
   await db
     .prepare(
-      `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
-       WHERE id = ? AND queue_token = ? AND status IN ('pending', 'retrying')`,
+      `UPDATE deliveries SET status = 'failed', last_error = ?1, next_attempt_at = NULL, updated_at = max(?2, created_at + 1)
+       WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('pending', 'retrying')`,
     )
-    .bind(reason, now, deliveryId, token)
+    .bind(reason, now, delivery.tenant_id, delivery.endpoint_id, delivery.delivery_id, token)
     .run();
 }
+
+// Every (tenant, endpoint) pair that has deliveries, found by skipping along the primary key (a
+// loose index scan: one seek per pair, however many deliveries each has).
+const DELIVERY_PAIRS = `
+  WITH RECURSIVE pairs(t, e) AS (
+    SELECT tenant_id, endpoint_id FROM (SELECT tenant_id, endpoint_id FROM deliveries ORDER BY tenant_id, endpoint_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant_id FROM deliveries WHERE (tenant_id, endpoint_id) > (p.t, p.e) ORDER BY tenant_id, endpoint_id LIMIT 1),
+           (SELECT endpoint_id FROM deliveries WHERE (tenant_id, endpoint_id) > (p.t, p.e) ORDER BY tenant_id, endpoint_id LIMIT 1)
+    FROM pairs AS p WHERE p.t IS NOT NULL)`;
+
+const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
 /**
  * Re-arms deliveries whose queue message evidently never arrived: whose claim began before
  * `stuckBefore` (epoch ms; see src/delivery/claim.ts: the later of the last enqueue or renewal,
  * kept in enqueued_at, and a retry's due time). Each gets a new queue token so the lost message,
- * should it surface after all, is ignored.
+ * should it surface after all, is ignored, and leaves the fresh state, so deliveries_open watches it.
+ *
+ * Two sources: deliveries_open (retries, replays, re-arms), and fresh deliveries the enqueue path
+ * wrote without an index entry, found by their ids (time-ordered) from `freshFrom` (epoch ms) to
+ * `stuckBefore` in every (tenant, endpoint) range of the primary key.
  */
-export async function rearmStuckDeliveries(db: D1Database, stuckBefore: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
-  const { results } = await db
-    .prepare(
-      `UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = ?1
-       WHERE id IN (
-         SELECT id FROM deliveries
-         WHERE (status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2 AND enqueued_at < ?2)
-         LIMIT ?3)
-       RETURNING id, queue_token`,
-    )
-    .bind(now, stuckBefore, limit)
-    .all<ScheduledDelivery>();
-  return results;
+export async function rearmStuckDeliveries(
+  db: D1Database,
+  stuckBefore: number,
+  freshFrom: number,
+  now: number,
+  limit: number,
+): Promise<ScheduledDelivery[]> {
+  const [open, fresh] = await db.batch<ScheduledDelivery>([
+    db
+      .prepare(
+        `UPDATE deliveries SET ${REARM_SET}
+         WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT tenant_id, endpoint_id, id FROM deliveries
+           WHERE status IN ('pending', 'retrying') AND updated_at > created_at
+             AND ((status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2 AND enqueued_at < ?2))
+           LIMIT ?3)
+         RETURNING id, tenant_id, endpoint_id, queue_token`,
+      )
+      .bind(now, stuckBefore, limit),
+    db
+      .prepare(
+        `${DELIVERY_PAIRS}
+         UPDATE deliveries SET ${REARM_SET}
+         WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
+           JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id >= ?4 AND d.id < ?5
+           WHERE d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2
+           LIMIT ?3)
+         RETURNING id, tenant_id, endpoint_id, queue_token`,
+      )
+      .bind(now, stuckBefore, limit, idFloor(freshFrom), idFloor(stuckBefore)),
+  ]);
+  return [...open!.results, ...fresh!.results];
+}
+
+/** A sweeper task's progress mark (epoch ms), or null before its first run. */
+export async function readSweeperMark(db: D1Database, name: string): Promise<number | null> {
+  return db.prepare("SELECT value FROM sweeper_state WHERE name = ?").bind(name).first<number>("value");
+}
+
+/** Records how far a sweeper task got (epoch ms); never moves a mark back. */
+export async function writeSweeperMark(db: D1Database, name: string, value: number): Promise<void> {
+  await db
+    .prepare("INSERT INTO sweeper_state (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = max(value, ?2)")
+    .bind(name, value)
+    .run();
 }
 
 /**
@@ -59,13 +110,52 @@ export async function autoDisableFailingEndpoints(db: D1Database, windowMs: numb
   return result.meta.changes;
 }
 
-/** Deletes messages (and through foreign keys their deliveries and attempts) older than `before`. */
-export async function purgeOldMessages(db: D1Database, before: number, limit: number): Promise<number> {
-  const result = await db
-    .prepare("DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE created_at < ? LIMIT ?)")
-    .bind(before, limit)
-    .run();
-  return result.meta.changes;
+/** A purged message whose payload R2 holds: its object must go too. */
+export interface PurgedR2Payload {
+  tenant_id: string;
+  id: string;
+}
+
+// Every tenant bucket that has messages, by a loose index scan over the message keys (one seek each).
+const MESSAGE_BUCKETS = `
+  WITH RECURSIVE buckets(b) AS (
+    SELECT (SELECT key FROM messages ORDER BY key LIMIT 1) >> 47
+    UNION ALL
+    SELECT (SELECT key FROM messages WHERE key >= ((buckets.b + 1) << 47) ORDER BY key LIMIT 1) >> 47
+    FROM buckets WHERE buckets.b IS NOT NULL)`;
+
+/**
+ * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
+ * oldest first within each tenant range: bounded work per run, and runs catch up one after the
+ * other. Returns how many messages went and which of them had their payload in R2.
+ */
+export async function purgeOldMessages(
+  db: D1Database,
+  before: number,
+  limit: number,
+): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
+  const [deliveries, messages] = await db.batch<PurgedR2Payload & { payload_r2: number }>([
+    db
+      .prepare(
+        `${DELIVERY_PAIRS}
+         DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
+           JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id < ?1
+           LIMIT ?2)`,
+      )
+      .bind(idFloor(before), limit),
+    db
+      .prepare(
+        `${MESSAGE_BUCKETS}
+         DELETE FROM messages WHERE key IN (
+           SELECT m.key FROM buckets JOIN messages AS m ON m.key >= (buckets.b << 47) AND m.key < (buckets.b << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
+           LIMIT ?2)
+         RETURNING tenant_id, id, payload_r2`,
+      )
+      .bind(before, limit),
+  ]);
+  const purged = messages!.results;
+  return { messages: purged.length, deliveries: deliveries!.meta.changes, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
 }
 
 /** Deletes idempotency keys past their window. */

@@ -1,21 +1,27 @@
-import { SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
+import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
+import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate } from "./pagination";
-import { SQL_QUEUE_TOKEN, SQL_UUID_V4 } from "./sql";
+import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
   id: string;
-  endpoint_id: string | null;
+  tenant_id: string;
+  /** "" for the one-off webhook_url target. */
+  endpoint_id: string;
   queue_token: string;
 }
 
 /** What to store for one enqueue request. */
 export interface MessageToStore {
+  /** A message id from src/lib/ids.ts: it carries the row's key. */
   id: string;
   tenantId: string;
   event: string;
   source: string | null;
-  payload: string;
+  /** The compressed payload, or null when it is in R2. */
+  payload: Uint8Array | null;
+  payloadInR2: boolean;
   now: number;
   /** Explicit targets; when absent, every enabled endpoint whose events and source match. */
   endpointIds?: string[];
@@ -38,76 +44,79 @@ export class TargetMissing extends Error {
   override name = "TargetMissing";
 }
 
-const DELIVERY_COLUMNS = "id, tenant_id, message_id, endpoint_id, url, status, queue_token, enqueued_at, created_at, updated_at";
+/** Thrown when another message took the same row key (same tenant bucket, millisecond and sequence): retry with a new id. */
+export class MessageKeyTaken extends Error {
+  override name = "MessageKeyTaken";
+}
+
+/** The key parts of a message id as bound parameters: ?1 bucket, ?2 offset, ?3 seq. */
+function keyParams(key: MessageKey): [number, number, number] {
+  return [key.bucket, key.offset, key.seq];
+}
+const KEY = SQL_MESSAGE_KEY("?1", "?2", "?3");
 
 // Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
 // and '%' in event names stay literal.
 const MATCHING_ENDPOINTS = `
-  e.tenant_id = ?2 AND e.enabled = 1
-  AND (e.source IS NULL OR e.source = ?4)
+  SELECT json_group_array(id) FROM (SELECT e.id FROM endpoints AS e
+  WHERE e.tenant_id = ?4 AND e.enabled = 1
+  AND (e.source IS NULL OR e.source = ?7)
   AND (json_array_length(e.events) = 0 OR EXISTS (
     SELECT 1 FROM json_each(e.events) AS p
-    WHERE p.value = ?3 OR (substr(p.value, -1) = '*'
-      AND substr(?3, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))`;
-
-// Explicit targets: every id in ?5 joined to the tenant's endpoint of that id. An id that is not
-// one of them joins to NULL, and its NULL tenant_id violates deliveries.tenant_id NOT NULL, which
-// rolls the whole batch back: an unknown target stores nothing, without a read beforehand.
-const EXPLICIT_TARGETS = `
-  SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
-  FROM json_each(?5) AS t LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = ?2`;
-
-const MATCHED_TARGETS = `
-  SELECT ${SQL_UUID_V4}, e.tenant_id, ?1, e.id, NULL, 'pending', ${SQL_QUEUE_TOKEN}, ?6, ?6, ?6
-  FROM endpoints AS e WHERE ${MATCHING_ENDPOINTS}`;
+    WHERE p.value = ?6 OR (substr(p.value, -1) = '*'
+      AND substr(?6, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))
+  ORDER BY e.id)`;
 
 /**
  * Stores a message and one pending delivery per target in ONE atomic D1 batch (the idempotency
- * key too), so a message is either fully recorded or not at all. The batch is the enqueue path's
- * only D1 round trip, so it also checks what would otherwise take reads first: the message row is
- * selected from the tenant's row and everything else from the message row (no tenant, nothing
- * stored: TenantMissing), and explicit targets must join to the tenant's endpoints (TargetMissing).
+ * key too): 1 row for the message and 1 per delivery, with no secondary index entry. The message
+ * row is selected from the tenant's row (no tenant, nothing stored: TenantMissing); its `targets`
+ * are the matching endpoints, or the explicit ones, plus "" for a webhook_url; every delivery row
+ * joins its target to the tenant's endpoints, so an unknown explicit target makes its tenant_id
+ * NULL and rolls the whole batch back (TargetMissing).
+ *
+ * @throws MessageKeyTaken when the id's row key is taken (the caller retries with a new id)
  */
 export async function storeMessage(db: D1Database, m: MessageToStore): Promise<NewDelivery[]> {
+  const key = messageKeyOf(m.id)!;
+  const targets = m.endpointIds ? "json(?8)" : `(${MATCHING_ENDPOINTS})`;
   const statements: D1PreparedStatement[] = [
     db
       .prepare(
-        `INSERT INTO messages (id, tenant_id, event, source, payload, created_at)
-         SELECT ?1, id, ?3, ?4, ?5, ?6 FROM tenants WHERE id = ?2 RETURNING id`,
+        `INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
+         SELECT ${KEY}, id, ?5, ?6, ?7, CASE WHEN ?9 IS NULL THEN ${targets} ELSE json_insert(${targets}, '$[#]', '') END,
+                ?9, ?10, ?11, ?12
+         FROM tenants WHERE id = ?4 RETURNING id`,
       )
-      .bind(m.id, m.tenantId, m.event, m.source, m.payload, m.now),
+      .bind(...keyParams(key), m.tenantId, m.id, m.event, m.source, JSON.stringify(m.endpointIds ?? []), m.webhookUrl ?? null,
+        m.payload, m.payloadInR2 ? 1 : 0, m.now),
   ];
   if (m.idempotency) {
-    const { key, requestHash, expiresBefore } = m.idempotency;
+    const { key: idempotencyKey, requestHash, expiresBefore } = m.idempotency;
     statements.push(
-      db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?").bind(m.tenantId, key, expiresBefore),
+      db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at < ?").bind(m.tenantId, idempotencyKey, expiresBefore),
       // No ON CONFLICT: a live key makes this fail and the whole batch roll back.
       db
         .prepare(
           `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at)
-           SELECT tenant_id, ?2, ?3, id, created_at FROM messages WHERE id = ?1`,
+           SELECT tenant_id, ?4, ?5, id, created_at FROM messages WHERE key = ${KEY}`,
         )
-        .bind(m.id, key, requestHash),
+        .bind(...keyParams(key), idempotencyKey, requestHash),
     );
   }
-  const fanOutIndex = statements.length;
   statements.push(
     db
-      .prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS}) ${m.endpointIds ? EXPLICIT_TARGETS : MATCHED_TARGETS} RETURNING id, endpoint_id, queue_token`)
-      .bind(m.id, m.tenantId, m.event, m.source, JSON.stringify(m.endpointIds ?? []), m.now),
+      .prepare(
+        `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at)
+         SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
+                substr(m.id, 1, 32) || printf('%04x', t.key + 1), 'pending', ${SQL_QUEUE_TOKEN}, m.created_at, m.created_at, m.created_at
+         FROM messages AS m JOIN json_each(m.targets) AS t
+         LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = m.tenant_id
+         WHERE m.key = ${KEY}
+         RETURNING id, tenant_id, endpoint_id, queue_token`,
+      )
+      .bind(...keyParams(key)),
   );
-  if (m.webhookUrl) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO deliveries (${DELIVERY_COLUMNS})
-           SELECT ${SQL_UUID_V4}, tenant_id, id, NULL, ?2, 'pending', ${SQL_QUEUE_TOKEN}, created_at, created_at, created_at
-           FROM messages WHERE id = ?1
-           RETURNING id, endpoint_id, queue_token`,
-        )
-        .bind(m.id, m.webhookUrl),
-    );
-  }
   let results: D1Result<NewDelivery>[];
   try {
     results = await db.batch<NewDelivery>(statements);
@@ -115,10 +124,11 @@ export async function storeMessage(db: D1Database, m: MessageToStore): Promise<N
     const reason = String(error);
     if (m.idempotency && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     if (m.endpointIds && reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
+    if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
     throw error;
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();
-  return results.slice(fanOutIndex).flatMap((r) => r.results);
+  return results.at(-1)!.results;
 }
 
 /** The message an unexpired Idempotency-Key points at, with the hash of the request that set it. */
@@ -133,53 +143,55 @@ export async function findIdempotencyKey(
     .first();
 }
 
-interface MessageRow {
+/** A message row as polling reads it; `payload` is compressed (src/payloads.ts). */
+export interface StoredMessage {
   id: string;
   tenant_id: string;
   event: string;
   source: string | null;
-  payload: string;
+  payload: number[] | null;
+  payload_r2: number;
   created_at: number;
 }
 
+
+
 /**
- * A tenant's message with every delivery's state (one round trip), or null. `payload` is the
- * stored JSON text, as sent: splice it into a response rather than parse it (numbers would change).
+ * A tenant's message with every delivery's state (one round trip, primary-key reads only), or
+ * null. `payload` is still compressed: src/payloads.ts readPayload gives its exact text.
  */
 export async function getMessageWithDeliveries(db: D1Database, tenantId: string, id: string) {
-  const [message, deliveries] = await db.batch<MessageRow | DeliverySummaryRow>([
-    db.prepare("SELECT * FROM messages WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
+  const key = messageKeyOf(id);
+  if (!key) return null;
+  const [message, deliveries] = await db.batch<StoredMessage | DeliverySummaryRow>([
     db
-      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries AS d WHERE d.message_id = ? AND d.tenant_id = ? ORDER BY d.created_at, d.id`)
-      .bind(id, tenantId),
+      .prepare(`SELECT id, tenant_id, event, source, payload, payload_r2, created_at FROM messages WHERE key = ${KEY} AND tenant_id = ?4 AND id = ?5`)
+      .bind(...keyParams(key), tenantId, id),
+    db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5 ORDER BY t.key`)
+      .bind(...keyParams(key), tenantId, id),
   ]);
-  const row = message!.results[0] as MessageRow | undefined;
+  const row = message!.results[0] as StoredMessage | undefined;
   if (!row) return null;
-  return {
-    id: row.id,
-    event: row.event,
-    source: row.source,
-    payload: row.payload,
-    created_at: iso(row.created_at),
-    deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary),
-  };
+  return { row, deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary) };
 }
 
-/** A page of a tenant's messages, newest first, without payloads. */
+/** A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket of message keys. */
 export async function listMessages(
   db: D1Database,
   tenantId: string,
   query: { event?: string; limit: number; cursor?: string },
 ) {
   const before = decodeCursor(query.cursor);
+  const bucket = tenantBucket(tenantId);
   const { results } = await db
     .prepare(
       `SELECT id, event, source, created_at FROM messages
-       WHERE tenant_id = ?1 AND (?2 IS NULL OR event = ?2)
-         AND (?3 IS NULL OR (created_at, id) < (?3, ?4))
-       ORDER BY created_at DESC, id DESC LIMIT ?5`,
+       WHERE key >= ${SQL_BUCKET_START("?1")} AND key < ${SQL_BUCKET_END("?1")} AND tenant_id = ?2 AND (?3 IS NULL OR event = ?3)
+         AND (?4 IS NULL OR key < ${sqlMessageKeyOf("?4")})
+       ORDER BY key DESC LIMIT ?5`,
     )
-    .bind(tenantId, query.event ?? null, before?.createdAt ?? null, before?.id ?? null, query.limit + 1)
+    .bind(bucket, tenantId, query.event ?? null, before?.id ?? null, query.limit + 1)
     .all<{ id: string; event: string; source: string | null; created_at: number }>();
   const { page, next_cursor } = paginate(results, query.limit);
   return { data: page.map((m) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };

@@ -10,6 +10,7 @@ import {
   type EndpointHealth,
 } from "../db/delivery-work";
 import { activeSecrets, readSecretSet, type SecretOwner } from "../secrets";
+import { readPayload } from "../payloads";
 import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
 import { claimLapsesDuring, SECRET_READ_BOUND_MS, SEND_BUDGET_MS } from "./claim";
@@ -38,8 +39,8 @@ function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: nu
   if (!task || !work) return { kind: "ack" }; // malformed, or the delivery was purged
   if (work.queue_token !== task.token) return { kind: "ack" }; // superseded by a replay or sweep
   if (work.status !== "pending" && work.status !== "retrying") return { kind: "ack" }; // already final
-  if (work.endpoint_id !== null && !work.endpoint_exists) return { kind: "cancel", reason: "Endpoint was deleted" };
-  if (work.endpoint_id !== null && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
+  if (work.endpoint_id !== "" && !work.endpoint_exists) return { kind: "cancel", reason: "Endpoint was deleted" };
+  if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
   if (work.next_attempt_at !== null && work.next_attempt_at > now + EARLY_TOLERANCE_MS) {
     // A wait longer than Queues' 12 h limit arrives in hops; this is one of them.
     return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
@@ -60,30 +61,32 @@ function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T>
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A failed attempt that sent nothing (fail closed: never unsigned, never a wrong body); logged, retried like any failure. */
+function unsent(work: DeliveryWork, log: string, errorKind: SendResult["errorKind"], error: string): SendResult {
+  console.error(`delivery ${work.id}: ${log}`);
+  return { outcome: "retryable", statusCode: null, errorKind, error, durationMs: 0, responseBody: null, retryAfterSeconds: null };
+}
+
 async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolicy, now: number): Promise<SendResult> {
   let secrets: string[];
+  let body: string;
   try {
     // Bounded like every step of a send, so a batch's lifetime stays bounded (src/delivery/claim.ts).
     const set = await within(readSecretSet(env, ownerOf(work), { cached: true }), SECRET_READ_BOUND_MS, "reading it timed out");
     if (!set) throw new Error("no signing secret stored");
     secrets = activeSecrets(set, now);
   } catch (error) {
-    // Fail closed: never send unsigned. Logged without the secret; retried like any failure.
-    console.error(`delivery ${work.id}: signing secret unavailable: ${(error as Error).message}`);
-    return {
-      outcome: "retryable",
-      statusCode: null,
-      errorKind: "secret_unavailable",
-      error: "Signing secret unavailable; nothing was sent",
-      durationMs: 0,
-      responseBody: null,
-      retryAfterSeconds: null,
-    };
+    return unsent(work, `signing secret unavailable: ${(error as Error).message}`, "secret_unavailable", "Signing secret unavailable; nothing was sent");
+  }
+  try {
+    body = await readPayload(env, work);
+  } catch (error) {
+    return unsent(work, `payload unreadable: ${(error as Error).message}`, "payload_unavailable", "Payload unavailable; nothing was sent");
   }
   return send({
     url: work.endpoint_url ?? work.url!,
     messageId: work.message_id,
-    body: work.payload,
+    body,
     headers: work.endpoint_headers ? JSON.parse(work.endpoint_headers) : {},
     signature: work.endpoint_signature ? (JSON.parse(work.endpoint_signature) as SignatureConfig) : { scheme: "standard" },
     secrets,
@@ -123,9 +126,10 @@ function outcomeOf(work: DeliveryWork, result: SendResult, now: number, random: 
   const at = Math.max(now, (work.last_attempt_at ?? 0) + 1);
   return {
     deliveryId: work.id,
+    tenantId: work.tenant_id,
+    endpointId: work.endpoint_id,
     queueToken: work.queue_token,
     seenLastAttemptAt: work.last_attempt_at,
-    endpointId: work.endpoint_id,
     outcome: result.outcome,
     statusCode: result.statusCode,
     errorKind: result.errorKind,
@@ -178,7 +182,11 @@ function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, Delivery
 async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, config: Config): Promise<Plan[]> {
   const lapsing = plans.flatMap((p) => (p.kind === "send" && claimLapsesDuring(p.work, startedAt, config) ? [p.work] : []));
   if (lapsing.length === 0) return plans;
-  const held = await renewClaims(db, lapsing.map((w) => ({ deliveryId: w.id, queueToken: w.queue_token })), startedAt);
+  const held = await renewClaims(
+    db,
+    lapsing.map((w) => ({ tenant_id: w.tenant_id, endpoint_id: w.endpoint_id, delivery_id: w.id, queue_token: w.queue_token })),
+    startedAt,
+  );
   return plans.map((p) => (p.kind === "send" && lapsing.includes(p.work) && !held.has(p.work.id) ? { kind: "ack" } : p));
 }
 
@@ -225,8 +233,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     if (!parsed.success) console.error(`queue message ${m.id} is not a delivery task; dropped`);
     return parsed.success ? parsed.data : null;
   });
-  const ids = tasks.flatMap((t) => (t ? [t.delivery_id] : []));
-  const rows = ids.length > 0 ? await loadDeliveryWork(env.DB, ids) : new Map<string, DeliveryWork>();
+  const refs = tasks.flatMap((t) => (t ? [t] : []));
+  const rows = refs.length > 0 ? await loadDeliveryWork(env.DB, refs) : new Map<string, DeliveryWork>();
   const plans = await holdClaims(env.DB, planBatch(tasks, rows, startedAt), startedAt, config);
 
   // Messages that came back before (a deferral, a retry) go first, so none is deferred batch after batch.
@@ -242,7 +250,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     record: results[i] ? outcomeOf(work, results[i], finishedAt, random) : null,
   }));
   const cancellations: Cancellation[] = plans.flatMap((p, index) =>
-    p.kind === "cancel" ? [{ deliveryId: tasks[index]!.delivery_id, queueToken: tasks[index]!.token, reason: p.reason, at: startedAt }] : [],
+    p.kind === "cancel"
+      ? [{ deliveryId: tasks[index]!.delivery_id, tenantId: tasks[index]!.tenant_id, endpointId: tasks[index]!.endpoint_id, queueToken: tasks[index]!.token, reason: p.reason, at: startedAt }]
+      : [],
   );
   const records = sent.flatMap((s) => (s.record ? [s.record] : []));
   const live = await recordBatchResults(env.DB, records, cancellations, healthOf(records));

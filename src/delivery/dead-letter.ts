@@ -10,7 +10,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
     const task = DeliveryTask.safeParse(message.body);
     if (task.success) {
       const reason = `Dead-lettered after ${message.attempts} consumer attempts from queue "${batch.queue}"`;
-      await failDeadLettered(env.DB, task.data.delivery_id, task.data.token, reason, now);
+      await failDeadLettered(env.DB, task.data, task.data.token, reason, now);
     } else {
       console.error(`dead-letter message ${message.id} is not a delivery task; dropped`);
     }

@@ -21,7 +21,7 @@ export interface SendRequest {
 export interface SendResult {
   outcome: AttemptOutcome;
   statusCode: number | null;
-  errorKind: "http_status" | "redirect" | "timeout" | "network" | "blocked_target" | "gone" | "secret_unavailable" | null;
+  errorKind: "http_status" | "redirect" | "timeout" | "network" | "blocked_target" | "gone" | "secret_unavailable" | "payload_unavailable" | null;
   error: string | null;
   durationMs: number;
   responseBody: string | null;
@@ -30,7 +30,7 @@ export interface SendResult {
 }
 
 /** Bytes of the receiver's answer kept with an attempt. */
-const RESPONSE_EXCERPT_BYTES = 4096;
+const RESPONSE_EXCERPT_BYTES = 1024;
 const USER_AGENT = "Edgehook/1.0";
 
 /** Reads at most `limit` bytes of a body as text and releases the rest. */

@@ -6,17 +6,21 @@ import {
   getMessageWithDeliveries,
   IdempotencyKeyTaken,
   listMessages as listStoredMessages,
+  MessageKeyTaken,
   storeMessage,
   TargetMissing,
   TenantMissing,
   type NewDelivery,
 } from "../db/messages";
+import { iso } from "../db/pagination";
 import { getTenant } from "../db/tenants";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
+import { newMessageId } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
+import { readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import { tenantDb } from "./tenant-db";
@@ -96,12 +100,45 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
   const message = await getMessageWithDeliveries(db, tenantId, messageId);
   if (!message) throw new ApiError(409, "idempotency_conflict", "The message this Idempotency-Key created has expired");
   return {
-    id: message.id,
-    event: message.event,
-    source: message.source,
-    created_at: message.created_at,
+    id: message.row.id,
+    event: message.row.event,
+    source: message.row.source,
+    created_at: iso(message.row.created_at),
     deliveries: message.deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id, status: "pending" as const })).sort(byId),
   };
+}
+
+/** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
+const KEY_ATTEMPTS = 5;
+
+/**
+ * Stores the message under a fresh id (a new one if its row key is taken), its payload compressed
+ * in the row or, when large, in R2 first. Returns the id and the deliveries written.
+ */
+async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, now: number) {
+  for (let attempt = 1; ; attempt++) {
+    const id = newMessageId(req.tenantId, now);
+    const payload = await storePayload(env, req.tenantId, id, req.payload);
+    try {
+      const deliveries = await storeMessage(db, {
+        id,
+        tenantId: req.tenantId,
+        event: req.event,
+        source: req.source,
+        payload: payload.bytes,
+        payloadInR2: payload.inR2,
+        now,
+        endpointIds: req.endpointIds,
+        webhookUrl: req.webhookUrl,
+        idempotency: req.idempotency
+          ? { key: req.idempotency.key, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
+          : undefined,
+      });
+      return { id, deliveries };
+    } catch (error) {
+      if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** The 404 for explicit targets that are not endpoints of the tenant (or for the tenant itself). */
@@ -132,22 +169,9 @@ export async function enqueueMessage(
   if (req.webhookUrl) await assertAllowedTarget(env, req.webhookUrl, "webhook_url");
   const db = tenantDb(env, req.tenantId);
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
-  const id = crypto.randomUUID();
-  let deliveries: NewDelivery[];
+  let stored: { id: string; deliveries: NewDelivery[] };
   try {
-    deliveries = await storeMessage(db, {
-      id,
-      tenantId: req.tenantId,
-      event: req.event,
-      source: req.source,
-      payload: req.payload,
-      now,
-      endpointIds: req.endpointIds,
-      webhookUrl: req.webhookUrl,
-      idempotency: req.idempotency
-        ? { key: req.idempotency.key, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
-        : undefined,
-    });
+    stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
     if (error instanceof TenantMissing) throw notFound("Tenant");
     if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
@@ -159,6 +183,7 @@ export async function enqueueMessage(
     }
     return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }
+  const { id, deliveries } = stored;
   try {
     await enqueueDeliveries(env.DELIVERIES, deliveries);
   } catch (error) {
@@ -170,7 +195,7 @@ export async function enqueueMessage(
       event: req.event,
       source: req.source,
       created_at: new Date(now).toISOString(),
-      deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id, status: "pending" as const })).sort(byId),
+      deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id || null, status: "pending" as const })).sort(byId),
     },
     replayed: false,
   };
@@ -180,7 +205,9 @@ export async function enqueueMessage(
 export async function getMessage(env: Env, tenantId: string, messageId: string) {
   const message = await getMessageWithDeliveries(tenantDb(env, tenantId), tenantId, messageId);
   if (!message) throw notFound("Message");
-  return message;
+  const { row, deliveries } = message;
+  const payload = await readPayload(env, { ...row, message_id: row.id });
+  return { id: row.id, event: row.event, source: row.source, payload, created_at: iso(row.created_at), deliveries };
 }
 
 /** A page of a tenant's messages, newest first, without payloads. */

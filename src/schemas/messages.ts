@@ -50,7 +50,12 @@ export const AttemptOutcome = z.enum(["ok", "retryable", "permanent"]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** What every view of a message shows of it. */
-const messageFields = { id: z.string(), event: z.string(), source: z.string().nullable(), created_at: Timestamp };
+const messageFields = {
+  id: z.string().openapi({ description: "A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits" }),
+  event: z.string(),
+  source: z.string().nullable(),
+  created_at: Timestamp,
+};
 
 /** 202 response of an enqueue. */
 export const EnqueuedSchema = z
@@ -63,7 +68,7 @@ export const EnqueuedSchema = z
 /** A delivery's state as polling shows it. */
 export const DeliverySummarySchema = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({ description: "Its message's id with the last 4 hex digits = the delivery's ordinal + 1" }),
     message_id: z.string(),
     endpoint_id: z.string().nullable(),
     url: z.string().nullable().openapi({ description: "The one-off webhook_url; null for endpoint deliveries" }),
@@ -83,7 +88,9 @@ export const MessageSchema = z
   .object({
     ...messageFields,
     payload: z.unknown().openapi({
-      description: "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body",
+      description:
+        "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored deflate-compressed " +
+        "in D1, or in R2 when over 8 KiB compressed; kept for RETENTION_DAYS",
     }),
     deliveries: z.array(DeliverySummarySchema),
   })
@@ -100,14 +107,14 @@ export const ListMessagesQuery = z.object({
 /** One attempt of a delivery. */
 export const AttemptSchema = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({ description: "`{delivery id}:{attempt}`" }),
     attempt: z.number().int(),
     outcome: AttemptOutcome,
     status_code: z.number().int().nullable(),
     error_kind: z.string().nullable(),
     error: z.string().nullable(),
     duration_ms: z.number().int(),
-    response_body: z.string().nullable().openapi({ description: "The first 4 KiB of the receiver's answer" }),
+    response_body: z.string().nullable().openapi({ description: "The first 1 KiB of the receiver's answer (UTF-8)" }),
     created_at: Timestamp,
   })
   .openapi("Attempt");

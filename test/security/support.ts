@@ -45,7 +45,6 @@ export async function tenantRows(tenantId: string) {
     endpoints: await rows("SELECT * FROM endpoints WHERE tenant_id = ? ORDER BY id"),
     messages: await rows("SELECT * FROM messages WHERE tenant_id = ? ORDER BY id"),
     deliveries: await rows("SELECT * FROM deliveries WHERE tenant_id = ? ORDER BY id"),
-    attempts: await rows("SELECT a.* FROM attempts AS a JOIN deliveries AS d ON d.id = a.delivery_id WHERE d.tenant_id = ? ORDER BY a.id"),
     apiKeys: await rows("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id"),
     idempotencyKeys: await rows("SELECT * FROM idempotency_keys WHERE tenant_id = ? ORDER BY key"),
   };

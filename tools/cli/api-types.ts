@@ -159,6 +159,7 @@ export interface components {
             timeout_ms?: number;
         };
         EnqueuedMessage: {
+            /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */
             id: string;
             event: string;
             source: string | null;
@@ -203,16 +204,18 @@ export interface components {
             webhook_url?: string;
         };
         Message: {
+            /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */
             id: string;
             event: string;
             source: string | null;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
-            /** @description The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body */
+            /** @description The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored deflate-compressed in D1, or in R2 when over 8 KiB compressed; kept for RETENTION_DAYS */
             payload?: unknown;
             deliveries: components["schemas"]["DeliverySummary"][];
         };
         DeliverySummary: {
+            /** @description Its message's id with the last 4 hex digits = the delivery's ordinal + 1 */
             id: string;
             message_id: string;
             endpoint_id: string | null;
@@ -237,6 +240,7 @@ export interface components {
             next_cursor: string | null;
         };
         MessageListItem: {
+            /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */
             id: string;
             event: string;
             source: string | null;
@@ -252,6 +256,7 @@ export interface components {
             attempts: components["schemas"]["Attempt"][];
         };
         Attempt: {
+            /** @description `{delivery id}:{attempt}` */
             id: string;
             attempt: number;
             /** @enum {string} */
@@ -260,7 +265,7 @@ export interface components {
             error_kind: string | null;
             error: string | null;
             duration_ms: number;
-            /** @description The first 4 KiB of the receiver's answer */
+            /** @description The first 1 KiB of the receiver's answer (UTF-8) */
             response_body: string | null;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;

@@ -1,0 +1,51 @@
+import { deflateText, inflateText } from "./lib/deflate";
+import { R2_PAYLOAD_THRESHOLD_BYTES } from "./limits";
+
+/**
+ * Where a message's payload lives: deflate-raw-compressed in its D1 row, or, when the compressed
+ * form is over R2_PAYLOAD_THRESHOLD_BYTES, in R2 (binding PAYLOADS) under `payloads/{tenant}/{message}`.
+ * Either way the exact text comes back (issue 10: receivers, polling and signatures see the same bytes).
+ */
+
+/** A payload ready for the message row: its bytes there, or null with `inR2` when R2 holds it. */
+export interface StoredPayload {
+  bytes: Uint8Array | null;
+  inR2: boolean;
+}
+
+/** The R2 key of a message's payload. */
+export function payloadKey(tenantId: string, messageId: string): string {
+  return `payloads/${tenantId}/${messageId}`;
+}
+
+/**
+ * Compresses a payload and, when it is large, writes it to R2 first, so that a crash between the
+ * two leaves at most an orphan object, never a message row without its payload.
+ */
+export async function storePayload(env: Pick<Env, "PAYLOADS">, tenantId: string, messageId: string, text: string): Promise<StoredPayload> {
+  const bytes = await deflateText(text);
+  if (bytes.byteLength <= R2_PAYLOAD_THRESHOLD_BYTES) return { bytes, inR2: false };
+  await env.PAYLOADS.put(payloadKey(tenantId, messageId), bytes);
+  return { bytes: null, inR2: true };
+}
+
+/**
+ * The exact payload text of a message row.
+ *
+ * @throws Error when R2 no longer holds the payload of a row that says it does
+ */
+export async function readPayload(
+  env: Pick<Env, "PAYLOADS">,
+  row: { tenant_id: string; message_id: string; payload: ArrayLike<number> | null; payload_r2: number },
+): Promise<string> {
+  if (!row.payload_r2) return inflateText(row.payload!);
+  const object = await env.PAYLOADS.get(payloadKey(row.tenant_id, row.message_id));
+  if (!object) throw new Error(`payload of message ${row.message_id} is missing from R2`);
+  return inflateText(new Uint8Array(await object.arrayBuffer()));
+}
+
+/** Deletes the R2 payloads of purged messages (R2 takes at most 1,000 keys per call). */
+export async function deletePayloads(env: Pick<Env, "PAYLOADS">, messages: Array<{ tenant_id: string; id: string }>): Promise<void> {
+  const keys = messages.map((m) => payloadKey(m.tenant_id, m.id));
+  for (let i = 0; i < keys.length; i += 1000) await env.PAYLOADS.delete(keys.slice(i, i + 1000));
+}
