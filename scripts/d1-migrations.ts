@@ -37,14 +37,15 @@ export function envArgs(env?: string): string[] {
 
 /**
  * The D1 bindings of one environment that take migrations: the control database `DB` first, then
- * the data shards `SHARD_0` … `SHARD_{n-1}` in index order.
+ * the data shards `SHARD_0` … `SHARD_{n-1}` in index order, as `configPath` (the project's
+ * wrangler.toml by default) declares them.
  * @throws Error when the environment is not in wrangler.toml, `DB` is missing, or the shard
  *   numbers have a gap (the Worker counts shards from 0 up to the first missing binding).
  */
-export function databaseBindings(env?: string): string[] {
+export function databaseBindings(env?: string, configPath = path.join(ROOT, "wrangler.toml")): string[] {
   // wrangler's declaration of the config type points at a package it bundles, so name the one field read.
   const { d1_databases }: { d1_databases: { binding: string }[] } = unstable_readConfig(
-    { config: path.join(ROOT, "wrangler.toml"), env: env || undefined },
+    { config: configPath, env: env || undefined },
     { hideWarnings: true },
   );
   const bindings = d1_databases.map((d) => d.binding);
