@@ -1,9 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { deleteTenant, getTenant, insertTenant, listTenants } from "../db/tenants";
-import { endpointIdsOfTenant } from "../db/endpoints";
+import { getTenant, listTenants } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
-import { createSecret, deleteSecret } from "../secrets";
-import { forgetVerifiedKeys, requireAdmin } from "../security/auth";
+import { requireAdmin } from "../security/auth";
+import { createTenant, removeTenant } from "../tenant-lifecycle";
 import { errorResponses, PageQuery, pageOf, TenantParams } from "../schemas/common";
 import { CreateTenantBody, TenantSchema } from "../schemas/tenants";
 import { createApi, jsonBody, jsonResponse } from "./api";
@@ -25,15 +24,8 @@ export const tenantsApi = createApi()
     async (c) => {
       requireAdmin(c);
       const body = c.req.valid("json");
-      const tenant = await insertTenant(c.env.DB, body.id ?? crypto.randomUUID(), body.name, Date.now());
+      const tenant = await createTenant(c.env, { id: body.id ?? crypto.randomUUID(), name: body.name }, Date.now());
       if (!tenant) throw new ApiError(409, "tenant_exists", `A tenant with id "${body.id}" already exists`);
-      // The tenant's own secret signs one-off webhook_url deliveries; no tenant is left without one.
-      try {
-        await createSecret(c.env, { kind: "tenant", id: tenant.id });
-      } catch (error) {
-        await deleteTenant(c.env.DB, tenant.id);
-        throw error;
-      }
       return c.json(tenant, 201);
     },
   )
@@ -78,14 +70,7 @@ export const tenantsApi = createApi()
     }),
     async (c) => {
       requireAdmin(c);
-      const { tenant_id } = c.req.valid("param");
-      const endpointIds = await endpointIdsOfTenant(c.env.DB, tenant_id);
-      if (!(await deleteTenant(c.env.DB, tenant_id))) throw notFound("Tenant");
-      forgetVerifiedKeys(tenant_id);
-      await Promise.all([
-        deleteSecret(c.env, { kind: "tenant", id: tenant_id }),
-        ...endpointIds.map((id) => deleteSecret(c.env, { kind: "endpoint", id })),
-      ]);
+      if (!(await removeTenant(c.env, c.req.valid("param").tenant_id))) throw notFound("Tenant");
       return c.body(null, 204);
     },
   );
