@@ -14,6 +14,14 @@ require("node:fs").appendFileSync(process.env.WRANGLER_STUB_LOG, JSON.stringify(
 if (process.env.WRANGLER_STUB_FAIL && args.includes(process.env.WRANGLER_STUB_FAIL)) process.exit(1);
 `;
 
+/** What a deploy to `env` runs, in order: the control DB's migrations, each shard's, then the deploy. */
+function deploySteps(env: string): string[][] {
+  return [
+    ...["DB", "SHARD_0", "SHARD_1"].map((binding) => ["d1", "migrations", "apply", binding, "--remote", "--env", env]),
+    ["deploy", "--env", env],
+  ];
+}
+
 describe("npm run deploy", () => {
   let dir: string;
   beforeEach(() => {
@@ -38,23 +46,13 @@ describe("npm run deploy", () => {
   it("with --env staging, migrates the control DB and every shard of staging remotely, then deploys staging", async () => {
     const { code, calls } = await deploy(["--env", "staging"]);
     expect(code).toBe(0);
-    expect(calls).toEqual([
-      ["d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
-      ["d1", "migrations", "apply", "SHARD_0", "--remote", "--env", "staging"],
-      ["d1", "migrations", "apply", "SHARD_1", "--remote", "--env", "staging"],
-      ["deploy", "--env", "staging"],
-    ]);
+    expect(calls).toEqual(deploySteps("staging"));
   });
 
   it("without --env, names the top level (--env \"\") on every step, so none falls back to another environment", async () => {
     const { code, calls } = await deploy([]);
     expect(code).toBe(0);
-    expect(calls).toEqual([
-      ["d1", "migrations", "apply", "DB", "--remote", "--env", ""],
-      ["d1", "migrations", "apply", "SHARD_0", "--remote", "--env", ""],
-      ["d1", "migrations", "apply", "SHARD_1", "--remote", "--env", ""],
-      ["deploy", "--env", ""],
-    ]);
+    expect(calls).toEqual(deploySteps(""));
   });
 
   it("accepts the environment as -e NAME and --env=NAME too", async () => {
