@@ -1,22 +1,12 @@
--- Edgehook schema. Times are unix epoch milliseconds (INTEGER); JSON columns hold TEXT.
+-- Edgehook data shard: every tenant-scoped table. Each shard database (SHARD_0, SHARD_1, ...) gets
+-- this same schema; a tenant's rows all live on the one shard the control database names for it.
+-- Times are unix epoch milliseconds (INTEGER); JSON columns hold TEXT.
 -- Signing secrets are NOT stored here: they live in KV, encrypted (see src/secrets.ts).
 
-CREATE TABLE tenants (
-  id          TEXT PRIMARY KEY,
-  name        TEXT NOT NULL,
-  created_at  INTEGER NOT NULL
-);
-
-CREATE TABLE api_keys (
-  id          TEXT PRIMARY KEY,
-  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-  name        TEXT,
-  key_hash    TEXT NOT NULL UNIQUE,  -- SHA-256 hex of the key; the key itself is shown once
-  key_prefix  TEXT NOT NULL,         -- first characters, to recognise a key in a list
-  created_at  INTEGER NOT NULL,
-  revoked_at  INTEGER
-);
-CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at);
+-- The tenants that live on this shard, mirroring their control-database rows. Shard rows reference
+-- it, and a tenant without its mirror row here has been deleted (or lives elsewhere), whatever an
+-- isolate's cached tenant -> shard mapping says.
+CREATE TABLE tenants (id TEXT PRIMARY KEY) WITHOUT ROWID;
 
 CREATE TABLE endpoints (
   id               TEXT PRIMARY KEY,
@@ -33,6 +23,8 @@ CREATE TABLE endpoints (
   timeout_ms       INTEGER NOT NULL,
   disabled_reason  TEXT,
   failing_since    INTEGER,                      -- first failure of the current failure streak
+  last_failed_at   INTEGER,                      -- latest failure of that streak: auto-disable needs failures spanning the window
+  secret_version   INTEGER NOT NULL DEFAULT 0,   -- claim time (epoch ms) of the last rotation; serialises rotations (src/ops/secret-rotation.ts)
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL
 );
