@@ -1,3 +1,5 @@
+import { withDatabases } from "../src/shards";
+
 /**
  * Counts what each handler costs in D1, KV and Queues calls, so `npm run bench` can report cost
  * per enqueued message and per delivered webhook from real counts. Only the bench's own Worker
@@ -164,7 +166,11 @@ function countingQueue(queue: Queue, counters: Counters): Queue {
 // must keep hitting its cache, or the bench would measure extra work.
 const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
 
-/** The env a `kind` handler sees under the bench: DB, SECRETS and DELIVERIES behind counting proxies. */
+/**
+ * The env a `kind` handler sees under the bench: the control database and every data shard
+ * (SHARD_n), SECRETS and DELIVERIES behind counting proxies. D1 calls on any database add to the
+ * same counters, so rows written include the shards' writes.
+ */
 function instrumentedEnv(env: Env, kind: HandlerKind): Env {
   const byKind = instrumented.get(env) ?? new Map<HandlerKind, Env>();
   instrumented.set(env, byKind);
@@ -172,8 +178,7 @@ function instrumentedEnv(env: Env, kind: HandlerKind): Env {
   if (!wrapped) {
     const counters = totals[kind];
     wrapped = {
-      ...env,
-      DB: countingD1(env.DB, counters),
+      ...withDatabases(env, (db) => countingD1(db, counters)),
       SECRETS: countingKv(env.SECRETS, counters),
       DELIVERIES: countingQueue(env.DELIVERIES, counters),
     };

@@ -34,9 +34,25 @@ export function shardCount(env: Env): number {
  *   binding was removed from wrangler.toml, or a bad index).
  */
 export function shardDb(env: Env, index: number): D1Database {
-  const db = Number.isInteger(index) && index >= 0 && index < shardCount(env) ? binding(env, index) : undefined;
+  const db = isShardIndex(env, index) ? binding(env, index) : undefined;
   if (!db) throw new Error(`No data shard ${index}: the Worker has SHARD_0 to SHARD_${shardCount(env) - 1} (wrangler.toml)`);
   return db;
+}
+
+/**
+ * `env` with its control database and every data shard replaced by `wrap(database)`: how the
+ * Worker puts one wrapper (transient-error retries, the bench's counters) around all its D1
+ * bindings at once. The other bindings are passed through.
+ */
+export function withDatabases<E extends Env>(env: E, wrap: (db: D1Database) => D1Database): E {
+  const wrapped: Record<string, unknown> = { ...(env as object), DB: wrap(env.DB) };
+  for (let index = 0; index < shardCount(env); index++) wrapped[`SHARD_${index}`] = wrap(binding(env, index)!);
+  return wrapped as unknown as E;
+}
+
+/** Whether `index` names one of the Worker's data shards (a queue message's shard is checked with it). */
+export function isShardIndex(env: Env, index: number): boolean {
+  return Number.isInteger(index) && index >= 0 && index < shardCount(env);
 }
 
 /**

@@ -6,6 +6,11 @@ export async function insertTenantMirror(shard: D1Database, tenantId: string): P
   await shard.prepare("INSERT INTO tenants (id) VALUES (?) ON CONFLICT (id) DO NOTHING").bind(tenantId).run();
 }
 
+/** Whether the tenant's mirror row is on this shard, i.e. whether the tenant lives here. */
+export async function hasTenantMirror(shard: D1Database, tenantId: string): Promise<boolean> {
+  return (await shard.prepare("SELECT 1 AS present FROM tenants WHERE id = ?").bind(tenantId).first("present")) !== null;
+}
+
 /**
  * Deletes, in one atomic batch, the tenant's attempts, deliveries, messages, endpoints,
  * idempotency keys and mirror row from its shard. Returns the ids of the endpoints deleted, whose

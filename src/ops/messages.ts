@@ -10,7 +10,7 @@ import {
   TenantMissing,
   type NewDelivery,
 } from "../db/messages";
-import { getTenant } from "../db/tenants";
+import { hasTenantMirror } from "../db/shard-tenants";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
@@ -18,7 +18,8 @@ import { memberText } from "../lib/json-text";
 import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import type { EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
-import { tenantDb } from "./tenant-db";
+import type { TenantShard } from "../shards";
+import { onTenantShard, tenantDb } from "./tenant-db";
 
 /** A validated enqueue request. */
 export interface EnqueueRequest {
@@ -78,10 +79,13 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
   };
 }
 
-/** The 404 for explicit targets that are not endpoints of the tenant (or for the tenant itself). */
+/**
+ * The 404 for explicit targets that are not endpoints of the tenant.
+ * @throws TenantMissing when the tenant itself is not on this shard.
+ */
 async function missingTargets(db: D1Database, tenantId: string, endpointIds: string[]): Promise<ApiError> {
-  const [tenant, found] = await Promise.all([getTenant(db, tenantId), existingEndpointIds(db, tenantId, endpointIds)]);
-  if (!tenant) return notFound("Tenant");
+  const [present, found] = await Promise.all([hasTenantMirror(db, tenantId), existingEndpointIds(db, tenantId, endpointIds)]);
+  if (!present) throw new TenantMissing();
   const missing = endpointIds.filter((id) => !found.has(id));
   return new ApiError(404, "endpoint_not_found", `No endpoint with id ${missing.join(", ")} in this tenant`,
     missing.map((id) => ({ path: `endpoint_ids.${endpointIds.indexOf(id)}`, message: "not found" })));
@@ -91,10 +95,13 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
  * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
  * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
  * cannot be checked). Then it stores the message with one pending delivery per target in one D1
- * batch and queues the deliveries in one sendBatch: one D1 round trip and one queue call, the whole cost of an enqueue.
- * The batch itself checks that the tenant exists and that explicit endpoint ids are the tenant's
- * (404 with nothing stored otherwise). A failed queue send is logged, not fatal: the rows are
- * durable and the sweeper enqueues them. A live Idempotency-Key returns the first response (or
+ * batch on the tenant's shard and queues the deliveries in one sendBatch: one D1 round trip and one
+ * queue call, the whole cost of an enqueue (plus one control-database read of the tenant's shard the
+ * first time this isolate sees the tenant).
+ * The batch itself checks that the tenant is on its shard and that explicit endpoint ids are the
+ * tenant's (404 with nothing stored otherwise; see onTenantShard for a cached shard that is out of
+ * date). The queue messages carry the shard. A failed queue send is logged, not fatal: the rows
+ * are durable and the sweeper enqueues them. A live Idempotency-Key returns the first response (or
  * 422 when the request differs).
  */
 export async function enqueueMessage(
@@ -104,7 +111,11 @@ export async function enqueueMessage(
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
   assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
   if (req.webhookUrl) await assertAllowedTarget(env, req.webhookUrl, "webhook_url");
-  const db = tenantDb(env, req.tenantId);
+  return onTenantShard(env, req.tenantId, (shard) => storeAndQueue(env, shard, req, now));
+}
+
+/** Enqueue's work on the tenant's shard, once the request passed its checks. Throws TenantMissing when the tenant is not there. */
+async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueRequest, now: number) {
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
   const id = crypto.randomUUID();
   let deliveries: NewDelivery[];
@@ -123,7 +134,6 @@ export async function enqueueMessage(
         : undefined,
     });
   } catch (error) {
-    if (error instanceof TenantMissing) throw notFound("Tenant");
     if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
     const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
@@ -134,7 +144,7 @@ export async function enqueueMessage(
     return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }
   try {
-    await enqueueDeliveries(env.DELIVERIES, deliveries);
+    await enqueueDeliveries(env.DELIVERIES, index, deliveries);
   } catch (error) {
     console.error(`message ${id}: queue send failed, the sweeper will enqueue its deliveries: ${(error as Error).message}`);
   }
@@ -152,12 +162,14 @@ export async function enqueueMessage(
 
 /** A tenant's message with its payload and every delivery's state; 404 when the tenant has none with this id. */
 export async function getMessage(env: Env, tenantId: string, messageId: string) {
-  const message = await getMessageWithDeliveries(tenantDb(env, tenantId), tenantId, messageId);
+  const { db } = await tenantDb(env, tenantId);
+  const message = await getMessageWithDeliveries(db, tenantId, messageId);
   if (!message) throw notFound("Message");
   return message;
 }
 
 /** A page of a tenant's messages, newest first, without payloads. */
-export function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
-  return listStoredMessages(tenantDb(env, tenantId), tenantId, query);
+export async function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
+  const { db } = await tenantDb(env, tenantId);
+  return listStoredMessages(db, tenantId, query);
 }

@@ -28,19 +28,21 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.m
 
 /**
  * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new secret signs
- * from now on and the old one co-signs for `graceSeconds`. Returns the new set, or null when the
- * owner is not the tenant's. Throws ApiError 409 `conflict` when other rotations of the same secret
+ * from now on and the old one co-signs for `graceSeconds`. `db` holds the owner's version: the
+ * tenant's data shard for an endpoint, the control database for the tenant's own secret. Returns
+ * the new set, or null when the owner is not the tenant's. Throws ApiError 409 `conflict` when other rotations of the same secret
  * kept winning, and SecretUnavailableError when the stored set cannot be read.
  */
 export async function rotateOwnerSecret(
-  env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">,
+  env: Pick<Env, "SECRETS" | "MASTER_KEY">,
+  db: D1Database,
   tenantId: string,
   owner: SecretOwner,
   rotation: { graceSeconds: number; secret?: string },
 ): Promise<SecretSet | null> {
   for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
     if (attempt > 0) await pause();
-    const version = await readSecretVersion(env.DB, tenantId, owner);
+    const version = await readSecretVersion(db, tenantId, owner);
     if (version === null) return null;
     const existing = await readSecretSet(env, owner);
     if (!existing) throw new SecretUnavailableError(`no secret stored for ${owner.kind} ${owner.id}`);
@@ -48,12 +50,12 @@ export async function rotateOwnerSecret(
     const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
     // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
     const next = Math.max(version + 1, now);
-    if (!settled || !(await swapSecretVersion(env.DB, owner, version, next))) continue;
+    if (!settled || !(await swapSecretVersion(db, owner, version, next))) continue;
     try {
       return await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
     } catch (error) {
       // Nothing was written: give the claim back so the next rotation need not wait for it to age.
-      await swapSecretVersion(env.DB, owner, next, version);
+      await swapSecretVersion(db, owner, next, version);
       throw error;
     }
   }

@@ -77,7 +77,7 @@ export async function tenantSecret(env: Env, tenantId: string): Promise<SecretSe
  * does not exist; 409 `conflict` when other rotations kept winning.
  */
 export async function rotateTenantSecret(env: Env, tenantId: string, graceSeconds: number, secret?: string): Promise<SecretSet> {
-  const set = await rotateOwnerSecret(env, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
+  const set = await rotateOwnerSecret(env, env.DB, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
   if (!set) throw notFound("Tenant");
   return set;
 }
