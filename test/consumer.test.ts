@@ -1,8 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_ATTEMPTS, defaultScheduleSeconds } from "../src/delivery/backoff";
 import { api, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 /** A tenant with one endpoint at the receiver path `kind/…/bucket`, and a message held for the consumer. */
 async function heldDelivery(receiverPath: string, endpoint: Record<string, unknown> = {}) {
@@ -31,10 +31,10 @@ describe("delivery consumer", () => {
     expect(result.retryMessages).toEqual([{ msgId: ids[1], delaySeconds: 30 }]);
     expect(await deliveryRow(ok.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1, last_status_code: 200, last_error: null });
     expect(await deliveryRow(failing.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_status_code: 500 });
-    const attempts = await env.DB.prepare("SELECT delivery_id, attempt, outcome, status_code FROM attempts WHERE delivery_id IN (?, ?) ORDER BY outcome")
-      .bind(ok.deliveryId, failing.deliveryId)
-      .all();
-    expect(attempts.results).toEqual([
+    // Each tenant's attempts, on its own data shard.
+    const attemptsOf = async (d: { tenantId: string; deliveryId: string }) =>
+      (await (await shardOf(d.tenantId)).prepare("SELECT delivery_id, attempt, outcome, status_code FROM attempts WHERE delivery_id = ?").bind(d.deliveryId).all()).results;
+    expect([...(await attemptsOf(ok)), ...(await attemptsOf(failing))]).toEqual([
       { delivery_id: ok.deliveryId, attempt: 1, outcome: "ok", status_code: 200 },
       { delivery_id: failing.deliveryId, attempt: 1, outcome: "retryable", status_code: 500 },
     ]);
@@ -143,14 +143,15 @@ describe("delivery consumer", () => {
     const { result } = await consume([d.task]);
     expect(result.retryMessages).toEqual([]);
     expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
-    const endpoint = await env.DB.prepare("SELECT enabled, disabled_reason FROM endpoints WHERE id = ?").bind(d.endpoint.id).first();
+    const endpoint = await (await shardOf(d.tenantId)).prepare("SELECT enabled, disabled_reason FROM endpoints WHERE id = ?").bind(d.endpoint.id).first();
     expect(endpoint).toEqual({ enabled: 0, disabled_reason: "Receiver answered 410 Gone" });
   });
 
   it("starts an endpoint's failure streak on failure and clears it on success", async () => {
     const d = await heldDelivery("fail/1", { retry: { schedule: [0] } });
     await consume([d.task]);
-    const failing = () => env.DB.prepare("SELECT failing_since FROM endpoints WHERE id = ?").bind(d.endpoint.id).first("failing_since");
+    const shard = await shardOf(d.tenantId);
+    const failing = () => shard.prepare("SELECT failing_since FROM endpoints WHERE id = ?").bind(d.endpoint.id).first("failing_since");
     expect(await failing()).toEqual(expect.any(Number));
     await consume([d.task]);
     expect(await failing()).toBeNull();

@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
 import { newTenant } from "./support/api";
+import { shardOf } from "./support/shards";
 
 const HOUR = 3_600_000;
 // A fixed "now" half past an hour, so bucket edges are unambiguous.
@@ -10,11 +10,12 @@ const NOW = Date.UTC(2026, 10, 23, 12, 30);
 /** Stores one message with deliveries of the given states and ages (D1 rows, as enqueue writes them). */
 async function storeDeliveries(tenantId: string, endpointId: string | null, rows: Array<{ status: string; at: number }>) {
   const messageId = crypto.randomUUID();
-  await env.DB.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', ?)")
+  const shard = await shardOf(tenantId);
+  await shard.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', ?)")
     .bind(messageId, tenantId, NOW)
     .run();
   for (const row of rows) {
-    await env.DB.prepare(
+    await shard.prepare(
       `INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, status, queue_token, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 't', ?, ?)`,
     )
@@ -33,7 +34,7 @@ describe("hourlyDeliveryCounts", () => {
       { status: "succeeded", at: NOW - 23 * HOUR },
       { status: "succeeded", at: NOW - 25 * HOUR },
     ]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours).toHaveLength(24);
     expect(hours[23]).toEqual({ start: Date.UTC(2026, 10, 23, 12), total: 3, succeeded: 1, failed: 1 });
     expect(hours[0]).toEqual({ start: Date.UTC(2026, 10, 22, 13), total: 1, succeeded: 1, failed: 0 });
@@ -45,7 +46,7 @@ describe("hourlyDeliveryCounts", () => {
     const endpointId = crypto.randomUUID();
     await storeDeliveries(tenant.id, endpointId, [{ status: "failed", at: NOW - 60_000 }]);
     await storeDeliveries(tenant.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { endpointId, now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { endpointId, now: NOW, hours: 24 });
     expect(hours[23]).toMatchObject({ total: 1, failed: 1 });
   });
 
@@ -53,7 +54,7 @@ describe("hourlyDeliveryCounts", () => {
     const tenant = await newTenant();
     const other = await newTenant();
     await storeDeliveries(other.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours.reduce((n, h) => n + h.total, 0)).toBe(0);
   });
 });
@@ -69,7 +70,7 @@ describe("outcomesByEndpoint", () => {
       { status: "retrying", at: NOW - HOUR },
       { status: "failed", at: NOW - 30 * HOUR },
     ]);
-    const outcomes = await outcomesByEndpoint(env.DB, tenant.id, NOW - 24 * HOUR);
+    const outcomes = await outcomesByEndpoint(await shardOf(tenant.id), tenant.id, NOW - 24 * HOUR);
     expect(outcomes.get(endpointId)).toEqual({ succeeded: 2, failed: 1 });
   });
 });

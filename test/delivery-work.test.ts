@@ -1,8 +1,8 @@
-import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { recordBatchResults, type AttemptRecord } from "../src/db/delivery-work";
 import { newTenant } from "./support/api";
 import { enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 it("a full batch of attempts too large for one D1 parameter is recorded whole, every response excerpt intact", async () => {
   const { id } = await newTenant();
@@ -27,10 +27,11 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
     nextAttemptAt: Date.now() + 5000,
   }));
 
-  const live = await recordBatchResults(env.DB, records, [], []);
+  const shard = await shardOf(id);
+  const live = await recordBatchResults(shard, records, [], []);
 
   expect(live.size).toBe(100);
-  const stored = await env.DB.prepare(
+  const stored = await shard.prepare(
     "SELECT attempt, response_body FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?))",
   )
     .bind(JSON.stringify(records.map((r) => r.deliveryId)))
