@@ -6,7 +6,8 @@ import { defineConfig } from "vitest/config";
 // "node" runs tools that live outside the Worker (CLI, receiver, browser) against a relay
 // started with `wrangler dev`.
 export default defineConfig(async () => {
-  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  const migrations = (set: string) => readD1Migrations(path.join(import.meta.dirname, "migrations", set));
+  const [controlMigrations, shardMigrations] = await Promise.all([migrations("control"), migrations("shard")]);
   return {
     test: {
       projects: [
@@ -21,7 +22,8 @@ export default defineConfig(async () => {
                   ALLOW_PRIVATE_TARGETS: "true",
                   REQUIRE_HTTPS: "false",
                   DOH_URL: "",
-                  TEST_MIGRATIONS: migrations,
+                  TEST_CONTROL_MIGRATIONS: controlMigrations,
+                  TEST_SHARD_MIGRATIONS: shardMigrations,
                 },
                 // Tests never reach the internet: only the loopback receiver is passed through.
                 outboundService: async (request: Request) => {

@@ -1,3 +1,5 @@
+import { withDatabases } from "../src/shards";
+
 /**
  * Counts what each handler costs in D1, KV, Queues and R2 calls, so `npm run bench` can report cost
  * per enqueued message and per delivered webhook from real counts. Only the bench's own Worker
@@ -200,9 +202,9 @@ function countingQueue(queue: Queue, counters: Counters): Queue {
 const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
 
 /**
- * The env a `kind` handler sees under the bench: DB and every SHARD_n, SECRETS, DELIVERIES and
- * PAYLOADS (when bound) behind counting proxies. Bindings are found by name, not by the generated
- * Env type, so shards and buckets added to wrangler.toml are counted without touching this file.
+ * The env a `kind` handler sees under the bench: the control database and every data shard
+ * (SHARD_n, through src/shards.ts), SECRETS, DELIVERIES and PAYLOADS (when bound) behind counting
+ * proxies. D1 calls on any database add to the same counters, so rows written include the shards'.
  */
 function instrumentedEnv(env: Env, kind: HandlerKind): Env {
   const byKind = instrumented.get(env) ?? new Map<HandlerKind, Env>();
@@ -215,11 +217,8 @@ function instrumentedEnv(env: Env, kind: HandlerKind): Env {
       SECRETS: countingKv(env.SECRETS, counters),
       DELIVERIES: countingQueue(env.DELIVERIES, counters),
     };
-    for (const [name, binding] of Object.entries(bindings)) {
-      if (isD1BindingName(name)) proxies[name] = countingD1(binding as D1Database, counters);
-    }
     if (bindings[PAYLOADS_BINDING]) proxies[PAYLOADS_BINDING] = countingR2(bindings[PAYLOADS_BINDING] as R2Bucket, counters);
-    wrapped = { ...env, ...proxies } as Env;
+    wrapped = { ...withDatabases(env, (db) => countingD1(db, counters)), ...proxies } as Env;
     byKind.set(kind, wrapped);
   }
   return wrapped;

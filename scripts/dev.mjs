@@ -1,16 +1,15 @@
 // `npm run dev [-- wrangler dev flags]`: creates .dev.vars from the example when it is missing,
-// applies the D1 migrations to the local state that `wrangler dev` will use, then runs
+// applies the D1 migrations (control database and every shard, scripts/d1-migrations.ts) to the local state that `wrangler dev` will use, then runs
 // `wrangler dev` with the flags given. It is one launcher rather than a `predev` hook because npm
 // hands the flags after `--` to the `dev` script only, and the migrations must follow the flags
 // that choose the state: --persist-to, --env (-e), --config (-c) and --cwd.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { applyMigrations } from "./d1-migrations.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
-/** Flags of `wrangler dev` that also decide which local database the migrations must reach. */
-const STATE_FLAGS = [["--persist-to"], ["--env", "-e"], ["--config", "-c"], ["--cwd"]];
 
 const args = process.argv.slice(2);
 
@@ -32,15 +31,14 @@ if (!existsSync(path.join(ROOT, ".dev.vars")) && flagValue(["--env-file"]) === u
   console.log("Created .dev.vars from .dev.vars.example (ADMIN_TOKEN=dev-admin-token)");
 }
 
-const stateArgs = STATE_FLAGS.flatMap(([name, ...aliases]) => {
+const extraArgs = [["--config", "-c"], ["--cwd"]].flatMap(([name, ...aliases]) => {
   const value = flagValue([name, ...aliases]);
   return value === undefined ? [] : [name, value];
 });
-execFileSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", ...stateArgs], {
-  cwd: ROOT,
-  stdio: "inherit",
-  env: { ...process.env, CI: "true" },
-});
+await applyMigrations(
+  { location: "local", env: flagValue(["--env", "-e"]), persistTo: flagValue(["--persist-to"]), extraArgs },
+  { wrangler: WRANGLER, env: { ...process.env, CI: "true" } },
+);
 
 const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...args], { cwd: ROOT, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => dev.kill(signal));

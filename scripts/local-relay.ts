@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { applyMigrations } from "./d1-migrations.ts";
 
 /** A relay running under `wrangler dev` (the same runtime as `npm run dev`), for Node-side tests and the bench. */
 export interface LocalRelay {
@@ -29,19 +30,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => (output += d));
-    child.stderr.on("data", (d) => (output += d));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(" ")} failed:\n${output}`))));
-  });
-}
-
 /**
- * Starts the relay with its own throw-away local state: applies the D1 migrations, then runs
- * `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it answers.
+ * Starts the relay with its own throw-away local state: applies the D1 migrations (control and
+ * every shard), then runs `wrangler dev` on a free port with the `.dev.vars.example` settings and
+ * waits until it answers.
  * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
  * bench's profiler) can attach to the Worker; `entry` runs another Worker script than wrangler.toml's
  * `main` with the same bindings (the bench's counting entry, bench/worker.ts).
@@ -53,7 +45,7 @@ export async function startRelay(
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
   const port = await freePort();
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  await run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], env);
+  await applyMigrations({ location: "local", persistTo: persist }, { wrangler: WRANGLER, env, quiet: true });
   const args = [
     "dev", ...(options.entry ? [options.entry] : []), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",

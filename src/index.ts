@@ -25,5 +25,7 @@ export default {
   async scheduled(controller, env) {
     const report = await sweep(withRetryingD1(env), controller.scheduledTime);
     if (report.requeued || report.disabledEndpoints || report.purgedMessages) console.log("sweep", report);
+    // The other shards were swept; failing the run marks it in Cron Events, where an operator looks.
+    if (report.failedShards.length > 0) throw new Error(`sweep failed on data shard(s) ${report.failedShards.join(", ")}`);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getDeliveryWithAttempts } from "../src/db/deliveries";
 import { DEFAULT_MAX_ATTEMPTS, defaultScheduleSeconds } from "../src/delivery/backoff";
 import { api, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 /** A tenant with one endpoint at the receiver path `kind/…/bucket`, and a message held for the consumer. */
 async function heldDelivery(receiverPath: string, endpoint: Record<string, unknown> = {}) {
@@ -33,7 +33,7 @@ describe("delivery consumer", () => {
     expect(await deliveryRow(ok.deliveryId)).toMatchObject({ status: "succeeded", attempts: 1, last_status_code: 200, last_error: null });
     expect(await deliveryRow(failing.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_status_code: 500 });
     const attempts = async (d: typeof ok) =>
-      (await getDeliveryWithAttempts(env.DB, d.tenantId, d.deliveryId))!.attempts.map(({ attempt, outcome, status_code }) => ({ attempt, outcome, status_code }));
+      (await getDeliveryWithAttempts(await shardOf(d.tenantId), d.tenantId, d.deliveryId))!.attempts.map(({ attempt, outcome, status_code }) => ({ attempt, outcome, status_code }));
     expect(await attempts(ok)).toEqual([{ attempt: 1, outcome: "ok", status_code: 200 }]);
     expect(await attempts(failing)).toEqual([{ attempt: 1, outcome: "retryable", status_code: 500 }]);
   });
@@ -141,14 +141,15 @@ describe("delivery consumer", () => {
     const { result } = await consume([d.task]);
     expect(result.retryMessages).toEqual([]);
     expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
-    const endpoint = await env.DB.prepare("SELECT enabled, disabled_reason FROM endpoints WHERE id = ?").bind(d.endpoint.id).first();
+    const endpoint = await (await shardOf(d.tenantId)).prepare("SELECT enabled, disabled_reason FROM endpoints WHERE id = ?").bind(d.endpoint.id).first();
     expect(endpoint).toEqual({ enabled: 0, disabled_reason: "Receiver answered 410 Gone" });
   });
 
   it("starts an endpoint's failure streak on failure and clears it on success", async () => {
     const d = await heldDelivery("fail/1", { retry: { schedule: [0] } });
     await consume([d.task]);
-    const failing = () => env.DB.prepare("SELECT failing_since FROM endpoints WHERE id = ?").bind(d.endpoint.id).first("failing_since");
+    const shard = await shardOf(d.tenantId);
+    const failing = () => shard.prepare("SELECT failing_since FROM endpoints WHERE id = ?").bind(d.endpoint.id).first("failing_since");
     expect(await failing()).toEqual(expect.any(Number));
     await consume([d.task]);
     expect(await failing()).toBeNull();

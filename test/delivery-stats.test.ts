@@ -1,8 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newTenant } from "./support/api";
+import { shardOf } from "./support/shards";
 
 const HOUR = 3_600_000;
 // A fixed "now" half past an hour, so bucket edges are unambiguous.
@@ -10,8 +10,9 @@ const NOW = Date.UTC(2026, 10, 23, 12, 30);
 
 /** Stores one message with deliveries of the given states and ages (D1 rows, as enqueue writes them). */
 async function storeDeliveries(tenantId: string, endpointId: string | null, rows: Array<{ status: string; at: number }>) {
+  const shard = await shardOf(tenantId);
   for (const row of rows) {
-    await env.DB.prepare(
+    await shard.prepare(
       `INSERT INTO deliveries (id, tenant_id, endpoint_id, status, queue_token, created_at, updated_at)
        VALUES (?, ?, ?, ?, 't', ?, ?)`,
     )
@@ -30,7 +31,7 @@ describe("hourlyDeliveryCounts", () => {
       { status: "succeeded", at: NOW - 23 * HOUR },
       { status: "succeeded", at: NOW - 25 * HOUR },
     ]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours).toHaveLength(24);
     expect(hours[23]).toEqual({ start: Date.UTC(2026, 10, 23, 12), total: 3, succeeded: 1, failed: 1 });
     expect(hours[0]).toEqual({ start: Date.UTC(2026, 10, 22, 13), total: 1, succeeded: 1, failed: 0 });
@@ -42,7 +43,7 @@ describe("hourlyDeliveryCounts", () => {
     const endpointId = crypto.randomUUID();
     await storeDeliveries(tenant.id, endpointId, [{ status: "failed", at: NOW - 60_000 }]);
     await storeDeliveries(tenant.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { endpointId, now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { endpointId, now: NOW, hours: 24 });
     expect(hours[23]).toMatchObject({ total: 1, failed: 1 });
   });
 
@@ -50,7 +51,7 @@ describe("hourlyDeliveryCounts", () => {
     const tenant = await newTenant();
     const other = await newTenant();
     await storeDeliveries(other.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(env.DB, tenant.id, { now: NOW, hours: 24 });
+    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours.reduce((n, h) => n + h.total, 0)).toBe(0);
   });
 });
@@ -66,7 +67,7 @@ describe("outcomesByEndpoint", () => {
       { status: "retrying", at: NOW - HOUR },
       { status: "failed", at: NOW - 30 * HOUR },
     ]);
-    const outcomes = await outcomesByEndpoint(env.DB, tenant.id, NOW - 24 * HOUR);
+    const outcomes = await outcomesByEndpoint(await shardOf(tenant.id), tenant.id, NOW - 24 * HOUR);
     expect(outcomes.get(endpointId)).toEqual({ succeeded: 2, failed: 1 });
   });
 });

@@ -1,9 +1,9 @@
-import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { getDeliveryWithAttempts } from "../src/db/deliveries";
 import { recordBatchResults, type AttemptRecord } from "../src/db/delivery-work";
 import { newTenant } from "./support/api";
 import { enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 it("a full batch of attempts too large for one D1 parameter is recorded whole, every response excerpt intact", async () => {
   const { id } = await newTenant();
@@ -30,9 +30,10 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
     nextAttemptAt: Date.now() + 5000,
   }));
 
-  const live = await recordBatchResults(env.DB, records, [], []);
+  const shard = await shardOf(id);
+  const live = await recordBatchResults(shard, records, [], []);
 
   expect(live.size).toBe(100);
-  const stored = await Promise.all(records.map(async (r) => (await getDeliveryWithAttempts(env.DB, id, r.deliveryId))!.attempts));
+  const stored = await Promise.all(records.map(async (r) => (await getDeliveryWithAttempts(shard, id, r.deliveryId))!.attempts));
   expect(stored.every((attempts) => attempts.length === 1 && attempts[0]!.attempt === 1 && attempts[0]!.response_body === excerpt)).toBe(true);
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, apiJson, newEndpoint, newTenant, tick } from "./support/api";
+import { shardOf } from "./support/shards";
 
 const path = (t: string, rest = "") => `/v1/tenants/${t}/endpoints${rest}`;
 
@@ -57,7 +58,7 @@ describe("endpoints", () => {
   it("the signing secret is not in D1 and KV holds only ciphertext", async () => {
     const { id } = await newTenant();
     const created = await newEndpoint(id, { url: "https://example.com/h" });
-    const row = await env.DB.prepare("SELECT * FROM endpoints WHERE id = ?").bind(created.id).first();
+    const row = await (await shardOf(id)).prepare("SELECT * FROM endpoints WHERE id = ?").bind(created.id).first();
     expect(JSON.stringify(row)).not.toContain(created.secret.slice(6));
     const stored = await env.SECRETS.get(`secret:endpoint:${created.id}`);
     expect(stored).not.toBeNull();
@@ -156,7 +157,7 @@ describe("endpoints", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("validation_failed");
     expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
 
   it("a custom header that collides with the hmac-sha256 signature header is a 400", async () => {

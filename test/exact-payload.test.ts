@@ -1,13 +1,13 @@
-import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { inflateText } from "../src/lib/deflate";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { rowOnAnyShard, shardOf } from "./support/shards";
 
 const messages = (t: string) => `/v1/tenants/${t}/messages`;
 /** The payload as D1 holds it, decompressed (src/payloads.ts). */
 const storedPayload = async (messageId: string) =>
-  inflateText((await env.DB.prepare("SELECT payload FROM messages WHERE id = ?").bind(messageId).first<number[]>("payload"))!);
+  inflateText((await rowOnAnyShard<{ payload: number[] }>("SELECT payload FROM messages WHERE id = ?", messageId))!.payload);
 
 /** Enqueues a raw request body and returns the 202 body. */
 async function enqueueRaw(tenantId: string, rawBody: string, headers?: Record<string, string>) {
@@ -90,6 +90,6 @@ describe("the payload arrives exactly as the platform sent it", () => {
     const res = await api("POST", messages(id), { rawBody: bytes });
     expect(res.status).toBe(400);
     expect((await res.json<any>()).error.code).toBe("invalid_json");
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
 });

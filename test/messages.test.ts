@@ -1,12 +1,11 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { inflateText } from "../src/lib/deflate";
 import { apiJson, bucket, newEndpoint, newTenant, receiverUrl, tick } from "./support/api";
 import { enqueueHeld } from "./support/worker";
+import { rowsOnShards, shardIndexOf, shardOf } from "./support/shards";
 
 const messages = (t: string) => `/v1/tenants/${t}/messages`;
-const count = (table: string, tenantId: string) =>
-  env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<number>("n");
+const count = rowsOnShards;
 const targets = (m: { deliveries: Array<{ endpoint_id: string | null }> }) => m.deliveries.map((d) => d.endpoint_id).sort();
 
 describe("enqueue and fan-out", () => {
@@ -51,7 +50,7 @@ describe("enqueue and fan-out", () => {
     const a = await newEndpoint(id, { url: "https://e.com/a" });
     const { message } = await enqueueHeld(id, { event: "x", payload: 1, webhook_url: "https://e.com/once" });
     expect(targets(message)).toEqual([a.id, null].sort());
-    const oneOff = await env.DB.prepare("SELECT webhook_url FROM messages WHERE id = ? AND targets ->> '$[#-1]' = ''").bind(message.id).first("webhook_url");
+    const oneOff = await (await shardOf(id)).prepare("SELECT webhook_url FROM messages WHERE id = ? AND targets ->> '$[#-1]' = ''").bind(message.id).first("webhook_url");
     expect(oneOff).toBe("https://e.com/once");
   });
 
@@ -61,8 +60,8 @@ describe("enqueue and fan-out", () => {
     const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: { a: 1 }, source: "m" });
     expect(message).toMatchObject({ event: "document.predicted", source: "m", created_at: expect.any(String) });
     expect(message.deliveries).toEqual([{ id: expect.any(String), endpoint_id: expect.any(String), status: "pending" }]);
-    expect(tasks).toEqual([{ delivery_id: message.deliveries[0]!.id, tenant_id: id, endpoint_id: message.deliveries[0]!.endpoint_id, token: expect.any(String) }]);
-    const stored = await env.DB.prepare("SELECT payload FROM messages WHERE id = ?").bind(message.id).first<number[]>("payload");
+    expect(tasks).toEqual([{ delivery_id: message.deliveries[0]!.id, tenant_id: id, endpoint_id: message.deliveries[0]!.endpoint_id, token: expect.any(String), shard: await shardIndexOf(id) }]);
+    const stored = await (await shardOf(id)).prepare("SELECT payload FROM messages WHERE id = ?").bind(message.id).first<number[]>("payload");
     expect(await inflateText(stored!)).toBe('{"a":1}');
   });
 

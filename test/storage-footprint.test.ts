@@ -11,10 +11,16 @@ import { ADMIN, bucket, newEndpoint, newTenant, received, receiverUrl } from "./
 import { countingD1 } from "./support/counting-d1";
 import { consume, holdingQueue, sweepHeld } from "./support/worker";
 import type { DeliveryTask } from "../src/delivery/task";
+import { shardIndexOf, shardOf } from "./support/shards";
 
 const DAY = 86_400_000;
 
-/** Enqueues through the real API on `db`, with the queue held back; returns the 202 body and the queue messages. */
+/** The Worker's env with the tenant's data shard replaced by `db` (a counting wrapper, say). */
+async function envWithShard(tenantId: string, db: D1Database): Promise<Env> {
+  return { ...env, [`SHARD_${await shardIndexOf(tenantId)}`]: db } as Env;
+}
+
+/** Enqueues through the real API with the tenant's shard as `db`, the queue held back; returns the 202 body and the queue messages. */
 async function enqueueOn(db: D1Database, tenantId: string, body: unknown) {
   const { queue, sent } = holdingQueue();
   const res = await buildApp().fetch(
@@ -23,16 +29,16 @@ async function enqueueOn(db: D1Database, tenantId: string, body: unknown) {
       headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
       body: typeof body === "string" ? body : JSON.stringify(body),
     }),
-    { ...env, DB: db, DELIVERIES: queue },
+    { ...(await envWithShard(tenantId, db)), DELIVERIES: queue },
     createExecutionContext(),
   );
   if (res.status !== 202) throw new Error(`enqueue: ${res.status} ${await res.text()}`);
   return { message: (await res.json()) as { id: string; deliveries: Array<{ id: string }> }, tasks: sent as DeliveryTask[] };
 }
 
-/** The database size in bytes now (D1's meta.size_after). */
-async function databaseSize(): Promise<number> {
-  return (await env.DB.prepare("SELECT 1").run()).meta.size_after;
+/** The size in bytes of the tenant's data shard now (D1's meta.size_after). */
+async function databaseSize(tenantId: string): Promise<number> {
+  return (await (await shardOf(tenantId)).prepare("SELECT 1").run()).meta.size_after;
 }
 
 /** Enqueues `count` extraction payloads (seeds from `seed`) to the tenant's one endpoint and delivers each once. */
@@ -40,7 +46,7 @@ async function enqueueAndDeliver(tenantId: string, count: number, seed: number) 
   const tasks: DeliveryTask[] = [];
   for (let i = 0; i < count; i++) {
     const raw = `{"event":"document.predicted","payload":${JSON.stringify(extractionPayload(seed + i))}}`;
-    tasks.push(...(await enqueueOn(env.DB, tenantId, raw)).tasks);
+    tasks.push(...(await enqueueOn(await shardOf(tenantId), tenantId, raw)).tasks);
   }
   for (let i = 0; i < tasks.length; i += 100) await consume(tasks.slice(i, i + 100));
 }
@@ -56,10 +62,10 @@ describe("storage footprint (issue 13)", () => {
   it("a single-endpoint message delivered on its first attempt writes 3 D1 rows: 2 at enqueue, 1 when recorded", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
-    const { db, counts } = countingD1(env.DB);
+    const { db, counts } = countingD1(await shardOf(id));
     const { tasks } = await enqueueOn(db, id, { event: "document.predicted", payload: extractionPayload(7) });
     expect(counts.rowsWritten).toBe(2);
-    await consume(tasks, { env: { ...env, DB: db } });
+    await consume(tasks, { env: await envWithShard(id, db) });
     expect(counts.rowsWritten).toBe(3);
   });
 
@@ -68,13 +74,13 @@ describe("storage footprint (issue 13)", () => {
   it("a failing first attempt and a successful second each write at most 3 more rows, 2 of them the delivery's", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/fail/1/${bucket()}`, retry: { schedule: [0] } });
-    const { db, counts } = countingD1(env.DB);
+    const { db, counts } = countingD1(await shardOf(id));
     const { tasks } = await enqueueOn(db, id, { event: "x", payload: 1 });
     const enqueued = counts.rowsWritten;
-    const first = await consume(tasks, { env: { ...env, DB: db } });
+    const first = await consume(tasks, { env: await envWithShard(id, db) });
     const afterFirst = counts.rowsWritten;
     expect(afterFirst - enqueued).toBeLessThanOrEqual(3);
-    await consume(first.retried, { env: { ...env, DB: db } });
+    await consume(first.retried, { env: await envWithShard(id, db) });
     expect(counts.rowsWritten - afterFirst).toBeLessThanOrEqual(3);
   });
 
@@ -82,9 +88,9 @@ describe("storage footprint (issue 13)", () => {
   it("200 realistic 4 KiB payloads delivered once take at most 1,600 bytes of D1 each", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
-    const before = await databaseSize();
+    const before = await databaseSize(id);
     await enqueueAndDeliver(id, 200, 1000);
-    const perMessage = ((await databaseSize()) - before) / 200;
+    const perMessage = ((await databaseSize(id)) - before) / 200;
     console.info(`storage footprint: ${perMessage} D1 bytes per message`);
     expect(perMessage).toBeLessThanOrEqual(1600);
   });
@@ -93,11 +99,11 @@ describe("storage footprint (issue 13)", () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
     await enqueueAndDeliver(id, 100, 5000);
-    const full = await databaseSize();
+    const full = await databaseSize(id);
     await sweepHeld(Date.now() + 31 * DAY);
-    expect(await databaseSize()).toBeLessThanOrEqual(full);
+    expect(await databaseSize(id)).toBeLessThanOrEqual(full);
     await enqueueAndDeliver(id, 100, 6000);
-    expect(await databaseSize()).toBeLessThanOrEqual(full + 8 * 4096);
+    expect(await databaseSize(id)).toBeLessThanOrEqual(full + 8 * 4096);
   });
 
   it("a purge does bounded work per run and catches up over successive runs", async () => {
@@ -107,14 +113,14 @@ describe("storage footprint (issue 13)", () => {
     const later = Date.now() + 31 * DAY;
     const runs: number[] = [];
     for (let run = 0; run < 200; run++) {
-      const { messages } = await purgeOldMessages(env.DB, later, 8);
+      const { messages } = await purgeOldMessages(await shardOf(id), later, 8);
       runs.push(messages);
       if (messages === 0) break;
     }
     expect(runs.every((n) => n <= 8)).toBe(true);
     expect(runs.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(30);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
 
   it("a payload over the R2 threshold is stored in R2, delivered and polled exactly, and its object goes with its message", async () => {
@@ -125,9 +131,9 @@ describe("storage footprint (issue 13)", () => {
     const digits = Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("");
     const payload = `{"blob":"${digits}","n":1.50}`;
     expect((await deflateText(payload)).byteLength).toBeGreaterThan(R2_PAYLOAD_THRESHOLD_BYTES);
-    const { message, tasks } = await enqueueOn(env.DB, id, `{"event":"x","payload":${payload}}`);
+    const { message, tasks } = await enqueueOn(await shardOf(id), id, `{"event":"x","payload":${payload}}`);
     expect(await env.PAYLOADS.head(payloadKey(id, message.id))).not.toBeNull();
-    expect(await env.DB.prepare("SELECT payload, payload_r2 FROM messages WHERE id = ?").bind(message.id).first()).toEqual({ payload: null, payload_r2: 1 });
+    expect(await (await shardOf(id)).prepare("SELECT payload, payload_r2 FROM messages WHERE id = ?").bind(message.id).first()).toEqual({ payload: null, payload_r2: 1 });
 
     await consume(tasks);
     expect((await received(name)).map((r) => r.body)).toEqual([payload]);

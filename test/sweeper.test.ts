@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -93,7 +94,7 @@ describe("sweeper", () => {
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/fail/1/${bucket()}`, retry: { max_attempts: 1 } });
     await failOnce(id, Date.now());
     await consume((await enqueueHeld(id, { event: "x", payload: 2 })).tasks, { now: Date.now() + DAY });
-    await env.DB.prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind(`${receiverUrl()}/status/500/${bucket()}`, endpoint.id).run();
+    await (await shardOf(id)).prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind(`${receiverUrl()}/status/500/${bucket()}`, endpoint.id).run();
     await failOnce(id, Date.now() + 5 * DAY + MINUTE);
     await runCron(Date.now() + 5 * DAY + 2 * MINUTE);
     expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);

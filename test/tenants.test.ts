@@ -1,6 +1,41 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createSecret } from "../src/secrets";
+import { tenantShard } from "../src/shards";
+import { createTenant } from "../src/ops/tenants";
 import { api, apiJson, newEndpoint, newTenant } from "./support/api";
+
+/** One row of every tenant-scoped table on a shard for `tenantId` (whose mirror row is there); returns the endpoint id. */
+async function seedShardRows(shard: D1Database, tenantId: string): Promise<string> {
+  const [endpoint, message, delivery, attempt] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  await shard.batch([
+    shard
+      .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/', '{}', '{}', 1000, 0, 0)")
+      .bind(endpoint, tenantId),
+    shard.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', 0)").bind(message, tenantId),
+    shard
+      .prepare("INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, queue_token, created_at, updated_at) VALUES (?, ?, ?, ?, 't', 0, 0)")
+      .bind(delivery, tenantId, message, endpoint),
+    shard.prepare("INSERT INTO attempts (id, delivery_id, attempt, outcome, duration_ms, created_at) VALUES (?, ?, 1, 'ok', 5, 0)").bind(attempt, delivery),
+    shard.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, 'k', 'h', ?, 0)").bind(tenantId, message),
+  ]);
+  return endpoint;
+}
+
+/** How many rows each tenant-scoped table of a shard holds for `tenantId`. */
+async function shardRowCounts(shard: D1Database, tenantId: string): Promise<Record<string, unknown>> {
+  return (await shard
+    .prepare(
+      `SELECT (SELECT count(*) FROM tenants WHERE id = ?1) AS tenants,
+              (SELECT count(*) FROM endpoints WHERE tenant_id = ?1) AS endpoints,
+              (SELECT count(*) FROM messages WHERE tenant_id = ?1) AS messages,
+              (SELECT count(*) FROM deliveries WHERE tenant_id = ?1) AS deliveries,
+              (SELECT count(*) FROM attempts JOIN deliveries d ON d.id = attempts.delivery_id WHERE d.tenant_id = ?1) AS attempts,
+              (SELECT count(*) FROM idempotency_keys WHERE tenant_id = ?1) AS idempotency_keys`,
+    )
+    .bind(tenantId)
+    .first())!;
+}
 
 describe("tenants", () => {
   it("an admin creates a tenant and gets its id, name and creation time", async () => {
@@ -63,13 +98,52 @@ describe("tenants", () => {
   it("deleting a tenant removes it, its keys, endpoints and their KV secrets", async () => {
     const { id, key } = await newTenant();
     const endpoint = await newEndpoint(id, { url: "https://example.com/hook" });
+    const { db: shard } = (await tenantShard(env, id))!;
     expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
 
     expect((await api("GET", `/v1/tenants/${id}`)).status).toBe(404);
     expect((await api("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(401);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await shard.prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
     expect(await env.SECRETS.get(`secret:endpoint:${endpoint.id}`)).toBeNull();
     expect(await env.SECRETS.get(`secret:tenant:${id}`)).toBeNull();
+  });
+
+  it("deleting a tenant empties every table of its shard of its rows, and of no other tenant's", async () => {
+    const { id } = await newTenant();
+    const { db: shard } = (await tenantShard(env, id))!;
+    const bystander = `bystander-${crypto.randomUUID()}`;
+    await shard.prepare("INSERT INTO tenants (id) VALUES (?)").bind(bystander).run();
+    const endpoint = await seedShardRows(shard, id);
+    const bystanderEndpoint = await seedShardRows(shard, bystander);
+    await createSecret(env, { kind: "endpoint", id: endpoint });
+    await createSecret(env, { kind: "endpoint", id: bystanderEndpoint });
+
+    expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 0, endpoints: 0, messages: 0, deliveries: 0, attempts: 0, idempotency_keys: 0 });
+    expect(await env.SECRETS.get(`secret:endpoint:${endpoint}`)).toBeNull();
+    expect(await shardRowCounts(shard, bystander)).toEqual({ tenants: 1, endpoints: 1, messages: 1, deliveries: 1, attempts: 1, idempotency_keys: 1 });
+    expect(await env.SECRETS.get(`secret:endpoint:${bystanderEndpoint}`)).not.toBeNull();
+  });
+
+  it("a deleted tenant's id can be used for a new tenant, which starts empty", async () => {
+    const id = `reused-${crypto.randomUUID().slice(0, 8)}`;
+    await apiJson("POST", "/v1/tenants", { body: { name: "First", id } });
+    await seedShardRows((await tenantShard(env, id))!.db, id);
+    await api("DELETE", `/v1/tenants/${id}`);
+
+    const again = await apiJson("POST", "/v1/tenants", { body: { name: "Second", id } });
+    expect(again.status).toBe(201);
+    const { db: shard } = (await tenantShard(env, id))!;
+    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 1, endpoints: 0, messages: 0, deliveries: 0, attempts: 0, idempotency_keys: 0 });
+  });
+
+  it("a tenant whose signing secret cannot be stored leaves no row behind, in the control DB or on a shard", async () => {
+    const id = `unsealed-${crypto.randomUUID().slice(0, 8)}`;
+    await expect(createTenant({ ...env, MASTER_KEY: "" }, { id, name: "No key" }, Date.now())).rejects.toThrow("MASTER_KEY is not configured");
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM tenants WHERE id = ?").bind(id).first("n")).toBe(0);
+    for (const shard of [env.SHARD_0, env.SHARD_1]) {
+      expect(await shard.prepare("SELECT count(*) AS n FROM tenants WHERE id = ?").bind(id).first("n")).toBe(0);
+    }
   });
 
   it("deleting a tenant twice is a 404 the second time", async () => {

@@ -3,19 +3,19 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
-import { flakyD1 } from "./support/flaky-d1";
+import { flakyDatabases } from "./support/flaky-d1";
 import { callWorker } from "./security/support";
 import { deliveryRow, enqueueHeld } from "./support/worker";
+import { shardOf } from "./support/shards";
 
 const BUSY = "D1_ERROR: database is locked: SQLITE_BUSY";
 const OVERLOADED = "D1_ERROR: D1 DB is overloaded. Too many requests queued.";
 const CONNECTION_LOST = "D1_ERROR: Network connection lost.";
 const RESET = "D1_ERROR: D1 DB reset because its code was updated.";
 
-/** The Worker's env with a D1 binding that fails statements matching `pattern`, `times` times. */
+/** The Worker's env with D1 bindings (control and shards) that fail statements matching `pattern`, `times` times in all. */
 function flakyEnv(pattern: RegExp, message: string, times: number) {
-  const flaky = flakyD1(env.DB, { pattern, message, times });
-  return { env: { ...env, DB: flaky.db } as Env, state: flaky.state };
+  return flakyDatabases(env, { pattern, message, times });
 }
 
 describe("kind: a transient storage failure is retried once where safe, and otherwise answers 503, never 500", () => {
@@ -43,7 +43,7 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     const res = await callWorker(flaky.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: "https://example.com/hook" } });
 
     expect(res.status).toBe(201);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM endpoints WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
   });
 
   it("a write cut off by a lost connection is not run again (it may have been applied): 503 with Retry-After", async () => {

@@ -174,9 +174,3 @@ export async function deleteEndpoint(db: D1Database, tenantId: string, id: strin
   const result = await db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId).run();
   return result.meta.changes > 0;
 }
-
-/** Every endpoint id of a tenant (to clean up their KV secrets when the tenant goes). */
-export async function endpointIdsOfTenant(db: D1Database, tenantId: string): Promise<string[]> {
-  const { results } = await db.prepare("SELECT id FROM endpoints WHERE tenant_id = ?").bind(tenantId).all<{ id: string }>();
-  return results.map((r) => r.id);
-}

@@ -1,6 +1,10 @@
 import type { SecretOwner } from "../secrets";
 
-/** Where an owner's secret version lives; an endpoint's is scoped to its tenant. */
+/**
+ * Where an owner's secret version lives: an endpoint's in its row on the tenant's data shard,
+ * scoped to its tenant; the tenant's own in its row in the control database. Callers pass the
+ * database that holds the owner.
+ */
 const TABLE = { endpoint: "endpoints", tenant: "tenants" } as const;
 const SCOPE = { endpoint: "tenant_id", tenant: "id" } as const;
 

@@ -11,11 +11,11 @@ function toTenant(row: TenantRow): Tenant {
   return { id: row.id, name: row.name, created_at: iso(row.created_at) };
 }
 
-/** Inserts a tenant; returns null when the id is taken. */
-export async function insertTenant(db: D1Database, id: string, name: string, now: number): Promise<Tenant | null> {
+/** Inserts a tenant's control row, placing it on data shard `shard`; returns null when the id is taken. */
+export async function insertTenant(db: D1Database, tenant: { id: string; name: string; shard: number; now: number }): Promise<Tenant | null> {
   const row = await db
-    .prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *")
-    .bind(id, name, now)
+    .prepare("INSERT INTO tenants (id, name, shard, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *")
+    .bind(tenant.id, tenant.name, tenant.shard, tenant.now)
     .first<TenantRow>();
   return row ? toTenant(row) : null;
 }
@@ -26,17 +26,21 @@ export async function getTenant(db: D1Database, id: string): Promise<Tenant | nu
   return row ? toTenant(row) : null;
 }
 
-/**
- * Deletes a tenant and everything it owns in D1, in one batch: its Idempotency-Keys (not tied to the
- * tenant by a foreign key, they would otherwise outlive it and refuse a re-created tenant's requests)
- * and, through foreign keys, the rest. Returns whether it existed.
- */
+/** The data shard index recorded for a tenant, or null when there is no such tenant. */
+export async function shardIndexOfTenant(db: D1Database, id: string): Promise<number | null> {
+  return db.prepare("SELECT shard FROM tenants WHERE id = ?").bind(id).first<number>("shard");
+}
+
+/** How many tenants each data shard holds; shards without tenants are absent. */
+export async function tenantsPerShard(db: D1Database): Promise<{ shard: number; tenants: number }[]> {
+  const { results } = await db.prepare("SELECT shard, COUNT(*) AS tenants FROM tenants GROUP BY shard").all<{ shard: number; tenants: number }>();
+  return results;
+}
+
+/** Deletes a tenant's control row and, through foreign keys, its API keys, portal links and sessions. Returns whether it existed. */
 export async function deleteTenant(db: D1Database, id: string): Promise<boolean> {
-  const [, tenant] = await db.batch([
-    db.prepare("DELETE FROM idempotency_keys WHERE tenant_id = ?").bind(id),
-    db.prepare("DELETE FROM tenants WHERE id = ?").bind(id),
-  ]);
-  return tenant!.meta.changes > 0;
+  const result = await db.prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
+  return result.meta.changes > 0;
 }
 
 /** A page of tenants, oldest first. */

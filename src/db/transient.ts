@@ -1,3 +1,5 @@
+import { withDatabases } from "../shards";
+
 /**
  * Transient D1 failures, and a D1 binding that runs a statement again once when that is safe.
  *
@@ -85,11 +87,11 @@ export function retryingD1(db: D1Database): D1Database {
 
 const retryingEnvs = new WeakMap<object, Env>();
 
-/** The Worker's env with its D1 binding wrapped by retryingD1 (one wrapper per env object). */
-export function withRetryingD1<E extends Pick<Env, "DB">>(env: E): E {
+/** The Worker's env with its control database and every data shard wrapped by retryingD1 (one wrapper per env object). */
+export function withRetryingD1<E extends Env>(env: E): E {
   let wrapped = retryingEnvs.get(env) as E | undefined;
   if (!wrapped) {
-    wrapped = { ...env, DB: retryingD1(env.DB) };
+    wrapped = withDatabases(env, retryingD1);
     retryingEnvs.set(env, wrapped as unknown as Env);
   }
   return wrapped;

@@ -12,6 +12,7 @@ import {
 import { activeSecrets, readSecretSet, type SecretOwner } from "../secrets";
 import { readPayload } from "../payloads";
 import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
+import { isShardIndex, shardDb } from "../shards";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
 import { claimLapsesDuring, SECRET_READ_BOUND_MS, SEND_BUDGET_MS } from "./claim";
 import { send, type SendResult } from "./send";
@@ -27,9 +28,15 @@ const SEND_CONCURRENCY = 6;
 const EARLY_TOLERANCE_MS = 1_000;
 /** A delivery the batch had no time left to send comes back this soon, with no attempt counted. */
 const DEFERRED_DELAY_SECONDS = 1;
+/**
+ * A message whose shard could not be read, or could not record its result, comes back after this
+ * long (wrangler.toml's retry_delay for a failed batch): the shard gets a moment to recover.
+ */
+const SHARD_FAILED_DELAY_SECONDS = 30;
 
 type Plan =
   | { kind: "ack" }
+  | { kind: "unavailable" }
   | { kind: "wait"; seconds: number }
   | { kind: "cancel"; reason: string }
   | { kind: "send"; work: DeliveryWork };
@@ -196,15 +203,48 @@ type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 /** A planned send: its record, or null when the batch's send budget ran out before it started. */
 type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null };
 
-/** Decides, in one spot, what Queues hears about each message once the batch's results are recorded. */
-function verdictsOf(plans: Plan[], sent: Sent[], live: Set<string>): Verdict[] {
-  const verdicts = plans.map((p): Verdict => (p.kind === "wait" ? { kind: "retry", delaySeconds: p.seconds } : { kind: "ack" }));
+/**
+ * Decides, in one spot, what Queues hears about each message once the batch's results are recorded.
+ * `unrecorded` holds the indexes of messages whose send or cancellation their shard failed to
+ * record: they come back, so the delivery is not lost (its receiver may get it again, as when a
+ * whole batch fails), while every other shard's messages are settled as usual.
+ */
+function verdictsOf(plans: Plan[], sent: Sent[], live: Set<string>, unrecorded: Set<number>): Verdict[] {
+  const verdicts = plans.map((p, index): Verdict => {
+    if (p.kind === "wait") return { kind: "retry", delaySeconds: p.seconds };
+    if (p.kind === "unavailable" || unrecorded.has(index)) return { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS };
+    return { kind: "ack" };
+  });
   for (const { index, record } of sent) {
+    if (unrecorded.has(index)) continue;
     if (!record) verdicts[index] = { kind: "retry", delaySeconds: DEFERRED_DELAY_SECONDS };
     // A stale record's queue chain was replaced or continued by another message: this one is done.
     else if (live.has(record.deliveryId) && record.delaySeconds !== null) verdicts[index] = { kind: "retry", delaySeconds: record.delaySeconds };
   }
   return verdicts;
+}
+
+/** The message indexes of a batch that belong to each data shard present in it. */
+function byShard(tasks: Array<DeliveryTask | null>): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  tasks.forEach((task, index) => {
+    if (task) groups.set(task.shard, [...(groups.get(task.shard) ?? []), index]);
+  });
+  return groups;
+}
+
+/**
+ * Plans one shard's messages with one D1 read (and a claim renewal under a backlog). A shard that
+ * cannot be read leaves its messages "unavailable", to come back later; the other shards go on.
+ */
+async function planShard(db: D1Database, shard: number, tasks: DeliveryTask[], startedAt: number, config: Config): Promise<Plan[]> {
+  try {
+    const rows = await loadDeliveryWork(db, tasks);
+    return await holdClaims(db, planBatch(tasks, rows, startedAt), startedAt, config);
+  } catch (error) {
+    console.error(`data shard ${shard}: loading ${tasks.length} deliveries failed, their messages come back: ${(error as Error).message}`);
+    return tasks.map(() => ({ kind: "unavailable" }));
+  }
 }
 
 /** Clock and randomness of a consumer run; tests move the clock and fix the jitter. */
@@ -215,12 +255,23 @@ export interface ConsumeOptions {
   random?: () => number;
 }
 
+/** The task of a queue message, or null (logged) when it is not a delivery task of one of the Worker's shards. */
+function taskOf(message: Message<unknown>, env: Env): DeliveryTask | null {
+  const parsed = DeliveryTask.safeParse(message.body);
+  if (!parsed.success) console.error(`queue message ${message.id} is not a delivery task; dropped`);
+  else if (!isShardIndex(env, parsed.data.shard)) console.error(`queue message ${message.id} names data shard ${parsed.data.shard}, which this Worker does not have; dropped`);
+  else return parsed.data;
+  return null;
+}
+
 /**
- * The delivery queue consumer: one D1 read for the batch, signed sends with bounded concurrency
- * within the batch's send budget, one D1 batch for every result, then ack or retry-with-delay per
- * message. A delivery the budget left unsent goes back to the queue without an attempt counted.
- * If recording fails the handler throws, so Queues retries the batch (and dead-letters it if that
- * keeps happening).
+ * The delivery queue consumer. The batch is grouped by data shard (each message names its own):
+ * per shard present, one D1 read for its deliveries and one D1 batch for their results, so at
+ * most two round trips per shard. Signed sends run across the whole batch with bounded concurrency
+ * within the batch's send budget, then each message is acked or retried with a delay. A delivery
+ * the budget left unsent goes back to the queue without an attempt counted. A shard that fails to
+ * load or record its part has its messages retried (Queues dead-letters them if that keeps
+ * happening); the other shards' messages are settled as usual, so none is lost or sent twice.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, options: ConsumeOptions = {}): Promise<void> {
   const clock = options.clock ?? Date.now;
@@ -228,14 +279,15 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const startedAt = clock();
   const config = readConfig(env);
   const policy = targetPolicyOf(config);
-  const tasks = batch.messages.map((m) => {
-    const parsed = DeliveryTask.safeParse(m.body);
-    if (!parsed.success) console.error(`queue message ${m.id} is not a delivery task; dropped`);
-    return parsed.success ? parsed.data : null;
-  });
-  const refs = tasks.flatMap((t) => (t ? [t] : []));
-  const rows = refs.length > 0 ? await loadDeliveryWork(env.DB, refs) : new Map<string, DeliveryWork>();
-  const plans = await holdClaims(env.DB, planBatch(tasks, rows, startedAt), startedAt, config);
+  const tasks = batch.messages.map((m) => taskOf(m, env));
+  const shards = [...byShard(tasks)];
+  const plans: Plan[] = tasks.map(() => ({ kind: "ack" }));
+  await Promise.all(
+    shards.map(async ([shard, indexes]) => {
+      const shardPlans = await planShard(shardDb(env, shard), shard, indexes.map((i) => tasks[i]!), startedAt, config);
+      indexes.forEach((messageIndex, i) => (plans[messageIndex] = shardPlans[i]!));
+    }),
+  );
 
   // Messages that came back before (a deferral, a retry) go first, so none is deferred batch after batch.
   const sending = plans
@@ -249,15 +301,30 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     index,
     record: results[i] ? outcomeOf(work, results[i], finishedAt, random) : null,
   }));
-  const cancellations: Cancellation[] = plans.flatMap((p, index) =>
-    p.kind === "cancel"
-      ? [{ deliveryId: tasks[index]!.delivery_id, tenantId: tasks[index]!.tenant_id, endpointId: tasks[index]!.endpoint_id, queueToken: tasks[index]!.token, reason: p.reason, at: startedAt }]
-      : [],
-  );
-  const records = sent.flatMap((s) => (s.record ? [s.record] : []));
-  const live = await recordBatchResults(env.DB, records, cancellations, healthOf(records));
 
-  verdictsOf(plans, sent, live).forEach((verdict, index) => {
+  const live = new Set<string>();
+  const unrecorded = new Set<number>();
+  await Promise.all(
+    shards.map(async ([shard, indexes]) => {
+      const mine = new Set(indexes);
+      const records = sent.flatMap((s) => (s.record && mine.has(s.index) ? [s.record] : []));
+      const cancellations: Cancellation[] = indexes.flatMap((index) => {
+        const p = plans[index]!;
+        const t = tasks[index]!;
+        return p.kind === "cancel"
+          ? [{ deliveryId: t.delivery_id, tenantId: t.tenant_id, endpointId: t.endpoint_id, queueToken: t.token, reason: p.reason, at: startedAt }]
+          : [];
+      });
+      try {
+        for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records))) live.add(id);
+      } catch (error) {
+        console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
+        for (const index of indexes) if (plans[index]!.kind === "send" || plans[index]!.kind === "cancel") unrecorded.add(index);
+      }
+    }),
+  );
+
+  verdictsOf(plans, sent, live, unrecorded).forEach((verdict, index) => {
     const message = batch.messages[index]!;
     if (verdict.kind === "ack") message.ack();
     else message.retry({ delaySeconds: Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS) });

@@ -9,9 +9,11 @@ import {
   writeSweeperMark,
 } from "../db/maintenance";
 import { deletePayloads } from "../payloads";
+import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
 
+/** Per data shard and sweep: most deliveries re-armed, most messages purged. */
 const REARM_LIMIT = 1000;
 /** Most messages (and most deliveries) one sweep deletes: a backlog is caught up over successive runs. */
 export const PURGE_LIMIT = 2000;
@@ -22,34 +24,63 @@ export const PURGE_LIMIT = 2000;
 const FRESH_LOOKBACK_MS = 3_600_000;
 const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
 
-/** What one sweep did, for logs and tests. */
+/** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
   requeued: number;
   disabledEndpoints: number;
   purgedMessages: number;
   purgedDeliveries: number;
+  /** Indexes of the data shards whose sweep failed part-way (the error is logged); the others were swept. */
+  failedShards: number[];
+}
+
+type ShardSweep = Omit<SweepReport, "failedShards">;
+
+/**
+ * Sweeps one data shard: re-arms its lost deliveries (queued with that shard's index), disables its
+ * endpoints failing across the window, and expires its old data, R2 payloads included, at most
+ * PURGE_LIMIT messages a run.
+ */
+async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSweep> {
+  const config = readConfig(env);
+  const db = shardDb(env, shard);
+  // Only deliveries no consumer batch can still hold: re-arming one a batch is sending would send it twice.
+  const stuckBefore = now - claimMs(config);
+  const mark = await readSweeperMark(db, FRESH_SCAN_MARK);
+  const freshFrom = Math.min(mark ?? 0, stuckBefore - FRESH_LOOKBACK_MS);
+  const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT);
+  await enqueueDeliveries(env.DELIVERIES, shard, stuck);
+  if (stuck.length < REARM_LIMIT) await writeSweeperMark(db, FRESH_SCAN_MARK, stuckBefore);
+  const disabledEndpoints = await autoDisableFailingEndpoints(db, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const purged = await purgeOldMessages(db, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
+  // After the rows: a crash in between leaves an orphan object, never a message without its payload.
+  await deletePayloads(env, purged.r2Payloads);
+  await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+  return { requeued: stuck.length, disabledEndpoints, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
 }
 
 /**
- * The cron sweeper: re-enqueues deliveries whose queue message was lost (the outbox half of
- * "persist before enqueue"), auto-disables endpoints whose failures span AUTO_DISABLE_AFTER_SECONDS
- * (never one that is merely quiet), and expires old data, R2 payloads included, at most PURGE_LIMIT
- * messages a run. SQLite reuses the pages a purge frees, so the database stops growing once
- * retention is reached.
+ * The cron sweeper, run on every data shard at once: re-enqueues deliveries whose queue message
+ * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
+ * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
+ * reuses the pages a purge frees, so a shard stops growing once retention is reached. A shard that
+ * fails is logged and named in `failedShards` without stopping the others; the next sweep (a minute
+ * later) picks up where it stopped, since every step is idempotent.
  */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
-  const config = readConfig(env);
-  // Only deliveries no consumer batch can still hold: re-arming one a batch is sending would send it twice.
-  const stuckBefore = now - claimMs(config);
-  const mark = await readSweeperMark(env.DB, FRESH_SCAN_MARK);
-  const freshFrom = Math.min(mark ?? 0, stuckBefore - FRESH_LOOKBACK_MS);
-  const stuck = await rearmStuckDeliveries(env.DB, stuckBefore, freshFrom, now, REARM_LIMIT);
-  await enqueueDeliveries(env.DELIVERIES, stuck);
-  if (stuck.length < REARM_LIMIT) await writeSweeperMark(env.DB, FRESH_SCAN_MARK, stuckBefore);
-  const disabledEndpoints = await autoDisableFailingEndpoints(env.DB, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
-  const purged = await purgeOldMessages(env.DB, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
-  // After the rows: a crash in between leaves an orphan object, never a message without its payload.
-  await deletePayloads(env, purged.r2Payloads);
-  await purgeIdempotencyKeys(env.DB, now - IDEMPOTENCY_WINDOW_MS);
-  return { requeued: stuck.length, disabledEndpoints, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
+  const shards = Array.from({ length: shardCount(env) }, (_, index) => index);
+  const swept = await Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now)));
+  const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, failedShards: [] };
+  swept.forEach((result, shard) => {
+    if (result.status === "rejected") {
+      console.error(`sweep of data shard ${shard} failed: ${(result.reason as Error)?.message ?? result.reason}`);
+      report.failedShards.push(shard);
+      return;
+    }
+    report.requeued += result.value.requeued;
+    report.disabledEndpoints += result.value.disabledEndpoints;
+    report.purgedMessages += result.value.purgedMessages;
+    report.purgedDeliveries += result.value.purgedDeliveries;
+  });
+  return report;
 }

@@ -2,7 +2,7 @@ import * as stored from "../db/deliveries";
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
-import { getEndpoint } from "./endpoints";
+import { endpointOn } from "./endpoints";
 import { tenantDb } from "./tenant-db";
 
 /**
@@ -21,27 +21,31 @@ type ListQuery = Parameters<typeof stored.listDeliveries>[2];
  * (`since`, epoch ms), as the API lists them: summaries only.
  */
 export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
-  const { data, next_cursor } = await stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+  const { db } = await tenantDb(env, tenantId);
+  const { data, next_cursor } = await stored.listDeliveries(db, tenantId, query);
   return { data: data.map(({ event: _event, endpoint_name: _name, ...summary }) => summary), next_cursor };
 }
 
 /** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
-export function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
-  return stored.listDeliveries(tenantDb(env, tenantId), tenantId, query);
+export async function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
+  const { db } = await tenantDb(env, tenantId);
+  return stored.listDeliveries(db, tenantId, query);
 }
 
 /** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */
 export async function getDelivery(env: Env, tenantId: string, deliveryId: string) {
-  const delivery = await stored.getDeliveryWithAttempts(tenantDb(env, tenantId), tenantId, deliveryId);
+  const { db } = await tenantDb(env, tenantId);
+  const delivery = await stored.getDeliveryWithAttempts(db, tenantId, deliveryId);
   if (!delivery) throw notFound("Delivery");
   return delivery;
 }
 
 /** Replays one delivery of the tenant, whatever its state; 404 when it has none with this id. */
 export async function replayDelivery(env: Env, tenantId: string, deliveryId: string, now = Date.now()): Promise<stored.ScheduledDelivery> {
-  const replayed = await stored.replayDelivery(tenantDb(env, tenantId), tenantId, deliveryId, now);
+  const shard = await tenantDb(env, tenantId);
+  const replayed = await stored.replayDelivery(shard.db, tenantId, deliveryId, now);
   if (!replayed) throw notFound("Delivery");
-  await enqueueDeliveries(env.DELIVERIES, [replayed]);
+  await enqueueDeliveries(env.DELIVERIES, shard.index, [replayed]);
   return replayed;
 }
 
@@ -56,18 +60,21 @@ export async function recoverEndpoint(
   since: number,
   now = Date.now(),
 ): Promise<stored.ScheduledDelivery[]> {
-  await getEndpoint(env, tenantId, endpointId);
-  const replayed = await stored.replayFailedForEndpoint(tenantDb(env, tenantId), tenantId, endpointId, since, now, RECOVER_LIMIT);
-  await enqueueDeliveries(env.DELIVERIES, replayed);
+  const shard = await tenantDb(env, tenantId);
+  await endpointOn(shard.db, tenantId, endpointId);
+  const replayed = await stored.replayFailedForEndpoint(shard.db, tenantId, endpointId, since, now, RECOVER_LIMIT);
+  await enqueueDeliveries(env.DELIVERIES, shard.index, replayed);
   return replayed;
 }
 
 /** The tenant's deliveries (or one endpoint's) per hour for the last `hours` hours, for the dashboard's charts. */
-export function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
-  return hourlyDeliveryCounts(tenantDb(env, tenantId), tenantId, options);
+export async function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
+  const { db } = await tenantDb(env, tenantId);
+  return hourlyDeliveryCounts(db, tenantId, options);
 }
 
 /** Succeeded and failed deliveries per endpoint of the tenant since `since` (epoch ms), for success rates. */
-export function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
-  return outcomesByEndpoint(tenantDb(env, tenantId), tenantId, since);
+export async function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
+  const { db } = await tenantDb(env, tenantId);
+  return outcomesByEndpoint(db, tenantId, since);
 }

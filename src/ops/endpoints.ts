@@ -15,24 +15,32 @@ import { tenantDb } from "./tenant-db";
  */
 
 /** One endpoint of the tenant, or null when it has none with this id. */
-export function findEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint | null> {
-  return stored.getEndpoint(tenantDb(env, tenantId), tenantId, endpointId);
+export async function findEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint | null> {
+  const { db } = await tenantDb(env, tenantId);
+  return stored.getEndpoint(db, tenantId, endpointId);
 }
 
-/** One endpoint of the tenant; 404 when it has none with this id (another tenant's id included). */
-export async function getEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint> {
-  const endpoint = await findEndpoint(env, tenantId, endpointId);
+/** One endpoint of the tenant on its shard `db`; 404 when it has none with this id (another tenant's id included). */
+export async function endpointOn(db: D1Database, tenantId: string, endpointId: string): Promise<Endpoint> {
+  const endpoint = await stored.getEndpoint(db, tenantId, endpointId);
   if (!endpoint) throw notFound("Endpoint");
   return endpoint;
 }
 
+/** One endpoint of the tenant; 404 when it has none with this id (another tenant's id included). */
+export async function getEndpoint(env: Env, tenantId: string, endpointId: string): Promise<Endpoint> {
+  const { db } = await tenantDb(env, tenantId);
+  return endpointOn(db, tenantId, endpointId);
+}
+
 /** A page of the tenant's endpoints, oldest first, optionally filtered by source and enabled. */
-export function listEndpoints(
+export async function listEndpoints(
   env: Env,
   tenantId: string,
   query: { source?: string; enabled?: boolean; limit: number; cursor?: string },
 ): ReturnType<typeof stored.listEndpoints> {
-  return stored.listEndpoints(tenantDb(env, tenantId), tenantId, query);
+  const { db } = await tenantDb(env, tenantId);
+  return stored.listEndpoints(db, tenantId, query);
 }
 
 /**
@@ -48,10 +56,11 @@ export async function createEndpoint(
 ): Promise<Endpoint & { secret: string }> {
   await assertAllowedTarget(env, input.url, "url");
   assertHeadersFitSignature(input.headers ?? {}, input.signature ?? { scheme: "standard" });
+  const { db } = await tenantDb(env, tenantId);
   const id = crypto.randomUUID();
   const secret = await createSecret(env, { kind: "endpoint", id }, input.secret);
   try {
-    const endpoint = await stored.insertEndpoint(tenantDb(env, tenantId), tenantId, id, input, now);
+    const endpoint = await stored.insertEndpoint(db, tenantId, id, input, now);
     return { ...endpoint, secret };
   } catch (error) {
     await deleteSecret(env, { kind: "endpoint", id });
@@ -70,10 +79,10 @@ export async function updateEndpoint(
   patch: UpdateEndpointInput,
   now = Date.now(),
 ): Promise<Endpoint> {
-  const db = tenantDb(env, tenantId);
   if (patch.url !== undefined) await assertAllowedTarget(env, patch.url, "url");
+  const { db } = await tenantDb(env, tenantId);
   if (patch.headers !== undefined || patch.signature !== undefined) {
-    const current = await getEndpoint(env, tenantId, endpointId);
+    const current = await endpointOn(db, tenantId, endpointId);
     assertHeadersFitSignature(patch.headers ?? current.headers, patch.signature ?? current.signature);
   }
   const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, patch, now);
@@ -83,7 +92,8 @@ export async function updateEndpoint(
 
 /** Deletes an endpoint, then its signing secret; pending deliveries to it are cancelled when they come up. */
 export async function deleteEndpoint(env: Env, tenantId: string, endpointId: string): Promise<void> {
-  if (!(await stored.deleteEndpoint(tenantDb(env, tenantId), tenantId, endpointId))) throw notFound("Endpoint");
+  const { db } = await tenantDb(env, tenantId);
+  if (!(await stored.deleteEndpoint(db, tenantId, endpointId))) throw notFound("Endpoint");
   await deleteSecret(env, { kind: "endpoint", id: endpointId });
 }
 
@@ -107,7 +117,8 @@ export async function rotateEndpointSecret(
   graceSeconds: number,
   secret?: string,
 ): Promise<SecretSet> {
-  const set = await rotateOwnerSecret(env, tenantId, { kind: "endpoint", id: endpointId }, { graceSeconds, secret });
+  const { db } = await tenantDb(env, tenantId);
+  const set = await rotateOwnerSecret(env, db, tenantId, { kind: "endpoint", id: endpointId }, { graceSeconds, secret });
   if (!set) throw notFound("Endpoint");
   return set;
 }

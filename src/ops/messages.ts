@@ -13,7 +13,7 @@ import {
   type NewDelivery,
 } from "../db/messages";
 import { iso } from "../db/pagination";
-import { getTenant } from "../db/tenants";
+import { hasTenantMirror } from "../db/shard-tenants";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
@@ -23,7 +23,8 @@ import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
 import { readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
-import { tenantDb } from "./tenant-db";
+import type { TenantShard } from "../shards";
+import { onTenantShard, tenantDb } from "./tenant-db";
 
 /** A validated enqueue request. */
 export interface EnqueueRequest {
@@ -141,10 +142,13 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
   }
 }
 
-/** The 404 for explicit targets that are not endpoints of the tenant (or for the tenant itself). */
+/**
+ * The 404 for explicit targets that are not endpoints of the tenant.
+ * @throws TenantMissing when the tenant itself is not on this shard.
+ */
 async function missingTargets(db: D1Database, tenantId: string, endpointIds: string[]): Promise<ApiError> {
-  const [tenant, found] = await Promise.all([getTenant(db, tenantId), existingEndpointIds(db, tenantId, endpointIds)]);
-  if (!tenant) return notFound("Tenant");
+  const [present, found] = await Promise.all([hasTenantMirror(db, tenantId), existingEndpointIds(db, tenantId, endpointIds)]);
+  if (!present) throw new TenantMissing();
   const missing = endpointIds.filter((id) => !found.has(id));
   return new ApiError(404, "endpoint_not_found", `No endpoint with id ${missing.join(", ")} in this tenant`,
     missing.map((id) => ({ path: `endpoint_ids.${endpointIds.indexOf(id)}`, message: "not found" })));
@@ -154,10 +158,13 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
  * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
  * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
  * cannot be checked). Then it stores the message with one pending delivery per target in one D1
- * batch and queues the deliveries in one sendBatch: one D1 round trip and one queue call, the whole cost of an enqueue.
- * The batch itself checks that the tenant exists and that explicit endpoint ids are the tenant's
- * (404 with nothing stored otherwise). A failed queue send is logged, not fatal: the rows are
- * durable and the sweeper enqueues them. A live Idempotency-Key returns the first response (or
+ * batch on the tenant's shard and queues the deliveries in one sendBatch: one D1 round trip and one
+ * queue call, the whole cost of an enqueue (plus one control-database read of the tenant's shard the
+ * first time this isolate sees the tenant).
+ * The batch itself checks that the tenant is on its shard and that explicit endpoint ids are the
+ * tenant's (404 with nothing stored otherwise; see onTenantShard for a cached shard that is out of
+ * date). The queue messages carry the shard. A failed queue send is logged, not fatal: the rows
+ * are durable and the sweeper enqueues them. A live Idempotency-Key returns the first response (or
  * 422 when the request differs).
  */
 export async function enqueueMessage(
@@ -167,13 +174,16 @@ export async function enqueueMessage(
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
   assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
   if (req.webhookUrl) await assertAllowedTarget(env, req.webhookUrl, "webhook_url");
-  const db = tenantDb(env, req.tenantId);
+  return onTenantShard(env, req.tenantId, (shard) => storeAndQueue(env, shard, req, now));
+}
+
+/** Enqueue's work on the tenant's shard, once the request passed its checks. Throws TenantMissing when the tenant is not there. */
+async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueRequest, now: number) {
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
   let stored: { id: string; deliveries: NewDelivery[] };
   try {
     stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
-    if (error instanceof TenantMissing) throw notFound("Tenant");
     if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
     const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
@@ -185,7 +195,7 @@ export async function enqueueMessage(
   }
   const { id, deliveries } = stored;
   try {
-    await enqueueDeliveries(env.DELIVERIES, deliveries);
+    await enqueueDeliveries(env.DELIVERIES, index, deliveries);
   } catch (error) {
     console.error(`message ${id}: queue send failed, the sweeper will enqueue its deliveries: ${(error as Error).message}`);
   }
@@ -203,7 +213,8 @@ export async function enqueueMessage(
 
 /** A tenant's message with its payload and every delivery's state; 404 when the tenant has none with this id. */
 export async function getMessage(env: Env, tenantId: string, messageId: string) {
-  const message = await getMessageWithDeliveries(tenantDb(env, tenantId), tenantId, messageId);
+  const { db } = await tenantDb(env, tenantId);
+  const message = await getMessageWithDeliveries(db, tenantId, messageId);
   if (!message) throw notFound("Message");
   const { row, deliveries } = message;
   const payload = await readPayload(env, { ...row, message_id: row.id });
@@ -211,6 +222,7 @@ export async function getMessage(env: Env, tenantId: string, messageId: string) 
 }
 
 /** A page of a tenant's messages, newest first, without payloads. */
-export function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
-  return listStoredMessages(tenantDb(env, tenantId), tenantId, query);
+export async function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
+  const { db } = await tenantDb(env, tenantId);
+  return listStoredMessages(db, tenantId, query);
 }

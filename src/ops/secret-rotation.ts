@@ -36,20 +36,23 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.m
 
 /**
  * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new secret signs
- * from now on and the old one co-signs for `graceSeconds`. Returns the new set, or null when the
- * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 409 `conflict` when other
- * rotations of the same secret kept winning, or when the rotation would push out an earlier secret
- * still in its grace period (a set keeps ten); SecretUnavailableError when the stored set cannot be read.
+ * from now on and the old one co-signs for `graceSeconds`. `db` holds the owner's version: the
+ * tenant's data shard for an endpoint, the control database for the tenant's own secret. Returns
+ * the new set, or null when the owner is not the tenant's (or was deleted meanwhile). Throws
+ * ApiError 409 `conflict` when other rotations of the same secret kept winning, or when the
+ * rotation would push out an earlier secret still in its grace period (a set keeps ten);
+ * SecretUnavailableError when the stored set cannot be read.
  */
 export async function rotateOwnerSecret(
-  env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">,
+  env: Pick<Env, "SECRETS" | "MASTER_KEY">,
+  db: D1Database,
   tenantId: string,
   owner: SecretOwner,
   rotation: { graceSeconds: number; secret?: string },
 ): Promise<SecretSet | null> {
   for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
     if (attempt > 0) await pause();
-    const version = await readSecretVersion(env.DB, tenantId, owner);
+    const version = await readSecretVersion(db, tenantId, owner);
     if (version === null) return null;
     const existing = await readSecretSet(env, owner);
     if (!existing) throw new SecretUnavailableError(`no secret stored for ${owner.kind} ${owner.id}`);
@@ -61,18 +64,18 @@ export async function rotateOwnerSecret(
     if (rotationWouldDropSecret(existing, rotation.graceSeconds, now)) {
       throw new ApiError(409, "conflict", "Ten earlier secrets still co-sign, the most a secret keeps; wait until one expires, or rotate with grace_period_seconds 0");
     }
-    if (!(await swapSecretVersion(env.DB, owner, version, next))) continue;
+    if (!(await swapSecretVersion(db, owner, version, next))) continue;
     let set: SecretSet;
     try {
       set = await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
     } catch (error) {
       // Nothing was written: give the claim back so the next rotation need not wait for it to age.
-      await swapSecretVersion(env.DB, owner, next, version);
+      await swapSecretVersion(db, owner, next, version);
       throw error;
     }
     // The owner may have been deleted while the set was being written, after its deletion had
     // already removed the old set: remove this one too, or it would outlive its owner in KV.
-    if ((await readSecretVersion(env.DB, tenantId, owner)) === null) {
+    if ((await readSecretVersion(db, tenantId, owner)) === null) {
       await deleteSecret(env, owner);
       return null;
     }

@@ -1,28 +1,32 @@
+import { deleteTenantData, insertTenantMirror } from "../db/shard-tenants";
 import * as stored from "../db/tenants";
-import { endpointIdsOfTenant } from "../db/endpoints";
 import { ApiError, notFound } from "../errors";
 import { rotateOwnerSecret } from "./secret-rotation";
 import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
 import { forgetVerifiedKeys } from "../security/auth";
 import type { Tenant } from "../schemas/tenants";
-import { tenantDb } from "./tenant-db";
+import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
 
 /**
  * Tenants and their own signing secret (which signs one-off `webhook_url` deliveries). The tenant
- * rows live in the control database (`env.DB`); what a tenant owns lives in `tenantDb`.
+ * rows live in the control database (`env.DB`), each naming its data shard; what a tenant owns lives
+ * on that shard (`tenantDb`), behind the tenant's mirror row there.
  */
 
 /**
- * Creates a tenant (409 when `id` is taken) with its signing secret; when the secret cannot be
- * stored the tenant is removed again, so no tenant is left without one.
+ * Creates a tenant where it will live (409 when `id` is taken): its control row naming the shard
+ * pickShardForNewTenant chose, its mirror row on that shard, and its own signing secret in KV. When
+ * the shard or KV write fails the rows already written are removed, so no tenant is left half-made.
  */
 export async function createTenant(env: Env, input: { id?: string; name: string }, now = Date.now()): Promise<Tenant> {
-  const tenant = await stored.insertTenant(env.DB, input.id ?? crypto.randomUUID(), input.name, now);
+  const shard = await pickShardForNewTenant(env);
+  const tenant = await stored.insertTenant(env.DB, { id: input.id ?? crypto.randomUUID(), name: input.name, shard, now });
   if (!tenant) throw new ApiError(409, "tenant_exists", `A tenant with id "${input.id}" already exists`);
   try {
+    await insertTenantMirror(shardDb(env, shard), tenant.id);
     await createSecret(env, { kind: "tenant", id: tenant.id });
   } catch (error) {
-    await stored.deleteTenant(env.DB, tenant.id);
+    await Promise.allSettled([deleteTenantData(shardDb(env, shard), tenant.id), stored.deleteTenant(env.DB, tenant.id)]);
     throw error;
   }
   return tenant;
@@ -41,12 +45,18 @@ export function listTenants(env: Env, query: { limit: number; cursor?: string })
 }
 
 /**
- * Deletes a tenant and everything it owns: its D1 rows (through foreign keys), its API keys in this
- * isolate's cache at once, then its own and its endpoints' secrets in KV. 404 when there is no such tenant.
+ * Deletes a tenant and everything it owns: its data on its shard first (one atomic batch, the
+ * mirror row with it, so no enqueue can slip in between), then its control row (API keys, portal
+ * links and sessions go with it), then its own and its endpoints' secrets in KV. A failure part-way
+ * leaves the control row, so deleting again finishes the job. 404 when there is no such tenant.
  */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
-  const endpointIds = await endpointIdsOfTenant(tenantDb(env, tenantId), tenantId);
+  // Not the cached shard: it may predate a deletion and re-creation of this id in another isolate.
+  const shard = await stored.shardIndexOfTenant(env.DB, tenantId);
+  if (shard === null) throw notFound("Tenant");
+  const endpointIds = await deleteTenantData(shardDb(env, shard), tenantId);
   if (!(await stored.deleteTenant(env.DB, tenantId))) throw notFound("Tenant");
+  forgetTenantShard(tenantId);
   forgetVerifiedKeys(tenantId);
   await Promise.all([
     deleteSecret(env, { kind: "tenant", id: tenantId }),
@@ -67,7 +77,7 @@ export async function tenantSecret(env: Env, tenantId: string): Promise<SecretSe
  * does not exist; 409 `conflict` when other rotations kept winning.
  */
 export async function rotateTenantSecret(env: Env, tenantId: string, graceSeconds: number, secret?: string): Promise<SecretSet> {
-  const set = await rotateOwnerSecret(env, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
+  const set = await rotateOwnerSecret(env, env.DB, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
   if (!set) throw notFound("Tenant");
   return set;
 }

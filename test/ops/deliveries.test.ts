@@ -6,6 +6,7 @@ import { createEndpoint } from "../../src/ops/endpoints";
 import { enqueueMessage } from "../../src/ops/messages";
 import { createTenant } from "../../src/ops/tenants";
 import { deliveryRow, holdingQueue } from "../support/worker";
+import { allShards, shardIndexOf, shardOf } from "../support/shards";
 
 /** A tenant with one endpoint, and an env whose delivery queue keeps what it is sent. */
 async function setUp() {
@@ -22,7 +23,9 @@ async function deliveryTo(s: Awaited<ReturnType<typeof setUp>>, now = Date.now()
   return response.deliveries[0]!.id;
 }
 
-const markFailed = (id: string) => env.DB.prepare("UPDATE deliveries SET status = 'failed', attempts = 3 WHERE id = ?").bind(id).run();
+const markFailed = async (id: string) => {
+  for (const db of allShards()) await db.prepare("UPDATE deliveries SET status = 'failed', attempts = 3 WHERE id = ?").bind(id).run();
+};
 
 describe("delivery operations", () => {
   it("replayDelivery puts a failed delivery back to pending with a fresh budget and queues it under a new token", async () => {
@@ -56,7 +59,7 @@ describe("delivery operations", () => {
     const recent = await deliveryTo(s);
     const succeeded = await deliveryTo(s);
     for (const id of [old, recent]) await markFailed(id);
-    await env.DB.prepare("UPDATE deliveries SET status = 'succeeded' WHERE id = ?").bind(succeeded).run();
+    await (await shardOf(s.tenantId)).prepare("UPDATE deliveries SET status = 'succeeded' WHERE id = ?").bind(succeeded).run();
     const replayed = await recoverEndpoint(s.env, s.tenantId, s.endpointId, Date.now() - 60_000);
     expect(replayed.map((d) => d.id)).toEqual([recent]);
     expect((await deliveryRow(old))!.status).toBe("failed");

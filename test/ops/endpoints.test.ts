@@ -13,6 +13,7 @@ import {
 import { createTenant } from "../../src/ops/tenants";
 import { readSecretSet } from "../../src/secrets";
 import { holdingQueue } from "../support/worker";
+import { rowsOnShards } from "../support/shards";
 
 /** The tenant created for a test, with a fresh id. */
 const tenant = () => createTenant(env, { name: "Ops test tenant" });
@@ -30,8 +31,7 @@ async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
   return error as ApiError;
 }
 
-const endpointRows = async (tenantId: string) =>
-  (await env.DB.prepare("SELECT COUNT(*) AS n FROM endpoints WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>())!.n;
+const endpointRows = (tenantId: string) => rowsOnShards("endpoints", tenantId);
 const endpointSecretKeys = async () => (await env.SECRETS.list({ prefix: "secret:endpoint:" })).keys.map((k) => k.name);
 
 describe("endpoint operations", () => {

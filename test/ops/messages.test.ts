@@ -4,9 +4,9 @@ import { enqueueMessage, enqueueRequestOf, getMessage } from "../../src/ops/mess
 import { IDEMPOTENCY_WINDOW_HOURS } from "../../src/limits";
 import { createTenant } from "../../src/ops/tenants";
 import { holdingQueue } from "../support/worker";
+import { rowsOnShards } from "../support/shards";
 
-const messageCount = async (tenantId: string) =>
-  env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?").bind(tenantId).first<number>("n");
+const messageCount = (tenantId: string) => rowsOnShards("messages", tenantId);
 
 describe("message operations", () => {
   it("enqueueMessage stores the payload text exactly and polling returns it", async () => {

@@ -5,6 +5,7 @@ import { createEndpoint } from "../../src/ops/endpoints";
 import { enqueueMessage } from "../../src/ops/messages";
 import { createTenant, deleteTenant, getTenant, rotateTenantSecret, tenantSecret } from "../../src/ops/tenants";
 import { readSecretSet } from "../../src/secrets";
+import { rowsOnShards } from "../support/shards";
 
 const tenantRow = (id: string) => env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(id).first();
 
@@ -34,7 +35,7 @@ describe("tenant operations", () => {
     await enqueueMessage(env, { tenantId: id, event: "test.event", payload: "{}", source: null });
     await deleteTenant(env, id);
     expect(await tenantRow(id)).toBeNull();
-    expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+    expect(await rowsOnShards("messages", id)).toBe(0);
     expect(await readSecretSet(env, { kind: "tenant", id })).toBeNull();
     expect(await readSecretSet(env, { kind: "endpoint", id: endpoint.id })).toBeNull();
     expect(await deleteTenant(env, id).catch((e: ApiError) => e.status)).toBe(404);

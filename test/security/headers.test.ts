@@ -5,6 +5,7 @@ import { toHex } from "../../src/lib/base64";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "../support/api";
 import { callWorker } from "./support";
 import { holdingQueue, consume } from "../support/worker";
+import { shardOf } from "../support/shards";
 
 /** Headers written straight into D1, as a row stored before today's rules (or by a bug) could hold them. */
 const SMUGGLED = {
@@ -22,7 +23,7 @@ async function deliverWithStoredHeaders(endpointBody: Record<string, unknown>, s
   const { id } = await newTenant();
   const name = bucket();
   const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}`, ...endpointBody });
-  await env.DB.prepare("UPDATE endpoints SET headers = ? WHERE id = ?").bind(JSON.stringify(storedHeaders), endpoint.id).run();
+  await (await shardOf(id)).prepare("UPDATE endpoints SET headers = ? WHERE id = ?").bind(JSON.stringify(storedHeaders), endpoint.id).run();
   const capture = holdingQueue();
   const sent = await callWorker({ ...env, DELIVERIES: capture.queue }, "POST", `/v1/tenants/${id}/messages`, {
     body: { event: "document.predicted", payload: { document: "doc_1" }, endpoint_ids: [endpoint.id] },

@@ -2,6 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import { buildRequest, receiverUrl, type RequestOptions } from "../support/api";
+import { allShards } from "../support/shards";
 
 /** URL of the fake DNS-over-HTTPS server on the test receiver (see test/support/fake-doh.ts). */
 export function fakeDohUrl(): string {
@@ -38,14 +39,15 @@ export async function callWorker(workerEnv: Env, method: string, path: string, o
   return { status: response.status, headers: response.headers, body: parsed, text };
 }
 
-/** Everything D1 holds for a tenant, row by row, to compare before and after a request. */
+/** Everything D1 holds for a tenant, row by row (shard tables from every shard), to compare before and after a request. */
 export async function tenantRows(tenantId: string) {
-  const rows = async (sql: string) => (await env.DB.prepare(sql).bind(tenantId).all()).results;
+  const control = async (sql: string) => (await env.DB.prepare(sql).bind(tenantId).all()).results;
+  const rows = async (sql: string) => (await Promise.all(allShards().map(async (db) => (await db.prepare(sql).bind(tenantId).all()).results))).flat();
   return {
     endpoints: await rows("SELECT * FROM endpoints WHERE tenant_id = ? ORDER BY id"),
     messages: await rows("SELECT * FROM messages WHERE tenant_id = ? ORDER BY id"),
     deliveries: await rows("SELECT * FROM deliveries WHERE tenant_id = ? ORDER BY id"),
-    apiKeys: await rows("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id"),
+    apiKeys: await control("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id"),
     idempotencyKeys: await rows("SELECT * FROM idempotency_keys WHERE tenant_id = ? ORDER BY key"),
   };
 }

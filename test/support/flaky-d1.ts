@@ -1,18 +1,22 @@
-/**
- * A D1 binding that fails the statements whose SQL matches `pattern` with `message`, the first
- * `times` times they run (alone or in a batch), without running them; after that they run. `runs`
- * counts every time a matching statement was sent, failed or not.
- */
-export function flakyD1(db: D1Database, options: { pattern: RegExp; message: string; times: number }) {
-  let failuresLeft = options.times;
-  const state = { runs: 0 };
+import { withDatabases } from "../../src/shards";
+
+/** What a flaky binding is told to do, and how often a matching statement was sent. */
+interface Flakiness {
+  pattern: RegExp;
+  message: string;
+  /** Failures left, shared by every database wrapped with this flakiness. */
+  left: number;
+  runs: number;
+}
+
+function flaky(db: D1Database, flakiness: Flakiness): D1Database {
   const inner = new WeakMap<object, D1PreparedStatement>();
   const matching = new WeakSet<object>();
   const maybeFail = () => {
-    state.runs++;
-    if (failuresLeft > 0) {
-      failuresLeft--;
-      throw new Error(options.message);
+    flakiness.runs++;
+    if (flakiness.left > 0) {
+      flakiness.left--;
+      throw new Error(flakiness.message);
     }
   };
   const wrap = (statement: D1PreparedStatement, matches: boolean): D1PreparedStatement => {
@@ -34,9 +38,9 @@ export function flakyD1(db: D1Database, options: { pattern: RegExp; message: str
     if (matches) matching.add(wrapped);
     return wrapped;
   };
-  const flaky = new Proxy(db, {
+  return new Proxy(db, {
     get(target, property) {
-      if (property === "prepare") return (sql: string) => wrap(target.prepare(sql), options.pattern.test(sql));
+      if (property === "prepare") return (sql: string) => wrap(target.prepare(sql), flakiness.pattern.test(sql));
       if (property === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           if (statements.some((s) => matching.has(s))) maybeFail();
@@ -47,5 +51,23 @@ export function flakyD1(db: D1Database, options: { pattern: RegExp; message: str
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { db: flaky, state };
+}
+
+/**
+ * A D1 binding that fails the statements whose SQL matches `pattern` with `message`, the first
+ * `times` times they run (alone or in a batch), without running them; after that they run. `runs`
+ * counts every time a matching statement was sent, failed or not.
+ */
+export function flakyD1(db: D1Database, options: { pattern: RegExp; message: string; times: number }) {
+  const state: Flakiness = { ...options, left: options.times, runs: 0 };
+  return { db: flaky(db, state), state };
+}
+
+/**
+ * `env` with the control database and every data shard flaky as flakyD1 describes, the `times`
+ * failures shared among them: a statement fails the same wherever its tenant's data lives.
+ */
+export function flakyDatabases(env: Env, options: { pattern: RegExp; message: string; times: number }) {
+  const state: Flakiness = { ...options, left: options.times, runs: 0 };
+  return { env: withDatabases(env, (db) => flaky(db, state)), state };
 }

@@ -5,6 +5,7 @@ import { consumeDeliveries } from "../../src/delivery/consumer";
 import { sweep } from "../../src/delivery/sweeper";
 import type { DeliveryTask } from "../../src/delivery/task";
 import { ADMIN } from "./api";
+import { rowOnAnyShard } from "./shards";
 
 /** A queue producer that keeps what it is sent instead of delivering it (or fails, if asked). */
 export type HoldingQueue = ReturnType<typeof holdingQueue>;
@@ -98,7 +99,7 @@ export async function consume(
   return { result: { ...result, retryMessages }, ids, retried };
 }
 
-/** A delivery row as D1 holds it. */
-export async function deliveryRow(id: string) {
-  return env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<Record<string, any>>();
+/** A delivery row as its data shard holds it, or null (an error if two shards hold it). */
+export function deliveryRow(id: string) {
+  return rowOnAnyShard("SELECT * FROM deliveries WHERE id = ?", id);
 }

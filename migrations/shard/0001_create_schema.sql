@@ -1,23 +1,12 @@
--- Edgehook schema. Times are unix epoch milliseconds (INTEGER); JSON columns hold TEXT.
+-- Edgehook data shard: every tenant-scoped table. Each shard database (SHARD_0, SHARD_1, ...) gets
+-- this same schema; a tenant's rows all live on the one shard the control database names for it.
+-- Times are unix epoch milliseconds (INTEGER); JSON columns hold TEXT.
 -- Signing secrets are NOT stored here: they live in KV, encrypted (see src/secrets.ts).
 
-CREATE TABLE tenants (
-  id          TEXT PRIMARY KEY,
-  name        TEXT NOT NULL,
-  created_at  INTEGER NOT NULL,
-  secret_version INTEGER NOT NULL DEFAULT 0  -- see endpoints.secret_version
-);
-
-CREATE TABLE api_keys (
-  id          TEXT PRIMARY KEY,
-  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-  name        TEXT,
-  key_hash    TEXT NOT NULL UNIQUE,  -- SHA-256 hex of the key; the key itself is shown once
-  key_prefix  TEXT NOT NULL,         -- first characters, to recognise a key in a list
-  created_at  INTEGER NOT NULL,
-  revoked_at  INTEGER
-);
-CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at);
+-- The tenants that live on this shard, mirroring their control-database rows. Shard rows reference
+-- it, and a tenant without its mirror row here has been deleted (or lives elsewhere), whatever an
+-- isolate's cached tenant -> shard mapping says.
+CREATE TABLE tenants (id TEXT PRIMARY KEY) WITHOUT ROWID;
 
 CREATE TABLE endpoints (
   id               TEXT PRIMARY KEY,
@@ -34,8 +23,8 @@ CREATE TABLE endpoints (
   timeout_ms       INTEGER NOT NULL,
   disabled_reason  TEXT,
   failing_since    INTEGER,                      -- first failure of the current failure streak
-  last_failed_at   INTEGER,                      -- latest failure of that streak (the sweeper disables only when failures span its window)
-  secret_version   INTEGER NOT NULL DEFAULT 0,  -- claim time of the last rotation (src/ops/secret-rotation.ts); 0 = never
+  last_failed_at   INTEGER,                      -- latest failure of that streak: auto-disable needs failures spanning the window
+  secret_version   INTEGER NOT NULL DEFAULT 0,   -- claim time (epoch ms) of the last rotation; serialises rotations (src/ops/secret-rotation.ts)
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL
 );
@@ -113,24 +102,3 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (tenant_id, key)
 );
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
-
--- Dashboard access (src/dashboard): one-time portal links and browser sessions.
--- Times are unix epoch milliseconds, as in 0001.
-
-CREATE TABLE portal_links (
-  id          TEXT PRIMARY KEY,   -- named inside the link's signed token
-  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-  created_at  INTEGER NOT NULL,
-  expires_at  INTEGER NOT NULL,
-  used_at     INTEGER             -- set when exchanged for a session: a link works once
-);
-CREATE INDEX portal_links_by_tenant ON portal_links (tenant_id, expires_at);
-
-CREATE TABLE dashboard_sessions (
-  token_hash  TEXT PRIMARY KEY,   -- SHA-256 hex of the cookie's token; the token itself is not stored
-  tenant_id   TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
-  api_key_id  TEXT REFERENCES api_keys(id) ON DELETE CASCADE,  -- the key signed in with; NULL for a portal link
-  created_at  INTEGER NOT NULL,
-  expires_at  INTEGER NOT NULL
-);
-CREATE INDEX dashboard_sessions_by_tenant ON dashboard_sessions (tenant_id, expires_at);
