@@ -1,5 +1,6 @@
 // A tenant's presence on its data shard: the mirror row shard tables reference, and removal of
 // everything the tenant owns there.
+import { SQL_BUCKET_END, SQL_BUCKET_START, tenantBucket } from "../lib/ids";
 
 /** Adds the tenant's mirror row to its shard; a row left by an earlier, rolled-back creation is kept. */
 export async function insertTenantMirror(shard: D1Database, tenantId: string): Promise<void> {
@@ -12,20 +13,26 @@ export async function hasTenantMirror(shard: D1Database, tenantId: string): Prom
 }
 
 /**
- * Deletes, in one atomic batch, the tenant's attempts, deliveries, messages, endpoints,
- * idempotency keys and mirror row from its shard. Returns the ids of the endpoints deleted, whose
- * secrets (in KV) the caller deletes next. The batch must finish within D1's 30 s per-batch limit
- * (developers.cloudflare.com/d1/platform/limits/), which bounds the data one tenant can hold.
+ * Deletes, in one atomic batch, the tenant's deliveries, messages, endpoints, idempotency keys and
+ * mirror row from its shard. Messages are found by the tenant's key range (src/lib/ids.ts), not by a
+ * scan. Returns the ids of the endpoints deleted, whose secrets (in KV) the caller deletes next, and
+ * the messages whose payload is in R2, whose objects it deletes next. The batch must finish within
+ * D1's 30 s per-batch limit (developers.cloudflare.com/d1/platform/limits/), which bounds the data
+ * one tenant can hold.
  */
-export async function deleteTenantData(shard: D1Database, tenantId: string): Promise<string[]> {
-  const statement = (sql: string) => shard.prepare(sql).bind(tenantId);
-  const results = await shard.batch<{ id: string }>([
-    statement("DELETE FROM endpoints WHERE tenant_id = ? RETURNING id"),
-    statement("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE tenant_id = ?)"),
-    statement("DELETE FROM deliveries WHERE tenant_id = ?"),
-    statement("DELETE FROM messages WHERE tenant_id = ?"),
-    statement("DELETE FROM idempotency_keys WHERE tenant_id = ?"),
-    statement("DELETE FROM tenants WHERE id = ?"),
+export async function deleteTenantData(
+  shard: D1Database,
+  tenantId: string,
+): Promise<{ endpointIds: string[]; r2Payloads: Array<{ tenant_id: string; id: string }> }> {
+  const statement = (sql: string) => shard.prepare(sql).bind(tenantId, tenantBucket(tenantId));
+  const inTenantRange = `key >= ${SQL_BUCKET_START("?2")} AND key < ${SQL_BUCKET_END("?2")} AND tenant_id = ?1`;
+  const [endpoints, r2] = await shard.batch<{ id: string; tenant_id: string }>([
+    statement("DELETE FROM endpoints WHERE tenant_id = ?1 RETURNING id"),
+    statement(`SELECT tenant_id, id FROM messages WHERE ${inTenantRange} AND payload_r2 = 1`),
+    statement("DELETE FROM deliveries WHERE tenant_id = ?1"),
+    statement(`DELETE FROM messages WHERE ${inTenantRange}`),
+    statement("DELETE FROM idempotency_keys WHERE tenant_id = ?1"),
+    statement("DELETE FROM tenants WHERE id = ?1"),
   ]);
-  return results[0]!.results.map((row) => row.id);
+  return { endpointIds: endpoints!.results.map((row) => row.id), r2Payloads: r2!.results };
 }

@@ -1,5 +1,6 @@
 import { deleteTenantData, insertTenantMirror } from "../db/shard-tenants";
 import * as stored from "../db/tenants";
+import { deletePayloads } from "../payloads";
 import { ApiError, notFound } from "../errors";
 import { rotateOwnerSecret } from "./secret-rotation";
 import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
@@ -47,20 +48,21 @@ export function listTenants(env: Env, query: { limit: number; cursor?: string })
 /**
  * Deletes a tenant and everything it owns: its data on its shard first (one atomic batch, the
  * mirror row with it, so no enqueue can slip in between), then its control row (API keys, portal
- * links and sessions go with it), then its own and its endpoints' secrets in KV. A failure part-way
+ * links and sessions go with it), then its own and its endpoints' secrets in KV and its R2 payloads. A failure part-way
  * leaves the control row, so deleting again finishes the job. 404 when there is no such tenant.
  */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   // Not the cached shard: it may predate a deletion and re-creation of this id in another isolate.
   const shard = await stored.shardIndexOfTenant(env.DB, tenantId);
   if (shard === null) throw notFound("Tenant");
-  const endpointIds = await deleteTenantData(shardDb(env, shard), tenantId);
+  const { endpointIds, r2Payloads } = await deleteTenantData(shardDb(env, shard), tenantId);
   if (!(await stored.deleteTenant(env.DB, tenantId))) throw notFound("Tenant");
   forgetTenantShard(tenantId);
   forgetVerifiedKeys(tenantId);
   await Promise.all([
     deleteSecret(env, { kind: "tenant", id: tenantId }),
     ...endpointIds.map((id) => deleteSecret(env, { kind: "endpoint", id })),
+    deletePayloads(env, r2Payloads),
   ]);
 }
 
