@@ -1,4 +1,4 @@
-import { deflateText, inflateText } from "./lib/deflate";
+import { compressText, decompressText } from "./lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "./limits";
 
 /**
@@ -23,7 +23,7 @@ export function payloadKey(tenantId: string, messageId: string): string {
  * two leaves at most an orphan object, never a message row without its payload.
  */
 export async function storePayload(env: Pick<Env, "PAYLOADS">, tenantId: string, messageId: string, text: string): Promise<StoredPayload> {
-  const bytes = await deflateText(text);
+  const bytes = await compressText(text);
   if (bytes.byteLength <= R2_PAYLOAD_THRESHOLD_BYTES) return { bytes, inR2: false };
   await env.PAYLOADS.put(payloadKey(tenantId, messageId), bytes);
   return { bytes: null, inR2: true };
@@ -38,10 +38,10 @@ export async function readPayload(
   env: Pick<Env, "PAYLOADS">,
   row: { tenant_id: string; message_id: string; payload: ArrayLike<number> | null; payload_r2: number },
 ): Promise<string> {
-  if (!row.payload_r2) return inflateText(row.payload!);
+  if (!row.payload_r2) return decompressText(row.payload!);
   const object = await env.PAYLOADS.get(payloadKey(row.tenant_id, row.message_id));
   if (!object) throw new Error(`payload of message ${row.message_id} is missing from R2`);
-  return inflateText(new Uint8Array(await object.arrayBuffer()));
+  return decompressText(new Uint8Array(await object.arrayBuffer()));
 }
 
 /** Deletes the R2 payloads of purged messages (R2 takes at most 1,000 keys per call). */

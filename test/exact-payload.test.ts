@@ -1,13 +1,13 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { inflateText } from "../src/lib/deflate";
+import { decompressText } from "../src/lib/compression";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { rowOnAnyShard, shardOf } from "./support/shards";
 
 const messages = (t: string) => `/v1/tenants/${t}/messages`;
 /** The payload as D1 holds it, decompressed (src/payloads.ts). */
 const storedPayload = async (messageId: string) =>
-  inflateText((await rowOnAnyShard<{ payload: number[] }>("SELECT payload FROM messages WHERE id = ?", messageId))!.payload);
+  decompressText((await rowOnAnyShard<{ payload: number[] }>("SELECT payload FROM messages WHERE id = ?", messageId))!.payload);
 
 /** Enqueues a raw request body and returns the 202 body. */
 async function enqueueRaw(tenantId: string, rawBody: string, headers?: Record<string, string>) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { extractionPayload } from "../bench/lib/extraction-payload";
 import { buildApp } from "../src/app";
 import { purgeOldMessages } from "../src/db/maintenance";
-import { deflateText } from "../src/lib/deflate";
+import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { payloadKey } from "../src/payloads";
 import { ADMIN, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
@@ -56,7 +56,7 @@ describe("storage footprint (issue 13)", () => {
     const text = JSON.stringify(extractionPayload(1));
     expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(3800);
     expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(4096);
-    expect((await deflateText(text)).byteLength).toBeLessThan(1300);
+    expect((await compressText(text)).byteLength).toBeLessThan(1300);
   });
 
   it("a single-endpoint message delivered on its first attempt writes 3 D1 rows: 2 at enqueue, 1 when recorded", async () => {
@@ -130,7 +130,7 @@ describe("storage footprint (issue 13)", () => {
     // Random digits barely compress: well over the threshold once deflated.
     const digits = Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("");
     const payload = `{"blob":"${digits}","n":1.50}`;
-    expect((await deflateText(payload)).byteLength).toBeGreaterThan(R2_PAYLOAD_THRESHOLD_BYTES);
+    expect((await compressText(payload)).byteLength).toBeGreaterThan(R2_PAYLOAD_THRESHOLD_BYTES);
     const { message, tasks } = await enqueueOn(await shardOf(id), id, `{"event":"x","payload":${payload}}`);
     expect(await env.PAYLOADS.head(payloadKey(id, message.id))).not.toBeNull();
     expect(await (await shardOf(id)).prepare("SELECT payload, payload_r2 FROM messages WHERE id = ?").bind(message.id).first()).toEqual({ payload: null, payload_r2: 1 });

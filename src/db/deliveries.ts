@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { idFloor, messageKeyOf, ordinalOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket } from "../lib/ids";
-import { inflateText } from "../lib/deflate";
+import { decompressText } from "../lib/compression";
 import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
@@ -87,9 +87,9 @@ interface DeliveryDetailRow extends DeliverySummaryRow {
 
 /** A response excerpt as stored: text as is, or deflated bytes (a BLOB, or hex inside `history`). */
 export async function excerptText(stored: string | number[] | null | undefined, hex?: string | null): Promise<string | null> {
-  if (hex) return inflateText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
+  if (hex) return decompressText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
   if (stored === null || stored === undefined) return null;
-  return typeof stored === "string" ? stored : inflateText(stored);
+  return typeof stored === "string" ? stored : decompressText(stored);
 }
 
 async function attemptsOf(row: DeliveryDetailRow) {

@@ -1,4 +1,4 @@
-import { deflateText } from "../lib/deflate";
+import { compressText } from "../lib/compression";
 import { sqlMessageKeyOf } from "../lib/ids";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 
@@ -108,7 +108,7 @@ const RECORDS_JSON_CHARS = 500_000;
  */
 async function storedExcerpt(text: string | null): Promise<{ response: string | null; responseHex?: string }> {
   if (!text) return { response: text };
-  const deflated = await deflateText(text);
+  const deflated = await compressText(text);
   if (deflated.byteLength >= new TextEncoder().encode(text).byteLength) return { response: text };
   return { response: null, responseHex: Array.from(deflated, (b) => b.toString(16).padStart(2, "0")).join("") };
 }
