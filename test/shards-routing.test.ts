@@ -104,7 +104,7 @@ describe("tenants on data shards", () => {
       const name = bucket();
       const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/fail/1/${name}`, retry: { schedule: [5] } });
       const { message, tasks } = await enqueueHeld(tenant.id, { event: "order.paid", payload: { shard: index } });
-      expect(tasks).toEqual([{ delivery_id: message.deliveries[0]!.id, token: expect.any(String), shard: index }]);
+      expect(tasks).toEqual([{ delivery_id: message.deliveries[0]!.id, tenant_id: tenant.id, endpoint_id: endpoint.id, token: expect.any(String), shard: index }]);
       const deliveryId = message.deliveries[0]!.id;
 
       const first = await consume(tasks);
@@ -214,7 +214,7 @@ describe("the consumer on a batch from both shards", () => {
     const { held, tasks } = await mixedBatch();
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
 
-    const { result, ids } = await consume([{ delivery_id: crypto.randomUUID(), token: "t", shard: 7 }, ...tasks]);
+    const { result, ids } = await consume([{ ...(tasks[0] as object), token: "t", shard: 7 }, ...tasks]);
 
     expect(result.explicitAcks.sort()).toEqual([...ids].sort());
     expect(errors).toHaveBeenCalledWith(expect.stringContaining("names data shard 7, which this Worker does not have"));
@@ -254,7 +254,7 @@ describe("the sweeper on every shard", () => {
     const requeued = await sweepHeld(Date.now() + 6 * MINUTE);
 
     for (const { tenant, message } of lost) {
-      expect(requeued).toContainEqual({ delivery_id: message.deliveries[0]!.id, token: expect.any(String), shard: tenant.shard });
+      expect(requeued).toContainEqual(expect.objectContaining({ delivery_id: message.deliveries[0]!.id, tenant_id: tenant.id, shard: tenant.shard }));
     }
     await consume(requeued.filter((t) => lost.some((l) => l.message.deliveries[0]!.id === t.delivery_id)));
     for (const { message } of lost) expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "succeeded" });
@@ -271,7 +271,7 @@ describe("the sweeper on every shard", () => {
     const report = await sweep({ ...env, SHARD_0: broken.db, DELIVERIES: queue } as Env, Date.now() + 6 * MINUTE);
 
     expect(report.failedShards).toEqual([0]);
-    expect(sent).toContainEqual({ delivery_id: message.deliveries[0]!.id, token: expect.any(String), shard: 1 });
+    expect(sent).toContainEqual(expect.objectContaining({ delivery_id: message.deliveries[0]!.id, shard: 1 }));
     expect(report.requeued).toBe(sent.length);
     expect(errors).toHaveBeenCalledWith(expect.stringContaining("sweep of data shard 0 failed"));
   });

@@ -24,13 +24,14 @@ export async function deleteTenantData(
   shard: D1Database,
   tenantId: string,
 ): Promise<{ endpointIds: string[]; r2Payloads: Array<{ tenant_id: string; id: string }> }> {
-  const statement = (sql: string) => shard.prepare(sql).bind(tenantId, tenantBucket(tenantId));
+  const statement = (sql: string) => shard.prepare(sql).bind(tenantId);
+  const inRange = (sql: string) => shard.prepare(sql).bind(tenantId, tenantBucket(tenantId));
   const inTenantRange = `key >= ${SQL_BUCKET_START("?2")} AND key < ${SQL_BUCKET_END("?2")} AND tenant_id = ?1`;
   const [endpoints, r2] = await shard.batch<{ id: string; tenant_id: string }>([
     statement("DELETE FROM endpoints WHERE tenant_id = ?1 RETURNING id"),
-    statement(`SELECT tenant_id, id FROM messages WHERE ${inTenantRange} AND payload_r2 = 1`),
+    inRange(`SELECT tenant_id, id FROM messages WHERE ${inTenantRange} AND payload_r2 = 1`),
     statement("DELETE FROM deliveries WHERE tenant_id = ?1"),
-    statement(`DELETE FROM messages WHERE ${inTenantRange}`),
+    inRange(`DELETE FROM messages WHERE ${inTenantRange}`),
     statement("DELETE FROM idempotency_keys WHERE tenant_id = ?1"),
     statement("DELETE FROM tenants WHERE id = ?1"),
   ]);
