@@ -2,21 +2,25 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createSecret } from "../src/secrets";
 import { tenantShard } from "../src/shards";
+import { deliveryIdOf, messageKeyOf, newMessageId, SQL_MESSAGE_KEY } from "../src/lib/ids";
 import { createTenant } from "../src/ops/tenants";
 import { api, apiJson, newEndpoint, newTenant } from "./support/api";
 
 /** One row of every tenant-scoped table on a shard for `tenantId` (whose mirror row is there); returns the endpoint id. */
 async function seedShardRows(shard: D1Database, tenantId: string): Promise<string> {
-  const [endpoint, message, delivery, attempt] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  const endpoint = crypto.randomUUID();
+  const message = newMessageId(tenantId, Date.now());
+  const { bucket, offset, seq } = messageKeyOf(message)!;
   await shard.batch([
     shard
       .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/', '{}', '{}', 1000, 0, 0)")
       .bind(endpoint, tenantId),
-    shard.prepare("INSERT INTO messages (id, tenant_id, event, payload, created_at) VALUES (?, ?, 'e', '{}', 0)").bind(message, tenantId),
     shard
-      .prepare("INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, queue_token, created_at, updated_at) VALUES (?, ?, ?, ?, 't', 0, 0)")
-      .bind(delivery, tenantId, message, endpoint),
-    shard.prepare("INSERT INTO attempts (id, delivery_id, attempt, outcome, duration_ms, created_at) VALUES (?, ?, 1, 'ok', 5, 0)").bind(attempt, delivery),
+      .prepare(`INSERT INTO messages (key, tenant_id, id, event, targets, payload, created_at) VALUES (${SQL_MESSAGE_KEY("?", "?", "?")}, ?, ?, 'e', ?, '{}', 0)`)
+      .bind(bucket, offset, seq, tenantId, message, JSON.stringify([endpoint])),
+    shard
+      .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, queue_token, attempts, last_attempt, last_outcome, created_at, updated_at) VALUES (?, ?, ?, 't', 1, 1, 'ok', 0, 0)")
+      .bind(tenantId, endpoint, deliveryIdOf(message, 0)),
     shard.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, 'k', 'h', ?, 0)").bind(tenantId, message),
   ]);
   return endpoint;
@@ -30,7 +34,6 @@ async function shardRowCounts(shard: D1Database, tenantId: string): Promise<Reco
               (SELECT count(*) FROM endpoints WHERE tenant_id = ?1) AS endpoints,
               (SELECT count(*) FROM messages WHERE tenant_id = ?1) AS messages,
               (SELECT count(*) FROM deliveries WHERE tenant_id = ?1) AS deliveries,
-              (SELECT count(*) FROM attempts JOIN deliveries d ON d.id = attempts.delivery_id WHERE d.tenant_id = ?1) AS attempts,
               (SELECT count(*) FROM idempotency_keys WHERE tenant_id = ?1) AS idempotency_keys`,
     )
     .bind(tenantId)
@@ -119,9 +122,9 @@ describe("tenants", () => {
     await createSecret(env, { kind: "endpoint", id: bystanderEndpoint });
 
     expect((await api("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
-    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 0, endpoints: 0, messages: 0, deliveries: 0, attempts: 0, idempotency_keys: 0 });
+    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 0, endpoints: 0, messages: 0, deliveries: 0, idempotency_keys: 0 });
     expect(await env.SECRETS.get(`secret:endpoint:${endpoint}`)).toBeNull();
-    expect(await shardRowCounts(shard, bystander)).toEqual({ tenants: 1, endpoints: 1, messages: 1, deliveries: 1, attempts: 1, idempotency_keys: 1 });
+    expect(await shardRowCounts(shard, bystander)).toEqual({ tenants: 1, endpoints: 1, messages: 1, deliveries: 1, idempotency_keys: 1 });
     expect(await env.SECRETS.get(`secret:endpoint:${bystanderEndpoint}`)).not.toBeNull();
   });
 
@@ -134,7 +137,7 @@ describe("tenants", () => {
     const again = await apiJson("POST", "/v1/tenants", { body: { name: "Second", id } });
     expect(again.status).toBe(201);
     const { db: shard } = (await tenantShard(env, id))!;
-    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 1, endpoints: 0, messages: 0, deliveries: 0, attempts: 0, idempotency_keys: 0 });
+    expect(await shardRowCounts(shard, id)).toEqual({ tenants: 1, endpoints: 0, messages: 0, deliveries: 0, idempotency_keys: 0 });
   });
 
   it("a tenant whose signing secret cannot be stored leaves no row behind, in the control DB or on a shard", async () => {

@@ -7,6 +7,7 @@ import { flakyDatabases } from "./support/flaky-d1";
 import { callWorker } from "./security/support";
 import { deliveryRow, enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";
+import { withDatabases } from "../src/shards";
 
 const BUSY = "D1_ERROR: database is locked: SQLITE_BUSY";
 const OVERLOADED = "D1_ERROR: D1 DB is overloaded. Too many requests queued.";
@@ -61,7 +62,7 @@ describe("kind: a transient storage failure is retried once where safe, and othe
   it("an enqueue whose batch was applied but whose answer was lost is 503 with Retry-After, stored once, and the same Idempotency-Key then returns it", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: "https://example.com/hook" });
-    const appliedThenLost = new Proxy(env.DB, {
+    const appliedThenLost = (db: D1Database) => new Proxy(db, {
       get(target, property) {
         if (property === "batch") {
           return async (statements: D1PreparedStatement[]) => {
@@ -76,13 +77,13 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const request = { body: { event: "x", payload: 1 }, headers: { "idempotency-key": "cut-off" } };
 
-    const cut = await callWorker({ ...env, DB: appliedThenLost } as Env, "POST", `/v1/tenants/${id}/messages`, request);
+    const cut = await callWorker(withDatabases(env, appliedThenLost), "POST", `/v1/tenants/${id}/messages`, request);
     const again = await callWorker(env, "POST", `/v1/tenants/${id}/messages`, request);
 
     expect(cut.status).toBe(503);
     expect(cut.body.error.code).toBe("temporarily_unavailable");
     expect(Number(cut.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(1);
     expect(again.status).toBe(202);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
   });

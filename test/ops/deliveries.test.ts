@@ -37,7 +37,7 @@ describe("delivery operations", () => {
     const after = await deliveryRow(id);
     expect(after).toMatchObject({ status: "pending", attempt_base: 3, queue_token: replayed.queue_token });
     expect(replayed.queue_token).not.toBe(before!.queue_token);
-    expect(s.sent.at(-1)).toEqual({ delivery_id: id, tenant_id: s.tenantId, endpoint_id: s.endpointId, token: replayed.queue_token });
+    expect(s.sent.at(-1)).toEqual({ delivery_id: id, tenant_id: s.tenantId, endpoint_id: s.endpointId, token: replayed.queue_token, shard: await shardIndexOf(s.tenantId) });
   });
 
   it("replayDelivery of another tenant's delivery is a 404 and changes nothing", async () => {
