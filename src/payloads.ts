@@ -2,7 +2,7 @@ import { compressText, decompressText } from "./lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "./limits";
 
 /**
- * Where a message's payload lives: deflate-raw-compressed in its D1 row, or, when the compressed
+ * Where a message's payload lives: Brotli-compressed in its D1 row, or, when the compressed
  * form is over R2_PAYLOAD_THRESHOLD_BYTES, in R2 (binding PAYLOADS) under `payloads/{tenant}/{message}`.
  * Either way the exact text comes back (issue 10: receivers, polling and signatures see the same bytes).
  */
@@ -23,7 +23,7 @@ export function payloadKey(tenantId: string, messageId: string): string {
  * two leaves at most an orphan object, never a message row without its payload.
  */
 export async function storePayload(env: Pick<Env, "PAYLOADS">, tenantId: string, messageId: string, text: string): Promise<StoredPayload> {
-  const bytes = await compressText(text);
+  const bytes = compressText(text);
   if (bytes.byteLength <= R2_PAYLOAD_THRESHOLD_BYTES) return { bytes, inR2: false };
   await env.PAYLOADS.put(payloadKey(tenantId, messageId), bytes);
   return { bytes: null, inR2: true };

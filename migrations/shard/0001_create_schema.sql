@@ -50,7 +50,7 @@ CREATE TABLE messages (
   source       TEXT,
   targets      TEXT NOT NULL,   -- JSON array, one endpoint id per delivery in ordinal order; "" = the one-off webhook_url
   webhook_url  TEXT,
-  payload      BLOB,            -- deflate-raw of the exact payload text; NULL when it is in R2
+  payload      BLOB,            -- Brotli of the exact payload text; NULL when it is in R2
   payload_r2   INTEGER NOT NULL DEFAULT 0,  -- 1: payload in R2 (binding PAYLOADS) at payloads/{tenant_id}/{id}
   created_at   INTEGER NOT NULL
 );
@@ -75,7 +75,7 @@ CREATE TABLE deliveries (
   last_error       TEXT,
   last_duration_ms INTEGER,
   last_outcome     TEXT,
-  last_response    BLOB,           -- TEXT: the excerpt as is; BLOB: deflate-raw of it
+  last_response    BLOB,           -- TEXT: the excerpt as is; BLOB: Brotli of it
   history          TEXT,           -- JSON array of the attempts before the latest
   created_at       INTEGER NOT NULL,
   updated_at       INTEGER NOT NULL,

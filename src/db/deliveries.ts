@@ -62,7 +62,7 @@ export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof Deliv
 /** A delivery in a list: its summary, its message's event and its endpoint's name (null when one-off or deleted). */
 export type DeliveryListEntry = ReturnType<typeof toDeliverySummary> & { event: string; endpoint_name: string | null };
 
-/** One attempt as `history` keeps it (src/db/delivery-work.ts writes it); `response_z` is the hex of a deflated excerpt. */
+/** One attempt as `history` keeps it (src/db/delivery-work.ts writes it); `response_z` is the hex of a compressed excerpt. */
 interface HistoryEntry {
   attempt: number;
   outcome: string;
@@ -85,7 +85,7 @@ interface DeliveryDetailRow extends DeliverySummaryRow {
   history: string | null;
 }
 
-/** A response excerpt as stored: text as is, or deflated bytes (a BLOB, or hex inside `history`). */
+/** A response excerpt as stored: text as is, or Brotli-compressed bytes (a BLOB, or hex inside `history`). */
 export async function excerptText(stored: string | number[] | null | undefined, hex?: string | null): Promise<string | null> {
   if (hex) return decompressText(Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16)));
   if (stored === null || stored === undefined) return null;

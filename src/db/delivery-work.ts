@@ -103,23 +103,23 @@ export interface EndpointHealth {
 const RECORDS_JSON_CHARS = 500_000;
 
 /**
- * A response excerpt as the row keeps it: deflated (hex, for unhex() in SQL) when that is smaller,
+ * A response excerpt as the row keeps it: Brotli-compressed (hex, for unhex() in SQL) when that is smaller,
  * else the text itself. A typical answer ("ok", a short JSON) stays text.
  */
-async function storedExcerpt(text: string | null): Promise<{ response: string | null; responseHex?: string }> {
+function storedExcerpt(text: string | null): { response: string | null; responseHex?: string } {
   if (!text) return { response: text };
-  const deflated = await compressText(text);
-  if (deflated.byteLength >= new TextEncoder().encode(text).byteLength) return { response: text };
-  return { response: null, responseHex: Array.from(deflated, (b) => b.toString(16).padStart(2, "0")).join("") };
+  const compressed = compressText(text);
+  if (compressed.byteLength >= new TextEncoder().encode(text).byteLength) return { response: text };
+  return { response: null, responseHex: Array.from(compressed, (b) => b.toString(16).padStart(2, "0")).join("") };
 }
 
 /** Splits attempt records into JSON arrays of at most RECORDS_JSON_CHARS characters each. */
-async function attemptChunks(attempts: AttemptRecord[]): Promise<string[]> {
+function attemptChunks(attempts: AttemptRecord[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
   for (const { responseBody, ...a } of attempts) {
-    const row = JSON.stringify({ ...a, ...(await storedExcerpt(responseBody)) });
+    const row = JSON.stringify({ ...a, ...storedExcerpt(responseBody) });
     if (current.length > 0 && size + row.length + 1 > RECORDS_JSON_CHARS) {
       chunks.push(`[${current.join(",")}]`);
       current = [];
@@ -202,7 +202,7 @@ export async function recordBatchResults(
 ): Promise<Set<string>> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
-  for (const records of await attemptChunks(attempts)) {
+  for (const records of attemptChunks(attempts)) {
     liveResults.push(statements.length + 1);
     statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
   }

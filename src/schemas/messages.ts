@@ -89,7 +89,7 @@ export const MessageSchema = z
     ...messageFields,
     payload: z.unknown().openapi({
       description:
-        "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored deflate-compressed " +
+        "The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored Brotli-compressed " +
         "in D1, or in R2 when over 8 KiB compressed; kept for RETENTION_DAYS",
     }),
     deliveries: z.array(DeliverySummarySchema),

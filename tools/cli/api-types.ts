@@ -210,7 +210,7 @@ export interface components {
             source: string | null;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
-            /** @description The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored deflate-compressed in D1, or in R2 when over 8 KiB compressed; kept for RETENTION_DAYS */
+            /** @description The payload exactly as enqueued: the same JSON text, byte for byte, that every receiver gets as the body. Stored Brotli-compressed in D1, or in R2 when over 8 KiB compressed; kept for RETENTION_DAYS */
             payload?: unknown;
             deliveries: components["schemas"]["DeliverySummary"][];
         };
