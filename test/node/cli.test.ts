@@ -285,8 +285,13 @@ describe("the edgehook CLI against a running relay", () => {
       await deliveryWhen(env, sent.deliveries[0].id, (d) => d.status === "failed");
       const recovered = await edgehookJson(["endpoints", "recover", endpoint.id, "--since", "1h"], env);
       expect(recovered).toEqual({ deliveries: [{ id: sent.deliveries[0].id, status: "pending" }] });
-      const again = await edgehook(["deliveries", "recover", "--endpoint", endpoint.id, "--since", "1h"], env);
-      expect(again.stdout).toContain("nothing to replay");
+    });
+
+    it("says there is nothing to replay when an endpoint has no failed deliveries", async () => {
+      const { env } = await tenant();
+      const endpoint = await edgehookJson(["endpoints", "create", "https://example.com/hook"], env);
+      const result = await edgehook(["deliveries", "recover", "--endpoint", endpoint.id, "--since", "1h"], env);
+      expect(result.stdout).toContain("nothing to replay");
     });
   });
 
