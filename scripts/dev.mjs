@@ -1,17 +1,34 @@
 // `npm run dev [-- wrangler dev flags]`: creates .dev.vars from the example when it is missing,
 // applies the D1 migrations (control database and every shard, scripts/d1-migrations.ts) to the local state that `wrangler dev` will use, then runs
-// `wrangler dev` with the flags given. It is one launcher rather than a `predev` hook because npm
+// `wrangler dev` with the flags given, and fires the sweeper every minute meanwhile (dev-sweeper.ts). It is one launcher rather than a `predev` hook because npm
 // hands the flags after `--` to the `dev` script only, and the migrations must follow the flags
 // that choose the state: --persist-to, --env (-e), --config (-c) and --cwd.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { createServer } from "node:net";
 import { applyMigrations } from "./d1-migrations.ts";
+import { runSweeperEvery } from "./dev-sweeper.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 
 const args = process.argv.slice(2);
+const DEFAULT_PORT = 8787;
+
+/** `preferred` when nothing listens on it, else a port the system picks. */
+function freePort(preferred) {
+  const listen = (port) =>
+    new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(port, () => {
+        const { port: bound } = server.address();
+        server.close(() => resolve(bound));
+      });
+    });
+  return listen(preferred).catch(() => listen(0));
+}
 
 /** The value of a flag given as `--flag value` or `--flag=value` (the last one wins, as in wrangler), or undefined. */
 function flagValue(names) {
@@ -40,6 +57,18 @@ await applyMigrations(
   { wrangler: WRANGLER, env: { ...process.env, CI: "true" } },
 );
 
-const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...args], { cwd: ROOT, stdio: "inherit" });
+// The sweeper companion needs to know where the relay listens, so the port is chosen here when the
+// caller did not choose one: wrangler's default, 8787, when it is free.
+const portArgs = flagValue(["--port"]) === undefined ? ["--port", String(await freePort(DEFAULT_PORT))] : [];
+const port = flagValue(["--port"]) ?? portArgs[1];
+const host = flagValue(["--ip"]) ?? "localhost";
+const sweepSeconds = Number(process.env.EDGEHOOK_DEV_SWEEP_SECONDS ?? 60);
+
+const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...portArgs, ...args], { cwd: ROOT, stdio: "inherit" });
+const stopSweeper = runSweeperEvery(`http://${host.includes(":") ? `[${host}]` : host}:${port}`, sweepSeconds);
+if (sweepSeconds > 0) console.log(`The sweeper runs every ${sweepSeconds} s, as the cron trigger does when deployed (EDGEHOOK_DEV_SWEEP_SECONDS=0 turns it off)`);
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+dev.on("exit", (code, signal) => {
+  stopSweeper();
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { DEV_ADMIN_TOKEN, freePort } from "../../scripts/local-relay";
+import { runSweeperEvery } from "../../scripts/dev-sweeper";
+import { ROOT } from "./support/processes";
+
+/** A loopback HTTP server that answers 200 and remembers the path and `webhook-id` of every request. */
+async function listeningServer(): Promise<{ server: Server; url: string; paths: string[]; webhookIds: Set<string> }> {
+  const paths: string[] = [];
+  const webhookIds = new Set<string>();
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? "");
+    const id = req.headers["webhook-id"];
+    if (typeof id === "string") webhookIds.add(id);
+    req.resume();
+    req.on("end", () => res.end("ok"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${port}`, paths, webhookIds };
+}
+
+/** `npm run dev` with `args`, in its own process group so that npm, the launcher, wrangler and workerd stop together. */
+function startDev(args: string[]): { child: ChildProcess; output: () => string } {
+  let output = "";
+  const child = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return { child, output: () => output };
+}
+
+async function waitForHealth(url: string, dev: { child: ChildProcess; output: () => string }): Promise<void> {
+  await vi.waitUntil(
+    async () => {
+      if (dev.child.exitCode !== null) throw new Error(`npm run dev exited early:\n${dev.output()}`);
+      return fetch(`${url}/health`).then((r) => r.ok, () => false);
+    },
+    { timeout: 90_000, interval: 250 },
+  );
+}
+
+/** Kills the process group at once, as a crash or `kill -9` would, and waits for it to be gone. */
+async function crash(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-child.pid!, "SIGKILL");
+  await exited;
+}
+
+const adminJson = (url: string, method: string, route: string, body: unknown) =>
+  fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+describe("the dev sweeper companion", () => {
+  it("calls the scheduled handler with the deployed cron expression at its interval", async () => {
+    const target = await listeningServer();
+    const stop = runSweeperEvery(target.url, 1);
+    try {
+      await vi.waitUntil(() => target.paths.length >= 2, { timeout: 5_000, interval: 100 });
+    } finally {
+      stop();
+      target.server.close();
+    }
+    expect(target.paths[0]).toBe(`/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+  });
+
+  it("starts nothing when its interval is 0", async () => {
+    const target = await listeningServer();
+    runSweeperEvery(target.url, 0)();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    target.server.close();
+    expect(target.paths).toEqual([]);
+  });
+});
+
+// The issue-15 crash test: accepted messages whose queue messages died with the process are
+// re-armed by the sweeper, which `npm run dev` runs on its own. SWEEP_STUCK_AFTER_SECONDS is set
+// to its floor (178 s) to keep the test short; the deadline is that plus a minute and start-up.
+describe("npm run dev after a kill -9 during a burst", () => {
+  const state = mkdtempSync(path.join(tmpdir(), "edgehook-crash-state-"));
+  const envFile = path.join(state, "dev.vars");
+  const running: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of running) if (child.exitCode === null && child.signalCode === null) await crash(child).catch(() => undefined);
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  it("delivers every accepted message after a restart, within SWEEP_STUCK_AFTER_SECONDS + 1 minute, without a manual sweep", async () => {
+    writeFileSync(envFile, `${readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8")}\nSWEEP_STUCK_AFTER_SECONDS=178\n`);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile];
+    const receiver = await listeningServer();
+
+    const first = startDev(args);
+    running.push(first.child);
+    await waitForHealth(url, first);
+    const tenant = (await (await adminJson(url, "POST", "/v1/tenants", { name: "Crash" })).json()) as { id: string };
+    await adminJson(url, "POST", `/v1/tenants/${tenant.id}/endpoints`, { url: `${receiver.url}/hooks` });
+
+    const accepted: string[] = [];
+    let sending = true;
+    const senders = Array.from({ length: 8 }, async () => {
+      while (sending) {
+        // An answer the crash cut off is not an acceptance: only ids read in full count.
+        const res = await adminJson(url, "POST", `/v1/tenants/${tenant.id}/messages`, { event: "burst", payload: { n: accepted.length } }).catch(() => null);
+        const message = res?.status === 202 ? ((await res.json().catch(() => null)) as { id: string } | null) : null;
+        if (message) accepted.push(message.id);
+      }
+    });
+    await vi.waitUntil(() => accepted.length >= 150, { timeout: 60_000, interval: 20 });
+    await crash(first.child);
+    sending = false;
+    await Promise.all(senders);
+    const crashedAt = Date.now();
+
+    const second = startDev(args);
+    running.push(second.child);
+    await waitForHealth(url, second);
+    const deadline = crashedAt + (178 + 60 + 60) * 1000;
+    await vi
+      .waitUntil(() => accepted.every((id) => receiver.webhookIds.has(id)), { timeout: deadline - Date.now(), interval: 1_000 })
+      .catch(() => undefined);
+    receiver.server.close();
+
+    expect(accepted.filter((id) => !receiver.webhookIds.has(id))).toEqual([]);
+  }, 480_000);
+});
