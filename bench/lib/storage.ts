@@ -5,7 +5,6 @@
 import type { Counters, HandlerKind } from "../instrument.ts";
 import type { StorageReport } from "../storage.ts";
 import { type Bench, drain, enqueueHeaders, enqueueUrl, phaseCounters, quietCounters, receiverReport, SETTINGS } from "./context.ts";
-import { DELIVERIES_PER_MESSAGE } from "../../src/delivery/task.ts";
 import { type CostBreakdown, type UnitsPerDelivery, usdPerMillionDeliveries } from "./cost.ts";
 import { EXTRACTION_PAYLOAD_BYTES, extractionPayload } from "./extraction-payload.ts";
 import { enqueueBurst } from "./load.ts";
@@ -193,6 +192,8 @@ export function storageFiguresOf(phase: StoragePhase): { storage: StorageFigures
 
 /** Messages per bulk enqueue request: the API's maximum. */
 const BULK_BATCH = 100;
+/** Deliveries per queue message: src/delivery/task.ts DELIVERIES_PER_MESSAGE (that module is not loadable by plain Node). */
+const DELIVERIES_PER_MESSAGE = 10;
 
 function roundUnits(units: UnitsPerDelivery): UnitsPerDelivery {
   const out = { ...units };
