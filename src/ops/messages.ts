@@ -20,7 +20,7 @@ import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
 import { newMessageId } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
-import { readPayload, storePayload } from "../payloads";
+import { deletePayloads, readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import type { TenantShard } from "../shards";
@@ -112,9 +112,28 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 /** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
 const KEY_ATTEMPTS = 5;
 
+/** Errors of storeMessage that prove its batch stored nothing (the batch rolled back, or selected no tenant). */
+const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing];
+
+/**
+ * Deletes the R2 object written for a message that was then not stored, so that idempotent
+ * replays, refused targets and key clashes leave no object behind that no row points at (nor
+ * retention or tenant deletion would ever find). Best effort: a failure is logged, and the caller's
+ * own outcome stands.
+ */
+async function discardPayload(env: Env, tenantId: string, messageId: string): Promise<void> {
+  try {
+    await deletePayloads(env, [{ tenant_id: tenantId, id: messageId }]);
+  } catch (error) {
+    console.error(`message ${messageId} was not stored; its R2 payload could not be deleted: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Stores the message under a fresh id (a new one if its row key is taken), its payload compressed
- * in the row or, when large, in R2 first. Returns the id and the deliveries written.
+ * in the row or, when large, in R2 first. Returns the id and the deliveries written. When the batch
+ * provably stored nothing, the R2 object goes again; after any other failure (D1 may have committed
+ * before the connection dropped) it stays, since a row without its payload is worse than an orphan.
  */
 async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, now: number) {
   for (let attempt = 1; ; attempt++) {
@@ -137,6 +156,7 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
       });
       return { id, deliveries };
     } catch (error) {
+      if (payload.inR2 && NOTHING_STORED.some((kind) => error instanceof kind)) await discardPayload(env, req.tenantId, id);
       if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
     }
   }
