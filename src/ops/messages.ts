@@ -10,6 +10,7 @@ import {
   storeMessage,
   TargetMissing,
   TenantMissing,
+  TooManyTargets,
   type NewDelivery,
 } from "../db/messages";
 import { iso } from "../db/pagination";
@@ -18,7 +19,7 @@ import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
-import { newMessageId } from "../lib/ids";
+import { MAX_TARGETS_PER_MESSAGE, newMessageId } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
 import { deletePayloads, readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
@@ -113,7 +114,7 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 const KEY_ATTEMPTS = 5;
 
 /** Errors of storeMessage that prove its batch stored nothing (the batch rolled back, or selected no tenant). */
-const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing];
+const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
 
 /**
  * Deletes the R2 object written for a message that was then not stored, so that idempotent
@@ -177,7 +178,8 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
 /**
  * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
  * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
- * cannot be checked). Then it stores the message with one pending delivery per target in one D1
+ * cannot be checked), and more than MAX_TARGETS_PER_MESSAGE targets a 422 `too_many_targets`.
+ * Then it stores the message with one pending delivery per target in one D1
  * batch on the tenant's shard and queues the deliveries in one sendBatch: one D1 round trip and one
  * queue call, the whole cost of an enqueue (plus one control-database read of the tenant's shard the
  * first time this isolate sees the tenant).
@@ -205,6 +207,10 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
     stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
     if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
+    if (error instanceof TooManyTargets) {
+      throw new ApiError(422, "too_many_targets",
+        `This message matches more than ${MAX_TARGETS_PER_MESSAGE.toLocaleString("en-US")} endpoints, the most one message reaches; narrow the endpoints' events or sources, or name endpoint_ids`);
+    }
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
     const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
     if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");
