@@ -3,7 +3,6 @@ import type { ScheduledDelivery } from "../db/deliveries";
 import { MAX_TENANT_ID_LENGTH } from "../limits";
 
 /**
-/**
  * The body of every queue message: the delivery's primary key only (payloads stay in D1 or R2).
  * `token` names the delivery's live queue chain; a message whose token no longer matches the row
  * is a stale duplicate. `endpoint_id` is "" for a one-off webhook_url delivery. `shard` is the index
