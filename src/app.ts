@@ -8,6 +8,7 @@ import { ApiError } from "./errors";
 import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
+import { PayloadStorageUnavailable } from "./payloads";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
@@ -36,7 +37,7 @@ function toErrorResponse(err: unknown, method: string, path: string): Response {
     if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
-  if (isTransientD1Error(err)) {
+  if (isTransientD1Error(err) || err instanceof PayloadStorageUnavailable) {
     console.warn(`${method} ${path}: storage temporarily unavailable: ${(err as Error).message}`);
     return errorResponse(
       new ApiError(503, "temporarily_unavailable", "Storage is briefly unavailable; retry after the Retry-After delay", undefined, {

@@ -73,10 +73,11 @@ export async function pickShardForNewTenant(env: Env): Promise<number> {
 
 /**
  * The shard a tenant lives on, or null when the control database has no such tenant. Cached per
- * isolate after the first lookup. A cached entry outlives the tenant's deletion in other isolates:
- * callers confirm the tenant on the shard by its mirror row (`tenants` on the shard), and when the
- * row is missing call forgetTenantShard and look again, since a tenant deleted and re-created with
- * the same id may have been placed on another shard.
+ * isolate after the first lookup, and refreshed by every control-database read of the tenant that
+ * authentication makes (rememberTenantShard). A cached entry can still outlive the tenant's deletion
+ * in other isolates: writers confirm the tenant on the shard by its mirror row (`tenants` on the
+ * shard), and when the row is missing call forgetTenantShard and look again, since a tenant deleted
+ * and re-created with the same id may have been placed on another shard.
  * @throws Error from shardDb when the recorded shard has no binding.
  */
 export async function tenantShard(env: Env, tenantId: string): Promise<TenantShard | null> {
@@ -85,10 +86,23 @@ export async function tenantShard(env: Env, tenantId: string): Promise<TenantSha
     const found = await shardIndexOfTenant(env.DB, tenantId);
     if (found === null) return null;
     index = found;
-    if (cachedShards.size >= SHARD_CACHE_LIMIT) cachedShards.delete(cachedShards.keys().next().value!);
-    cachedShards.set(tenantId, index);
+    rememberTenantShard(tenantId, index);
   }
   return { index, db: shardDb(env, index) };
+}
+
+/**
+ * Records the shard that a control-database read just returned for a tenant. Authentication reads
+ * the tenant's row (admin token), its key's row (API key, on a key-cache miss) or its session's
+ * row (dashboard) anyway, and hands the shard over here: so this isolate's mapping is as fresh as
+ * the request's own read, and a tenant that another isolate deleted and created again on another
+ * shard is found on its new shard at once instead of on the old one (where its rows are gone and
+ * every read would come back empty).
+ */
+export function rememberTenantShard(tenantId: string, index: number): void {
+  cachedShards.delete(tenantId);
+  if (cachedShards.size >= SHARD_CACHE_LIMIT) cachedShards.delete(cachedShards.keys().next().value!);
+  cachedShards.set(tenantId, index);
 }
 
 /** Drops this isolate's cached shard of a tenant (after deleting it, or when its mirror row is missing). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decompressText } from "../src/lib/compression";
+import { MAX_TARGETS_PER_MESSAGE } from "../src/lib/ids";
 import { apiJson, bucket, newEndpoint, newTenant, receiverUrl, tick } from "./support/api";
 import { enqueueHeld } from "./support/worker";
 import { rowsOnShards, shardIndexOf, shardOf } from "./support/shards";
@@ -150,6 +151,28 @@ describe("enqueue and fan-out", () => {
     const rb = await apiJson("POST", messages(b.id), { body: { event: "x", payload: 1 }, headers });
     expect(rb.body.id).not.toBe(ra.body.id);
   });
+
+  it("a message reaching more targets than a delivery id can number (65,535) is a 422 and stores nothing; 65,535 go through", async () => {
+    const { id } = await newTenant();
+    // Endpoints written straight to the shard: the API would take 65,535 requests to make them.
+    await (await shardOf(id))
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MAX_TARGETS_PER_MESSAGE})
+         INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at)
+         SELECT printf('%08x-0000-4000-8000-000000000000', i), ?, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000, i, i FROM n`,
+      )
+      .bind(id)
+      .run();
+
+    const over = await apiJson("POST", messages(id), { body: { event: "x", payload: 1, webhook_url: "https://example.com/one-off" } });
+    expect(over).toMatchObject({ status: 422, body: { error: { code: "too_many_targets" } } });
+    expect(await count("messages", id)).toBe(0);
+    expect(await count("deliveries", id)).toBe(0);
+
+    const { message } = await enqueueHeld(id, { event: "x", payload: 1 });
+    expect(message.deliveries).toHaveLength(MAX_TARGETS_PER_MESSAGE);
+    expect(message.deliveries.map((d) => d.id).sort().at(-1)).toBe(`${message.id.slice(0, 32)}ffff`);
+  }, 60_000);
 
   it("a payload over the limit is a 413 and nothing is stored", async () => {
     const { id } = await newTenant();

@@ -159,6 +159,64 @@ describe("tenants on data shards", () => {
   });
 });
 
+/** What another isolate's deletion and re-creation of a tenant on the other shard leave behind, unheard of by this isolate. */
+async function moveBehindThisIsolate(id: string, from: number): Promise<void> {
+  await shardDb(env, from).prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
+  await env.DB.prepare("UPDATE tenants SET shard = ? WHERE id = ?").bind(1 - from, id).run();
+  await shardDb(env, 1 - from).prepare("INSERT INTO tenants (id) VALUES (?)").bind(id).run();
+}
+
+describe("a tenant deleted and created again on the other shard by another isolate", () => {
+  it.each(["tenant key", "admin token"])("is found on its new shard by reads and writes with the %s", async (caller) => {
+    const { id, key, shard } = (await tenantOnEachShard())[0]!;
+    await shardIndexOf(id); // this isolate now caches the old shard
+    await moveBehindThisIsolate(id, shard);
+    const token = caller === "tenant key" ? key : undefined;
+
+    const created = await apiJson("POST", `/v1/tenants/${id}/endpoints`, { token, body: { url: "https://example.com/hook" } });
+    expect(created.status).toBe(201);
+    const listed = await apiJson("GET", `/v1/tenants/${id}/endpoints`, { token });
+    expect(listed.body.data.map((e: { id: string }) => e.id)).toEqual([created.body.id]);
+    expect(await rowsOn(1 - shard, id)).toMatchObject({ endpoints: 1 });
+    expect(await rowsOn(shard, id)).toMatchObject({ endpoints: 0 });
+  });
+
+  it("is found on its new shard by the dashboard", async () => {
+    const { id, key, shard } = (await tenantOnEachShard())[0]!;
+    const browser = new DashboardClient();
+    await browser.signIn(key);
+    await shardIndexOf(id);
+    await moveBehindThisIsolate(id, shard);
+    await shardDb(env, 1 - shard)
+      .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, ?, '{}', '{}', 1000, 0, 0)")
+      .bind(crypto.randomUUID(), id, "https://example.com/on-the-new-shard")
+      .run();
+
+    const page = await browser.get("/dashboard");
+    expect(page.status).toBe(200);
+    expect(textOf(page.html)).toContain("on-the-new-shard");
+  });
+
+  it("an endpoint created with a key this isolate verified before the move lands on the new shard", async () => {
+    const { id, key, shard } = (await tenantOnEachShard())[0]!;
+    expect((await apiJson("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200); // key and shard cached
+    await moveBehindThisIsolate(id, shard);
+
+    expect((await apiJson("POST", `/v1/tenants/${id}/endpoints`, { token: key, body: { url: "https://example.com/hook" } })).status).toBe(201);
+    expect(await rowsOn(1 - shard, id)).toMatchObject({ endpoints: 1 });
+  });
+
+  it("creating an endpoint for a tenant another isolate deleted is a 404, while this isolate still accepts its key", async () => {
+    const { id, key, shard } = (await tenantOnEachShard())[0]!;
+    expect((await apiJson("GET", `/v1/tenants/${id}/endpoints`, { token: key })).status).toBe(200); // key and shard cached
+    await shardDb(env, shard).prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
+    await env.DB.prepare("DELETE FROM tenants WHERE id = ?").bind(id).run();
+
+    const res = await apiJson("POST", `/v1/tenants/${id}/endpoints`, { token: key, body: { url: "https://example.com/hook" } });
+    expect(res).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+  });
+});
+
 describe("the consumer on a batch from both shards", () => {
   /** Two held deliveries per shard, to the receiver's /ok path. */
   async function mixedBatch() {

@@ -7,7 +7,7 @@ import { purgeOldMessages } from "../src/db/maintenance";
 import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { payloadKey } from "../src/payloads";
-import { ADMIN, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { ADMIN, apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { countingD1 } from "./support/counting-d1";
 import { consume, holdingQueue, sweepHeld } from "./support/worker";
 import type { DeliveryTask } from "../src/delivery/task";
@@ -146,5 +146,23 @@ describe("storage footprint (issue 13)", () => {
 
     await sweepHeld(Date.now() + 31 * DAY);
     expect(await env.PAYLOADS.head(payloadKey(id, message.id))).toBeNull();
+  });
+  it("an enqueue that stores no message leaves no payload in R2: idempotent replays, unknown targets, an unknown tenant", async () => {
+    const { id } = await newTenant();
+    const digits = Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("");
+    const body = { event: "x", payload: { blob: digits }, webhook_url: "https://example.com/hook" };
+    const objects = async (tenantId: string) => (await env.PAYLOADS.list({ prefix: `payloads/${tenantId}/` })).objects.map((o) => o.key);
+    const enqueue = (tenantId: string, extra: Record<string, unknown>, headers?: Record<string, string>) =>
+      apiJson("POST", `/v1/tenants/${tenantId}/messages`, { body: { ...body, ...extra }, headers });
+
+    const first = await enqueue(id, {}, { "idempotency-key": "job-1" });
+    expect(first.status).toBe(202);
+    for (let i = 0; i < 2; i++) expect((await enqueue(id, {}, { "idempotency-key": "job-1" })).headers.get("idempotent-replayed")).toBe("true");
+    expect((await enqueue(id, { endpoint_ids: [crypto.randomUUID()] })).status).toBe(404);
+    expect(await objects(id)).toEqual([payloadKey(id, first.body.id)]);
+
+    const gone = `gone-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await enqueue(gone, {})).status).toBe(404);
+    expect(await objects(gone)).toEqual([]);
   });
 });

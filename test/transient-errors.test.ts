@@ -8,6 +8,7 @@ import { callWorker } from "./security/support";
 import { deliveryRow, enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";
 import { withDatabases } from "../src/shards";
+import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 
 const BUSY = "D1_ERROR: database is locked: SQLITE_BUSY";
 const OVERLOADED = "D1_ERROR: D1 DB is overloaded. Too many requests queued.";
@@ -113,5 +114,41 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(["busy-1"]);
     expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "succeeded", attempts: 1 });
     expect(await received(name)).toHaveLength(1);
+  });
+});
+
+describe("kind: R2 failing a payload's write or read answers 503 with Retry-After, never 500", () => {
+  /** The Worker's env with a PAYLOADS bucket whose every call fails as R2 does on an internal error. */
+  const failingR2 = (): Env => {
+    const fail = async () => {
+      throw new Error("We encountered an internal error. Please try again. (10001)");
+    };
+    return { ...env, PAYLOADS: { put: fail, get: fail, head: fail, delete: fail, list: fail } as unknown as R2Bucket };
+  };
+  const largePayload = () => ({ blob: Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("") });
+
+  it("an enqueue whose large payload R2 cannot store is a 503 and stores nothing", async () => {
+    const { id } = await newTenant();
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+
+    const res = await callWorker(failingR2(), "POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: largePayload(), webhook_url: "https://example.com/hook" } });
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: { code: "temporarily_unavailable", message: expect.any(String) } });
+    expect(res.headers.get("retry-after")).toBe("1");
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+  });
+
+  it("polling a message whose payload R2 cannot read is a 503, and the same poll succeeds once R2 answers", async () => {
+    const { id } = await newTenant();
+    const payload = largePayload();
+    const { message } = await enqueueHeld(id, { event: "x", payload, webhook_url: "https://example.com/hook" });
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+
+    const failed = await callWorker(failingR2(), "GET", `/v1/tenants/${id}/messages/${message.id}`);
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get("retry-after")).toBe("1");
+
+    expect((await callWorker(env, "GET", `/v1/tenants/${id}/messages/${message.id}`)).body).toMatchObject({ payload });
   });
 });

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { deleteDashboardSession, findDashboardSession, insertDashboardSession, type DashboardSession } from "../db/dashboard-sessions";
 import { randomBytes, toBase64Url } from "../lib/base64";
 import { sha256Hex } from "../lib/digest";
+import { rememberTenantShard } from "../shards";
 import type { DashboardEnv } from "./env";
 
 /** How long a dashboard session lasts from sign-in; then the user signs in again. */
@@ -23,6 +24,7 @@ export function loadSession(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE, "host");
     const session = token ? await findDashboardSession(c.env.DB, await sessionTokenHash(token), Date.now()) : null;
+    if (session) rememberTenantShard(session.tenantId, session.shard);
     c.set("session", session);
     await next();
   };

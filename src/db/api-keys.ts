@@ -35,10 +35,13 @@ export async function insertApiKey(
   return toApiKey(row!);
 }
 
-/** The id and tenant of an unrevoked key (by hash), or null. */
-export async function apiKeyByHash(db: D1Database, hash: string): Promise<{ id: string; tenant_id: string } | null> {
+/** The id and tenant of an unrevoked key (by hash), with the tenant's data shard, or null. */
+export async function apiKeyByHash(db: D1Database, hash: string): Promise<{ id: string; tenant_id: string; shard: number } | null> {
   return db
-    .prepare("SELECT id, tenant_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+    .prepare(
+      `SELECT k.id, k.tenant_id, t.shard FROM api_keys AS k JOIN tenants AS t ON t.id = k.tenant_id
+       WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
+    )
     .bind(hash)
     .first();
 }

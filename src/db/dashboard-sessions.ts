@@ -3,6 +3,8 @@ export interface DashboardSession {
   tokenHash: string;
   tenantId: string;
   tenantName: string;
+  /** The tenant's data shard, as the control database says now. */
+  shard: number;
   expiresAt: number;
 }
 
@@ -29,15 +31,15 @@ export async function insertDashboardSession(
 export async function findDashboardSession(db: D1Database, tokenHash: string, now: number): Promise<DashboardSession | null> {
   const row = await db
     .prepare(
-      `SELECT s.token_hash, s.tenant_id, s.expires_at, t.name AS tenant_name
+      `SELECT s.token_hash, s.tenant_id, s.expires_at, t.name AS tenant_name, t.shard
        FROM dashboard_sessions AS s
        JOIN tenants AS t ON t.id = s.tenant_id
        LEFT JOIN api_keys AS k ON k.id = s.api_key_id
        WHERE s.token_hash = ? AND s.expires_at > ? AND (s.api_key_id IS NULL OR k.revoked_at IS NULL)`,
     )
     .bind(tokenHash, now)
-    .first<{ token_hash: string; tenant_id: string; expires_at: number; tenant_name: string }>();
-  return row ? { tokenHash: row.token_hash, tenantId: row.tenant_id, tenantName: row.tenant_name, expiresAt: row.expires_at } : null;
+    .first<{ token_hash: string; tenant_id: string; expires_at: number; tenant_name: string; shard: number }>();
+  return row ? { tokenHash: row.token_hash, tenantId: row.tenant_id, tenantName: row.tenant_name, shard: row.shard, expiresAt: row.expires_at } : null;
 }
 
 /** Ends a session. */

@@ -131,9 +131,12 @@ async function attemptsOf(row: DeliveryDetailRow) {
 const DELIVERY_BY_ID = `d.tenant_id = ?4 AND d.id = ?5
   AND d.endpoint_id = (SELECT targets ->> ('$[' || CAST(?6 AS INTEGER) || ']') FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND tenant_id = ?4)`;
 
+/** The parameters of DELIVERY_BY_ID, or null for an id that names no delivery (a message's id, ordinal -1, included). */
 function byIdParams(tenantId: string, id: string) {
   const key = messageKeyOf(id);
-  return key ? [key.bucket, key.offset, key.seq, tenantId, id, ordinalOf(id)] : null;
+  const ordinal = ordinalOf(id);
+  // Checked here, not left to SQL: '$[-1]' is not a JSON path SQLite accepts, it fails the statement.
+  return key && ordinal >= 0 ? [key.bucket, key.offset, key.seq, tenantId, id, ordinal] : null;
 }
 
 /** One delivery of a tenant with its event and every attempt (one query by primary key), or null. */

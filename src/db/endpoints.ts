@@ -1,5 +1,6 @@
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { DEFAULT_TIMEOUT_MS } from "../limits";
+import { TenantMissing } from "./messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 
 /** An endpoints row as D1 returns it. */
@@ -43,7 +44,10 @@ export function toEndpoint(row: EndpointRow): Endpoint {
   };
 }
 
-/** Inserts an endpoint built from a validated create request. */
+/**
+ * Inserts an endpoint built from a validated create request, selected from the tenant's mirror row.
+ * @throws TenantMissing when the tenant is not on this shard (deleted, or moved by a re-creation): nothing was stored
+ */
 export async function insertEndpoint(
   db: D1Database,
   tenantId: string,
@@ -55,7 +59,7 @@ export async function insertEndpoint(
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
          signature, retry, timeout_ms, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -74,7 +78,8 @@ export async function insertEndpoint(
       now,
     )
     .first<EndpointRow>();
-  return toEndpoint(row!);
+  if (!row) throw new TenantMissing();
+  return toEndpoint(row);
 }
 
 /** One endpoint of a tenant, or null. */

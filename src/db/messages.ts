@@ -1,4 +1,4 @@
-import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
+import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
@@ -44,6 +44,11 @@ export class TargetMissing extends Error {
   override name = "TargetMissing";
 }
 
+/** Thrown when the message would have more deliveries than its ids can number (MAX_TARGETS_PER_MESSAGE): nothing was stored. */
+export class TooManyTargets extends Error {
+  override name = "TooManyTargets";
+}
+
 /** Thrown when another message took the same row key (same tenant bucket, millisecond and sequence): retry with a new id. */
 export class MessageKeyTaken extends Error {
   override name = "MessageKeyTaken";
@@ -75,18 +80,21 @@ const MATCHING_ENDPOINTS = matchingEndpoints("?4", "?6", "?7");
  * row is selected from the tenant's row (no tenant, nothing stored: TenantMissing); its `targets`
  * are the matching endpoints, or the explicit ones, plus "" for a webhook_url; every delivery row
  * joins its target to the tenant's endpoints, so an unknown explicit target makes its tenant_id
- * NULL and rolls the whole batch back (TargetMissing).
+ * NULL and rolls the whole batch back (TargetMissing). More targets than a delivery id can number
+ * make `targets` NULL, which rolls it back too (TooManyTargets).
  *
  * @throws MessageKeyTaken when the id's row key is taken (the caller retries with a new id)
  */
 export async function storeMessage(db: D1Database, m: MessageToStore): Promise<NewDelivery[]> {
   const key = messageKeyOf(m.id)!;
   const targets = m.endpointIds ? "json(?8)" : `(${MATCHING_ENDPOINTS})`;
+  const withOneOff = `CASE WHEN ?9 IS NULL THEN ${targets} ELSE json_insert(${targets}, '$[#]', '') END`;
   const statements: D1PreparedStatement[] = [
     db
       .prepare(
         `INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
-         SELECT ${KEY}, id, ?5, ?6, ?7, CASE WHEN ?9 IS NULL THEN ${targets} ELSE json_insert(${targets}, '$[#]', '') END,
+         SELECT ${KEY}, id, ?5, ?6, ?7,
+                (SELECT CASE WHEN json_array_length(t) <= ${MAX_TARGETS_PER_MESSAGE} THEN t END FROM (SELECT ${withOneOff} AS t)),
                 ?9, ?10, ?11, ?12
          FROM tenants WHERE id = ?4 RETURNING id`,
       )
@@ -127,6 +135,7 @@ export async function storeMessage(db: D1Database, m: MessageToStore): Promise<N
     if (m.idempotency && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     if (m.endpointIds && reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
+    if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
     throw error;
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();

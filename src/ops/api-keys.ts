@@ -25,5 +25,6 @@ export async function revokeApiKey(env: Env, tenantId: string, keyId: string, no
 
 /** The unrevoked key that `key` (the key's text, as a user typed it) is, with its tenant; null when there is none. */
 export async function findApiKey(env: Env, key: string): Promise<{ id: string; tenant_id: string } | null> {
-  return stored.apiKeyByHash(env.DB, await hashApiKey(key));
+  const found = await stored.apiKeyByHash(env.DB, await hashApiKey(key));
+  return found && { id: found.id, tenant_id: found.tenant_id };
 }

@@ -6,7 +6,7 @@ import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../sche
 import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
 import { enqueueMessage } from "./messages";
-import { tenantDb } from "./tenant-db";
+import { onTenantShard, tenantDb } from "./tenant-db";
 
 /**
  * Endpoints: every rule about creating, changing and removing a tenant's endpoints and their
@@ -46,7 +46,8 @@ export async function listEndpoints(
 /**
  * Creates an endpoint after the target guard and the signature-header check, with its signing
  * secret (the given one, or a fresh one). The secret is written first and removed again if the row
- * cannot be, so an endpoint row never exists without its secret. Returns the endpoint and its secret.
+ * cannot be, so an endpoint row never exists without its secret. The row goes where the tenant's
+ * mirror row is (onTenantShard): 404 when the tenant is gone. Returns the endpoint and its secret.
  */
 export async function createEndpoint(
   env: Env,
@@ -56,11 +57,10 @@ export async function createEndpoint(
 ): Promise<Endpoint & { secret: string }> {
   await assertAllowedTarget(env, input.url, "url");
   assertHeadersFitSignature(input.headers ?? {}, input.signature ?? { scheme: "standard" });
-  const { db } = await tenantDb(env, tenantId);
   const id = crypto.randomUUID();
   const secret = await createSecret(env, { kind: "endpoint", id }, input.secret);
   try {
-    const endpoint = await stored.insertEndpoint(db, tenantId, id, input, now);
+    const endpoint = await onTenantShard(env, tenantId, ({ db }) => stored.insertEndpoint(db, tenantId, id, input, now));
     return { ...endpoint, secret };
   } catch (error) {
     await deleteSecret(env, { kind: "endpoint", id });

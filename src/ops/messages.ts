@@ -10,6 +10,7 @@ import {
   storeMessage,
   TargetMissing,
   TenantMissing,
+  TooManyTargets,
   type NewDelivery,
 } from "../db/messages";
 import { iso } from "../db/pagination";
@@ -18,9 +19,9 @@ import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, notFound } from "../errors";
 import { sha256Hex } from "../lib/digest";
 import { memberText } from "../lib/json-text";
-import { newMessageId } from "../lib/ids";
+import { MAX_TARGETS_PER_MESSAGE, newMessageId } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
-import { readPayload, storePayload } from "../payloads";
+import { deletePayloads, readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
 import { assertAllowedTarget } from "./guards";
 import type { TenantShard } from "../shards";
@@ -129,9 +130,28 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 /** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
 const KEY_ATTEMPTS = 5;
 
+/** Errors of storeMessage that prove its batch stored nothing (the batch rolled back, or selected no tenant). */
+const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
+
+/**
+ * Deletes the R2 object written for a message that was then not stored, so that idempotent
+ * replays, refused targets and key clashes leave no object behind that no row points at (nor
+ * retention or tenant deletion would ever find). Best effort: a failure is logged, and the caller's
+ * own outcome stands.
+ */
+async function discardPayload(env: Env, tenantId: string, messageId: string): Promise<void> {
+  try {
+    await deletePayloads(env, [{ tenant_id: tenantId, id: messageId }]);
+  } catch (error) {
+    console.error(`message ${messageId} was not stored; its R2 payload could not be deleted: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Stores the message under a fresh id (a new one if its row key is taken), its payload compressed
- * in the row or, when large, in R2 first. Returns the id and the deliveries written.
+ * in the row or, when large, in R2 first. Returns the id and the deliveries written. When the batch
+ * provably stored nothing, the R2 object goes again; after any other failure (D1 may have committed
+ * before the connection dropped) it stays, since a row without its payload is worse than an orphan.
  */
 async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, now: number) {
   for (let attempt = 1; ; attempt++) {
@@ -154,6 +174,7 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
       });
       return { id, deliveries };
     } catch (error) {
+      if (payload.inR2 && NOTHING_STORED.some((kind) => error instanceof kind)) await discardPayload(env, req.tenantId, id);
       if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
     }
   }
@@ -174,7 +195,8 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
 /**
  * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
  * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
- * cannot be checked). Then it stores the message with one pending delivery per target in one D1
+ * cannot be checked), and more than MAX_TARGETS_PER_MESSAGE targets a 422 `too_many_targets`.
+ * Then it stores the message with one pending delivery per target in one D1
  * batch on the tenant's shard and queues the deliveries in one sendBatch: one D1 round trip and one
  * queue call, the whole cost of an enqueue (plus one control-database read of the tenant's shard the
  * first time this isolate sees the tenant).
@@ -202,6 +224,10 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
     stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
     if (error instanceof TargetMissing) throw await missingTargets(db, req.tenantId, req.endpointIds!);
+    if (error instanceof TooManyTargets) {
+      throw new ApiError(422, "too_many_targets",
+        `This message matches more than ${MAX_TARGETS_PER_MESSAGE.toLocaleString("en-US")} endpoints, the most one message reaches; narrow the endpoints' events or sources, or name endpoint_ids`);
+    }
     if (!(error instanceof IdempotencyKeyTaken)) throw error;
     const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
     if (!first) throw new ApiError(409, "idempotency_conflict", "A request with this Idempotency-Key is in progress; retry");

@@ -54,7 +54,7 @@ export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 
     409: "Conflict with the current state",
     413: "Payload too large",
     415: "The body must be application/json",
-    422: "Idempotency key reused with a different request",
+    422: "`idempotency_key_reused`: the Idempotency-Key was used with a different request; `too_many_targets`: the message matches more than 65,535 endpoints",
     429: "Rate limited; see Retry-After",
     503: "Temporarily unavailable (`dns_unavailable`: a target's DNS could not be checked; `temporarily_unavailable`: storage was busy, with Retry-After); retry",
   };

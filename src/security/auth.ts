@@ -1,11 +1,12 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
 import { apiKeyByHash } from "../db/api-keys";
-import { getTenant } from "../db/tenants";
+import { shardIndexOfTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
 import { randomBytes, toBase64Url, toHex } from "../lib/base64";
 import { sha256, sha256Hex } from "../lib/digest";
 import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
+import { rememberTenantShard } from "../shards";
 
 /** Who is calling: the platform operator (admin token) or one tenant (its API key). */
 export type Principal = { kind: "admin" } | { kind: "tenant"; tenantId: string };
@@ -53,6 +54,7 @@ async function tenantOfKey(db: D1Database, hash: string, now = Date.now()): Prom
   }
   if (verifiedKeys.size >= KEY_CACHE_LIMIT) verifiedKeys.clear();
   verifiedKeys.set(hash, { keyId: key.id, tenantId: key.tenant_id, until: now + KEY_CACHE_TTL_MS });
+  rememberTenantShard(key.tenant_id, key.shard);
   return key.tenant_id;
 }
 
@@ -103,9 +105,10 @@ export function adminOnly(): MiddlewareHandler<AppEnv> {
 /**
  * Route middleware of every `/v1/tenants/{tenant_id}/…` route: lets the request in only if the
  * caller may act in that tenant and the tenant exists; another tenant's id is a 404, exactly as if
- * it did not exist. `tenantReadByHandler` skips the read of the tenant for a handler that answers
- * 404 for a missing tenant itself: enqueue, the hot path, whose one D1 batch stores nothing when
- * the tenant does not exist (src/db/messages.ts storeMessage).
+ * it did not exist. The admin token's read of the tenant refreshes this isolate's cached shard of
+ * it (src/shards.ts), as an API key's verification does. `tenantReadByHandler` skips that read for
+ * a handler that answers 404 for a missing tenant itself: enqueue, the hot path, whose one D1 batch
+ * stores nothing when the tenant does not exist (src/db/messages.ts storeMessage).
  */
 export function tenantAccess(options: { tenantReadByHandler?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -114,8 +117,10 @@ export function tenantAccess(options: { tenantReadByHandler?: boolean } = {}): M
     if (!tenantId) throw notFound("Tenant");
     if (principal.kind === "tenant") {
       if (principal.tenantId !== tenantId) throw notFound("Tenant");
-    } else if (!options.tenantReadByHandler && !(await getTenant(c.env.DB, tenantId))) {
-      throw notFound("Tenant");
+    } else if (!options.tenantReadByHandler) {
+      const shard = await shardIndexOfTenant(c.env.DB, tenantId);
+      if (shard === null) throw notFound("Tenant");
+      rememberTenantShard(tenantId, shard);
     }
     await next();
   };
