@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { readConfig } from "./config";
 import { ApiError } from "./errors";
-import { ENVELOPE_BYTES } from "./limits";
+import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { SecretUnavailableError } from "./secrets";
@@ -52,6 +52,15 @@ function toErrorResponse(err: unknown, method: string, path: string): Response {
   return errorResponse(new ApiError(500, "internal_error", "Something went wrong on our side; it has been logged"));
 }
 
+/** A batch enqueue's path: its body carries up to MAX_BATCH_MESSAGES messages. */
+const BATCH_PATH = /^\/v1\/tenants\/[^/]+\/messages\/batch$/;
+
+/** The largest request body a path accepts (bytes): one message's worth, or a batch's. */
+function bodyLimitOf(path: string, maxPayloadBytes: number): number {
+  const single = maxPayloadBytes + ENVELOPE_BYTES;
+  return BATCH_PATH.test(path) ? Math.max(MAX_BATCH_BODY_BYTES, single) : single;
+}
+
 /** Builds the Edgehook HTTP API. */
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -81,7 +90,7 @@ export function buildApp() {
 
   app.use("/v1/*", (c, next) =>
     bodyLimit({
-      maxSize: readConfig(c.env).MAX_PAYLOAD_BYTES + ENVELOPE_BYTES,
+      maxSize: bodyLimitOf(c.req.path, readConfig(c.env).MAX_PAYLOAD_BYTES),
       onError: () => {
         throw new ApiError(413, "payload_too_large", "The request body is too large");
       },

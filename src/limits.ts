@@ -42,6 +42,16 @@ export const MAX_CURSOR_LENGTH = 200;
 /** Longest bearer token looked at; anything longer is a 401 without touching the database. */
 export const MAX_BEARER_TOKEN_LENGTH = 512;
 
+/** Most messages one `POST …/messages/batch` carries. */
+export const MAX_BATCH_MESSAGES = 100;
+/**
+ * Largest body of `POST …/messages/batch` (413 above it), unless a single enqueue's limit
+ * (MAX_PAYLOAD_BYTES + ENVELOPE_BYTES) is larger. 1 MiB carries 100 messages of ~10 KiB each; the
+ * whole batch is parsed, compressed and written in one request, so this bounds the memory and the
+ * size of the one D1 batch a request makes (each payload still obeys MAX_PAYLOAD_BYTES).
+ */
+export const MAX_BATCH_BODY_BYTES = 1024 * 1024;
+
 /** Most event patterns one endpoint listens for. */
 export const MAX_EVENT_PATTERNS = 100;
 /** Most `endpoint_ids` one enqueue names. */

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, apiJson, newEndpoint, newTenant } from "./support/api";
+import { createExecutionContext } from "cloudflare:test";
+import { buildApp } from "../src/app";
+import { api, apiJson, buildRequest, newEndpoint, newTenant } from "./support/api";
 
 describe("authentication and tenant API keys", () => {
   it("a request without credentials is a 401 in the error shape", async () => {
@@ -12,6 +14,14 @@ describe("authentication and tenant API keys", () => {
 
   it("a wrong admin token is a 401", async () => {
     expect((await api("POST", "/v1/tenants", { token: "not-the-admin-token", body: { name: "x" } })).status).toBe(401);
+  });
+
+  it("a rotated ADMIN_TOKEN is honoured at once and the old one refused, though the isolate keeps the token's digest", async () => {
+    const call = (token: string, adminToken: string) =>
+      buildApp().fetch(buildRequest("GET", "/v1/tenants", { token }), { ...env, ADMIN_TOKEN: adminToken }, createExecutionContext());
+    expect((await call("first-admin-token", "first-admin-token")).status).toBe(200);
+    expect((await call("first-admin-token", "second-admin-token")).status).toBe(401);
+    expect((await call("second-admin-token", "second-admin-token")).status).toBe(200);
   });
 
   it("an unknown tenant key is a 401", async () => {

@@ -66,6 +66,9 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("D1 rows written per delivery (phase 6)", r.cost.d1_rows_written_per_delivery, "≤ 3", (v) => v <= 3),
     check("D1 bytes per message, 4 KiB extraction payload (phase 6)", r.storage.d1_bytes_per_message, "≤ 1500", (v) => v <= 1500),
     check("USD per million deliveries, list price, 30 days' storage (phase 6)", r.cost.usd_per_million_deliveries, "≤ 6", (v) => v <= 6),
+    check("USD per million deliveries through bulk enqueue (phase 6 units, 100 a request)", r.cost.usd_per_million_deliveries_bulk, "≤ 4", (v) => v <= 4),
+    check("bulk ÷ single enqueue, messages/s (phase 1)", r.ingest.bulk_over_single, "≥ 10", (v) => v >= 10),
+    check("single enqueue ÷ no-op req/s, consumer idle (phase 1)", r.ingest.single_over_noop_idle, "≥ 0.55", (v) => v >= 0.55),
   ];
 }
 
@@ -113,6 +116,10 @@ export function renderMarkdown(r: BenchResult): string {
         [
           "POST …/messages, 4 KiB, matching no endpoint (no delivery, no queue send)",
           fmt(r.ingest.unrouted.run.reqPerSec), fmt(r.ingest.unrouted.run.p50Ms), fmt(r.ingest.unrouted.run.p99Ms), fmt(r.ingest.unrouted.run.non2xx), fmt(r.ingest.unrouted.ratioToNoop),
+        ],
+        [
+          `POST …/messages/batch, 100 × 4 KiB matching no endpoint (${fmt(r.ingest.bulk_messages_per_second)} messages/s, ${fmt(r.ingest.bulk_over_single)}× single)`,
+          fmt(r.ingest.bulk.run.reqPerSec), fmt(r.ingest.bulk.run.p50Ms), fmt(r.ingest.bulk.run.p99Ms), fmt(r.ingest.bulk.run.non2xx), "–",
         ],
         ["GET /health (no-op), after", fmt(noopAfter!.reqPerSec), fmt(noopAfter!.p50Ms), fmt(noopAfter!.p99Ms), fmt(noopAfter!.non2xx), "1"],
       ],

@@ -51,6 +51,9 @@ export interface ShardFigures {
 export interface StorageCost {
   usd_per_million_deliveries: number | null;
   breakdown: CostBreakdown | null;
+  /** The same deliveries enqueued 100 to a request, modelled from the measured units (Workers requests and queue messages shared). */
+  usd_per_million_deliveries_bulk: number | null;
+  breakdown_bulk: CostBreakdown | null;
   d1_rows_written_per_delivery: number | null;
   /** The measured units the dollars come from, per delivery. */
   units_per_delivery: UnitsPerDelivery | null;
@@ -163,11 +166,22 @@ export function storageFiguresOf(phase: StoragePhase): { storage: StorageFigures
           r2Bytes: r2Bytes / delivered,
         };
   const usd = units && usdPerMillionDeliveries(units);
+  // The same deliveries enqueued through POST …/messages/batch: the enqueue's Workers request and
+  // queue messages are shared by a batch of 100 messages, ten deliveries to a queue message
+  // (src/delivery/task.ts DELIVERIES_PER_MESSAGE); D1 rows, storage and the consumer's work as measured.
+  const bulkUnits: UnitsPerDelivery | null = units && {
+    ...units,
+    workersRequests: api.invocations / delivered / BULK_BATCH + consumer.invocations / delivered,
+    queueMessages: api.queueMessages / delivered / DELIVERIES_PER_MESSAGE + consumer.queueMessages / delivered,
+  };
+  const bulkUsd = bulkUnits && usdPerMillionDeliveries(bulkUnits);
   return {
     storage,
     shards,
     cost: {
       usd_per_million_deliveries: usd?.total ?? null,
+      usd_per_million_deliveries_bulk: bulkUsd?.total ?? null,
+      breakdown_bulk: bulkUsd?.breakdown ?? null,
       breakdown: usd?.breakdown ?? null,
       d1_rows_written_per_delivery: ratio(api.d1RowsWritten + consumer.d1RowsWritten, delivered, 2),
       units_per_delivery: units && roundUnits(units),
@@ -175,6 +189,11 @@ export function storageFiguresOf(phase: StoragePhase): { storage: StorageFigures
     },
   };
 }
+
+/** Messages per bulk enqueue request: the API's maximum. */
+const BULK_BATCH = 100;
+/** Deliveries per queue message: src/delivery/task.ts DELIVERIES_PER_MESSAGE (that module is not loadable by plain Node). */
+const DELIVERIES_PER_MESSAGE = 10;
 
 function roundUnits(units: UnitsPerDelivery): UnitsPerDelivery {
   const out = { ...units };

@@ -57,15 +57,17 @@ const KEY = SQL_MESSAGE_KEY("?1", "?2", "?3");
 
 // Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
 // and '%' in event names stay literal.
-const MATCHING_ENDPOINTS = `
+/** SQL for the JSON array of ids of the enabled endpoints of a tenant that listen for an event and source (SQL expressions). */
+export const matchingEndpoints = (tenant: string, event: string, source: string) => `
   SELECT json_group_array(id) FROM (SELECT e.id FROM endpoints AS e
-  WHERE e.tenant_id = ?4 AND e.enabled = 1
-  AND (e.source IS NULL OR e.source = ?7)
+  WHERE e.tenant_id = ${tenant} AND e.enabled = 1
+  AND (e.source IS NULL OR e.source = ${source})
   AND (json_array_length(e.events) = 0 OR EXISTS (
     SELECT 1 FROM json_each(e.events) AS p
-    WHERE p.value = ?6 OR (substr(p.value, -1) = '*'
-      AND substr(?6, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))
+    WHERE p.value = ${event} OR (substr(p.value, -1) = '*'
+      AND substr(${event}, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))
   ORDER BY e.id)`;
+const MATCHING_ENDPOINTS = matchingEndpoints("?4", "?6", "?7");
 
 /**
  * Stores a message and one pending delivery per target in ONE atomic D1 batch (the idempotency

@@ -19,7 +19,7 @@ import { withinEndpointLimits, type Deferral } from "./endpoint-gate";
 import { runFairly } from "./send-scheduler";
 import { send, type SendResult } from "./send";
 import type { SignatureConfig } from "./signing";
-import { DeliveryTask } from "./task";
+import { requeueTasks, tasksOf, type DeliveryTask } from "./task";
 
 /**
  * Workers allow six simultaneous outbound connections per invocation; more fetches would only
@@ -192,7 +192,7 @@ async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, conf
   return plans.map((p) => (p.kind === "send" && lapsing.includes(p.work) && !held.has(p.work.id) ? { kind: "ack" } : p));
 }
 
-/** What the consumer tells Queues about one message: done, or bring it back after a delay. */
+/** What becomes of one delivery of the batch: done, or bring it back after a delay. */
 type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
 /**
@@ -203,7 +203,7 @@ type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null; deferSeconds?: number };
 
 /**
- * What Queues hears about a sent (or held back) message once its shard has recorded the result.
+ * What becomes of a sent (or held back) delivery once its shard has recorded the result.
  * `recorded` is false when the shard failed to record it: it comes back, so the delivery is not
  * lost (its receiver may get it again, as when a whole batch fails).
  */
@@ -215,11 +215,14 @@ function verdictOf({ record, deferSeconds }: Sent, live: Set<string>, recorded: 
   return { kind: "ack" };
 }
 
-/** The message indexes of a batch that belong to each data shard present in it. */
+/** The delivery indexes of a batch that belong to each data shard present in it. */
 function byShard(tasks: Array<DeliveryTask | null>): Map<number, number[]> {
   const groups = new Map<number, number[]>();
   tasks.forEach((task, index) => {
-    if (task) groups.set(task.shard, [...(groups.get(task.shard) ?? []), index]);
+    if (!task) return;
+    const group = groups.get(task.shard);
+    if (group) group.push(index);
+    else groups.set(task.shard, [index]);
   });
   return groups;
 }
@@ -246,13 +249,45 @@ export interface ConsumeOptions {
   random?: () => number;
 }
 
-/** The task of a queue message, or null (logged) when it is not a delivery task of one of the Worker's shards. */
-function taskOf(message: Message<unknown>, env: Env): DeliveryTask | null {
-  const parsed = DeliveryTask.safeParse(message.body);
-  if (!parsed.success) console.error(`queue message ${message.id} is not a delivery task; dropped`);
-  else if (!isShardIndex(env, parsed.data.shard)) console.error(`queue message ${message.id} names data shard ${parsed.data.shard}, which this Worker does not have; dropped`);
-  else return parsed.data;
-  return null;
+/**
+ * The deliveries of a queue message (one, or a pack of up to DELIVERIES_PER_MESSAGE), or [null]
+ * (logged) when it is not a delivery task of one of the Worker's shards: it is acked and dropped.
+ */
+function tasksOfMessage(message: Message<unknown>, env: Env): Array<DeliveryTask | null> {
+  const tasks = tasksOf(message.body);
+  if (!tasks) console.error(`queue message ${message.id} is not a delivery task; dropped`);
+  else if (!isShardIndex(env, tasks[0]!.shard)) console.error(`queue message ${message.id} names data shard ${tasks[0]!.shard}, which this Worker does not have; dropped`);
+  else return tasks;
+  return [null];
+}
+
+/** What Queues hears about one queue message once each of its deliveries has its verdict. */
+type Settlement =
+  | { kind: "ack" }
+  | { kind: "retry"; delaySeconds: number }
+  /** Some deliveries come back, others are done: those come back in new messages, the original is acked. */
+  | { kind: "split"; groups: Array<{ tasks: DeliveryTask[]; delaySeconds: number }> };
+
+/**
+ * Settles one queue message from the verdicts of its deliveries (`slots`: their indexes). A message
+ * whose deliveries all come back after the same delay is retried as it is (Queues keeps counting its
+ * attempts, which orders sends and feeds the dead-letter queue); otherwise only the deliveries that
+ * come back are queued again, grouped by delay, so a retry of one never re-sends another.
+ */
+function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<DeliveryTask | null>): Settlement {
+  const delays = new Map<number, DeliveryTask[]>();
+  for (const slot of slots) {
+    const verdict = verdicts[slot]!;
+    if (verdict.kind !== "retry") continue;
+    const delay = Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS);
+    const group = delays.get(delay);
+    if (group) group.push(tasks[slot]!);
+    else delays.set(delay, [tasks[slot]!]);
+  }
+  if (delays.size === 0) return { kind: "ack" };
+  const [delaySeconds, retried] = [...delays][0]!;
+  if (delays.size === 1 && retried.length === slots.length) return { kind: "retry", delaySeconds };
+  return { kind: "split", groups: [...delays].map(([delay, group]) => ({ tasks: group, delaySeconds: delay })) };
 }
 
 /**
@@ -262,9 +297,12 @@ function taskOf(message: Message<unknown>, env: Env): DeliveryTask | null {
  * has finished every RECORD_EVERY_MS and settles those messages at once. Signed sends run across
  * the whole batch, six at a time, shared equally between the endpoints waiting
  * (src/delivery/send-scheduler.ts) and within each endpoint's limits (src/delivery/endpoint-gate.ts),
- * inside the batch's send budget; each message is acked or retried with a delay. A delivery the
- * budget, an endpoint's limits or its timing out earlier in the batch held back goes back to the
- * queue without an attempt counted. A shard that fails to load or record its part has its
+ * inside the batch's send budget; each delivery is done or comes back after its delay. A queue
+ * message may carry up to DELIVERIES_PER_MESSAGE deliveries, each handled on its own (its own
+ * attempt budget, delay and cancellation): when only some of them come back, they are queued again
+ * in new messages and the original is acked (settlementOf), so a retry of one never re-sends its
+ * neighbours. A delivery the budget, an endpoint's limits or its timing out earlier in the batch
+ * held back goes back to the queue without an attempt counted. A shard that fails to load or record its part has its
  * messages retried (Queues dead-letters them if that keeps happening); the other shards' messages
  * are settled as usual, so none is lost or sent twice.
  */
@@ -274,7 +312,15 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const startedAt = clock();
   const config = readConfig(env);
   const policy = targetPolicyOf(config);
-  const tasks = batch.messages.map((m) => taskOf(m, env));
+  // One slot per delivery: a packed message contributes one per delivery it carries.
+  const tasks: Array<DeliveryTask | null> = [];
+  const messageOf: number[] = [];
+  const slotsOf: number[][] = batch.messages.map((message, index) =>
+    tasksOfMessage(message, env).map((task) => {
+      messageOf.push(index);
+      return tasks.push(task) - 1;
+    }),
+  );
   const shards = [...byShard(tasks)];
   const plans: Plan[] = tasks.map(() => ({ kind: "ack" }));
   await Promise.all(
@@ -284,16 +330,38 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     }),
   );
 
-  const settle = (index: number, verdict: Verdict) => {
-    const message = batch.messages[index]!;
-    if (verdict.kind === "ack") message.ack();
-    else message.retry({ delaySeconds: Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS) });
+  // Each delivery gets its verdict as soon as it is known; a queue message is settled once all of
+  // its deliveries have theirs (several verdicts settle together: one queue call for any re-queueing).
+  const verdicts: Array<Verdict | undefined> = tasks.map(() => undefined);
+  const unsettled = new Set(batch.messages.keys());
+  const settleDecided = async () => {
+    const ready = [...unsettled].filter((m) => slotsOf[m]!.every((slot) => verdicts[slot]));
+    if (ready.length === 0) return;
+    for (const m of ready) unsettled.delete(m);
+    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks));
+    const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
+    let requeued = true;
+    try {
+      await requeueTasks(env.DELIVERIES, split);
+    } catch (error) {
+      // Retrying the whole message instead is safe: its finished deliveries are acked when they come back.
+      console.error(`re-queueing ${split.length} groups of deliveries failed, their messages come back whole: ${(error as Error).message}`);
+      requeued = false;
+    }
+    settlements.forEach((settlement, i) => {
+      const message = batch.messages[ready[i]!]!;
+      if (settlement.kind === "ack" || (settlement.kind === "split" && requeued)) message.ack();
+      else if (settlement.kind === "retry") message.retry({ delaySeconds: settlement.delaySeconds });
+      else message.retry({ delaySeconds: Math.min(...settlement.groups.map((g) => g.delaySeconds)) });
+    });
   };
-  plans.forEach((p, index) => {
-    if (p.kind === "ack") settle(index, p);
-    else if (p.kind === "wait") settle(index, { kind: "retry", delaySeconds: p.seconds });
-    else if (p.kind === "unavailable") settle(index, { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
+  const settle = (slot: number, verdict: Verdict) => (verdicts[slot] = verdict);
+  plans.forEach((p, slot) => {
+    if (p.kind === "ack") settle(slot, p);
+    else if (p.kind === "wait") settle(slot, { kind: "retry", delaySeconds: p.seconds });
+    else if (p.kind === "unavailable") settle(slot, { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
   });
+  await settleDecided();
   const cancelling = plans.flatMap((p, index) => (p.kind === "cancel" ? [index] : []));
 
   // Records results and cancellations, one D1 batch per shard present, and settles their messages.
@@ -322,12 +390,13 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     const recorded = (index: number) => !failedShards.has(tasks[index]!.shard);
     for (const index of cancels) settle(index, recorded(index) ? { kind: "ack" } : { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
     for (const sent of sents) settle(sent.index, verdictOf(sent, live, recorded(sent.index)));
+    await settleDecided();
   };
 
   // Messages that came back before (a deferral, a retry) go first, so none is deferred batch after batch.
   const sending = plans
     .flatMap((p, index) => (p.kind === "send" ? [{ index, work: p.work }] : []))
-    .sort((a, b) => batch.messages[b.index]!.attempts - batch.messages[a.index]!.attempts);
+    .sort((a, b) => batch.messages[messageOf[b.index]!]!.attempts - batch.messages[messageOf[a.index]!]!.attempts);
   const timedOut = new Set<string>();
   const sendOne = async (work: DeliveryWork): Promise<SendResult | Deferral | null> => {
     if (clock() - startedAt >= SEND_BUDGET_MS) return null;
@@ -363,4 +432,5 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   }
   await sends;
   await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+  await settleDecided();
 }

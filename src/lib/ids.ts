@@ -35,9 +35,15 @@ function randomBits(count: number): number {
   return value! >>> (32 - count);
 }
 
-/** A new message id for a tenant at `nowMs` (epoch ms), with a random 7-bit sequence. */
-export function newMessageId(tenantId: string, nowMs: number): string {
-  const seq = randomBits(7);
+/** How many message ids one tenant bucket has per millisecond: the 7-bit sequence of the row key. */
+export const SEQUENCES_PER_MS = 128;
+
+/**
+ * A new message id for a tenant at `nowMs` (epoch ms), with the given 7-bit sequence (0–127) or a
+ * random one. Ids of one tenant, millisecond and sequence share a row key: a batch gives its
+ * messages distinct sequences.
+ */
+export function newMessageId(tenantId: string, nowMs: number, seq = randomBits(7)): string {
   const digits =
     hex(nowMs, 12) +
     "7" +
@@ -55,6 +61,11 @@ export interface MessageKey {
   /** Milliseconds since KEY_EPOCH_MS. */
   offset: number;
   seq: number;
+}
+
+/** A message row's key as decimal text: it takes up to 62 bits, more than a JS number holds exactly (SQL casts it back). */
+export function rowKeyText(key: MessageKey): string {
+  return ((BigInt(key.bucket) << 47n) | (BigInt(key.offset) << 7n) | BigInt(key.seq)).toString();
 }
 
 /** Whether `id` has the shape of a message or delivery id this relay issues. */

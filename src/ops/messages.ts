@@ -57,17 +57,17 @@ function sentPayload(requestText: string): string {
 }
 
 /**
- * The enqueue request of an API call: its validated body, the payload's exact text taken from the
- * request's text, and the Idempotency-Key with what identifies the request (the body's other
- * fields, then the payload's text, which tells apart numbers that parse alike).
+ * The enqueue request of one message: its validated body, the payload's exact text, and its
+ * idempotency key with what identifies the request (the body's other fields, then the payload's
+ * text, which tells apart numbers that parse alike). The same message sent alone or in a batch
+ * identifies alike, so a key replays across the two routes.
  */
-export function enqueueRequestOf(
+export function enqueueRequestFrom(
   tenantId: string,
   body: z.output<typeof EnqueueBody>,
-  requestText: string,
+  payload: string,
   idempotencyKey: string | undefined,
 ): EnqueueRequest {
-  const payload = sentPayload(requestText);
   return {
     tenantId,
     event: body.event,
@@ -81,6 +81,16 @@ export function enqueueRequestOf(
   };
 }
 
+/** The enqueue request of an API call (`POST …/messages`): see enqueueRequestFrom. */
+export function enqueueRequestOf(
+  tenantId: string,
+  body: z.output<typeof EnqueueBody>,
+  requestText: string,
+  idempotencyKey: string | undefined,
+): EnqueueRequest {
+  return enqueueRequestFrom(tenantId, body, sentPayload(requestText), idempotencyKey);
+}
+
 /**
  * Holds a payload's JSON text to the deployment's limit.
  *
@@ -88,13 +98,20 @@ export function enqueueRequestOf(
  * @throws ApiError 413 `payload_too_large`
  */
 export function assertPayloadFits(payload: string, limitBytes: number): void {
-  const size = new TextEncoder().encode(payload).byteLength;
-  if (size > limitBytes) {
-    throw new ApiError(413, "payload_too_large", `The payload is ${size} bytes; this deployment accepts at most ${limitBytes}`);
-  }
+  const problem = payloadSizeProblem(payload, limitBytes);
+  if (problem) throw new ApiError(413, "payload_too_large", problem);
 }
 
-const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** What is wrong with a payload's size, or null when it fits MAX_PAYLOAD_BYTES (`limitBytes`). */
+export function payloadSizeProblem(payload: string, limitBytes: number): string | null {
+  // Code units bound the UTF-8 size from below (1–3 bytes each): most payloads need no encoding to tell.
+  if (payload.length * 3 <= limitBytes) return null;
+  const size = new TextEncoder().encode(payload).byteLength;
+  return size > limitBytes ? `The payload is ${size} bytes; this deployment accepts at most ${limitBytes}` : null;
+}
+
+/** Orders deliveries by id, as enqueue responses list them. */
+export const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Rebuilds the first response of an Idempotency-Key: every delivery was pending then. */
 async function firstResponse(db: D1Database, tenantId: string, messageId: string): Promise<EnqueueResponse> {

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_WINDOW_TEXT, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -30,16 +30,46 @@ export const EnqueueBody = z
   .strict()
   .openapi("EnqueueMessage");
 
+/** An idempotency key, as the Idempotency-Key header or a batch item's `idempotency_key` carries it. */
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+
 /** The Idempotency-Key request header. */
 export const EnqueueHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(MAX_IDEMPOTENCY_KEY_LENGTH)
-    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
-    .optional()
-    .openapi({ description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new` }),
+  "idempotency-key": IdempotencyKey.optional().openapi({
+    description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new`,
+  }),
 });
+
+/** One message of `POST …/messages/batch`: an enqueue body with its own optional idempotency key. */
+export const BatchItem = EnqueueBody.extend({
+  idempotency_key: IdempotencyKey.optional().openapi({
+    description: `Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round)`,
+  }),
+}).openapi("BatchMessage");
+
+/** Body of `POST …/messages/batch`. */
+export const BatchEnqueueBody = z
+  .object({
+    messages: z
+      .array(BatchItem)
+      .min(1)
+      .max(MAX_BATCH_MESSAGES)
+      .superRefine((items, ctx) => {
+        const first = new Map<string, number>();
+        items.forEach((item, index) => {
+          if (item.idempotency_key === undefined) return;
+          const earlier = first.get(item.idempotency_key);
+          if (earlier === undefined) first.set(item.idempotency_key, index);
+          else ctx.addIssue({ code: "custom", path: [index, "idempotency_key"], message: `repeats the idempotency_key of messages.${earlier}` });
+        });
+      }),
+  })
+  .strict()
+  .openapi("BatchEnqueue");
 
 /** Every state a delivery can be in, in the order lists and filters offer them. */
 export const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
@@ -64,6 +94,19 @@ export const EnqueuedSchema = z
     deliveries: z.array(z.object({ id: z.string(), endpoint_id: z.string().nullable(), status: DeliveryStatus })),
   })
   .openapi("EnqueuedMessage");
+
+/** 202 response of a batch enqueue: one single-enqueue response per message, in the request's order. */
+export const BatchEnqueuedSchema = z
+  .object({
+    messages: z.array(
+      EnqueuedSchema.extend({
+        replayed: z.literal(true).optional().openapi({
+          description: "Present on a message whose idempotency_key replayed an earlier request: this is that request's response, nothing new was stored",
+        }),
+      }).openapi("BatchEnqueuedMessage"),
+    ),
+  })
+  .openapi("BatchEnqueued");
 
 /** A delivery's state as polling shows it. */
 export const DeliverySummarySchema = z

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { apiKeyByHash } from "../db/api-keys";
 import { getTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
-import { randomBytes, toBase64Url } from "../lib/base64";
+import { randomBytes, toBase64Url, toHex } from "../lib/base64";
 import { sha256, sha256Hex } from "../lib/digest";
 import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
 
@@ -12,10 +12,15 @@ export type Principal = { kind: "admin" } | { kind: "tenant"; tenantId: string }
 
 const API_KEY_PREFIX = "ehk_";
 
-/** Compares two strings in time independent of where they differ (digests have equal length). */
-async function constantTimeEquals(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([sha256(a), sha256(b)]);
-  return crypto.subtle.timingSafeEqual(da, db);
+/**
+ * The SHA-256 of the configured ADMIN_TOKEN, computed once per isolate (and again only if the
+ * secret changes): the comparison hashes the presented token alone, never the configured one.
+ */
+let adminDigest: { token: string; digest: Promise<ArrayBuffer> } | undefined;
+
+function adminTokenDigest(adminToken: string): Promise<ArrayBuffer> {
+  if (adminDigest?.token !== adminToken) adminDigest = { token: adminToken, digest: sha256(adminToken) };
+  return adminDigest.digest;
 }
 
 /** A new tenant API key, its stored hash and its display prefix. */
@@ -69,10 +74,13 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
     const token = match?.[1];
     if (!token || token.length > MAX_BEARER_TOKEN_LENGTH) throw unauthorized();
-    if (c.env.ADMIN_TOKEN && (await constantTimeEquals(token, c.env.ADMIN_TOKEN))) {
+    // Digests of equal length compare in time independent of where the tokens differ; the same
+    // digest, in hex, is the hash an API key is stored under (hashApiKey).
+    const digest = await sha256(token);
+    if (c.env.ADMIN_TOKEN && crypto.subtle.timingSafeEqual(digest, await adminTokenDigest(c.env.ADMIN_TOKEN))) {
       c.set("principal", { kind: "admin" });
     } else if (token.startsWith(API_KEY_PREFIX)) {
-      const tenantId = await tenantOfKey(c.env.DB, await hashApiKey(token));
+      const tenantId = await tenantOfKey(c.env.DB, toHex(digest));
       if (!tenantId) throw unauthorized();
       c.set("principal", { kind: "tenant", tenantId });
     } else {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
 import { CLI, RECEIVER, run, start, type Running } from "./support/processes";
@@ -246,6 +249,54 @@ describe("the edgehook CLI against a running relay", () => {
       const result = await edgehook(["messages", "send", "x", "{not json"], env);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("not JSON");
+    });
+
+    /** Writes JSONL lines to a fresh temporary file and returns its path. */
+    const jsonl = (lines: string[]) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), "edgehook-cli-")), "messages.jsonl");
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      return file;
+    };
+
+    it("sends a JSONL file in batches of 100, a plain line per batch off a terminal, then a summary", async () => {
+      const { env } = await tenant();
+      const lines = Array.from({ length: 150 }, (_, i) => `{"event":"invoice.issued","payload":{"invoice":${i},"total":1.50}}`);
+      lines[7] = '{"event":"invoice.issued","payload":{"order_id":9123456789654321123},"idempotency_key":"inv-7"}';
+      const result = await edgehook(["messages", "send", "--file", jsonl(lines)], env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain("lines 1–100: 100 enqueued");
+      expect(result.stderr).toContain("lines 101–150: 50 enqueued");
+      expect(result.stdout).toBe("150 enqueued, 0 replayed, 0 failed\n");
+      const listed = await edgehookJson(["messages", "list", "--all"], env);
+      expect(listed.data).toHaveLength(150);
+      const again = await edgehook(["messages", "send", "--file", jsonl([lines[7]!])], env);
+      expect(again.stdout).toBe("0 enqueued, 1 replayed, 0 failed\n");
+    });
+
+    it("keeps each line's payload exactly as written", async () => {
+      const { env } = await tenant();
+      const result = await edgehook(["messages", "send", "--file", "-", "--json"], env, '{"event":"order.paid","payload":{"order_id":9123456789654321123,"huge":1e400}}\n');
+      expect(result.code, result.stderr).toBe(0);
+      const [batch, summary] = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect(batch).toEqual({ lines: [1, 1], enqueued: 1, replayed: 0 });
+      expect(summary).toEqual({ summary: { enqueued: 1, replayed: 0, failed: 0, failed_lines: [] } });
+      const listed = await edgehookJson(["messages", "list"], env);
+      const shown = await edgehook(["messages", "show", listed.data[0].id, "--json"], env);
+      expect(shown.stdout).toContain('"order_id": 9123456789654321123');
+      expect(shown.stdout).toContain('"huge": 1e400');
+    });
+
+    it("names the lines that failed and exits non-zero, while the other batches are sent", async () => {
+      const { env } = await tenant();
+      const good = '{"event":"ok","payload":1}';
+      const lines = [...Array.from({ length: 100 }, () => good), "{not json", '{"payload":2}', good];
+      const result = await edgehook(["messages", "send", "--file", jsonl(lines)], env);
+      expect(result.code).toBe(6);
+      expect(result.stdout).toBe("100 enqueued, 0 replayed, 3 failed\n");
+      expect(result.stderr).toContain("line 101: not JSON");
+      expect(result.stderr).toContain("line 102: event: ");
+      expect(result.stderr).toMatch(/line 103: not stored: its batch failed \(The request body is invalid/);
+      expect((await edgehookJson(["messages", "list", "--all"], env)).data).toHaveLength(100);
     });
 
     it("shows and lists messages", async () => {

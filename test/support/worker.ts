@@ -10,25 +10,36 @@ import { rowOnAnyShard } from "./shards";
 /** A queue producer that keeps what it is sent instead of delivering it (or fails, if asked). */
 export type HoldingQueue = ReturnType<typeof holdingQueue>;
 
-/** A stand-in for the DELIVERIES queue: every body sent is kept in `sent`, nothing is delivered. */
+/**
+ * A stand-in for the DELIVERIES queue: every body sent is kept in `sent` (with the delay it asked
+ * for at the same index of `delays`), nothing is delivered. `calls` counts send and sendBatch calls.
+ */
 export function holdingQueue(options: { fail?: boolean } = {}) {
   const sent: DeliveryTask[] = [];
+  const delays: Array<number | undefined> = [];
+  const counts = { calls: 0 };
   const queue = {
-    async send(body: DeliveryTask) {
+    async send(body: DeliveryTask, sendOptions?: QueueSendOptions) {
+      counts.calls++;
       if (options.fail) throw new Error("queue unavailable");
       sent.push(body);
+      delays.push(sendOptions?.delaySeconds);
     },
     async sendBatch(messages: Iterable<MessageSendRequest<DeliveryTask>>) {
+      counts.calls++;
       if (options.fail) throw new Error("queue unavailable");
-      for (const m of messages) sent.push(m.body);
+      for (const m of messages) {
+        sent.push(m.body);
+        delays.push(m.delaySeconds);
+      }
     },
   } as unknown as Queue;
-  return { queue, sent };
+  return { queue, sent, delays, counts };
 }
 
 /** Calls the API as the admin with the delivery queue held back; returns the response and the queue messages it produced. */
 export async function apiHeld(method: string, path: string, body?: unknown, options: { failQueue?: boolean } = {}) {
-  const { queue, sent } = holdingQueue({ fail: options.failQueue });
+  const { queue, sent, counts } = holdingQueue({ fail: options.failQueue });
   const res = await buildApp().fetch(
     new Request(`https://edgehook.test${path}`, {
       method,
@@ -38,7 +49,7 @@ export async function apiHeld(method: string, path: string, body?: unknown, opti
     { ...env, DELIVERIES: queue },
     createExecutionContext(),
   );
-  return { res, tasks: sent };
+  return { res, tasks: sent, queueCalls: counts.calls };
 }
 
 /**

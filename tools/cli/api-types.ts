@@ -203,6 +203,23 @@ export interface components {
             /** @example https://example.com/webhooks */
             webhook_url?: string;
         };
+        BatchEnqueued: {
+            messages: components["schemas"]["BatchEnqueuedMessage"][];
+        };
+        BatchEnqueuedMessage: components["schemas"]["EnqueuedMessage"] & {
+            /**
+             * @description Present on a message whose idempotency_key replayed an earlier request: this is that request's response, nothing new was stored
+             * @enum {boolean}
+             */
+            replayed?: true;
+        };
+        BatchEnqueue: {
+            messages: components["schemas"]["BatchMessage"][];
+        };
+        BatchMessage: components["schemas"]["EnqueueMessage"] & {
+            /** @description Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round) */
+            idempotency_key?: string;
+        };
         Message: {
             /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */
             id: string;

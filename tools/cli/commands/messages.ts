@@ -5,6 +5,7 @@ import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, out, table, time } from "../output.ts";
 import type { Schema } from "../client.ts";
+import { sendJsonLines } from "./bulk-send.ts";
 import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./paging.ts";
 
 interface SendOptions {
@@ -70,16 +71,27 @@ export function registerMessages(program: Command): void {
 
   messages
     .command("send")
-    .description("enqueue a message for delivery to the tenant's matching endpoints")
-    .argument("<event>", "event type, e.g. document.predicted")
+    .description(
+      "enqueue a message for delivery to the tenant's matching endpoints; without <event>, send every message of a JSONL file " +
+        "(one enqueue body per line, optional idempotency_key) in batches of 100",
+    )
+    .argument("[event]", "event type, e.g. document.predicted")
     .argument("[payload]", "the payload as JSON")
-    .option("--file <path>", "read the JSON payload from a file (- for stdin)")
+    .option("--file <path>", "read the JSON payload from a file (- for stdin); without <event>: a JSONL file of messages")
     .option("--source <source>", "the model, product or project it comes from")
     .option("--endpoint <id>", "send to this endpoint only; repeatable", collect)
     .option("--webhook-url <url>", "also send to this one-off URL")
     .option("--idempotency-key <key>", "send at most once per key within 24 h")
-    .action(async (event: string, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
+    .action(async (event: string | undefined, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
       const ctx = contextOf(command);
+      if (event === undefined) {
+        if (options.file === undefined) throw new UsageError("No event: give <event> and a payload, or --file <messages.jsonl> (- for stdin) to send many");
+        if (options.source || options.endpoint || options.webhookUrl || options.idempotencyKey) {
+          throw new UsageError("With a JSONL file, give --source, --endpoint, --webhook-url and idempotency keys on each line instead");
+        }
+        process.exitCode = await sendJsonLines(ctx, options.file);
+        return;
+      }
       const body = objectText(
         { event, payload: null, source: options.source, endpoint_ids: options.endpoint, webhook_url: options.webhookUrl },
         { payload: readPayload(payloadArgument, options.file) },

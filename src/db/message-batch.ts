@@ -1,0 +1,171 @@
+import { toHex } from "../lib/base64";
+import { messageKeyOf, rowKeyText, sqlMessageKeyOf } from "../lib/ids";
+import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, type NewDelivery } from "./messages";
+import { SQL_QUEUE_TOKEN } from "./sql";
+
+/** One message of a batch to store. */
+export interface BatchMessageToStore {
+  /** A message id from src/lib/ids.ts: it carries the row's key (distinct within the batch). */
+  id: string;
+  event: string;
+  source: string | null;
+  /** The compressed payload, or null when it is in R2. */
+  payload: Uint8Array | null;
+  payloadInR2: boolean;
+  /** Explicit targets; when absent, every enabled endpoint whose events and source match. */
+  endpointIds?: string[];
+  webhookUrl?: string;
+  idempotency?: { key: string; requestHash: string };
+}
+
+/** A batch of one tenant's messages, all created at `now` (epoch ms). */
+export interface MessageBatchToStore {
+  tenantId: string;
+  now: number;
+  /** Idempotency keys created before this (epoch ms) have expired: the batch deletes them. */
+  expiresBefore: number;
+  messages: BatchMessageToStore[];
+}
+
+/**
+ * Bound parameters stay far below D1's 2 MB value limit: a batch's messages travel as JSON arrays of
+ * at most this many characters (a hundred 4 KiB payloads compress to ~200 KB of hex: one array).
+ */
+const MESSAGES_JSON_CHARS = 500_000;
+
+/** The messages as JSON arrays of at most MESSAGES_JSON_CHARS characters each; payload bytes as hex for unhex(). */
+function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: string }> {
+  const chunks: Array<{ full: string; keys: string }> = [];
+  let full: string[] = [];
+  let keys: string[] = [];
+  let size = 2;
+  const flush = () => {
+    chunks.push({ full: `[${full.join(",")}]`, keys: `[${keys.join(",")}]` });
+    full = [];
+    keys = [];
+    size = 2;
+  };
+  for (const m of batch.messages) {
+    const key = rowKeyText(messageKeyOf(m.id)!);
+    const row = JSON.stringify({
+      key,
+      id: m.id,
+      event: m.event,
+      source: m.source,
+      endpoint_ids: m.endpointIds,
+      webhook_url: m.webhookUrl,
+      payload: m.payload ? toHex(m.payload) : null,
+      r2: m.payloadInR2 ? 1 : 0,
+    });
+    if (full.length > 0 && size + row.length + 1 > MESSAGES_JSON_CHARS) flush();
+    full.push(row);
+    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash }));
+    size += row.length + 1;
+  }
+  if (full.length > 0) flush();
+  return chunks;
+}
+
+const ROW = "CAST(j.value ->> 'key' AS INTEGER)";
+const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.value -> 'endpoint_ids')
+  ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')")}) END)`;
+
+// Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
+// 100 messages binds a handful of parameters, far from D1's 100 per statement, and its statement
+// count does not grow with the batch.
+const INSERT_MESSAGES = `
+  INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
+  SELECT ${ROW}, t.id, j.value ->> 'id', j.value ->> 'event', j.value ->> 'source',
+         CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END,
+         j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2', ?3
+  FROM tenants AS t JOIN json_each(?2) AS j
+  WHERE t.id = ?1
+  RETURNING id`;
+const DELETE_EXPIRED_KEYS = `
+  DELETE FROM idempotency_keys
+  WHERE tenant_id = ?1 AND key IN (SELECT value ->> 'k' FROM json_each(?2) WHERE value ->> 'k' IS NOT NULL) AND created_at < ?3`;
+// No ON CONFLICT: a live key makes this fail and the whole batch roll back.
+const INSERT_KEYS = `
+  INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at)
+  SELECT m.tenant_id, j.value ->> 'k', j.value ->> 'h', m.id, m.created_at
+  FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
+  WHERE j.value ->> 'k' IS NOT NULL`;
+// As for one message (src/db/messages.ts storeMessage): an unknown explicit target makes tenant_id
+// NULL and rolls the whole batch back.
+const INSERT_DELIVERIES = `
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at)
+  SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
+         substr(m.id, 1, 32) || printf('%04x', t.key + 1), 'pending', ${SQL_QUEUE_TOKEN}, m.created_at, m.created_at, m.created_at
+  FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
+  JOIN json_each(m.targets) AS t
+  LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = m.tenant_id
+  RETURNING id, tenant_id, endpoint_id, queue_token`;
+
+/**
+ * Stores a batch of one tenant's messages, each with one pending delivery per target and its
+ * idempotency key, in ONE atomic D1 batch of four statements per chunk of messages (one chunk up
+ * to ~500 KB of compressed payloads). The same rows as storeMessage writes for each message.
+ * Returns the deliveries written, in no particular order (a delivery id names its message).
+ *
+ * @throws TenantMissing when the tenant is not on this shard; TargetMissing when an explicit endpoint
+ *   id is not the tenant's; IdempotencyKeyTaken when a live key is among the batch's;
+ *   MessageKeyTaken when a row key is taken (retry with new ids). Nothing is stored in any of these.
+ */
+export async function storeMessages(db: D1Database, batch: MessageBatchToStore): Promise<NewDelivery[]> {
+  const withKeys = batch.messages.some((m) => m.idempotency);
+  const statements: D1PreparedStatement[] = [];
+  const deliveryResults: number[] = [];
+  for (const { full, keys } of messageChunks(batch)) {
+    statements.push(db.prepare(INSERT_MESSAGES).bind(batch.tenantId, full, batch.now));
+    if (withKeys) {
+      statements.push(
+        db.prepare(DELETE_EXPIRED_KEYS).bind(batch.tenantId, keys, batch.expiresBefore),
+        db.prepare(INSERT_KEYS).bind(batch.tenantId, keys),
+      );
+    }
+    deliveryResults.push(statements.length);
+    statements.push(db.prepare(INSERT_DELIVERIES).bind(batch.tenantId, keys));
+  }
+  let results: D1Result<NewDelivery>[];
+  try {
+    results = await db.batch<NewDelivery>(statements);
+  } catch (error) {
+    const reason = String(error);
+    if (withKeys && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
+    if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
+    if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
+    throw error;
+  }
+  if (results[0]!.results.length === 0) throw new TenantMissing();
+  return deliveryResults.flatMap((i) => results[i]!.results);
+}
+
+/** What a live idempotency key of a batch points at: enough to rebuild its first response. */
+export interface KeyedMessage {
+  key: string;
+  request_hash: string;
+  id: string;
+  event: string;
+  source: string | null;
+  /** JSON array of the message's targets, in delivery ordinal order ("" = the one-off webhook_url). */
+  targets: string;
+  created_at: number;
+}
+
+/**
+ * The live (created at or after `liveFrom`, epoch ms) idempotency keys among `keys`, each with its
+ * message, in one query. A key whose message was purged meanwhile is left out.
+ */
+export async function findKeyedMessages(db: D1Database, tenantId: string, keys: string[], liveFrom: number): Promise<KeyedMessage[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT k.key, k.request_hash, m.id, m.event, m.source, m.targets, m.created_at
+       FROM json_each(?2) AS j
+       JOIN idempotency_keys AS k ON k.tenant_id = ?1 AND k.key = j.value
+       JOIN messages AS m ON m.key = ${sqlMessageKeyOf("k.message_id")} AND m.tenant_id = k.tenant_id AND m.id = k.message_id
+       WHERE k.created_at >= ?3`,
+    )
+    .bind(tenantId, JSON.stringify(keys), liveFrom)
+    .all<KeyedMessage>();
+  return results;
+}

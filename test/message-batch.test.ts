@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { apiHeld } from "./support/worker";
+import { rowsOnShards, shardIndexOf } from "./support/shards";
+
+const batchPath = (t: string) => `/v1/tenants/${t}/messages/batch`;
+const count = rowsOnShards;
+
+/** Sends a batch through the real API with the queue held back; returns the status, body and queue messages. */
+async function batchHeld(tenantId: string, messages: unknown[]) {
+  const { res, tasks } = await apiHeld("POST", batchPath(tenantId), { messages });
+  return { status: res.status, body: (await res.json()) as any, tasks };
+}
+
+describe("batch enqueue", () => {
+  it("a full batch of 100 messages answers 202 with one single-enqueue response per message, in order", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: "https://e.com/a" });
+    const items = Array.from({ length: 100 }, (_, i) => ({ event: `invoice.${i}`, payload: { n: i } }));
+    const { status, body, tasks } = await batchHeld(id, items);
+    expect(status).toBe(202);
+    expect(body.messages).toHaveLength(100);
+    body.messages.forEach((m: any, i: number) => {
+      expect(m).toEqual({ id: expect.any(String), event: `invoice.${i}`, source: null, created_at: expect.any(String), deliveries: [{ id: expect.any(String), endpoint_id: endpoint.id, status: "pending" }] });
+    });
+    expect(new Set(body.messages.map((m: any) => m.id)).size).toBe(100);
+    expect(await count("messages", id)).toBe(100);
+    expect(await count("deliveries", id)).toBe(100);
+    const queued = tasks.flatMap((t: any) => (t.deliveries ?? [t]).map((d: any) => d.delivery_id)).sort();
+    expect(queued).toEqual(body.messages.map((m: any) => m.deliveries[0].id).sort());
+  });
+
+  it("each message of a batch can be polled like one enqueued alone", async () => {
+    const { id } = await newTenant();
+    const { body } = await batchHeld(id, [
+      { event: "a", payload: [1], source: "model-a" },
+      { event: "b", payload: "two", webhook_url: "https://e.com/once" },
+    ]);
+    const second = await apiJson("GET", `/v1/tenants/${id}/messages/${body.messages[1].id}`);
+    expect(second.body).toMatchObject({ event: "b", payload: "two", deliveries: [{ id: body.messages[1].deliveries[0].id, endpoint_id: null, url: "https://e.com/once" }] });
+    const first = await apiJson("GET", `/v1/tenants/${id}/messages/${body.messages[0].id}`);
+    expect(first.body).toMatchObject({ event: "a", source: "model-a", payload: [1], deliveries: [] });
+  });
+
+  it("one invalid message is a 400 naming it, and nothing of the batch is stored", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: "https://e.com/a" });
+    const items: unknown[] = [0, 1, 2, 3, 4].map((i) => ({ event: "x", payload: i }));
+    items[3] = { payload: 3 };
+    const { status, body, tasks } = await batchHeld(id, items);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe("validation_failed");
+    expect(body.error.issues.map((i: any) => i.path)).toEqual(["messages.3.event"]);
+    expect(await count("messages", id)).toBe(0);
+    expect(tasks).toEqual([]);
+  });
+
+  it.each([
+    ["no messages", { messages: [] }, "messages"],
+    ["more than 100 messages", { messages: Array.from({ length: 101 }, () => ({ event: "x", payload: 1 })) }, "messages"],
+    ["an unknown field in a message", { messages: [{ event: "x", payload: 1, extra: true }] }, "messages.0"],
+    ["an idempotency_key repeated inside the batch", { messages: [{ event: "x", payload: 1, idempotency_key: "k" }, { event: "y", payload: 2, idempotency_key: "k" }] }, "messages.1.idempotency_key"],
+  ])("%s is a 400", async (_, requestBody, path) => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", batchPath(id), { body: requestBody });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: any) => i.path)).toContain(path);
+  });
+
+  it("an unknown endpoint id is a 404 naming its message, and nothing of the batch is stored", async () => {
+    const { id } = await newTenant();
+    const known = await newEndpoint(id, { url: "https://e.com/a" });
+    const unknown = crypto.randomUUID();
+    const { status, body, tasks } = await batchHeld(id, [
+      { event: "x", payload: 1, endpoint_ids: [known.id] },
+      { event: "x", payload: 2 },
+      { event: "x", payload: 3, endpoint_ids: [known.id, unknown] },
+    ]);
+    expect(status).toBe(404);
+    expect(body.error.code).toBe("endpoint_not_found");
+    expect(body.error.issues).toEqual([{ path: "messages.2.endpoint_ids.1", message: `No endpoint ${unknown} in this tenant` }]);
+    expect(await count("messages", id)).toBe(0);
+    expect(await count("deliveries", id)).toBe(0);
+    expect(tasks).toEqual([]);
+  });
+
+  it("a batch for an unknown tenant is a 404", async () => {
+    const res = await apiJson("POST", batchPath(`nobody-${bucket()}`), { body: { messages: [{ event: "x", payload: 1 }] } });
+    expect(res.status).toBe(404);
+  });
+
+  it("a message whose idempotency_key replays an earlier enqueue returns that response marked replayed, and the others are stored", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: "https://e.com/a" });
+    const single = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: { n: 1 } }, headers: { "idempotency-key": "first" } });
+    const { status, body } = await batchHeld(id, [
+      { event: "y", payload: 2, idempotency_key: "second" },
+      { event: "x", payload: { n: 1 }, idempotency_key: "first" },
+      { event: "z", payload: 3 },
+    ]);
+    expect(status).toBe(202);
+    expect(body.messages[1]).toEqual({ ...single.body, replayed: true });
+    expect(body.messages[0].replayed).toBeUndefined();
+    expect(body.messages.map((m: any) => m.event)).toEqual(["y", "x", "z"]);
+    expect(await count("messages", id)).toBe(3);
+  });
+
+  it("sending the same batch again replays every keyed message and stores nothing new", async () => {
+    const { id } = await newTenant();
+    const items = [{ event: "a", payload: 1, idempotency_key: "a" }, { event: "b", payload: 2, idempotency_key: "b" }];
+    const first = await batchHeld(id, items);
+    const again = await batchHeld(id, items);
+    expect(again.status).toBe(202);
+    expect(again.body.messages).toEqual(first.body.messages.map((m: any) => ({ ...m, replayed: true })));
+    expect(again.tasks).toEqual([]);
+    expect(await count("messages", id)).toBe(2);
+  });
+
+  it("an idempotency_key reused with a different message is a 422 naming it, and nothing of the batch is stored", async () => {
+    const { id } = await newTenant();
+    await batchHeld(id, [{ event: "a", payload: 1, idempotency_key: "k" }]);
+    const { status, body } = await batchHeld(id, [{ event: "b", payload: 2 }, { event: "a", payload: 99, idempotency_key: "k" }]);
+    expect(status).toBe(422);
+    expect(body.error.issues).toEqual([{ path: "messages.1.idempotency_key", message: "used with a different request" }]);
+    expect(await count("messages", id)).toBe(1);
+  });
+
+  it("every payload of a batch reaches its receiver and polling byte for byte, as sent", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
+    const payloads = ['{"order_id":9123456789654321123,"huge":1e400,"neg":-0}', '[1.0, 2.50,\n "caf\\u00e9"]', '"\\ud83d\\ude00"'];
+    const res = await apiJson("POST", batchPath(id), { rawBody: `{"messages":[${payloads.map((p, i) => `{"event":"e${i}", "payload": ${p} }`).join(",")}]}` });
+    expect(res.status).toBe(202);
+    const requests = await eventually(async () => (await received(name)).length === 3 && received(name));
+    expect(requests.map((r) => r.body).sort()).toEqual([...payloads].sort());
+    for (const [i, m] of res.body.messages.entries()) {
+      expect(await (await api("GET", `/v1/tenants/${id}/messages/${m.id}`)).text()).toContain(`"payload":${payloads[i]},`);
+    }
+  });
+
+  it("a payload over the limit is a 413 naming its message, and nothing is stored", async () => {
+    const { id } = await newTenant();
+    const { status, body } = await batchHeld(id, [{ event: "x", payload: 1 }, { event: "x", payload: "a".repeat(256 * 1024 + 1) }]);
+    expect(status).toBe(413);
+    expect(body.error.code).toBe("payload_too_large");
+    expect(body.error.issues.map((i: any) => i.path)).toEqual(["messages.1.payload"]);
+    expect(await count("messages", id)).toBe(0);
+  });
+
+  it("a batch body over 1 MiB is a 413, while one just under it is accepted", async () => {
+    const { id } = await newTenant();
+    const item = (size: number) => ({ event: "x", payload: "a".repeat(size) });
+    const over = await apiJson("POST", batchPath(id), { body: { messages: Array.from({ length: 5 }, () => item(220 * 1024)) } });
+    expect(over.status).toBe(413);
+    expect(over.body.error.code).toBe("payload_too_large");
+    const under = await apiJson("POST", batchPath(id), { body: { messages: Array.from({ length: 4 }, () => item(250 * 1024)) } });
+    expect(under.status).toBe(202);
+    expect(await count("messages", id)).toBe(4);
+  });
+
+  it("the deliveries of a batch are queued with their shard", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: "https://e.com/a" });
+    const { tasks } = await batchHeld(id, [{ event: "x", payload: 1 }]);
+    expect(tasks).toEqual([expect.objectContaining({ tenant_id: id, shard: await shardIndexOf(id) })]);
+  });
+});
