@@ -7,7 +7,8 @@ import { DurableObject } from "cloudflare:workers";
  *
  * - **Rate**: a generic cell rate algorithm (GCRA, the token bucket as a schedule): sends are spaced
  *   1000 / `per_second` ms apart, with up to `burst` sent back to back. A caller may be told to wait
- *   up to `windowMs` before sending; a send further out is refused with the time to come back.
+ *   up to `windowMs` before sending; a send further out is refused with the time to come back, and
+ *   successive refusals are told successive times, one interval apart.
  * - **In flight**: at most `max_in_flight` sends hold a lease at once. A lease ends when the sender
  *   releases it, or after `leaseMs` (a consumer that crashed mid-send never releases).
  *
@@ -38,6 +39,11 @@ export type SendPermit =
 export class EndpointLimiter extends DurableObject {
   /** GCRA's theoretical arrival time of the next send, epoch ms. */
   private nextSendAt = 0;
+  /**
+   * When the next refused send is told to come back, epoch ms: refusals are spread at the endpoint's
+   * rate, so a backlog returns in its order and in step with its turns, not all at once.
+   */
+  private nextComebackAt = 0;
   /** Lease id → when it lapses (epoch ms). */
   private readonly leases = new Map<string, number>();
 
@@ -62,7 +68,11 @@ export class EndpointLimiter extends DurableObject {
       const interval = 1000 / limits.perSecond;
       const tolerance = (Math.max(limits.burst, 1) - 1) * interval;
       const earliest = Math.max(this.nextSendAt - tolerance, now);
-      if (earliest - now > windowMs) return { granted: false, retryAfterMs: earliest - now - windowMs };
+      if (earliest - now > windowMs) {
+        const comeback = Math.max(this.nextComebackAt, earliest - windowMs);
+        this.nextComebackAt = comeback + interval;
+        return { granted: false, retryAfterMs: comeback - now };
+      }
       this.nextSendAt = Math.max(this.nextSendAt, now) + interval;
       waitMs = earliest - now;
     }
