@@ -4,6 +4,8 @@
 // `GET /_bench/storage` for the size and message count of every D1 database and the payload
 // objects in R2 (bench/storage.ts). The production entry has none of this.
 import edgehook from "../src/index.ts";
+
+export { EndpointLimiter } from "../src/index.ts";
 import { counted, COUNTERS_PATH, snapshot } from "./instrument.ts";
 import { STORAGE_PATH, storageReport } from "./storage.ts";
 

@@ -4,6 +4,8 @@ import { consumeDeadLetters } from "./delivery/dead-letter";
 import { consumeDeliveries } from "./delivery/consumer";
 import { sweep } from "./delivery/sweeper";
 
+export { EndpointLimiter } from "./delivery/endpoint-limiter";
+
 const app = buildApp();
 
 /**

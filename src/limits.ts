@@ -68,6 +68,18 @@ export const MAX_RETRY_STEP_SECONDS = 86_400;
 export const MIN_TIMEOUT_MS = 500;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const MAX_TIMEOUT_MS = 30_000;
+
+/**
+ * Per-endpoint delivery limits (`rate_limit`, `max_in_flight`). A limited endpoint's Durable
+ * Object takes two calls per send (acquire, release) and one object handles about 1,000 requests/s
+ * (developers.cloudflare.com/durable-objects/platform/limits/), so a rate above 500/s could not be
+ * enforced; an endpoint that takes more needs no limit.
+ */
+export const MAX_RATE_PER_SECOND = 500;
+export const MAX_RATE_BURST = 500;
+/** Sends back to back a rate limit allows when it names no `burst`: 1, so sends are evenly spaced. */
+export const DEFAULT_RATE_BURST = 1;
+export const MAX_IN_FLIGHT = 100;
 /** How long a rotated-out secret keeps co-signing: default one day, at most a week. */
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 export const MAX_ROTATION_GRACE_SECONDS = 604_800;

@@ -17,6 +17,9 @@ const form = (fields: Record<string, string>) => ({
   max_attempts: "",
   schedule: "",
   timeout_ms: "10000",
+  rate_per_second: "",
+  rate_burst: "",
+  max_in_flight: "",
   ...fields,
 });
 
@@ -53,6 +56,24 @@ describe("the endpoint form", () => {
       retry: { max_attempts: 3, schedule: [5, 60] },
       timeout_ms: 5000,
     });
+  });
+
+  it("sets an endpoint's rate limit and in-flight cap, shows them on its page, and clears them when emptied", async () => {
+    const { tenant, browser } = await signedIn();
+    const res = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/hooks", rate_per_second: "10", rate_burst: "3", max_in_flight: "2" }));
+    const id = /^\/dashboard\/endpoints\/([0-9a-f-]{36})\?/.exec(res.headers.get("location")!)![1]!;
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`)).body).toMatchObject({ rate_limit: { per_second: 10, burst: 3 }, max_in_flight: 2 });
+    expect(textOf((await browser.get(`/dashboard/endpoints/${id}`)).html)).toContain("10 per second, bursts of 3, at most 2 in flight");
+
+    await browser.post(`/dashboard/endpoints/${id}/edit`, form({ url: "https://example.com/hooks" }));
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`)).body).toMatchObject({ rate_limit: null, max_in_flight: null });
+  });
+
+  it("reports a rate limit out of range next to its field", async () => {
+    const { browser } = await signedIn();
+    const page = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/hooks", rate_per_second: "0" }));
+    expect(page.status).toBe(400);
+    expect(page.html).toMatch(/id="rate_per_second"[^>]*aria-invalid="true"/);
   });
 
   it("shows the API's own validation messages next to the fields, and keeps what was typed", async () => {

@@ -21,6 +21,9 @@ export interface EndpointFormValues {
   max_attempts: string;
   schedule: string;
   timeout_ms: string;
+  rate_per_second: string;
+  rate_burst: string;
+  max_in_flight: string;
 }
 
 /** Form-field name → its error messages. */
@@ -42,6 +45,9 @@ export function newEndpointValues(): EndpointFormValues {
     max_attempts: "",
     schedule: "",
     timeout_ms: String(DEFAULT_TIMEOUT_MS),
+    rate_per_second: "",
+    rate_burst: "",
+    max_in_flight: "",
   };
 }
 
@@ -63,6 +69,9 @@ export function endpointValues(endpoint: Endpoint): EndpointFormValues {
     max_attempts: endpoint.retry.max_attempts === undefined ? "" : String(endpoint.retry.max_attempts),
     schedule: (endpoint.retry.schedule ?? []).join(", "),
     timeout_ms: String(endpoint.timeout_ms),
+    rate_per_second: endpoint.rate_limit ? String(endpoint.rate_limit.per_second) : "",
+    rate_burst: endpoint.rate_limit ? String(endpoint.rate_limit.burst) : "",
+    max_in_flight: endpoint.max_in_flight === null ? "" : String(endpoint.max_in_flight),
   };
 }
 
@@ -83,6 +92,9 @@ export function readEndpointForm(body: Record<string, unknown>): EndpointFormVal
     max_attempts: text("max_attempts"),
     schedule: text("schedule"),
     timeout_ms: text("timeout_ms"),
+    rate_per_second: text("rate_per_second"),
+    rate_burst: text("rate_burst"),
+    max_in_flight: text("max_in_flight"),
   };
 }
 
@@ -138,6 +150,12 @@ function toRequestBody(values: EndpointFormValues): Record<string, unknown> {
       ...(schedule.length ? { schedule } : {}),
     },
     timeout_ms: values.timeout_ms.trim() ? numeric(values.timeout_ms) : DEFAULT_TIMEOUT_MS,
+    // An empty rate clears the limit; a burst without a rate is reported against the rate.
+    rate_limit:
+      values.rate_per_second.trim() || values.rate_burst.trim()
+        ? { per_second: numeric(values.rate_per_second), ...(values.rate_burst.trim() ? { burst: numeric(values.rate_burst) } : {}) }
+        : null,
+    max_in_flight: values.max_in_flight.trim() ? numeric(values.max_in_flight) : null,
   };
 }
 
@@ -149,6 +167,8 @@ function fieldOf(path: string): keyof FieldErrors {
       return second === "header" ? "signature_header" : second === "prefix" ? "signature_prefix" : "signature_scheme";
     case "retry":
       return second === "schedule" ? "schedule" : "max_attempts";
+    case "rate_limit":
+      return second === "burst" ? "rate_burst" : "rate_per_second";
     case "url":
     case "name":
     case "description":
@@ -157,6 +177,7 @@ function fieldOf(path: string): keyof FieldErrors {
     case "enabled":
     case "headers":
     case "timeout_ms":
+    case "max_in_flight":
       return head;
     default:
       return "form";

@@ -28,6 +28,9 @@ export interface DeliveryWork {
   endpoint_signature: string | null;
   endpoint_retry: string | null;
   endpoint_timeout_ms: number | null;
+  /** JSON `{per_second, burst?}`, or null (src/delivery/endpoint-gate.ts). */
+  endpoint_rate_limit: string | null;
+  endpoint_max_in_flight: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -46,7 +49,7 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               m.payload, m.payload_r2,
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
-              e.timeout_ms AS endpoint_timeout_ms
+              e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id

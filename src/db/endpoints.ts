@@ -1,5 +1,5 @@
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
-import { DEFAULT_TIMEOUT_MS } from "../limits";
+import { DEFAULT_RATE_BURST, DEFAULT_TIMEOUT_MS } from "../limits";
 import { TenantMissing } from "./messages";
 import { decodeCursor, iso, paginate } from "./pagination";
 
@@ -17,10 +17,19 @@ export interface EndpointRow {
   signature: string;
   retry: string;
   timeout_ms: number;
+  rate_limit: string | null;
+  max_in_flight: number | null;
   disabled_reason: string | null;
   failing_since: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/** The stored rate limit (JSON `{per_second, burst?}`) with its burst made explicit, or null. */
+function rateLimitOf(stored: string | null): Endpoint["rate_limit"] {
+  if (!stored) return null;
+  const { per_second, burst } = JSON.parse(stored) as { per_second: number; burst?: number };
+  return { per_second, burst: burst ?? DEFAULT_RATE_BURST };
 }
 
 /** Maps a row to the API's endpoint object. */
@@ -39,6 +48,8 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     signature: JSON.parse(row.signature),
     retry: JSON.parse(row.retry),
     timeout_ms: row.timeout_ms,
+    rate_limit: rateLimitOf(row.rate_limit),
+    max_in_flight: row.max_in_flight,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -58,8 +69,8 @@ export async function insertEndpoint(
   const row = await db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
-         signature, retry, timeout_ms, created_at, updated_at)
-       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 FROM tenants WHERE id = ?2 RETURNING *`,
+         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at)
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -74,6 +85,8 @@ export async function insertEndpoint(
       JSON.stringify(input.signature ?? { scheme: "standard" }),
       JSON.stringify(input.retry ?? {}),
       input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      input.rate_limit ? JSON.stringify(input.rate_limit) : null,
+      input.max_in_flight ?? null,
       now,
       now,
     )
@@ -156,6 +169,8 @@ export async function updateEndpoint(
   if (patch.signature !== undefined) set("signature", JSON.stringify(patch.signature));
   if (patch.retry !== undefined) set("retry", JSON.stringify(patch.retry));
   if (patch.timeout_ms !== undefined) set("timeout_ms", patch.timeout_ms);
+  if (patch.rate_limit !== undefined) set("rate_limit", patch.rate_limit ? JSON.stringify(patch.rate_limit) : null);
+  if (patch.max_in_flight !== undefined) set("max_in_flight", patch.max_in_flight);
   if (patch.enabled !== undefined) {
     set("enabled", Number(patch.enabled));
     if (patch.enabled) {

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { DOH_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../limits";
+import { LIMITER_BOUND_MS, RATE_WAIT_WINDOW_MS } from "./endpoint-gate";
 
 /**
  * How long a consumer batch holds the deliveries it loaded, and so how long the sweeper leaves them
@@ -9,8 +10,8 @@ import { DOH_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../limits";
  *
  *   - no send starts more than SEND_BUDGET_MS after the batch began (the rest go back to the queue
  *     without an attempt counted);
- *   - one send takes at most SEND_BOUND_MS (its secret read, the target guard's DNS check and the
- *     request are each bounded by a timeout);
+ *   - one send takes at most SEND_BOUND_MS (the endpoint limiter's answer and the wait for its turn,
+ *     its secret read, the target guard's DNS check and the request are each bounded);
  *   - recording the results follows within RECORD_BOUND_MS.
  *
  * A batch that loads a delivery whose claim would lapse before the batch could end (a queue backlog,
@@ -24,11 +25,14 @@ import { DOH_TIMEOUT_MS, MAX_TIMEOUT_MS } from "../limits";
 export const SEND_BUDGET_MS = 60_000;
 /** Longest wait for a signing secret; past it the attempt fails without sending. */
 export const SECRET_READ_BOUND_MS = 5_000;
-/** Longest one send can take: the secret, the target guard's DNS-over-HTTPS check, then the request's own timeout. */
-export const SEND_BOUND_MS = SECRET_READ_BOUND_MS + DOH_TIMEOUT_MS + MAX_TIMEOUT_MS;
+/**
+ * Longest one send can take: the endpoint limiter (src/delivery/endpoint-gate.ts), the secret, the
+ * target guard's DNS-over-HTTPS check, then the request's own timeout.
+ */
+export const SEND_BOUND_MS = LIMITER_BOUND_MS + RATE_WAIT_WINDOW_MS + SECRET_READ_BOUND_MS + DOH_TIMEOUT_MS + MAX_TIMEOUT_MS;
 /** Time allowed for the one D1 batch that records a consumer batch's results. */
 const RECORD_BOUND_MS = 20_000;
-/** The longest a consumer batch holds a delivery, from loading it to recording its result (118 s). */
+/** The longest a consumer batch holds a delivery, from loading it to recording its result (121 s). */
 export const BATCH_LIFETIME_MS = SEND_BUDGET_MS + SEND_BOUND_MS + RECORD_BOUND_MS;
 /**
  * How late after its claim began a queue message may reach a consumer without the claim needing a

@@ -14,7 +14,9 @@ import { readPayload } from "../payloads";
 import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
 import { isShardIndex, shardDb } from "../shards";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
-import { claimLapsesDuring, SECRET_READ_BOUND_MS, SEND_BUDGET_MS } from "./claim";
+import { claimLapsesDuring, SECRET_READ_BOUND_MS, SEND_BOUND_MS, SEND_BUDGET_MS } from "./claim";
+import { withinEndpointLimits, type Deferral } from "./endpoint-gate";
+import { runFairly } from "./send-scheduler";
 import { send, type SendResult } from "./send";
 import type { SignatureConfig } from "./signing";
 import { requeueTasks, tasksOf, type DeliveryTask } from "./task";
@@ -28,6 +30,13 @@ const SEND_CONCURRENCY = 6;
 const EARLY_TOLERANCE_MS = 1_000;
 /** A delivery the batch had no time left to send comes back this soon, with no attempt counted. */
 const DEFERRED_DELAY_SECONDS = 1;
+/**
+ * Once a send to an endpoint has timed out in a batch, the endpoint's sends not yet started come
+ * back this much later, with no attempt counted, instead of holding the batch's slots for as long.
+ */
+const TIMED_OUT_DELAY_SECONDS = 10;
+/** How often a batch that runs longer than this records the results it has so far. */
+const RECORD_EVERY_MS = 1_500;
 /**
  * A message whose shard could not be read, or could not record its result, comes back after this
  * long (wrangler.toml's retry_delay for a failed batch): the shard gets a moment to recover.
@@ -101,20 +110,6 @@ async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolic
     policy,
     now,
   });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** The attempt record and delivery state that one send result leads to. */
@@ -200,29 +195,24 @@ async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, conf
 /** What becomes of one delivery of the batch: done, or bring it back after a delay. */
 type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
 
-/** A planned send: its record, or null when the batch's send budget ran out before it started. */
-type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null };
+/**
+ * A planned send: its record, or null when it was not sent: the batch's send budget ran out before
+ * it started, or it was held back for `deferSeconds` (the endpoint's limits, or its timing out
+ * earlier in the batch).
+ */
+type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null; deferSeconds?: number };
 
 /**
- * Decides, in one spot, what becomes of each delivery once the batch's results are recorded.
- * Verdicts are per delivery (a packed queue message carries several; see settlementOf).
- * `unrecorded` holds the indexes of deliveries whose send or cancellation their shard failed to
- * record: they come back, so the delivery is not lost (its receiver may get it again, as when a
- * whole batch fails), while every other shard's messages are settled as usual.
+ * What becomes of a sent (or held back) delivery once its shard has recorded the result.
+ * `recorded` is false when the shard failed to record it: it comes back, so the delivery is not
+ * lost (its receiver may get it again, as when a whole batch fails).
  */
-function verdictsOf(plans: Plan[], sent: Sent[], live: Set<string>, unrecorded: Set<number>): Verdict[] {
-  const verdicts = plans.map((p, index): Verdict => {
-    if (p.kind === "wait") return { kind: "retry", delaySeconds: p.seconds };
-    if (p.kind === "unavailable" || unrecorded.has(index)) return { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS };
-    return { kind: "ack" };
-  });
-  for (const { index, record } of sent) {
-    if (unrecorded.has(index)) continue;
-    if (!record) verdicts[index] = { kind: "retry", delaySeconds: DEFERRED_DELAY_SECONDS };
-    // A stale record's queue chain was replaced or continued by another message: this one is done.
-    else if (live.has(record.deliveryId) && record.delaySeconds !== null) verdicts[index] = { kind: "retry", delaySeconds: record.delaySeconds };
-  }
-  return verdicts;
+function verdictOf({ record, deferSeconds }: Sent, live: Set<string>, recorded: boolean): Verdict {
+  if (!recorded) return { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS };
+  if (!record) return { kind: "retry", delaySeconds: deferSeconds ?? DEFERRED_DELAY_SECONDS };
+  // A stale record's queue chain was replaced or continued by another message: this one is done.
+  if (live.has(record.deliveryId) && record.delaySeconds !== null) return { kind: "retry", delaySeconds: record.delaySeconds };
+  return { kind: "ack" };
 }
 
 /** The delivery indexes of a batch that belong to each data shard present in it. */
@@ -302,15 +292,19 @@ function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<Deliver
 
 /**
  * The delivery queue consumer. The batch is grouped by data shard (each message names its own):
- * per shard present, one D1 read for its deliveries and one D1 batch for their results, so at
- * most two round trips per shard. Signed sends run across the whole batch with bounded concurrency
- * within the batch's send budget, then each delivery is done or comes back after its delay. A queue
+ * per shard present, one D1 read for its deliveries and one D1 batch for their results, so two
+ * round trips per shard for a batch that ends within RECORD_EVERY_MS; a longer one records what
+ * has finished every RECORD_EVERY_MS and settles those messages at once. Signed sends run across
+ * the whole batch, six at a time, shared equally between the endpoints waiting
+ * (src/delivery/send-scheduler.ts) and within each endpoint's limits (src/delivery/endpoint-gate.ts),
+ * inside the batch's send budget; each delivery is done or comes back after its delay. A queue
  * message may carry up to DELIVERIES_PER_MESSAGE deliveries, each handled on its own (its own
  * attempt budget, delay and cancellation): when only some of them come back, they are queued again
  * in new messages and the original is acked (settlementOf), so a retry of one never re-sends its
- * neighbours. A delivery the budget left unsent goes back to the queue without an attempt counted. A shard that fails to
- * load or record its part has its messages retried (Queues dead-letters them if that keeps
- * happening); the other shards' messages are settled as usual, so none is lost or sent twice.
+ * neighbours. A delivery the budget, an endpoint's limits or its timing out earlier in the batch
+ * held back goes back to the queue without an attempt counted. A shard that fails to load or record its part has its
+ * messages retried (Queues dead-letters them if that keeps happening); the other shards' messages
+ * are settled as usual, so none is lost or sent twice.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, options: ConsumeOptions = {}): Promise<void> {
   const clock = options.clock ?? Date.now;
@@ -336,56 +330,107 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     }),
   );
 
+  // Each delivery gets its verdict as soon as it is known; a queue message is settled once all of
+  // its deliveries have theirs (several verdicts settle together: one queue call for any re-queueing).
+  const verdicts: Array<Verdict | undefined> = tasks.map(() => undefined);
+  const unsettled = new Set(batch.messages.keys());
+  const settleDecided = async () => {
+    const ready = [...unsettled].filter((m) => slotsOf[m]!.every((slot) => verdicts[slot]));
+    if (ready.length === 0) return;
+    for (const m of ready) unsettled.delete(m);
+    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks));
+    const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
+    let requeued = true;
+    try {
+      await requeueTasks(env.DELIVERIES, split);
+    } catch (error) {
+      // Retrying the whole message instead is safe: its finished deliveries are acked when they come back.
+      console.error(`re-queueing ${split.length} groups of deliveries failed, their messages come back whole: ${(error as Error).message}`);
+      requeued = false;
+    }
+    settlements.forEach((settlement, i) => {
+      const message = batch.messages[ready[i]!]!;
+      if (settlement.kind === "ack" || (settlement.kind === "split" && requeued)) message.ack();
+      else if (settlement.kind === "retry") message.retry({ delaySeconds: settlement.delaySeconds });
+      else message.retry({ delaySeconds: Math.min(...settlement.groups.map((g) => g.delaySeconds)) });
+    });
+  };
+  const settle = (slot: number, verdict: Verdict) => (verdicts[slot] = verdict);
+  plans.forEach((p, slot) => {
+    if (p.kind === "ack") settle(slot, p);
+    else if (p.kind === "wait") settle(slot, { kind: "retry", delaySeconds: p.seconds });
+    else if (p.kind === "unavailable") settle(slot, { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
+  });
+  await settleDecided();
+  const cancelling = plans.flatMap((p, index) => (p.kind === "cancel" ? [index] : []));
+
+  // Records results and cancellations, one D1 batch per shard present, and settles their messages.
+  const recordAndSettle = async (sents: Sent[], cancels: number[]) => {
+    const live = new Set<string>();
+    const failedShards = new Set<number>();
+    await Promise.all(
+      shards.map(async ([shard]) => {
+        const records = sents.flatMap((s) => (s.record && tasks[s.index]!.shard === shard ? [s.record] : []));
+        const cancellations: Cancellation[] = cancels.flatMap((index) => {
+          const t = tasks[index]!;
+          const p = plans[index] as Extract<Plan, { kind: "cancel" }>;
+          return t.shard === shard
+            ? [{ deliveryId: t.delivery_id, tenantId: t.tenant_id, endpointId: t.endpoint_id, queueToken: t.token, reason: p.reason, at: startedAt }]
+            : [];
+        });
+        if (records.length === 0 && cancellations.length === 0) return;
+        try {
+          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records))) live.add(id);
+        } catch (error) {
+          console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
+          failedShards.add(shard);
+        }
+      }),
+    );
+    const recorded = (index: number) => !failedShards.has(tasks[index]!.shard);
+    for (const index of cancels) settle(index, recorded(index) ? { kind: "ack" } : { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
+    for (const sent of sents) settle(sent.index, verdictOf(sent, live, recorded(sent.index)));
+    await settleDecided();
+  };
+
   // Messages that came back before (a deferral, a retry) go first, so none is deferred batch after batch.
   const sending = plans
     .flatMap((p, index) => (p.kind === "send" ? [{ index, work: p.work }] : []))
     .sort((a, b) => batch.messages[messageOf[b.index]!]!.attempts - batch.messages[messageOf[a.index]!]!.attempts);
-  const results = await mapWithConcurrency(sending, SEND_CONCURRENCY, ({ work }) =>
-    clock() - startedAt < SEND_BUDGET_MS ? attemptDelivery(env, work, policy, clock()) : Promise.resolve(null),
-  );
-  const finishedAt = Math.max(startedAt, clock());
-  const sent: Sent[] = sending.map(({ index, work }, i) => ({
-    index,
-    record: results[i] ? outcomeOf(work, results[i], finishedAt, random) : null,
+  const timedOut = new Set<string>();
+  const sendOne = async (work: DeliveryWork): Promise<SendResult | Deferral | null> => {
+    if (clock() - startedAt >= SEND_BUDGET_MS) return null;
+    if (timedOut.has(work.endpoint_id)) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
+    const result = await withinEndpointLimits(env, work, SEND_BOUND_MS, () => attemptDelivery(env, work, policy, clock()));
+    if ("errorKind" in result && result.errorKind === "timeout" && work.endpoint_id) timedOut.add(work.endpoint_id);
+    return result;
+  };
+  const unrecorded: Sent[] = [];
+  const jobs = sending.map(({ work }) => ({
+    key: work.endpoint_id || `one-off ${work.id}`,
+    cap: work.endpoint_max_in_flight ?? Infinity,
+    run: () => sendOne(work),
   }));
-
-  const live = new Set<string>();
-  const unrecorded = new Set<number>();
-  await Promise.all(
-    shards.map(async ([shard, indexes]) => {
-      const mine = new Set(indexes);
-      const records = sent.flatMap((s) => (s.record && mine.has(s.index) ? [s.record] : []));
-      const cancellations: Cancellation[] = indexes.flatMap((index) => {
-        const p = plans[index]!;
-        const t = tasks[index]!;
-        return p.kind === "cancel"
-          ? [{ deliveryId: t.delivery_id, tenantId: t.tenant_id, endpointId: t.endpoint_id, queueToken: t.token, reason: p.reason, at: startedAt }]
-          : [];
-      });
-      try {
-        for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records))) live.add(id);
-      } catch (error) {
-        console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
-        for (const index of indexes) if (plans[index]!.kind === "send" || plans[index]!.kind === "cancel") unrecorded.add(index);
-      }
-    }),
-  );
-
-  const verdicts = verdictsOf(plans, sent, live, unrecorded);
-  const settlements = slotsOf.map((slots) => settlementOf(slots, verdicts, tasks));
-  const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
-  let requeued = true;
-  try {
-    await requeueTasks(env.DELIVERIES, split);
-  } catch (error) {
-    // Retrying the whole message instead is safe: its finished deliveries are acked when they come back.
-    console.error(`re-queueing ${split.length} groups of deliveries failed, their messages come back whole: ${(error as Error).message}`);
-    requeued = false;
-  }
-  settlements.forEach((settlement, index) => {
-    const message = batch.messages[index]!;
-    if (settlement.kind === "ack" || (settlement.kind === "split" && requeued)) message.ack();
-    else if (settlement.kind === "retry") message.retry({ delaySeconds: settlement.delaySeconds });
-    else message.retry({ delaySeconds: Math.min(...settlement.groups.map((g) => g.delaySeconds)) });
+  const sends = runFairly(jobs, SEND_CONCURRENCY, (i, result) => {
+    const { index, work } = sending[i]!;
+    if (!result) unrecorded.push({ index, record: null });
+    else if ("deferSeconds" in result) unrecorded.push({ index, record: null, deferSeconds: result.deferSeconds });
+    else unrecorded.push({ index, record: outcomeOf(work, result, Math.max(startedAt, clock()), random) });
   });
+
+  // A quick batch records once, at its end. One that runs longer records what has finished every
+  // RECORD_EVERY_MS, so a slow receiver never holds back the results (and the queue messages) of
+  // the others: one more D1 round trip per shard each time, the same rows.
+  let sendsDone = false;
+  void sends.then(() => (sendsDone = true), () => (sendsDone = true));
+  const batchBegan = Date.now();
+  while (!sendsDone) {
+    await Promise.race([sends, new Promise((resolve) => setTimeout(resolve, RECORD_EVERY_MS))]);
+    if (!sendsDone && unrecorded.length > 0 && Date.now() - batchBegan >= RECORD_EVERY_MS) {
+      await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+    }
+  }
+  await sends;
+  await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+  await settleDecided();
 }

@@ -11,6 +11,9 @@ import {
   MAX_SIGNATURE_PREFIX_LENGTH,
   MAX_SOURCE_LENGTH,
   MAX_TIMEOUT_MS,
+  MAX_IN_FLIGHT,
+  MAX_RATE_BURST,
+  MAX_RATE_PER_SECOND,
   MIN_TIMEOUT_MS,
 } from "../limits";
 import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
@@ -69,6 +72,20 @@ const SecretInput = z.string().refine(isWellFormedSecret, {
   message: "must be whsec_ followed by the base64 of 24–64 bytes",
 });
 
+/** An endpoint's rate limit as a request sets it. */
+const RateLimitInput = z
+  .object({
+    per_second: z.number().int().min(1).max(MAX_RATE_PER_SECOND),
+    burst: z.number().int().min(1).max(MAX_RATE_BURST).optional(),
+  })
+  .strict()
+  .openapi({
+    description:
+      `At most \`per_second\` deliveries per second to this endpoint, across all consumers (1–${MAX_RATE_PER_SECOND}); \`burst\` of ` +
+      "them may go back to back (default 1: evenly spaced). Deliveries over the limit wait their turn: they are not failed " +
+      "attempts and keep their order as far as practical. null = no limit.",
+  });
+
 const endpointFields = {
   url: TargetUrl,
   name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).nullable(),
@@ -80,6 +97,14 @@ const endpointFields = {
   signature: SignatureInput,
   retry: RetryInput,
   timeout_ms: z.number().int().min(MIN_TIMEOUT_MS).max(MAX_TIMEOUT_MS),
+  rate_limit: RateLimitInput.nullable(),
+  max_in_flight: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_IN_FLIGHT)
+    .nullable()
+    .openapi({ description: `At most this many requests to this endpoint at once, across all consumers (1–${MAX_IN_FLIGHT}); null = no cap` }),
 };
 
 /** Body of `POST …/endpoints`: `url` is required, everything else has a default. */
@@ -124,6 +149,8 @@ export const EndpointSchema = z
     signature: SignatureSchema,
     retry: RetrySchema,
     timeout_ms: z.number().int(),
+    rate_limit: z.object({ per_second: z.number().int(), burst: z.number().int() }).nullable(),
+    max_in_flight: z.number().int().nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

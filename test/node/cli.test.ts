@@ -187,6 +187,14 @@ describe("the edgehook CLI against a running relay", () => {
       expect((await edgehook(["endpoints", "update", created.id], env)).code).toBe(2);
     });
 
+    it("sets an endpoint's rate limit and in-flight cap, and clears them", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks", "--rate-limit", "20", "--burst", "5", "--max-in-flight", "2"], env);
+      expect(created).toMatchObject({ rate_limit: { per_second: 20, burst: 5 }, max_in_flight: 2 });
+      const cleared = await edgehookJson(["endpoints", "update", created.id, "--clear-limits"], env);
+      expect(cleared).toMatchObject({ rate_limit: null, max_in_flight: null });
+    });
+
     it("deletes an endpoint, which is then not found", async () => {
       const { env } = await tenant();
       const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);

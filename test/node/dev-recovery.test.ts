@@ -86,7 +86,7 @@ describe("the dev sweeper companion", () => {
 
 // The issue-15 crash test: accepted messages whose queue messages died with the process are
 // re-armed by the sweeper, which `npm run dev` runs on its own. SWEEP_STUCK_AFTER_SECONDS is set
-// to its floor (178 s) to keep the test short; the deadline is that plus a minute and start-up.
+// to its floor (181 s) to keep the test short; the deadline is that plus a minute and start-up.
 describe("npm run dev after a kill -9 during a burst", () => {
   const state = mkdtempSync(path.join(tmpdir(), "edgehook-crash-state-"));
   const envFile = path.join(state, "dev.vars");
@@ -97,7 +97,7 @@ describe("npm run dev after a kill -9 during a burst", () => {
   });
 
   it("delivers every accepted message after a restart, within SWEEP_STUCK_AFTER_SECONDS + 1 minute, without a manual sweep", async () => {
-    writeFileSync(envFile, `${readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8")}\nSWEEP_STUCK_AFTER_SECONDS=178\n`);
+    writeFileSync(envFile, `${readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8")}\nSWEEP_STUCK_AFTER_SECONDS=181\n`);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile];
@@ -128,7 +128,7 @@ describe("npm run dev after a kill -9 during a burst", () => {
     const second = startDev(args);
     running.push(second.child);
     await waitForHealth(url, second);
-    const deadline = crashedAt + (178 + 60 + 60) * 1000;
+    const deadline = crashedAt + (181 + 60 + 60) * 1000;
     await vi
       .waitUntil(() => accepted.every((id) => receiver.webhookIds.has(id)), { timeout: deadline - Date.now(), interval: 1_000 })
       .catch(() => undefined);

@@ -92,6 +92,11 @@ export interface components {
             signature: components["schemas"]["SignatureConfig"];
             retry: components["schemas"]["RetryConfig"];
             timeout_ms: number;
+            rate_limit: {
+                per_second: number;
+                burst: number;
+            } | null;
+            max_in_flight: number | null;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
             /** @example 2026-11-23T12:00:00.000Z */
@@ -124,6 +129,13 @@ export interface components {
                 schedule?: number[];
             };
             timeout_ms?: number;
+            /** @description At most `per_second` deliveries per second to this endpoint, across all consumers (1–500); `burst` of them may go back to back (default 1: evenly spaced). Deliveries over the limit wait their turn: they are not failed attempts and keep their order as far as practical. null = no limit. */
+            rate_limit?: {
+                per_second: number;
+                burst?: number;
+            } | null;
+            /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
+            max_in_flight?: number | null;
             secret?: string;
         };
         EndpointPage: {
@@ -157,6 +169,13 @@ export interface components {
                 schedule?: number[];
             };
             timeout_ms?: number;
+            /** @description At most `per_second` deliveries per second to this endpoint, across all consumers (1–500); `burst` of them may go back to back (default 1: evenly spaced). Deliveries over the limit wait their turn: they are not failed attempts and keep their order as far as practical. null = no limit. */
+            rate_limit?: {
+                per_second: number;
+                burst?: number;
+            } | null;
+            /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
+            max_in_flight?: number | null;
         };
         EnqueuedMessage: {
             /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */

@@ -20,6 +20,9 @@ const FIELD_LABELS: Record<keyof FieldErrors, string> = {
   max_attempts: "Max attempts",
   schedule: "Retry schedule",
   timeout_ms: "Timeout",
+  rate_per_second: "Rate limit",
+  rate_burst: "Burst",
+  max_in_flight: "Max in flight",
 };
 
 const ADVANCED_FIELDS: Array<keyof FieldErrors> = [
@@ -30,6 +33,9 @@ const ADVANCED_FIELDS: Array<keyof FieldErrors> = [
   "max_attempts",
   "schedule",
   "timeout_ms",
+  "rate_per_second",
+  "rate_burst",
+  "max_in_flight",
 ];
 
 const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
@@ -138,6 +144,13 @@ export const EndpointFormPage: FC<{
           <div class="grid-2">
             {text("max_attempts", "Max attempts", "Including the first try. Empty for the default.", { inputmode: "numeric" })}
             {text("schedule", "Retry schedule", "Seconds to wait before each retry, e.g. 10, 60, 600.")}
+          </div>
+          <div class="grid-2">
+            {text("rate_per_second", "Rate limit (per second)", "At most this many deliveries a second, 1 to 500. Empty for none.", { inputmode: "numeric" })}
+            {text("rate_burst", "Burst", "Sent back to back before the rate applies. Default 1.", { inputmode: "numeric" })}
+          </div>
+          <div class="grid-2">
+            {text("max_in_flight", "Max in flight", "At most this many requests open at once, 1 to 100. Empty for no cap.", { inputmode: "numeric" })}
           </div>
           <Field name="headers" label="Custom headers" hint='Sent with every delivery. One per line, "Name: value".' errors={errors.headers}>
             <textarea id="headers" name="headers" rows={3} spellcheck={false} {...fieldAria("headers", { hint: true, errors: errors.headers })}>

@@ -20,6 +20,15 @@ function retryText(endpoint: Endpoint): string {
   return parts.join(", ");
 }
 
+/** The endpoint's rate limit and in-flight cap, in words. */
+function limitsText({ rate_limit, max_in_flight }: Endpoint): string {
+  const parts = [
+    rate_limit ? `${rate_limit.per_second} per second${rate_limit.burst > 1 ? `, bursts of ${rate_limit.burst}` : ""}` : "no rate limit",
+    max_in_flight === null ? "no in-flight cap" : `at most ${max_in_flight} in flight`,
+  ];
+  return parts.join(", ");
+}
+
 /** `/dashboard/endpoints/{id}`: settings, secret, test event, 24 h activity and its delivery log. */
 export const EndpointPage: FC<{
   page: PageContext;
@@ -95,6 +104,8 @@ export const EndpointPage: FC<{
         <dd>{retryText(endpoint)}</dd>
         <dt>Timeout</dt>
         <dd>{endpoint.timeout_ms} ms</dd>
+        <dt>Limits</dt>
+        <dd>{limitsText(endpoint)}</dd>
         {Object.keys(endpoint.headers).length > 0 && (
           <>
             <dt>Custom headers</dt>

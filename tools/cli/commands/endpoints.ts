@@ -26,6 +26,10 @@ interface EndpointFlags {
   maxAttempts?: number;
   schedule?: number[];
   timeoutMs?: number;
+  rateLimit?: number;
+  burst?: number;
+  maxInFlight?: number;
+  clearLimits?: boolean;
   secret?: string;
   disabled?: boolean;
   enable?: boolean;
@@ -70,6 +74,9 @@ function withEndpointFlags(command: Command): Command {
     .addOption(new Option("--max-attempts <n>", "attempts per delivery, first try included").argParser(integerIn(1, 30)))
     .addOption(new Option("--schedule <seconds>", "retry delays in seconds, comma-separated: 5,30,300").argParser(parseSchedule))
     .addOption(new Option("--timeout-ms <ms>", "how long to wait for the receiver").argParser(integerIn(500, 30_000)))
+    .addOption(new Option("--rate-limit <n>", "at most n deliveries per second, across all consumers").argParser(integerIn(1, 500)))
+    .addOption(new Option("--burst <n>", "with --rate-limit: deliveries sent back to back (default 1)").argParser(integerIn(1, 500)))
+    .addOption(new Option("--max-in-flight <n>", "at most n requests open at once").argParser(integerIn(1, 100)))
     .addOption(new Option("--data <json>", "any other fields, as a JSON object merged into the request").argParser(parseObject));
 }
 
@@ -97,6 +104,9 @@ function endpointBody(flags: EndpointFlags): Record<string, unknown> {
     body.retry = { ...(flags.maxAttempts !== undefined ? { max_attempts: flags.maxAttempts } : {}), ...(flags.schedule ? { schedule: flags.schedule } : {}) };
   }
   if (flags.timeoutMs !== undefined) body.timeout_ms = flags.timeoutMs;
+  if (flags.rateLimit !== undefined) body.rate_limit = { per_second: flags.rateLimit, ...(flags.burst !== undefined ? { burst: flags.burst } : {}) };
+  if (flags.maxInFlight !== undefined) body.max_in_flight = flags.maxInFlight;
+  if (flags.clearLimits) Object.assign(body, { rate_limit: null, max_in_flight: null });
   if (flags.secret !== undefined) body.secret = flags.secret;
   if (flags.disabled || flags.disable) body.enabled = false;
   if (flags.enable) body.enabled = true;
@@ -129,6 +139,8 @@ export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string
     ["signature", signatureText(e.signature)],
     ["retry", retryText(e.retry)],
     ["timeout", `${e.timeout_ms} ms`],
+    ["rate limit", e.rate_limit ? `${e.rate_limit.per_second}/s, burst ${e.rate_limit.burst}` : "none"],
+    ["max in flight", e.max_in_flight ?? "no cap"],
     ["created", time(e.created_at)],
     ["updated", time(e.updated_at)],
     ...("secret" in e && e.secret ? [["secret", e.secret] as [string, unknown]] : []),
@@ -179,6 +191,7 @@ export function registerEndpoints(program: Command): void {
     .option("--all-events", "listen for every event type")
     .option("--any-source", "listen for messages from every source")
     .option("--clear-headers", "send no static headers")
+    .option("--clear-limits", "remove the rate limit and the in-flight cap")
     .addOption(new Option("--enable", "enable it (also after an automatic disable)").conflicts("disable"))
     .option("--disable", "stop deliveries to it")
     .action(async (id: string, flags: EndpointFlags, command: Command) => {

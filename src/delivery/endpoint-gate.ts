@@ -1,0 +1,61 @@
+import type { DeliveryWork } from "../db/delivery-work";
+import { DEFAULT_RATE_BURST } from "../limits";
+import type { EndpointLimits } from "./endpoint-limiter";
+
+/**
+ * How the consumer keeps an endpoint's `rate_limit` and `max_in_flight` (src/delivery/endpoint-limiter.ts
+ * holds the count across consumers): before a send it asks the endpoint's limiter, waits the short
+ * time it is told to, or gives the delivery back to the queue for later without counting an attempt.
+ */
+
+/** Longest a send waits in its slot for its turn under a rate limit; a later turn goes back to the queue. */
+export const RATE_WAIT_WINDOW_MS = 1_000;
+/** Longest the limiter may take to answer; past it the delivery is deferred (never sent over a limit). */
+export const LIMITER_BOUND_MS = 2_000;
+/** How soon a delivery comes back when its limiter could not be asked. */
+const LIMITER_UNAVAILABLE_DELAY_SECONDS = 5;
+
+/** A send the gate held back: the queue brings the delivery back after `seconds`, with no attempt counted. */
+export interface Deferral {
+  deferSeconds: number;
+}
+
+/** The limits of the delivery's endpoint, or null when it has none (or the delivery is one-off). */
+export function limitsOf(work: Pick<DeliveryWork, "endpoint_id" | "endpoint_rate_limit" | "endpoint_max_in_flight">): EndpointLimits | null {
+  if (!work.endpoint_id || (!work.endpoint_rate_limit && work.endpoint_max_in_flight === null)) return null;
+  const rate = work.endpoint_rate_limit ? (JSON.parse(work.endpoint_rate_limit) as { per_second: number; burst?: number }) : null;
+  return { perSecond: rate?.per_second ?? null, burst: rate?.burst ?? DEFAULT_RATE_BURST, maxInFlight: work.endpoint_max_in_flight };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `send` within the endpoint's limits: at once when it has none; else after the limiter's
+ * wait (≤ RATE_WAIT_WINDOW_MS), releasing the in-flight lease when the send ends. Returns a Deferral
+ * instead when the limiter says no or cannot be asked in LIMITER_BOUND_MS.
+ *
+ * @param leaseMs how long the in-flight lease lasts if this invocation dies mid-send (the send's own bound)
+ */
+export async function withinEndpointLimits<T>(env: Pick<Env, "ENDPOINT_LIMITER">, work: DeliveryWork, leaseMs: number, send: () => Promise<T>): Promise<T | Deferral> {
+  const limits = limitsOf(work);
+  if (!limits) return send();
+  const limiter = env.ENDPOINT_LIMITER.get(env.ENDPOINT_LIMITER.idFromName(work.endpoint_id));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const permit = await Promise.race([
+    limiter.acquire(limits, RATE_WAIT_WINDOW_MS, leaseMs),
+    new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LIMITER_BOUND_MS))),
+  ])
+    .catch((error: unknown) => {
+      console.error(`endpoint ${work.endpoint_id}: limiter unavailable: ${(error as Error).message}`);
+      return null;
+    })
+    .finally(() => clearTimeout(timer));
+  if (!permit) return { deferSeconds: LIMITER_UNAVAILABLE_DELAY_SECONDS };
+  if (!permit.granted) return { deferSeconds: Math.max(1, Math.ceil(permit.retryAfterMs / 1000)) };
+  if (permit.waitMs > 0) await sleep(permit.waitMs);
+  try {
+    return await send();
+  } finally {
+    if (permit.lease) await limiter.release(permit.lease).catch(() => undefined);
+  }
+}
