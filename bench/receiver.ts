@@ -3,6 +3,7 @@
 //
 //   POST /ok/{run}           200
 //   POST /fail-first/{run}   500 the first time a webhook-id arrives, 200 after
+//   POST /hang/{run}         never answers (the relay's timeout ends the request); not recorded
 //   GET  /_count/{run}       how many messages of that run got a 200 so far: {"delivered": n}
 //   GET  /_report/{run}      what arrived for that run, as JSON (see RunReport)
 //
@@ -58,6 +59,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const id = req.headers["webhook-id"];
+  if (req.method === "POST" && kind === "hang") return;
   if (req.method !== "POST" || !run || typeof id !== "string" || (kind !== "ok" && kind !== "fail-first")) {
     res.writeHead(404).end();
     return;

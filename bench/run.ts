@@ -15,6 +15,7 @@ import { measureDelivery, measurePaced, type PhaseHooks } from "./lib/delivery.t
 import { measureIngest } from "./lib/ingest.ts";
 import { ledgerOf } from "./lib/ledger.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
+import { measureIsolation } from "./lib/isolation.ts";
 import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
@@ -91,17 +92,22 @@ async function bench(
   const storage = await measureStorage(b);
   const figures = storageFiguresOf(storage);
 
-  step("3/6 ledger: receiver against D1");
+  step(`7/7 isolation: ${SETTINGS.isolationMessages} messages to a healthy endpoint alone, then beside ${SETTINGS.hangingMessages} to one that never answers`);
+  const isolation = await measureIsolation(b);
+
+  step("3/7 ledger: receiver against D1");
   const ledger = {
     ingest: await ledgerOf(b, "ingest", ingest.accepted),
     delivery: await ledgerOf(b, "delivery", delivery.accepted),
     paced: await ledgerOf(b, "paced", paced.accepted),
     retry: await ledgerOf(b, "retry", retry.accepted),
     storage: await ledgerOf(b, "storage", storage.accepted),
+    isolation: await ledgerOf(b, "isolation", isolation.accepted),
   };
   const { accepted: deliveryIds, ...deliveryRest } = delivery;
   const { accepted: retryIds, ...retryRest } = retry;
   const { accepted: pacedIds, ...pacedRest } = paced;
+  const { accepted: _isolationIds, ...isolationRest } = isolation;
   return {
     settings: { ...SETTINGS },
     ingest,
@@ -110,6 +116,7 @@ async function bench(
     retry: { ...retryRest, enqueued: retryIds.length },
     ledger,
     cost: { ...costOf(delivery, ledger.delivery.delivered), ...figures.cost },
+    isolation: isolationRest,
     storage: figures.storage,
     shards: figures.shards,
     profile: profile.summary ?? null,

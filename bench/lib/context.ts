@@ -16,7 +16,7 @@ export interface Bench {
   endpoints: Record<RunName, string>;
 }
 
-export type RunName = "ingest" | "delivery" | "paced" | "retry" | "storage";
+export type RunName = "ingest" | "delivery" | "paced" | "retry" | "storage" | "isolation" | "hang";
 
 /** The bench's knobs; printed with the results. */
 export const SETTINGS = {
@@ -31,6 +31,10 @@ export const SETTINGS = {
   retryMessages: 300,
   /** Messages of realistic 4 KiB extraction payloads whose storage and cost are measured. */
   storageMessages: 1000,
+  /** Phase 7: messages to a healthy endpoint, alone and then beside a receiver that never answers. */
+  isolationMessages: 90,
+  hangingMessages: 18,
+  hangTimeoutMs: 10_000,
   enqueueCapSeconds: 20,
   drainCapSeconds: 45,
 } as const;
@@ -51,10 +55,11 @@ export async function call<T>(bench: Pick<Bench, "relayUrl">, token: string, met
 export async function setUp(relay: { url: string; pid: number; adminToken: string }, receiver: { url: string; pid: number }): Promise<Bench> {
   const base = { relayUrl: relay.url };
   const tenant = await call<{ id: string }>(base, relay.adminToken, "POST", "/v1/tenants", { name: "bench" });
-  const endpoint = async (run: RunName, behaviour: "ok" | "fail-first") =>
+  const endpoint = async (run: RunName, behaviour: "ok" | "fail-first" | "hang", settings: Record<string, unknown> = {}) =>
     (await call<{ id: string }>(base, relay.adminToken, "POST", `/v1/tenants/${tenant.id}/endpoints`, {
       url: `${receiver.url}/${behaviour}/${run}`,
       events: [`bench.${run}`],
+      ...settings,
     })).id;
   return {
     relayUrl: relay.url,
@@ -69,6 +74,9 @@ export async function setUp(relay: { url: string; pid: number; adminToken: strin
       paced: await endpoint("paced", "ok"),
       retry: await endpoint("retry", "fail-first"),
       storage: await endpoint("storage", "ok"),
+      isolation: await endpoint("isolation", "ok"),
+      // Phase 7's receiver that never answers: one attempt each, cut at SETTINGS.hangTimeoutMs.
+      hang: await endpoint("hang", "hang", { timeout_ms: SETTINGS.hangTimeoutMs, retry: { max_attempts: 1 } }),
     },
   };
 }

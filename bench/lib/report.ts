@@ -1,3 +1,4 @@
+import type { IsolationResult } from "./isolation.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { RunName } from "./context.ts";
 import type { Cost, CostBreakdown } from "./cost.ts";
@@ -21,9 +22,12 @@ export interface BenchResult {
   delivery: Omit<DeliveryResult, "accepted"> & { enqueued: number };
   paced: Omit<PacedResult, "accepted"> & { enqueued: number };
   retry: Omit<RetryResult, "accepted"> & { enqueued: number };
-  ledger: Record<RunName, Ledger>;
+  /** Per phase; the hanging receiver's messages (phase 7) fail by design and have no ledger. */
+  ledger: Record<Exclude<RunName, "hang">, Ledger>;
   /** Phase 2's counts per enqueue and delivery, and phase 6's dollars (the contract's snake_case keys). */
   cost: Cost & StorageCost;
+  /** Phase 7: a healthy endpoint's latency alone and beside a receiver that never answers. */
+  isolation: Omit<IsolationResult, "accepted">;
   /** Phase 6: bytes and objects per message, measured from the stores. */
   storage: StorageFigures;
   /** The data databases and the messages each holds at the end of the run. */
@@ -69,6 +73,7 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("USD per million deliveries through bulk enqueue (phase 6 units, 100 a request)", r.cost.usd_per_million_deliveries_bulk, "≤ 4", (v) => v <= 4),
     check("bulk ÷ single enqueue, messages/s (phase 1)", r.ingest.bulk_over_single, "≥ 10", (v) => v >= 10),
     check("single enqueue ÷ no-op req/s, consumer idle (phase 1)", r.ingest.single_over_noop_idle, "≥ 0.55", (v) => v >= 0.55),
+    check("healthy endpoint's p95 latency increase beside a hanging one, ms (phase 7)", r.isolation.p95IncreaseMs, "≤ 2000", (v) => v <= 2000),
   ];
 }
 
@@ -174,6 +179,17 @@ export function renderMarkdown(r: BenchResult): string {
     table(
       ["database", "holds messages", "bytes before", "bytes after", "growth", "messages at the end"],
       r.storage.databases.map((d) => [d.binding, d.data ? "yes" : "no (control)", fmt(d.bytes_before), fmt(d.bytes_after), fmt(d.bytes_delta), fmt(d.messages)]),
+    ),
+    "",
+    `**7. Isolation** (${fmt(r.isolation.alone.delivered)} messages to a healthy endpoint alone, then ${fmt(r.isolation.withHangingNeighbour.delivered)} more sent together with ` +
+      `${fmt(r.isolation.hangingMessages)} to an endpoint that never answers, cut at ${fmt(r.isolation.hangTimeoutMs)} ms; enqueue-to-receipt at the healthy one)`,
+    "",
+    table(
+      ["healthy endpoint", "delivered", "p50 ms", "p95 ms", "max ms"],
+      [
+        ["alone", fmt(r.isolation.alone.delivered), fmt(r.isolation.alone.p50), fmt(r.isolation.alone.p95), fmt(r.isolation.alone.max)],
+        ["beside the hanging one", fmt(r.isolation.withHangingNeighbour.delivered), fmt(r.isolation.withHangingNeighbour.p50), fmt(r.isolation.withHangingNeighbour.p95), fmt(r.isolation.withHangingNeighbour.max)],
+      ],
     ),
     "",
     "USD per million deliveries by service (list price, no allowance; Workers CPU not measurable locally, left out):",
