@@ -15,6 +15,7 @@ import { apiKeysApi } from "./routes/api-keys";
 import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
+import { meApi } from "./routes/me";
 import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
@@ -91,7 +92,8 @@ export function buildApp() {
   app.use("/v1/*", rateLimit());
   app.use("/v1/*", utf8Body);
 
-  // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess).
+  // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess, anyPrincipal).
+  app.route("/v1/me", meApi);
   app.route("/v1/tenants", tenantsApi);
   app.route("/v1/tenants/:tenant_id/secret", tenantSecretApi);
   app.route("/v1/tenants/:tenant_id/api-keys", apiKeysApi);

@@ -4,11 +4,17 @@ export type paths = Record<string, never>;
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Tenant: {
-            id: string;
-            name: string;
-            /** @example 2026-11-23T12:00:00.000Z */
-            created_at: string;
+        Me: {
+            /**
+             * @description `admin` for the admin token, `tenant` for a tenant API key
+             * @enum {string}
+             */
+            role: "admin" | "tenant";
+            /**
+             * @description The tenant a tenant API key acts in
+             * @example acme
+             */
+            tenant_id?: string;
         };
         Error: {
             error: {
@@ -21,6 +27,12 @@ export interface components {
                     message: string;
                 }[];
             };
+        };
+        Tenant: {
+            id: string;
+            name: string;
+            /** @example 2026-11-23T12:00:00.000Z */
+            created_at: string;
         };
         CreateTenant: {
             name: string;
