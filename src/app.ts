@@ -7,6 +7,7 @@ import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
+import { describeApi } from "./openapi";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
@@ -66,18 +67,7 @@ export function buildApp() {
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
 
   app.get("/health", (c) => c.json({ ok: true }));
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Edgehook",
-      version: "1.0.0",
-      description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
-        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
-        "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again.",
-    },
-    security: [{ bearer: [] }],
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  describeApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edgehook API reference" }));
 
   app.use("/v1/*", (c, next) =>

@@ -10,6 +10,7 @@ export const meApi = createApi().openapi(
   createRoute({
     method: "get",
     path: "/",
+    operationId: "getMe",
     middleware: [anyPrincipal()],
     tags: ["Tenants"],
     summary: "Who the caller's token speaks for: the admin, or a tenant (with its id)",

@@ -16,6 +16,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "enqueueMessage",
       tags,
       summary: "Enqueue a message for delivery",
       description:
@@ -28,7 +29,7 @@ export const messagesApi = createApi()
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),
-        ...errorResponses(400, 401, 404, 409, 413, 422),
+        ...errorResponses(400, 401, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
@@ -47,6 +48,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "get",
       path: "/{message_id}",
+      operationId: "getMessage",
       middleware: [tenantAccess()],
       tags,
       summary: "Poll a message: its payload and each delivery's state",
@@ -64,6 +66,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listMessages",
       middleware: [tenantAccess()],
       tags,
       summary: "List messages, newest first",
