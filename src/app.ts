@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
@@ -7,6 +6,8 @@ import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
+import { docsPage } from "./docs/page";
+import { rootPage } from "./docs/root";
 import { describeApi } from "./openapi";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { SecretUnavailableError } from "./secrets";
@@ -68,7 +69,8 @@ export function buildApp() {
 
   app.get("/health", (c) => c.json({ ok: true }));
   describeApi(app);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edgehook API reference" }));
+  app.get("/", rootPage);
+  app.get("/docs", docsPage);
 
   app.use("/v1/*", (c, next) =>
     bodyLimit({

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { SCALAR_INTEGRITY, SCALAR_SCRIPT_URL } from "../src/docs/page";
 import { api, apiJson } from "./support/api";
+import { DashboardClient } from "./support/dashboard-client";
 
 describe("API reference", () => {
   it("/openapi.json is an OpenAPI 3.1 document covering every route the README lists", async () => {
@@ -109,6 +111,39 @@ describe("API reference", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("/openapi.json");
+  });
+
+  it("/docs loads one pinned Scalar script, checked by its SRI hash, and links to /openapi.json without it", async () => {
+    const html = await (await api("GET", "/docs", { token: null })).text();
+    const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"[^>]*>/g)];
+    expect(scripts.map((m) => m[1])).toEqual([SCALAR_SCRIPT_URL]);
+    expect(SCALAR_SCRIPT_URL).toMatch(/@scalar\/api-reference@\d+\.\d+\.\d+\//);
+    expect(scripts[0]![0]).toContain(`integrity="${SCALAR_INTEGRITY}"`);
+    expect(SCALAR_INTEGRITY).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
+    expect(html).toMatch(/<main id="fallback">[\s\S]*<a href="\/openapi.json">/);
+  });
+
+  it("/docs runs under a CSP that allows that one script and no inline script", async () => {
+    const csp = (await api("GET", "/docs", { token: null })).headers.get("content-security-policy")!;
+    const directive = (name: string) => csp.split(";").map((d) => d.trim()).find((d) => d.startsWith(`${name} `));
+    expect(directive("default-src")).toBe("default-src 'none'");
+    expect(directive("script-src")).toBe(`script-src ${SCALAR_SCRIPT_URL}`);
+    expect(directive("connect-src")).toBe("connect-src 'self'");
+    expect(directive("frame-ancestors")).toBe("frame-ancestors 'none'");
+  });
+
+  it("GET / sends a browser to the dashboard", async () => {
+    const page = await new DashboardClient().get("/", { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/dashboard");
+  });
+
+  it("GET / answers an API client with JSON naming the docs and the document", async () => {
+    for (const accept of ["application/json", "*/*"]) {
+      const res = await apiJson("GET", "/", { token: null, headers: { accept } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard" });
+    }
   });
 
   it("an unknown route is a JSON 404 in the error shape", async () => {

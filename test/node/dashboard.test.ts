@@ -303,3 +303,41 @@ describe("the dashboard in Chromium", () => {
     await context.close();
   });
 });
+
+describe("the API reference page in Chromium", () => {
+  it("shows a readable link to /openapi.json when its script cannot load (offline)", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.route("https://cdn.jsdelivr.net/**", (route) => route.abort("internetdisconnected"));
+    await page.goto(`${relay.url}/docs`);
+    await expect(page.getByRole("heading", { name: "Edgehook API reference" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("link", { name: "/openapi.json" }).click();
+    await page.waitForURL(`${relay.url}/openapi.json`);
+    await context.close();
+  });
+
+  it("refuses a script that is not the pinned file (SRI) and keeps the fallback", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.route("https://cdn.jsdelivr.net/**", (route) =>
+      route.fulfill({ status: 200, contentType: "text/javascript", headers: { "access-control-allow-origin": "*" }, body: "document.title = 'tampered';" }),
+    );
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(`${relay.url}/docs`);
+    await expect(page.title()).resolves.toBe("Edgehook API reference");
+    await expect(page.getByRole("link", { name: "/openapi.json" }).isVisible()).resolves.toBe(true);
+    expect(errors.join("\n")).toContain("integrity");
+    await context.close();
+  });
+
+  it("opening the relay's root in a browser lands on the dashboard sign-in", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${relay.url}/`);
+    expect(page.url()).toBe(`${relay.url}/dashboard/sign-in`);
+    await context.close();
+  });
+});
