@@ -82,7 +82,7 @@ describe("the README walkthrough against `wrangler dev`", () => {
   const shell: Record<string, string> = {};
   /** Values the README leaves for the reader to fill in, learnt from earlier answers. */
   const learnt: Record<string, string> = {};
-  const transcript: Array<{ step: Step; status?: number; body?: string }> = [];
+  const transcript: Array<{ step: Step; status: number; body: string }> = [];
 
   beforeAll(async () => {
     [relay, receiverPort] = await Promise.all([startRelay(), freePort()]);
@@ -165,7 +165,8 @@ describe("the README walkthrough against `wrangler dev`", () => {
       // Step 5 happens between the enqueue and the polling: the receiver gets the message.
       if (learnt.message && receiver && !receiver.stdout().includes("signature: valid")) await receiver.waitFor("signature: valid");
     }
-    expect(transcript.map((t) => t.step.argv[3] ?? "").filter(Boolean).length).toBeGreaterThanOrEqual(6);
+    // Tenant, API key, endpoint, enqueue, poll, inspect, replay: a README that lost a step fails here.
+    expect(transcript).toHaveLength(7);
     expect(learnt.message, "the walkthrough enqueues a message").toBeDefined();
   }, 120_000);
 
