@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
@@ -7,6 +6,9 @@ import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
+import { docsPage } from "./docs/page";
+import { rootPage } from "./docs/root";
+import { describeApi } from "./openapi";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { PayloadStorageUnavailable } from "./payloads";
 import { SecretUnavailableError } from "./secrets";
@@ -16,6 +18,7 @@ import { apiKeysApi } from "./routes/api-keys";
 import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
+import { meApi } from "./routes/me";
 import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
@@ -75,19 +78,9 @@ export function buildApp() {
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
 
   app.get("/health", (c) => c.json({ ok: true }));
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Edgehook",
-      version: "1.0.0",
-      description: "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
-        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
-        "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again.",
-    },
-    security: [{ bearer: [] }],
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edgehook API reference" }));
+  describeApi(app);
+  app.get("/", rootPage);
+  app.get("/docs", docsPage);
 
   app.use("/v1/*", (c, next) =>
     bodyLimit({
@@ -101,7 +94,8 @@ export function buildApp() {
   app.use("/v1/*", rateLimit());
   app.use("/v1/*", utf8Body);
 
-  // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess).
+  // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess, anyPrincipal).
+  app.route("/v1/me", meApi);
   app.route("/v1/tenants", tenantsApi);
   app.route("/v1/tenants/:tenant_id/secret", tenantSecretApi);
   app.route("/v1/tenants/:tenant_id/api-keys", apiKeysApi);

@@ -131,4 +131,22 @@ describe("authentication and tenant API keys", () => {
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("not_found");
   });
+
+  it("GET /v1/me tells the admin token it is the admin, with no tenant", async () => {
+    const res = await apiJson("GET", "/v1/me");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ role: "admin" });
+  });
+
+  it("GET /v1/me tells a tenant key which tenant it acts in", async () => {
+    const { id, key } = await newTenant();
+    const res = await apiJson("GET", "/v1/me", { token: key });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ role: "tenant", tenant_id: id });
+  });
+
+  it("GET /v1/me without a valid token is a 401", async () => {
+    expect((await api("GET", "/v1/me", { token: null })).status).toBe(401);
+    expect((await api("GET", "/v1/me", { token: "ehk_unknown" })).status).toBe(401);
+  });
 });

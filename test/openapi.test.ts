@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { SCALAR_INTEGRITY, SCALAR_SCRIPT_URL } from "../src/docs/page";
 import { api, apiJson } from "./support/api";
+import { DashboardClient } from "./support/dashboard-client";
 
 describe("API reference", () => {
-  it("/openapi.json is an OpenAPI 3.1 document covering every CONTRACT route", async () => {
+  it("/openapi.json is an OpenAPI 3.1 document covering every route the README lists", async () => {
     const res = await apiJson("GET", "/openapi.json", { token: null });
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe("3.1.0");
@@ -25,6 +27,7 @@ describe("API reference", () => {
         "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate",
         "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test",
         "POST /v1/tenants/{tenant_id}/messages",
+        "GET /v1/me",
         "GET /v1/tenants/{tenant_id}/messages/{message_id}",
         "GET /v1/tenants/{tenant_id}/deliveries/{delivery_id}",
         "POST /v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry",
@@ -40,11 +43,107 @@ describe("API reference", () => {
     expect(body.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
   });
 
+  it("every operation has a stable verb-noun operationId, so generated SDKs get good method names", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    const ids = Object.fromEntries(
+      Object.entries(body.paths as Record<string, Record<string, { operationId: string }>>).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.operationId]),
+      ),
+    );
+    expect(ids).toEqual({
+      "GET /v1/me": "getMe",
+      "POST /v1/tenants": "createTenant",
+      "GET /v1/tenants": "listTenants",
+      "GET /v1/tenants/{tenant_id}": "getTenant",
+      "DELETE /v1/tenants/{tenant_id}": "deleteTenant",
+      "GET /v1/tenants/{tenant_id}/secret": "getTenantSecret",
+      "POST /v1/tenants/{tenant_id}/secret/rotate": "rotateTenantSecret",
+      "POST /v1/tenants/{tenant_id}/api-keys": "createApiKey",
+      "GET /v1/tenants/{tenant_id}/api-keys": "listApiKeys",
+      "DELETE /v1/tenants/{tenant_id}/api-keys/{key_id}": "revokeApiKey",
+      "POST /v1/tenants/{tenant_id}/endpoints": "createEndpoint",
+      "GET /v1/tenants/{tenant_id}/endpoints": "listEndpoints",
+      "GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}": "getEndpoint",
+      "PATCH /v1/tenants/{tenant_id}/endpoints/{endpoint_id}": "updateEndpoint",
+      "DELETE /v1/tenants/{tenant_id}/endpoints/{endpoint_id}": "deleteEndpoint",
+      "GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret": "getEndpointSecret",
+      "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate": "rotateEndpointSecret",
+      "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test": "sendTestMessage",
+      "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover": "recoverEndpointDeliveries",
+      "POST /v1/tenants/{tenant_id}/messages": "enqueueMessage",
+      "GET /v1/tenants/{tenant_id}/messages": "listMessages",
+      "GET /v1/tenants/{tenant_id}/messages/{message_id}": "getMessage",
+      "GET /v1/tenants/{tenant_id}/deliveries": "listDeliveries",
+      "GET /v1/tenants/{tenant_id}/deliveries/{delivery_id}": "getDelivery",
+      "POST /v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry": "retryDelivery",
+      "POST /v1/tenants/{tenant_id}/portal-links": "createPortalLink",
+    });
+  });
+
+  it("names the relay that served it as the server, and the license", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    expect(body.servers).toEqual([{ url: "https://edgehook.test", description: "This relay" }]);
+    expect(body.info.license).toEqual({ name: "MIT", identifier: "MIT" });
+  });
+
+  it("documents the 415 unsupported_media_type that a JSON body sent as text gets", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    const enqueue = body.paths["/v1/tenants/{tenant_id}/messages"].post;
+    expect(enqueue.responses["415"].description).toContain("unsupported_media_type");
+    const created = await apiJson("POST", "/v1/tenants", { body: { name: "media type" } });
+    const res = await api("POST", `/v1/tenants/${created.body.id}/endpoints`, { rawBody: '{"url":"https://example.com"}', headers: { "content-type": "text/plain" } });
+    expect(res.status).toBe(415);
+    expect(body.paths["/v1/tenants/{tenant_id}/endpoints"].post.responses["415"]).toBeDefined();
+  });
+
+  it("describes in `webhooks` what a receiver gets: the payload as the body and each scheme's signature headers", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    const headersOf = (name: string) => body.webhooks[name].post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
+    expect(Object.keys(body.webhooks)).toEqual(["delivery-standard", "delivery-hmac-sha256"]);
+    expect(headersOf("delivery-standard")).toEqual(expect.arrayContaining(["header:webhook-id", "header:webhook-timestamp", "header:webhook-signature"]));
+    expect(headersOf("delivery-hmac-sha256")).toEqual(expect.arrayContaining(["header:x-webhook-signature", "header:webhook-previous-signatures"]));
+    expect(body.webhooks["delivery-standard"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookPayload" });
+    expect(body.webhooks["delivery-standard"].post.security).toEqual([]);
+  });
+
   it("/docs serves a readable API reference page", async () => {
     const res = await api("GET", "/docs", { token: null });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("/openapi.json");
+  });
+
+  it("/docs loads one pinned Scalar script, checked by its SRI hash, and links to /openapi.json without it", async () => {
+    const html = await (await api("GET", "/docs", { token: null })).text();
+    const scripts = [...html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"[^>]*>/g)];
+    expect(scripts.map((m) => m[1])).toEqual([SCALAR_SCRIPT_URL]);
+    expect(SCALAR_SCRIPT_URL).toMatch(/@scalar\/api-reference@\d+\.\d+\.\d+\//);
+    expect(scripts[0]![0]).toContain(`integrity="${SCALAR_INTEGRITY}"`);
+    expect(SCALAR_INTEGRITY).toMatch(/^sha384-[A-Za-z0-9+/]{64}$/);
+    expect(html).toMatch(/<main id="fallback">[\s\S]*<a href="\/openapi.json">/);
+  });
+
+  it("/docs runs under a CSP that allows that one script and no inline script", async () => {
+    const csp = (await api("GET", "/docs", { token: null })).headers.get("content-security-policy")!;
+    const directive = (name: string) => csp.split(";").map((d) => d.trim()).find((d) => d.startsWith(`${name} `));
+    expect(directive("default-src")).toBe("default-src 'none'");
+    expect(directive("script-src")).toBe(`script-src ${SCALAR_SCRIPT_URL}`);
+    expect(directive("connect-src")).toBe("connect-src 'self'");
+    expect(directive("frame-ancestors")).toBe("frame-ancestors 'none'");
+  });
+
+  it("GET / sends a browser to the dashboard", async () => {
+    const page = await new DashboardClient().get("/", { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" });
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/dashboard");
+  });
+
+  it("GET / answers an API client with JSON naming the docs and the document", async () => {
+    for (const accept of ["application/json", "*/*"]) {
+      const res = await apiJson("GET", "/", { token: null, headers: { accept } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ docs: "/docs", openapi: "/openapi.json", dashboard: "/dashboard" });
+    }
   });
 
   it("an unknown route is a JSON 404 in the error shape", async () => {

@@ -3,16 +3,18 @@ import { html } from "hono/html";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DashboardEnv } from "./env";
-import { noticeText, type PageContext } from "./views/layout";
+import { takeNotice } from "./flash";
+import type { PageContext } from "./views/layout";
 
 /** What every page needs from this request: session, form token, script nonce. */
 export function pageContext(c: Context<DashboardEnv>, section?: PageContext["section"]): PageContext {
-  return { session: c.get("session") ?? null, csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), section };
+  const url = new URL(c.req.url);
+  return { session: c.get("session") ?? null, csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), location: url.pathname + url.search, section };
 }
 
-/** The props every page takes from this request: its context, and the notice `?notice=` names. */
+/** The props every page takes from this request: its context, and the one-shot notice waiting for it. */
 export function pageProps(c: Context<DashboardEnv>, section?: PageContext["section"]) {
-  return { page: pageContext(c, section), notice: noticeText(c.req.query("notice")) };
+  return { page: pageContext(c, section), notice: takeNotice(c) };
 }
 
 /** Sends a page as an HTML document. */

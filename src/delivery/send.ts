@@ -31,7 +31,8 @@ export interface SendResult {
 
 /** Bytes of the receiver's answer kept with an attempt. */
 const RESPONSE_EXCERPT_BYTES = 1024;
-const USER_AGENT = "Edgehook/1.0";
+/** The User-Agent of every delivery request (the README's receiver sample shows it). */
+export const USER_AGENT = "Edgehook/1.0";
 
 /** Reads at most `limit` bytes of a body as text and releases the rest. */
 async function readExcerpt(response: Response, limit: number): Promise<string | null> {

@@ -3,7 +3,7 @@ import { fromBase64, toBase64, toHex } from "../lib/base64";
 import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
 import type { SignatureSchema } from "../schemas/endpoints";
 
-/** How deliveries to an endpoint are signed (CONTRACT.md "What a receiver gets"). */
+/** How deliveries to an endpoint are signed (README "What a receiver gets"; the `webhooks` section of /openapi.json). */
 export type SignatureConfig = z.infer<typeof SignatureSchema>;
 
 /** Header of the hmac-sha256 scheme when the endpoint names none. */

@@ -1,11 +1,15 @@
 import * as stored from "../db/endpoints";
-import { notFound } from "../errors";
+import { readConfig } from "../config";
+import { ApiError, notFound } from "../errors";
+import { MAX_JSON_DEPTH } from "../limits";
+import { EventType } from "../schemas/fields";
+import { jsonDepthExceeds } from "../security/json-depth";
 import { rotateOwnerSecret } from "./secret-rotation";
 import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
-import { enqueueMessage } from "./messages";
+import { assertPayloadFits, enqueueMessage } from "./messages";
 import { onTenantShard, tenantDb } from "./tenant-db";
 
 /**
@@ -123,19 +127,43 @@ export async function rotateEndpointSecret(
   return set;
 }
 
+/** The event type of a test event unless another is chosen. */
+export const TEST_EVENT = "webhook.test";
+
 /**
- * Sends a `webhook.test` message to one endpoint of the tenant (the API's `POST …/test` and the
- * dashboard's "Send test event"); 404 when the tenant has no such endpoint.
+ * The event types offered for a test event to `endpoint`: `webhook.test`, then each event it
+ * subscribes to, a pattern standing for one of its events (`document.*` as `document.test`).
  */
-export async function sendTestEvent(env: Env, tenantId: string, endpointId: string): Promise<EnqueueResponse> {
+export function testEventTypes(endpoint: Endpoint): string[] {
+  const fromPatterns = endpoint.events.map((p) => (p === "*" ? TEST_EVENT : p.endsWith("*") ? `${p.slice(0, -1).replace(/[._:-]$/, "")}.test` : p));
+  return [...new Set([TEST_EVENT, ...fromPatterns.filter((e) => EventType.safeParse(e).success)])];
+}
+
+/** The payload a test event starts from, as indented JSON text the customer may edit. */
+export function examplePayload(endpointId: string, event: string, now = Date.now()): string {
+  return JSON.stringify({ type: event, endpoint_id: endpointId, sent_at: new Date(now).toISOString() }, null, 2);
+}
+
+/**
+ * Sends a test message to one endpoint of the tenant (the API's `POST …/test` and the dashboard's
+ * "Send test event"): `webhook.test` with the example payload unless `event` and `payload` (JSON
+ * text, sent exactly as given) say otherwise. 404 when the tenant has no such endpoint; 400
+ * `validation_failed` for an event type that is not one, 400 `invalid_json` for a payload that is
+ * not JSON or nests deeper than MAX_JSON_DEPTH, 413 above MAX_PAYLOAD_BYTES.
+ */
+export async function sendTestEvent(env: Env, tenantId: string, endpointId: string, input: { event?: string; payload?: string } = {}): Promise<EnqueueResponse> {
   await getEndpoint(env, tenantId, endpointId);
-  const payload = JSON.stringify({ type: "webhook.test", endpoint_id: endpointId, sent_at: new Date().toISOString() });
-  const { response } = await enqueueMessage(env, {
-    tenantId,
-    event: "webhook.test",
-    payload,
-    source: null,
-    endpointIds: [endpointId],
-  });
+  const event = input.event ?? TEST_EVENT;
+  if (!EventType.safeParse(event).success) throw new ApiError(400, "validation_failed", `"${event}" is not an event type`);
+  const payload = input.payload?.trim() ?? JSON.stringify({ type: event, endpoint_id: endpointId, sent_at: new Date().toISOString() });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    throw new ApiError(400, "invalid_json", "The payload is not valid JSON");
+  }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new ApiError(400, "invalid_json", `The payload nests deeper than ${MAX_JSON_DEPTH} levels`);
+  assertPayloadFits(payload, readConfig(env).MAX_PAYLOAD_BYTES);
+  const { response } = await enqueueMessage(env, { tenantId, event, payload, source: null, endpointIds: [endpointId] });
   return response;
 }

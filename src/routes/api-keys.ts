@@ -13,11 +13,12 @@ export const apiKeysApi = createApi()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "createApiKey",
       middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "Create a tenant API key (shown once)",
       request: { params: TenantParams, body: jsonBody(CreateApiKeyBody) },
-      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, shown only in this response"), ...errorResponses(400, 401, 404) },
+      responses: { 201: jsonResponse(CreatedApiKeySchema, "The key, shown only in this response"), ...errorResponses(400, 401, 403, 404, 413, 415) },
     }),
     async (c) => {
       return c.json(await createApiKey(c.env, c.req.valid("param").tenant_id, c.req.valid("json").name ?? null), 201);
@@ -27,11 +28,12 @@ export const apiKeysApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listApiKeys",
       middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "List a tenant's API keys (metadata only)",
       request: { params: TenantParams },
-      responses: { 200: jsonResponse(z.object({ data: z.array(ApiKeySchema) }), "The keys"), ...errorResponses(401, 404) },
+      responses: { 200: jsonResponse(z.object({ data: z.array(ApiKeySchema) }), "The keys"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
       return c.json({ data: await listApiKeys(c.env, c.req.valid("param").tenant_id) }, 200);
@@ -41,11 +43,12 @@ export const apiKeysApi = createApi()
     createRoute({
       method: "delete",
       path: "/{key_id}",
+      operationId: "revokeApiKey",
       middleware: [tenantAccess(), adminOnly()],
       tags: ["API keys"],
       summary: "Revoke a tenant API key",
       request: { params: KeyParams },
-      responses: { 204: { description: "Revoked" }, ...errorResponses(401, 404) },
+      responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
       const { tenant_id, key_id } = c.req.valid("param");

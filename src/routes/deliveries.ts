@@ -14,6 +14,7 @@ export const deliveriesApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listDeliveries",
       middleware: [tenantAccess()],
       tags,
       summary: "List deliveries, newest first (filter by endpoint, message, status, since)",
@@ -30,6 +31,7 @@ export const deliveriesApi = createApi()
     createRoute({
       method: "get",
       path: "/{delivery_id}",
+      operationId: "getDelivery",
       middleware: [tenantAccess()],
       tags,
       summary: "Get a delivery with its attempts",
@@ -45,6 +47,7 @@ export const deliveriesApi = createApi()
     createRoute({
       method: "post",
       path: "/{delivery_id}/retry",
+      operationId: "retryDelivery",
       middleware: [tenantAccess()],
       tags,
       summary: "Replay a delivery, whatever its state, with a fresh attempt budget",

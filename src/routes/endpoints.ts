@@ -25,11 +25,12 @@ export const endpointsApi = createApi()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "createEndpoint",
       middleware: [tenantAccess()],
       tags,
       summary: "Create an endpoint (its secret is shown in this response only)",
       request: { params: TenantParams, body: jsonBody(CreateEndpointBody) },
-      responses: { 201: jsonResponse(CreatedEndpointSchema, "The endpoint and its signing secret"), ...errorResponses(400, 401, 404) },
+      responses: { 201: jsonResponse(CreatedEndpointSchema, "The endpoint and its signing secret"), ...errorResponses(400, 401, 404, 413, 415) },
     }),
     async (c) => {
       return c.json(await createEndpoint(c.env, c.req.valid("param").tenant_id, c.req.valid("json")), 201);
@@ -39,6 +40,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listEndpoints",
       middleware: [tenantAccess()],
       tags,
       summary: "List endpoints",
@@ -55,6 +57,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "get",
       path: "/{endpoint_id}",
+      operationId: "getEndpoint",
       middleware: [tenantAccess()],
       tags,
       summary: "Get an endpoint",
@@ -70,11 +73,12 @@ export const endpointsApi = createApi()
     createRoute({
       method: "patch",
       path: "/{endpoint_id}",
+      operationId: "updateEndpoint",
       middleware: [tenantAccess()],
       tags,
       summary: "Change an endpoint",
       request: { params: EndpointParams, body: jsonBody(UpdateEndpointBody) },
-      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint"), ...errorResponses(400, 401, 404) },
+      responses: { 200: jsonResponse(EndpointSchema, "The updated endpoint"), ...errorResponses(400, 401, 404, 413, 415) },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -85,6 +89,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "delete",
       path: "/{endpoint_id}",
+      operationId: "deleteEndpoint",
       middleware: [tenantAccess()],
       tags,
       summary: "Delete an endpoint; pending deliveries to it are cancelled",
@@ -101,6 +106,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "get",
       path: "/{endpoint_id}/secret",
+      operationId: "getEndpointSecret",
       middleware: [tenantAccess()],
       tags,
       summary: "Reveal an endpoint's signing secret",
@@ -116,6 +122,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "post",
       path: "/{endpoint_id}/secret/rotate",
+      operationId: "rotateEndpointSecret",
       middleware: [tenantAccess()],
       tags,
       summary: "Rotate an endpoint's signing secret; the old one co-signs for the grace period",
@@ -124,7 +131,7 @@ export const endpointsApi = createApi()
         "signature header carries only the new secret's signature, the old secrets' signatures are in `webhook-previous-signatures`. " +
         "409 `conflict` when concurrent rotations kept winning, or when ten old secrets still co-sign (the most a secret keeps): rotate with `grace_period_seconds: 0` or wait for one to expire.",
       request: { params: EndpointParams, body: { ...jsonBody(RotateSecretBody), required: false } },
-      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
+      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409, 413, 415) },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
@@ -137,6 +144,7 @@ export const endpointsApi = createApi()
     createRoute({
       method: "post",
       path: "/{endpoint_id}/test",
+      operationId: "sendTestMessage",
       middleware: [tenantAccess()],
       tags,
       summary: "Send a webhook.test message to this endpoint",
@@ -152,11 +160,12 @@ export const endpointsApi = createApi()
     createRoute({
       method: "post",
       path: "/{endpoint_id}/recover",
+      operationId: "recoverEndpointDeliveries",
       middleware: [tenantAccess()],
       tags,
       summary: "Replay every failed delivery of this endpoint since a time",
       request: { params: EndpointParams, body: jsonBody(RecoverBody) },
-      responses: { 202: jsonResponse(ReplayedSchema, "The replayed deliveries"), ...errorResponses(400, 401, 404) },
+      responses: { 202: jsonResponse(ReplayedSchema, "The replayed deliveries"), ...errorResponses(400, 401, 404, 413, 415) },
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");

@@ -17,6 +17,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "enqueueMessage",
       tags,
       summary: "Enqueue a message for delivery",
       description:
@@ -29,7 +30,7 @@ export const messagesApi = createApi()
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
         202: jsonResponse(EnqueuedSchema, "Stored durably and queued"),
-        ...errorResponses(400, 401, 404, 409, 413, 422),
+        ...errorResponses(400, 401, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
@@ -75,6 +76,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "get",
       path: "/{message_id}",
+      operationId: "getMessage",
       middleware: [tenantAccess()],
       tags,
       summary: "Poll a message: its payload and each delivery's state",
@@ -92,6 +94,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listMessages",
       middleware: [tenantAccess()],
       tags,
       summary: "List messages, newest first",

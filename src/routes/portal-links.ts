@@ -10,11 +10,12 @@ export const portalLinksApi = createApi().openapi(
   createRoute({
     method: "post",
     path: "/",
+    operationId: "createPortalLink",
     middleware: [tenantAccess(), adminOnly()],
     tags: ["Dashboard"],
     summary: "Create a one-time, short-lived link into this tenant's dashboard (admin only)",
     request: { params: TenantParams, body: { ...jsonBody(CreatePortalLinkBody), required: false } },
-    responses: { 201: jsonResponse(PortalLinkSchema, "The link"), ...errorResponses(400, 401, 404) },
+    responses: { 201: jsonResponse(PortalLinkSchema, "The link"), ...errorResponses(400, 401, 403, 404, 413, 415) },
   }),
   async (c) => {
     const { ttl_seconds } = parseOptionalBody(CreatePortalLinkBody, c.req.valid("json"));

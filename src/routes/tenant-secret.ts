@@ -14,6 +14,7 @@ export const tenantSecretApi = createApi()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "getTenantSecret",
       middleware: [tenantAccess()],
       tags,
       summary: "Reveal the secret that signs this tenant's one-off webhook_url deliveries",
@@ -28,12 +29,13 @@ export const tenantSecretApi = createApi()
     createRoute({
       method: "post",
       path: "/rotate",
+      operationId: "rotateTenantSecret",
       middleware: [tenantAccess()],
       tags,
       summary: "Rotate the tenant's one-off signing secret; the old one co-signs for the grace period",
       description: "409 `conflict` when concurrent rotations kept winning, or when ten old secrets still co-sign (the most a secret keeps): rotate with `grace_period_seconds: 0` or wait for one to expire.",
       request: { params: TenantParams, body: { ...jsonBody(RotateSecretBody), required: false } },
-      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409) },
+      responses: { 200: jsonResponse(SecretResponse, "The new secret"), ...errorResponses(400, 401, 404, 409, 413, 415) },
     }),
     async (c) => {
       const { tenant_id } = c.req.valid("param");

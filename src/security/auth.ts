@@ -92,6 +92,18 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * Route middleware of a route any valid token may call (it answers only about the caller, as
+ * `GET /v1/me` does): says so where adminOnly or tenantAccess would stand, and answers 401 should
+ * the route ever be mounted where `authenticate` does not run first.
+ */
+export function anyPrincipal(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.get("principal")) throw unauthorized();
+    await next();
+  };
+}
+
 /** Route middleware: 403 unless the caller holds the admin token. */
 export function adminOnly(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

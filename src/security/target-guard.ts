@@ -12,7 +12,7 @@ import { DOH_TIMEOUT_MS } from "../limits";
 import { resolveHost, type DohAnswer } from "./doh";
 import { blockedAddressReason, ipv4AddressesOf } from "./ip-address";
 
-/** The deployment's target policy (CONTRACT.md: ALLOW_PRIVATE_TARGETS, REQUIRE_HTTPS; DOH_URL). */
+/** The deployment's target policy (README "Configuration": ALLOW_PRIVATE_TARGETS, REQUIRE_HTTPS; DOH_URL). */
 export interface TargetPolicy {
   allowPrivate: boolean;
   requireHttps: boolean;

@@ -120,6 +120,14 @@ describe("the edgehook CLI against a running relay", () => {
       expect((await edgehook(["endpoints", "list"], { ...env, EDGEHOOK_TOKEN: key.key })).code).toBe(4);
     });
 
+    it("infers the tenant from a tenant API key when --tenant is absent", async () => {
+      const { env } = await tenant();
+      const key = await edgehookJson(["api-keys", "create"], env);
+      await edgehookJson(["endpoints", "create", "https://example.com/hook"], env);
+      const listed = await edgehookJson(["endpoints", "list"], { EDGEHOOK_TOKEN: key.key });
+      expect(listed.data.map((e: { url: string }) => e.url)).toEqual(["https://example.com/hook"]);
+    });
+
     it("lists tenants and reveals and rotates a tenant's one-off signing secret", async () => {
       const { id } = await tenant();
       const listed = await edgehookJson(["tenants", "list", "--all"]);

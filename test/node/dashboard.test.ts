@@ -7,9 +7,17 @@ import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 
 // The page.evaluate bodies below run in the browser; this project's TypeScript has no DOM
 // library, so the few browser globals they use are declared here.
+interface ElementBox {
+  textContent: string | null;
+  scrollWidth: number;
+  clientWidth: number;
+  getBoundingClientRect(): { left: number; right: number };
+  closest(selector: string): ElementBox | null;
+}
 declare const document: {
   getElementById(id: string): { textContent: string | null } | null;
   querySelector(selector: string): { value: string } | null;
+  querySelectorAll(selector: string): Iterable<ElementBox>;
   documentElement: { scrollWidth: number };
 };
 declare const window: { innerWidth: number };
@@ -124,7 +132,8 @@ describe("the dashboard in Chromium", () => {
     const page = await signIn(context, tenant.key);
     await expect(page.locator(".tenant").textContent()).resolves.toBe("Sign-in Corp");
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.waitForURL(`${relay.url}/dashboard/sign-in?notice=signed-out`);
+    await page.waitForURL(`${relay.url}/dashboard/sign-in`);
+    await expect(page.getByRole("status").first().textContent()).resolves.toContain("You are signed out");
     await page.goto(`${relay.url}/dashboard`);
     expect(page.url()).toBe(`${relay.url}/dashboard/sign-in`);
     await context.close();
@@ -156,7 +165,7 @@ describe("the dashboard in Chromium", () => {
     await page.getByLabel("URL").fill(`${receiver.url}/create`);
     await page.getByLabel("Events").fill("document.*");
     await page.getByRole("button", { name: "Create endpoint" }).click();
-    await page.waitForURL(/\/dashboard\/endpoints\/[0-9a-f-]{36}\?notice=created/);
+    await page.waitForURL(/\/dashboard\/endpoints\/[0-9a-f-]{36}\?secret=shown/);
     const id = /endpoints\/([0-9a-f-]{36})/.exec(page.url())![1]!;
     await expect(page.getByRole("status").first().textContent()).resolves.toContain("Endpoint created");
 
@@ -186,7 +195,7 @@ describe("the dashboard in Chromium", () => {
 
     await page.getByLabel("After regenerating").selectOption({ label: "Stop signing with the old secret now" });
     await page.getByRole("button", { name: "Regenerate secret" }).click();
-    await page.waitForURL(/notice=secret-rotated/);
+    await page.getByText("Signing secret regenerated.").waitFor();
     const rotated = await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/secret`);
     expect(rotated.body.secret).not.toBe(endpoint.secret);
     expect(rotated.body.previous).toEqual([]);
@@ -201,7 +210,7 @@ describe("the dashboard in Chromium", () => {
     const page = await signIn(context, tenant.key);
     await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
     await page.getByRole("button", { name: "Send test event" }).click();
-    await page.waitForURL(/notice=test-sent/);
+    await page.getByText("Test event sent.").waitFor();
     await reloadUntil(page, async () => (await deliveryRows(page).first().getAttribute("data-status")) === "succeeded");
     await expect(deliveryRows(page).first().textContent()).resolves.toContain("webhook.test");
 
@@ -231,7 +240,7 @@ describe("the dashboard in Chromium", () => {
 
     receiver.statusFor.set("/replay", 200);
     await page.getByRole("button", { name: "Replay delivery" }).click();
-    await page.waitForURL(/notice=replayed/);
+    await page.getByText("Delivery replayed").waitFor();
     await reloadUntil(page, async () => (await page.locator(".page-head .badge").textContent()) === "succeeded");
     await expect(attempts.count()).resolves.toBe(2);
     await expect(attempts.nth(1).textContent()).resolves.toContain("HTTP 200");
@@ -247,7 +256,8 @@ describe("the dashboard in Chromium", () => {
     await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe("Delete this endpoint?");
     expect((await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).status).toBe(200);
     await page.getByRole("button", { name: "Delete endpoint" }).click();
-    await page.waitForURL(`${relay.url}/dashboard?notice=deleted`);
+    await page.waitForURL(`${relay.url}/dashboard`);
+    await expect(page.getByRole("status").first().textContent()).resolves.toContain("Endpoint deleted");
     await expect(page.locator(`tr[data-endpoint-id="${endpoint.id}"]`).count()).resolves.toBe(0);
     expect((await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).status).toBe(404);
     await context.close();
@@ -289,6 +299,7 @@ describe("the dashboard in Chromium", () => {
       `/dashboard/endpoints/${endpoint.id}?secret=shown`,
       `/dashboard/endpoints/${endpoint.id}/edit`,
       `/dashboard/endpoints/${endpoint.id}/delete`,
+      `/dashboard/endpoints/${endpoint.id}/test`,
       "/dashboard/deliveries",
       `/dashboard/deliveries/${deliveries.body.data[0].id}`,
     ];
@@ -300,6 +311,132 @@ describe("the dashboard in Chromium", () => {
       expect(overflow, path).toBeLessThanOrEqual(0);
     }
     expect(violations).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("the delivery log's row actions", () => {
+  /** Every row action of the delivery tables on the page that is clipped, cut off or outside the viewport, and any sideways scroll. */
+  const clipped = (page: Page) =>
+    page.evaluate(() => {
+      const problems: string[] = [];
+      for (const action of document.querySelectorAll("table[data-testid=deliveries] .row-buttons :is(a, button)")) {
+        const box = action.getBoundingClientRect();
+        const card = action.closest(".card")!.getBoundingClientRect();
+        const name = (action.textContent ?? "").trim();
+        if (box.left < card.left || box.right > card.right) problems.push(`${name}: outside its card (${box.left}–${box.right} of ${card.left}–${card.right})`);
+        if (box.right > window.innerWidth) problems.push(`${name}: beyond the viewport`);
+        if (action.scrollWidth > action.clientWidth) problems.push(`${name}: text cut off`);
+      }
+      const overflow = document.documentElement.scrollWidth - window.innerWidth;
+      if (overflow > 0) problems.push(`page scrolls sideways by ${overflow}px`);
+      return problems;
+    });
+
+  it("shows every action whole, without sideways scrolling, from phones to 1920 px wide", async () => {
+    const tenant = await newTenant("Clipping Corporation With A Long Name");
+    receiver.statusFor.set("/clip-failed", 500);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/clip-failed`, name: "Invoice extraction results", retry: { max_attempts: 1 } });
+    const failed = await admin("POST", `/v1/tenants/${tenant.id}/messages`, { event: "document.predicted", payload: { n: 1 }, endpoint_ids: [endpoint.id] });
+    await admin("POST", `/v1/tenants/${tenant.id}/messages`, {
+      event: "document.predicted.with.a.rather.long.event.name",
+      payload: { n: 2 },
+      webhook_url: `${receiver.url}/one-off/${"segment".repeat(12)}?query=${"value".repeat(10)}`,
+    });
+    const deliveryId = failed.body.deliveries[0].id;
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/deliveries`);
+    await reloadUntil(page, async () => (await page.locator(`tr[data-delivery-id="${deliveryId}"]`).getAttribute("data-status")) === "failed");
+    for (const width of [390, 1024, 1280, 1440, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const path of ["/dashboard/deliveries", `/dashboard/endpoints/${endpoint.id}`]) {
+        await page.goto(relay.url + path);
+        await expect(page.getByRole("button", { name: "Replay" }).first().isVisible()).resolves.toBe(true);
+        expect(await clipped(page), `${path} at ${width}px`).toEqual([]);
+      }
+    }
+    await context.close();
+  });
+
+  it("replays a row in place: the list stays, with the notice shown once", async () => {
+    const tenant = await newTenant("In Place Corp");
+    receiver.statusFor.set("/in-place", 500);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/in-place`, name: "In place", retry: { max_attempts: 1 } });
+    const sent = await admin("POST", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/test`);
+    const deliveryId = sent.body.deliveries[0].id;
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/deliveries?status=failed`);
+    await reloadUntil(page, async () => (await page.locator(`tr[data-delivery-id="${deliveryId}"]`).count()) === 1);
+    receiver.statusFor.set("/in-place", 200);
+    await page.locator(`tr[data-delivery-id="${deliveryId}"]`).getByRole("button", { name: "Replay" }).click();
+    await page.getByText("Delivery replayed").waitFor();
+    expect(page.url()).toBe(`${relay.url}/dashboard/deliveries?status=failed`);
+    await page.reload();
+    await expect(page.getByText("Delivery replayed").count()).resolves.toBe(0);
+    await context.close();
+  });
+});
+
+describe("the delivery page in Chromium", () => {
+  it("copies the payload's exact text and shows the headers each attempt was sent with", async () => {
+    const tenant = await newTenant("Payload Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/payload`, name: "Payloads", headers: { Authorization: "Bearer receiver-token" } });
+    const res = await fetch(`${relay.url}/v1/tenants/${tenant.id}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${relay.adminToken}`, "content-type": "application/json" },
+      body: '{"event":"document.predicted","payload":{"total":42.50,"items":[1,2]},"endpoint_ids":["' + endpoint.id + '"]}',
+    });
+    const deliveryId = ((await res.json()) as { deliveries: Array<{ id: string }> }).deliveries[0]!.id;
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/deliveries/${deliveryId}`);
+    await reloadUntil(page, async () => (await page.locator(".page-head .badge").textContent()) === "succeeded");
+    await expect(page.getByTestId("payload").textContent()).resolves.toContain('"total": 42.50');
+    await expect(copyWith(page, page.getByRole("button", { name: "Copy payload" }), "Payload copied")).resolves.toBe('{"total":42.50,"items":[1,2]}');
+    await page.getByText("Request headers").first().click();
+    const headers = page.locator("dl.headers").first();
+    await expect(headers.textContent()).resolves.toContain("webhook-signature");
+    await expect(headers.textContent()).resolves.not.toContain("receiver-token");
+    await context.close();
+  });
+});
+
+describe("the API reference page in Chromium", () => {
+  it("shows a readable link to /openapi.json when its script cannot load (offline)", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.route("https://cdn.jsdelivr.net/**", (route) => route.abort("internetdisconnected"));
+    await page.goto(`${relay.url}/docs`);
+    await expect(page.getByRole("heading", { name: "Edgehook API reference" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("link", { name: "/openapi.json" }).click();
+    await page.waitForURL(`${relay.url}/openapi.json`);
+    await context.close();
+  });
+
+  it("refuses a script that is not the pinned file (SRI) and keeps the fallback", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.route("https://cdn.jsdelivr.net/**", (route) =>
+      route.fulfill({ status: 200, contentType: "text/javascript", headers: { "access-control-allow-origin": "*" }, body: "document.title = 'tampered';" }),
+    );
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(`${relay.url}/docs`);
+    await expect(page.title()).resolves.toBe("Edgehook API reference");
+    await expect(page.getByRole("link", { name: "/openapi.json" }).isVisible()).resolves.toBe(true);
+    expect(errors.join("\n")).toContain("integrity");
+    await context.close();
+  });
+
+  it("opening the relay's root in a browser lands on the dashboard sign-in", async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(`${relay.url}/`);
+    expect(page.url()).toBe(`${relay.url}/dashboard/sign-in`);
     await context.close();
   });
 });

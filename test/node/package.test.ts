@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import semver from "semver";
 import { beforeAll, describe, expect, it } from "vitest";
 import { node, ROOT, run } from "./support/processes";
 
@@ -33,5 +34,21 @@ describe("the package as npm installs it (dist/ built by prepare)", () => {
     const result = await node(["--input-type=module", "-e", script]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim()).toBe("m1");
+  });
+
+  it("prints the package's version with --version", async () => {
+    const result = await run(path.join(ROOT, pkg.bin.edgehook), ["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("installs on Node 20 without an engine warning: its engines and its runtime dependencies' admit Node 20", () => {
+    const ranges: Record<string, string> = { edgehook: pkg.engines.node };
+    for (const name of Object.keys(pkg.dependencies)) {
+      const dependency = JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8"));
+      if (dependency.engines?.node) ranges[name] = dependency.engines.node;
+    }
+    const refusing = Object.entries(ranges).filter(([, range]) => !semver.satisfies("20.0.0", range));
+    expect(refusing).toEqual([]);
   });
 });

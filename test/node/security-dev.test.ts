@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 
-/** `npm run dev -- --var ALLOW_PRIVATE_TARGETS:false` turns the target guard on (CONTRACT.md). */
+/** `npm run dev -- --var ALLOW_PRIVATE_TARGETS:false` turns the target guard on (README "Two commands"). */
 describe("wrangler dev with ALLOW_PRIVATE_TARGETS:false", () => {
   let relay: LocalRelay;
   let tenant: string;

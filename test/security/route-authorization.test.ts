@@ -10,7 +10,7 @@ import { enqueueHeld } from "../support/worker";
  * tenant B's real resources: a route that forgot tenantAccess would answer B's data, not 404.
  */
 
-/** The operations only the admin token may call (CONTRACT.md "API at a glance"). */
+/** The operations only the admin token may call (README "API at a glance"). */
 const ADMIN_ONLY = new Set([
   "POST /v1/tenants",
   "GET /v1/tenants",
@@ -21,6 +21,9 @@ const ADMIN_ONLY = new Set([
   "DELETE /v1/tenants/{tenant_id}/api-keys/{key_id}",
   "POST /v1/tenants/{tenant_id}/portal-links",
 ]);
+
+/** The operations any valid token may call: they answer only about the caller itself. */
+const ANY_CALLER = new Set(["GET /v1/me"]);
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
@@ -81,8 +84,8 @@ describe("authorization of every API operation", () => {
     expect(ops.map((o) => o.name)).toEqual(expect.arrayContaining([...ADMIN_ONLY]));
   });
 
-  it("every operation is either admin only or scoped to a tenant in its path", () => {
-    const unclassified = ops.filter((o) => !ADMIN_ONLY.has(o.name) && !o.path.startsWith("/v1/tenants/{tenant_id}"));
+  it("every operation is admin only, scoped to a tenant in its path, or about the caller itself", () => {
+    const unclassified = ops.filter((o) => !ADMIN_ONLY.has(o.name) && !ANY_CALLER.has(o.name) && !o.path.startsWith("/v1/tenants/{tenant_id}"));
     expect(unclassified.map((o) => o.name)).toEqual([]);
   });
 
@@ -92,11 +95,19 @@ describe("authorization of every API operation", () => {
     expect(res.body.error.code).toBe("unauthorized");
   });
 
-  it.each(ops.map((o) => [o.name, o] as const))("%s with another tenant's key is a 404, or a 403 when admin only and not tenant scoped", async (_, op) => {
+  it.each(ops.filter((o) => !ANY_CALLER.has(o.name)).map((o) => [o.name, o] as const))("%s with another tenant's key is a 404, or a 403 when admin only and not tenant scoped", async (_, op) => {
     const res = await call(op, world.params, world.a.key);
     const tenantScoped = op.path.startsWith("/v1/tenants/{tenant_id}");
     expect(res.status).toBe(tenantScoped ? 404 : 403);
     expect(res.body.error.code).toBe(tenantScoped ? "not_found" : "forbidden");
+  });
+
+  it.each([...ANY_CALLER].map((name) => [name] as const))("%s answers a tenant key about its own tenant only", async (name) => {
+    const op = ops.find((o) => o.name === name)!;
+    const res = await call(op, world.params, world.a.key);
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).toContain(world.a.id);
+    expect(JSON.stringify(res.body)).not.toContain(world.b.id);
   });
 
   it.each([...ADMIN_ONLY].map((name) => [name] as const))("%s with the tenant's own key is a 403", async (name) => {

@@ -46,9 +46,9 @@ export class DashboardClient {
     return { status: res.status, headers: res.headers, html };
   }
 
-  /** Loads a page (no redirects followed). */
-  get(path: string): Promise<Page> {
-    return this.send("GET", path);
+  /** Loads a page (no redirects followed), with the request `headers` a browser would add. */
+  get(path: string, headers?: Record<string, string>): Promise<Page> {
+    return this.send("GET", path, { headers });
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ApiClient } from "./client.ts";
+import { ApiClient, type Schema } from "./client.ts";
 import { out, outJson } from "./output.ts";
 
 /** Options every command accepts (flags or environment). */
@@ -22,8 +22,11 @@ export class UsageError extends Error {
 export interface CommandContext {
   client: ApiClient;
   json: boolean;
-  /** `/v1/tenants/{tenant}`; a usage error when no tenant was given. */
-  tenantPath: () => string;
+  /**
+   * `/v1/tenants/{tenant}`: the tenant given, else the one a tenant API key belongs to (asked of
+   * `GET /v1/me` once); a usage error when neither names one (the admin token without --tenant).
+   */
+  tenantPath: () => Promise<string>;
   /** Prints `value` as JSON with --json, else the text `render` makes of it. */
   show: <T>(value: T, render: (value: T) => string) => void;
 }
@@ -33,15 +36,24 @@ export function contextOf(command: Command): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   if (!options.token) throw new UsageError("No API token: pass --token or set EDGEHOOK_TOKEN (the admin token, or a tenant API key)");
   const client = new ApiClient(options.url, options.token);
+  let tenant: Promise<string> | undefined;
   return {
     client,
     json: options.json,
     tenantPath: () => {
-      if (!options.tenant) throw new UsageError("No tenant: pass --tenant or set EDGEHOOK_TENANT");
-      return `/v1/tenants/${encodeURIComponent(options.tenant)}`;
+      tenant ??= tenantOf(client, options.tenant).then((id) => `/v1/tenants/${encodeURIComponent(id)}`);
+      return tenant;
     },
     show: (value, render) => (options.json ? outJson(value) : out(render(value))),
   };
+}
+
+/** The tenant given on the command line, else the one the token is a key of. */
+async function tenantOf(client: ApiClient, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const me = await client.get<Schema<"Me">>("/v1/me");
+  if (me.role === "tenant" && me.tenant_id) return me.tenant_id;
+  throw new UsageError("No tenant: pass --tenant or set EDGEHOOK_TENANT (a tenant API key names its own tenant; the admin token does not)");
 }
 
 /** Path segment for an id from the command line. */

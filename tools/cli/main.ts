@@ -7,12 +7,14 @@ import { registerMessages } from "./commands/messages.ts";
 import { registerTail } from "./commands/tail.ts";
 import { registerTenants } from "./commands/tenants.ts";
 import { describeError, ExitCode, exitCodeFor } from "./exit-codes.ts";
+import { packageVersion } from "./version.ts";
 
 const program = new Command("edgehook")
   .description("Operate an Edgehook relay over its HTTP API. Human-readable tables by default, --json for scripts.")
+  .version(packageVersion(), "-V, --version", "print the CLI's version")
   .addOption(new Option("--url <url>", "relay base URL").env("EDGEHOOK_URL").default("http://localhost:8787"))
   .addOption(new Option("--token <token>", "admin token or tenant API key").env("EDGEHOOK_TOKEN"))
-  .addOption(new Option("-t, --tenant <tenant_id>", "tenant to act in").env("EDGEHOOK_TENANT"))
+  .addOption(new Option("-t, --tenant <tenant_id>", "tenant to act in (default: the tenant of a tenant API key)").env("EDGEHOOK_TENANT"))
   .option("--json", "print the API's JSON (one object per line for tail)", false)
   .showHelpAfterError()
   .exitOverride()

@@ -95,11 +95,20 @@ table.list tbody tr:hover { background: color-mix(in srgb, var(--bg) 60%, transp
 td.url { min-width: 180px; max-width: 300px; overflow-wrap: anywhere; }
 .rate { white-space: nowrap; }
 table.list .num { text-align: right; font-variant-numeric: tabular-nums; }
+/* Cells may wrap anywhere (long event names, URLs, errors) so the table fits its card; the actions column never shrinks. */
+table.list td { overflow-wrap: anywhere; }
+table.list td.row-actions { width: 1%; white-space: nowrap; }
 .row-buttons { display: flex; gap: 6px; justify-content: flex-end; align-items: center; }
 .row-buttons form { margin: 0; }
 table.list time, table.list .chip, td.source code { white-space: nowrap; }
 .endpoint-name { font-weight: 600; display: block; width: fit-content; }
 pre.excerpt { margin: 0; max-height: 120px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); border-radius: 6px; padding: 6px 8px; font-size: 0.8rem; }
+pre.payload { margin: 0; max-height: 480px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); border-radius: 8px; padding: 12px 14px; font-size: 0.85rem; }
+details.request-headers > summary { cursor: pointer; white-space: nowrap; }
+dl.headers { display: grid; grid-template-columns: minmax(0, max-content) minmax(0, 1fr); gap: 2px 12px; margin: 6px 0 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.8rem; }
+dl.headers dt { color: var(--muted); overflow-wrap: anywhere; }
+dl.headers dd { margin: 0; overflow-wrap: anywhere; }
+dl.headers dd.signature { color: var(--muted); font-style: italic; }
 dl.details { display: grid; grid-template-columns: minmax(120px, 200px) 1fr; gap: 10px 20px; margin: 0; }
 dl.details dt { color: var(--muted); font-weight: 500; }
 dl.details dd { margin: 0; overflow-wrap: anywhere; }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { findApiKey } from "../../ops/api-keys";
 import { portalLinkClaims, redeemPortalLink } from "../../ops/portal-links";
 import type { DashboardEnv } from "../env";
+import { redirectWithNotice } from "../flash";
 import { pageContext, pageProps, render } from "../render";
 import { endSession, startSession } from "../session";
 import { PortalPage, SignInPage } from "../views/auth";
@@ -42,5 +43,5 @@ export const authRoutes = new Hono<DashboardEnv>()
   })
   .post("/sign-out", async (c) => {
     await endSession(c);
-    return c.redirect("/dashboard/sign-in?notice=signed-out", 303);
+    return redirectWithNotice(c, "/dashboard/sign-in", "signed-out");
   });

@@ -1,7 +1,8 @@
 import { Hono, type Context } from "hono";
-import { deliveryLog, getDelivery, replayDelivery } from "../../ops/deliveries";
-import { findEndpoint } from "../../ops/endpoints";
+import { deliveryLog, replayDelivery } from "../../ops/deliveries";
+import { attemptHeaders, deliveryWithPayload } from "../../ops/delivery-request";
 import type { DashboardEnv } from "../env";
+import { redirectWithNotice } from "../flash";
 import { pathId } from "../path-id";
 import { pageProps, render } from "../render";
 import { currentSession } from "../session";
@@ -12,6 +13,12 @@ import { endpointTitle } from "../views/endpoint-summary";
 const DELIVERIES_PER_PAGE = 50;
 
 const deliveryId = (c: Context<DashboardEnv>) => pathId(c, "Delivery");
+
+/** A form's `return_to` when it is a path inside the dashboard (never another origin), else null. */
+function dashboardPath(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  return /^\/dashboard(?:[/?#][^\\\s]*)?$/.test(value) && !value.startsWith("//") ? value : null;
+}
 
 /** The tenant's delivery log, one delivery with its attempts, and replay. */
 export const deliveryRoutes = new Hono<DashboardEnv>()
@@ -33,19 +40,26 @@ export const deliveryRoutes = new Hono<DashboardEnv>()
     );
   })
   .get("/deliveries/:id", async (c) => {
-    const { tenantId } = currentSession(c);
-    const delivery = await getDelivery(c.env, tenantId, deliveryId(c));
-    const endpoint = delivery.endpoint_id ? await findEndpoint(c.env, tenantId, delivery.endpoint_id) : null;
+    const { delivery, payload, endpoint } = await deliveryWithPayload(c.env, currentSession(c).tenantId, deliveryId(c));
     return render(
       c,
       <DeliveryPage
         {...pageProps(c, "deliveries")}
         delivery={delivery}
         endpointName={endpoint ? endpointTitle(endpoint) : null}
+        payload={payload}
+        headers={delivery.attempts.map((a) => attemptHeaders(endpoint, delivery.message_id, Date.parse(a.created_at)))}
+        headersRevealed={c.req.query("headers") === "shown"}
       />,
     );
   })
+  .get("/deliveries/:id/payload", async (c) => {
+    // The payload exactly as the receiver got it: every byte, no reformatting.
+    const { payload } = await deliveryWithPayload(c.env, currentSession(c).tenantId, deliveryId(c));
+    return c.body(payload, 200, { "content-type": "application/json; charset=utf-8" });
+  })
   .post("/deliveries/:id/replay", async (c) => {
     const replayed = await replayDelivery(c.env, currentSession(c).tenantId, deliveryId(c));
-    return c.redirect(`/dashboard/deliveries/${replayed.id}?notice=replayed`, 303);
+    const returnTo = dashboardPath((await c.req.parseBody()).return_to);
+    return redirectWithNotice(c, returnTo ?? `/dashboard/deliveries/${replayed.id}`, "replayed");
   });

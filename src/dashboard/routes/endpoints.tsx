@@ -1,7 +1,19 @@
 import { Hono, type Context } from "hono";
 import { ApiError } from "../../errors";
 import { deliveriesPerHour, deliveryLog, outcomesPerEndpoint } from "../../ops/deliveries";
-import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../../ops/endpoints";
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointSecret,
+  examplePayload,
+  getEndpoint,
+  listEndpoints,
+  rotateEndpointSecret,
+  sendTestEvent,
+  TEST_EVENT,
+  testEventTypes,
+  updateEndpoint,
+} from "../../ops/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../ops/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
 import { secretView } from "../../secrets";
@@ -17,6 +29,7 @@ import {
   type FormResult,
 } from "../endpoint-form";
 import type { DashboardEnv } from "../env";
+import { redirectWithNotice } from "../flash";
 import { pathId } from "../path-id";
 import { pageContext, pageProps, render } from "../render";
 import { currentSession } from "../session";
@@ -24,6 +37,7 @@ import { statusFilter } from "../views/delivery-log";
 import { DeleteEndpointPage, EndpointFormPage } from "../views/endpoint-form";
 import { EndpointsPage } from "../views/endpoint-list";
 import { EndpointPage } from "../views/endpoint-page";
+import { TestEventPage } from "../views/test-event";
 
 const DAY_MS = 86_400_000;
 const ENDPOINTS_PER_PAGE = 50;
@@ -93,7 +107,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
     }
     const { id } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
-    return c.redirect(`/dashboard/endpoints/${id}?notice=created&secret=shown#secret`, 303);
+    return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, "created");
   })
   .get("/endpoints/:id", async (c) => {
     const endpoint = await endpointOf(c);
@@ -129,12 +143,29 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
     if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
     await rotateEndpointSecret(c.env, currentSession(c).tenantId, endpoint.id, parsed.data.grace_period_seconds);
-    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=secret-rotated&secret=shown#secret`, 303);
+    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, "secret-rotated");
+  })
+  .get("/endpoints/:id/test", async (c) => {
+    const endpoint = await endpointOf(c);
+    const values = { event: TEST_EVENT, payload: examplePayload(endpoint.id, TEST_EVENT) };
+    return render(c, <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} eventTypes={testEventTypes(endpoint)} values={values} error={null} />);
   })
   .post("/endpoints/:id/test", async (c) => {
-    const id = endpointId(c);
-    await sendTestEvent(c.env, currentSession(c).tenantId, id);
-    return c.redirect(`/dashboard/endpoints/${id}?notice=test-sent#deliveries`, 303);
+    const endpoint = await endpointOf(c);
+    const form = await c.req.parseBody();
+    // The endpoint page's one-click button sends neither field: webhook.test with the example payload.
+    const values = {
+      event: typeof form.event === "string" ? form.event : TEST_EVENT,
+      payload: typeof form.payload === "string" ? form.payload : examplePayload(endpoint.id, TEST_EVENT),
+    };
+    try {
+      await sendTestEvent(c.env, currentSession(c).tenantId, endpoint.id, values);
+    } catch (error) {
+      if (!(error instanceof ApiError) || (error.status !== 400 && error.status !== 413)) throw error;
+      const page = <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} eventTypes={testEventTypes(endpoint)} values={values} error={error.message} />;
+      return render(c, page, 400);
+    }
+    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}#deliveries`, "test-sent");
   })
   .get("/endpoints/:id/edit", async (c) => {
     const endpoint = await endpointOf(c);
@@ -149,7 +180,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={errors ?? {}} />, 400);
     }
     await updateEndpoint(c.env, currentSession(c).tenantId, endpoint.id, result.body);
-    return c.redirect(`/dashboard/endpoints/${endpoint.id}?notice=updated`, 303);
+    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}`, "updated");
   })
   .get("/endpoints/:id/delete", async (c) => {
     const endpoint = await endpointOf(c);
@@ -157,5 +188,5 @@ export const endpointRoutes = new Hono<DashboardEnv>()
   })
   .post("/endpoints/:id/delete", async (c) => {
     await deleteEndpoint(c.env, currentSession(c).tenantId, endpointId(c));
-    return c.redirect("/dashboard?notice=deleted", 303);
+    return redirectWithNotice(c, "/dashboard", "deleted");
   });

@@ -34,15 +34,22 @@ export const StatusFilter: FC<{ action: string; status: string | undefined; endp
   </form>
 );
 
+/** Whether a delivery is still in flight, so a page showing it refreshes itself. */
+export const inFlight = (status: string) => status === "pending" || status === "retrying";
+
+/** Seconds between refreshes of a page that shows a delivery in flight. */
+export const REFRESH_SECONDS = 5;
+
 function lastResult(d: DeliveryListEntry): string {
   if (d.last_status_code !== null) return `HTTP ${d.last_status_code}`;
   return d.last_error ?? "—";
 }
 
-/** A form button that replays one delivery. */
-export const ReplayButton: FC<{ page: PageContext; id: string; label: string; small?: boolean }> = ({ page, id, label, small }) => (
+/** A form button that replays one delivery; `stay` brings the visitor back to this page (a list) rather than to the delivery. */
+export const ReplayButton: FC<{ page: PageContext; id: string; label: string; small?: boolean; stay?: boolean }> = ({ page, id, label, small, stay }) => (
   <form method="post" action={`/dashboard/deliveries/${id}/replay`}>
     <CsrfField token={page.csrfToken} />
+    {stay && <input type="hidden" name="return_to" value={page.location} />}
     <button type="submit" class={small ? "button small" : "button"}>
       <Icon name="replay" />
       {label}
@@ -104,7 +111,7 @@ export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryListEntr
             </td>
             <td data-label="Last result">{lastResult(d)}</td>
             <RowActions>
-              {(d.status === "failed" || d.status === "cancelled") && <ReplayButton page={page} id={d.id} label="Replay" small />}
+              {(d.status === "failed" || d.status === "cancelled") && <ReplayButton page={page} id={d.id} label="Replay" small stay />}
               <a class="button small" href={`/dashboard/deliveries/${d.id}`}>
                 Details
               </a>
@@ -123,7 +130,7 @@ export const DeliveriesPage: FC<{
   status: string | undefined;
   nextCursor: string | null;
 }> = ({ page, notice, deliveries, status, nextCursor }) => (
-  <Layout title="Deliveries" page={page} notice={notice}>
+  <Layout title="Deliveries" page={page} notice={notice} refreshSeconds={deliveries.some((d) => inFlight(d.status)) ? REFRESH_SECONDS : undefined}>
     <div class="page-head">
       <h1>Deliveries</h1>
     </div>

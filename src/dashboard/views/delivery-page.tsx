@@ -1,8 +1,10 @@
 import type { FC } from "hono/jsx";
 import type { getDeliveryWithAttempts } from "../../db/deliveries";
+import type { SentHeader } from "../../ops/delivery-request";
 import { shortId } from "../format";
 import { Badge, DetailsCard, Time } from "./components";
-import { ReplayButton } from "./delivery-log";
+import { inFlight, REFRESH_SECONDS, ReplayButton } from "./delivery-log";
+import { PayloadCard, RequestHeaders } from "./delivery-request";
 import { Layout, type PageContext } from "./layout";
 
 /** A delivery the dashboard shows in full: its state, event and every attempt. */
@@ -16,14 +18,20 @@ function attemptResult(a: DeliveryDetail["attempts"][number]): string {
   return a.error_kind ?? "error";
 }
 
-/** `/dashboard/deliveries/{id}`: one delivery, each attempt, and replay. */
-export const DeliveryPage: FC<{ page: PageContext; notice: string | null; delivery: DeliveryDetail; endpointName: string | null }> = ({
-  page,
-  notice,
-  delivery,
-  endpointName,
-}) => (
-  <Layout title={`Delivery ${shortId(delivery.id)}`} page={page} notice={notice}>
+/**
+ * `/dashboard/deliveries/{id}`: one delivery, the payload it carries, each attempt with the headers
+ * it was sent with, and replay. `headers[i]` are the request headers of `delivery.attempts[i]`.
+ */
+export const DeliveryPage: FC<{
+  page: PageContext;
+  notice: string | null;
+  delivery: DeliveryDetail;
+  endpointName: string | null;
+  payload: string;
+  headers: SentHeader[][];
+  headersRevealed: boolean;
+}> = ({ page, notice, delivery, endpointName, payload, headers, headersRevealed }) => (
+  <Layout title={`Delivery ${shortId(delivery.id)}`} page={page} notice={notice} refreshSeconds={inFlight(delivery.status) ? REFRESH_SECONDS : undefined}>
     <p class="crumbs">
       <a href="/dashboard/deliveries">Deliveries</a> / {shortId(delivery.id)}
     </p>
@@ -59,6 +67,10 @@ export const DeliveryPage: FC<{ page: PageContext; notice: string | null; delive
           <code>{delivery.url}</code>
         )}
       </dd>
+      <dt>Event type</dt>
+      <dd>
+        <code>{delivery.event}</code>
+      </dd>
       <dt>Created</dt>
       <dd>
         <Time value={delivery.created_at} />
@@ -72,9 +84,20 @@ export const DeliveryPage: FC<{ page: PageContext; notice: string | null; delive
         </>
       )}
     </DetailsCard>
+    <PayloadCard deliveryId={delivery.id} event={delivery.event} payload={payload} />
     <section class="card table-card" aria-labelledby="attempts-title">
       <div class="card-head">
         <h2 id="attempts-title">Attempts ({delivery.attempts.length})</h2>
+        {headers.some((h) => h.some((header) => header.kind === "custom")) &&
+          (headersRevealed ? (
+            <a class="button small" href={`/dashboard/deliveries/${delivery.id}`}>
+              Hide header values
+            </a>
+          ) : (
+            <a class="button small" href={`/dashboard/deliveries/${delivery.id}?headers=shown`}>
+              Reveal header values
+            </a>
+          ))}
       </div>
       {delivery.attempts.length === 0 ? (
         <p class="empty">No attempt yet: it is queued.</p>
@@ -90,10 +113,11 @@ export const DeliveryPage: FC<{ page: PageContext; notice: string | null; delive
                 Duration
               </th>
               <th scope="col">Response</th>
+              <th scope="col">Request</th>
             </tr>
           </thead>
           <tbody>
-            {delivery.attempts.map((a) => (
+            {delivery.attempts.map((a, i) => (
               <tr data-outcome={a.outcome}>
                 <td data-label="Attempt">{a.attempt}</td>
                 <td data-label="Time">
@@ -111,6 +135,9 @@ export const DeliveryPage: FC<{ page: PageContext; notice: string | null; delive
                   ) : (
                     <span class="muted">Empty</span>
                   )}
+                </td>
+                <td data-label="Request">
+                  <RequestHeaders headers={headers[i] ?? []} revealed={headersRevealed} />
                 </td>
               </tr>
             ))}

@@ -61,6 +61,9 @@ export const EndpointPage: FC<{
               Send test event
             </button>
           </form>
+          <a class="button" href={`${base}/test`}>
+            Customize test event
+          </a>
           <a class="button" href={`${base}/edit`}>
             <Icon name="pencil" />
             Edit

@@ -9,11 +9,13 @@ export interface PageContext {
   csrfToken: string;
   /** The CSP nonce of this response, for the one script tag. */
   nonce: string | undefined;
+  /** This page's path and query: where a form on it may ask to come back to. */
+  location: string;
   /** Which top-level section is current, for the navigation. */
   section?: "endpoints" | "deliveries";
 }
 
-/** Query-string notices after a redirect (post/redirect/get): fixed texts, never echoed input. */
+/** Notices shown once after a redirect (src/dashboard/flash.ts): fixed texts, never echoed input. */
 const NOTICES = {
   created: "Endpoint created. Its signing secret is below.",
   updated: "Endpoint saved.",
@@ -24,7 +26,10 @@ const NOTICES = {
   "signed-out": "You are signed out.",
 } as const;
 
-/** The notice text for a `?notice=` key, or null for an unknown key. */
+/** The name of one notice. */
+export type NoticeKey = keyof typeof NOTICES;
+
+/** The notice text for a key, or null for an unknown key. */
 export function noticeText(key: string | undefined): string | null {
   return key && Object.hasOwn(NOTICES, key) ? NOTICES[key as keyof typeof NOTICES] : null;
 }
@@ -35,17 +40,23 @@ const NavLink: FC<PropsWithChildren<{ href: string; current: boolean }>> = ({ hr
   </a>
 );
 
-/** The page shell: head, top bar with navigation and sign-out, main landmark. */
-export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; notice?: string | null }>> = ({
+/**
+ * The page shell: head, top bar with navigation and sign-out, main landmark. `refreshSeconds`
+ * makes the page reload itself while something on it is still changing.
+ */
+export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; notice?: string | null; refreshSeconds?: number }>> = ({
   title,
   page,
   notice,
+  refreshSeconds,
   children,
 }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
+      {/* A page showing deliveries in flight reloads itself: no script, so the CSP stays as strict. */}
+      {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
       <title>{`${title} · Webhooks dashboard`}</title>
       <link rel="icon" href="/dashboard/assets/favicon.svg" type="image/svg+xml" />
       <link rel="stylesheet" href="/dashboard/assets/dashboard.css" />

@@ -14,7 +14,7 @@ export function registerApiKeys(program: Command): void {
     .option("--name <name>", "what the key is for")
     .action(async (options: { name?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const key = await ctx.client.post<Schema<"CreatedApiKey">>(`${ctx.tenantPath()}/api-keys`, { name: options.name });
+      const key = await ctx.client.post<Schema<"CreatedApiKey">>(`${await ctx.tenantPath()}/api-keys`, { name: options.name });
       ctx.show(key, (k) => details([["id", k.id], ["name", k.name], ["key", k.key], ["created", time(k.created_at)]]));
       if (!ctx.json) note("Store the key now: it is not shown again.");
     });
@@ -24,7 +24,7 @@ export function registerApiKeys(program: Command): void {
     .description("list the tenant's API keys (metadata only)")
     .action(async (_options: object, command: Command) => {
       const ctx = contextOf(command);
-      const page = await ctx.client.get<{ data: Array<Schema<"ApiKey">> }>(`${ctx.tenantPath()}/api-keys`);
+      const page = await ctx.client.get<{ data: Array<Schema<"ApiKey">> }>(`${await ctx.tenantPath()}/api-keys`);
       ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (k) => k.id },
@@ -37,7 +37,7 @@ export function registerApiKeys(program: Command): void {
     });
 
   addIdCommand(keys, "revoke", { description: "revoke an API key", idName: "key_id" }, async (ctx, id) => {
-    await ctx.client.delete(`${ctx.tenantPath()}/api-keys/${segment(id)}`);
+    await ctx.client.delete(`${await ctx.tenantPath()}/api-keys/${segment(id)}`);
     ctx.show({ id, revoked: true }, () => `Revoked API key ${id}\n`);
   });
 }

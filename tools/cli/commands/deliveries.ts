@@ -58,7 +58,7 @@ export function registerDeliveries(program: Command): void {
     .action(async (options: ListOptions, command: Command) => {
       const ctx = contextOf(command);
       const query = { ...pagingQuery(options), endpoint_id: options.endpoint, message_id: options.message, status: options.status, since: options.since };
-      const page = await ctx.client.list<Schema<"DeliverySummary">>(`${ctx.tenantPath()}/deliveries`, query, !!options.all);
+      const page = await ctx.client.list<Schema<"DeliverySummary">>(`${await ctx.tenantPath()}/deliveries`, query, !!options.all);
       ctx.show(page, ({ data }) => deliveriesTable(data));
       hintNextPage(ctx.json, page.next_cursor);
     });
@@ -66,13 +66,13 @@ export function registerDeliveries(program: Command): void {
   addShowCommand(deliveries, {
     description: "show a delivery with every attempt",
     idName: "delivery_id",
-    path: (ctx, id) => `${ctx.tenantPath()}/deliveries/${segment(id)}`,
+    path: async (ctx, id) => `${await ctx.tenantPath()}/deliveries/${segment(id)}`,
     render: deliveryDetails,
   });
 
   const retry = { description: "replay a delivery now, whatever its state, with a fresh attempt budget", idName: "delivery_id" };
   addIdCommand(deliveries, "retry", retry, async (ctx, id) => {
-    const replayed = await ctx.client.post<Schema<"Replayed">>(`${ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
+    const replayed = await ctx.client.post<Schema<"Replayed">>(`${await ctx.tenantPath()}/deliveries/${segment(id)}/retry`);
     ctx.show(replayed, () => `Replaying delivery ${id}\n`);
   });
 

@@ -147,7 +147,7 @@ export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string
   ]);
 }
 
-const endpointPath = (ctx: CommandContext, id: string) => `${ctx.tenantPath()}/endpoints/${segment(id)}`;
+const endpointPath = async (ctx: CommandContext, id: string) => `${await ctx.tenantPath()}/endpoints/${segment(id)}`;
 
 /** `edgehook endpoints …`: where a tenant's webhooks go. */
 export function registerEndpoints(program: Command): void {
@@ -158,7 +158,7 @@ export function registerEndpoints(program: Command): void {
     .option("--disabled", "create it disabled")
     .action(async (url: string, flags: EndpointFlags, command: Command) => {
       const ctx = contextOf(command);
-      const endpoint = await ctx.client.post<Schema<"CreatedEndpoint">>(`${ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
+      const endpoint = await ctx.client.post<Schema<"CreatedEndpoint">>(`${await ctx.tenantPath()}/endpoints`, endpointBody({ ...flags, url }));
       ctx.show(endpoint, endpointDetails);
     });
 
@@ -169,7 +169,7 @@ export function registerEndpoints(program: Command): void {
     .action(async (options: PagingOptions & { source?: string; enabled?: boolean; disabled?: boolean }, command: Command) => {
       const ctx = contextOf(command);
       const enabled = options.enabled ? "true" : options.disabled ? "false" : undefined;
-      const page = await ctx.client.list<Endpoint>(`${ctx.tenantPath()}/endpoints`, { ...pagingQuery(options), source: options.source, enabled }, !!options.all);
+      const page = await ctx.client.list<Endpoint>(`${await ctx.tenantPath()}/endpoints`, { ...pagingQuery(options), source: options.source, enabled }, !!options.all);
       ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (e) => e.id },
@@ -198,23 +198,23 @@ export function registerEndpoints(program: Command): void {
       const ctx = contextOf(command);
       const body = endpointBody(flags);
       if (Object.keys(body).length === 0) throw new UsageError("Nothing to change: give at least one field (see --help)");
-      ctx.show(await ctx.client.patch<Endpoint>(endpointPath(ctx, id), body), endpointDetails);
+      ctx.show(await ctx.client.patch<Endpoint>(await endpointPath(ctx, id), body), endpointDetails);
     });
 
   const remove = { description: "delete an endpoint; pending deliveries to it are cancelled", idName: "endpoint_id" };
   addIdCommand(endpoints, "delete", remove, async (ctx, id) => {
-    await ctx.client.delete(endpointPath(ctx, id));
+    await ctx.client.delete(await endpointPath(ctx, id));
     ctx.show({ id, deleted: true }, () => `Deleted endpoint ${id}\n`);
   });
 
   addSecretCommands(endpoints, {
     description: "reveal or rotate an endpoint's signing secret",
     idName: "endpoint_id",
-    secretPath: (ctx, id) => `${endpointPath(ctx, id)}/secret`,
+    secretPath: async (ctx, id) => `${await endpointPath(ctx, id)}/secret`,
   });
 
   addIdCommand(endpoints, "test", { description: "send a webhook.test message to the endpoint", idName: "endpoint_id" }, async (ctx, id) => {
-    const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${endpointPath(ctx, id)}/test`);
+    const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${await endpointPath(ctx, id)}/test`);
     ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
   });
 
@@ -230,7 +230,7 @@ export function registerEndpoints(program: Command): void {
 
 /** Replays an endpoint's failed deliveries since `since` and reports them. */
 export async function recover(ctx: CommandContext, endpointId: string, since: string): Promise<void> {
-  const replayed = await ctx.client.post<Schema<"Replayed">>(`${endpointPath(ctx, endpointId)}/recover`, { since });
+  const replayed = await ctx.client.post<Schema<"Replayed">>(`${await endpointPath(ctx, endpointId)}/recover`, { since });
   ctx.show(replayed, ({ deliveries }) =>
     deliveries.length === 0
       ? `No failed delivery since ${since}: nothing to replay\n`

@@ -18,7 +18,7 @@ export function addIdCommand(
 /** Adds `<parent> show <idName>`: reads the resource at `path(ctx, id)` and prints it with `render` (or as JSON). */
 export function addShowCommand<T>(
   parent: Command,
-  { description, idName, path, render }: { description: string; idName: string; path: (ctx: CommandContext, id: string) => string; render: (value: T) => string },
+  { description, idName, path, render }: { description: string; idName: string; path: (ctx: CommandContext, id: string) => Promise<string>; render: (value: T) => string },
 ): void {
-  addIdCommand(parent, "show", { description, idName }, async (ctx, id) => ctx.show(await ctx.client.get<T>(path(ctx, id)), render));
+  addIdCommand(parent, "show", { description, idName }, async (ctx, id) => ctx.show(await ctx.client.get<T>(await path(ctx, id)), render));
 }

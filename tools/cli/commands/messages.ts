@@ -97,7 +97,7 @@ export function registerMessages(program: Command): void {
         { payload: readPayload(payloadArgument, options.file) },
       );
       const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
-      const sent = await ctx.client.request<Schema<"EnqueuedMessage">>("POST", `${ctx.tenantPath()}/messages`, { bodyText: body, headers });
+      const sent = await ctx.client.request<Schema<"EnqueuedMessage">>("POST", `${await ctx.tenantPath()}/messages`, { bodyText: body, headers });
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
 
@@ -108,7 +108,7 @@ export function registerMessages(program: Command): void {
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
       // Read as text: the payload is shown as stored, not as JSON.parse would round its numbers.
-      const text = await ctx.client.requestText("GET", `${ctx.tenantPath()}/messages/${segment(id)}`);
+      const text = await ctx.client.requestText("GET", `${await ctx.tenantPath()}/messages/${segment(id)}`);
       out(ctx.json ? `${indentJson(text)}\n` : messageDetails(JSON.parse(text) as Schema<"Message">, memberText(text, "payload") ?? "null"));
     });
 
@@ -116,7 +116,7 @@ export function registerMessages(program: Command): void {
     .option("--event <type>", "only this event type")
     .action(async (options: PagingOptions & { event?: string }, command: Command) => {
       const ctx = contextOf(command);
-      const page = await ctx.client.list<Schema<"MessageListItem">>(`${ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
+      const page = await ctx.client.list<Schema<"MessageListItem">>(`${await ctx.tenantPath()}/messages`, { ...pagingQuery(options), event: options.event }, !!options.all);
       ctx.show(page, ({ data }) =>
         table(data, [
           { title: "ID", value: (m) => m.id },

@@ -19,11 +19,11 @@ function secretDetails(s: SigningSecret): string {
  */
 export function addSecretCommands(
   parent: Command,
-  { description, idName, secretPath }: { description: string; idName: string; secretPath: (ctx: CommandContext, id: string) => string },
+  { description, idName, secretPath }: { description: string; idName: string; secretPath: (ctx: CommandContext, id: string) => Promise<string> },
 ): void {
   const secret = parent.command("secret").description(description);
   addIdCommand(secret, "reveal", { description: "print the current signing secret", idName }, async (ctx, id) =>
-    ctx.show(await ctx.client.get<SigningSecret>(secretPath(ctx, id)), secretDetails),
+    ctx.show(await ctx.client.get<SigningSecret>(await secretPath(ctx, id)), secretDetails),
   );
   secret
     .command("rotate")
@@ -34,6 +34,6 @@ export function addSecretCommands(
     .action(async (id: string, options: { grace?: number; secret?: string }, command: Command) => {
       const ctx = contextOf(command);
       const body = { grace_period_seconds: options.grace, secret: options.secret };
-      ctx.show(await ctx.client.post<SigningSecret>(`${secretPath(ctx, id)}/rotate`, body), secretDetails);
+      ctx.show(await ctx.client.post<SigningSecret>(`${await secretPath(ctx, id)}/rotate`, body), secretDetails);
     });
 }

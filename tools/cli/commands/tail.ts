@@ -29,7 +29,7 @@ export function registerTail(program: Command): void {
     .addOption(new Option("--interval <ms>", "time between polls").default(1000).argParser(integerIn(200, 60_000)))
     .action(async (options: { endpoint?: string; since?: string; interval: number }, command: Command) => {
       const ctx = contextOf(command);
-      const path = `${ctx.tenantPath()}/deliveries`;
+      const path = `${await ctx.tenantPath()}/deliveries`;
       const follower = new DeliveryFollower(options.since ? Date.parse(options.since) : Date.now() - CLOCK_MARGIN_MS);
       process.once("SIGINT", () => process.exit(0));
       let announced = false;
@@ -37,7 +37,7 @@ export function registerTail(program: Command): void {
         try {
           const window = await ctx.client.list<Schema<"DeliverySummary">>(path, { limit: 100, since: follower.since, endpoint_id: options.endpoint }, true);
           for (const d of follower.update(window.data)) process.stdout.write(ctx.json ? `${JSON.stringify(d)}\n` : changeLine(d));
-          if (!announced) note(`Following deliveries of ${ctx.tenantPath().split("/").pop()} (Ctrl-C to stop)`);
+          if (!announced) note(`Following deliveries of ${(await ctx.tenantPath()).split("/").pop()} (Ctrl-C to stop)`);
           announced = true;
         } catch (error) {
           // A relay that restarts or hiccups should not end a tail; anything else (auth, not found) does.

@@ -38,7 +38,7 @@ export function registerTenants(program: Command): void {
     hintNextPage(ctx.json, page.next_cursor);
   });
 
-  addShowCommand(tenants, { description: "show a tenant", idName: "tenant_id", path: (_ctx, id) => `/v1/tenants/${segment(id)}`, render: tenantDetails });
+  addShowCommand(tenants, { description: "show a tenant", idName: "tenant_id", path: async (_ctx, id) => `/v1/tenants/${segment(id)}`, render: tenantDetails });
 
   addIdCommand(tenants, "delete", { description: "delete a tenant and everything it owns", idName: "tenant_id" }, async (ctx, id) => {
     await ctx.client.delete(`/v1/tenants/${segment(id)}`);
@@ -48,6 +48,6 @@ export function registerTenants(program: Command): void {
   addSecretCommands(tenants, {
     description: "reveal or rotate the secret that signs the tenant's one-off webhook_url deliveries",
     idName: "tenant_id",
-    secretPath: (_ctx, id) => `/v1/tenants/${segment(id)}/secret`,
+    secretPath: async (_ctx, id) => `/v1/tenants/${segment(id)}/secret`,
   });
 }

@@ -1,0 +1,93 @@
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./app-env";
+
+/**
+ * The OpenAPI 3.1 document at `/openapi.json`: info (with the license), the calling relay as the
+ * server, the bearer scheme, and the `webhooks` a receiver gets. Operations describe themselves in
+ * src/routes/*; their `operationId`s are verb-noun and stable, since generated SDKs name their
+ * methods after them.
+ */
+export function describeApi(app: OpenAPIHono<AppEnv>): void {
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Edgehook",
+      version: "1.0.0",
+      license: { name: "MIT", identifier: "MIT" },
+      description:
+        "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
+        "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
+        "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again. " +
+        "The `webhooks` section describes the requests the relay sends to receivers, one entry per signature scheme.",
+    },
+    // The relay that served the document: the same document is right for every deployment.
+    servers: [{ url: new URL(c.req.url).origin, description: "This relay" }],
+    security: [{ bearer: [] }],
+  }));
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  registerReceiverWebhooks(app);
+}
+
+/** Any JSON value: a delivery's body is the enqueued `payload`, byte for byte. */
+const Payload = z.unknown().openapi("WebhookPayload", {
+  description: "Exactly the JSON text of the enqueued `payload` (every number, escape and key order as the platform sent it)",
+  example: { document_id: "doc_123", total: 42.5 },
+});
+
+const deliveryHeaders = {
+  "webhook-id": z.string().openapi({ description: "The message id, the same on every retry and replay: deduplicate on it", example: "11eeee1b-71dc-4e78-ad61-3e53975d88c1" }),
+  "webhook-timestamp": z.string().regex(/^\d+$/).openapi({ description: "When this attempt was signed, in unix seconds", example: "1795453069" }),
+  "user-agent": z.string().openapi({ example: "Edgehook/1.0" }),
+};
+
+const receiverResponses = {
+  200: { description: "Any 2xx is success; the delivery is done" },
+  default: { description: "Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying" },
+};
+
+function registerReceiverWebhooks(app: OpenAPIHono<AppEnv>): void {
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "delivery-standard",
+    operationId: "receiveStandardDelivery",
+    tags: ["Webhooks"],
+    summary: "A delivery to an endpoint with the `standard` signature scheme (Standard Webhooks, the default)",
+    request: {
+      headers: z.object({
+        ...deliveryHeaders,
+        "webhook-signature": z.string().openapi({
+          description:
+            'Space-separated `v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`, key = the base64-decoded part of `whsec_…`; ' +
+            "one signature per valid secret during a rotation's grace period",
+          example: "v1,hk/Rdj99IV9K4j6/EkceoATPRIUDnUMmtVZE6rYlv34=",
+        }),
+      }),
+      body: { required: true, content: { "application/json": { schema: Payload } } },
+    },
+    // Receivers authenticate the relay by its signature, not by the API's bearer token.
+    security: [],
+    responses: receiverResponses,
+  });
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "delivery-hmac-sha256",
+    operationId: "receiveHmacSha256Delivery",
+    tags: ["Webhooks"],
+    summary: "A delivery to an endpoint with the `hmac-sha256` signature scheme (GitHub / Mindee style)",
+    description:
+      "The signature travels in the endpoint's `signature.header` (default `X-Webhook-Signature`): `signature.prefix` (default empty) + " +
+      "lowercase hex HMAC-SHA256 of the body, keyed with the UTF-8 bytes of the whole secret string, made with the current secret only.",
+    request: {
+      headers: z.object({
+        ...deliveryHeaders,
+        "x-webhook-signature": z.string().openapi({ description: "The default signature header; the endpoint may name another and add a prefix such as `sha256=`", example: "sha256=0c1b3f0e6f1d0f6c7b3a0a9f5e2d8c4b1a7e6d5c4b3a291807f6e5d4c3b2a190" }),
+        "webhook-previous-signatures": z.string().optional().openapi({
+          description: "During a rotation's grace period only: the signatures made with the older secrets, in the same form, separated by `, `, newest first",
+        }),
+      }),
+      body: { required: true, content: { "application/json": { schema: Payload } } },
+    },
+    security: [],
+    responses: receiverResponses,
+  });
+}
