@@ -130,20 +130,26 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 /** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
 const KEY_ATTEMPTS = 5;
 
-/** Errors of storeMessage that prove its batch stored nothing (the batch rolled back, or selected no tenant). */
+/** Errors of storeMessage and storeMessages that prove their batch stored nothing (it rolled back, or selected no tenant). */
 const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
 
+/** Whether `error`, thrown by storeMessage or storeMessages, proves that no message row was written. */
+export function storedNothing(error: unknown): boolean {
+  return NOTHING_STORED.some((kind) => error instanceof kind);
+}
+
 /**
- * Deletes the R2 object written for a message that was then not stored, so that idempotent
+ * Deletes the R2 objects written for messages that were then not stored, so that idempotent
  * replays, refused targets and key clashes leave no object behind that no row points at (nor
  * retention or tenant deletion would ever find). Best effort: a failure is logged, and the caller's
  * own outcome stands.
  */
-async function discardPayload(env: Env, tenantId: string, messageId: string): Promise<void> {
+export async function discardPayloads(env: Env, tenantId: string, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
   try {
-    await deletePayloads(env, [{ tenant_id: tenantId, id: messageId }]);
+    await deletePayloads(env, messageIds.map((id) => ({ tenant_id: tenantId, id })));
   } catch (error) {
-    console.error(`message ${messageId} was not stored; its R2 payload could not be deleted: ${(error as Error).message}`);
+    console.error(`messages ${messageIds.join(", ")} were not stored; their R2 payloads could not be deleted: ${(error as Error).message}`);
   }
 }
 
@@ -174,7 +180,7 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
       });
       return { id, deliveries };
     } catch (error) {
-      if (payload.inR2 && NOTHING_STORED.some((kind) => error instanceof kind)) await discardPayload(env, req.tenantId, id);
+      if (payload.inR2 && storedNothing(error)) await discardPayloads(env, req.tenantId, [id]);
       if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
     }
   }
