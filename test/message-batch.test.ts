@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_TARGETS_PER_MESSAGE } from "../src/lib/ids";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
+import { enqueueBatch } from "../src/ops/message-batch";
 import { payloadKey } from "../src/payloads";
 import { callWorker } from "./security/support";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
@@ -250,4 +251,16 @@ describe("batch enqueue", () => {
     expect(await count("deliveries", id)).toBe(0);
     expect(tasks).toEqual([]);
   }, 60_000);
+
+  it("concurrent batches of one tenant in the same millisecond are all stored: row-key clashes retry on later milliseconds, never a 500", async () => {
+    const { id } = await newTenant();
+    const now = Date.now();
+    const messages = Array.from({ length: 100 }, (_, i) => ({ tenantId: id, event: "x", payload: String(i), source: null }));
+
+    // A batch takes 100 of a millisecond's 128 row keys, so any two of these clash at first.
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => enqueueBatch(env, id, messages, now)));
+
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(await count("messages", id)).toBe(800);
+  });
 });

@@ -15,7 +15,7 @@ import { storePayload, type StoredPayload } from "../payloads";
 import type { BatchEnqueueBody, EnqueueResponse } from "../schemas/messages";
 import type { TenantShard } from "../shards";
 import { assertAllowedTarget } from "./guards";
-import { byId, discardPayloads, enqueueRequestFrom, payloadSizeProblem, storedNothing, type EnqueueRequest } from "./messages";
+import { byId, discardPayloads, enqueueRequestFrom, KEY_ATTEMPTS, keysBusy, nextKeyMillisecond, payloadSizeProblem, storedNothing, type EnqueueRequest } from "./messages";
 import { onTenantShard } from "./tenant-db";
 
 /** One message's answer in a batch: the single-enqueue response, marked when an idempotency key replayed it. */
@@ -62,15 +62,13 @@ async function assertBatchAllowed(env: Env, requests: EnqueueRequest[]): Promise
  *
  * @throws ApiError 404 `endpoint_not_found` naming every item with an unknown endpoint id, 404
  *   `not_found` for an unknown tenant, 413/400/503 from the item checks, 422 `idempotency_key_reused`,
- *   422 `too_many_targets` when a message would reach more than MAX_TARGETS_PER_MESSAGE endpoints
+ *   422 `too_many_targets` when a message would reach more than MAX_TARGETS_PER_MESSAGE endpoints; 503 `temporarily_unavailable`
+ *   when KEY_ATTEMPTS attempts at free row keys all clashed with concurrent enqueues
  */
 export async function enqueueBatch(env: Env, tenantId: string, requests: EnqueueRequest[], now = Date.now()): Promise<BatchEnqueueResult[]> {
   await assertBatchAllowed(env, requests);
   return onTenantShard(env, tenantId, (shard) => storeBatchAndQueue(env, shard, tenantId, requests, now));
 }
-
-/** Attempts at free row keys for a batch: only a concurrent enqueue of the same tenant in the same millisecond takes one. */
-const KEY_ATTEMPTS = 5;
 
 /** `count` message ids of a tenant at `at` (epoch ms), each with its own sequence, so none shares a row key with another. */
 function batchIds(tenantId: string, at: number, count: number): string[] {
@@ -132,8 +130,8 @@ async function storeBatchAndQueue(env: Env, { db, index: shard }: TenantShard, t
   for (let attempt = 1; ; attempt++) {
     const pending = requests.flatMap((r, index) => (results[index] ? [] : [{ r, index }]));
     if (pending.length === 0) break;
-    // A retry moves to the next millisecond: its row keys cannot clash with the ones just tried.
-    created = now + attempt - 1;
+    // A retry moves to a later millisecond: its row keys cannot clash with the ones just tried.
+    if (attempt > 1) created = nextKeyMillisecond(created);
     const ids = batchIds(tenantId, created, pending.length);
     const payloads = await storePayloads(env, tenantId, ids, pending.map(({ r }) => r.payload));
     try {
@@ -170,7 +168,7 @@ async function storeBatchAndQueue(env: Env, { db, index: shard }: TenantShard, t
       }
       if (!(error instanceof IdempotencyKeyTaken) && !(error instanceof MessageKeyTaken)) throw error;
       if (attempt === KEY_ATTEMPTS) {
-        if (error instanceof MessageKeyTaken) throw error;
+        if (error instanceof MessageKeyTaken) throw keysBusy();
         throw new ApiError(409, "idempotency_conflict", "Requests with these idempotency keys are in progress; retry");
       }
       if (error instanceof IdempotencyKeyTaken) await collectReplays(db, tenantId, requests, hashes, results, created);

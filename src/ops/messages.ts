@@ -128,7 +128,25 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 }
 
 /** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
-const KEY_ATTEMPTS = 5;
+export const KEY_ATTEMPTS = 8;
+/** A retry after a row-key clash moves up to this many milliseconds past the next one, at random. */
+const KEY_RETRY_SPREAD_MS = 8;
+
+/**
+ * The millisecond (epoch ms) of the next attempt at free row keys after a clash at `previous`: a
+ * later one, at random, so writers that clashed (a batch takes 100 of a millisecond's 128 keys, so
+ * any two batches of a tenant bucket in one millisecond clash) do not clash again in lock-step.
+ */
+export function nextKeyMillisecond(previous: number): number {
+  return Math.max(previous + 1, Date.now()) + Math.floor(Math.random() * KEY_RETRY_SPREAD_MS);
+}
+
+/** The 503 once KEY_ATTEMPTS attempts all clashed: nothing is stored, and the same request may be sent again. */
+export function keysBusy(): ApiError {
+  return new ApiError(503, "temporarily_unavailable", "Too many messages of this tenant are being stored at once; retry after the Retry-After delay", undefined, {
+    "retry-after": "1",
+  });
+}
 
 /** Errors of storeMessage and storeMessages that prove their batch stored nothing (it rolled back, or selected no tenant). */
 const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
@@ -155,12 +173,16 @@ export async function discardPayloads(env: Env, tenantId: string, messageIds: st
 
 /**
  * Stores the message under a fresh id (a new one if its row key is taken), its payload compressed
- * in the row or, when large, in R2 first. Returns the id and the deliveries written. When the batch
+ * in the row or, when large, in R2 first; a clash retries on a later millisecond (nextKeyMillisecond),
+ * and KEY_ATTEMPTS clashes are a 503. Returns the id, the deliveries written and the millisecond
+ * stored as its created_at. When the batch
  * provably stored nothing, the R2 object goes again; after any other failure (D1 may have committed
  * before the connection dropped) it stays, since a row without its payload is worse than an orphan.
  */
-async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, now: number) {
+async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, at: number) {
+  let now = at;
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) now = nextKeyMillisecond(now);
     const id = newMessageId(req.tenantId, now);
     const payload = await storePayload(env, req.tenantId, id, req.payload);
     try {
@@ -178,10 +200,11 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
           ? { key: req.idempotency.key, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
           : undefined,
       });
-      return { id, deliveries };
+      return { id, deliveries, created: now };
     } catch (error) {
       if (payload.inR2 && storedNothing(error)) await discardPayloads(env, req.tenantId, [id]);
-      if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
+      if (!(error instanceof MessageKeyTaken)) throw error;
+      if (attempt === KEY_ATTEMPTS) throw keysBusy();
     }
   }
 }
@@ -225,7 +248,7 @@ export async function enqueueMessage(
 /** Enqueue's work on the tenant's shard, once the request passed its checks. Throws TenantMissing when the tenant is not there. */
 async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueRequest, now: number) {
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
-  let stored: { id: string; deliveries: NewDelivery[] };
+  let stored: { id: string; deliveries: NewDelivery[]; created: number };
   try {
     stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
@@ -242,7 +265,7 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
     }
     return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }
-  const { id, deliveries } = stored;
+  const { id, deliveries, created } = stored;
   try {
     await enqueueDeliveries(env.DELIVERIES, index, deliveries);
   } catch (error) {
@@ -253,7 +276,7 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
       id,
       event: req.event,
       source: req.source,
-      created_at: new Date(now).toISOString(),
+      created_at: new Date(created).toISOString(),
       deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id || null, status: "pending" as const })).sort(byId),
     },
     replayed: false,
