@@ -1,10 +1,20 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { MAX_TARGETS_PER_MESSAGE } from "../src/lib/ids";
+import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
+import { enqueueBatch } from "../src/ops/message-batch";
+import { payloadKey } from "../src/payloads";
+import { callWorker } from "./security/support";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { apiHeld } from "./support/worker";
-import { rowsOnShards, shardIndexOf } from "./support/shards";
+import { rowsOnShards, shardIndexOf, shardOf } from "./support/shards";
 
 const batchPath = (t: string) => `/v1/tenants/${t}/messages/batch`;
 const count = rowsOnShards;
+/** A payload that compresses to more than R2_PAYLOAD_THRESHOLD_BYTES, so it is stored in R2. */
+const largePayload = () => ({ blob: Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("") });
+/** The keys of the R2 payload objects a tenant has. */
+const objects = async (tenantId: string) => (await env.PAYLOADS.list({ prefix: `payloads/${tenantId}/` })).objects.map((o) => o.key).sort();
 
 /** Sends a batch through the real API with the queue held back; returns the status, body and queue messages. */
 async function batchHeld(tenantId: string, messages: unknown[]) {
@@ -164,5 +174,93 @@ describe("batch enqueue", () => {
     await newEndpoint(id, { url: "https://e.com/a" });
     const { tasks } = await batchHeld(id, [{ event: "x", payload: 1 }]);
     expect(tasks).toEqual([expect.objectContaining({ tenant_id: id, shard: await shardIndexOf(id) })]);
+  });
+
+  it("a refused batch leaves no payload in R2: an unknown endpoint id, an idempotency key reused with another message", async () => {
+    const { id } = await newTenant();
+    const first = await apiJson("POST", batchPath(id), { body: { messages: [{ event: "x", payload: 1, idempotency_key: "k" }] } });
+    expect(first.status).toBe(202);
+
+    const unknownTarget = await apiJson("POST", batchPath(id), {
+      body: { messages: [{ event: "x", payload: largePayload() }, { event: "x", payload: 2, endpoint_ids: [crypto.randomUUID()] }] },
+    });
+    expect(unknownTarget.status).toBe(404);
+    const reusedKey = await apiJson("POST", batchPath(id), {
+      body: { messages: [{ event: "x", payload: largePayload() }, { event: "x", payload: 99, idempotency_key: "k" }] },
+    });
+    expect(reusedKey.status).toBe(422);
+
+    expect(await count("messages", id)).toBe(1);
+    expect(await objects(id)).toEqual([]);
+  });
+
+  it("a batch mixing replayed and new messages with large payloads keeps exactly one R2 object per stored message", async () => {
+    const { id } = await newTenant();
+    const replayed = { event: "x", payload: largePayload(), idempotency_key: "first" };
+    const first = await apiJson("POST", batchPath(id), { body: { messages: [replayed] } });
+
+    const { status, body } = await batchHeld(id, [replayed, { event: "y", payload: largePayload() }]);
+
+    expect(status).toBe(202);
+    expect(body.messages[0]).toEqual({ ...first.body.messages[0], replayed: true });
+    expect(await objects(id)).toEqual([payloadKey(id, first.body.messages[0].id), payloadKey(id, body.messages[1].id)].sort());
+  });
+
+  it("when R2 refuses one payload of a batch, the batch is a 503 and the objects written for the others are deleted", async () => {
+    const { id } = await newTenant();
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    let puts = 0;
+    const flakyR2 = {
+      put: async (key: string, value: Uint8Array) => {
+        if (++puts === 2) throw new Error("We encountered an internal error. Please try again. (10001)");
+        return env.PAYLOADS.put(key, value);
+      },
+      delete: (keys: string | string[]) => env.PAYLOADS.delete(keys),
+    } as unknown as R2Bucket;
+
+    const res = await callWorker({ ...env, PAYLOADS: flakyR2 }, "POST", batchPath(id), {
+      body: { messages: [1, 2, 3].map(() => ({ event: "x", payload: largePayload() })) },
+    });
+
+    expect(res.status).toBe(503);
+    expect(await count("messages", id)).toBe(0);
+    expect(await objects(id)).toEqual([]);
+  });
+
+  it("a batch whose message would reach more endpoints than a delivery id can number (65,535) is a 422 and stores nothing", async () => {
+    const { id } = await newTenant();
+    // 65,536 endpoints take every event, one more only "rare"; written straight to the shard, as the API would take 65,537 requests.
+    await (await shardOf(id))
+      .prepare(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MAX_TARGETS_PER_MESSAGE + 2})
+         INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, events, created_at, updated_at)
+         SELECT printf('%08x-0000-4000-8000-000000000000', i), ?, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000,
+                CASE WHEN i = 1 THEN '["rare"]' ELSE '[]' END, i, i FROM n`,
+      )
+      .bind(id)
+      .run();
+
+    const { status, body, tasks } = await batchHeld(id, [
+      { event: "rare", payload: 1, endpoint_ids: ["00000001-0000-4000-8000-000000000000"] },
+      { event: "common", payload: 2 },
+    ]);
+
+    expect(status).toBe(422);
+    expect(body.error.code).toBe("too_many_targets");
+    expect(await count("messages", id)).toBe(0);
+    expect(await count("deliveries", id)).toBe(0);
+    expect(tasks).toEqual([]);
+  }, 60_000);
+
+  it("concurrent batches of one tenant in the same millisecond are all stored: row-key clashes retry on later milliseconds, never a 500", async () => {
+    const { id } = await newTenant();
+    const now = Date.now();
+    const messages = Array.from({ length: 100 }, (_, i) => ({ tenantId: id, event: "x", payload: String(i), source: null }));
+
+    // A batch takes 100 of a millisecond's 128 row keys, so any two of these clash at first.
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => enqueueBatch(env, id, messages, now)));
+
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    expect(await count("messages", id)).toBe(800);
   });
 });

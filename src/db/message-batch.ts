@@ -1,6 +1,6 @@
 import { toHex } from "../lib/base64";
-import { messageKeyOf, rowKeyText, sqlMessageKeyOf } from "../lib/ids";
-import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, type NewDelivery } from "./messages";
+import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText, sqlMessageKeyOf } from "../lib/ids";
+import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** One message of a batch to store. */
@@ -69,6 +69,11 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
 const ROW = "CAST(j.value ->> 'key' AS INTEGER)";
 const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.value -> 'endpoint_ids')
   ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')")}) END)`;
+const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END`;
+// As for one message (src/db/messages.ts storeMessage): more targets than a delivery id can number
+// make `targets` NULL, which rolls the whole batch back (TooManyTargets). The subquery evaluates the
+// targets once.
+const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_PER_MESSAGE} THEN x END FROM (SELECT ${WITH_ONE_OFF} AS x))`;
 
 // Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
 // 100 messages binds a handful of parameters, far from D1's 100 per statement, and its statement
@@ -76,7 +81,7 @@ const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.va
 const INSERT_MESSAGES = `
   INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
   SELECT ${ROW}, t.id, j.value ->> 'id', j.value ->> 'event', j.value ->> 'source',
-         CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END,
+         ${CAPPED_TARGETS},
          j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2', ?3
   FROM tenants AS t JOIN json_each(?2) AS j
   WHERE t.id = ?1
@@ -109,7 +114,8 @@ const INSERT_DELIVERIES = `
  *
  * @throws TenantMissing when the tenant is not on this shard; TargetMissing when an explicit endpoint
  *   id is not the tenant's; IdempotencyKeyTaken when a live key is among the batch's;
- *   MessageKeyTaken when a row key is taken (retry with new ids). Nothing is stored in any of these.
+ *   MessageKeyTaken when a row key is taken (retry with new ids); TooManyTargets when a message would
+ *   have more than MAX_TARGETS_PER_MESSAGE deliveries. Nothing is stored in any of these.
  */
 export async function storeMessages(db: D1Database, batch: MessageBatchToStore): Promise<NewDelivery[]> {
   const withKeys = batch.messages.some((m) => m.idempotency);
@@ -134,6 +140,7 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
     if (withKeys && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
+    if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
     throw error;
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();

@@ -2,20 +2,20 @@ import type { z } from "zod";
 import { readConfig } from "../config";
 import { existingEndpointIds } from "../db/endpoints";
 import { findKeyedMessages, storeMessages, type KeyedMessage } from "../db/message-batch";
-import { IdempotencyKeyTaken, MessageKeyTaken, TargetMissing, TenantMissing, type NewDelivery } from "../db/messages";
+import { IdempotencyKeyTaken, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "../db/messages";
 import { iso } from "../db/pagination";
 import { hasTenantMirror } from "../db/shard-tenants";
 import { enqueueDeliveries } from "../delivery/task";
 import { ApiError, type ErrorIssue } from "../errors";
 import { sha256Hex } from "../lib/digest";
 import { memberTextOfEach } from "../lib/json-text";
-import { deliveryIdOf, messageIdOf, newMessageId, SEQUENCES_PER_MS } from "../lib/ids";
+import { deliveryIdOf, MAX_TARGETS_PER_MESSAGE, messageIdOf, newMessageId, SEQUENCES_PER_MS } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
-import { storePayload } from "../payloads";
+import { storePayload, type StoredPayload } from "../payloads";
 import type { BatchEnqueueBody, EnqueueResponse } from "../schemas/messages";
 import type { TenantShard } from "../shards";
 import { assertAllowedTarget } from "./guards";
-import { byId, enqueueRequestFrom, payloadSizeProblem, type EnqueueRequest } from "./messages";
+import { byId, discardPayloads, enqueueRequestFrom, KEY_ATTEMPTS, keysBusy, nextKeyMillisecond, payloadSizeProblem, storedNothing, type EnqueueRequest } from "./messages";
 import { onTenantShard } from "./tenant-db";
 
 /** One message's answer in a batch: the single-enqueue response, marked when an idempotency key replayed it. */
@@ -61,15 +61,14 @@ async function assertBatchAllowed(env: Env, requests: EnqueueRequest[]): Promise
  * of one more D1 read and write. Returns one result per item, in order.
  *
  * @throws ApiError 404 `endpoint_not_found` naming every item with an unknown endpoint id, 404
- *   `not_found` for an unknown tenant, 413/400/503 from the item checks, 422 `idempotency_key_reused`
+ *   `not_found` for an unknown tenant, 413/400/503 from the item checks, 422 `idempotency_key_reused`,
+ *   422 `too_many_targets` when a message would reach more than MAX_TARGETS_PER_MESSAGE endpoints; 503 `temporarily_unavailable`
+ *   when KEY_ATTEMPTS attempts at free row keys all clashed with concurrent enqueues
  */
 export async function enqueueBatch(env: Env, tenantId: string, requests: EnqueueRequest[], now = Date.now()): Promise<BatchEnqueueResult[]> {
   await assertBatchAllowed(env, requests);
   return onTenantShard(env, tenantId, (shard) => storeBatchAndQueue(env, shard, tenantId, requests, now));
 }
-
-/** Attempts at free row keys for a batch: only a concurrent enqueue of the same tenant in the same millisecond takes one. */
-const KEY_ATTEMPTS = 5;
 
 /** `count` message ids of a tenant at `at` (epoch ms), each with its own sequence, so none shares a row key with another. */
 function batchIds(tenantId: string, at: number, count: number): string[] {
@@ -79,6 +78,20 @@ function batchIds(tenantId: string, at: number, count: number): string[] {
     [sequences[i], sequences[j]] = [sequences[j]!, sequences[i]!];
   }
   return sequences.slice(0, count).map((seq) => newMessageId(tenantId, at, seq));
+}
+
+/**
+ * Compresses the payloads of messages `ids` (same order) and writes the large ones to R2. When any
+ * write fails, the objects the others wrote are deleted again before the failure is thrown, so a
+ * refused batch leaves nothing in R2.
+ * @throws PayloadStorageUnavailable when R2 refuses a write
+ */
+async function storePayloads(env: Env, tenantId: string, ids: string[], texts: string[]): Promise<StoredPayload[]> {
+  const settled = await Promise.allSettled(texts.map((text, n) => storePayload(env, tenantId, ids[n]!, text)));
+  const failed = settled.find((s) => s.status === "rejected");
+  if (!failed) return settled.map((s) => (s as PromiseFulfilledResult<StoredPayload>).value);
+  await discardPayloads(env, tenantId, ids.filter((_, n) => settled[n]!.status === "fulfilled" && (settled[n] as PromiseFulfilledResult<StoredPayload>).value.inR2));
+  throw failed.reason;
 }
 
 /** The first response of an idempotency key, rebuilt from its message: every delivery was pending then. */
@@ -117,10 +130,10 @@ async function storeBatchAndQueue(env: Env, { db, index: shard }: TenantShard, t
   for (let attempt = 1; ; attempt++) {
     const pending = requests.flatMap((r, index) => (results[index] ? [] : [{ r, index }]));
     if (pending.length === 0) break;
-    // A retry moves to the next millisecond: its row keys cannot clash with the ones just tried.
-    created = now + attempt - 1;
+    // A retry moves to a later millisecond: its row keys cannot clash with the ones just tried.
+    if (attempt > 1) created = nextKeyMillisecond(created);
     const ids = batchIds(tenantId, created, pending.length);
-    const payloads = await Promise.all(pending.map(({ r }, n) => storePayload(env, tenantId, ids[n]!, r.payload)));
+    const payloads = await storePayloads(env, tenantId, ids, pending.map(({ r }) => r.payload));
     try {
       deliveries = await storeMessages(db, {
         tenantId,
@@ -146,10 +159,16 @@ async function storeBatchAndQueue(env: Env, { db, index: shard }: TenantShard, t
       pending.forEach(({ r, index }, n) => (results[index] = newResponse(ids[n]!, r, created, byMessage.get(ids[n]!) ?? [])));
       break;
     } catch (error) {
+      // This attempt's R2 objects go when its batch provably stored nothing; the next attempt writes its own.
+      if (storedNothing(error)) await discardPayloads(env, tenantId, ids.filter((_, n) => payloads[n]!.inR2));
       if (error instanceof TargetMissing) throw await missingTargets(db, tenantId, requests);
+      if (error instanceof TooManyTargets) {
+        throw new ApiError(422, "too_many_targets",
+          `A message of this batch matches more than ${MAX_TARGETS_PER_MESSAGE.toLocaleString("en-US")} endpoints, the most one message reaches; narrow the endpoints' events or sources, or name endpoint_ids`);
+      }
       if (!(error instanceof IdempotencyKeyTaken) && !(error instanceof MessageKeyTaken)) throw error;
       if (attempt === KEY_ATTEMPTS) {
-        if (error instanceof MessageKeyTaken) throw error;
+        if (error instanceof MessageKeyTaken) throw keysBusy();
         throw new ApiError(409, "idempotency_conflict", "Requests with these idempotency keys are in progress; retry");
       }
       if (error instanceof IdempotencyKeyTaken) await collectReplays(db, tenantId, requests, hashes, results, created);

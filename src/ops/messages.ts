@@ -128,33 +128,61 @@ async function firstResponse(db: D1Database, tenantId: string, messageId: string
 }
 
 /** Attempts at a free message row key: a clash needs the same tenant bucket, millisecond and 7-bit sequence. */
-const KEY_ATTEMPTS = 5;
-
-/** Errors of storeMessage that prove its batch stored nothing (the batch rolled back, or selected no tenant). */
-const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
+export const KEY_ATTEMPTS = 8;
+/** A retry after a row-key clash moves up to this many milliseconds past the next one, at random. */
+const KEY_RETRY_SPREAD_MS = 8;
 
 /**
- * Deletes the R2 object written for a message that was then not stored, so that idempotent
+ * The millisecond (epoch ms) of the next attempt at free row keys after a clash at `previous`: a
+ * later one, at random, so writers that clashed (a batch takes 100 of a millisecond's 128 keys, so
+ * any two batches of a tenant bucket in one millisecond clash) do not clash again in lock-step.
+ */
+export function nextKeyMillisecond(previous: number): number {
+  return Math.max(previous + 1, Date.now()) + Math.floor(Math.random() * KEY_RETRY_SPREAD_MS);
+}
+
+/** The 503 once KEY_ATTEMPTS attempts all clashed: nothing is stored, and the same request may be sent again. */
+export function keysBusy(): ApiError {
+  return new ApiError(503, "temporarily_unavailable", "Too many messages of this tenant are being stored at once; retry after the Retry-After delay", undefined, {
+    "retry-after": "1",
+  });
+}
+
+/** Errors of storeMessage and storeMessages that prove their batch stored nothing (it rolled back, or selected no tenant). */
+const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
+
+/** Whether `error`, thrown by storeMessage or storeMessages, proves that no message row was written. */
+export function storedNothing(error: unknown): boolean {
+  return NOTHING_STORED.some((kind) => error instanceof kind);
+}
+
+/**
+ * Deletes the R2 objects written for messages that were then not stored, so that idempotent
  * replays, refused targets and key clashes leave no object behind that no row points at (nor
  * retention or tenant deletion would ever find). Best effort: a failure is logged, and the caller's
  * own outcome stands.
  */
-async function discardPayload(env: Env, tenantId: string, messageId: string): Promise<void> {
+export async function discardPayloads(env: Env, tenantId: string, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
   try {
-    await deletePayloads(env, [{ tenant_id: tenantId, id: messageId }]);
+    await deletePayloads(env, messageIds.map((id) => ({ tenant_id: tenantId, id })));
   } catch (error) {
-    console.error(`message ${messageId} was not stored; its R2 payload could not be deleted: ${(error as Error).message}`);
+    console.error(`messages ${messageIds.join(", ")} were not stored; their R2 payloads could not be deleted: ${(error as Error).message}`);
   }
 }
 
 /**
  * Stores the message under a fresh id (a new one if its row key is taken), its payload compressed
- * in the row or, when large, in R2 first. Returns the id and the deliveries written. When the batch
+ * in the row or, when large, in R2 first; a clash retries on a later millisecond (nextKeyMillisecond),
+ * and KEY_ATTEMPTS clashes are a 503. Returns the id, the deliveries written and the millisecond
+ * stored as its created_at. When the batch
  * provably stored nothing, the R2 object goes again; after any other failure (D1 may have committed
  * before the connection dropped) it stays, since a row without its payload is worse than an orphan.
  */
-async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, now: number) {
+async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, requestHash: string, at: number) {
+  let now = at;
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) now = nextKeyMillisecond(now);
     const id = newMessageId(req.tenantId, now);
     const payload = await storePayload(env, req.tenantId, id, req.payload);
     try {
@@ -172,10 +200,11 @@ async function storeUnderFreshId(env: Env, db: D1Database, req: EnqueueRequest, 
           ? { key: req.idempotency.key, requestHash, expiresBefore: now - IDEMPOTENCY_WINDOW_MS }
           : undefined,
       });
-      return { id, deliveries };
+      return { id, deliveries, created: now };
     } catch (error) {
-      if (payload.inR2 && NOTHING_STORED.some((kind) => error instanceof kind)) await discardPayload(env, req.tenantId, id);
-      if (!(error instanceof MessageKeyTaken) || attempt === KEY_ATTEMPTS) throw error;
+      if (payload.inR2 && storedNothing(error)) await discardPayloads(env, req.tenantId, [id]);
+      if (!(error instanceof MessageKeyTaken)) throw error;
+      if (attempt === KEY_ATTEMPTS) throw keysBusy();
     }
   }
 }
@@ -219,7 +248,7 @@ export async function enqueueMessage(
 /** Enqueue's work on the tenant's shard, once the request passed its checks. Throws TenantMissing when the tenant is not there. */
 async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueRequest, now: number) {
   const requestHash = req.idempotency ? await sha256Hex(req.idempotency.fingerprint) : "";
-  let stored: { id: string; deliveries: NewDelivery[] };
+  let stored: { id: string; deliveries: NewDelivery[]; created: number };
   try {
     stored = await storeUnderFreshId(env, db, req, requestHash, now);
   } catch (error) {
@@ -236,7 +265,7 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
     }
     return { response: await firstResponse(db, req.tenantId, first.message_id), replayed: true };
   }
-  const { id, deliveries } = stored;
+  const { id, deliveries, created } = stored;
   try {
     await enqueueDeliveries(env.DELIVERIES, index, deliveries);
   } catch (error) {
@@ -247,7 +276,7 @@ async function storeAndQueue(env: Env, { db, index }: TenantShard, req: EnqueueR
       id,
       event: req.event,
       source: req.source,
-      created_at: new Date(now).toISOString(),
+      created_at: new Date(created).toISOString(),
       deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id || null, status: "pending" as const })).sort(byId),
     },
     replayed: false,

@@ -289,6 +289,25 @@ describe("the edgehook CLI against a running relay", () => {
       expect(again.stdout).toBe("0 enqueued, 1 replayed, 0 failed\n");
     });
 
+    it("ends a batch before the line that would take its body past 1 MiB, so large lines are not refused as a 413", async () => {
+      const { env } = await tenant();
+      // 60 lines of ~20 KB: 100 of them would be a 2 MB body.
+      const lines = Array.from({ length: 60 }, (_, i) => `{"event":"x","payload":"${String(i % 10).repeat(20_000)}"}`);
+      const result = await edgehook(["messages", "send", "--file", jsonl(lines)], env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe("60 enqueued, 0 replayed, 0 failed\n");
+      const [, first] = /lines 1–(\d+): \d+ enqueued/.exec(result.stderr) ?? [];
+      expect(Number(first)).toBeLessThan(60);
+      expect(result.stderr).toContain(`lines ${Number(first) + 1}–60: ${60 - Number(first)} enqueued`);
+    });
+
+    it("reads a JSONL file that starts with a byte order mark", async () => {
+      const { env } = await tenant();
+      const result = await edgehook(["messages", "send", "--file", jsonl(['\uFEFF{"event":"x","payload":1}', '{"event":"y","payload":2}'])], env);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe("2 enqueued, 0 replayed, 0 failed\n");
+    });
+
     it("keeps each line's payload exactly as written", async () => {
       const { env } = await tenant();
       const result = await edgehook(["messages", "send", "--file", "-", "--json"], env, '{"event":"order.paid","payload":{"order_id":9123456789654321123,"huge":1e400}}\n');

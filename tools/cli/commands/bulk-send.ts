@@ -1,14 +1,15 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { SingleBar } from "cli-progress";
+import { MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
 import type { Schema } from "../client.ts";
 import { ApiResponseError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
 import { describeError, ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { note, out } from "../output.ts";
 
-/** Messages per `POST …/messages/batch`: the API's maximum. */
-const BATCH_SIZE = 100;
+/** The bytes of a batch's body around its lines: `{"messages":[` and `]}`. */
+const BATCH_ENVELOPE_BYTES = '{"messages":[]}'.length;
 
 /** One line of the JSONL input that holds a message. */
 interface Line {
@@ -16,6 +17,8 @@ interface Line {
   number: number;
   /** The line's JSON text, sent as written so the payload keeps its exact form. */
   text: string;
+  /** Its size in UTF-8. */
+  bytes: number;
 }
 
 /** What happened to the lines of one batch. */
@@ -33,16 +36,18 @@ async function* linesOf(file: string): AsyncGenerator<Line | { number: number; i
   let number = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     number++;
-    if (text.trim() === "") continue;
+    // trim() also drops a byte order mark, which JSON.parse refuses (files saved by Windows tools start with one).
+    const trimmed = text.trim();
+    if (trimmed === "") continue;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(trimmed);
     } catch (error) {
       yield { number, invalid: `not JSON: ${(error as Error).message}` };
       continue;
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) yield { number, invalid: "not a JSON object (one message per line)" };
-    else yield { number, text: text.trim() };
+    else yield { number, text: trimmed, bytes: Buffer.byteLength(trimmed) };
   }
 }
 
@@ -113,8 +118,9 @@ function progressOf(ctx: CommandContext, total: number | null): Progress {
 
 /**
  * `edgehook messages send --file messages.jsonl` (or `-` for stdin): one message per line (an
- * enqueue body, with an optional `idempotency_key`), sent in batches of 100 through
- * `POST …/messages/batch`, each line's text as written (exact payloads). A progress bar on a
+ * enqueue body, with an optional `idempotency_key`), sent in batches of 100 (fewer when 100 lines
+ * would exceed the 1 MiB batch body) through `POST …/messages/batch`, each line's text as written
+ * (exact payloads). A progress bar on a
  * terminal; a plain line per batch otherwise, or a JSON line per batch with --json. Ends with a
  * summary and, when any line or batch failed, names the lines and exits non-zero (the exit code of
  * the first failed batch, or 6 for lines that are not JSON). A batch is all or nothing: a failed
@@ -127,10 +133,12 @@ export async function sendJsonLines(ctx: CommandContext, file: string): Promise<
   let enqueued = 0;
   let replayed = 0;
   let batch: Line[] = [];
+  let batchBytes = BATCH_ENVELOPE_BYTES;
   const flush = async () => {
     if (batch.length === 0) return;
     const outcome = await sendBatch(ctx, batch);
     batch = [];
+    batchBytes = BATCH_ENVELOPE_BYTES;
     enqueued += outcome.enqueued;
     replayed += outcome.replayed;
     if (outcome.failure) {
@@ -147,8 +155,12 @@ export async function sendJsonLines(ctx: CommandContext, file: string): Promise<
       progress.lineInvalid(line.number, line.invalid);
       continue;
     }
+    // A batch ends at 100 lines, or before the line that would take its body past the relay's limit
+    // (413 for the whole batch otherwise); a line too large on its own goes alone, for the relay to judge.
+    if (batch.length > 0 && batchBytes + 1 + line.bytes > MAX_BATCH_BODY_BYTES) await flush();
     batch.push(line);
-    if (batch.length === BATCH_SIZE) await flush();
+    batchBytes += (batch.length > 1 ? 1 : 0) + line.bytes;
+    if (batch.length === MAX_BATCH_MESSAGES) await flush();
   }
   await flush();
   progress.stop();

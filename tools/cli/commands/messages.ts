@@ -73,7 +73,7 @@ export function registerMessages(program: Command): void {
     .command("send")
     .description(
       "enqueue a message for delivery to the tenant's matching endpoints; without <event>, send every message of a JSONL file " +
-        "(one enqueue body per line, optional idempotency_key) in batches of 100",
+        "(one enqueue body per line, optional idempotency_key) in batches of 100 (fewer when they would exceed the 1 MiB batch body)",
     )
     .argument("[event]", "event type, e.g. document.predicted")
     .argument("[payload]", "the payload as JSON")
