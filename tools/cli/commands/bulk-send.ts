@@ -63,7 +63,7 @@ async function countLines(file: string): Promise<number | null> {
 async function sendBatch(ctx: CommandContext, batch: Line[]): Promise<BatchOutcome> {
   const lines = batch.map((l) => l.number);
   try {
-    const sent = await ctx.client.request<Schema<"BatchEnqueued">>("POST", `${ctx.tenantPath()}/messages/batch`, {
+    const sent = await ctx.client.request<Schema<"BatchEnqueued">>("POST", `${await ctx.tenantPath()}/messages/batch`, {
       bodyText: `{"messages":[${batch.map((l) => l.text).join(",")}]}`,
     });
     const replayed = sent.messages.filter((m) => m.replayed).length;
