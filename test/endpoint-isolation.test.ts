@@ -4,6 +4,7 @@ import { readConfig } from "../src/config";
 import { claimMs } from "../src/delivery/claim";
 import { LIMITER_BOUND_MS } from "../src/delivery/endpoint-gate";
 import { tasksOf } from "../src/delivery/task";
+import { withDatabases } from "../src/shards";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, deliveryRow, enqueueHeld, holdingQueue, sweepHeld } from "./support/worker";
@@ -250,5 +251,47 @@ describe("kind: one-off webhook_url deliveries to one slow host hold no more of 
     const rows = await Promise.all(deliveryIds.map(deliveryRow));
     expect((await received(hang)).length).toBeLessThanOrEqual(6);
     expect(rows.filter((row) => row!.attempts === 0 && row!.status === "pending").length).toBeGreaterThanOrEqual(6);
+  }, 40_000);
+});
+
+describe("kind: a slow mid-batch write never holds back recording the rest of the batch", () => {
+  it("a delivery answered while an earlier write of the batch is still in progress is recorded within 2 s of its answer", async () => {
+    const { id } = await newTenant();
+    const fast = bucket();
+    const held = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${fast}`, events: ["document.*"] });
+    await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${held}`, events: ["invoice.*"] });
+    const quick = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const slow = await enqueueHeld(id, { event: "invoice.paid", payload: {} });
+    // The first D1 batch (the write of the quick delivery's result, while the held one is open) takes 8 s; later ones are prompt.
+    let slowWrites = 1;
+    let slowWriteBegan: () => void;
+    const slowWriteBegins = new Promise<void>((resolve) => (slowWriteBegan = resolve));
+    const slowFirstWrite = (db: D1Database) =>
+      new Proxy(db, {
+        get(target, property) {
+          if (property === "batch" && slowWrites-- > 0) {
+            return async (statements: D1PreparedStatement[]) => {
+              slowWriteBegan();
+              await sleep(8_000);
+              return target.batch(statements);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+
+    const batch = consume([...quick.tasks, ...slow.tasks], { env: withDatabases(env, slowFirstWrite) });
+    await requestsArrived(held, 1);
+    await slowWriteBegins;
+    await release(held);
+    const answeredAt = Date.now();
+    await eventually(async () => (await deliveryRow(slow.message.deliveries[0]!.id))?.status === "succeeded");
+    const recordedAfter = Date.now() - answeredAt;
+    await batch;
+
+    expect(recordedAfter).toBeLessThan(2_000);
+    expect(await deliveryRow(quick.message.deliveries[0]!.id)).toMatchObject({ status: "succeeded" });
   }, 40_000);
 });

@@ -461,17 +461,20 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   // A quick batch records once, at its end. One that runs longer records what has finished every
   // RECORD_EVERY_MS, so a slow receiver never holds back the results (and the queue messages) of
-  // the others: one more D1 round trip per shard each time, the same rows.
+  // the others: one more D1 round trip per shard each time, the same rows. One such write runs at a
+  // time, and the last one starts as soon as the sends end even if an earlier one is still
+  // running, so a slow write never stretches the batch past its bound (src/delivery/claim.ts).
   let sendsDone = false;
   void sends.then(() => (sendsDone = true), () => (sendsDone = true));
   const batchBegan = Date.now();
+  let writing: Promise<void> | null = null;
   while (!sendsDone) {
     await Promise.race([sends, new Promise((resolve) => setTimeout(resolve, RECORD_EVERY_MS))]);
-    if (!sendsDone && unrecorded.length > 0 && Date.now() - batchBegan >= RECORD_EVERY_MS) {
-      await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+    if (!sendsDone && !writing && unrecorded.length > 0 && Date.now() - batchBegan >= RECORD_EVERY_MS) {
+      writing = recordAndSettle(unrecorded.splice(0), cancelling.splice(0)).finally(() => (writing = null));
     }
   }
   await sends;
-  await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+  await Promise.all([writing, recordAndSettle(unrecorded.splice(0), cancelling.splice(0))]);
   await settleDecided();
 }
