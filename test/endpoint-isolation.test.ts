@@ -1,7 +1,13 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config";
+import { claimMs } from "../src/delivery/claim";
+import { LIMITER_BOUND_MS } from "../src/delivery/endpoint-gate";
+import { tasksOf } from "../src/delivery/task";
+import { withDatabases } from "../src/shards";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { shardOf } from "./support/shards";
-import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+import { consume, deliveryRow, enqueueHeld, holdingQueue, sweepHeld } from "./support/worker";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -139,4 +145,153 @@ describe("kind: an endpoint's rate limit and in-flight cap hold across consumer 
     expect(res.status).toBe(400);
     expect(res.body.error.issues.map((i: { path: string }) => i.path)).toContain(path);
   });
+});
+
+/** The endpoint's limiter object, as the consumer reaches it. */
+const limiterOf = (endpointId: string) => env.ENDPOINT_LIMITER.get(env.ENDPOINT_LIMITER.idFromName(endpointId));
+
+describe("kind: a delivery held back by its endpoint's limits is neither re-armed by the sweeper while it waits nor dead-lettered", () => {
+  it("a delivery told to come back after its claim would lapse is left alone by the sweeper until it is due, and re-armed only if it never comes back", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}`, rate_limit: { per_second: 1 } });
+    // 330 sends ahead of it at 1 per second: its turn is about 5.5 minutes away.
+    const limiter = limiterOf(endpoint.id);
+    for (let i = 0; i < 330; i++) await limiter.acquire({ perSecond: 1, burst: 1, maxInFlight: null }, 1_000, 60_000);
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const deliveryId = message.deliveries[0]!.id;
+    const held = holdingQueue();
+
+    const { result } = await consume(tasks, { env: { ...env, DELIVERIES: held.queue } });
+    const delaySeconds = result.retryMessages[0]!.delaySeconds!;
+    const dueAt = Date.now() + delaySeconds * 1000;
+    const rearmedBeforeDue = await sweepHeld(dueAt - 5_000);
+    const rearmedLongAfter = await sweepHeld(dueAt + claimMs(readConfig(env)) + 60_000);
+
+    expect(delaySeconds).toBeGreaterThan(claimMs(readConfig(env)) / 1000);
+    expect(rearmedBeforeDue.map((t) => t.delivery_id)).not.toContain(deliveryId);
+    expect(rearmedLongAfter.map((t) => t.delivery_id)).toContain(deliveryId);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ attempts: 0 });
+  });
+
+  it("a message deferred again after many queue deliveries goes back as a new queue message, so Queues never dead-letters a delivery that was never sent", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}`, max_in_flight: 1 });
+    // Another consumer holds the endpoint's only slot.
+    await limiterOf(endpoint.id).acquire({ perSecond: null, burst: 1, maxInFlight: 1 }, 1_000, 60_000);
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const deliveryId = message.deliveries[0]!.id;
+    const held = holdingQueue();
+
+    const { result, ids } = await consume(tasks, { env: { ...env, DELIVERIES: held.queue }, attempts: 100 });
+
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(held.sent.flatMap((body) => tasksOf(body)!.map((t) => t.delivery_id))).toEqual([deliveryId]);
+    expect(held.delays[0]).toBeGreaterThan(0);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending", attempts: 0 });
+  });
+});
+
+describe("kind: a slow or failing endpoint limiter never holds a batch past its bound nor sends over a limit", () => {
+  /** An ENDPOINT_LIMITER whose objects answer `acquire` with `acquire()` and never answer `release`. */
+  const fakeLimiter = (acquire: () => Promise<unknown>) =>
+    ({
+      idFromName: (name: string) => name,
+      get: () => ({ acquire, release: () => new Promise(() => {}) }),
+    }) as unknown as Env["ENDPOINT_LIMITER"];
+
+  it("a limiter that never answers a release does not hold the batch: the delivery is recorded and the batch ends", async () => {
+    const { id } = await newTenant();
+    const ok = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${ok}`, max_in_flight: 2 });
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const limiter = fakeLimiter(async () => ({ granted: true, waitMs: 0, lease: "lease-1" }));
+
+    const started = Date.now();
+    const { result } = await consume(tasks, { env: { ...env, ENDPOINT_LIMITER: limiter } });
+
+    expect(Date.now() - started).toBeLessThan(LIMITER_BOUND_MS + 2_000);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await received(ok)).toHaveLength(1);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("a limiter that throws sends nothing and gives the delivery back without an attempt counted", async () => {
+    const { id } = await newTenant();
+    const ok = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${ok}`, rate_limit: { per_second: 5 } });
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const limiter = fakeLimiter(async () => {
+      throw new Error("Durable Object overloaded");
+    });
+
+    const { result } = await consume(tasks, { env: { ...env, ENDPOINT_LIMITER: limiter } });
+
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.retryMessages[0]!.delaySeconds).toBeGreaterThan(0);
+    expect(await received(ok)).toHaveLength(0);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "pending", attempts: 0 });
+  });
+});
+
+describe("kind: one-off webhook_url deliveries to one slow host hold no more of a batch than one endpoint would", () => {
+  it("after a one-off send to a URL times out, the batch starts no more one-off sends to that URL's origin and gives them back without an attempt counted", async () => {
+    const { id } = await newTenant();
+    const hang = bucket();
+    const deliveryIds: string[] = [];
+    const tasks: unknown[] = [];
+    for (let i = 0; i < 12; i++) {
+      const { message, tasks: sent } = await enqueueHeld(id, { event: "document.predicted", payload: { n: i }, webhook_url: `${receiverUrl()}/hang/${hang}` });
+      deliveryIds.push(...message.deliveries.map((d) => d.id));
+      tasks.push(...sent);
+    }
+
+    await consume(tasks);
+
+    const rows = await Promise.all(deliveryIds.map(deliveryRow));
+    expect((await received(hang)).length).toBeLessThanOrEqual(6);
+    expect(rows.filter((row) => row!.attempts === 0 && row!.status === "pending").length).toBeGreaterThanOrEqual(6);
+  }, 40_000);
+});
+
+describe("kind: a slow mid-batch write never holds back recording the rest of the batch", () => {
+  it("a delivery answered while an earlier write of the batch is still in progress is recorded within 2 s of its answer", async () => {
+    const { id } = await newTenant();
+    const fast = bucket();
+    const held = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${fast}`, events: ["document.*"] });
+    await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${held}`, events: ["invoice.*"] });
+    const quick = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const slow = await enqueueHeld(id, { event: "invoice.paid", payload: {} });
+    // The first D1 batch (the write of the quick delivery's result, while the held one is open) takes 8 s; later ones are prompt.
+    let slowWrites = 1;
+    let slowWriteBegan: () => void;
+    const slowWriteBegins = new Promise<void>((resolve) => (slowWriteBegan = resolve));
+    const slowFirstWrite = (db: D1Database) =>
+      new Proxy(db, {
+        get(target, property) {
+          if (property === "batch" && slowWrites-- > 0) {
+            return async (statements: D1PreparedStatement[]) => {
+              slowWriteBegan();
+              await sleep(8_000);
+              return target.batch(statements);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+
+    const batch = consume([...quick.tasks, ...slow.tasks], { env: withDatabases(env, slowFirstWrite) });
+    await requestsArrived(held, 1);
+    await slowWriteBegins;
+    await release(held);
+    const answeredAt = Date.now();
+    await eventually(async () => (await deliveryRow(slow.message.deliveries[0]!.id))?.status === "succeeded");
+    const recordedAfter = Date.now() - answeredAt;
+    await batch;
+
+    expect(recordedAfter).toBeLessThan(2_000);
+    expect(await deliveryRow(quick.message.deliveries[0]!.id)).toMatchObject({ status: "succeeded" });
+  }, 40_000);
 });

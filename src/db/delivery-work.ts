@@ -91,6 +91,20 @@ export interface Cancellation {
   at: number;
 }
 
+/**
+ * A delivery given back to the queue without an attempt (src/delivery/claim.ts, deferralOutlivesClaim):
+ * its claim begins at `from` (epoch ms, when its message comes back), so the sweeper leaves it alone
+ * while it waits. `at` is now (epoch ms).
+ */
+export interface DeferredClaim {
+  deliveryId: string;
+  tenantId: string;
+  endpointId: string;
+  queueToken: string;
+  from: number;
+  at: number;
+}
+
 /** How an endpoint's health moved during one consumer batch. */
 export interface EndpointHealth {
   endpointId: string;
@@ -191,17 +205,28 @@ const APPLY_LIVE_RESULTS = `
   WHERE ${MATCHES} AND ${IS_LIVE}
   RETURNING id`;
 
+// A claim only moves forward, and only on the queue chain the batch held, while the delivery is
+// open. updated_at moves past created_at, so deliveries_open (the sweeper's watch) holds it.
+const DEFER_CLAIMS = `
+  UPDATE deliveries SET enqueued_at = max(coalesce(enqueued_at, 0), c.from_at), updated_at = max(c.at, created_at + 1)
+  FROM (SELECT value ->> 'tenantId' AS tenant_id, value ->> 'endpointId' AS endpoint_id, value ->> 'deliveryId' AS id,
+               value ->> 'queueToken' AS queue_token, value ->> 'from' AS from_at, value ->> 'at' AS at FROM json_each(?)) AS c
+  WHERE deliveries.tenant_id = c.tenant_id AND deliveries.endpoint_id = c.endpoint_id AND deliveries.id = c.id
+    AND deliveries.queue_token = c.queue_token AND status IN ('pending', 'retrying')`;
+
 /**
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
- * statements for all attempts, at most one record per delivery), cancellations, and endpoint failure
- * streaks (a 410 disables at once). Returns the ids of deliveries whose record was live, i.e. whose
- * state it set; the others were replaced, finished by another batch or deleted meanwhile.
+ * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
+ * streaks (a 410 disables at once) and the claims of deliveries deferred past them (one statement).
+ * Returns the ids of deliveries whose record was live, i.e. whose state it set; the others were
+ * replaced, finished by another batch or deleted meanwhile.
  */
 export async function recordBatchResults(
   db: D1Database,
   attempts: AttemptRecord[],
   cancellations: Cancellation[],
   health: EndpointHealth[],
+  deferredClaims: DeferredClaim[] = [],
 ): Promise<Set<string>> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
@@ -242,6 +267,7 @@ export async function recordBatchResults(
       );
     }
   }
+  if (deferredClaims.length > 0) statements.push(db.prepare(DEFER_CLAIMS).bind(JSON.stringify(deferredClaims)));
   if (statements.length === 0) return new Set();
   const results = await db.batch<{ id: string }>(statements);
   return new Set(liveResults.flatMap((i) => results[i]!.results.map((r) => r.id)));

@@ -26,10 +26,11 @@ export const SEND_BUDGET_MS = 60_000;
 /** Longest wait for a signing secret; past it the attempt fails without sending. */
 export const SECRET_READ_BOUND_MS = 5_000;
 /**
- * Longest one send can take: the endpoint limiter (src/delivery/endpoint-gate.ts), the secret, the
- * target guard's DNS-over-HTTPS check, then the request's own timeout.
+ * Longest one send can take: the endpoint limiter's answer and the wait for its turn
+ * (src/delivery/endpoint-gate.ts), the secret, the target guard's DNS-over-HTTPS check, the
+ * request's own timeout, then handing the in-flight slot back to the limiter.
  */
-export const SEND_BOUND_MS = LIMITER_BOUND_MS + RATE_WAIT_WINDOW_MS + SECRET_READ_BOUND_MS + DOH_TIMEOUT_MS + MAX_TIMEOUT_MS;
+export const SEND_BOUND_MS = LIMITER_BOUND_MS + RATE_WAIT_WINDOW_MS + SECRET_READ_BOUND_MS + DOH_TIMEOUT_MS + MAX_TIMEOUT_MS + LIMITER_BOUND_MS;
 /** Time allowed for the one D1 batch that records a consumer batch's results. */
 const RECORD_BOUND_MS = 20_000;
 /** The longest a consumer batch holds a delivery, from loading it to recording its result (121 s). */
@@ -67,4 +68,14 @@ export function claimedFrom(row: ClaimedRow): number {
 /** Whether a batch that began at `startedAt` (epoch ms) could outlive its claim on this delivery. */
 export function claimLapsesDuring(row: ClaimedRow, startedAt: number, config: Pick<Config, "SWEEP_STUCK_AFTER_SECONDS">): boolean {
   return claimedFrom(row) + claimMs(config) < startedAt + BATCH_LIFETIME_MS;
+}
+
+/**
+ * Whether a delivery given back to the queue until `comebackAt` (epoch ms), with nothing written, could
+ * be re-armed by the sweeper before its message comes back and the batch that picks it up ends. Then
+ * its claim must begin at `comebackAt` instead (one D1 write): otherwise a backlog deferred by a rate
+ * limit is re-armed while it waits, sent to the back of the line again, and never reaches its turn.
+ */
+export function deferralOutlivesClaim(row: ClaimedRow, comebackAt: number, config: Pick<Config, "SWEEP_STUCK_AFTER_SECONDS">): boolean {
+  return claimLapsesDuring(row, comebackAt + PICKUP_MS, config);
 }

@@ -6,6 +6,7 @@ import {
   renewClaims,
   type AttemptRecord,
   type Cancellation,
+  type DeferredClaim,
   type DeliveryWork,
   type EndpointHealth,
 } from "../db/delivery-work";
@@ -14,7 +15,7 @@ import { readPayload } from "../payloads";
 import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
 import { isShardIndex, shardDb } from "../shards";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
-import { claimLapsesDuring, SECRET_READ_BOUND_MS, SEND_BOUND_MS, SEND_BUDGET_MS } from "./claim";
+import { claimLapsesDuring, deferralOutlivesClaim, SECRET_READ_BOUND_MS, SEND_BOUND_MS, SEND_BUDGET_MS } from "./claim";
 import { withinEndpointLimits, type Deferral } from "./endpoint-gate";
 import { runFairly } from "./send-scheduler";
 import { send, type SendResult } from "./send";
@@ -42,6 +43,15 @@ const RECORD_EVERY_MS = 1_500;
  * long (wrangler.toml's retry_delay for a failed batch): the shard gets a moment to recover.
  */
 const SHARD_FAILED_DELAY_SECONDS = 30;
+/**
+ * A message Queues has delivered this many times is not retried in place when its deliveries come
+ * back: they are queued again in a new message (whose count starts over) and it is acked. Queues
+ * dead-letters a message after wrangler.toml's max_retries (100) deliveries, and the dead-letter
+ * consumer fails its deliveries; that is for messages the consumer keeps crashing on (or a shard that
+ * keeps failing), never for a delivery that waits its turn under a rate limit or behind a timing-out
+ * endpoint batch after batch, sent no more than its attempts allow.
+ */
+const REQUEUE_AFTER_QUEUE_ATTEMPTS = 50;
 
 type Plan =
   | { kind: "ack" }
@@ -62,6 +72,16 @@ function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: nu
     return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
   }
   return { kind: "send", work };
+}
+
+/**
+ * The receiver a send goes to, as the batch shares its connections and stops sending after a
+ * timeout: the endpoint, or for one-off webhook_url deliveries the URL's origin, so that many
+ * one-offs to one slow host count as one receiver, not one each.
+ */
+function laneOf(work: DeliveryWork): string {
+  if (work.endpoint_id) return work.endpoint_id;
+  return `one-off ${URL.parse(work.url ?? "")?.origin ?? work.id}`;
 }
 
 function ownerOf(work: DeliveryWork): SecretOwner {
@@ -193,7 +213,10 @@ async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, conf
 }
 
 /** What becomes of one delivery of the batch: done, or bring it back after a delay. */
-type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number };
+type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number; shardFailed?: boolean };
+
+/** The verdict of a delivery whose shard could not be read, or could not record its result. */
+const SHARD_FAILED: Verdict = { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS, shardFailed: true };
 
 /**
  * A planned send: its record, or null when it was not sent: the batch's send budget ran out before
@@ -208,7 +231,7 @@ type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | n
  * lost (its receiver may get it again, as when a whole batch fails).
  */
 function verdictOf({ record, deferSeconds }: Sent, live: Set<string>, recorded: boolean): Verdict {
-  if (!recorded) return { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS };
+  if (!recorded) return SHARD_FAILED;
   if (!record) return { kind: "retry", delaySeconds: deferSeconds ?? DEFERRED_DELAY_SECONDS };
   // A stale record's queue chain was replaced or continued by another message: this one is done.
   if (live.has(record.deliveryId) && record.delaySeconds !== null) return { kind: "retry", delaySeconds: record.delaySeconds };
@@ -271,10 +294,11 @@ type Settlement =
 /**
  * Settles one queue message from the verdicts of its deliveries (`slots`: their indexes). A message
  * whose deliveries all come back after the same delay is retried as it is (Queues keeps counting its
- * attempts, which orders sends and feeds the dead-letter queue); otherwise only the deliveries that
- * come back are queued again, grouped by delay, so a retry of one never re-sends another.
+ * attempts, which orders sends and feeds the dead-letter queue), unless Queues has delivered it
+ * `queueAttempts` ≥ REQUEUE_AFTER_QUEUE_ATTEMPTS times and no shard failed it; otherwise only the
+ * deliveries that come back are queued again, grouped by delay, so a retry of one never re-sends another.
  */
-function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<DeliveryTask | null>): Settlement {
+function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<DeliveryTask | null>, queueAttempts: number): Settlement {
   const delays = new Map<number, DeliveryTask[]>();
   for (const slot of slots) {
     const verdict = verdicts[slot]!;
@@ -286,7 +310,12 @@ function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<Deliver
   }
   if (delays.size === 0) return { kind: "ack" };
   const [delaySeconds, retried] = [...delays][0]!;
-  if (delays.size === 1 && retried.length === slots.length) return { kind: "retry", delaySeconds };
+  const shardFailed = slots.some((slot) => {
+    const verdict = verdicts[slot]!;
+    return verdict.kind === "retry" && verdict.shardFailed === true;
+  });
+  const retryInPlace = queueAttempts < REQUEUE_AFTER_QUEUE_ATTEMPTS || shardFailed;
+  if (delays.size === 1 && retried.length === slots.length && retryInPlace) return { kind: "retry", delaySeconds };
   return { kind: "split", groups: [...delays].map(([delay, group]) => ({ tasks: group, delaySeconds: delay })) };
 }
 
@@ -338,7 +367,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     const ready = [...unsettled].filter((m) => slotsOf[m]!.every((slot) => verdicts[slot]));
     if (ready.length === 0) return;
     for (const m of ready) unsettled.delete(m);
-    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks));
+    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks, batch.messages[m]!.attempts));
     const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
     let requeued = true;
     try {
@@ -359,18 +388,30 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   plans.forEach((p, slot) => {
     if (p.kind === "ack") settle(slot, p);
     else if (p.kind === "wait") settle(slot, { kind: "retry", delaySeconds: p.seconds });
-    else if (p.kind === "unavailable") settle(slot, { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
+    else if (p.kind === "unavailable") settle(slot, SHARD_FAILED);
   });
   await settleDecided();
   const cancelling = plans.flatMap((p, index) => (p.kind === "cancel" ? [index] : []));
 
-  // Records results and cancellations, one D1 batch per shard present, and settles their messages.
+  /** The claims that deferred sends must move to when they come back (deferralOutlivesClaim). */
+  const deferredClaimsOf = (sents: Sent[], shard: number): DeferredClaim[] => {
+    const at = clock();
+    return sents.flatMap(({ index, record, deferSeconds }) => {
+      const work = (plans[index] as Extract<Plan, { kind: "send" }>).work;
+      const comebackAt = at + Math.min(deferSeconds ?? DEFERRED_DELAY_SECONDS, MAX_QUEUE_DELAY_SECONDS) * 1000;
+      if (record || tasks[index]!.shard !== shard || !deferralOutlivesClaim(work, comebackAt, config)) return [];
+      return [{ deliveryId: work.id, tenantId: work.tenant_id, endpointId: work.endpoint_id, queueToken: work.queue_token, from: comebackAt, at }];
+    });
+  };
+
+  // Records results, cancellations and deferred claims, one D1 batch per shard present, and settles their messages.
   const recordAndSettle = async (sents: Sent[], cancels: number[]) => {
     const live = new Set<string>();
     const failedShards = new Set<number>();
     await Promise.all(
       shards.map(async ([shard]) => {
         const records = sents.flatMap((s) => (s.record && tasks[s.index]!.shard === shard ? [s.record] : []));
+        const deferredClaims = deferredClaimsOf(sents, shard);
         const cancellations: Cancellation[] = cancels.flatMap((index) => {
           const t = tasks[index]!;
           const p = plans[index] as Extract<Plan, { kind: "cancel" }>;
@@ -378,9 +419,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
             ? [{ deliveryId: t.delivery_id, tenantId: t.tenant_id, endpointId: t.endpoint_id, queueToken: t.token, reason: p.reason, at: startedAt }]
             : [];
         });
-        if (records.length === 0 && cancellations.length === 0) return;
+        if (records.length === 0 && cancellations.length === 0 && deferredClaims.length === 0) return;
         try {
-          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records))) live.add(id);
+          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records), deferredClaims)) live.add(id);
         } catch (error) {
           console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
           failedShards.add(shard);
@@ -388,7 +429,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
       }),
     );
     const recorded = (index: number) => !failedShards.has(tasks[index]!.shard);
-    for (const index of cancels) settle(index, recorded(index) ? { kind: "ack" } : { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS });
+    for (const index of cancels) settle(index, recorded(index) ? { kind: "ack" } : SHARD_FAILED);
     for (const sent of sents) settle(sent.index, verdictOf(sent, live, recorded(sent.index)));
     await settleDecided();
   };
@@ -400,14 +441,14 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const timedOut = new Set<string>();
   const sendOne = async (work: DeliveryWork): Promise<SendResult | Deferral | null> => {
     if (clock() - startedAt >= SEND_BUDGET_MS) return null;
-    if (timedOut.has(work.endpoint_id)) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
+    if (timedOut.has(laneOf(work))) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
     const result = await withinEndpointLimits(env, work, SEND_BOUND_MS, () => attemptDelivery(env, work, policy, clock()));
-    if ("errorKind" in result && result.errorKind === "timeout" && work.endpoint_id) timedOut.add(work.endpoint_id);
+    if ("errorKind" in result && result.errorKind === "timeout") timedOut.add(laneOf(work));
     return result;
   };
   const unrecorded: Sent[] = [];
   const jobs = sending.map(({ work }) => ({
-    key: work.endpoint_id || `one-off ${work.id}`,
+    key: laneOf(work),
     cap: work.endpoint_max_in_flight ?? Infinity,
     run: () => sendOne(work),
   }));
@@ -420,17 +461,20 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
 
   // A quick batch records once, at its end. One that runs longer records what has finished every
   // RECORD_EVERY_MS, so a slow receiver never holds back the results (and the queue messages) of
-  // the others: one more D1 round trip per shard each time, the same rows.
+  // the others: one more D1 round trip per shard each time, the same rows. One such write runs at a
+  // time, and the last one starts as soon as the sends end even if an earlier one is still
+  // running, so a slow write never stretches the batch past its bound (src/delivery/claim.ts).
   let sendsDone = false;
   void sends.then(() => (sendsDone = true), () => (sendsDone = true));
   const batchBegan = Date.now();
+  let writing: Promise<void> | null = null;
   while (!sendsDone) {
     await Promise.race([sends, new Promise((resolve) => setTimeout(resolve, RECORD_EVERY_MS))]);
-    if (!sendsDone && unrecorded.length > 0 && Date.now() - batchBegan >= RECORD_EVERY_MS) {
-      await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+    if (!sendsDone && !writing && unrecorded.length > 0 && Date.now() - batchBegan >= RECORD_EVERY_MS) {
+      writing = recordAndSettle(unrecorded.splice(0), cancelling.splice(0)).finally(() => (writing = null));
     }
   }
   await sends;
-  await recordAndSettle(unrecorded.splice(0), cancelling.splice(0));
+  await Promise.all([writing, recordAndSettle(unrecorded.splice(0), cancelling.splice(0))]);
   await settleDecided();
 }

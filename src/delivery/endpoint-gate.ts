@@ -1,6 +1,6 @@
 import type { DeliveryWork } from "../db/delivery-work";
 import { DEFAULT_RATE_BURST } from "../limits";
-import type { EndpointLimits } from "./endpoint-limiter";
+import type { EndpointLimits, SendPermit } from "./endpoint-limiter";
 
 /**
  * How the consumer keeps an endpoint's `rate_limit` and `max_in_flight` (src/delivery/endpoint-limiter.ts
@@ -10,8 +10,12 @@ import type { EndpointLimits } from "./endpoint-limiter";
 
 /** Longest a send waits in its slot for its turn under a rate limit; a later turn goes back to the queue. */
 export const RATE_WAIT_WINDOW_MS = 1_000;
-/** Longest the limiter may take to answer; past it the delivery is deferred (never sent over a limit). */
-export const LIMITER_BOUND_MS = 2_000;
+/**
+ * Longest one call to the limiter may take. Past it, an unanswered `acquire` defers the delivery
+ * (never sent over a limit), and an unanswered `release` is left to lapse with its lease, so a slow
+ * limiter never holds a send's result, and the batch, past its bound (src/delivery/claim.ts).
+ */
+export const LIMITER_BOUND_MS = 1_000;
 /** How soon a delivery comes back when its limiter could not be asked. */
 const LIMITER_UNAVAILABLE_DELAY_SECONDS = 5;
 
@@ -29,10 +33,22 @@ export function limitsOf(work: Pick<DeliveryWork, "endpoint_id" | "endpoint_rate
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `call`'s answer, or null when it fails or takes longer than LIMITER_BOUND_MS (logged as `what`). */
+async function bounded<T>(call: PromiseLike<T>, endpointId: string, what: string): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([call, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LIMITER_BOUND_MS)))])
+    .catch((error: unknown) => {
+      console.error(`endpoint ${endpointId}: limiter ${what} failed: ${(error as Error).message}`);
+      return null;
+    })
+    .finally(() => clearTimeout(timer));
+}
+
 /**
  * Runs `send` within the endpoint's limits: at once when it has none; else after the limiter's
- * wait (≤ RATE_WAIT_WINDOW_MS), releasing the in-flight lease when the send ends. Returns a Deferral
- * instead when the limiter says no or cannot be asked in LIMITER_BOUND_MS.
+ * wait (≤ RATE_WAIT_WINDOW_MS), releasing the in-flight lease when the send ends (waiting at most
+ * LIMITER_BOUND_MS for that). Returns a Deferral instead when the limiter says no or cannot be asked
+ * in LIMITER_BOUND_MS.
  *
  * @param leaseMs how long the in-flight lease lasts if this invocation dies mid-send (the send's own bound)
  */
@@ -40,22 +56,13 @@ export async function withinEndpointLimits<T>(env: Pick<Env, "ENDPOINT_LIMITER">
   const limits = limitsOf(work);
   if (!limits) return send();
   const limiter = env.ENDPOINT_LIMITER.get(env.ENDPOINT_LIMITER.idFromName(work.endpoint_id));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const permit = await Promise.race([
-    limiter.acquire(limits, RATE_WAIT_WINDOW_MS, leaseMs),
-    new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LIMITER_BOUND_MS))),
-  ])
-    .catch((error: unknown) => {
-      console.error(`endpoint ${work.endpoint_id}: limiter unavailable: ${(error as Error).message}`);
-      return null;
-    })
-    .finally(() => clearTimeout(timer));
+  const permit = await bounded<SendPermit>(limiter.acquire(limits, RATE_WAIT_WINDOW_MS, leaseMs), work.endpoint_id, "acquire");
   if (!permit) return { deferSeconds: LIMITER_UNAVAILABLE_DELAY_SECONDS };
   if (!permit.granted) return { deferSeconds: Math.max(1, Math.ceil(permit.retryAfterMs / 1000)) };
   if (permit.waitMs > 0) await sleep(permit.waitMs);
   try {
     return await send();
   } finally {
-    if (permit.lease) await limiter.release(permit.lease).catch(() => undefined);
+    if (permit.lease) await bounded(limiter.release(permit.lease), work.endpoint_id, "release");
   }
 }

@@ -79,14 +79,15 @@ export async function sweepHeld(at: number, sweepEnv: Env = env): Promise<Delive
 /**
  * Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries.
  * `now` starts the consumer's clock at that time (it then runs at the real pace); `clock` replaces it.
+ * `attempts` is how many times Queues has delivered each message (1, its first delivery, by default).
  */
 export async function consume(
   tasks: unknown[],
-  options: { now?: number; clock?: () => number; random?: () => number; env?: Env } = {},
+  options: { now?: number; clock?: () => number; random?: () => number; env?: Env; attempts?: number } = {},
 ) {
   const batch = createMessageBatch(
     "edgehook-deliveries",
-    tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+    tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: options.attempts ?? 1, body })),
   );
   const offset = options.now === undefined ? 0 : options.now - Date.now();
   const clock = options.clock ?? (() => Date.now() + offset);
