@@ -146,6 +146,21 @@ describe("API reference", () => {
     }
   });
 
+  it("GET / answers JSON to an Accept that refuses HTML or weights JSON higher", async () => {
+    for (const accept of ["text/html;q=0, application/json", "text/html;q=0.5, application/json;q=0.9", "text/html;q=0"]) {
+      const res = await apiJson("GET", "/", { token: null, headers: { accept } });
+      expect(res.status, accept).toBe(200);
+      expect(res.body, accept).toMatchObject({ openapi: "/openapi.json" });
+    }
+  });
+
+  it("GET / says that its answer varies with Accept, to browsers and API clients alike", async () => {
+    const browser = await new DashboardClient().get("/", { accept: "text/html" });
+    const client = await api("GET", "/", { token: null, headers: { accept: "application/json" } });
+    expect(browser.headers.get("vary")).toBe("Accept");
+    expect(client.headers.get("vary")).toBe("Accept");
+  });
+
   it("an unknown route is a JSON 404 in the error shape", async () => {
     const res = await apiJson("GET", "/nope", { token: null });
     expect(res.status).toBe(404);
