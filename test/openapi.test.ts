@@ -71,6 +71,7 @@ describe("API reference", () => {
       "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test": "sendTestMessage",
       "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover": "recoverEndpointDeliveries",
       "POST /v1/tenants/{tenant_id}/messages": "enqueueMessage",
+      "POST /v1/tenants/{tenant_id}/messages/batch": "enqueueMessageBatch",
       "GET /v1/tenants/{tenant_id}/messages": "listMessages",
       "GET /v1/tenants/{tenant_id}/messages/{message_id}": "getMessage",
       "GET /v1/tenants/{tenant_id}/deliveries": "listDeliveries",

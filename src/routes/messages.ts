@@ -49,6 +49,7 @@ export const messagesApi = createApi()
     createRoute({
       method: "post",
       path: "/batch",
+      operationId: "enqueueMessageBatch",
       tags,
       summary: `Enqueue up to ${MAX_BATCH_MESSAGES} messages in one call`,
       description:
@@ -63,7 +64,7 @@ export const messagesApi = createApi()
       request: { params: TenantParams, body: jsonBody(BatchEnqueueBody) },
       responses: {
         202: jsonResponse(BatchEnqueuedSchema, "Every message stored durably and queued (or replayed)"),
-        ...errorResponses(400, 401, 404, 409, 413, 422),
+        ...errorResponses(400, 401, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
