@@ -6,41 +6,15 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { createServer } from "node:net";
 import { applyMigrations } from "./d1-migrations.ts";
 import { runSweeperEvery } from "./dev-sweeper.ts";
+import { freePort } from "./local-relay.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 
 const args = process.argv.slice(2);
 const DEFAULT_PORT = 8787;
-
-/** `preferred` when nothing listens on it, else a port the system picks. */
-function freePort(preferred) {
-  const listen = (port) =>
-    new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(port, () => {
-        const { port: bound } = server.address();
-        server.close(() => resolve(bound));
-      });
-    });
-  return listen(preferred).catch(() => listen(0));
-}
-
-/** The value of a flag given as `--flag value` or `--flag=value` (the last one wins, as in wrangler), or undefined. */
-function flagValue(names) {
-  let value;
-  args.forEach((arg, i) => {
-    for (const name of names) {
-      if (arg === name && i + 1 < args.length) value = args[i + 1];
-      else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
-    }
-  });
-  return value;
-}
 
 // A caller naming its own vars file (--env-file) does not want .dev.vars made for it.
 if (!existsSync(path.join(ROOT, ".dev.vars")) && flagValue(["--env-file"]) === undefined) {

@@ -18,16 +18,18 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 export const DEV_ADMIN_TOKEN = "dev-admin-token";
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/** A TCP port that was free a moment ago on 127.0.0.1: `preferred` when it is, else one the system picks. */
+export async function freePort(preferred = 0): Promise<number> {
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        const { port: bound } = server.address() as { port: number };
+        server.close(() => resolve(bound));
+      });
     });
-  });
+  return preferred ? listen(preferred).catch(() => listen(0)) : listen(0);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { DEV_ADMIN_TOKEN, freePort } from "../../scripts/local-relay";
 import { runSweeperEvery } from "../../scripts/dev-sweeper";
-import { ROOT } from "./support/processes";
+import { ROOT, startNpmDev } from "./support/processes";
 
 /** A loopback HTTP server that answers 200 and remembers the path and `webhook-id` of every request. */
 async function listeningServer(): Promise<{ server: Server; url: string; paths: string[]; webhookIds: Set<string> }> {
@@ -22,30 +22,6 @@ async function listeningServer(): Promise<{ server: Server; url: string; paths: 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { server, url: `http://127.0.0.1:${port}`, paths, webhookIds };
-}
-
-/** `npm run dev` with `args`, in its own process group so that npm, the launcher, wrangler and workerd stop together. */
-function startDev(args: string[]): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-  });
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  return { child, output: () => output };
-}
-
-async function waitForHealth(url: string, dev: { child: ChildProcess; output: () => string }): Promise<void> {
-  await vi.waitUntil(
-    async () => {
-      if (dev.child.exitCode !== null) throw new Error(`npm run dev exited early:\n${dev.output()}`);
-      return fetch(`${url}/health`).then((r) => r.ok, () => false);
-    },
-    { timeout: 90_000, interval: 250 },
-  );
 }
 
 /** Kills the process group at once, as a crash or `kill -9` would, and waits for it to be gone. */
@@ -103,9 +79,9 @@ describe("npm run dev after a kill -9 during a burst", () => {
     const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile];
     const receiver = await listeningServer();
 
-    const first = startDev(args);
+    const first = startNpmDev(args);
     running.push(first.child);
-    await waitForHealth(url, first);
+    await first.ready(url);
     const tenant = (await (await adminJson(url, "POST", "/v1/tenants", { name: "Crash" })).json()) as { id: string };
     await adminJson(url, "POST", `/v1/tenants/${tenant.id}/endpoints`, { url: `${receiver.url}/hooks` });
 
@@ -125,9 +101,9 @@ describe("npm run dev after a kill -9 during a burst", () => {
     await Promise.all(senders);
     const crashedAt = Date.now();
 
-    const second = startDev(args);
+    const second = startNpmDev(args);
     running.push(second.child);
-    await waitForHealth(url, second);
+    await second.ready(url);
     const deadline = crashedAt + (181 + 60 + 60) * 1000;
     await vi
       .waitUntil(() => accepted.every((id) => receiver.webhookIds.has(id)), { timeout: deadline - Date.now(), interval: 1_000 })

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_ADMIN_TOKEN, freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
-import { ROOT } from "./support/processes";
+import { startNpmDev } from "./support/processes";
 
 /** Creates a tenant through a relay's API; returns the response. */
 function createTenant(url: string, adminToken: string) {
@@ -41,7 +41,6 @@ describe("the relay under wrangler dev", () => {
 
 describe("npm run dev -- --persist-to DIR", () => {
   let dev: ChildProcess;
-  let output = "";
   const state = mkdtempSync(path.join(tmpdir(), "edgehook-dev-state-"));
   let url: string;
 
@@ -49,22 +48,9 @@ describe("npm run dev -- --persist-to DIR", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", ".dev.vars.example"];
-    // Its own process group, so that npm, the launcher, wrangler and workerd stop together.
-    dev = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-    });
-    dev.stdout!.on("data", (d) => (output += d));
-    dev.stderr!.on("data", (d) => (output += d));
-    await vi.waitUntil(
-      async () => {
-        if (dev.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
-        return fetch(`${url}/health`).then((r) => r.ok, () => false);
-      },
-      { timeout: 90_000, interval: 250 },
-    );
+    const server = startNpmDev(args);
+    dev = server.child;
+    await server.ready(url);
   });
 
   afterAll(async () => {

@@ -82,3 +82,33 @@ export function start(script: string, args: string[], env: Record<string, string
     },
   };
 }
+
+/** `npm run dev` with wrangler's own flags `args`, as a developer would start it. */
+export interface DevServer {
+  child: ChildProcess;
+  /** Waits until `url`/health answers; fails with the output if the server exits or 90 s pass. */
+  ready: (url: string) => Promise<void>;
+}
+
+/** Starts `npm run dev -- …args` in its own process group, so npm, the launcher, wrangler and workerd stop together. */
+export function startNpmDev(args: string[]): DevServer {
+  let output = "";
+  const child = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const ready = async (url: string) => {
+    await vi.waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
+        return fetch(`${url}/health`).then((r) => r.ok, () => false);
+      },
+      { timeout: 90_000, interval: 250 },
+    );
+  };
+  return { child, ready };
+}
