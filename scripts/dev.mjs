@@ -16,6 +16,18 @@ const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 const args = process.argv.slice(2);
 const DEFAULT_PORT = 8787;
 
+/** The value of a flag given as `--flag value` or `--flag=value` (the last one wins, as in wrangler), or undefined. */
+function flagValue(names) {
+  let value;
+  args.forEach((arg, i) => {
+    for (const name of names) {
+      if (arg === name && i + 1 < args.length) value = args[i + 1];
+      else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
+    }
+  });
+  return value;
+}
+
 // A caller naming its own vars file (--env-file) does not want .dev.vars made for it.
 if (!existsSync(path.join(ROOT, ".dev.vars")) && flagValue(["--env-file"]) === undefined) {
   copyFileSync(path.join(ROOT, ".dev.vars.example"), path.join(ROOT, ".dev.vars"));
