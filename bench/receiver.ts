@@ -4,6 +4,7 @@
 //   POST /ok/{run}           200
 //   POST /fail-first/{run}   500 the first time a webhook-id arrives, 200 after
 //   POST /hang/{run}         never answers (the relay's timeout ends the request); not recorded
+//   POST /turn/{run}         200 to the first request of the run, then never answers; not recorded
 //   GET  /_count/{run}       how many messages of that run got a 200 so far: {"delivered": n}
 //   GET  /_report/{run}      what arrived for that run, as JSON (see RunReport)
 //
@@ -26,6 +27,8 @@ export interface RunReport {
 
 const runs = new Map<string, Map<string, Arrival>>();
 const delivered = new Map<string, number>();
+/** Runs of /turn/ whose one quick answer was given. */
+const turned = new Set<string>();
 
 function sentAtOf(body: string): number | null {
   // The bench's payloads start with {"sent_at":<ms>, so the big padding need not be parsed.
@@ -60,6 +63,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const id = req.headers["webhook-id"];
   if (req.method === "POST" && kind === "hang") return;
+  if (req.method === "POST" && kind === "turn" && run) {
+    if (turned.has(run)) return;
+    turned.add(run);
+    res.writeHead(200).end("ok, and never again");
+    return;
+  }
   if (req.method !== "POST" || !run || typeof id !== "string" || (kind !== "ok" && kind !== "fail-first")) {
     res.writeHead(404).end();
     return;

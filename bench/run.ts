@@ -92,7 +92,7 @@ async function bench(
   const storage = await measureStorage(b);
   const figures = storageFiguresOf(storage);
 
-  step(`7/7 isolation: ${SETTINGS.isolationMessages} messages to a healthy endpoint alone, then beside ${SETTINGS.hangingMessages} to one that never answers`);
+  step(`7/7 isolation: ${SETTINGS.isolationMessages} messages to a healthy endpoint alone, then beside ${SETTINGS.hangingMessages} to a new one that never answers, then beside ${SETTINGS.hangingMessages} to one that turns to hang`);
   const isolation = await measureIsolation(b);
 
   step("3/7 ledger: receiver against D1");

@@ -161,7 +161,7 @@ describe("kind: a delivery held back by its endpoint's limits is neither re-arme
     const deliveryId = message.deliveries[0]!.id;
     const held = holdingQueue();
 
-    const { result } = await consume(tasks, { env: { ...env, DELIVERIES: held.queue } });
+    const { result } = await consume(tasks, { env: { ...env, SLOW_DELIVERIES: held.queue } });
     const delaySeconds = result.retryMessages[0]!.delaySeconds!;
     const dueAt = Date.now() + delaySeconds * 1000;
     const rearmedBeforeDue = await sweepHeld(dueAt - 5_000);
@@ -182,7 +182,7 @@ describe("kind: a delivery held back by its endpoint's limits is neither re-arme
     const deliveryId = message.deliveries[0]!.id;
     const held = holdingQueue();
 
-    const { result, ids } = await consume(tasks, { env: { ...env, DELIVERIES: held.queue }, attempts: 100 });
+    const { result, ids } = await consume(tasks, { env: { ...env, SLOW_DELIVERIES: held.queue }, attempts: 100 });
 
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toEqual(ids);

@@ -16,7 +16,7 @@ async function tenantWithEndpoints(paths: string[], endpoint: Record<string, unk
 /** Runs the consumer on queue messages with the queue held, so what it queues again can be read. */
 async function consumeHeld(bodies: unknown[], options: { failQueue?: boolean; now?: number } = {}) {
   const held = holdingQueue({ fail: options.failQueue });
-  const run = await consume(bodies, { env: { ...env, DELIVERIES: held.queue }, now: options.now });
+  const run = await consume(bodies, { env: { ...env, SLOW_DELIVERIES: held.queue }, now: options.now });
   return { ...run, requeued: held.sent, delays: held.delays };
 }
 

@@ -62,11 +62,24 @@ describe("storage footprint (issue 13)", () => {
   it("a single-endpoint message delivered on its first attempt writes 3 D1 rows: 2 at enqueue, 1 when recorded", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await consume((await enqueueOn(await shardOf(id), id, { event: "x", payload: 1 })).tasks);
     const { db, counts } = countingD1(await shardOf(id));
     const { tasks } = await enqueueOn(db, id, { event: "document.predicted", payload: extractionPayload(7) });
     expect(counts.rowsWritten).toBe(2);
     await consume(tasks, { env: await envWithShard(id, db) });
     expect(counts.rowsWritten).toBe(3);
+  });
+
+  it("a new endpoint's first quick answer writes one row more, once: the endpoint moving to the main lane", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const { db, counts } = countingD1(await shardOf(id));
+    const first = await enqueueOn(db, id, { event: "x", payload: 1 });
+    await consume(first.tasks, { env: await envWithShard(id, db) });
+    expect(counts.rowsWritten).toBe(2 + 2);
+    const second = await enqueueOn(db, id, { event: "x", payload: 2 });
+    await consume(second.tasks, { env: await envWithShard(id, db) });
+    expect(counts.rowsWritten).toBe(4 + 3);
   });
 
   // The delivery row and its deliveries_open entry take 2; the endpoint's failure streak starting

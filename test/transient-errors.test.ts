@@ -5,7 +5,7 @@ import worker from "../src/index";
 import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { flakyDatabases } from "./support/flaky-d1";
 import { callWorker } from "./security/support";
-import { deliveryRow, enqueueHeld } from "./support/worker";
+import { deliveryRow, enqueueHeld, SLOW_LANE } from "./support/worker";
 import { shardOf } from "./support/shards";
 import { withDatabases } from "../src/shards";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
@@ -107,7 +107,7 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
     const flaky = flakyEnv(/UPDATE deliveries SET status = r.status/, BUSY, 1);
-    const batch = createMessageBatch("edgehook-deliveries", [{ id: "busy-1", timestamp: new Date(), attempts: 1, body: tasks[0] }]);
+    const batch = createMessageBatch(SLOW_LANE, [{ id: "busy-1", timestamp: new Date(), attempts: 1, body: tasks[0] }]);
 
     await worker.queue(batch, flaky.env);
 

@@ -16,7 +16,7 @@ export interface Bench {
   endpoints: Record<RunName, string>;
 }
 
-export type RunName = "ingest" | "delivery" | "paced" | "retry" | "storage" | "isolation" | "hang";
+export type RunName = "ingest" | "delivery" | "paced" | "retry" | "storage" | "isolation" | "hang" | "turn";
 
 /** The bench's knobs; printed with the results. */
 export const SETTINGS = {
@@ -55,7 +55,7 @@ export async function call<T>(bench: Pick<Bench, "relayUrl">, token: string, met
 export async function setUp(relay: { url: string; pid: number; adminToken: string }, receiver: { url: string; pid: number }): Promise<Bench> {
   const base = { relayUrl: relay.url };
   const tenant = await call<{ id: string }>(base, relay.adminToken, "POST", "/v1/tenants", { name: "bench" });
-  const endpoint = async (run: RunName, behaviour: "ok" | "fail-first" | "hang", settings: Record<string, unknown> = {}) =>
+  const endpoint = async (run: RunName, behaviour: "ok" | "fail-first" | "hang" | "turn", settings: Record<string, unknown> = {}) =>
     (await call<{ id: string }>(base, relay.adminToken, "POST", `/v1/tenants/${tenant.id}/endpoints`, {
       url: `${receiver.url}/${behaviour}/${run}`,
       events: [`bench.${run}`],
@@ -77,6 +77,8 @@ export async function setUp(relay: { url: string; pid: number; adminToken: strin
       isolation: await endpoint("isolation", "ok"),
       // Phase 7's receiver that never answers: one attempt each, cut at SETTINGS.hangTimeoutMs.
       hang: await endpoint("hang", "hang", { timeout_ms: SETTINGS.hangTimeoutMs, retry: { max_attempts: 1 } }),
+      // And one that answers its first request at once (so it earns the main lane), then never again.
+      turn: await endpoint("turn", "turn", { timeout_ms: SETTINGS.hangTimeoutMs, retry: { max_attempts: 1 } }),
     },
   };
 }

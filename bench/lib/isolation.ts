@@ -1,4 +1,4 @@
-import { type Bench, drain, enqueueHeaders, enqueueUrl, receiverReport, SETTINGS, succeeded } from "./context.ts";
+import { type Bench, call, drain, enqueueHeaders, enqueueUrl, receiverReport, SETTINGS, succeeded, waitFor } from "./context.ts";
 import { enqueueBurst } from "./load.ts";
 import { percentile } from "./stats.ts";
 
@@ -10,16 +10,22 @@ export interface Latencies {
   max: number | null;
 }
 
-/** Phase 7: a healthy endpoint's latency alone, and with a receiver that never answers in the same batches. */
+/**
+ * Phase 7: a healthy endpoint's latency alone; beside a new endpoint that never answers; and beside
+ * one that answered quickly before (so it was in the main lane) and now never answers.
+ */
 export interface IsolationResult {
-  /** The healthy endpoint's messages (both runs), for the ledger. */
+  /** The healthy endpoint's messages (all three runs), for the ledger. */
   accepted: string[];
   alone: Latencies;
   withHangingNeighbour: Latencies;
+  withTurningNeighbour: Latencies;
   hangingMessages: number;
   hangTimeoutMs: number;
-  /** p95 with the neighbour − p95 alone; the issue's target is ≤ 2,000 ms. */
+  /** p95 with the hanging neighbour − p95 alone; the issue's target is ≤ 2,000 ms. */
   p95IncreaseMs: number | null;
+  /** p95 with the turning neighbour − p95 alone: what one receiver that turns hanging costs the main lane. */
+  p95IncreaseTurningMs: number | null;
 }
 
 async function latenciesOf(bench: Bench, ids: string[]): Promise<Latencies> {
@@ -35,25 +41,49 @@ async function latenciesOf(bench: Bench, ids: string[]): Promise<Latencies> {
 const burst = (bench: Bench, event: string, count: number) =>
   enqueueBurst({ url: enqueueUrl(bench), headers: enqueueHeaders(bench), event, count, payloadBytes: 1024, maxSeconds: SETTINGS.enqueueCapSeconds });
 
+/** Sends one message to the /turn/ endpoint and waits until its quick answer is recorded (the endpoint is then in the main lane). */
+async function earnMainLane(bench: Bench): Promise<void> {
+  const path = `/v1/tenants/${bench.tenantId}/messages`;
+  const { id } = await call<{ id: string }>(bench, bench.adminToken, "POST", path, { event: "bench.turn", payload: {} });
+  const answered = async () => {
+    const message = await call<{ deliveries: Array<{ status: string }> }>(bench, bench.adminToken, "GET", `${path}/${id}`);
+    return message.deliveries[0]?.status === "succeeded";
+  };
+  if (!(await waitFor(answered, SETTINGS.drainCapSeconds))) throw new Error("the turning endpoint's first message was not delivered");
+}
+
+/** The healthy endpoint's latencies for N messages sent together with M to a neighbour (`event`). */
+async function beside(bench: Bench, neighbourEvent: string, deliveredBefore: number) {
+  const [, sent] = await Promise.all([
+    burst(bench, neighbourEvent, SETTINGS.hangingMessages),
+    burst(bench, "bench.isolation", SETTINGS.isolationMessages),
+  ]);
+  await drain(bench, "isolation", deliveredBefore + sent.acceptedIds.length);
+  return { ids: sent.acceptedIds, latencies: await latenciesOf(bench, sent.acceptedIds) };
+}
+
+const increase = (a: Latencies, b: Latencies) => (a.p95 !== null && b.p95 !== null ? b.p95 - a.p95 : null);
+
 /**
  * Issue 15's measurement: N messages to a healthy endpoint, alone; then N more sent together with M
- * to an endpoint that never answers (cut at its timeout), so consumer batches hold both.
+ * to an endpoint that never answers (cut at its timeout); then N more beside M to an endpoint that
+ * answered once and now never answers.
  */
 export async function measureIsolation(bench: Bench): Promise<IsolationResult> {
   const alone = await burst(bench, "bench.isolation", SETTINGS.isolationMessages);
   await drain(bench, "isolation", alone.acceptedIds.length);
-  const [, beside] = await Promise.all([
-    burst(bench, "bench.hang", SETTINGS.hangingMessages),
-    burst(bench, "bench.isolation", SETTINGS.isolationMessages),
-  ]);
-  await drain(bench, "isolation", alone.acceptedIds.length + beside.acceptedIds.length);
-  const [a, b] = [await latenciesOf(bench, alone.acceptedIds), await latenciesOf(bench, beside.acceptedIds)];
+  const a = await latenciesOf(bench, alone.acceptedIds);
+  const hanging = await beside(bench, "bench.hang", alone.acceptedIds.length);
+  await earnMainLane(bench);
+  const turning = await beside(bench, "bench.turn", alone.acceptedIds.length + hanging.ids.length);
   return {
-    accepted: [...alone.acceptedIds, ...beside.acceptedIds],
+    accepted: [...alone.acceptedIds, ...hanging.ids, ...turning.ids],
     alone: a,
-    withHangingNeighbour: b,
+    withHangingNeighbour: hanging.latencies,
+    withTurningNeighbour: turning.latencies,
     hangingMessages: SETTINGS.hangingMessages,
     hangTimeoutMs: SETTINGS.hangTimeoutMs,
-    p95IncreaseMs: a.p95 !== null && b.p95 !== null ? b.p95 - a.p95 : null,
+    p95IncreaseMs: increase(a, hanging.latencies),
+    p95IncreaseTurningMs: increase(a, turning.latencies),
   };
 }

@@ -31,6 +31,8 @@ export interface DeliveryWork {
   /** JSON `{per_second, burst?}`, or null (src/delivery/endpoint-gate.ts). */
   endpoint_rate_limit: string | null;
   endpoint_max_in_flight: number | null;
+  /** Since when (epoch ms) the endpoint is in the slow delivery lane, or null (src/delivery/lanes.ts). */
+  endpoint_slow_since: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -49,7 +51,8 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               m.payload, m.payload_r2,
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
-              e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight
+              e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
+              e.slow_since AS endpoint_slow_since
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id
@@ -111,7 +114,19 @@ export interface EndpointHealth {
   succeeded: boolean;
   failedAt: number | null;
   gone: boolean;
+  /** What the batch's requests said about the receiver's pace (src/delivery/lanes.ts): "slow" wins. */
+  pace: "slow" | "quick" | null;
+  /** When the batch learned it (epoch ms). */
+  paceAt: number;
 }
+
+/**
+ * How a batch moves an endpoint's lane (src/delivery/lanes.ts), with its pace ("slow", "quick" or
+ * null) bound as ?4 and the time the batch learned it as ?5: LANE_VALUE is the new slow_since,
+ * LANE_CHANGES is true when that differs from the old.
+ */
+const LANE_VALUE = "CASE ?4 WHEN 'slow' THEN coalesce(slow_since, ?5) WHEN 'quick' THEN NULL ELSE slow_since END";
+const LANE_CHANGES = "((?4 = 'slow' AND slow_since IS NULL) OR (?4 = 'quick' AND slow_since IS NOT NULL))";
 
 /**
  * Bound parameters stay far below D1's 2 MB value limit: attempts travel as JSON arrays of at most
@@ -217,7 +232,7 @@ const DEFER_CLAIMS = `
 /**
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
- * streaks (a 410 disables at once) and the claims of deliveries deferred past them (one statement).
+ * streaks (a 410 disables at once), endpoints' delivery lanes and the claims of deliveries deferred past them (one statement).
  * Returns the ids of deliveries whose record was live, i.e. whose state it set; the others were
  * replaced, finished by another batch or deleted meanwhile.
  */
@@ -245,25 +260,34 @@ export async function recordBatchResults(
     );
   }
   for (const h of health) {
+    // The lane rides on the streak's statement: one row write at most per endpoint, and none when
+    // neither the streak nor the lane changes.
+    const lane = [h.pace, h.paceAt];
     if (h.gone) {
       statements.push(
         db
-          .prepare("UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
-          .bind("Receiver answered 410 Gone", h.failedAt, h.endpointId),
+          .prepare(`UPDATE endpoints SET enabled = 0, disabled_reason = ?1, updated_at = ?2, slow_since = ${LANE_VALUE} WHERE id = ?3`)
+          .bind("Receiver answered 410 Gone", h.failedAt, h.endpointId, ...lane),
       );
     } else if (h.succeeded) {
       statements.push(
-        db.prepare("UPDATE endpoints SET failing_since = NULL, last_failed_at = NULL WHERE id = ? AND failing_since IS NOT NULL").bind(h.endpointId),
+        db
+          .prepare(
+            `UPDATE endpoints SET failing_since = NULL, last_failed_at = NULL, slow_since = ${LANE_VALUE}
+             WHERE id = ?3 AND (failing_since IS NOT NULL OR ${LANE_CHANGES})`,
+          )
+          .bind(null, null, h.endpointId, ...lane),
       );
     } else if (h.failedAt !== null) {
       // Both ends of the streak: the sweeper needs evidence that failures span its whole window.
       statements.push(
         db
           .prepare(
-            `UPDATE endpoints SET failing_since = coalesce(failing_since, ?1), last_failed_at = max(coalesce(last_failed_at, ?1), ?1)
-             WHERE id = ?2`,
+            `UPDATE endpoints SET failing_since = coalesce(failing_since, ?1), last_failed_at = max(coalesce(last_failed_at, ?1), ?1),
+               slow_since = ${LANE_VALUE}
+             WHERE id = ?3`,
           )
-          .bind(h.failedAt, h.endpointId),
+          .bind(h.failedAt, null, h.endpointId, ...lane),
       );
     }
   }

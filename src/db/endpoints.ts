@@ -56,7 +56,8 @@ export function toEndpoint(row: EndpointRow): Endpoint {
 }
 
 /**
- * Inserts an endpoint built from a validated create request, selected from the tenant's mirror row.
+ * Inserts an endpoint built from a validated create request, in the slow delivery lane until its
+ * receiver answers quickly (src/delivery/lanes.ts), selected from the tenant's mirror row.
  * @throws TenantMissing when the tenant is not on this shard (deleted, or moved by a re-creation): nothing was stored
  */
 export async function insertEndpoint(
@@ -69,8 +70,8 @@ export async function insertEndpoint(
   const row = await db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
-         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at)
-       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 FROM tenants WHERE id = ?2 RETURNING *`,
+         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since)
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -160,7 +161,11 @@ export async function updateEndpoint(
     sets.push(`${column} = ?`);
     values.push(value);
   };
-  if (patch.url !== undefined) set("url", patch.url);
+  if (patch.url !== undefined) {
+    set("url", patch.url);
+    // A new receiver starts in the slow delivery lane until it answers quickly (src/delivery/lanes.ts).
+    set("slow_since", now);
+  }
   if (patch.name !== undefined) set("name", patch.name);
   if (patch.description !== undefined) set("description", patch.description);
   if (patch.events !== undefined) set("events", JSON.stringify(patch.events));

@@ -17,6 +17,7 @@ import { isShardIndex, shardDb } from "../shards";
 import { MAX_QUEUE_DELAY_SECONDS, maxAttempts, retryDelaySeconds, type RetryConfig } from "./backoff";
 import { claimLapsesDuring, deferralOutlivesClaim, SECRET_READ_BOUND_MS, SEND_BOUND_MS, SEND_BUDGET_MS } from "./claim";
 import { withinEndpointLimits, type Deferral } from "./endpoint-gate";
+import { laneOfQueue, paceOf, queueOfLane, SLOW_ANSWER_MS, type Lane } from "./lanes";
 import { runFairly } from "./send-scheduler";
 import { send, type SendResult } from "./send";
 import type { SignatureConfig } from "./signing";
@@ -58,10 +59,14 @@ type Plan =
   | { kind: "unavailable" }
   | { kind: "wait"; seconds: number }
   | { kind: "cancel"; reason: string }
+  | { kind: "forward" }
   | { kind: "send"; work: DeliveryWork };
 
-/** Decides, without side effects, what to do with one queue message given the delivery's row. */
-function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: number): Plan {
+/**
+ * Decides, without side effects, what to do with one queue message given the delivery's row and
+ * the lane the batch belongs to: the main lane forwards a due delivery of a slow-lane endpoint.
+ */
+function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: number, lane: Lane): Plan {
   if (!task || !work) return { kind: "ack" }; // malformed, or the delivery was purged
   if (work.queue_token !== task.token) return { kind: "ack" }; // superseded by a replay or sweep
   if (work.status !== "pending" && work.status !== "retrying") return { kind: "ack" }; // already final
@@ -71,6 +76,7 @@ function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: nu
     // A wait longer than Queues' 12 h limit arrives in hops; this is one of them.
     return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
   }
+  if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward" };
   return { kind: "send", work };
 }
 
@@ -79,7 +85,7 @@ function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: nu
  * timeout: the endpoint, or for one-off webhook_url deliveries the URL's origin, so that many
  * one-offs to one slow host count as one receiver, not one each.
  */
-function laneOf(work: DeliveryWork): string {
+function receiverOf(work: DeliveryWork): string {
   if (work.endpoint_id) return work.endpoint_id;
   return `one-off ${URL.parse(work.url ?? "")?.origin ?? work.id}`;
 }
@@ -169,10 +175,12 @@ function healthOf(records: AttemptRecord[]): EndpointHealth[] {
   const byEndpoint = new Map<string, EndpointHealth>();
   for (const r of records) {
     if (!r.endpointId) continue;
-    const h = byEndpoint.get(r.endpointId) ?? { endpointId: r.endpointId, succeeded: false, failedAt: null, gone: false };
+    const h = byEndpoint.get(r.endpointId) ?? { endpointId: r.endpointId, succeeded: false, failedAt: null, gone: false, pace: null, paceAt: r.at };
     if (r.outcome === "ok") h.succeeded = true;
     else h.failedAt = r.at;
     if (r.errorKind === "gone") h.gone = true;
+    const pace = paceOf(r);
+    if (pace === "slow" || (pace === "quick" && h.pace === null)) [h.pace, h.paceAt] = [pace, r.at];
     byEndpoint.set(r.endpointId, h);
   }
   return [...byEndpoint.values()];
@@ -183,7 +191,7 @@ function healthOf(records: AttemptRecord[]): EndpointHealth[] {
  * or replays in quick succession) only one is acted on: the one carrying the row's live token, so
  * a stale message never stands in for the live one. The others are acked.
  */
-function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, DeliveryWork>, now: number): Plan[] {
+function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, DeliveryWork>, now: number, lane: Lane): Plan[] {
   const chosen = new Map<string, number>();
   tasks.forEach((task, index) => {
     if (!task) return;
@@ -193,7 +201,7 @@ function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, Delivery
   });
   return tasks.map((task, index) => {
     if (task && chosen.get(task.delivery_id) !== index) return { kind: "ack" };
-    return plan(task, task ? rows.get(task.delivery_id) : undefined, now);
+    return plan(task, task ? rows.get(task.delivery_id) : undefined, now, lane);
   });
 }
 
@@ -212,25 +220,26 @@ async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, conf
   return plans.map((p) => (p.kind === "send" && lapsing.includes(p.work) && !held.has(p.work.id) ? { kind: "ack" } : p));
 }
 
-/** What becomes of one delivery of the batch: done, or bring it back after a delay. */
-type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number; shardFailed?: boolean };
+/** What becomes of one delivery of the batch: done, bring it back after a delay, or hand it to the slow lane. */
+type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number; shardFailed?: boolean } | { kind: "forward" };
 
 /** The verdict of a delivery whose shard could not be read, or could not record its result. */
 const SHARD_FAILED: Verdict = { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS, shardFailed: true };
 
 /**
  * A planned send: its record, or null when it was not sent: the batch's send budget ran out before
- * it started, or it was held back for `deferSeconds` (the endpoint's limits, or its timing out
- * earlier in the batch).
+ * it started, it was held back for `deferSeconds` (the endpoint's limits, or its timing out
+ * earlier in the batch), or it is `forward`ed to the slow lane (its receiver was slow earlier in the batch).
  */
-type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null; deferSeconds?: number };
+type Sent = { index: number; record: (AttemptRecord & { delaySeconds: number | null }) | null; deferSeconds?: number; forward?: boolean };
 
 /**
  * What becomes of a sent (or held back) delivery once its shard has recorded the result.
  * `recorded` is false when the shard failed to record it: it comes back, so the delivery is not
  * lost (its receiver may get it again, as when a whole batch fails).
  */
-function verdictOf({ record, deferSeconds }: Sent, live: Set<string>, recorded: boolean): Verdict {
+function verdictOf({ record, deferSeconds, forward }: Sent, live: Set<string>, recorded: boolean): Verdict {
+  if (forward) return { kind: "forward" };
   if (!recorded) return SHARD_FAILED;
   if (!record) return { kind: "retry", delaySeconds: deferSeconds ?? DEFERRED_DELAY_SECONDS };
   // A stale record's queue chain was replaced or continued by another message: this one is done.
@@ -254,10 +263,10 @@ function byShard(tasks: Array<DeliveryTask | null>): Map<number, number[]> {
  * Plans one shard's messages with one D1 read (and a claim renewal under a backlog). A shard that
  * cannot be read leaves its messages "unavailable", to come back later; the other shards go on.
  */
-async function planShard(db: D1Database, shard: number, tasks: DeliveryTask[], startedAt: number, config: Config): Promise<Plan[]> {
+async function planShard(db: D1Database, shard: number, tasks: DeliveryTask[], startedAt: number, config: Config, lane: Lane): Promise<Plan[]> {
   try {
     const rows = await loadDeliveryWork(db, tasks);
-    return await holdClaims(db, planBatch(tasks, rows, startedAt), startedAt, config);
+    return await holdClaims(db, planBatch(tasks, rows, startedAt, lane), startedAt, config);
   } catch (error) {
     console.error(`data shard ${shard}: loading ${tasks.length} deliveries failed, their messages come back: ${(error as Error).message}`);
     return tasks.map(() => ({ kind: "unavailable" }));
@@ -284,39 +293,54 @@ function tasksOfMessage(message: Message<unknown>, env: Env): Array<DeliveryTask
   return [null];
 }
 
+/** Deliveries queued again as new messages, in one lane, after one delay (seconds). */
+type Requeue = { lane: Lane; tasks: DeliveryTask[]; delaySeconds: number };
+
 /** What Queues hears about one queue message once each of its deliveries has its verdict. */
 type Settlement =
   | { kind: "ack" }
   | { kind: "retry"; delaySeconds: number }
-  /** Some deliveries come back, others are done: those come back in new messages, the original is acked. */
-  | { kind: "split"; groups: Array<{ tasks: DeliveryTask[]; delaySeconds: number }> };
+  /** Some deliveries come back or move lanes, others are done: those go in new messages, the original is acked. */
+  | { kind: "split"; groups: Requeue[] };
 
 /**
- * Settles one queue message from the verdicts of its deliveries (`slots`: their indexes). A message
- * whose deliveries all come back after the same delay is retried as it is (Queues keeps counting its
- * attempts, which orders sends and feeds the dead-letter queue), unless Queues has delivered it
- * `queueAttempts` ≥ REQUEUE_AFTER_QUEUE_ATTEMPTS times and no shard failed it; otherwise only the
- * deliveries that come back are queued again, grouped by delay, so a retry of one never re-sends another.
+ * Settles one queue message of lane `lane` from the verdicts of its deliveries (`slots`: their
+ * indexes). A message whose deliveries all come back after the same delay is retried as it is
+ * (Queues keeps counting its attempts, which orders sends and feeds the dead-letter queue), unless
+ * Queues has delivered it `queueAttempts` ≥ REQUEUE_AFTER_QUEUE_ATTEMPTS times and no shard failed
+ * it; otherwise only the deliveries that come back are queued again, grouped by delay, and those
+ * forwarded go to the slow lane, so a retry of one never re-sends another.
  */
-function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<DeliveryTask | null>, queueAttempts: number): Settlement {
-  const delays = new Map<number, DeliveryTask[]>();
+function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<DeliveryTask | null>, queueAttempts: number, lane: Lane): Settlement {
+  const groups = new Map<string, Requeue>();
   for (const slot of slots) {
     const verdict = verdicts[slot]!;
-    if (verdict.kind !== "retry") continue;
-    const delay = Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS);
-    const group = delays.get(delay);
-    if (group) group.push(tasks[slot]!);
-    else delays.set(delay, [tasks[slot]!]);
+    if (verdict.kind === "ack") continue;
+    const [toLane, delay] = verdict.kind === "forward" ? (["slow", 0] as const) : [lane, Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS)];
+    const key = `${toLane} ${delay}`;
+    const group = groups.get(key) ?? { lane: toLane, tasks: [], delaySeconds: delay };
+    group.tasks.push(tasks[slot]!);
+    groups.set(key, group);
   }
-  if (delays.size === 0) return { kind: "ack" };
-  const [delaySeconds, retried] = [...delays][0]!;
+  if (groups.size === 0) return { kind: "ack" };
+  const [first] = groups.values();
   const shardFailed = slots.some((slot) => {
     const verdict = verdicts[slot]!;
     return verdict.kind === "retry" && verdict.shardFailed === true;
   });
   const retryInPlace = queueAttempts < REQUEUE_AFTER_QUEUE_ATTEMPTS || shardFailed;
-  if (delays.size === 1 && retried.length === slots.length && retryInPlace) return { kind: "retry", delaySeconds };
-  return { kind: "split", groups: [...delays].map(([delay, group]) => ({ tasks: group, delaySeconds: delay })) };
+  if (groups.size === 1 && first!.lane === lane && first!.tasks.length === slots.length && retryInPlace) {
+    return { kind: "retry", delaySeconds: first!.delaySeconds };
+  }
+  return { kind: "split", groups: [...groups.values()] };
+}
+
+/** Queues each lane's groups of deliveries again (one sendBatch series per lane present). */
+async function requeue(env: Env, groups: Requeue[]): Promise<void> {
+  const lanes: Lane[] = ["main", "slow"];
+  await Promise.all(
+    lanes.map((lane) => requeueTasks(queueOfLane(env, lane), groups.filter((g) => g.lane === lane))),
+  );
 }
 
 /**
@@ -341,6 +365,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const startedAt = clock();
   const config = readConfig(env);
   const policy = targetPolicyOf(config);
+  const lane = laneOfQueue(batch.queue);
   // One slot per delivery: a packed message contributes one per delivery it carries.
   const tasks: Array<DeliveryTask | null> = [];
   const messageOf: number[] = [];
@@ -354,7 +379,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const plans: Plan[] = tasks.map(() => ({ kind: "ack" }));
   await Promise.all(
     shards.map(async ([shard, indexes]) => {
-      const shardPlans = await planShard(shardDb(env, shard), shard, indexes.map((i) => tasks[i]!), startedAt, config);
+      const shardPlans = await planShard(shardDb(env, shard), shard, indexes.map((i) => tasks[i]!), startedAt, config, lane);
       indexes.forEach((messageIndex, i) => (plans[messageIndex] = shardPlans[i]!));
     }),
   );
@@ -367,11 +392,11 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     const ready = [...unsettled].filter((m) => slotsOf[m]!.every((slot) => verdicts[slot]));
     if (ready.length === 0) return;
     for (const m of ready) unsettled.delete(m);
-    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks, batch.messages[m]!.attempts));
+    const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks, batch.messages[m]!.attempts, lane));
     const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
     let requeued = true;
     try {
-      await requeueTasks(env.DELIVERIES, split);
+      await requeue(env, split);
     } catch (error) {
       // Retrying the whole message instead is safe: its finished deliveries are acked when they come back.
       console.error(`re-queueing ${split.length} groups of deliveries failed, their messages come back whole: ${(error as Error).message}`);
@@ -389,6 +414,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     if (p.kind === "ack") settle(slot, p);
     else if (p.kind === "wait") settle(slot, { kind: "retry", delaySeconds: p.seconds });
     else if (p.kind === "unavailable") settle(slot, SHARD_FAILED);
+    else if (p.kind === "forward") settle(slot, p);
   });
   await settleDecided();
   const cancelling = plans.flatMap((p, index) => (p.kind === "cancel" ? [index] : []));
@@ -396,7 +422,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   /** The claims that deferred sends must move to when they come back (deferralOutlivesClaim). */
   const deferredClaimsOf = (sents: Sent[], shard: number): DeferredClaim[] => {
     const at = clock();
-    return sents.flatMap(({ index, record, deferSeconds }) => {
+    return sents.flatMap(({ index, record, deferSeconds, forward }) => {
+      if (forward) return [];
       const work = (plans[index] as Extract<Plan, { kind: "send" }>).work;
       const comebackAt = at + Math.min(deferSeconds ?? DEFERRED_DELAY_SECONDS, MAX_QUEUE_DELAY_SECONDS) * 1000;
       if (record || tasks[index]!.shard !== shard || !deferralOutlivesClaim(work, comebackAt, config)) return [];
@@ -438,23 +465,37 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const sending = plans
     .flatMap((p, index) => (p.kind === "send" ? [{ index, work: p.work }] : []))
     .sort((a, b) => batch.messages[messageOf[b.index]!]!.attempts - batch.messages[messageOf[a.index]!]!.attempts);
+  // Receivers that timed out, and (in the main lane) receivers with a request running for
+  // SLOW_ANSWER_MS: their sends not yet started are held back (timed out, slow lane) or forwarded
+  // to the slow lane (main lane) instead of waiting behind them.
   const timedOut = new Set<string>();
-  const sendOne = async (work: DeliveryWork): Promise<SendResult | Deferral | null> => {
+  const slow = new Set<string>();
+  const sendOne = async (work: DeliveryWork): Promise<SendResult | Deferral | "forward" | null> => {
+    const receiver = receiverOf(work);
     if (clock() - startedAt >= SEND_BUDGET_MS) return null;
-    if (timedOut.has(laneOf(work))) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
-    const result = await withinEndpointLimits(env, work, SEND_BOUND_MS, () => attemptDelivery(env, work, policy, clock()));
-    if ("errorKind" in result && result.errorKind === "timeout") timedOut.add(laneOf(work));
+    if (lane === "main" && (timedOut.has(receiver) || slow.has(receiver))) return "forward";
+    if (timedOut.has(receiver)) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
+    const result = await withinEndpointLimits(env, work, SEND_BOUND_MS, async () => {
+      const noticeSlow = lane === "main" ? setTimeout(() => slow.add(receiver), SLOW_ANSWER_MS) : undefined;
+      try {
+        return await attemptDelivery(env, work, policy, clock());
+      } finally {
+        clearTimeout(noticeSlow);
+      }
+    });
+    if ("errorKind" in result && result.errorKind === "timeout") timedOut.add(receiver);
     return result;
   };
   const unrecorded: Sent[] = [];
   const jobs = sending.map(({ work }) => ({
-    key: laneOf(work),
+    key: receiverOf(work),
     cap: work.endpoint_max_in_flight ?? Infinity,
     run: () => sendOne(work),
   }));
   const sends = runFairly(jobs, SEND_CONCURRENCY, (i, result) => {
     const { index, work } = sending[i]!;
     if (!result) unrecorded.push({ index, record: null });
+    else if (result === "forward") unrecorded.push({ index, record: null, forward: true });
     else if ("deferSeconds" in result) unrecorded.push({ index, record: null, deferSeconds: result.deferSeconds });
     else unrecorded.push({ index, record: outcomeOf(work, result, Math.max(startedAt, clock()), random) });
   });

@@ -76,17 +76,24 @@ export async function sweepHeld(at: number, sweepEnv: Env = env): Promise<Delive
   return sent;
 }
 
+/** The delivery queues of wrangler.toml: the main lane and the slow lane (src/delivery/lanes.ts). */
+export const MAIN_LANE = "edgehook-deliveries";
+export const SLOW_LANE = "edgehook-deliveries-slow";
+
 /**
  * Runs the delivery consumer on a batch made of `tasks` and returns Queues' view of acks and retries.
  * `now` starts the consumer's clock at that time (it then runs at the real pace); `clock` replaces it.
  * `attempts` is how many times Queues has delivered each message (1, its first delivery, by default).
+ * `queue` is the lane the batch comes from: the slow lane by default, whose consumer sends to every
+ * endpoint (a new endpoint starts there); the main lane forwards such endpoints' deliveries instead
+ * (test/delivery-lanes.test.ts).
  */
 export async function consume(
   tasks: unknown[],
-  options: { now?: number; clock?: () => number; random?: () => number; env?: Env; attempts?: number } = {},
+  options: { now?: number; clock?: () => number; random?: () => number; env?: Env; attempts?: number; queue?: string } = {},
 ) {
   const batch = createMessageBatch(
-    "edgehook-deliveries",
+    options.queue ?? SLOW_LANE,
     tasks.map((body, i) => ({ id: `msg-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: options.attempts ?? 1, body })),
   );
   const offset = options.now === undefined ? 0 : options.now - Date.now();

@@ -1,0 +1,48 @@
+/**
+ * Two delivery lanes, each a Cloudflare Queue with its own consumer invocations: the main lane
+ * (`DELIVERIES`) for endpoints that answer quickly, and the slow lane (`SLOW_DELIVERIES`) for
+ * endpoints that do not, or have not shown yet that they do. A consumer batch lasts as long as its
+ * slowest request, and a queue hands its consumer the next batch only as invocations free up (one
+ * at a time under `wrangler dev`), so a receiver that hangs would otherwise hold back every endpoint
+ * behind it. Keeping such receivers in their own queue leaves the main lane's batches short.
+ *
+ * The rule, kept per endpoint in `endpoints.slow_since` (epoch ms, NULL = main lane):
+ * - a new endpoint, or one given a new URL, starts in the slow lane (on probation);
+ * - a request that takes SLOW_ANSWER_MS or longer, or times out, moves its endpoint to the slow lane;
+ * - an answer (any status) within SLOW_ANSWER_MS brings it back to the main lane.
+ * The main lane's consumer forwards the deliveries of slow-lane endpoints to the slow queue
+ * without sending (no attempt counted). One-off `webhook_url` deliveries have no endpoint row:
+ * they stay in the main lane, and a batch forwards an origin's remaining deliveries once one of its
+ * requests has run SLOW_ANSWER_MS.
+ */
+
+/** A request that takes this long (ms) or longer moves its endpoint to the slow lane. */
+export const SLOW_ANSWER_MS = 2_000;
+
+/** Queue names of the slow lane end with this (wrangler.toml: `edgehook-deliveries-slow`). */
+const SLOW_QUEUE_SUFFIX = "-slow";
+
+export type Lane = "main" | "slow";
+
+/** The lane a consumer batch belongs to, from its queue's name. */
+export function laneOfQueue(queueName: string): Lane {
+  return queueName.endsWith(SLOW_QUEUE_SUFFIX) ? "slow" : "main";
+}
+
+/** The queue binding of a lane. */
+export function queueOfLane(env: Env, lane: Lane): Queue {
+  return lane === "slow" ? env.SLOW_DELIVERIES : env.DELIVERIES;
+}
+
+/** Errors raised before any request left: they say nothing about how fast the receiver is. */
+const NOTHING_SENT = new Set(["blocked_target", "secret_unavailable", "payload_unavailable"]);
+
+/**
+ * What a finished attempt says about its receiver's pace: "slow" when the request timed out or
+ * took SLOW_ANSWER_MS or longer, "quick" when the receiver answered (any status) or refused the
+ * connection sooner, null when no request was made. `durationMs` is the request's own time (ms).
+ */
+export function paceOf(result: { errorKind: string | null; durationMs: number }): "slow" | "quick" | null {
+  if (result.errorKind !== null && NOTHING_SENT.has(result.errorKind)) return null;
+  return result.errorKind === "timeout" || result.durationMs >= SLOW_ANSWER_MS ? "slow" : "quick";
+}
