@@ -203,6 +203,15 @@ describe("the edgehook CLI against a running relay", () => {
       expect(cleared).toMatchObject({ rate_limit: null, max_in_flight: null });
     });
 
+    it("refuses --burst without --rate-limit as a usage error, sending nothing", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);
+      const refused = await edgehook(["endpoints", "update", created.id, "--burst", "5"], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("--burst needs --rate-limit");
+      expect(await edgehookJson(["endpoints", "show", created.id], env)).toMatchObject({ rate_limit: null });
+    });
+
     it("deletes an endpoint, which is then not found", async () => {
       const { env } = await tenant();
       const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);

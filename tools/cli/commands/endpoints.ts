@@ -104,6 +104,8 @@ function endpointBody(flags: EndpointFlags): Record<string, unknown> {
     body.retry = { ...(flags.maxAttempts !== undefined ? { max_attempts: flags.maxAttempts } : {}), ...(flags.schedule ? { schedule: flags.schedule } : {}) };
   }
   if (flags.timeoutMs !== undefined) body.timeout_ms = flags.timeoutMs;
+  // A burst belongs to a rate: the API takes them together, and a lone --burst would be dropped silently.
+  if (flags.burst !== undefined && flags.rateLimit === undefined) throw new UsageError("--burst needs --rate-limit (a burst is part of the endpoint's rate limit)");
   if (flags.rateLimit !== undefined) body.rate_limit = { per_second: flags.rateLimit, ...(flags.burst !== undefined ? { burst: flags.burst } : {}) };
   if (flags.maxInFlight !== undefined) body.max_in_flight = flags.maxInFlight;
   if (flags.clearLimits) Object.assign(body, { rate_limit: null, max_in_flight: null });
