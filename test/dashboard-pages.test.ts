@@ -69,6 +69,13 @@ describe("the endpoint form", () => {
     expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`)).body).toMatchObject({ rate_limit: null, max_in_flight: null });
   });
 
+  it("shows a new endpoint in the slow delivery lane, and why", async () => {
+    const { browser } = await signedIn();
+    const res = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/hooks" }));
+    const id = /^\/dashboard\/endpoints\/([0-9a-f-]{36})\?/.exec(res.headers.get("location")!)![1]!;
+    expect(textOf((await browser.get(`/dashboard/endpoints/${id}`)).html)).toContain("Delivery lane slow: new, or its receiver took 2 s or more");
+  });
+
   it("reports a rate limit out of range next to its field", async () => {
     const { browser } = await signedIn();
     const page = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/hooks", rate_per_second: "0" }));

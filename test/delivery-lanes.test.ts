@@ -83,6 +83,17 @@ describe("kind: an endpoint that is new, slow or hanging waits in the slow lane,
     expect((await consumeInMainLane(next.tasks)).forwarded).toEqual([next.deliveryId]);
   });
 
+  it("the API shows an endpoint's delivery lane: slow while it is new, main once its receiver has answered quickly", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    expect(endpoint.delivery_lane).toBe("slow");
+    await consume((await enqueueOne(id)).tasks);
+
+    const shown = await api("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`);
+
+    expect(await shown.json()).toMatchObject({ delivery_lane: "main" });
+  });
+
   it("changing an endpoint's URL puts it in the slow lane until its new receiver answers quickly", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });

@@ -21,6 +21,7 @@ export interface EndpointRow {
   max_in_flight: number | null;
   disabled_reason: string | null;
   failing_since: number | null;
+  slow_since: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -50,6 +51,7 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     timeout_ms: row.timeout_ms,
     rate_limit: rateLimitOf(row.rate_limit),
     max_in_flight: row.max_in_flight,
+    delivery_lane: row.slow_since === null ? "main" : "slow",
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

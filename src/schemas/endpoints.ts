@@ -151,6 +151,10 @@ export const EndpointSchema = z
     timeout_ms: z.number().int(),
     rate_limit: z.object({ per_second: z.number().int(), burst: z.number().int() }).nullable(),
     max_in_flight: z.number().int().nullable(),
+    delivery_lane: z.enum(["main", "slow"]).openapi({
+      description:
+        "The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

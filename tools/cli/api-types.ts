@@ -155,6 +155,11 @@ export interface components {
                 burst: number;
             } | null;
             max_in_flight: number | null;
+            /**
+             * @description The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.
+             * @enum {string}
+             */
+            delivery_lane: "main" | "slow";
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
             /** @example 2026-11-23T12:00:00.000Z */

@@ -20,6 +20,12 @@ function retryText(endpoint: Endpoint): string {
   return parts.join(", ");
 }
 
+/** What each delivery lane means for the endpoint (src/delivery/lanes.ts). */
+const LANE_TEXT: Record<Endpoint["delivery_lane"], string> = {
+  main: "main: its receiver answers within 2 s",
+  slow: "slow: new, or its receiver took 2 s or more; back to main after an answer within 2 s",
+};
+
 /** The endpoint's rate limit and in-flight cap, in words. */
 function limitsText({ rate_limit, max_in_flight }: Endpoint): string {
   const parts = [
@@ -109,6 +115,8 @@ export const EndpointPage: FC<{
         <dd>{endpoint.timeout_ms} ms</dd>
         <dt>Limits</dt>
         <dd>{limitsText(endpoint)}</dd>
+        <dt>Delivery lane</dt>
+        <dd>{LANE_TEXT[endpoint.delivery_lane]}</dd>
         {Object.keys(endpoint.headers).length > 0 && (
           <>
             <dt>Custom headers</dt>

@@ -143,6 +143,7 @@ export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string
     ["timeout", `${e.timeout_ms} ms`],
     ["rate limit", e.rate_limit ? `${e.rate_limit.per_second}/s, burst ${e.rate_limit.burst}` : "none"],
     ["max in flight", e.max_in_flight ?? "no cap"],
+    ["delivery lane", e.delivery_lane],
     ["created", time(e.created_at)],
     ["updated", time(e.updated_at)],
     ...("secret" in e && e.secret ? [["secret", e.secret] as [string, unknown]] : []),
