@@ -69,10 +69,16 @@ const HeadersInput = z
     }
   });
 
+const isWellFormedKey = (value: string) => isWellFormedHmacSecret(value) || isWellFormedEd25519Secret(value);
+
 const SecretInput = z
   .string()
-  .refine((value) => isWellFormedHmacSecret(value) || isWellFormedEd25519Secret(value), {
-    message: "must be whsec_ followed by the base64 of 24–64 bytes, or whsk_ followed by the base64 of a 32-byte Ed25519 seed (or of the 64-byte seed and public key)",
+  .superRefine((value, ctx) => {
+    if (isWellFormedKey(value)) return;
+    const message = value.startsWith("whpk_")
+      ? "is a public key: the relay signs with the private whsk_ key (leave secret out to have one generated)"
+      : "must be whsec_ followed by the base64 of 24–64 bytes, or whsk_ followed by the base64 of a 32-byte Ed25519 seed (or of the 64-byte seed and public key)";
+    ctx.addIssue({ code: "custom", message });
   })
   .openapi({
     description:
@@ -83,7 +89,7 @@ const SecretInput = z
 
 /** Issue when a supplied key is of the wrong kind for the scheme it comes with. */
 function keyFitsScheme(body: { secret?: string; signature?: { scheme: "standard" | "hmac-sha256" | "ed25519" } }, ctx: z.RefinementCtx): void {
-  if (body.secret === undefined || !body.signature) return;
+  if (body.secret === undefined || !body.signature || !isWellFormedKey(body.secret)) return;
   const kind = keyKindOfScheme(body.signature.scheme);
   if (keyKindOf(body.secret) === kind) return;
   ctx.addIssue({
