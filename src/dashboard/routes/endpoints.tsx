@@ -106,8 +106,8 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     if (errors || !result.ok) {
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
     }
-    const { id } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
-    return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, "created");
+    const { id, signature } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
+    return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, signature.scheme === "ed25519" ? "created-ed25519" : "created");
   })
   .get("/endpoints/:id", async (c) => {
     const endpoint = await endpointOf(c);
@@ -145,7 +145,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
     if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
     await rotateEndpointSecret(c.env, currentSession(c).tenantId, endpoint.id, parsed.data.grace_period_seconds);
-    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, "secret-rotated");
+    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, endpoint.signature.scheme === "ed25519" ? "key-rotated" : "secret-rotated");
   })
   .get("/endpoints/:id/test", async (c) => {
     const endpoint = await endpointOf(c);

@@ -38,7 +38,7 @@ const RotateForm: FC<{ page: PageContext; endpoint: Endpoint; noun: string }> = 
 const PreviousKeys: FC<{ previousUntil: string[]; noun: string }> = ({ previousUntil, noun }) =>
   previousUntil.length > 0 ? (
     <p class="small muted">
-      {previousUntil.length === 1 ? `The previous ${noun}` : `${previousUntil.length} previous ${noun}s`} still co-sign until{" "}
+      {previousUntil.length === 1 ? `The previous ${noun} still co-signs` : `${previousUntil.length} previous ${noun}s still co-sign`} until{" "}
       <Time value={previousUntil[previousUntil.length - 1]!} />.
     </p>
   ) : null;
