@@ -13,9 +13,9 @@ import { fromBase64, fromBase64Url, randomBytes, toBase64, toBase64Url } from ".
  */
 export type KeyKind = "hmac" | "ed25519";
 
-export const HMAC_SECRET_PREFIX = "whsec_";
-export const ED25519_SECRET_PREFIX = "whsk_";
-export const ED25519_PUBLIC_PREFIX = "whpk_";
+const HMAC_SECRET_PREFIX = "whsec_";
+const ED25519_SECRET_PREFIX = "whsk_";
+const ED25519_PUBLIC_PREFIX = "whpk_";
 
 const MIN_HMAC_BYTES = 24;
 const MAX_HMAC_BYTES = 64;
@@ -84,7 +84,7 @@ async function publicKeyBytes(seed: Uint8Array): Promise<Uint8Array> {
  * The public key of a `whsk_` key as receivers use it: `whpk_` + base64 of its 32 raw bytes.
  * @throws TypeError when `secret` is not a well-formed `whsk_` key
  */
-export async function ed25519PublicKey(secret: string): Promise<string> {
+async function ed25519PublicKey(secret: string): Promise<string> {
   const bytes = prefixedBase64(secret, ED25519_SECRET_PREFIX);
   if (!bytes || (bytes.length !== SEED_BYTES && bytes.length !== 2 * SEED_BYTES)) throw new TypeError("not a whsk_ key");
   return ED25519_PUBLIC_PREFIX + toBase64(await publicKeyBytes(bytes.subarray(0, SEED_BYTES)));
