@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { verifyWebhook } from "../src/verify/index.ts";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import type { ReceivedRequest } from "./support/receiver";
+import { callWorker } from "./security/support";
 
 // The ed25519 scheme (Standard Webhooks `v1a`) end to end: the Worker signs with Web Crypto in
 // workerd, the real receiver on 127.0.0.1 records the request, and Node's own crypto.verify
@@ -44,6 +45,8 @@ async function ed25519Endpoint(extra: Record<string, unknown> = {}) {
 }
 
 const v1aOf = (request: ReceivedRequest) => request.headers["webhook-signature"]!.split(" ");
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("kind: an ed25519 endpoint's deliveries verify with its public key alone", () => {
   it("a delivery carries webhook-id, webhook-timestamp and one v1a signature that Node's own crypto.verify accepts with the endpoint's public_key", async () => {
@@ -300,6 +303,45 @@ describe("kind: switching an endpoint's scheme between HMAC and ed25519 switches
     const res = await apiJson("PATCH", base, { body: { secret: (await keyPair()).whsk } });
     expect(res.status).toBe(400);
     expect(res.body.error.issues).toEqual([{ path: "secret", message: expect.stringContaining("secret/rotate") }]);
+  });
+
+  it("a switch whose new key could not be stored changes nothing: same scheme, no public_key, same secret; the next PATCH succeeds", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/x` });
+    const base = `/v1/tenants/${id}/endpoints/${endpoint.id}`;
+    const failingKv = { ...env.SECRETS, get: env.SECRETS.get.bind(env.SECRETS), put: async () => Promise.reject(new Error("KV unavailable")) };
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+
+    const failed = await callWorker({ ...env, SECRETS: failingKv } as Env, "PATCH", base, { body: { signature: { scheme: "ed25519" } } });
+    expect(failed.status).toBe(500);
+    const after = await apiJson("GET", base);
+    expect(after.body.signature).toEqual({ scheme: "standard" });
+    expect(after.body).not.toHaveProperty("public_key");
+    expect((await apiJson("GET", `${base}/secret`)).body).toEqual({ secret: endpoint.secret, previous: [] });
+
+    const next = await apiJson("PATCH", base, { body: { signature: { scheme: "ed25519" } } });
+    expect(next.status).toBe(200);
+    expect(next.body.public_key).toMatch(WHPK);
+  });
+
+  it("a switch racing rotations of the same endpoint: afterwards its scheme, its public_key and the key that signs agree", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
+    const base = `/v1/tenants/${id}/endpoints/${endpoint.id}`;
+    const replies = await Promise.all([
+      apiJson("POST", `${base}/secret/rotate`, { body: { grace_period_seconds: 3600 } }),
+      apiJson("PATCH", base, { body: { signature: { scheme: "ed25519" } } }),
+      apiJson("POST", `${base}/secret/rotate`, { body: { grace_period_seconds: 3600 } }),
+    ]);
+    expect(replies.map((r) => r.status).every((s) => s === 200 || s === 409)).toBe(true);
+    expect(replies[1]!.status).toBe(200);
+    const [now, secret] = await Promise.all([apiJson("GET", base), apiJson("GET", `${base}/secret`)]);
+    expect(now.body.signature).toEqual({ scheme: "ed25519" });
+    expect(secret.body.public_key).toBe(now.body.public_key);
+    const { request } = await deliverOne(id, name);
+    expect(v1aOf(request)[0]).toMatch(V1A);
+    expect((await nodeVerdicts(name, now.body.public_key))[0]!.v1a[0]).toBe(true);
   });
 
   it("switching between standard and hmac-sha256 keeps the secret: both sign with HMAC", async () => {

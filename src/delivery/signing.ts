@@ -35,8 +35,9 @@ async function hmac(secret: string, scheme: "standard" | "hmac-sha256", data: st
 /**
  * The active keys (current first) that can sign under `config`: every key for `standard` and
  * `ed25519`, whose header carries both signature versions; only `whsec_` secrets for
- * `hmac-sha256`. An empty list means the delivery cannot be signed as configured (the consumer
- * then sends nothing): it happens only in the moment a switch of scheme is being written.
+ * `hmac-sha256`. An empty list means the delivery cannot be signed as configured, which happens
+ * only after a switch from `ed25519` to `hmac-sha256` until the new secret reaches this isolate
+ * (KV propagation, the 30 s cache): the consumer then sends nothing and the attempt is retried.
  */
 export function signingKeysFor(config: SignatureConfig, keys: string[]): string[] {
   return config.scheme === "hmac-sha256" ? keys.filter((k) => keyKindOf(k) === "hmac") : keys;
