@@ -90,4 +90,28 @@ function registerReceiverWebhooks(app: OpenAPIHono<AppEnv>): void {
     security: [],
     responses: receiverResponses,
   });
+  app.openAPIRegistry.registerWebhook({
+    method: "post",
+    path: "delivery-ed25519",
+    operationId: "receiveEd25519Delivery",
+    tags: ["Webhooks"],
+    summary: "A delivery to an endpoint with the `ed25519` signature scheme (Standard Webhooks `v1a`, asymmetric)",
+    description:
+      "Signed with the endpoint's Ed25519 private key, which only the relay holds. Verify with the endpoint's `public_key` " +
+      "(`whpk_` + base64 of the 32 raw public-key bytes; also in `GET …/endpoints/{id}/secret`): a receiver that can verify cannot sign.",
+    request: {
+      headers: z.object({
+        ...deliveryHeaders,
+        "webhook-signature": z.string().openapi({
+          description:
+            'Space-separated `v1a,<base64 Ed25519 signature of "{webhook-id}.{webhook-timestamp}.{body}">`, one per valid key during a rotation\'s ' +
+            "grace period (after a switch from the `standard` scheme, the old secret's `v1,…` HMAC signature travels alongside until it expires)",
+          example: "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
+        }),
+      }),
+      body: { required: true, content: { "application/json": { schema: Payload } } },
+    },
+    security: [],
+    responses: receiverResponses,
+  });
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
 import type { SecretResponse } from "./schemas/endpoints";
+import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./security/signing-keys";
 
 /**
  * Signing secrets, stored in KV and never in D1.
@@ -17,7 +18,11 @@ import type { SecretResponse } from "./schemas/endpoints";
 /** Whose secret set a KV entry holds. */
 export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
 
-/** The current secret and the earlier ones still co-signing until they expire. */
+/**
+ * The current secret and the earlier ones still co-signing until they expire. Each is a signing
+ * key of either kind (src/security/signing-keys.ts): `whsec_…` or, for ed25519 endpoints, `whsk_…`;
+ * a switch of scheme between the kinds leaves keys of the old kind co-signing for a while.
+ */
 export interface SecretSet {
   current: string;
   previous: Array<{ secret: string; expires_at: number }>;
@@ -30,9 +35,6 @@ export class SecretUnavailableError extends Error {
   override name = "SecretUnavailableError";
 }
 
-const SECRET_PREFIX = "whsec_";
-const MIN_SECRET_BYTES = 24;
-const MAX_SECRET_BYTES = 64;
 /** Most earlier secrets kept co-signing after rotations. */
 const MAX_PREVIOUS_SECRETS = 10;
 /** How long a decrypted secret set is reused in this isolate before KV is read again. */
@@ -41,24 +43,6 @@ const CACHE_TTL_MS = 30_000;
 /** The KV key of an owner's secret set. */
 function secretKvKey(owner: SecretOwner): string {
   return `secret:${owner.kind}:${owner.id}`;
-}
-
-/** A new signing secret: `whsec_` + base64 of 32 random bytes. */
-function generateSecret(): string {
-  return SECRET_PREFIX + toBase64(randomBytes(32));
-}
-
-/** Whether `value` is `whsec_` followed by the base64 of 24–64 bytes. */
-export function isWellFormedSecret(value: string): boolean {
-  if (!value.startsWith(SECRET_PREFIX)) return false;
-  const body = value.slice(SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return false;
-  try {
-    const length = fromBase64(body).length;
-    return length >= MIN_SECRET_BYTES && length <= MAX_SECRET_BYTES;
-  } catch {
-    return false;
-  }
 }
 
 /** The secrets that sign right now: the current one first, then unexpired previous ones. */
@@ -203,9 +187,9 @@ export async function readSecretSet(
   return set;
 }
 
-/** Creates an owner's first secret (the given one, or a fresh one) and returns it. */
-export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: string): Promise<string> {
-  const current = secret ?? generateSecret();
+/** Creates an owner's first secret (the given one, or a fresh key of `kind`) and returns it. */
+export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: string, kind: KeyKind = "hmac"): Promise<string> {
+  const current = secret ?? generateSigningKey(kind);
   await writeSecretSet(env, owner, { current, previous: [] });
   return current;
 }
@@ -228,8 +212,9 @@ export function rotationWouldDropSecret(existing: SecretSet, graceSeconds: numbe
 }
 
 /**
- * Stores the set that replaces `existing` in a rotation, stamped with `version`. Callers go through
- * src/secret-rotation.ts, which serialises rotations so that `existing` is the latest set. The old
+ * Stores the set that replaces `existing` in a rotation, stamped with `version`, with `secret` as
+ * its current key. Callers go through src/ops/secret-rotation.ts, which serialises rotations so
+ * that `existing` is the latest set. The old
  * current secret keeps co-signing for `graceSeconds` (0 drops it at once); expired entries are
  * dropped and at most MAX_PREVIOUS_SECRETS are kept (the caller refuses a rotation that would need
  * more, see rotationWouldDropSecret).
@@ -238,21 +223,38 @@ export async function writeRotatedSecret(
   env: SecretEnv,
   owner: SecretOwner,
   existing: SecretSet,
-  rotation: { graceSeconds: number; version: number; secret?: string; now: number },
+  rotation: { graceSeconds: number; version: number; secret: string; now: number },
 ): Promise<SecretSet> {
   const { graceSeconds, version, secret, now } = rotation;
   const previous = previousAfterRotation(existing, graceSeconds, now).slice(0, MAX_PREVIOUS_SECRETS);
-  const set = { current: secret ?? generateSecret(), previous, version };
+  const set = { current: secret, previous, version };
   await writeSecretSet(env, owner, set);
   return set;
 }
 
-/** A secret set as the API shows it: the current secret, and only the expiry of earlier ones. */
-export function secretView(set: SecretSet, now = Date.now()): z.infer<typeof SecretResponse> {
-  return {
-    secret: set.current,
-    previous: set.previous.filter((p) => p.expires_at > now).map((p) => ({ expires_at: new Date(p.expires_at).toISOString() })),
-  };
+/**
+ * A secret set as the API shows it. An HMAC secret is shown as it is (receivers need it to verify);
+ * an Ed25519 private key never is: its `whpk_` public key stands in for it as `secret` and is also
+ * `public_key`, because receivers verify with that alone and the point of the scheme is that
+ * nobody but the relay can sign (not a leaked API key, not a dashboard session). Earlier keys
+ * show only their expiry, plus the public key of an Ed25519 one (receivers may trust it until then).
+ */
+export async function secretView(set: SecretSet, now = Date.now()): Promise<z.infer<typeof SecretResponse>> {
+  const currentPublic = await publicKeyOf(set.current);
+  const previous = await Promise.all(
+    set.previous
+      .filter((p) => p.expires_at > now)
+      .map(async (p) => {
+        const publicKey = await publicKeyOf(p.secret);
+        return { expires_at: new Date(p.expires_at).toISOString(), ...(publicKey ? { public_key: publicKey } : {}) };
+      }),
+  );
+  return currentPublic ? { secret: currentPublic, public_key: currentPublic, previous } : { secret: set.current, previous };
+}
+
+/** The kind of key that signs for a set right now (its current key's). */
+export function currentKeyKind(set: SecretSet): KeyKind {
+  return keyKindOf(set.current);
 }
 
 /** Deletes an owner's secret set. */

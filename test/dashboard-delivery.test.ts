@@ -6,9 +6,9 @@ import { enqueueHeld } from "./support/worker";
 const PAYLOAD = '{"document_id":"doc_123","total":42.50,"note":"caf\\u00e9"}';
 
 /** A signed-in tenant with one endpoint (custom header `X-Api-Key: s3cret`) and one delivered message of PAYLOAD. */
-async function delivered() {
+async function delivered(fields: Record<string, unknown> = {}) {
   const { tenant, browser } = await signedIn();
-  const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}`, headers: { "X-Api-Key": "s3cret" } });
+  const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}`, headers: { "X-Api-Key": "s3cret" }, ...fields });
   const res = await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, {
     rawBody: `{"event":"document.predicted","payload":${PAYLOAD},"endpoint_ids":["${endpoint.id}"]}`,
   });
@@ -44,6 +44,13 @@ describe("the delivery page", () => {
     expect(page).toContain("user-agent Edgehook/1.0");
     expect(page).toContain("x-api-key ••••••••");
     expect(page).not.toContain("s3cret");
+  });
+
+  it("describes an ed25519 endpoint's signature as v1a, one per valid key", async () => {
+    const { browser, deliveryId } = await delivered({ signature: { scheme: "ed25519" } });
+    const page = textOf((await browser.get(`/dashboard/deliveries/${deliveryId}`)).html);
+    expect(page).toContain("webhook-signature v1a,<base64 Ed25519 signature of");
+    expect(page).toContain("one per valid key");
   });
 
   it("reveals custom header values when asked", async () => {

@@ -152,6 +152,51 @@ describe("the signing secret", () => {
   });
 });
 
+describe("an ed25519 endpoint's public key", () => {
+  it("the form creates an ed25519 endpoint, whose page shows its public key openly and never a private key", async () => {
+    const { tenant, browser } = await signedIn();
+    const res = await browser.post("/dashboard/endpoints/new", form({ url: "https://example.com/hooks", signature_scheme: "ed25519" }));
+    expect(res.status).toBe(303);
+    const id = /^\/dashboard\/endpoints\/([0-9a-f-]{36})\?/.exec(res.headers.get("location")!)![1];
+    const created = await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`);
+    expect(created.body.signature).toEqual({ scheme: "ed25519" });
+    const page = await browser.get(`/dashboard/endpoints/${id}?secret=shown`);
+    expect(textOf(page.html)).toContain("Public key");
+    expect(page.html).toContain(created.body.public_key);
+    expect(page.html).not.toContain("whsk_");
+  });
+
+  it("the secret the copy button fetches is the public key, not the private one", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a", signature: { scheme: "ed25519" } });
+    const res = await browser.get(`/dashboard/endpoints/${endpoint.id}/secret`);
+    expect(JSON.parse(res.html)).toEqual({ secret: endpoint.public_key });
+  });
+
+  it("editing the scheme to ed25519 issues a key pair: the page then shows the new public key", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a" });
+    await browser.get(`/dashboard/endpoints/${endpoint.id}/edit`);
+    const res = await browser.post(`/dashboard/endpoints/${endpoint.id}/edit`, form({ url: "https://example.com/a", signature_scheme: "ed25519" }));
+    expect(res.status).toBe(303);
+    const after = await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`);
+    expect(after.body.public_key).toMatch(/^whpk_/);
+    expect((await browser.get(`/dashboard/endpoints/${endpoint.id}`)).html).toContain(after.body.public_key);
+  });
+
+  it("regenerating the key shows the new public key and says the previous key still co-signs", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/a", signature: { scheme: "ed25519" } });
+    await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    expect((await browser.post(`/dashboard/endpoints/${endpoint.id}/secret/rotate`, { grace_period_seconds: "3600" })).status).toBe(303);
+    const { public_key } = (await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}`)).body;
+    expect(public_key).not.toBe(endpoint.public_key);
+    const page = await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    expect(page.html).toContain(public_key);
+    expect(textOf(page.html)).toContain("The previous key still co-signs until");
+  });
+});
+
 describe("activity", () => {
   it("shows each endpoint's success rate over the last 24 hours and a chart of deliveries and failures", async () => {
     const { tenant, browser } = await signedIn();

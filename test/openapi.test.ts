@@ -39,7 +39,7 @@ describe("API reference", () => {
     const { body } = await apiJson("GET", "/openapi.json", { token: null });
     expect(body.components.schemas.Error.properties.error.required).toEqual(["code", "message"]);
     expect(body.components.schemas.CreateEndpoint.required).toEqual(["url"]);
-    expect(body.components.schemas.CreateEndpoint.properties.signature.properties.scheme.enum).toEqual(["standard", "hmac-sha256"]);
+    expect(body.components.schemas.CreateEndpoint.properties.signature.properties.scheme.enum).toEqual(["standard", "hmac-sha256", "ed25519"]);
     expect(body.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
   });
 
@@ -100,11 +100,23 @@ describe("API reference", () => {
   it("describes in `webhooks` what a receiver gets: the payload as the body and each scheme's signature headers", async () => {
     const { body } = await apiJson("GET", "/openapi.json", { token: null });
     const headersOf = (name: string) => body.webhooks[name].post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
-    expect(Object.keys(body.webhooks)).toEqual(["delivery-standard", "delivery-hmac-sha256"]);
+    expect(Object.keys(body.webhooks)).toEqual(["delivery-standard", "delivery-hmac-sha256", "delivery-ed25519"]);
     expect(headersOf("delivery-standard")).toEqual(expect.arrayContaining(["header:webhook-id", "header:webhook-timestamp", "header:webhook-signature"]));
     expect(headersOf("delivery-hmac-sha256")).toEqual(expect.arrayContaining(["header:x-webhook-signature", "header:webhook-previous-signatures"]));
     expect(body.webhooks["delivery-standard"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookPayload" });
     expect(body.webhooks["delivery-standard"].post.security).toEqual([]);
+  });
+
+  it("describes the ed25519 scheme's delivery (v1a signatures, verified with the endpoint's public_key) and the public_key fields", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    const ed25519 = body.webhooks["delivery-ed25519"].post;
+    const signature = ed25519.parameters.find((p: { name: string }) => p.name === "webhook-signature");
+    expect(signature.description).toContain("v1a,");
+    expect(ed25519.description).toContain("public_key");
+    expect(ed25519.security).toEqual([]);
+    expect(body.components.schemas.SignatureConfig.properties.scheme.enum).toEqual(["standard", "hmac-sha256", "ed25519"]);
+    expect(body.components.schemas.Endpoint.properties.public_key.type).toBe("string");
+    expect(body.components.schemas.EndpointSecret.properties.public_key.type).toBe("string");
   });
 
   it("/docs serves a readable API reference page", async () => {

@@ -321,3 +321,123 @@ describe("verifyWebhookMiddleware for Hono", () => {
     expect(await res.text()).toBe("refused: missing_header");
   });
 });
+
+/** A fresh Ed25519 key pair: Edgehook's `whsk_` form of its seed, its `whpk_` public key, and the private CryptoKey. */
+async function ed25519Pair() {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const b64 = (buffer: ArrayBuffer | Uint8Array) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
+  const seed = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer).slice(-32);
+  return {
+    whsk: `whsk_${b64(seed)}`,
+    whpk: `whpk_${b64((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer)}`,
+    privateKey: pair.privateKey,
+  };
+}
+
+describe("verifyWebhook with the ed25519 scheme (Standard Webhooks v1a)", () => {
+  it("accepts exactly what Edgehook's signer sends, given the public key", async () => {
+    const { whsk, whpk } = await ed25519Pair();
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+    expect(headers["webhook-signature"]).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    const verified = await verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T) });
+    expect(verified).toEqual({ scheme: "ed25519", id: MESSAGE_ID, timestamp: new Date(T * 1000) });
+  });
+
+  it("accepts a v1a signature made by any Ed25519 signer over {id}.{timestamp}.{body}", async () => {
+    const { whpk, privateKey } = await ed25519Pair();
+    const signature = await crypto.subtle.sign({ name: "Ed25519" }, privateKey, new TextEncoder().encode(`${MESSAGE_ID}.${T}.${BODY}`));
+    const headers = { "webhook-id": MESSAGE_ID, "webhook-timestamp": String(T), "webhook-signature": `v1a,${btoa(String.fromCharCode(...new Uint8Array(signature)))}` };
+    await expect(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T) })).resolves.toMatchObject({ scheme: "ed25519" });
+  });
+
+  it("accepts a whpk_ public key passed as the standard scheme's secret, as GET …/secret shows it", async () => {
+    const { whsk, whpk } = await ed25519Pair();
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+    await expect(verifyWebhook(BODY, headers, { secret: whpk, now: at(T) })).resolves.toMatchObject({ scheme: "ed25519" });
+  });
+
+  it("accepts a delivery co-signed during a rotation, knowing either public key", async () => {
+    const [current, old] = [await ed25519Pair(), await ed25519Pair()];
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [current.whsk, old.whsk], MESSAGE_ID, T, BODY);
+    for (const publicKey of [current.whpk, old.whpk]) {
+      await expect(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey, now: at(T) })).resolves.toBeTruthy();
+    }
+  });
+
+  it("accepts a header mixing v1 and v1a, as after a switch of scheme: each key checks the signatures of its kind", async () => {
+    const { whsk, whpk } = await ed25519Pair();
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk, SECRET], MESSAGE_ID, T, BODY);
+    expect(headers["webhook-signature"]).toMatch(/^v1a,\S+ v1,\S+$/);
+    await expect(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T) })).resolves.toMatchObject({ scheme: "ed25519" });
+    await expect(verifyWebhook(BODY, headers, { secret: SECRET, now: at(T) })).resolves.toMatchObject({ scheme: "standard" });
+  });
+
+  describe("refuses", () => {
+    it("a tampered body", async () => {
+      const { whsk, whpk } = await ed25519Pair();
+      const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+      const error = await rejection(verifyWebhook(BODY.replace("doc_123", "doc_124"), headers, { scheme: "ed25519", publicKey: whpk, now: at(T) }));
+      expect(error).toBeInstanceOf(NoMatchingSignatureError);
+    });
+
+    it("a signature moved to another webhook-id or timestamp (both are signed)", async () => {
+      const { whsk, whpk } = await ed25519Pair();
+      const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+      for (const changed of [{ "webhook-id": "another-id" }, { "webhook-timestamp": String(T + 1) }]) {
+        const error = await rejection(verifyWebhook(BODY, { ...headers, ...changed }, { scheme: "ed25519", publicKey: whpk, now: at(T) }));
+        expect(error).toBeInstanceOf(NoMatchingSignatureError);
+      }
+    });
+
+    it("a signature by another key", async () => {
+      const [signer, other] = [await ed25519Pair(), await ed25519Pair()];
+      const headers = await signatureHeaders({ scheme: "ed25519" }, [signer.whsk], MESSAGE_ID, T, BODY);
+      const error = await rejection(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: other.whpk, now: at(T) }));
+      expect(error.message).toBe("The signature in the webhook-signature header does not match this body and secret");
+    });
+
+    it("a v1 HMAC signature when only public keys are trusted: anyone holding a leaked whsec_ cannot get past an ed25519 receiver", async () => {
+      const { whpk } = await ed25519Pair();
+      const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme: "ed25519", publicKey: whpk, now: at(T) }));
+      expect(error.message).toBe("The webhook-signature header holds no signature in the expected format");
+    });
+
+    it("v1a entries that are not base64 or not 64 bytes", async () => {
+      const { whpk } = await ed25519Pair();
+      for (const entry of ["v1a,not*base64", "v1a,AAAA", `v1a,${btoa("x".repeat(63))}`, "v1a,"]) {
+        const headers = { "webhook-id": MESSAGE_ID, "webhook-timestamp": String(T), "webhook-signature": entry };
+        const error = await rejection(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T) }));
+        expect(error, entry).toBeInstanceOf(NoMatchingSignatureError);
+      }
+    });
+
+    it("a timestamp outside the tolerance", async () => {
+      const { whsk, whpk } = await ed25519Pair();
+      const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+      const error = await rejection(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T + 301) }));
+      expect(error).toBeInstanceOf(InvalidTimestampError);
+    });
+
+    it("a delivery without webhook-signature", async () => {
+      const { whpk } = await ed25519Pair();
+      const headers = { "webhook-id": MESSAGE_ID, "webhook-timestamp": String(T) };
+      const error = await rejection(verifyWebhook(BODY, headers, { scheme: "ed25519", publicKey: whpk, now: at(T) }));
+      expect(error).toBeInstanceOf(MissingHeaderError);
+    });
+  });
+
+  describe("throws a TypeError for a key a receiver must not be configured with", () => {
+    it.each([
+      ["a public key of 31 bytes", { scheme: "ed25519", publicKey: `whpk_${btoa("x".repeat(31))}` }],
+      ["a public key that is not base64", { scheme: "ed25519", publicKey: "whpk_not*base64" }],
+      ["a whsec_ secret as the public key", { scheme: "ed25519", publicKey: SECRET }],
+      ["no public key at all", { scheme: "ed25519", publicKey: [] }],
+      ["a missing public key", { scheme: "ed25519" }],
+      ["a private whsk_ key as the secret", { secret: `whsk_${btoa("s".repeat(32))}` }],
+    ])("%s", async (_what, options) => {
+      const headers = { "webhook-id": MESSAGE_ID, "webhook-timestamp": String(T), "webhook-signature": "v1a,AAAA" };
+      const error = await rejection(verifyWebhook(BODY, headers, { ...(options as any), now: at(T) }));
+      expect(error).toBeInstanceOf(TypeError);
+    });
+  });
+});

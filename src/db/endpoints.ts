@@ -19,6 +19,7 @@ export interface EndpointRow {
   timeout_ms: number;
   rate_limit: string | null;
   max_in_flight: number | null;
+  public_key: string | null;
   disabled_reason: string | null;
   failing_since: number | null;
   slow_since: number | null;
@@ -52,6 +53,7 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     rate_limit: rateLimitOf(row.rate_limit),
     max_in_flight: row.max_in_flight,
     delivery_lane: row.slow_since === null ? "main" : "slow",
+    ...(row.public_key ? { public_key: row.public_key } : {}),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -59,7 +61,8 @@ export function toEndpoint(row: EndpointRow): Endpoint {
 
 /**
  * Inserts an endpoint built from a validated create request, in the slow delivery lane until its
- * receiver answers quickly (src/delivery/lanes.ts), selected from the tenant's mirror row.
+ * receiver answers quickly (src/delivery/lanes.ts), selected from the tenant's mirror row, with the
+ * public key of its signing key (null for an HMAC secret).
  * @throws TenantMissing when the tenant is not on this shard (deleted, or moved by a re-creation): nothing was stored
  */
 export async function insertEndpoint(
@@ -68,12 +71,13 @@ export async function insertEndpoint(
   id: string,
   input: CreateEndpointInput,
   now: number,
+  publicKey: string | null = null,
 ): Promise<Endpoint> {
   const row = await db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
-         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since)
-       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15 FROM tenants WHERE id = ?2 RETURNING *`,
+         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key)
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15, ?17 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -92,6 +96,7 @@ export async function insertEndpoint(
       input.max_in_flight ?? null,
       now,
       now,
+      publicKey,
     )
     .first<EndpointRow>();
   if (!row) throw new TenantMissing();

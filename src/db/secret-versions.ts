@@ -20,13 +20,40 @@ export async function readSecretVersion(db: D1Database, tenantId: string, owner:
 }
 
 /**
- * Moves an owner's secret version from `expected` to `next` if nobody moved it meanwhile (a
- * compare-and-set); returns whether it did. Claiming and releasing a rotation are both this.
+ * What an endpoint's row says about its key, changed together with the version so the row never
+ * disagrees with the rotation that claimed it: the current key's public key (null for an HMAC
+ * secret) and, when a rotation switches the endpoint's scheme, its signature config as JSON text.
  */
-export async function swapSecretVersion(db: D1Database, owner: SecretOwner, expected: number, next: number): Promise<boolean> {
+export interface EndpointKeyColumns {
+  public_key: string | null;
+  signature?: string;
+}
+
+/**
+ * Moves an owner's secret version from `expected` to `next` if nobody moved it meanwhile (a
+ * compare-and-set), setting an endpoint's `columns` in the same statement; returns whether it did.
+ * Claiming and releasing a rotation are both this.
+ */
+export async function swapSecretVersion(
+  db: D1Database,
+  owner: SecretOwner,
+  expected: number,
+  next: number,
+  columns?: EndpointKeyColumns,
+): Promise<boolean> {
+  const sets = ["secret_version = ?"];
+  const values: unknown[] = [next];
+  if (columns && owner.kind === "endpoint") {
+    sets.push("public_key = ?");
+    values.push(columns.public_key);
+    if (columns.signature !== undefined) {
+      sets.push("signature = ?");
+      values.push(columns.signature);
+    }
+  }
   const result = await db
-    .prepare(`UPDATE ${TABLE[owner.kind]} SET secret_version = ? WHERE id = ? AND secret_version = ?`)
-    .bind(next, owner.id, expected)
+    .prepare(`UPDATE ${TABLE[owner.kind]} SET ${sets.join(", ")} WHERE id = ? AND secret_version = ?`)
+    .bind(...values, owner.id, expected)
     .run();
   return result.meta.changes > 0;
 }

@@ -20,7 +20,7 @@ import { withinEndpointLimits, type Deferral } from "./endpoint-gate";
 import { laneOfQueue, paceOf, queueOfLane, SLOW_ANSWER_MS, type Lane } from "./lanes";
 import { runFairly } from "./send-scheduler";
 import { send, type SendResult } from "./send";
-import type { SignatureConfig } from "./signing";
+import { signingKeysFor, type SignatureConfig } from "./signing";
 import { requeueTasks, tasksOf, type DeliveryTask } from "./task";
 
 /**
@@ -110,13 +110,15 @@ function unsent(work: DeliveryWork, log: string, errorKind: SendResult["errorKin
 }
 
 async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolicy, now: number): Promise<SendResult> {
+  const signature: SignatureConfig = work.endpoint_signature ? JSON.parse(work.endpoint_signature) : { scheme: "standard" };
   let secrets: string[];
   let body: string;
   try {
     // Bounded like every step of a send, so a batch's lifetime stays bounded (src/delivery/claim.ts).
     const set = await within(readSecretSet(env, ownerOf(work), { cached: true }), SECRET_READ_BOUND_MS, "reading it timed out");
     if (!set) throw new Error("no signing secret stored");
-    secrets = activeSecrets(set, now);
+    secrets = signingKeysFor(signature, activeSecrets(set, now));
+    if (secrets.length === 0) throw new Error(`no stored key fits the ${signature.scheme} scheme`);
   } catch (error) {
     return unsent(work, `signing secret unavailable: ${(error as Error).message}`, "secret_unavailable", "Signing secret unavailable; nothing was sent");
   }
@@ -130,7 +132,7 @@ async function attemptDelivery(env: Env, work: DeliveryWork, policy: TargetPolic
     messageId: work.message_id,
     body,
     headers: work.endpoint_headers ? JSON.parse(work.endpoint_headers) : {},
-    signature: work.endpoint_signature ? (JSON.parse(work.endpoint_signature) as SignatureConfig) : { scheme: "standard" },
+    signature,
     secrets,
     timeoutMs: work.endpoint_timeout_ms ?? DEFAULT_TIMEOUT_MS,
     policy,

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { fromBase64, toBase64, toHex } from "../lib/base64";
 import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
 import type { SignatureSchema } from "../schemas/endpoints";
+import { ed25519Sign, keyKindOf } from "../security/signing-keys";
 
 /** How deliveries to an endpoint are signed (README "What a receiver gets"; the `webhooks` section of /openapi.json). */
 export type SignatureConfig = z.infer<typeof SignatureSchema>;
@@ -14,7 +15,7 @@ const keyCache = new Map<string, Promise<CryptoKey>>();
 const KEY_CACHE_LIMIT = 1000;
 
 /** Imports (once per isolate) the HMAC-SHA256 key for a secret under a scheme's key rule. */
-function hmacKey(secret: string, scheme: SignatureConfig["scheme"]): Promise<CryptoKey> {
+function hmacKey(secret: string, scheme: "standard" | "hmac-sha256"): Promise<CryptoKey> {
   const cacheKey = `${scheme}:${secret}`;
   let key = keyCache.get(cacheKey);
   if (!key) {
@@ -27,13 +28,34 @@ function hmacKey(secret: string, scheme: SignatureConfig["scheme"]): Promise<Cry
   return key;
 }
 
-async function hmac(secret: string, scheme: SignatureConfig["scheme"], data: string): Promise<Uint8Array> {
+async function hmac(secret: string, scheme: "standard" | "hmac-sha256", data: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret, scheme), encoder.encode(data)));
 }
 
 /**
- * The signature headers for one delivery attempt, one signature per active secret (current first).
- * standard: webhook-id / webhook-timestamp / webhook-signature ("v1,<base64>" space-separated).
+ * The active keys (current first) that can sign under `config`: every key for `standard` and
+ * `ed25519`, whose header carries both signature versions; only `whsec_` secrets for
+ * `hmac-sha256`. An empty list means the delivery cannot be signed as configured, which happens
+ * only after a switch from `ed25519` to `hmac-sha256` until the new secret reaches this isolate
+ * (KV propagation, the 30 s cache): the consumer then sends nothing and the attempt is retried.
+ */
+export function signingKeysFor(config: SignatureConfig, keys: string[]): string[] {
+  return config.scheme === "hmac-sha256" ? keys.filter((k) => keyKindOf(k) === "hmac") : keys;
+}
+
+/** One Standard Webhooks signature of `signed`: `v1,<HMAC>` for a `whsec_` secret, `v1a,<Ed25519>` for a `whsk_` key. */
+async function standardSignature(key: string, signed: string): Promise<string> {
+  if (keyKindOf(key) === "ed25519") return `v1a,${toBase64(await ed25519Sign(key, encoder.encode(signed)))}`;
+  return `v1,${toBase64(await hmac(key, "standard", signed))}`;
+}
+
+/**
+ * The signature headers for one delivery attempt, one signature per key (current first; pass
+ * signingKeysFor's list).
+ * standard / ed25519: webhook-id / webhook-timestamp / webhook-signature, space-separated, each
+ * key signing `{id}.{timestamp}.{body}` in its own version: `v1,<base64 HMAC-SHA256>` for a
+ * `whsec_` secret, `v1a,<base64 Ed25519>` for a `whsk_` key. The schemes differ in the kind of key
+ * they rotate to; during the grace period after a switch between them both versions travel.
  * hmac-sha256: `header` = prefix + lowercase hex of HMAC(body) with the current secret only, as
  * single-signature verifiers (GitHub's) expect; the older secrets' signatures, during a
  * rotation's grace period, in `webhook-previous-signatures`, joined with ", ".
@@ -45,9 +67,9 @@ export async function signatureHeaders(
   timestampSeconds: number,
   body: string,
 ): Promise<Record<string, string>> {
-  if (config.scheme === "standard") {
+  if (config.scheme !== "hmac-sha256") {
     const signed = `${messageId}.${timestampSeconds}.${body}`;
-    const signatures = await Promise.all(secrets.map(async (s) => `v1,${toBase64(await hmac(s, "standard", signed))}`));
+    const signatures = await Promise.all(secrets.map((key) => standardSignature(key, signed)));
     return {
       "webhook-id": messageId,
       "webhook-timestamp": String(timestampSeconds),

@@ -35,6 +35,8 @@ export function attemptHeaders(endpoint: Endpoint | null, messageId: string, att
       value: `${signature.prefix ?? ""}<hex HMAC-SHA256 of the body with the current secret>`,
       kind: "signature",
     });
+  } else if (signature.scheme === "ed25519") {
+    headers.push({ name: "webhook-signature", value: `v1a,<base64 Ed25519 signature of "${messageId}.${timestamp}.<body>">, one per valid key`, kind: "signature" });
   } else {
     headers.push({ name: "webhook-signature", value: `v1,<base64 HMAC-SHA256 of "${messageId}.${timestamp}.<body>">, one per valid secret`, kind: "signature" });
   }

@@ -1,13 +1,14 @@
 import * as stored from "../db/endpoints";
 import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
-import { MAX_JSON_DEPTH } from "../limits";
+import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
 import { EventType } from "../schemas/fields";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { rotateOwnerSecret } from "./secret-rotation";
 import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
+import { keyKindOf, keyKindOfScheme, publicKeyOf } from "../security/signing-keys";
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
-import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
+import { assertAllowedTarget, assertHeadersFitSignature, normalizedKeyInput, wrongKeyKind } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
 import { assertPayloadFits, enqueueMessage } from "./messages";
 import { onTenantShard, tenantDb } from "./tenant-db";
@@ -49,9 +50,12 @@ export async function listEndpoints(
 
 /**
  * Creates an endpoint after the target guard and the signature-header check, with its signing
- * secret (the given one, or a fresh one). The secret is written first and removed again if the row
- * cannot be, so an endpoint row never exists without its secret. The row goes where the tenant's
- * mirror row is (onTenantShard): 404 when the tenant is gone. Returns the endpoint and its secret.
+ * key (the given one, or a fresh one of the kind its scheme signs with: `whsec_` for `standard` and
+ * `hmac-sha256`, `whsk_` for `ed25519`). The key is written first and removed again if the row
+ * cannot be, so an endpoint row never exists without its key. The row goes where the tenant's
+ * mirror row is (onTenantShard): 404 when the tenant is gone; 400 when a supplied key is of the
+ * wrong kind for the scheme or a malformed 64-byte `whsk_` key. Returns the endpoint and `secret`:
+ * the HMAC secret, or for an ed25519 endpoint its public key (the private key is never shown).
  */
 export async function createEndpoint(
   env: Env,
@@ -60,12 +64,17 @@ export async function createEndpoint(
   now = Date.now(),
 ): Promise<Endpoint & { secret: string }> {
   await assertAllowedTarget(env, input.url, "url");
-  assertHeadersFitSignature(input.headers ?? {}, input.signature ?? { scheme: "standard" });
+  const signature = input.signature ?? { scheme: "standard" as const };
+  assertHeadersFitSignature(input.headers ?? {}, signature);
+  const kind = keyKindOfScheme(signature.scheme);
+  const supplied = await normalizedKeyInput(input.secret);
+  if (supplied !== undefined && keyKindOf(supplied) !== kind) throw wrongKeyKind(kind);
   const id = crypto.randomUUID();
-  const secret = await createSecret(env, { kind: "endpoint", id }, input.secret);
+  const secret = await createSecret(env, { kind: "endpoint", id }, supplied, kind);
   try {
-    const endpoint = await onTenantShard(env, tenantId, ({ db }) => stored.insertEndpoint(db, tenantId, id, input, now));
-    return { ...endpoint, secret };
+    const publicKey = await publicKeyOf(secret);
+    const endpoint = await onTenantShard(env, tenantId, ({ db }) => stored.insertEndpoint(db, tenantId, id, input, now, publicKey));
+    return { ...endpoint, secret: publicKey ?? secret };
   } catch (error) {
     await deleteSecret(env, { kind: "endpoint", id });
     throw error;
@@ -75,6 +84,11 @@ export async function createEndpoint(
 /**
  * Applies a partial update after the same guards as creation: a new URL must pass the target
  * guard, and custom headers must not collide with the signature header the endpoint will have.
+ * A change of scheme between the HMAC schemes and `ed25519` also changes the key: a fresh one of
+ * the new kind (or `secret`, which must be of that kind) through a rotation whose version claim
+ * writes the new scheme and public key into the row in one statement, the old key co-signing for
+ * DEFAULT_ROTATION_GRACE_SECONDS; the rest of the patch is applied afterwards. `secret` is refused
+ * (400) on any other PATCH: rotating is `POST …/secret/rotate`. 409 as for a rotation.
  */
 export async function updateEndpoint(
   env: Env,
@@ -85,11 +99,25 @@ export async function updateEndpoint(
 ): Promise<Endpoint> {
   if (patch.url !== undefined) await assertAllowedTarget(env, patch.url, "url");
   const { db } = await tenantDb(env, tenantId);
-  if (patch.headers !== undefined || patch.signature !== undefined) {
+  const { secret: suppliedKey, ...fields } = patch;
+  if (patch.headers !== undefined || patch.signature !== undefined || suppliedKey !== undefined) {
     const current = await endpointOn(db, tenantId, endpointId);
     assertHeadersFitSignature(patch.headers ?? current.headers, patch.signature ?? current.signature);
+    const kind = keyKindOfScheme((patch.signature ?? current.signature).scheme);
+    if (kind !== keyKindOfScheme(current.signature.scheme)) {
+      const secret = await normalizedKeyInput(suppliedKey);
+      if (secret !== undefined && keyKindOf(secret) !== kind) throw wrongKeyKind(kind);
+      const signature = { next: JSON.stringify(patch.signature), previous: JSON.stringify(current.signature) };
+      const owner = { kind: "endpoint" as const, id: endpointId };
+      const set = await rotateOwnerSecret(env, db, tenantId, owner, { graceSeconds: DEFAULT_ROTATION_GRACE_SECONDS, secret, kind, signature });
+      if (!set) throw notFound("Endpoint");
+    } else if (suppliedKey !== undefined) {
+      throw new ApiError(400, "validation_failed", "The request body is invalid", [
+        { path: "secret", message: "a key is set here only with a change of scheme between hmac (standard, hmac-sha256) and ed25519; use POST …/secret/rotate" },
+      ]);
+    }
   }
-  const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, patch, now);
+  const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, fields, now);
   if (!endpoint) throw notFound("Endpoint");
   return endpoint;
 }
@@ -110,9 +138,10 @@ export async function endpointSecret(env: Env, tenantId: string, endpointId: str
 }
 
 /**
- * Rotates the endpoint's secret (to `secret`, or a fresh one); the old one keeps co-signing for
- * `graceSeconds`, serialised with concurrent rotations (src/secret-rotation.ts). 404 when the tenant
- * has no such endpoint; 409 `conflict` when other rotations kept winning.
+ * Rotates the endpoint's key (to `secret`, or a fresh one of the same kind); the old one keeps
+ * co-signing for `graceSeconds`, serialised with concurrent rotations (src/ops/secret-rotation.ts).
+ * 404 when the tenant has no such endpoint; 400 when `secret` is not of the kind the endpoint's
+ * scheme signs with; 409 `conflict` when other rotations kept winning.
  */
 export async function rotateEndpointSecret(
   env: Env,
@@ -122,7 +151,8 @@ export async function rotateEndpointSecret(
   secret?: string,
 ): Promise<SecretSet> {
   const { db } = await tenantDb(env, tenantId);
-  const set = await rotateOwnerSecret(env, db, tenantId, { kind: "endpoint", id: endpointId }, { graceSeconds, secret });
+  const key = await normalizedKeyInput(secret);
+  const set = await rotateOwnerSecret(env, db, tenantId, { kind: "endpoint", id: endpointId }, { graceSeconds, secret: key });
   if (!set) throw notFound("Endpoint");
   return set;
 }

@@ -1,6 +1,7 @@
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { headerProblem } from "../security/headers";
+import { normalizeSigningKey, type KeyKind } from "../security/signing-keys";
 import { checkTarget, targetPolicyOf } from "../security/target-guard";
 import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
 
@@ -25,4 +26,27 @@ export function assertHeadersFitSignature(headers: Record<string, string>, signa
     return problem ? [{ path: `headers.${name}`, message: problem }] : [];
   });
   if (issues.length > 0) throw new ApiError(400, "validation_failed", "The request body is invalid", issues);
+}
+
+/**
+ * A supplied signing key (`secret` of a create, PATCH or rotation; its form already checked by the
+ * schema) in the form it is stored: a 64-byte `whsk_` key becomes its seed. 400 when such a key's
+ * public half does not belong to its seed.
+ */
+export async function normalizedKeyInput(secret: string | undefined): Promise<string | undefined> {
+  if (secret === undefined) return undefined;
+  const normalized = await normalizeSigningKey(secret);
+  if (normalized === null) {
+    throw new ApiError(400, "validation_failed", "The request is invalid", [
+      { path: "secret", message: "the last 32 bytes of this 64-byte whsk_ key are not the public key of its first 32" },
+    ]);
+  }
+  return normalized;
+}
+
+/** 400 for a supplied key of the wrong kind for the scheme it would sign for. */
+export function wrongKeyKind(kind: KeyKind): ApiError {
+  const message =
+    kind === "ed25519" ? "must be a whsk_ key: the ed25519 scheme signs with an Ed25519 private key" : "must be a whsec_ secret: this scheme signs with HMAC";
+  return new ApiError(400, "validation_failed", "The request body is invalid", [{ path: "secret", message }]);
 }

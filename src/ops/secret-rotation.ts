@@ -1,6 +1,9 @@
 import { readSecretVersion, swapSecretVersion } from "../db/secret-versions";
 import { ApiError } from "../errors";
+import { wrongKeyKind } from "./guards";
+import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "../security/signing-keys";
 import {
+  currentKeyKind,
   deleteSecret,
   readSecretSet,
   rotationWouldDropSecret,
@@ -34,13 +37,27 @@ const ABANDONED_CLAIM_MS = 90_000;
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.min + Math.random() * RETRY_WAIT_MS.jitter));
 
+/** What a rotation does besides replacing the key. */
+export interface RotationRequest {
+  graceSeconds: number;
+  /** The new key, already in stored form (src/ops/guards.ts normalizedKeyInput); a fresh one when absent. */
+  secret?: string;
+  /** The kind of the new key; by default the kind of the current one (a rotation keeps the scheme). */
+  kind?: KeyKind;
+  /** An endpoint's signature config switching with the key (a PATCH to another scheme), as JSON text now and before. */
+  signature?: { next: string; previous: string };
+}
+
 /**
- * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new secret signs
+ * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new key signs
  * from now on and the old one co-signs for `graceSeconds`. `db` holds the owner's version: the
- * tenant's data shard for an endpoint, the control database for the tenant's own secret. Returns
- * the new set, or null when the owner is not the tenant's (or was deleted meanwhile). Throws
- * ApiError 409 `conflict` when other rotations of the same secret kept winning, or when the
- * rotation would push out an earlier secret still in its grace period (a set keeps ten);
+ * tenant's data shard for an endpoint, the control database for the tenant's own secret. For an
+ * endpoint, the claim of the version also writes the new key's public key (and, for a switch of
+ * scheme, the new signature config) into its row, and giving the claim back restores them, so the
+ * row and the stored set never tell different stories. Returns the new set, or null when the
+ * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 400 when a supplied key is
+ * of the wrong kind, 409 `conflict` when other rotations of the same secret kept winning, or when
+ * the rotation would push out an earlier secret still in its grace period (a set keeps ten);
  * SecretUnavailableError when the stored set cannot be read.
  */
 export async function rotateOwnerSecret(
@@ -48,7 +65,7 @@ export async function rotateOwnerSecret(
   db: D1Database,
   tenantId: string,
   owner: SecretOwner,
-  rotation: { graceSeconds: number; secret?: string },
+  rotation: RotationRequest,
 ): Promise<SecretSet | null> {
   for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
     if (attempt > 0) await pause();
@@ -64,13 +81,18 @@ export async function rotateOwnerSecret(
     if (rotationWouldDropSecret(existing, rotation.graceSeconds, now)) {
       throw new ApiError(409, "conflict", "Ten earlier secrets still co-sign, the most a secret keeps; wait until one expires, or rotate with grace_period_seconds 0");
     }
-    if (!(await swapSecretVersion(db, owner, version, next))) continue;
+    // Decided per try: a concurrent switch of scheme changes which kind a plain rotation keeps.
+    const kind = rotation.kind ?? currentKeyKind(existing);
+    if (rotation.secret !== undefined && keyKindOf(rotation.secret) !== kind) throw wrongKeyKind(kind);
+    const secret = rotation.secret ?? generateSigningKey(kind);
+    const claimed = { public_key: await publicKeyOf(secret), signature: rotation.signature?.next };
+    if (!(await swapSecretVersion(db, owner, version, next, claimed))) continue;
     let set: SecretSet;
     try {
-      set = await writeRotatedSecret(env, owner, existing, { ...rotation, version: next, now });
+      set = await writeRotatedSecret(env, owner, existing, { graceSeconds: rotation.graceSeconds, secret, version: next, now });
     } catch (error) {
       // Nothing was written: give the claim back so the next rotation need not wait for it to age.
-      await swapSecretVersion(db, owner, next, version);
+      await swapSecretVersion(db, owner, next, version, { public_key: await publicKeyOf(existing.current), signature: rotation.signature?.previous });
       throw error;
     }
     // The owner may have been deleted while the set was being written, after its deletion had

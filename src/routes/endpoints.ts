@@ -115,7 +115,7 @@ export const endpointsApi = createApi()
     }),
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
-      return c.json(secretView(await endpointSecret(c.env, tenant_id, endpoint_id)), 200);
+      return c.json(await secretView(await endpointSecret(c.env, tenant_id, endpoint_id)), 200);
     },
   )
   .openapi(
@@ -137,7 +137,7 @@ export const endpointsApi = createApi()
       const { tenant_id, endpoint_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
       const set = await rotateEndpointSecret(c.env, tenant_id, endpoint_id, grace_period_seconds, secret);
-      return c.json(secretView(set), 200);
+      return c.json(await secretView(set), 200);
     },
   )
   .openapi(

@@ -22,7 +22,7 @@ export const tenantSecretApi = createApi()
       responses: { 200: jsonResponse(SecretResponse, "The current secret"), ...errorResponses(400, 401, 404) },
     }),
     async (c) => {
-      return c.json(secretView(await tenantSecret(c.env, c.req.valid("param").tenant_id)), 200);
+      return c.json(await secretView(await tenantSecret(c.env, c.req.valid("param").tenant_id)), 200);
     },
   )
   .openapi(
@@ -41,6 +41,6 @@ export const tenantSecretApi = createApi()
       const { tenant_id } = c.req.valid("param");
       const { grace_period_seconds, secret } = parseOptionalBody(RotateSecretBody, c.req.valid("json"));
       const set = await rotateTenantSecret(c.env, tenant_id, grace_period_seconds, secret);
-      return c.json(secretView(set), 200);
+      return c.json(await secretView(set), 200);
     },
   );

@@ -17,7 +17,7 @@ import {
   MIN_TIMEOUT_MS,
 } from "../limits";
 import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
-import { isWellFormedSecret } from "../secrets";
+import { isWellFormedEd25519Secret, isWellFormedHmacSecret, keyKindOf, keyKindOfScheme } from "../security/signing-keys";
 import { EventPattern, SourceName, StoredText, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
@@ -25,11 +25,12 @@ const SIGNATURE_DESCRIPTION =
   "How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. " +
   "`hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, " +
   "made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` " +
-  "(same form, joined with `, `).";
+  "(same form, joined with `, `). `ed25519` (Standard Webhooks `v1a`): `webhook-signature` holds one `v1a,<base64 Ed25519 signature>` " +
+  "per valid key; the relay keeps the private key (`whsk_…`) and receivers verify with the endpoint's `public_key` (`whpk_…`).";
 
 const SignatureInput = z
   .object({
-    scheme: z.enum(["standard", "hmac-sha256"]).default("standard"),
+    scheme: z.enum(["standard", "hmac-sha256", "ed25519"]).default("standard"),
     header: z
       .string()
       .regex(new RegExp(`^[A-Za-z0-9-]{1,${MAX_SIGNATURE_HEADER_LENGTH}}$`), `must be 1–${MAX_SIGNATURE_HEADER_LENGTH} letters, digits or '-'`)
@@ -68,9 +69,35 @@ const HeadersInput = z
     }
   });
 
-const SecretInput = z.string().refine(isWellFormedSecret, {
-  message: "must be whsec_ followed by the base64 of 24–64 bytes",
-});
+const isWellFormedKey = (value: string) => isWellFormedHmacSecret(value) || isWellFormedEd25519Secret(value);
+
+const SecretInput = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (isWellFormedKey(value)) return;
+    const message = value.startsWith("whpk_")
+      ? "is a public key: the relay signs with the private whsk_ key (leave secret out to have one generated)"
+      : "must be whsec_ followed by the base64 of 24–64 bytes, or whsk_ followed by the base64 of a 32-byte Ed25519 seed (or of the 64-byte seed and public key)";
+    ctx.addIssue({ code: "custom", message });
+  })
+  .openapi({
+    description:
+      "The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: " +
+      "the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again " +
+      "for `ed25519`: responses show its public key.",
+  });
+
+/** Issue when a supplied key is of the wrong kind for the scheme it comes with. */
+function keyFitsScheme(body: { secret?: string; signature?: { scheme: "standard" | "hmac-sha256" | "ed25519" } }, ctx: z.RefinementCtx): void {
+  if (body.secret === undefined || !body.signature || !isWellFormedKey(body.secret)) return;
+  const kind = keyKindOfScheme(body.signature.scheme);
+  if (keyKindOf(body.secret) === kind) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["secret"],
+    message: kind === "ed25519" ? "must be a whsk_ key: the ed25519 scheme signs with an Ed25519 private key" : "must be a whsec_ secret: this scheme signs with HMAC",
+  });
+}
 
 /** An endpoint's rate limit as a request sets it. */
 const RateLimitInput = z
@@ -114,15 +141,32 @@ export const CreateEndpointBody = z
   .required({ url: true })
   .extend({ secret: SecretInput.optional() })
   .strict()
+  .superRefine((body, ctx) => keyFitsScheme({ ...body, signature: body.signature ?? { scheme: "standard" } }, ctx))
   .openapi("CreateEndpoint");
 
-/** Body of `PATCH …/endpoints/{id}`: any subset of the fields; `null` clears an optional one. */
-export const UpdateEndpointBody = z.object(endpointFields).partial().strict().openapi("UpdateEndpoint");
+/**
+ * Body of `PATCH …/endpoints/{id}`: any subset of the fields; `null` clears an optional one.
+ * `secret` only with a change of scheme between the HMAC schemes and `ed25519`, which needs a key
+ * of the other kind (generated when absent).
+ */
+export const UpdateEndpointBody = z
+  .object(endpointFields)
+  .partial()
+  .extend({
+    secret: SecretInput.optional().openapi({
+      description:
+        "Only with a `signature` whose scheme changes between the HMAC schemes and `ed25519`: the new key, of the new scheme's kind " +
+        "(a fresh one when absent). The old key co-signs for a day, as after a rotation.",
+    }),
+  })
+  .strict()
+  .superRefine(keyFitsScheme)
+  .openapi("UpdateEndpoint");
 
 /** How deliveries to an endpoint are signed. */
 export const SignatureSchema = z
   .object({
-    scheme: z.enum(["standard", "hmac-sha256"]),
+    scheme: z.enum(["standard", "hmac-sha256", "ed25519"]),
     header: z.string().optional(),
     prefix: z.string().optional(),
   })
@@ -155,21 +199,40 @@ export const EndpointSchema = z
       description:
         "The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.",
     }),
+    public_key: z.string().optional().openapi({
+      description: "ed25519 endpoints only: `whpk_` + base64 of the 32 raw bytes of the current key's Ed25519 public key, which receivers verify with",
+      example: "whpk_9eWqeTbDbsQrm0ccL3pXSn0+Cl3J6T0KWTAmP0cXFWs=",
+    }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
   .openapi("Endpoint");
 
+const SECRET_FIELD_DESCRIPTION =
+  "What receivers verify with: the `whsec_` secret of the HMAC schemes; for `ed25519`, the public key (the same as `public_key`): " +
+  "the private key never leaves the relay, so no API key or dashboard session can forge a delivery";
+
 /** The creation response: the endpoint plus its signing secret, shown in this response only. */
-export const CreatedEndpointSchema = EndpointSchema.extend({ secret: z.string() }).openapi("CreatedEndpoint");
+export const CreatedEndpointSchema = EndpointSchema.extend({ secret: z.string().openapi({ description: SECRET_FIELD_DESCRIPTION }) }).openapi(
+  "CreatedEndpoint",
+);
 
 /** `GET …/secret` and rotation responses. */
 export const SecretResponse = z
   .object({
-    secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }),
+    secret: z.string().openapi({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", description: SECRET_FIELD_DESCRIPTION }),
+    public_key: z.string().optional().openapi({
+      description: "ed25519 only: `whpk_` + base64 of the current key's 32-byte Ed25519 public key",
+      example: "whpk_9eWqeTbDbsQrm0ccL3pXSn0+Cl3J6T0KWTAmP0cXFWs=",
+    }),
     previous: z
-      .array(z.object({ expires_at: Timestamp }))
-      .openapi({ description: "Earlier secrets that still co-sign until they expire (values not shown)" }),
+      .array(
+        z.object({
+          expires_at: Timestamp,
+          public_key: z.string().optional().openapi({ description: "For an earlier Ed25519 key: its public key, still valid until `expires_at`" }),
+        }),
+      )
+      .openapi({ description: "Earlier keys that still co-sign until they expire (secret values not shown)" }),
   })
   .openapi("EndpointSecret");
 

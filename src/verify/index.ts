@@ -19,6 +19,7 @@ export {
   verifyWebhook,
   type HmacVerifyOptions,
   type StandardVerifyOptions,
+  type Ed25519VerifyOptions,
   type VerifiedWebhook,
   type VerifyOptions,
   type WebhookBody,

@@ -21,13 +21,33 @@ interface SecretOptions {
   secret: string | readonly string[];
 }
 
-/** Options of the Standard Webhooks scheme (Edgehook's default). */
-export interface StandardVerifyOptions extends SecretOptions {
-  scheme?: "standard";
+interface TimestampOptions {
   /** Largest accepted distance between `webhook-timestamp` and now, in seconds, past or future. */
   toleranceSeconds?: number;
   /** The current time in milliseconds since the epoch; `Date.now` unless you test with a fixed clock. */
   now?: () => number;
+}
+
+/**
+ * Options of the Standard Webhooks scheme (Edgehook's default). `secret` may also hold `whpk_`
+ * public keys (what `GET …/secret` shows for an ed25519 endpoint): each checks the `v1a`
+ * signatures, each `whsec_` secret the `v1` ones.
+ */
+export interface StandardVerifyOptions extends SecretOptions, TimestampOptions {
+  scheme?: "standard";
+}
+
+/**
+ * Options of the ed25519 scheme (Standard Webhooks `v1a`): only Ed25519 signatures made with the
+ * private key of one of these public keys are accepted; `v1` (HMAC) signatures are ignored.
+ */
+export interface Ed25519VerifyOptions extends TimestampOptions {
+  scheme: "ed25519";
+  /**
+   * The endpoint's public key (`whpk_` + base64 of 32 bytes: its `public_key`), or several, e.g.
+   * the previous one while a rotation's grace period lasts.
+   */
+  publicKey: string | readonly string[];
 }
 
 /** Options of the hmac-sha256 scheme: match the endpoint's `signature.header` and `signature.prefix`. */
@@ -39,7 +59,7 @@ export interface HmacVerifyOptions extends SecretOptions {
   prefix?: string;
 }
 
-export type VerifyOptions = StandardVerifyOptions | HmacVerifyOptions;
+export type VerifyOptions = StandardVerifyOptions | HmacVerifyOptions | Ed25519VerifyOptions;
 
 /** Request headers: a `Headers` object, or a plain object such as Node's `req.headers` (any case). */
 export type WebhookHeaders = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -49,7 +69,8 @@ export type WebhookBody = string | Uint8Array | ArrayBuffer;
 
 /** What a verified delivery tells you besides its body. */
 export interface VerifiedWebhook {
-  scheme: "standard" | "hmac-sha256";
+  /** Which kind of signature verified: `standard` (`v1`, HMAC), `ed25519` (`v1a`) or `hmac-sha256`. */
+  scheme: "standard" | "hmac-sha256" | "ed25519";
   /** `webhook-id`: the message id, the same on every retry, so deduplicate on it. */
   id: string;
   /** `webhook-timestamp`: when this attempt was signed. */
@@ -73,23 +94,34 @@ function requireHeader(read: (name: string) => string | null, name: string): str
   return value;
 }
 
-function secretList(secret: string | readonly string[]): readonly string[] {
+function secretList(secret: string | readonly string[], what = "secret"): readonly string[] {
+  if (typeof secret !== "string" && !Array.isArray(secret)) throw new TypeError(`verifyWebhook needs at least one non-empty ${what}`);
   const secrets = typeof secret === "string" ? [secret] : secret;
   if (secrets.length === 0 || secrets.some((s) => typeof s !== "string" || s.length === 0)) {
-    throw new TypeError("verifyWebhook needs at least one non-empty secret");
+    throw new TypeError(`verifyWebhook needs at least one non-empty ${what}`);
   }
   return secrets;
 }
 
 /** The HMAC key of a standard-scheme secret: the base64 after `whsec_`. */
 function standardKey(secret: string): Bytes {
+  // The messages never repeat the secret: they may end up in logs.
+  if (secret.startsWith("whsk_")) {
+    throw new TypeError("whsk_ is a private signing key, which receivers never need: verify with the endpoint's whpk_ public key");
+  }
   const key = base64OrNull(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
-  // The message never repeats the secret: it may end up in logs.
   if (!key || key.length === 0) throw new TypeError("A standard-scheme secret must be whsec_ followed by base64");
   return key;
 }
 
-async function hmacSha256(key: Bytes, data: Bytes): Promise<Uint8Array> {
+/** The raw 32 bytes of a `whpk_` public key. */
+function ed25519PublicKey(publicKey: string): Bytes {
+  const key = publicKey.startsWith("whpk_") ? base64OrNull(publicKey.slice("whpk_".length)) : null;
+  if (!key || key.length !== 32) throw new TypeError("An Ed25519 public key must be whpk_ followed by the base64 of 32 bytes");
+  return key;
+}
+
+function subtleCrypto(): SubtleCrypto {
   // Node 18 has no global `crypto` unless told to.
   const subtle = typeof crypto === "undefined" ? undefined : crypto.subtle;
   if (!subtle) {
@@ -98,8 +130,25 @@ async function hmacSha256(key: Bytes, data: Bytes): Promise<Uint8Array> {
         'or set globalThis.crypto = (await import("node:crypto")).webcrypto first',
     );
   }
+  return subtle;
+}
+
+async function hmacSha256(key: Bytes, data: Bytes): Promise<Uint8Array> {
+  const subtle = subtleCrypto();
   const cryptoKey = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return new Uint8Array(await subtle.sign("HMAC", cryptoKey, data));
+}
+
+/** Whether any candidate is an Ed25519 signature of `data` by any of the public keys. */
+async function anyEd25519Matches(publicKeys: readonly Bytes[], data: Bytes, candidates: readonly Bytes[]): Promise<boolean> {
+  const subtle = subtleCrypto();
+  for (const raw of publicKeys) {
+    const key = await subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+    for (const candidate of candidates) {
+      if (await subtle.verify({ name: "Ed25519" }, key, candidate, data)) return true;
+    }
+  }
+  return false;
 }
 
 /** Whether any candidate equals the HMAC of `data` under any of the keys. */
@@ -116,29 +165,52 @@ function parseTimestamp(text: string): number {
   return Number(text);
 }
 
-function checkTolerance(seconds: number, options: StandardVerifyOptions): void {
+function checkTolerance(seconds: number, options: TimestampOptions): void {
   const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = Math.floor((options.now?.() ?? Date.now()) / 1000);
   if (now - seconds > tolerance) throw new InvalidTimestampError("too_old", tolerance);
   if (seconds - now > tolerance) throw new InvalidTimestampError("too_new", tolerance);
 }
 
-/** Standard Webhooks: space-separated `v1,<base64>` over `{id}.{timestamp}.{body}`. */
-async function verifyStandard(read: (name: string) => string | null, body: Bytes, options: StandardVerifyOptions) {
-  const keys = secretList(options.secret).map(standardKey);
+/** The keys a Standard Webhooks verification accepts: HMAC keys for `v1`, Ed25519 public keys for `v1a`. */
+interface StandardKeys {
+  hmac: readonly Bytes[];
+  ed25519: readonly Bytes[];
+}
+
+function standardKeys(options: StandardVerifyOptions | Ed25519VerifyOptions): StandardKeys {
+  if (options.scheme === "ed25519") return { hmac: [], ed25519: secretList(options.publicKey, "public key").map(ed25519PublicKey) };
+  const secrets = secretList(options.secret);
+  return {
+    hmac: secrets.filter((s) => !s.startsWith("whpk_")).map(standardKey),
+    ed25519: secrets.filter((s) => s.startsWith("whpk_")).map(ed25519PublicKey),
+  };
+}
+
+/**
+ * Standard Webhooks: space-separated `v1,<base64 HMAC>` and `v1a,<base64 Ed25519>` signatures over
+ * `{id}.{timestamp}.{body}`; each version is checked only against keys of its kind.
+ */
+async function verifyStandard(read: (name: string) => string | null, body: Bytes, options: StandardVerifyOptions | Ed25519VerifyOptions) {
+  const keys = standardKeys(options);
   const id = requireHeader(read, "webhook-id");
   const timestampText = requireHeader(read, "webhook-timestamp");
   const signatures = requireHeader(read, "webhook-signature");
   const seconds = parseTimestamp(timestampText);
   checkTolerance(seconds, options);
 
-  const candidates = signatures.split(/\s+/).flatMap((entry) => {
-    const bytes = entry.startsWith("v1,") ? base64OrNull(entry.slice("v1,".length)) : null;
-    return bytes ? [bytes] : [];
-  });
+  const entries = signatures.split(/\s+/);
+  const versioned = (version: string, length?: number) =>
+    entries.flatMap((entry) => {
+      const bytes = entry.startsWith(version) ? base64OrNull(entry.slice(version.length)) : null;
+      return bytes && (length === undefined || bytes.length === length) ? [bytes] : [];
+    });
+  const hmacCandidates = keys.hmac.length > 0 ? versioned("v1,") : [];
+  const ed25519Candidates = keys.ed25519.length > 0 ? versioned("v1a,", 64) : [];
   const signed = concatBytes(utf8(`${id}.${timestampText}.`), body);
-  if (!(await anyMatches(keys, signed, candidates))) throw new NoMatchingSignatureError("webhook-signature", candidates.length);
-  return { id, seconds };
+  if (await anyMatches(keys.hmac, signed, hmacCandidates)) return { id, seconds, scheme: "standard" as const };
+  if (await anyEd25519Matches(keys.ed25519, signed, ed25519Candidates)) return { id, seconds, scheme: "ed25519" as const };
+  throw new NoMatchingSignatureError("webhook-signature", hmacCandidates.length + ed25519Candidates.length);
 }
 
 /** The signatures in an hmac-sha256 header value: `prefix` + hex, several joined with ", ". */
@@ -170,10 +242,12 @@ async function verifyHmac(read: (name: string) => string | null, body: Bytes, op
 }
 
 /**
- * Verifies one delivery from its raw body and headers and returns its id and timestamp.
+ * Verifies one delivery from its raw body and headers and returns its id, timestamp and the kind
+ * of signature that verified.
  * Throws a `WebhookVerificationError` (`MissingHeaderError`, `InvalidTimestampError`,
  * `NoMatchingSignatureError`) when the request must be refused, and a `TypeError` when the
- * call itself is wrong (no secret, an unusable secret, a parsed body).
+ * call itself is wrong (no secret, an unusable secret or public key, a private `whsk_` key, a
+ * parsed body).
  *
  * @param body the body exactly as received: a string or bytes, never re-serialised JSON
  */
@@ -183,7 +257,9 @@ export async function verifyWebhook(body: WebhookBody, headers: WebhookHeaders, 
   }
   const read = headerReader(headers);
   const bytes = toBytes(body);
-  const { id, seconds } =
-    options.scheme === "hmac-sha256" ? await verifyHmac(read, bytes, options) : await verifyStandard(read, bytes, options);
-  return { scheme: options.scheme ?? "standard", id, timestamp: new Date(seconds * 1000) };
+  const { id, seconds, scheme } =
+    options.scheme === "hmac-sha256"
+      ? { ...(await verifyHmac(read, bytes, options)), scheme: "hmac-sha256" as const }
+      : await verifyStandard(read, bytes, options);
+  return { scheme, id, timestamp: new Date(seconds * 1000) };
 }

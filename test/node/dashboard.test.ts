@@ -203,6 +203,32 @@ describe("the dashboard in Chromium", () => {
     await context.close();
   });
 
+  it("creates an ed25519 endpoint, shows its public key openly, copies it and regenerates the key", async () => {
+    const tenant = await newTenant("Ed25519 Corp");
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.getByRole("link", { name: "Add endpoint" }).first().click();
+    await page.getByLabel("URL").fill(`${receiver.url}/ed25519`);
+    await page.getByText("Signing, retries and headers").click();
+    await page.getByLabel("Signature scheme").selectOption({ label: "Ed25519 public key (Standard Webhooks v1a)" });
+    await page.getByRole("button", { name: "Create endpoint" }).click();
+    await page.getByText("Endpoint created. Its public key is below").waitFor();
+    const id = /endpoints\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    const created = await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`);
+    expect(created.body.public_key).toMatch(/^whpk_/);
+    await expect(page.getByTestId("public-key").textContent()).resolves.toBe(created.body.public_key);
+    await expect(copyWith(page, page.getByRole("button", { name: "Copy public key" }), "Public key copied")).resolves.toBe(created.body.public_key);
+    expect(await page.content()).not.toContain("whsk_");
+
+    await page.getByRole("button", { name: "Regenerate key" }).click();
+    await page.getByText("Signing key regenerated").waitFor();
+    const rotated = await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`);
+    expect(rotated.body.public_key).not.toBe(created.body.public_key);
+    await expect(page.getByTestId("public-key").textContent()).resolves.toBe(rotated.body.public_key);
+    await expect(page.getByText("The previous key still co-signs until").count()).resolves.toBe(1);
+    await context.close();
+  });
+
   it("sends a test event and shows it delivered in the endpoint's log", async () => {
     const tenant = await newTenant("Test Event Corp");
     const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/test-event`, name: "Receiver" });

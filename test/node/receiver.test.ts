@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, generateKeyPairSync, sign } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/local-relay";
@@ -16,6 +16,20 @@ function signed(secret = SECRET, id = "msg_1"): Record<string, string> {
     "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
     "webhook-signature": new Webhook(secret).sign(id, now, BODY),
   };
+}
+
+/** An Ed25519 key pair from Node's own crypto, with the public key as `whpk_…`. */
+function ed25519Key() {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const x = publicKey.export({ format: "jwk" }).x!;
+  return { privateKey, whpk: `whpk_${Buffer.from(x, "base64url").toString("base64")}` };
+}
+
+/** Standard Webhooks headers for BODY with one v1a signature by `privateKey`. */
+function signedV1a(privateKey: ReturnType<typeof ed25519Key>["privateKey"], id = "msg_1"): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = sign(null, Buffer.from(`${id}.${timestamp}.${BODY}`), privateKey).toString("base64");
+  return { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": `v1a,${signature}` };
 }
 
 describe("npm run receiver", () => {
@@ -124,6 +138,24 @@ describe("npm run receiver", () => {
     const { url, post } = await receiver(["--fail-first", "1"]);
     expect((await fetch(url)).status).toBe(200);
     expect((await post(signed())).status).toBe(500);
+  });
+
+  it("verifies an ed25519 delivery with --public-key and reports a v1a signature by another key as invalid", async () => {
+    const signer = ed25519Key();
+    const stranger = ed25519Key();
+    const { process, post } = await receiver(["--public-key", signer.whpk, "--json"]);
+    await post(signedV1a(signer.privateKey));
+    await post(signedV1a(stranger.privateKey));
+    await process.waitFor('"number":2');
+    const [, good, bad] = process.jsonLines();
+    expect(good.verification).toMatchObject({ result: "valid", scheme: "ed25519", id: "msg_1" });
+    expect(bad.verification).toMatchObject({ result: "invalid", code: "no_matching_signature" });
+  });
+
+  it("refuses to start with a private whsk_ key as the public key, with exit code 2", async () => {
+    const result = await run(RECEIVER, ["--port", "0", "--public-key", "whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo="]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("whsk_ is a private key");
   });
 
   it("refuses to start with a secret that is not whsec_ base64, with exit code 2", async () => {

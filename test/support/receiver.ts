@@ -1,3 +1,4 @@
+import { createPublicKey, verify } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answerDnsQuery } from "./fake-doh";
@@ -23,6 +24,10 @@ export interface ReceivedRequest {
  *   /retry-after/{s}/{bucket}     429 with Retry-After: s
  *   GET /_received/{bucket}       the recorded requests, as JSON
  *   GET /_release/{bucket}/{code} answers every request held in the bucket with that status
+ *   GET /_verify-ed25519/{bucket}?public_key=whpk_…
+ *                                 for each recorded request, whether each of its `v1a` signatures
+ *                                 verifies with Node's own crypto.verify (OpenSSL, independent of
+ *                                 the Web Crypto that signed it in workerd)
  *   GET /dns-query?name=&type=    a fake DNS-over-HTTPS server (see fake-doh.ts), not recorded
  */
 export async function startReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -38,6 +43,12 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
     const parts = path.split("/").filter(Boolean);
     if (req.method === "GET" && parts[0] === "_received") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(received.get(parts[1]!) ?? []));
+      return;
+    }
+    if (req.method === "GET" && parts[0] === "_verify-ed25519") {
+      const publicKey = new URL(path, "http://receiver").searchParams.get("public_key") ?? "";
+      const results = (received.get(parts[1]!.split("?")[0]!) ?? []).map((request) => verifiedByNode(request, publicKey));
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(results));
       return;
     }
     if (req.method === "GET" && parts[0] === "_release") {
@@ -110,4 +121,20 @@ export async function startReceiver(): Promise<{ url: string; close: () => Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Checks a recorded delivery's `v1a` signatures with Node's crypto.verify: for each, whether it is
+ * the Ed25519 signature of `{webhook-id}.{webhook-timestamp}.{body}` by `whpk_` public key.
+ */
+function verifiedByNode(request: ReceivedRequest, whpk: string): { id: string; v1a: boolean[] } {
+  const x = Buffer.from(whpk.replace(/^whpk_/, ""), "base64").toString("base64url");
+  const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
+  const id = request.headers["webhook-id"] ?? "";
+  const signed = Buffer.from(`${id}.${request.headers["webhook-timestamp"]}.${request.body}`, "utf8");
+  const v1a = (request.headers["webhook-signature"] ?? "")
+    .split(" ")
+    .filter((entry) => entry.startsWith("v1a,"))
+    .map((entry) => verify(null, signed, key, Buffer.from(entry.slice(4), "base64")));
+  return { id, v1a };
 }

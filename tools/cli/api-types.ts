@@ -39,6 +39,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "delivery-ed25519": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delivery to an endpoint with the `ed25519` signature scheme (Standard Webhooks `v1a`, asymmetric)
+         * @description Signed with the endpoint's Ed25519 private key, which only the relay holds. Verify with the endpoint's `public_key` (`whpk_` + base64 of the 32 raw public-key bytes; also in `GET …/endpoints/{id}/secret`): a receiver that can verify cannot sign.
+         */
+        post: operations["receiveEd25519Delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -90,17 +110,28 @@ export interface components {
             next_cursor: string | null;
         };
         EndpointSecret: {
-            /** @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw */
+            /**
+             * @description What receivers verify with: the `whsec_` secret of the HMAC schemes; for `ed25519`, the public key (the same as `public_key`): the private key never leaves the relay, so no API key or dashboard session can forge a delivery
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
             secret: string;
-            /** @description Earlier secrets that still co-sign until they expire (values not shown) */
+            /**
+             * @description ed25519 only: `whpk_` + base64 of the current key's 32-byte Ed25519 public key
+             * @example whpk_9eWqeTbDbsQrm0ccL3pXSn0+Cl3J6T0KWTAmP0cXFWs=
+             */
+            public_key?: string;
+            /** @description Earlier keys that still co-sign until they expire (secret values not shown) */
             previous: {
                 /** @example 2026-11-23T12:00:00.000Z */
                 expires_at: string;
+                /** @description For an earlier Ed25519 key: its public key, still valid until `expires_at` */
+                public_key?: string;
             }[];
         };
         RotateSecret: {
             /** @default 86400 */
             grace_period_seconds: number;
+            /** @description The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again for `ed25519`: responses show its public key. */
             secret?: string;
         };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
@@ -121,12 +152,13 @@ export interface components {
             name?: string;
         };
         CreatedEndpoint: components["schemas"]["Endpoint"] & {
+            /** @description What receivers verify with: the `whsec_` secret of the HMAC schemes; for `ed25519`, the public key (the same as `public_key`): the private key never leaves the relay, so no API key or dashboard session can forge a delivery */
             secret: string;
         };
-        /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). */
+        /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). `ed25519` (Standard Webhooks `v1a`): `webhook-signature` holds one `v1a,<base64 Ed25519 signature>` per valid key; the relay keeps the private key (`whsk_…`) and receivers verify with the endpoint's `public_key` (`whpk_…`). */
         SignatureConfig: {
             /** @enum {string} */
-            scheme: "standard" | "hmac-sha256";
+            scheme: "standard" | "hmac-sha256" | "ed25519";
             header?: string;
             prefix?: string;
         };
@@ -160,6 +192,11 @@ export interface components {
              * @enum {string}
              */
             delivery_lane: "main" | "slow";
+            /**
+             * @description ed25519 endpoints only: `whpk_` + base64 of the 32 raw bytes of the current key's Ed25519 public key, which receivers verify with
+             * @example whpk_9eWqeTbDbsQrm0ccL3pXSn0+Cl3J6T0KWTAmP0cXFWs=
+             */
+            public_key?: string;
             /** @example 2026-11-23T12:00:00.000Z */
             created_at: string;
             /** @example 2026-11-23T12:00:00.000Z */
@@ -177,13 +214,13 @@ export interface components {
                 [key: string]: string;
             };
             enabled?: boolean;
-            /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). */
+            /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). `ed25519` (Standard Webhooks `v1a`): `webhook-signature` holds one `v1a,<base64 Ed25519 signature>` per valid key; the relay keeps the private key (`whsk_…`) and receivers verify with the endpoint's `public_key` (`whpk_…`). */
             signature?: {
                 /**
                  * @default standard
                  * @enum {string}
                  */
-                scheme: "standard" | "hmac-sha256";
+                scheme: "standard" | "hmac-sha256" | "ed25519";
                 header?: string;
                 prefix?: string;
             };
@@ -199,6 +236,7 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /** @description The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again for `ed25519`: responses show its public key. */
             secret?: string;
         };
         EndpointPage: {
@@ -217,13 +255,13 @@ export interface components {
                 [key: string]: string;
             };
             enabled?: boolean;
-            /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). */
+            /** @description How deliveries are signed. `standard`: Standard Webhooks `webhook-signature`, one `v1,…` per valid secret during a rotation. `hmac-sha256`: `header` (default `X-Webhook-Signature`) = `prefix` + hex HMAC-SHA256 of the body, always exactly one signature, made with the current secret; during a rotation's grace period the older secrets' signatures travel in `webhook-previous-signatures` (same form, joined with `, `). `ed25519` (Standard Webhooks `v1a`): `webhook-signature` holds one `v1a,<base64 Ed25519 signature>` per valid key; the relay keeps the private key (`whsk_…`) and receivers verify with the endpoint's `public_key` (`whpk_…`). */
             signature?: {
                 /**
                  * @default standard
                  * @enum {string}
                  */
-                scheme: "standard" | "hmac-sha256";
+                scheme: "standard" | "hmac-sha256" | "ed25519";
                 header?: string;
                 prefix?: string;
             };
@@ -239,6 +277,8 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /** @description Only with a `signature` whose scheme changes between the HMAC schemes and `ed25519`: the new key, of the new scheme's kind (a fresh one when absent). The old key co-signs for a day, as after a rotation. */
+            secret?: string;
         };
         EnqueuedMessage: {
             /** @description A UUIDv7 (time-ordered) ending in 0000; its deliveries' ids differ only in those last 4 hex digits */
@@ -444,6 +484,43 @@ export interface operations {
                 "x-webhook-signature": string;
                 /** @description During a rotation's grace period only: the signatures made with the older secrets, in the same form, separated by `, `, newest first */
                 "webhook-previous-signatures"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx is success; the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveEd25519Delivery: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry and replay: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in unix seconds */
+                "webhook-timestamp": string;
+                "user-agent": string;
+                /** @description Space-separated `v1a,<base64 Ed25519 signature of "{webhook-id}.{webhook-timestamp}.{body}">`, one per valid key during a rotation's grace period (after a switch from the `standard` scheme, the old secret's `v1,…` HMAC signature travels alongside until it expires) */
+                "webhook-signature": string;
             };
             path?: never;
             cookie?: never;

@@ -14,7 +14,7 @@ function prettyBody(body: string): string {
 
 function verificationLine(delivery: Delivery): string {
   const v = delivery.verification;
-  if (v.result === "unchecked") return "signature: not checked (start the receiver with --secret to verify)";
+  if (v.result === "unchecked") return "signature: not checked (start the receiver with --secret, or --public-key for ed25519, to verify)";
   if (v.result === "valid") return `signature: valid (${v.scheme}, webhook-id ${v.id}, signed ${v.timestamp})`;
   return `signature: INVALID (${v.code}) ${v.message}`;
 }

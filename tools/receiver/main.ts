@@ -10,7 +10,8 @@ interface ReceiverOptions {
   port: number;
   host: string;
   secret?: string[];
-  scheme: "standard" | "hmac-sha256";
+  publicKey?: string[];
+  scheme: "standard" | "hmac-sha256" | "ed25519";
   signatureHeader?: string;
   signaturePrefix?: string;
   tolerance?: number;
@@ -32,10 +33,15 @@ const program = new Command("edgehook-receiver")
   .addOption(new Option("-p, --port <port>", "port to listen on (0 picks a free one)").default(9000).argParser(integerIn(0, 65_535)))
   .option("--host <address>", "address to listen on", "127.0.0.1")
   .addOption(new Option("-s, --secret <secret>", "endpoint secret to verify signatures with (repeatable)").env("EDGEHOOK_SECRET").argParser(collect))
-  .addOption(new Option("--scheme <scheme>", "the endpoint's signature scheme").choices(["standard", "hmac-sha256"]).default("standard"))
+  .addOption(
+    new Option("-k, --public-key <whpk>", "ed25519 endpoint's public key (whpk_…) to verify v1a signatures with (repeatable)")
+      .env("EDGEHOOK_PUBLIC_KEY")
+      .argParser(collect),
+  )
+  .addOption(new Option("--scheme <scheme>", "the endpoint's signature scheme (ed25519 is implied by --public-key)").choices(["standard", "hmac-sha256", "ed25519"]).default("standard"))
   .option("--signature-header <name>", "hmac-sha256: the endpoint's signature header (default X-Webhook-Signature)")
   .option("--signature-prefix <prefix>", "hmac-sha256: the endpoint's signature prefix (default none)")
-  .addOption(new Option("--tolerance <seconds>", "standard: accepted clock difference (default 300)").argParser(integerIn(0, 31_536_000)))
+  .addOption(new Option("--tolerance <seconds>", "standard and ed25519: accepted clock difference (default 300)").argParser(integerIn(0, 31_536_000)))
   .addOption(new Option("--status <code>", "status of every answer that is not a deliberate failure").default(200).argParser(httpStatus))
   .addOption(new Option("--fail-first <n>", "answer the first n deliveries with --fail-status").default(0).argParser(integerIn(0, 1_000_000)))
   .addOption(new Option("--fail-status <code>", "status of the deliberate failures").default(500).argParser(httpStatus))
@@ -66,8 +72,18 @@ const program = new Command("edgehook-receiver")
     process.once("SIGTERM", stop);
   });
 
-/** Verify options from the flags, or null without a secret. Checks the secrets' form up front. */
+/** Verify options from the flags, or null without a secret or public key. Checks the keys' form up front. */
 function verifyOptions(options: ReceiverOptions): VerifyOptions | null {
+  if (options.publicKey || options.scheme === "ed25519") {
+    if (!options.publicKey) throw new InvalidArgumentError("--scheme ed25519 verifies with the endpoint's public key: pass --public-key whpk_…");
+    if (options.secret) throw new InvalidArgumentError("--public-key (ed25519) and --secret (HMAC) verify different schemes: pass one of them");
+    if (options.scheme === "hmac-sha256") throw new InvalidArgumentError("--public-key verifies the ed25519 scheme, not hmac-sha256");
+    for (const key of options.publicKey) {
+      if (key.startsWith("whsk_")) throw new InvalidArgumentError("whsk_ is a private key, which receivers never need: pass the endpoint's whpk_ public key");
+      if (!/^whpk_[A-Za-z0-9+/]{43}=$/.test(key)) throw new InvalidArgumentError("a public key is whpk_ followed by the base64 of 32 bytes");
+    }
+    return { scheme: "ed25519", publicKey: options.publicKey, toleranceSeconds: options.tolerance };
+  }
   if (!options.secret) return null;
   if (options.scheme === "hmac-sha256") {
     return { scheme: "hmac-sha256", secret: options.secret, header: options.signatureHeader, prefix: options.signaturePrefix };
@@ -76,13 +92,15 @@ function verifyOptions(options: ReceiverOptions): VerifyOptions | null {
     throw new InvalidArgumentError("--signature-header and --signature-prefix apply to --scheme hmac-sha256 only");
   }
   for (const secret of options.secret) {
+    if (secret.startsWith("whpk_")) throw new InvalidArgumentError("whpk_ is an ed25519 public key: pass it with --public-key");
     if (!/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/.test(secret)) throw new InvalidArgumentError("a standard-scheme secret is whsec_ followed by base64");
   }
   return { secret: options.secret, toleranceSeconds: options.tolerance };
 }
 
 function summary(options: ReceiverOptions): string {
-  const parts = [options.secret ? `verifying ${options.scheme} signatures` : "not verifying signatures"];
+  const scheme = options.publicKey ? "ed25519" : options.scheme;
+  const parts = [options.secret || options.publicKey ? `verifying ${scheme} signatures` : "not verifying signatures"];
   if (options.failFirst > 0) parts.push(`failing the first ${options.failFirst} with ${options.failStatus}`);
   parts.push(`answering ${options.status}`);
   if (options.delay > 0) parts.push(`after ${options.delay} ms`);

@@ -106,8 +106,8 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     if (errors || !result.ok) {
       return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
     }
-    const { id } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
-    return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, "created");
+    const { id, signature } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
+    return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, signature.scheme === "ed25519" ? "created-ed25519" : "created");
   })
   .get("/endpoints/:id", async (c) => {
     const endpoint = await endpointOf(c);
@@ -118,13 +118,14 @@ export const endpointRoutes = new Hono<DashboardEnv>()
       deliveriesPerHour(c.env, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
       deliveryLog(c.env, tenantId, { endpoint_id: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
     ]);
-    const { secret, previous } = secretView(secrets);
+    const { secret, previous, public_key } = await secretView(secrets);
     return render(
       c,
       <EndpointPage
         {...pageProps(c, "endpoints")}
         endpoint={endpoint}
         secret={c.req.query("secret") === "shown" ? secret : null}
+        publicKey={public_key ?? null}
         previousUntil={previous.map((p) => p.expires_at).sort()}
         hours={hours}
         deliveries={log.data}
@@ -134,8 +135,9 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     );
   })
   .get("/endpoints/:id/secret", async (c) => {
-    const secrets = await endpointSecret(c.env, currentSession(c).tenantId, endpointId(c));
-    return c.json({ secret: secrets.current });
+    // The view, not the stored set: an ed25519 endpoint's private key is never shown, only its public key.
+    const { secret } = await secretView(await endpointSecret(c.env, currentSession(c).tenantId, endpointId(c)));
+    return c.json({ secret });
   })
   .post("/endpoints/:id/secret/rotate", async (c) => {
     const endpoint = await endpointOf(c);
@@ -143,7 +145,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const parsed = RotateSecretBody.safeParse({ grace_period_seconds: Number(grace) });
     if (!parsed.success) throw new ApiError(400, "validation_failed", "Choose how long the old secret keeps signing");
     await rotateEndpointSecret(c.env, currentSession(c).tenantId, endpoint.id, parsed.data.grace_period_seconds);
-    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, "secret-rotated");
+    return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, endpoint.signature.scheme === "ed25519" ? "key-rotated" : "secret-rotated");
   })
   .get("/endpoints/:id/test", async (c) => {
     const endpoint = await endpointOf(c);

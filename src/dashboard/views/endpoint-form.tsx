@@ -125,13 +125,21 @@ export const EndpointFormPage: FC<{
         <details class="advanced" open={advancedOpen}>
           <summary>Signing, retries and headers</summary>
           <div class="grid-2">
-            <Field name="signature_scheme" label="Signature scheme" errors={errors.signature_scheme}>
-              <select id="signature_scheme" name="signature_scheme" {...fieldAria("signature_scheme", { errors: errors.signature_scheme })}>
+            <Field
+              name="signature_scheme"
+              label="Signature scheme"
+              hint="Ed25519: receivers verify with a public key and cannot sign themselves. Changing between it and the HMAC schemes issues a new key; the old one co-signs for 24 hours."
+              errors={errors.signature_scheme}
+            >
+              <select id="signature_scheme" name="signature_scheme" {...fieldAria("signature_scheme", { hint: true, errors: errors.signature_scheme })}>
                 <option value="standard" selected={values.signature_scheme === "standard"}>
                   Standard Webhooks
                 </option>
                 <option value="hmac-sha256" selected={values.signature_scheme === "hmac-sha256"}>
                   HMAC-SHA256 header
+                </option>
+                <option value="ed25519" selected={values.signature_scheme === "ed25519"}>
+                  Ed25519 public key (Standard Webhooks v1a)
                 </option>
               </select>
             </Field>

@@ -41,12 +41,14 @@ export const EndpointPage: FC<{
   notice: string | null;
   endpoint: Endpoint;
   secret: string | null;
+  /** ed25519 endpoints: the current public key, shown openly. */
+  publicKey: string | null;
   previousUntil: string[];
   hours: HourlyDeliveries[];
   deliveries: DeliveryListEntry[];
   status: string | undefined;
   nextCursor: string | null;
-}> = ({ page, notice, endpoint, secret, previousUntil, hours, deliveries, status, nextCursor }) => {
+}> = ({ page, notice, endpoint, secret, publicKey, previousUntil, hours, deliveries, status, nextCursor }) => {
   const title = endpointTitle(endpoint);
   const base = `/dashboard/endpoints/${endpoint.id}`;
   return (
@@ -134,7 +136,7 @@ export const EndpointPage: FC<{
           <Time value={endpoint.created_at} />
         </dd>
       </DetailsCard>
-      <SecretCard page={page} endpoint={endpoint} secret={secret} previousUntil={previousUntil} />
+      <SecretCard page={page} endpoint={endpoint} secret={secret} publicKey={publicKey} previousUntil={previousUntil} />
       <section class="card" aria-labelledby="endpoint-activity-title">
         <h2 id="endpoint-activity-title">Last 24 hours</h2>
         <DeliveryChart hours={hours} id="endpoint-chart" />

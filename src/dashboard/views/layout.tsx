@@ -18,9 +18,11 @@ export interface PageContext {
 /** Notices shown once after a redirect (src/dashboard/flash.ts): fixed texts, never echoed input. */
 const NOTICES = {
   created: "Endpoint created. Its signing secret is below.",
+  "created-ed25519": "Endpoint created. Its public key is below: receivers verify with it.",
   updated: "Endpoint saved.",
   deleted: "Endpoint deleted.",
   "secret-rotated": "Signing secret regenerated.",
+  "key-rotated": "Signing key regenerated: the new public key is below.",
   "test-sent": "Test event sent. Its delivery is listed below.",
   replayed: "Delivery replayed: it is being sent again.",
   "signed-out": "You are signed out.",

@@ -20,7 +20,7 @@ interface EndpointFlags {
   anySource?: boolean;
   header?: string[];
   clearHeaders?: boolean;
-  scheme?: "standard" | "hmac-sha256";
+  scheme?: "standard" | "hmac-sha256" | "ed25519";
   signatureHeader?: string;
   signaturePrefix?: string;
   maxAttempts?: number;
@@ -68,7 +68,7 @@ function withEndpointFlags(command: Command): Command {
     .option("--event <type>", "event type or pattern (document.*) it listens for; repeatable; none = all", collect)
     .option("--source <source>", "only messages from this source")
     .option("--header <header>", 'static header sent with every delivery, "Name: value"; repeatable', parseHeader)
-    .addOption(new Option("--scheme <scheme>", "signature scheme").choices(["standard", "hmac-sha256"]))
+    .addOption(new Option("--scheme <scheme>", "signature scheme (ed25519: receivers verify with a public key)").choices(["standard", "hmac-sha256", "ed25519"]))
     .option("--signature-header <name>", "hmac-sha256: header carrying the signature")
     .option("--signature-prefix <prefix>", "hmac-sha256: text before the hex signature, e.g. sha256=")
     .addOption(new Option("--max-attempts <n>", "attempts per delivery, first try included").argParser(integerIn(1, 30)))
@@ -144,6 +144,7 @@ export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string
     ["rate limit", e.rate_limit ? `${e.rate_limit.per_second}/s, burst ${e.rate_limit.burst}` : "none"],
     ["max in flight", e.max_in_flight ?? "no cap"],
     ["delivery lane", e.delivery_lane],
+    ...(e.public_key ? [["public key", e.public_key] as [string, unknown]] : []),
     ["created", time(e.created_at)],
     ["updated", time(e.updated_at)],
     ...("secret" in e && e.secret ? [["secret", e.secret] as [string, unknown]] : []),
@@ -157,7 +158,7 @@ export function registerEndpoints(program: Command): void {
   const endpoints = program.command("endpoints").description("manage a tenant's endpoints");
 
   withEndpointFlags(endpoints.command("create").description("create an endpoint (prints its secret this once)").argument("<url>", "where deliveries go"))
-    .option("--secret <whsec>", "use this signing secret instead of a generated one")
+    .option("--secret <key>", "use this signing key instead of a generated one (whsec_…; whsk_… for --scheme ed25519)")
     .option("--disabled", "create it disabled")
     .action(async (url: string, flags: EndpointFlags, command: Command) => {
       const ctx = contextOf(command);

@@ -9,8 +9,12 @@ type SigningSecret = Schema<"EndpointSecret">;
 
 /** A secret response as label-value lines. */
 function secretDetails(s: SigningSecret): string {
-  const previous = s.previous.map((p) => `until ${time(p.expires_at)}`);
-  return details([["secret", s.secret], ["co-signing", previous.length ? previous.join("; ") : "no earlier secret"]]);
+  const previous = s.previous.map((p) => `until ${time(p.expires_at)}${p.public_key ? ` (${p.public_key})` : ""}`);
+  return details([
+    ["secret", s.secret],
+    ...(s.public_key ? [["public key", s.public_key] as [string, unknown]] : []),
+    ["co-signing", previous.length ? previous.join("; ") : "no earlier secret"],
+  ]);
 }
 
 /**
@@ -30,7 +34,7 @@ export function addSecretCommands(
     .description("switch to a new secret; the old one keeps co-signing for the grace period")
     .argument(`<${idName}>`)
     .addOption(new Option("--grace <seconds>", "how long the old secret keeps co-signing (default 86400)").argParser(integerIn(0, 604_800)))
-    .option("--secret <whsec>", "the new secret, instead of a generated one")
+    .option("--secret <key>", "the new key, instead of a generated one (whsec_…, or whsk_… for an ed25519 endpoint)")
     .action(async (id: string, options: { grace?: number; secret?: string }, command: Command) => {
       const ctx = contextOf(command);
       const body = { grace_period_seconds: options.grace, secret: options.secret };
