@@ -102,6 +102,21 @@ describe("kind: an endpoint that is new, slow or hanging waits in the slow lane,
 
     expect((await consumeInMainLane(tasks)).forwarded).toEqual([deliveryId]);
   });
+
+  it("a quick answer from an endpoint's old URL, to a batch that was sending while the URL changed, leaves the new URL in the slow lane", async () => {
+    const { id } = await newTenant();
+    const old = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${old}` });
+    const sending = consume((await enqueueOne(id)).tasks);
+    await requestsArrived(old, 1);
+
+    const moved = await api("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { url: `${receiverUrl()}/ok/${bucket()}` } });
+    await release(old);
+    await sending;
+
+    expect(moved.status).toBe(200);
+    expect(await slowSince(id, endpoint.id)).toBeGreaterThan(0);
+  });
 });
 
 describe("kind: a main-lane batch never waits on a receiver that turns slow for more than the requests already open", () => {

@@ -171,11 +171,20 @@ function outcomeOf(work: DeliveryWork, result: SendResult, now: number, random: 
   };
 }
 
-function healthOf(records: AttemptRecord[]): EndpointHealth[] {
+/** How each endpoint's health moved with `records`; `urls` holds the URL each delivery was sent to, by delivery id. */
+function healthOf(records: AttemptRecord[], urls: Map<string, string | null>): EndpointHealth[] {
   const byEndpoint = new Map<string, EndpointHealth>();
   for (const r of records) {
     if (!r.endpointId) continue;
-    const h = byEndpoint.get(r.endpointId) ?? { endpointId: r.endpointId, succeeded: false, failedAt: null, gone: false, pace: null, paceAt: r.at };
+    const h = byEndpoint.get(r.endpointId) ?? {
+      endpointId: r.endpointId,
+      succeeded: false,
+      failedAt: null,
+      gone: false,
+      pace: null,
+      paceAt: r.at,
+      url: urls.get(r.deliveryId) ?? null,
+    };
     if (r.outcome === "ok") h.succeeded = true;
     else h.failedAt = r.at;
     if (r.errorKind === "gone") h.gone = true;
@@ -458,6 +467,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const recordAndSettle = async (sents: Sent[], cancels: number[]) => {
     const live = new Set<string>();
     const failedShards = new Set<number>();
+    const urls = new Map(
+      sents.flatMap(({ index, record }) => (record ? [[record.deliveryId, (plans[index] as Extract<Plan, { kind: "send" }>).work.endpoint_url] as const] : [])),
+    );
     await Promise.all(
       shards.map(async ([shard]) => {
         const records = sents.flatMap((s) => (s.record && tasks[s.index]!.shard === shard ? [s.record] : []));
@@ -471,7 +483,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
         });
         if (records.length === 0 && cancellations.length === 0 && deferredClaims.length === 0) return;
         try {
-          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records), deferredClaims)) live.add(id);
+          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records, urls), deferredClaims)) live.add(id);
         } catch (error) {
           console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
           failedShards.add(shard);
