@@ -203,7 +203,7 @@ const instrumented = new WeakMap<Env, Map<HandlerKind, Env>>();
 
 /**
  * The env a `kind` handler sees under the bench: the control database and every data shard
- * (SHARD_n, through src/shards.ts), SECRETS, DELIVERIES and PAYLOADS (when bound) behind counting
+ * (SHARD_n, through src/shards.ts), SECRETS, both delivery queues and PAYLOADS (when bound) behind counting
  * proxies. D1 calls on any database add to the same counters, so rows written include the shards'.
  */
 function instrumentedEnv(env: Env, kind: HandlerKind): Env {
@@ -216,6 +216,7 @@ function instrumentedEnv(env: Env, kind: HandlerKind): Env {
     const proxies: Record<string, unknown> = {
       SECRETS: countingKv(env.SECRETS, counters),
       DELIVERIES: countingQueue(env.DELIVERIES, counters),
+      SLOW_DELIVERIES: countingQueue(env.SLOW_DELIVERIES, counters),
     };
     if (bindings[PAYLOADS_BINDING]) proxies[PAYLOADS_BINDING] = countingR2(bindings[PAYLOADS_BINDING] as R2Bucket, counters);
     wrapped = { ...withDatabases(env, (db) => countingD1(db, counters)), ...proxies } as Env;

@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config";
+import { claimMs } from "../src/delivery/claim";
 import { SLOW_ANSWER_MS } from "../src/delivery/lanes";
 import { tasksOf } from "../src/delivery/task";
 import { api, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { shardOf } from "./support/shards";
-import { consume, deliveryRow, enqueueHeld, holdingQueue, MAIN_LANE } from "./support/worker";
+import { consume, deliveryRow, enqueueHeld, holdingQueue, MAIN_LANE, sweepHeld } from "./support/worker";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,6 +20,11 @@ async function slowSince(tenantId: string, endpointId: string): Promise<number |
 async function enqueueOne(tenantId: string) {
   const { message, tasks } = await enqueueHeld(tenantId, { event: "document.predicted", payload: {} });
   return { deliveryId: message.deliveries[0]!.id, tasks };
+}
+
+/** The deliveries the sweeper re-arms when it runs at `at` (epoch ms). */
+async function rearmedAt(at: number): Promise<string[]> {
+  return (await sweepHeld(at)).flatMap((body) => tasksOf(body)!.map((t) => t.delivery_id));
 }
 
 /** Runs a main-lane batch with the slow lane's queue held, so what it forwards can be read. */
@@ -106,6 +113,21 @@ describe("kind: an endpoint that is new, slow or hanging waits in the slow lane,
 
     expect((await consumeInMainLane(tasks)).forwarded).toEqual([deliveryId]);
   });
+
+  it("a quick answer from an endpoint's old URL, to a batch that was sending while the URL changed, leaves the new URL in the slow lane", async () => {
+    const { id } = await newTenant();
+    const old = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${old}` });
+    const sending = consume((await enqueueOne(id)).tasks);
+    await requestsArrived(old, 1);
+
+    const moved = await api("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { url: `${receiverUrl()}/ok/${bucket()}` } });
+    await release(old);
+    await sending;
+
+    expect(moved.status).toBe(200);
+    expect(await slowSince(id, endpoint.id)).toBeGreaterThan(0);
+  });
 });
 
 describe("kind: a main-lane batch never waits on a receiver that turns slow for more than the requests already open", () => {
@@ -165,4 +187,108 @@ describe("kind: through the real queues, a hanging receiver never holds up anoth
     const finished = await shard.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND status <> 'pending'").bind(hanging.id).first("n");
     expect(finished).toBe(0);
   }, 45_000);
+});
+
+describe("kind: a delivery leaving the main lane is in exactly one queue message, never lost", () => {
+  /** A tenant whose message fans out, in one packed queue message, to a main-lane endpoint answering 500 and a new (slow-lane) one. */
+  async function mixedPack() {
+    const { id } = await newTenant();
+    const failing = await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}` });
+    await consume((await enqueueOne(id)).tasks);
+    const fresh = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {} });
+    const idOf = (endpointId: string) => message.deliveries.find((d) => d.endpoint_id === endpointId)!.id;
+    return { tasks, retried: idOf(failing.id), forwarded: idOf(fresh.id) };
+  }
+
+  it("a packed message whose forwarded delivery the slow queue refuses, while its retried one reached the main queue, is acked, not retried whole", async () => {
+    const { tasks, retried } = await mixedPack();
+    expect(tasks).toHaveLength(1);
+    const [mainLane, slowLane] = [holdingQueue(), holdingQueue({ fail: true })];
+
+    const { result, ids } = await consume(tasks, { queue: MAIN_LANE, env: { ...env, DELIVERIES: mainLane.queue, SLOW_DELIVERIES: slowLane.queue } });
+
+    expect(mainLane.sent.flatMap((body) => tasksOf(body)!.map((t) => t.delivery_id))).toEqual([retried]);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toEqual(ids);
+  });
+
+  it("a forwarded delivery the slow queue refused is re-armed by the sweeper once its claim lapses", async () => {
+    const { tasks, forwarded } = await mixedPack();
+    const [mainLane, slowLane] = [holdingQueue(), holdingQueue({ fail: true })];
+    await consume(tasks, { queue: MAIN_LANE, env: { ...env, DELIVERIES: mainLane.queue, SLOW_DELIVERIES: slowLane.queue } });
+
+    expect(await rearmedAt(Date.now() + claimMs(readConfig(env)) + 60_000)).toContain(forwarded);
+    expect(await deliveryRow(forwarded)).toMatchObject({ status: "pending", attempts: 0 });
+  });
+
+  it("a packed message none of whose deliveries could be queued again is retried whole", async () => {
+    const { tasks } = await mixedPack();
+    const [mainLane, slowLane] = [holdingQueue({ fail: true }), holdingQueue({ fail: true })];
+
+    const { result } = await consume(tasks, { queue: MAIN_LANE, env: { ...env, DELIVERIES: mainLane.queue, SLOW_DELIVERIES: slowLane.queue } });
+
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.explicitAcks).toEqual([]);
+  });
+});
+
+describe("kind: a delivery forwarded to the slow lane keeps its claim until the slow lane can pick it up", () => {
+  it("a delivery forwarded after waiting nearly its whole claim in the main lane is not re-armed by the sweeper a minute later", async () => {
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const { deliveryId, tasks } = await enqueueOne(id);
+    const forwardedAt = Date.now() + claimMs(readConfig(env)) - 30_000;
+    const slowLane = holdingQueue();
+    await consume(tasks, { queue: MAIN_LANE, now: forwardedAt, env: { ...env, SLOW_DELIVERIES: slowLane.queue } });
+    expect(slowLane.sent).toHaveLength(1);
+
+    expect(await rearmedAt(forwardedAt + 60_000)).not.toContain(deliveryId);
+  });
+
+  it(`a delivery forwarded mid-batch, after a request to its endpoint ran ${SLOW_ANSWER_MS} ms, late in its claim, is not re-armed by the sweeper a minute later`, async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    // The first request is answered at once (the endpoint proves quick); the next ones hang until released.
+    await newEndpoint(id, { url: `${receiverUrl()}/hold/10/${name}`, timeout_ms: 4_000, retry: { max_attempts: 1 } });
+    const proving = consume((await enqueueOne(id)).tasks);
+    await requestsArrived(name, 1);
+    await release(name);
+    await proving;
+    const tasks = [];
+    for (let i = 0; i < 10; i++) tasks.push(...(await enqueueOne(id)).tasks);
+    // The batch begins 130 s before the claims lapse: its own sends need no renewal (a batch lasts at
+    // most 121 s), but the slow lane could not pick up what it forwards in time.
+    const startedAt = Date.now() + claimMs(readConfig(env)) - 130_000;
+    const slowLane = holdingQueue();
+    const run = consume(tasks, { queue: MAIN_LANE, now: startedAt, env: { ...env, SLOW_DELIVERIES: slowLane.queue } });
+    await requestsArrived(name, 2);
+    await sleep(SLOW_ANSWER_MS + 300);
+    await release(name);
+    await run;
+    const forwarded = slowLane.sent.flatMap((body) => tasksOf(body)!.map((t) => t.delivery_id));
+    expect(forwarded.length).toBeGreaterThan(0);
+
+    expect((await rearmedAt(startedAt + 130_000 + 60_000)).filter((d) => forwarded.includes(d))).toEqual([]);
+  }, 20_000);
+});
+
+describe("kind: a one-off webhook_url delivery whose receiver was slow retries in the slow lane", () => {
+  it(`a one-off delivery whose request ran ${SLOW_ANSWER_MS} ms or longer in the main lane comes back through the slow queue, not the main one`, async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const { message, tasks } = await enqueueHeld(id, { event: "document.predicted", payload: {}, webhook_url: `${receiverUrl()}/hold/1/${name}` });
+    const deliveryId = message.deliveries[0]!.id;
+
+    const run = consumeInMainLane(tasks);
+    await requestsArrived(name, 1);
+    await sleep(SLOW_ANSWER_MS + 300);
+    await release(name, 500);
+    const { result, forwarded, delays } = await run;
+
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "retrying", attempts: 1 });
+    expect(result.retryMessages).toEqual([]);
+    expect(forwarded).toEqual([deliveryId]);
+    expect(delays[0]).toBeGreaterThan(0);
+  });
 });

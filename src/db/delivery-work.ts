@@ -118,15 +118,19 @@ export interface EndpointHealth {
   pace: "slow" | "quick" | null;
   /** When the batch learned it (epoch ms). */
   paceAt: number;
+  /** The URL the batch sent to: the pace moves the lane only while the endpoint still has it. */
+  url: string | null;
 }
 
 /**
  * How a batch moves an endpoint's lane (src/delivery/lanes.ts), with its pace ("slow", "quick" or
- * null) bound as ?4 and the time the batch learned it as ?5: LANE_VALUE is the new slow_since,
- * LANE_CHANGES is true when that differs from the old.
+ * null) bound as ?4, the time the batch learned it as ?5 and the URL it sent to as ?6: LANE_VALUE is
+ * the new slow_since, LANE_CHANGES is true when that differs from the old. An endpoint whose URL
+ * changed meanwhile keeps its lane: the new receiver starts in the slow lane whatever the old one said.
  */
-const LANE_VALUE = "CASE ?4 WHEN 'slow' THEN coalesce(slow_since, ?5) WHEN 'quick' THEN NULL ELSE slow_since END";
-const LANE_CHANGES = "((?4 = 'slow' AND slow_since IS NULL) OR (?4 = 'quick' AND slow_since IS NOT NULL))";
+const LANE_VALUE =
+  "CASE WHEN url IS NOT ?6 THEN slow_since WHEN ?4 = 'slow' THEN coalesce(slow_since, ?5) WHEN ?4 = 'quick' THEN NULL ELSE slow_since END";
+const LANE_CHANGES = "(url IS ?6 AND ((?4 = 'slow' AND slow_since IS NULL) OR (?4 = 'quick' AND slow_since IS NOT NULL)))";
 
 /**
  * Bound parameters stay far below D1's 2 MB value limit: attempts travel as JSON arrays of at most
@@ -262,7 +266,7 @@ export async function recordBatchResults(
   for (const h of health) {
     // The lane rides on the streak's statement: one row write at most per endpoint, and none when
     // neither the streak nor the lane changes.
-    const lane = [h.pace, h.paceAt];
+    const lane = [h.pace, h.paceAt, h.url];
     if (h.gone) {
       statements.push(
         db

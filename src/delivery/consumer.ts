@@ -59,7 +59,7 @@ type Plan =
   | { kind: "unavailable" }
   | { kind: "wait"; seconds: number }
   | { kind: "cancel"; reason: string }
-  | { kind: "forward" }
+  | { kind: "forward"; work: DeliveryWork }
   | { kind: "send"; work: DeliveryWork };
 
 /**
@@ -76,7 +76,7 @@ function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: nu
     // A wait longer than Queues' 12 h limit arrives in hops; this is one of them.
     return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
   }
-  if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward" };
+  if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward", work };
   return { kind: "send", work };
 }
 
@@ -173,11 +173,20 @@ function outcomeOf(work: DeliveryWork, result: SendResult, now: number, random: 
   };
 }
 
-function healthOf(records: AttemptRecord[]): EndpointHealth[] {
+/** How each endpoint's health moved with `records`; `urls` holds the URL each delivery was sent to, by delivery id. */
+function healthOf(records: AttemptRecord[], urls: Map<string, string | null>): EndpointHealth[] {
   const byEndpoint = new Map<string, EndpointHealth>();
   for (const r of records) {
     if (!r.endpointId) continue;
-    const h = byEndpoint.get(r.endpointId) ?? { endpointId: r.endpointId, succeeded: false, failedAt: null, gone: false, pace: null, paceAt: r.at };
+    const h = byEndpoint.get(r.endpointId) ?? {
+      endpointId: r.endpointId,
+      succeeded: false,
+      failedAt: null,
+      gone: false,
+      pace: null,
+      paceAt: r.at,
+      url: urls.get(r.deliveryId) ?? null,
+    };
     if (r.outcome === "ok") h.succeeded = true;
     else h.failedAt = r.at;
     if (r.errorKind === "gone") h.gone = true;
@@ -208,22 +217,30 @@ function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, Delivery
 }
 
 /**
- * Renews the claims that would lapse before this batch could end (src/delivery/claim.ts), and turns
- * the sends of deliveries the batch no longer holds (re-armed, replayed or finished meanwhile) into acks.
+ * Renews the claims that would lapse before this batch could end, or for a delivery forwarded to the
+ * slow lane before that lane's batch could (src/delivery/claim.ts), and turns the sends and forwards
+ * of deliveries the batch no longer holds (re-armed, replayed or finished meanwhile) into acks.
  */
 async function holdClaims(db: D1Database, plans: Plan[], startedAt: number, config: Config): Promise<Plan[]> {
-  const lapsing = plans.flatMap((p) => (p.kind === "send" && claimLapsesDuring(p.work, startedAt, config) ? [p.work] : []));
+  const lapsing = plans.flatMap((p) =>
+    (p.kind === "send" && claimLapsesDuring(p.work, startedAt, config)) || (p.kind === "forward" && deferralOutlivesClaim(p.work, startedAt, config))
+      ? [p.work]
+      : [],
+  );
   if (lapsing.length === 0) return plans;
   const held = await renewClaims(
     db,
     lapsing.map((w) => ({ tenant_id: w.tenant_id, endpoint_id: w.endpoint_id, delivery_id: w.id, queue_token: w.queue_token })),
     startedAt,
   );
-  return plans.map((p) => (p.kind === "send" && lapsing.includes(p.work) && !held.has(p.work.id) ? { kind: "ack" } : p));
+  return plans.map((p) => ((p.kind === "send" || p.kind === "forward") && lapsing.includes(p.work) && !held.has(p.work.id) ? { kind: "ack" } : p));
 }
 
-/** What becomes of one delivery of the batch: done, bring it back after a delay, or hand it to the slow lane. */
-type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number; shardFailed?: boolean } | { kind: "forward" };
+/**
+ * What becomes of one delivery of the batch: done, bring it back after a delay (in `lane`, by default
+ * the batch's own), or hand it to the slow lane.
+ */
+type Verdict = { kind: "ack" } | { kind: "retry"; delaySeconds: number; shardFailed?: boolean; lane?: Lane } | { kind: "forward" };
 
 /** The verdict of a delivery whose shard could not be read, or could not record its result. */
 const SHARD_FAILED: Verdict = { kind: "retry", delaySeconds: SHARD_FAILED_DELAY_SECONDS, shardFailed: true };
@@ -245,7 +262,11 @@ function verdictOf({ record, deferSeconds, forward }: Sent, live: Set<string>, r
   if (!recorded) return SHARD_FAILED;
   if (!record) return { kind: "retry", delaySeconds: deferSeconds ?? DEFERRED_DELAY_SECONDS };
   // A stale record's queue chain was replaced or continued by another message: this one is done.
-  if (live.has(record.deliveryId) && record.delaySeconds !== null) return { kind: "retry", delaySeconds: record.delaySeconds };
+  // A retry after a slow request goes to the slow lane: a one-off delivery has no endpoint whose lane
+  // would forward it there, and would hold another main-lane batch for as long.
+  if (live.has(record.deliveryId) && record.delaySeconds !== null) {
+    return { kind: "retry", delaySeconds: record.delaySeconds, ...(paceOf(record) === "slow" ? { lane: "slow" as const } : {}) };
+  }
   return { kind: "ack" };
 }
 
@@ -318,7 +339,7 @@ function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<Deliver
   for (const slot of slots) {
     const verdict = verdicts[slot]!;
     if (verdict.kind === "ack") continue;
-    const [toLane, delay] = verdict.kind === "forward" ? (["slow", 0] as const) : [lane, Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS)];
+    const [toLane, delay] = verdict.kind === "forward" ? (["slow", 0] as const) : [verdict.lane ?? lane, Math.min(verdict.delaySeconds, MAX_QUEUE_DELAY_SECONDS)];
     const key = `${toLane} ${delay}`;
     const group = groups.get(key) ?? { lane: toLane, tasks: [], delaySeconds: delay };
     group.tasks.push(tasks[slot]!);
@@ -337,12 +358,25 @@ function settlementOf(slots: number[], verdicts: Verdict[], tasks: Array<Deliver
   return { kind: "split", groups: [...groups.values()] };
 }
 
-/** Queues each lane's groups of deliveries again (one sendBatch series per lane present). */
-async function requeue(env: Env, groups: Requeue[]): Promise<void> {
+/**
+ * Queues each lane's groups of deliveries again (one sendBatch series per lane present). Returns the
+ * lanes whose queue refused them (logged).
+ */
+async function requeue(env: Env, groups: Requeue[]): Promise<Set<Lane>> {
   const lanes: Lane[] = ["main", "slow"];
+  const refused = new Set<Lane>();
   await Promise.all(
-    lanes.map((lane) => requeueTasks(queueOfLane(env, lane), groups.filter((g) => g.lane === lane))),
+    lanes.map(async (lane) => {
+      const laneGroups = groups.filter((g) => g.lane === lane);
+      try {
+        await requeueTasks(queueOfLane(env, lane), laneGroups);
+      } catch (error) {
+        console.error(`re-queueing ${laneGroups.length} groups of deliveries in the ${lane} lane failed: ${(error as Error).message}`);
+        refused.add(lane);
+      }
+    }),
   );
+  return refused;
 }
 
 /**
@@ -396,17 +430,15 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     for (const m of ready) unsettled.delete(m);
     const settlements = ready.map((m) => settlementOf(slotsOf[m]!, verdicts as Verdict[], tasks, batch.messages[m]!.attempts, lane));
     const split = settlements.flatMap((s) => (s.kind === "split" ? s.groups : []));
-    let requeued = true;
-    try {
-      await requeue(env, split);
-    } catch (error) {
-      // Retrying the whole message instead is safe: its finished deliveries are acked when they come back.
-      console.error(`re-queueing ${split.length} groups of deliveries failed, their messages come back whole: ${(error as Error).message}`);
-      requeued = false;
-    }
+    const refused = await requeue(env, split);
+    // A message none of whose deliveries were queued again comes back whole instead (its finished
+    // deliveries are acked when they come back). One queued again in part is acked all the same: a
+    // whole retry would put its queued deliveries in two messages, to be sent twice; a delivery the
+    // other lane refused has no message left, and the sweeper re-arms it once its claim lapses.
+    const requeued = (groups: Requeue[]) => groups.some((g) => !refused.has(g.lane));
     settlements.forEach((settlement, i) => {
       const message = batch.messages[ready[i]!]!;
-      if (settlement.kind === "ack" || (settlement.kind === "split" && requeued)) message.ack();
+      if (settlement.kind === "ack" || (settlement.kind === "split" && requeued(settlement.groups))) message.ack();
       else if (settlement.kind === "retry") message.retry({ delaySeconds: settlement.delaySeconds });
       else message.retry({ delaySeconds: Math.min(...settlement.groups.map((g) => g.delaySeconds)) });
     });
@@ -416,18 +448,18 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     if (p.kind === "ack") settle(slot, p);
     else if (p.kind === "wait") settle(slot, { kind: "retry", delaySeconds: p.seconds });
     else if (p.kind === "unavailable") settle(slot, SHARD_FAILED);
-    else if (p.kind === "forward") settle(slot, p);
+    else if (p.kind === "forward") settle(slot, { kind: "forward" });
   });
   await settleDecided();
   const cancelling = plans.flatMap((p, index) => (p.kind === "cancel" ? [index] : []));
 
-  /** The claims that deferred sends must move to when they come back (deferralOutlivesClaim). */
+  /** The claims that deferred and forwarded sends must move to when they come back (deferralOutlivesClaim). */
   const deferredClaimsOf = (sents: Sent[], shard: number): DeferredClaim[] => {
     const at = clock();
     return sents.flatMap(({ index, record, deferSeconds, forward }) => {
-      if (forward) return [];
       const work = (plans[index] as Extract<Plan, { kind: "send" }>).work;
-      const comebackAt = at + Math.min(deferSeconds ?? DEFERRED_DELAY_SECONDS, MAX_QUEUE_DELAY_SECONDS) * 1000;
+      // A forwarded delivery comes back at once, in the slow lane.
+      const comebackAt = at + (forward ? 0 : Math.min(deferSeconds ?? DEFERRED_DELAY_SECONDS, MAX_QUEUE_DELAY_SECONDS) * 1000);
       if (record || tasks[index]!.shard !== shard || !deferralOutlivesClaim(work, comebackAt, config)) return [];
       return [{ deliveryId: work.id, tenantId: work.tenant_id, endpointId: work.endpoint_id, queueToken: work.queue_token, from: comebackAt, at }];
     });
@@ -437,6 +469,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   const recordAndSettle = async (sents: Sent[], cancels: number[]) => {
     const live = new Set<string>();
     const failedShards = new Set<number>();
+    const urls = new Map(
+      sents.flatMap(({ index, record }) => (record ? [[record.deliveryId, (plans[index] as Extract<Plan, { kind: "send" }>).work.endpoint_url] as const] : [])),
+    );
     await Promise.all(
       shards.map(async ([shard]) => {
         const records = sents.flatMap((s) => (s.record && tasks[s.index]!.shard === shard ? [s.record] : []));
@@ -450,7 +485,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
         });
         if (records.length === 0 && cancellations.length === 0 && deferredClaims.length === 0) return;
         try {
-          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records), deferredClaims)) live.add(id);
+          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records, urls), deferredClaims)) live.add(id);
         } catch (error) {
           console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
           failedShards.add(shard);
