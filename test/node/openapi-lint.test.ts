@@ -53,7 +53,7 @@ describe("the served OpenAPI document", () => {
         row("invoice.never", { schema: JSON.stringify({ type: "object", properties: { a: false, b: true } }) }),
         row("delivery-standard", { description: "named like a built-in entry" }),
       ]),
-      document,
+      document as Parameters<typeof addCatalogueWebhooks>[1],
     );
     const { problems, code } = await lint(document);
     expect(problems).toEqual([]);
