@@ -1,7 +1,9 @@
 import * as stored from "../db/event-types";
 import { ApiError, notFound } from "../errors";
 import { compileSchema, schemaProblems } from "../lib/json-schema";
+import type { Endpoint } from "../schemas/endpoints";
 import type { CreateEventTypeInput, EventTypeRecord, UpdateEventTypeInput } from "../schemas/event-types";
+import { examplePayload, testEventTypes } from "./endpoints";
 import { forgetEventType } from "./event-type-checks";
 
 /**
@@ -51,6 +53,14 @@ export async function getEventType(env: Env, name: string): Promise<EventTypeRec
   return found;
 }
 
+/** How many event types the dashboard shows at most: the whole catalogue of any real platform, in one read. */
+export const CATALOGUE_SHOWN = 500;
+
+/** The catalogue as the dashboard shows it: its first CATALOGUE_SHOWN types, in name order. */
+export async function wholeCatalogue(env: Env): Promise<EventTypeRecord[]> {
+  return (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
+}
+
 /** A page of the catalogue, in name order. */
 export function listEventTypes(env: Env, query: { limit: number; cursor?: string }): ReturnType<typeof stored.listEventTypes> {
   return stored.listEventTypes(env.DB, query);
@@ -87,4 +97,29 @@ export async function updateEventType(env: Env, name: string, changes: UpdateEve
 export async function deleteEventType(env: Env, name: string): Promise<void> {
   if (!(await stored.deleteEventType(env.DB, name))) throw notFound("Event type");
   forgetEventType(name);
+}
+
+/** Whether an endpoint's event pattern (`invoice.paid`, `invoice.*`, `*`) matches event type `name`, as enqueue matches them. */
+function patternMatches(pattern: string, name: string): boolean {
+  return pattern === "*" || pattern === name || (pattern.endsWith("*") && name.startsWith(pattern.slice(0, -1)));
+}
+
+/** One event type a test event may be sent as, with the payload text the form starts from. */
+export interface TestEventChoice {
+  event: string;
+  payload: string;
+}
+
+/**
+ * The event types offered for a test event to `endpoint`: those of testEventTypes, then every
+ * catalogued type the endpoint listens for (all of them when it listens for everything). Each
+ * starts from its catalogue example, indented, or else from the generic example payload.
+ */
+export function testEventChoices(endpoint: Endpoint, catalogue: EventTypeRecord[], now = Date.now()): TestEventChoice[] {
+  const examples = new Map(catalogue.map((t) => [t.name, t.example]));
+  const listened = catalogue.filter((t) => endpoint.events.length === 0 || endpoint.events.some((p) => patternMatches(p, t.name))).map((t) => t.name);
+  return [...new Set([...testEventTypes(endpoint), ...listened])].map((event) => {
+    const example = examples.get(event);
+    return { event, payload: example === undefined || example === null ? examplePayload(endpoint.id, event, now) : JSON.stringify(example, null, 2) };
+  });
 }
