@@ -118,6 +118,46 @@ describe("enqueue against an enforced schema", () => {
   });
 });
 
+describe("the README's samples", () => {
+  const readmeSchema = {
+    type: "object",
+    required: ["invoice_id", "amount"],
+    properties: {
+      invoice_id: { type: "string" },
+      amount: { type: "number", minimum: 0 },
+      customer: { type: "object", required: ["email"], properties: { email: { type: "string", format: "email" } } },
+    },
+  };
+
+  it("a single enqueue answers the README's 422, format included", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: readmeSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { amount: "42.50", customer: { email: "not-an-email" } });
+    expect(res.body.error.issues).toEqual([
+      { path: "payload", message: 'Instance does not have required property "invoice_id".' },
+      { path: "payload.amount", message: 'Instance type "string" is invalid. Expected "number".' },
+      { path: "payload.customer.email", message: 'String does not match format "email".' },
+    ]);
+  });
+
+  it("a batch answers the README's 422", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: readmeSchema, enforce: true });
+    const res = await enqueueBatch(await tenantWithEndpoint(), [
+      { event: name, payload: { invoice_id: "inv_2", amount: 10 } },
+      { event: name, payload: { invoice_id: 3, amount: -1 } },
+    ]);
+    expect(res.body.error).toEqual({
+      code: "payload_schema_mismatch",
+      message: `Payloads do not match the schema of event type "${name}"; nothing was stored`,
+      issues: [
+        { path: "messages.1.payload.invoice_id", message: 'Instance type "number" is invalid. Expected "string".' },
+        { path: "messages.1.payload.amount", message: "-1 is less than 0." },
+      ],
+    });
+  });
+});
+
 describe("enqueue when nothing is enforced", () => {
   it("a type with a schema but enforce off accepts a payload that does not match", async () => {
     const name = uniqueName();
