@@ -104,6 +104,21 @@ describe("enqueue against an enforced schema", () => {
     expect(res.body.error.issues).toEqual([{ path: "payload", message: 'Instance type "array" is invalid. Expected "object".' }]);
   });
 
+  it("a payload with a lone surrogate in a key is checked like any other, and kept exactly", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", additionalProperties: { type: "integer" } }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const send = (payload: string) =>
+      apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { token: tenant.key, rawBody: `{"event":"${name}","payload":${payload}}` });
+    const accepted = await send('{"\\ud800":1}');
+    expect(accepted.status).toBe(202);
+    const polled = await api("GET", `/v1/tenants/${tenant.id}/messages/${accepted.body.id}`, { token: tenant.key });
+    expect(await polled.text()).toContain('"payload":{"\\ud800":1}');
+    const refused = await send('{"\\ud800":"x"}');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.issues).toEqual([{ path: "payload.\ufffd", message: 'Instance type "string" is invalid. Expected "integer".' }]);
+  });
+
   it("the receiver gets the payload text exactly as sent when it matches", async () => {
     const name = uniqueName();
     await catalogue(name, { schema: { type: "object", properties: { n: { type: "integer" } } }, enforce: true });

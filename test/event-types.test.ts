@@ -164,6 +164,14 @@ describe("event-type schemas and examples", () => {
     expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [expect.objectContaining({ path: "schema.$schema" })] });
   });
 
+  it("a schema with a lone UTF-16 surrogate is a 400 invalid_schema", async () => {
+    const res = await apiJson("POST", "/v1/event-types", {
+      rawBody: `{"name":"${uniqueName()}","description":"x","schema":{"properties":{"\\ud800":{"type":"string"}}}}`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("lone UTF-16 surrogate") }] });
+  });
+
   it("a schema with local $refs into $defs is accepted", async () => {
     const schema = { $defs: { money: { type: "number", minimum: 0 } }, type: "object", properties: { amount: { $ref: "#/$defs/money" } } };
     const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema, example: { amount: 3 } } });

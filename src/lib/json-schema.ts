@@ -18,6 +18,7 @@ let metaValidator: Validator | undefined;
 
 /** A dotted path (`customer.tags.0`) from a validator location (`#/customer/tags/0`), under `base`. */
 function dottedPath(base: string, location: string): string {
+  // Segments come encoded with encodeURI (and `#` as %23), JSON-pointer escaped.
   const segments = location
     .replace(/^#\/?/, "")
     .split("/")
@@ -78,14 +79,24 @@ function firstKeyIn(value: unknown, keys: string[]): string | null {
   return null;
 }
 
+/** Whether any key or string in `value` holds a lone UTF-16 surrogate (with the `u` flag a proper pair is not Cs). */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === "string") return /\p{Cs}/u.test(value);
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (!value || typeof value !== "object") return false;
+  return Object.entries(value).some(([key, item]) => /\p{Cs}/u.test(key) || hasLoneSurrogate(item));
+}
+
 /**
  * What makes `schema` unusable as a JSON Schema draft 2020-12, or [] when it is fine: where it
  * breaks the meta-schema (paths under `base`, e.g. `schema.properties.total.type`), a regular
  * expression that does not compile, a `$ref` to a schema it does not contain, or a keyword the
  * validator does not implement (`$dynamicRef`, `$dynamicAnchor`). A `$schema` naming another
- * draft is refused too: the catalogue checks 2020-12 only.
+ * draft is refused too: the catalogue checks 2020-12 only; so is a lone UTF-16 surrogate, which
+ * the validator cannot name locations with.
  */
 export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
+  if (hasLoneSurrogate(schema)) return [{ path: base, message: "must not contain a lone UTF-16 surrogate (\\ud800–\\udfff without its pair)" }];
   metaValidator ??= new Validator(DRAFT_2020_12_META_SCHEMA, DRAFT, false);
   const meta = metaValidator.validate(schema);
   if (!meta.valid) return issuesOf(meta.errors, base);
@@ -104,6 +115,17 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   }
 }
 
+/**
+ * `value` with every object key made well-formed (a lone UTF-16 surrogate becomes U+FFFD): the
+ * validator names locations with encodeURI, which throws on a lone surrogate, and exact payloads
+ * may have one in a key (`{"\ud800": 1}`).
+ */
+function wellFormedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(wellFormedKeys);
+  if (!value || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replace(/\p{Cs}/gu, "\uFFFD"), wellFormedKeys(item)]));
+}
+
 /** A schema ready to check instances against: compile once, use many times. */
 export interface CompiledSchema {
   /** The problems of `instance`, paths under `base` (e.g. `payload`), or [] when it matches. */
@@ -119,7 +141,13 @@ export function compileSchema(schema: unknown): CompiledSchema {
   const validator = new Validator(structuredClone(schema) as Schema, DRAFT, false);
   return {
     check(instance, base) {
-      const result = validator.validate(instance);
+      let result;
+      try {
+        result = validator.validate(instance);
+      } catch (error) {
+        if (!(error instanceof URIError)) throw error;
+        result = validator.validate(wellFormedKeys(instance));
+      }
       return result.valid ? [] : issuesOf(result.errors, base);
     },
   };
