@@ -63,7 +63,7 @@ function webhookOf(type: EventTypeRecord, operationId: string, component: string
       summary: `\`${type.name}\`${type.description ? `: ${type.description}` : ""}`,
       description:
         (type.enforce && type.schema !== null
-          ? "Enqueue refuses payloads of this type that do not match the schema (`enforce`), so every delivery matches it."
+          ? "Enqueue refuses payloads of this type that do not match the schema (`enforce`), so messages enqueued since then match it."
           : "The schema documents this type's payloads; enqueue does not check them (`enforce` is off).") +
         " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default).",
       ...(type.deprecated ? { deprecated: true } : {}),

@@ -168,6 +168,13 @@ describe("the edgehook CLI against a running relay", () => {
       expect((await edgehook(["event-types", "show", name])).code).toBe(5);
     });
 
+    it("updates only what the flags name: enforce off, the example removed, the description kept", async () => {
+      const name = `cli${Date.now()}.sent`;
+      await edgehookJson(["event-types", "create", name, "--description", "Sent", "--schema", jsonFile({ type: "object" }), "--example", jsonFile({}), "--enforce"]);
+      const updated = await edgehookJson(["event-types", "update", name, "--no-enforce", "--clear-example", "--deprecated"]);
+      expect(updated).toMatchObject({ name, description: "Sent", schema: { type: "object" }, example: null, enforce: false, deprecated: true });
+    });
+
     it("reports a schema the relay refuses with the API's issues", async () => {
       const result = await edgehook(["event-types", "create", `cli${Date.now()}.bad`, "--schema", jsonFile({ type: "money" })]);
       expect(result.code).not.toBe(0);

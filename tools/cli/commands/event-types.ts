@@ -56,6 +56,39 @@ export function registerEventTypes(program: Command): void {
       ctx.show(created, eventTypeDetails);
     });
 
+  eventTypes
+    .command("update")
+    .description("change an event type: only what the flags name")
+    .argument("<name>")
+    .option("--description <text>", "what the event means")
+    .option("--schema <file>", "a new JSON Schema file (- for stdin)")
+    .option("--clear-schema", "remove the schema")
+    .option("--example <file>", "a new example payload file")
+    .option("--clear-example", "remove the example")
+    .option("--enforce", "refuse payloads that do not match the schema")
+    .option("--no-enforce", "accept every payload (the schema only documents)")
+    .option("--deprecated", "mark the type deprecated")
+    .option("--no-deprecated", "mark the type current")
+    .action(
+      async (
+        name: string,
+        options: { description?: string; schema?: string; clearSchema?: boolean; example?: string; clearExample?: boolean; enforce?: boolean; deprecated?: boolean },
+        command: Command,
+      ) => {
+        if (options.schema !== undefined && options.clearSchema) throw new UsageError("--schema and --clear-schema contradict each other");
+        if (options.example !== undefined && options.clearExample) throw new UsageError("--example and --clear-example contradict each other");
+        const ctx = contextOf(command);
+        const updated = await ctx.client.patch<EventType>(`/v1/event-types/${segment(name)}`, {
+          description: options.description,
+          schema: options.clearSchema ? null : options.schema === undefined ? undefined : jsonFile(options.schema, "--schema"),
+          example: options.clearExample ? null : options.example === undefined ? undefined : jsonFile(options.example, "--example"),
+          enforce: options.enforce,
+          deprecated: options.deprecated,
+        });
+        ctx.show(updated, eventTypeDetails);
+      },
+    );
+
   withPaging(eventTypes.command("list").description("list the catalogue, in name order")).action(async (options: PagingOptions, command: Command) => {
     const ctx = contextOf(command);
     const page = await ctx.client.list<EventType>("/v1/event-types", pagingQuery(options), !!options.all);
