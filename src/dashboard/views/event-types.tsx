@@ -4,13 +4,13 @@ import { Badge } from "./components";
 import { Layout, type PageContext } from "./layout";
 
 /** The group of an event type in the dashboard: the part of its name before the first dot. */
-export function groupOf(name: string): string {
+function groupOf(name: string): string {
   const dot = name.indexOf(".");
   return dot === -1 ? name : name.slice(0, dot);
 }
 
 /** Event types by group, groups in name order (the catalogue comes in name order, so each group's types are too). */
-export function groupByPrefix(types: EventTypeRecord[]): Array<[string, EventTypeRecord[]]> {
+function groupByPrefix(types: EventTypeRecord[]): Array<[string, EventTypeRecord[]]> {
   const groups = new Map<string, EventTypeRecord[]>();
   for (const type of types) {
     const group = groupOf(type.name);
