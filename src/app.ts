@@ -18,6 +18,7 @@ import { apiKeysApi } from "./routes/api-keys";
 import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
+import { eventTypesApi } from "./routes/event-types";
 import { meApi } from "./routes/me";
 import { messagesApi } from "./routes/messages";
 import { tenantSecretApi } from "./routes/tenant-secret";
@@ -96,6 +97,7 @@ export function buildApp() {
 
   // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess, anyPrincipal).
   app.route("/v1/me", meApi);
+  app.route("/v1/event-types", eventTypesApi);
   app.route("/v1/tenants", tenantsApi);
   app.route("/v1/tenants/:tenant_id/secret", tenantSecretApi);
   app.route("/v1/tenants/:tenant_id/api-keys", apiKeysApi);

@@ -1,31 +1,51 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env";
+import { addCatalogueWebhooks } from "./openapi-catalogue";
 
 /**
  * The OpenAPI 3.1 document at `/openapi.json`: info (with the license), the calling relay as the
- * server, the bearer scheme, and the `webhooks` a receiver gets. Operations describe themselves in
- * src/routes/*; their `operationId`s are verb-noun and stable, since generated SDKs name their
- * methods after them.
+ * server, the bearer scheme, and the `webhooks` a receiver gets: one entry per signature scheme and
+ * one per event type of the catalogue (read from D1 on each request, src/openapi-catalogue.ts).
+ * Operations describe themselves in src/routes/*; their `operationId`s are verb-noun and stable,
+ * since generated SDKs name their methods after them.
  */
 export function describeApi(app: OpenAPIHono<AppEnv>): void {
-  app.doc31("/openapi.json", (c) => ({
+  app.get("/openapi.json", async (c) => {
+    const document = app.getOpenAPI31Document(documentConfig(new URL(c.req.url).origin));
+    try {
+      await addCatalogueWebhooks(c.env.DB, document);
+    } catch (error) {
+      // The API reference stays readable when the catalogue is not (an unmigrated local database, D1 down).
+      console.warn(`/openapi.json: the event-type catalogue could not be read, so it is left out: ${(error as Error).message}`);
+    }
+    return c.json(document);
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  registerReceiverWebhooks(app);
+}
+
+/** OpenAPI 3.1's SPDX `identifier`, which the generator's (3.0) config type does not know of. */
+const LICENSE = { name: "MIT", identifier: "MIT" };
+
+/** The document's own parts: info (with the license), `origin` as the server, the bearer scheme. */
+function documentConfig(origin: string): Parameters<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>[0] {
+  return {
     openapi: "3.1.0",
     info: {
       title: "Edgehook",
       version: "1.0.0",
-      license: { name: "MIT", identifier: "MIT" },
+      license: LICENSE,
       description:
         "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
         "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
         "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again. " +
-        "The `webhooks` section describes the requests the relay sends to receivers, one entry per signature scheme.",
+        "The `webhooks` section describes the requests the relay sends to receivers: one entry per signature scheme, then one per " +
+        "event type of the catalogue (`/v1/event-types`) with its payload schema.",
     },
     // The relay that served the document: the same document is right for every deployment.
-    servers: [{ url: new URL(c.req.url).origin, description: "This relay" }],
+    servers: [{ url: origin, description: "This relay" }],
     security: [{ bearer: [] }],
-  }));
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-  registerReceiverWebhooks(app);
+  };
 }
 
 /** Any JSON value: a delivery's body is the enqueued `payload`, byte for byte. */

@@ -78,6 +78,11 @@ describe("API reference", () => {
       "GET /v1/tenants/{tenant_id}/deliveries/{delivery_id}": "getDelivery",
       "POST /v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry": "retryDelivery",
       "POST /v1/tenants/{tenant_id}/portal-links": "createPortalLink",
+      "POST /v1/event-types": "createEventType",
+      "GET /v1/event-types": "listEventTypes",
+      "GET /v1/event-types/{name}": "getEventType",
+      "PATCH /v1/event-types/{name}": "updateEventType",
+      "DELETE /v1/event-types/{name}": "deleteEventType",
     });
   });
 
@@ -178,5 +183,44 @@ describe("API reference", () => {
     const res = await apiJson("GET", "/nope", { token: null });
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ error: { code: "not_found", message: "No route for GET /nope" } });
+  });
+
+  describe("the event-type catalogue in webhooks", () => {
+    it("lists each catalogued type under its name, with its description, example and the default scheme's headers", async () => {
+      const name = `doc${crypto.randomUUID().slice(0, 8)}.paid`;
+      const example = { invoice_id: "inv_1" };
+      await apiJson("POST", "/v1/event-types", { body: { name, description: "An invoice was paid", schema: { type: "object" }, example } });
+      const { body } = await apiJson("GET", "/openapi.json", { token: null });
+      const entry = body.webhooks[name].post;
+      expect(entry.summary).toBe(`\`${name}\`: An invoice was paid`);
+      expect(entry.requestBody.content["application/json"].example).toEqual(example);
+      expect(entry.parameters).toEqual(body.webhooks["delivery-standard"].post.parameters);
+      expect(entry.deprecated).toBeUndefined();
+    });
+
+    it("describes a type's body with its schema, its local $refs pointing where the schema sits in the document", async () => {
+      const name = `doc${crypto.randomUUID().slice(0, 8)}.refunded`;
+      const schema = { $defs: { money: { type: "number" } }, type: "object", properties: { amount: { $ref: "#/$defs/money" } } };
+      await apiJson("POST", "/v1/event-types", { body: { name, description: "x", schema } });
+      const { body } = await apiJson("GET", "/openapi.json", { token: null });
+      const ref = body.webhooks[name].post.requestBody.content["application/json"].schema.$ref as string;
+      const component = ref.replace("#/components/schemas/", "");
+      expect(body.components.schemas[component]).toEqual({ ...schema, properties: { amount: { $ref: `${ref}/$defs/money` } } });
+    });
+
+    it("marks a deprecated type deprecated", async () => {
+      const name = `doc${crypto.randomUUID().slice(0, 8)}.old`;
+      await apiJson("POST", "/v1/event-types", { body: { name, description: "x", deprecated: true } });
+      const { body } = await apiJson("GET", "/openapi.json", { token: null });
+      expect(body.webhooks[name].post.deprecated).toBe(true);
+    });
+
+    it("a type removed from the catalogue is gone from the next document", async () => {
+      const name = `doc${crypto.randomUUID().slice(0, 8)}.gone`;
+      await apiJson("POST", "/v1/event-types", { body: { name, description: "x" } });
+      await apiJson("DELETE", `/v1/event-types/${name}`);
+      const { body } = await apiJson("GET", "/openapi.json", { token: null });
+      expect(body.webhooks[name]).toBeUndefined();
+    });
   });
 });

@@ -15,6 +15,7 @@ import { pageContext, render } from "./render";
 import { authRoutes } from "./routes/auth";
 import { deliveryRoutes } from "./routes/deliveries";
 import { endpointRoutes } from "./routes/endpoints";
+import { eventTypeRoutes } from "./routes/event-types";
 import { loadSession, requireSession } from "./session";
 import { ErrorPage } from "./views/auth";
 
@@ -102,9 +103,10 @@ export function buildDashboard() {
   dashboard.use("*", csrfProtection());
 
   dashboard.route("/", authRoutes);
-  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*"]) dashboard.use(path, requireSession());
+  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*", "/event-types"]) dashboard.use(path, requireSession());
   dashboard.route("/", endpointRoutes);
   dashboard.route("/", deliveryRoutes);
+  dashboard.route("/", eventTypeRoutes);
 
   dashboard.all("/*", (c) =>
     c.req.method === "GET" && c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page."),

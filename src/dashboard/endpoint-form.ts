@@ -11,7 +11,10 @@ export interface EndpointFormValues {
   name: string;
   url: string;
   description: string;
+  /** Event patterns typed in (comma-separated); the catalogue's types ticked are in `event_types`. */
   events: string;
+  /** The catalogue's event types ticked in the form's checkboxes. */
+  event_types: string[];
   source: string;
   enabled: boolean;
   signature_scheme: string;
@@ -36,6 +39,7 @@ export function newEndpointValues(): EndpointFormValues {
     url: "",
     description: "",
     events: "",
+    event_types: [],
     source: "",
     enabled: true,
     signature_scheme: "standard",
@@ -51,13 +55,17 @@ export function newEndpointValues(): EndpointFormValues {
   };
 }
 
-/** The edit form's fields, filled from an endpoint. */
-export function endpointValues(endpoint: Endpoint): EndpointFormValues {
+/**
+ * The edit form's fields, filled from an endpoint: its events that are names in `catalogue` as
+ * ticked checkboxes, the others (patterns, uncatalogued types) as text.
+ */
+export function endpointValues(endpoint: Endpoint, catalogue: ReadonlySet<string> = new Set()): EndpointFormValues {
   return {
     name: endpoint.name ?? "",
     url: endpoint.url,
     description: endpoint.description ?? "",
-    events: endpoint.events.join(", "),
+    events: endpoint.events.filter((e) => !catalogue.has(e)).join(", "),
+    event_types: endpoint.events.filter((e) => catalogue.has(e)),
     source: endpoint.source ?? "",
     enabled: endpoint.enabled,
     signature_scheme: endpoint.signature.scheme,
@@ -75,14 +83,16 @@ export function endpointValues(endpoint: Endpoint): EndpointFormValues {
   };
 }
 
-/** Reads the form fields out of a parsed form body. */
+/** Reads the form fields out of a form body parsed with `parseBody({ all: true })` (ticked `event_type` boxes repeat). */
 export function readEndpointForm(body: Record<string, unknown>): EndpointFormValues {
   const text = (name: keyof EndpointFormValues) => (typeof body[name] === "string" ? (body[name] as string) : "");
+  const ticked = ([] as unknown[]).concat(body.event_type ?? []).filter((v): v is string => typeof v === "string");
   return {
     name: text("name"),
     url: text("url"),
     description: text("description"),
     events: text("events"),
+    event_types: ticked,
     source: text("source"),
     enabled: body.enabled === "on",
     signature_scheme: text("signature_scheme"),
@@ -140,7 +150,8 @@ function toRequestBody(values: EndpointFormValues): Record<string, unknown> {
     url: values.url.trim(),
     name: optional(values.name),
     description: optional(values.description),
-    events: listItems(values.events),
+    // Typed items first, so "Item N" in an error counts the text field's items.
+    events: [...new Set([...listItems(values.events), ...values.event_types])],
     source: optional(values.source),
     enabled: values.enabled,
     headers: parseHeaders(values.headers).headers,

@@ -27,6 +27,30 @@ export function decodeCursor(cursor: string | undefined): Cursor | null {
   ]);
 }
 
+function invalidCursor(): ApiError {
+  return new ApiError(400, "invalid_cursor", "The cursor is not one this API returned", [{ path: "cursor", message: "unrecognised cursor" }]);
+}
+
+/** The cursor after `key` in a list ordered by a unique text key (the event-type catalogue, by name). */
+export function encodeKeyCursor(key: string): string {
+  return toBase64Url(new TextEncoder().encode(`k:${key}`));
+}
+
+/**
+ * Decodes a cursor of encodeKeyCursor whose key must match `shape`; anything else is a 400
+ * `invalid_cursor`.
+ */
+export function decodeKeyCursor(cursor: string | undefined, shape: RegExp): string | null {
+  if (!cursor) return null;
+  try {
+    const text = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    if (text.startsWith("k:") && shape.test(text.slice(2))) return text.slice(2);
+  } catch {
+    // fall through to the error below
+  }
+  throw invalidCursor();
+}
+
 /**
  * Splits the `limit + 1` rows a list query fetched into one page and the cursor of the next
  * (null on the last page).

@@ -14,6 +14,7 @@ import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
 import { storePayload, type StoredPayload } from "../payloads";
 import type { BatchEnqueueBody, EnqueueResponse } from "../schemas/messages";
 import type { TenantShard } from "../shards";
+import { assertPayloadsMatch } from "./event-type-checks";
 import { assertAllowedTarget } from "./guards";
 import { byId, discardPayloads, enqueueRequestFrom, KEY_ATTEMPTS, keysBusy, nextKeyMillisecond, payloadSizeProblem, storedNothing, type EnqueueRequest } from "./messages";
 import { onTenantShard } from "./tenant-db";
@@ -38,8 +39,9 @@ export function batchRequestOf(tenantId: string, body: z.output<typeof BatchEnqu
 
 /**
  * The batch's own checks, all before anything is stored: every payload within MAX_PAYLOAD_BYTES
- * (413) and every `webhook_url` allowed by the target guard (400, or 503 when its DNS cannot be
- * checked). The first failure names its item in `issues`.
+ * (413), every payload matching its event type's enforced schema (422 `payload_schema_mismatch`,
+ * src/ops/event-type-checks.ts) and every `webhook_url` allowed by the target guard (400, or 503
+ * when its DNS cannot be checked). The first failure names its item in `issues`.
  */
 async function assertBatchAllowed(env: Env, requests: EnqueueRequest[]): Promise<void> {
   const limit = readConfig(env).MAX_PAYLOAD_BYTES;
@@ -48,7 +50,10 @@ async function assertBatchAllowed(env: Env, requests: EnqueueRequest[]): Promise
     return problem ? [{ path: `messages.${index}.payload`, message: problem }] : [];
   });
   if (tooLarge.length > 0) throw new ApiError(413, "payload_too_large", `${tooLarge.length} payload(s) exceed ${limit} bytes`, tooLarge);
-  await Promise.all(requests.map((r, index) => (r.webhookUrl ? assertAllowedTarget(env, r.webhookUrl, `messages.${index}.webhook_url`) : undefined)));
+  await Promise.all([
+    assertPayloadsMatch(env, requests, (index) => `messages.${index}.payload`),
+    ...requests.map((r, index) => (r.webhookUrl ? assertAllowedTarget(env, r.webhookUrl, `messages.${index}.webhook_url`) : undefined)),
+  ]);
 }
 
 /**

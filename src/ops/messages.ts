@@ -23,6 +23,7 @@ import { MAX_TARGETS_PER_MESSAGE, newMessageId } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS, IDEMPOTENCY_WINDOW_TEXT } from "../limits";
 import { deletePayloads, readPayload, storePayload } from "../payloads";
 import type { EnqueueBody, EnqueueResponse } from "../schemas/messages";
+import { assertPayloadsMatch } from "./event-type-checks";
 import { assertAllowedTarget } from "./guards";
 import type { TenantShard } from "../shards";
 import { onTenantShard, tenantDb } from "./tenant-db";
@@ -223,8 +224,10 @@ async function missingTargets(db: D1Database, tenantId: string, endpointIds: str
 
 /**
  * Enqueues a message (the API's `POST …/messages`, and every test event): a payload over
- * MAX_PAYLOAD_BYTES is a 413 and a `webhook_url` the target guard refuses a 400 (503 when its DNS
- * cannot be checked), and more than MAX_TARGETS_PER_MESSAGE targets a 422 `too_many_targets`.
+ * MAX_PAYLOAD_BYTES is a 413, a payload that does not match its event type's enforced schema a 422
+ * `payload_schema_mismatch` (src/ops/event-type-checks.ts: at most one control-database read, none
+ * while cached), a `webhook_url` the target guard refuses a 400 (503 when its DNS cannot be
+ * checked), and more than MAX_TARGETS_PER_MESSAGE targets a 422 `too_many_targets`.
  * Then it stores the message with one pending delivery per target in one D1
  * batch on the tenant's shard and queues the deliveries in one sendBatch: one D1 round trip and one
  * queue call, the whole cost of an enqueue (plus one control-database read of the tenant's shard the
@@ -241,7 +244,10 @@ export async function enqueueMessage(
   now = Date.now(),
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
   assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
-  if (req.webhookUrl) await assertAllowedTarget(env, req.webhookUrl, "webhook_url");
+  await Promise.all([
+    assertPayloadsMatch(env, [req], () => "payload"),
+    req.webhookUrl ? assertAllowedTarget(env, req.webhookUrl, "webhook_url") : undefined,
+  ]);
   return onTenantShard(env, req.tenantId, (shard) => storeAndQueue(env, shard, req, now));
 }
 

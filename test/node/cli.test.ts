@@ -146,6 +146,42 @@ describe("the edgehook CLI against a running relay", () => {
     });
   });
 
+  describe("event types", () => {
+    /** A JSON file in a fresh directory; returns its path. */
+    const jsonFile = (value: unknown) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), "edgehook-cli-")), "value.json");
+      writeFileSync(file, JSON.stringify(value));
+      return file;
+    };
+
+    it("creates an event type with a schema and example from files, shows it, lists it, and deletes it", async () => {
+      const name = `cli${Date.now()}.paid`;
+      const schema = { type: "object", required: ["amount"] };
+      const created = await edgehookJson(["event-types", "create", name, "--description", "Paid", "--schema", jsonFile(schema), "--example", jsonFile({ amount: 1 }), "--enforce"]);
+      expect(created).toMatchObject({ name, description: "Paid", schema, example: { amount: 1 }, enforce: true, deprecated: false });
+      const shown = await edgehook(["event-types", "show", name]);
+      expect(shown.stdout).toMatch(/^enforce:\s+true$/m);
+      expect(shown.stdout).toContain(`schema:      ${JSON.stringify(schema)}`);
+      const listed = await edgehook(["event-types", "list", "--all"]);
+      expect(listed.stdout).toMatch(new RegExp(`${name.replace(".", "\\.")}\\s+enforced\\s+-\\s+Paid`));
+      expect(await edgehookJson(["event-types", "delete", name])).toEqual({ name, deleted: true });
+      expect((await edgehook(["event-types", "show", name])).code).toBe(5);
+    });
+
+    it("updates only what the flags name: enforce off, the example removed, the description kept", async () => {
+      const name = `cli${Date.now()}.sent`;
+      await edgehookJson(["event-types", "create", name, "--description", "Sent", "--schema", jsonFile({ type: "object" }), "--example", jsonFile({}), "--enforce"]);
+      const updated = await edgehookJson(["event-types", "update", name, "--no-enforce", "--clear-example", "--deprecated"]);
+      expect(updated).toMatchObject({ name, description: "Sent", schema: { type: "object" }, example: null, enforce: false, deprecated: true });
+    });
+
+    it("reports a schema the relay refuses with the API's issues", async () => {
+      const result = await edgehook(["event-types", "create", `cli${Date.now()}.bad`, "--schema", jsonFile({ type: "money" })]);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain("schema.type");
+    });
+  });
+
   describe("endpoints", () => {
     it("creates an endpoint from flags and prints its secret once", async () => {
       const { env } = await tenant();

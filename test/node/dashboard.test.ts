@@ -328,6 +328,7 @@ describe("the dashboard in Chromium", () => {
       `/dashboard/endpoints/${endpoint.id}/test`,
       "/dashboard/deliveries",
       `/dashboard/deliveries/${deliveries.body.data[0].id}`,
+      "/dashboard/event-types",
     ];
     for (const path of paths) {
       await page.goto(relay.url + path);
@@ -337,6 +338,119 @@ describe("the dashboard in Chromium", () => {
       expect(overflow, path).toBeLessThanOrEqual(0);
     }
     expect(violations).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("the event-type catalogue in Chromium", () => {
+  /** Adds types to the relay's catalogue under a prefix no other test uses; returns the prefix. */
+  async function catalogue(types: Array<Record<string, unknown> & { name: string }>): Promise<(name: string) => string> {
+    const unique = Math.random().toString(36).slice(2, 8);
+    const named = (name: string) => `${name.replace(/^([^.]+)/, `$1${unique}`)}`;
+    for (const type of types) {
+      const res = await admin("POST", "/v1/event-types", { description: "", ...type, name: named(type.name) });
+      if (res.status !== 201) throw new Error(`event type: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return named;
+  }
+
+  it("the endpoint form offers the catalogue as checkboxes grouped by prefix, with descriptions, alongside free patterns", async () => {
+    const named = await catalogue([
+      { name: "invoice.paid", description: "An invoice was paid in full" },
+      { name: "invoice.voided", description: "An invoice was cancelled", deprecated: true },
+      { name: "shipment.created", description: "A parcel left the warehouse" },
+    ]);
+    const tenant = await newTenant("Catalogue Corp");
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/new`);
+    const invoices = page.getByRole("group", { name: named("invoice"), exact: true });
+    await expect(invoices.getByRole("checkbox").evaluateAll((boxes) => boxes.map((b) => (b as unknown as { value: string }).value))).resolves.toEqual([
+      named("invoice.paid"),
+      named("invoice.voided"),
+    ]);
+    await expect(invoices.textContent()).resolves.toMatch(/An invoice was paid in full[\s\S]*Deprecated[\s\S]*An invoice was cancelled/);
+    await expect(page.getByRole("group", { name: named("shipment"), exact: true }).textContent()).resolves.toContain("A parcel left the warehouse");
+
+    await page.getByLabel("URL").fill(`${receiver.url}/catalogue`);
+    await page.getByRole("checkbox", { name: named("invoice.paid") }).check();
+    await page.getByRole("checkbox", { name: named("shipment.created") }).check();
+    await page.getByLabel("Other events and patterns").fill("legacy.*");
+    await page.getByRole("button", { name: "Create endpoint" }).click();
+    await page.waitForURL(/\/dashboard\/endpoints\/[0-9a-f-]{36}\?secret=shown/);
+    const id = /endpoints\/([0-9a-f-]{36})/.exec(page.url())![1]!;
+    const created = await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`);
+    expect(created.body.events).toEqual(["legacy.*", named("invoice.paid"), named("shipment.created")]);
+
+    await page.goto(`${relay.url}/dashboard/endpoints/${id}/edit`);
+    await expect(page.getByRole("checkbox", { name: named("invoice.paid") }).isChecked()).resolves.toBe(true);
+    await expect(page.getByRole("checkbox", { name: named("invoice.voided") }).isChecked()).resolves.toBe(false);
+    await expect(page.getByLabel("Other events and patterns").inputValue()).resolves.toBe("legacy.*");
+    await page.getByRole("checkbox", { name: named("shipment.created") }).uncheck();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Endpoint saved.").waitFor();
+    expect((await admin("GET", `/v1/tenants/${tenant.id}/endpoints/${id}`)).body.events).toEqual(["legacy.*", named("invoice.paid")]);
+    await context.close();
+  });
+
+  it("the Event types page shows each type's description, schema and example", async () => {
+    const schema = { type: "object", required: ["order_id"], properties: { order_id: { type: "string" } } };
+    const named = await catalogue([{ name: "order.placed", description: "A customer placed an order", schema, example: { order_id: "ord_42" }, enforce: true }]);
+    const tenant = await newTenant("Docs Corp");
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.getByRole("link", { name: "Event types" }).click();
+    await page.waitForURL(`${relay.url}/dashboard/event-types`);
+    const card = page.locator("article[data-testid=event-type]", { hasText: named("order.placed") });
+    await expect(card.textContent()).resolves.toMatch(/Schema enforced[\s\S]*A customer placed an order/);
+    expect(JSON.parse((await card.getByLabel(`Schema of ${named("order.placed")}`).textContent())!)).toEqual(schema);
+    expect(JSON.parse((await card.getByLabel(`Example of ${named("order.placed")}`).textContent())!)).toEqual({ order_id: "ord_42" });
+    await context.close();
+  });
+
+  it("the test-event form starts from the chosen type's example, and the receiver gets it", async () => {
+    const example = { order_id: "ord_7", lines: [{ sku: "A-1", quantity: 2 }] };
+    const named = await catalogue([
+      { name: "order.shipped", description: "Shipped", example },
+      { name: "order.refunded", description: "Refunded", example: { refund_id: "rf_1" } },
+    ]);
+    const tenant = await newTenant("Example Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/example`, events: [`${named("order")}.*`] });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}/test`);
+    const payload = page.getByLabel("Payload");
+    await expect(payload.inputValue()).resolves.toContain('"type": "webhook.test"');
+
+    await page.getByLabel("Event type").selectOption(named("order.shipped"));
+    await expect(payload.inputValue()).resolves.toBe(JSON.stringify(example, null, 2));
+    await page.getByLabel("Event type").selectOption(named("order.refunded"));
+    expect(JSON.parse(await payload.inputValue())).toEqual({ refund_id: "rf_1" });
+
+    await payload.fill('{"edited": true}');
+    await page.getByLabel("Event type").selectOption(named("order.shipped"));
+    await expect(payload.inputValue()).resolves.toBe('{"edited": true}');
+
+    await payload.fill(JSON.stringify(example, null, 2));
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.getByText("Test event sent.").waitFor();
+    await reloadUntil(page, async () => (receiver.received.get("/example") ?? []).length > 0);
+    expect(JSON.parse(receiver.received.get("/example")![0]!.body)).toEqual(example);
+    await context.close();
+  });
+
+  it("a test event whose payload breaks its type's enforced schema is refused on the form, naming the paths", async () => {
+    const schema = { type: "object", required: ["order_id"], properties: { order_id: { type: "string" } } };
+    const named = await catalogue([{ name: "order.held", description: "Held", schema, example: { order_id: "ord_1" }, enforce: true }]);
+    const tenant = await newTenant("Enforced Corp");
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/enforced` });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}/test?event=${named("order.held")}`);
+    await expect(page.getByLabel("Payload").inputValue()).resolves.toBe(JSON.stringify({ order_id: "ord_1" }, null, 2));
+    await page.getByLabel("Payload").fill('{"order_id": 5}');
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect(page.locator("#payload-error").textContent()).resolves.toContain('payload.order_id: Instance type "number" is invalid. Expected "string".');
     await context.close();
   });
 });

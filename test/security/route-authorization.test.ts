@@ -20,10 +20,16 @@ const ADMIN_ONLY = new Set([
   "GET /v1/tenants/{tenant_id}/api-keys",
   "DELETE /v1/tenants/{tenant_id}/api-keys/{key_id}",
   "POST /v1/tenants/{tenant_id}/portal-links",
+  "POST /v1/event-types",
+  "PATCH /v1/event-types/{name}",
+  "DELETE /v1/event-types/{name}",
 ]);
 
 /** The operations any valid token may call: they answer only about the caller itself. */
 const ANY_CALLER = new Set(["GET /v1/me"]);
+
+/** The operations any valid token may call that answer the same to everyone: the event-type catalogue, shared by every tenant. */
+const SHARED_READS = new Set(["GET /v1/event-types", "GET /v1/event-types/{name}"]);
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
@@ -47,12 +53,15 @@ async function fixture() {
   const endpoint = await newEndpoint(b.id, { url: "https://example.com/b" });
   const { message } = await enqueueHeld(b.id, { event: "order.created", payload: { n: 1 }, endpoint_ids: [endpoint.id] });
   const keys = await apiJson("GET", `/v1/tenants/${b.id}/api-keys`);
+  const eventType = `auth${crypto.randomUUID().slice(0, 8)}.created`;
+  await apiJson("POST", "/v1/event-types", { body: { name: eventType, description: "fixture" } });
   const params: Record<string, string> = {
     tenant_id: b.id,
     endpoint_id: endpoint.id,
     message_id: message.id,
     delivery_id: message.deliveries[0]!.id,
     key_id: keys.body.data[0].id,
+    name: eventType,
   };
   return { a, b, params };
 }
@@ -85,7 +94,9 @@ describe("authorization of every API operation", () => {
   });
 
   it("every operation is admin only, scoped to a tenant in its path, or about the caller itself", () => {
-    const unclassified = ops.filter((o) => !ADMIN_ONLY.has(o.name) && !ANY_CALLER.has(o.name) && !o.path.startsWith("/v1/tenants/{tenant_id}"));
+    const unclassified = ops.filter(
+      (o) => !ADMIN_ONLY.has(o.name) && !ANY_CALLER.has(o.name) && !SHARED_READS.has(o.name) && !o.path.startsWith("/v1/tenants/{tenant_id}"),
+    );
     expect(unclassified.map((o) => o.name)).toEqual([]);
   });
 
@@ -95,7 +106,7 @@ describe("authorization of every API operation", () => {
     expect(res.body.error.code).toBe("unauthorized");
   });
 
-  it.each(ops.filter((o) => !ANY_CALLER.has(o.name)).map((o) => [o.name, o] as const))("%s with another tenant's key is a 404, or a 403 when admin only and not tenant scoped", async (_, op) => {
+  it.each(ops.filter((o) => !ANY_CALLER.has(o.name) && !SHARED_READS.has(o.name)).map((o) => [o.name, o] as const))("%s with another tenant's key is a 404, or a 403 when admin only and not tenant scoped", async (_, op) => {
     const res = await call(op, world.params, world.a.key);
     const tenantScoped = op.path.startsWith("/v1/tenants/{tenant_id}");
     expect(res.status).toBe(tenantScoped ? 404 : 403);
@@ -108,6 +119,11 @@ describe("authorization of every API operation", () => {
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toContain(world.a.id);
     expect(JSON.stringify(res.body)).not.toContain(world.b.id);
+  });
+
+  it.each([...SHARED_READS].map((name) => [name] as const))("%s answers any tenant key", async (name) => {
+    const op = ops.find((o) => o.name === name)!;
+    expect((await call(op, world.params, world.a.key)).status).toBe(200);
   });
 
   it.each([...ADMIN_ONLY].map((name) => [name] as const))("%s with the tenant's own key is a 403", async (name) => {

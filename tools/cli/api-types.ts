@@ -94,6 +94,131 @@ export interface components {
                 }[];
             };
         };
+        EventType: {
+            /** @example invoice.paid */
+            name: string;
+            description: string;
+            /**
+             * @description A JSON Schema (draft 2020-12) that payloads of this type follow. `$ref`s must point inside the schema; `$dynamicRef` is not supported.
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "invoice_id",
+             *         "amount"
+             *       ],
+             *       "properties": {
+             *         "invoice_id": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "number"
+             *         }
+             *       }
+             *     }
+             */
+            schema: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /**
+             * @description An example payload; when there is a schema it must match it
+             * @example {
+             *       "invoice_id": "inv_1",
+             *       "amount": 42.5
+             *     }
+             */
+            example?: unknown;
+            enforce: boolean;
+            deprecated: boolean;
+            /** @example 2026-11-23T12:00:00.000Z */
+            created_at: string;
+            /** @example 2026-11-23T12:00:00.000Z */
+            updated_at: string;
+        };
+        CreateEventType: {
+            /** @example document.predicted */
+            name: string;
+            /** @default  */
+            description: string;
+            /**
+             * @description A JSON Schema (draft 2020-12) that payloads of this type follow. `$ref`s must point inside the schema; `$dynamicRef` is not supported.
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "invoice_id",
+             *         "amount"
+             *       ],
+             *       "properties": {
+             *         "invoice_id": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "number"
+             *         }
+             *       }
+             *     }
+             */
+            schema?: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /**
+             * @description An example payload; when there is a schema it must match it
+             * @example {
+             *       "invoice_id": "inv_1",
+             *       "amount": 42.5
+             *     }
+             */
+            example?: unknown;
+            /**
+             * @description When true and there is a schema, enqueue refuses (422) payloads of this type that do not match it
+             * @default false
+             */
+            enforce: boolean;
+            /**
+             * @description Still accepted; marked so in the catalogue, the dashboard and the OpenAPI document
+             * @default false
+             */
+            deprecated: boolean;
+        };
+        EventTypePage: {
+            data: components["schemas"]["EventType"][];
+            next_cursor: string | null;
+        };
+        UpdateEventType: {
+            description?: string;
+            /**
+             * @description A JSON Schema (draft 2020-12) that payloads of this type follow. `$ref`s must point inside the schema; `$dynamicRef` is not supported.
+             * @example {
+             *       "type": "object",
+             *       "required": [
+             *         "invoice_id",
+             *         "amount"
+             *       ],
+             *       "properties": {
+             *         "invoice_id": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "number"
+             *         }
+             *       }
+             *     }
+             */
+            schema?: {
+                [key: string]: unknown;
+            } | boolean | null;
+            /**
+             * @description An example payload; when there is a schema it must match it
+             * @example {
+             *       "invoice_id": "inv_1",
+             *       "amount": 42.5
+             *     }
+             */
+            example?: unknown;
+            /** @description When true and there is a schema, enqueue refuses (422) payloads of this type that do not match it */
+            enforce?: boolean;
+            /** @description Still accepted; marked so in the catalogue, the dashboard and the OpenAPI document */
+            deprecated?: boolean;
+        };
         Tenant: {
             id: string;
             name: string;

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { registerApiKeys } from "./commands/api-keys.ts";
 import { registerDeliveries } from "./commands/deliveries.ts";
 import { registerEndpoints } from "./commands/endpoints.ts";
+import { registerEventTypes } from "./commands/event-types.ts";
 import { registerMessages } from "./commands/messages.ts";
 import { registerTail } from "./commands/tail.ts";
 import { registerTenants } from "./commands/tenants.ts";
@@ -28,6 +29,7 @@ Exit codes: 0 ok · 1 unexpected failure · 2 usage error · 3 relay unreachable
 registerTenants(program);
 registerApiKeys(program);
 registerEndpoints(program);
+registerEventTypes(program);
 registerMessages(program);
 registerDeliveries(program);
 registerTail(program);

@@ -1,6 +1,7 @@
 /**
  * The dashboard's only script, served from /dashboard/assets/ with the page's CSP nonce. Every
- * page works without it; it adds copy-to-clipboard buttons (hidden until this runs).
+ * page works without it; it adds copy-to-clipboard buttons (hidden until this runs) and, on the
+ * test-event form, starts the payload from the chosen event type's example.
  */
 export const DASHBOARD_JS = `"use strict";
 (() => {
@@ -33,6 +34,21 @@ export const DASHBOARD_JS = `"use strict";
       } catch {
         announce("Could not copy; select the text and copy it by hand");
       }
+    });
+  }
+
+  // A select whose options carry data-payload fills the field data-payload-target names with the
+  // chosen option's payload, unless that field was edited since it last held an option's payload.
+  for (const select of document.querySelectorAll("select[data-payload-target]")) {
+    const field = document.getElementById(select.dataset.payloadTarget);
+    if (!field) continue;
+    let filled = field.value;
+    select.addEventListener("change", () => {
+      const payload = select.selectedOptions[0]?.dataset.payload;
+      if (payload === undefined || field.value !== filled) return;
+      field.value = payload;
+      filled = payload;
+      announce("Payload set to the example of " + select.value);
     });
   }
 })();

@@ -132,6 +132,17 @@ details.advanced { border: 1px solid var(--border); border-radius: var(--radius)
 details.advanced > summary { cursor: pointer; padding: 12px 0; font-weight: 600; }
 details.advanced[open] > summary { margin-bottom: 8px; }
 .grid-2 { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; }
+.event-choices { border: 0; padding: 0; margin: 0 0 16px; }
+.event-choices > legend { font-weight: 600; padding: 0; margin-bottom: 4px; }
+.event-group { border: 1px solid var(--border); border-radius: 8px; padding: 8px 12px 10px; margin: 0 0 10px; }
+.event-group > legend { font-weight: 600; padding: 0 4px; }
+.event-choice { display: flex; align-items: flex-start; gap: 8px; padding: 4px 0; }
+.event-choice input { width: 18px; height: 18px; margin: 2px 0 0; flex: none; }
+.event-description { display: block; }
+.badge.enforced { background: var(--ok-bg); color: var(--ok); }
+.badge.deprecated { background: var(--warn-bg); color: var(--warn); }
+.event-type h3 { margin: 0; font-size: 1.05rem; }
+.event-type h4 { margin: 8px 0 6px; font-size: 0.9rem; color: var(--muted); }
 .form-actions { display: flex; gap: 10px; flex-wrap: wrap; }
 .filters { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 0; }
 .filters .field { margin: 0; display: flex; align-items: center; gap: 8px; }

@@ -11,9 +11,9 @@ import {
   rotateEndpointSecret,
   sendTestEvent,
   TEST_EVENT,
-  testEventTypes,
   updateEndpoint,
 } from "../../ops/endpoints";
+import { testEventChoices, wholeCatalogue } from "../../ops/event-types";
 import { assertAllowedTarget, assertHeadersFitSignature } from "../../ops/guards";
 import { RotateSecretBody, type CreateEndpointInput, type UpdateEndpointInput } from "../../schemas/endpoints";
 import { secretView } from "../../secrets";
@@ -75,6 +75,12 @@ async function formErrors(c: Context<DashboardEnv>, values: EndpointFormValues, 
   return Object.keys(errors).length > 0 ? errors : null;
 }
 
+/** Why a test event was refused, as one line: the message, then each issue (a payload's schema mismatches). */
+function refusal(error: ApiError): string {
+  const issues = (error.issues ?? []).map((i) => `${i.path}: ${i.message}`);
+  return issues.length > 0 ? `${error.message}. ${issues.join("; ")}` : error.message;
+}
+
 /** Endpoints: list, create, edit, delete, secret, test event. */
 export const endpointRoutes = new Hono<DashboardEnv>()
   .get("/", async (c) => {
@@ -96,15 +102,17 @@ export const endpointRoutes = new Hono<DashboardEnv>()
       />,
     );
   })
-  .get("/endpoints/new", (c) =>
-    render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={newEndpointValues()} errors={{}} />),
-  )
+  .get("/endpoints/new", async (c) => {
+    const eventTypes = await wholeCatalogue(c.env);
+    return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={newEndpointValues()} errors={{}} eventTypes={eventTypes} />);
+  })
   .post("/endpoints/new", async (c) => {
-    const values = readEndpointForm(await c.req.parseBody());
+    const values = readEndpointForm(await c.req.parseBody({ all: true }));
     const result = validateCreate(values);
     const errors = await formErrors(c, values, result);
     if (errors || !result.ok) {
-      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} />, 400);
+      const eventTypes = await wholeCatalogue(c.env);
+      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={null} values={values} errors={errors ?? {}} eventTypes={eventTypes} />, 400);
     }
     const { id, signature } = await createEndpoint(c.env, currentSession(c).tenantId, result.body);
     return redirectWithNotice(c, `/dashboard/endpoints/${id}?secret=shown#secret`, signature.scheme === "ed25519" ? "created-ed25519" : "created");
@@ -148,9 +156,11 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}?secret=shown#secret`, endpoint.signature.scheme === "ed25519" ? "key-rotated" : "secret-rotated");
   })
   .get("/endpoints/:id/test", async (c) => {
-    const endpoint = await endpointOf(c);
-    const values = { event: TEST_EVENT, payload: examplePayload(endpoint.id, TEST_EVENT) };
-    return render(c, <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} eventTypes={testEventTypes(endpoint)} values={values} error={null} />);
+    const [endpoint, catalogue] = await Promise.all([endpointOf(c), wholeCatalogue(c.env)]);
+    const choices = testEventChoices(endpoint, catalogue);
+    // `?event=` picks the type the form starts from (a link from elsewhere, or the page without its script).
+    const values = choices.find((choice) => choice.event === c.req.query("event")) ?? choices[0]!;
+    return render(c, <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} choices={choices} values={values} error={null} />);
   })
   .post("/endpoints/:id/test", async (c) => {
     const endpoint = await endpointOf(c);
@@ -163,23 +173,26 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     try {
       await sendTestEvent(c.env, currentSession(c).tenantId, endpoint.id, values);
     } catch (error) {
-      if (!(error instanceof ApiError) || (error.status !== 400 && error.status !== 413)) throw error;
-      const page = <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} eventTypes={testEventTypes(endpoint)} values={values} error={error.message} />;
+      if (!(error instanceof ApiError) || (error.status !== 400 && error.status !== 413 && error.status !== 422)) throw error;
+      const choices = testEventChoices(endpoint, await wholeCatalogue(c.env));
+      const page = <TestEventPage page={pageContext(c, "endpoints")} endpoint={endpoint} choices={choices} values={values} error={refusal(error)} />;
       return render(c, page, 400);
     }
     return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}#deliveries`, "test-sent");
   })
   .get("/endpoints/:id/edit", async (c) => {
-    const endpoint = await endpointOf(c);
-    return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={endpointValues(endpoint)} errors={{}} />);
+    const [endpoint, eventTypes] = await Promise.all([endpointOf(c), wholeCatalogue(c.env)]);
+    const values = endpointValues(endpoint, new Set(eventTypes.map((t) => t.name)));
+    return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={{}} eventTypes={eventTypes} />);
   })
   .post("/endpoints/:id/edit", async (c) => {
     const endpoint = await endpointOf(c);
-    const values = readEndpointForm(await c.req.parseBody());
+    const values = readEndpointForm(await c.req.parseBody({ all: true }));
     const result = validateUpdate(values);
     const errors = await formErrors(c, values, result);
     if (errors || !result.ok) {
-      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={errors ?? {}} />, 400);
+      const eventTypes = await wholeCatalogue(c.env);
+      return render(c, <EndpointFormPage page={pageContext(c, "endpoints")} endpoint={endpoint} values={values} errors={errors ?? {}} eventTypes={eventTypes} />, 400);
     }
     await updateEndpoint(c.env, currentSession(c).tenantId, endpoint.id, result.body);
     return redirectWithNotice(c, `/dashboard/endpoints/${endpoint.id}`, "updated");

@@ -1,8 +1,10 @@
 import type { FC } from "hono/jsx";
 import type { Endpoint } from "../../schemas/endpoints";
+import type { EventTypeRecord } from "../../schemas/event-types";
 import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
 import { CsrfField, Field, fieldAria, Notice } from "./components";
 import { endpointTitle } from "./endpoint-summary";
+import { EventTypeChoices } from "./event-types";
 import { Layout, type PageContext } from "./layout";
 
 const FIELD_LABELS: Record<keyof FieldErrors, string> = {
@@ -10,6 +12,7 @@ const FIELD_LABELS: Record<keyof FieldErrors, string> = {
   name: "Name",
   url: "URL",
   description: "Description",
+  event_types: "Event types",
   events: "Events",
   source: "Source",
   enabled: "Enabled",
@@ -56,13 +59,17 @@ const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
   );
 };
 
-/** The create and edit form for an endpoint, showing the API's validation messages per field. */
+/**
+ * The create and edit form for an endpoint, showing the API's validation messages per field. The
+ * catalogue's `eventTypes` are offered as checkboxes; the events field takes any other type or pattern.
+ */
 export const EndpointFormPage: FC<{
   page: PageContext;
   endpoint: Endpoint | null;
   values: EndpointFormValues;
   errors: FieldErrors;
-}> = ({ page, endpoint, values, errors }) => {
+  eventTypes: EventTypeRecord[];
+}> = ({ page, endpoint, values, errors, eventTypes }) => {
   const editing = endpoint !== null;
   const title = editing ? `Edit ${endpointTitle(endpoint)}` : "Add endpoint";
   const action = editing ? `/dashboard/endpoints/${endpoint.id}/edit` : "/dashboard/endpoints/new";
@@ -114,7 +121,10 @@ export const EndpointFormPage: FC<{
             {values.description}
           </textarea>
         </Field>
-        {text("events", "Events", "Event types, separated by commas; a trailing * matches a prefix (document.*). Leave empty for all events.")}
+        <EventTypeChoices types={eventTypes} checked={values.event_types} />
+        {eventTypes.length === 0
+          ? text("events", "Events", "Event types, separated by commas; a trailing * matches a prefix (document.*). Leave empty for all events.")
+          : text("events", "Other events and patterns", "Separated by commas; a trailing * matches a prefix (document.*).")}
         {text("source", "Source", "Only messages from this source (model, product or project). Leave empty for every source.")}
         <div class="field">
           <label class="checkbox" for="enabled">

@@ -12,7 +12,7 @@ export interface PageContext {
   /** This page's path and query: where a form on it may ask to come back to. */
   location: string;
   /** Which top-level section is current, for the navigation. */
-  section?: "endpoints" | "deliveries";
+  section?: "endpoints" | "deliveries" | "event-types";
 }
 
 /** Notices shown once after a redirect (src/dashboard/flash.ts): fixed texts, never echoed input. */
@@ -81,6 +81,9 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
               </NavLink>
               <NavLink href="/dashboard/deliveries" current={page.section === "deliveries"}>
                 Deliveries
+              </NavLink>
+              <NavLink href="/dashboard/event-types" current={page.section === "event-types"}>
+                Event types
               </NavLink>
             </nav>
           )}

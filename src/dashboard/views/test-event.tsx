@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import type { TestEventChoice } from "../../ops/event-types";
 import type { Endpoint } from "../../schemas/endpoints";
 import { CsrfField, Field } from "./components";
 import { endpointTitle } from "./endpoint-summary";
@@ -12,13 +13,16 @@ export interface TestEventValues {
 }
 
 /**
- * `/dashboard/endpoints/{id}/test`: choose the event type (from the endpoint's subscriptions) and
- * edit the example payload, then send. `error` is why the last attempt was refused.
+ * `/dashboard/endpoints/{id}/test`: choose the event type (the endpoint's subscriptions and the
+ * catalogue's types it listens for) and edit the payload, which starts from the chosen type's
+ * example, then send. Each option carries its example in `data-payload`: the dashboard script puts
+ * it in the payload field when the choice changes and the payload was not edited. `error` is why
+ * the last attempt was refused.
  */
-export const TestEventPage: FC<{ page: PageContext; endpoint: Endpoint; eventTypes: string[]; values: TestEventValues; error: string | null }> = ({
+export const TestEventPage: FC<{ page: PageContext; endpoint: Endpoint; choices: TestEventChoice[]; values: TestEventValues; error: string | null }> = ({
   page,
   endpoint,
-  eventTypes,
+  choices,
   values,
   error,
 }) => {
@@ -33,11 +37,11 @@ export const TestEventPage: FC<{ page: PageContext; endpoint: Endpoint; eventTyp
       </div>
       <form class="card stack" method="post" action={`${base}/test`}>
         <CsrfField token={page.csrfToken} />
-        <Field name="event" label="Event type" hint="The endpoint's subscriptions; webhook.test is always accepted.">
-          <select id="event" name="event">
-            {eventTypes.map((e) => (
-              <option value={e} selected={e === values.event}>
-                {e}
+        <Field name="event" label="Event type" hint="The endpoint's subscriptions; webhook.test is always accepted. The payload starts from the type's example.">
+          <select id="event" name="event" data-payload-target="payload">
+            {choices.map((choice) => (
+              <option value={choice.event} selected={choice.event === values.event} data-payload={choice.payload}>
+                {choice.event}
               </option>
             ))}
           </select>

@@ -1,0 +1,103 @@
+import { listEventTypes } from "./db/event-types";
+import type { EventTypeRecord } from "./schemas/event-types";
+
+/**
+ * The event-type catalogue in the OpenAPI document: one entry of `webhooks` per catalogued type,
+ * its body described by the type's schema (kept in `components.schemas`), with its example,
+ * description and `deprecated` flag, and the Standard Webhooks headers every delivery carries.
+ */
+
+/** A served OpenAPI 3.1 document, as far as this module reads and writes it. */
+interface OpenApiDocument {
+  webhooks?: Record<string, { post?: { parameters?: unknown[] } }>;
+  components?: { schemas?: Record<string, unknown> };
+}
+
+/** How many catalogued types the document lists at most: one read of the catalogue, of this many rows. */
+export const MAX_DOCUMENTED_EVENT_TYPES = 500;
+
+/** The built-in webhook whose headers every catalogued type's deliveries carry (the default scheme). */
+const STANDARD_DELIVERY = "delivery-standard";
+
+/** `name` turned into what OpenAPI allows in component names and URL-safe operation ids, unique among `taken`. */
+function uniqueToken(name: string, taken: Set<string>): string {
+  const base = name.replace(/[^A-Za-z0-9._-]/g, "-");
+  let token = base;
+  for (let n = 2; taken.has(token); n++) token = `${base}-${n}`;
+  taken.add(token);
+  return token;
+}
+
+/**
+ * A copy of `schema` whose local references (`#`, `#/$defs/…`) point where the schema now sits in
+ * the document, `#/components/schemas/{component}`: in the document, `#` is the document's root.
+ */
+function relocated(schema: unknown, component: string): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => relocated(item, component));
+  if (!schema || typeof schema !== "object") return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => {
+      if (key === "$ref" && typeof value === "string" && (value === "#" || value.startsWith("#/"))) {
+        return [key, `#/components/schemas/${component}${value.slice(1)}`];
+      }
+      return [key, relocated(value, component)];
+    }),
+  );
+}
+
+/** A boolean schema as its object equivalent: OpenAPI tools expect a schema component to be an object. */
+function asObjectSchema(schema: unknown): unknown {
+  if (schema === true) return {};
+  if (schema === false) return { not: {} };
+  return schema;
+}
+
+/** The `webhooks` entry of one catalogued type, its schema named `component` (registered by the caller). */
+function webhookOf(type: EventTypeRecord, operationId: string, component: string | null, parameters: unknown[]) {
+  const media: Record<string, unknown> = { schema: component ? { $ref: `#/components/schemas/${component}` } : {} };
+  if (type.example !== null) media.example = type.example;
+  return {
+    post: {
+      operationId,
+      tags: ["Event types"],
+      summary: `\`${type.name}\`${type.description ? `: ${type.description}` : ""}`,
+      description:
+        (type.enforce && type.schema !== null
+          ? "Enqueue refuses payloads of this type that do not match the schema (`enforce`), so messages enqueued since then match it."
+          : "The schema documents this type's payloads; enqueue does not check them (`enforce` is off).") +
+        " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default).",
+      ...(type.deprecated ? { deprecated: true } : {}),
+      parameters,
+      requestBody: { required: true, content: { "application/json": media } },
+      security: [],
+      responses: {
+        200: { description: "Any 2xx is success; the delivery is done" },
+        default: { description: "Anything else is a failed attempt, retried on the endpoint's schedule" },
+      },
+    },
+  };
+}
+
+/**
+ * Adds the catalogue's types (up to MAX_DOCUMENTED_EVENT_TYPES, in name order) to `document`'s
+ * `webhooks` and `components.schemas`, in place. A type named like a built-in webhook entry gets an
+ * `event-type:` prefix rather than replacing it.
+ */
+export async function addCatalogueWebhooks(db: D1Database, document: OpenApiDocument): Promise<void> {
+  const { data } = await listEventTypes(db, { limit: MAX_DOCUMENTED_EVENT_TYPES });
+  const webhooks = (document.webhooks ??= {});
+  const schemas = ((document.components ??= {}).schemas ??= {});
+  const parameters = webhooks[STANDARD_DELIVERY]?.post?.parameters ?? [];
+  const componentNames = new Set(Object.keys(schemas));
+  const operationIds = new Set<string>();
+  for (const type of data) {
+    const token = uniqueToken(type.name, operationIds);
+    let component: string | null = null;
+    if (type.schema !== null) {
+      component = uniqueToken(`EventType.${type.name}`, componentNames);
+      schemas[component] = relocated(asObjectSchema(type.schema), component);
+    }
+    const key = webhooks[type.name] ? `event-type:${type.name}` : type.name;
+    webhooks[key] = webhookOf(type, `receive.${token}`, component, parameters);
+  }
+}

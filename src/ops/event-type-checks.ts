@@ -1,0 +1,84 @@
+import { enforcedSchemas } from "../db/event-types";
+import { ApiError, type ErrorIssue } from "../errors";
+import { compileSchema, MAX_SCHEMA_ISSUES, type CompiledSchema } from "../lib/json-schema";
+
+/**
+ * Enqueue's check of payloads against the event-type catalogue: a payload whose type has a schema
+ * and `enforce` on must match it. What the catalogue says about a type is cached in this isolate
+ * for CATALOGUE_CACHE_TTL_MS (unknown and unenforced types too), so an enqueue usually reads
+ * nothing; a miss costs one control-database read for all the request's types together. A change
+ * made through this isolate forgets its entry at once (forgetEventType); other isolates see it
+ * within CATALOGUE_CACHE_TTL_MS. Compiled validators are kept per (name, updated_at): an edit
+ * compiles anew, a refresh of an unchanged type does not.
+ */
+
+/** How long this isolate trusts what it read of an event type (ms); README "Event types" names it. */
+export const CATALOGUE_CACHE_TTL_MS = 10_000;
+const CACHE_LIMIT = 1000;
+
+interface CachedType {
+  /** The enforced schema, compiled, with the version it was compiled from; null when nothing is enforced. */
+  enforced: { version: number; schema: CompiledSchema } | null;
+  until: number;
+}
+
+const cache = new Map<string, CachedType>();
+
+/** Makes the next enqueue in this isolate read event type `name` afresh (after it was created, changed or deleted here). */
+export function forgetEventType(name: string): void {
+  cache.delete(name);
+}
+
+/** The compiled enforced schemas of `names` (types without one are absent), reading D1 at most once. */
+async function enforcedValidators(db: D1Database, names: string[], now: number): Promise<Map<string, CompiledSchema>> {
+  const stale = names.filter((name) => !((cache.get(name)?.until ?? 0) > now));
+  if (stale.length > 0) {
+    const rows = new Map((await enforcedSchemas(db, stale)).map((row) => [row.name, row]));
+    if (cache.size + stale.length > CACHE_LIMIT) cache.clear();
+    for (const name of stale) {
+      const row = rows.get(name);
+      const previous = cache.get(name)?.enforced;
+      const enforced = !row ? null : previous?.version === row.updated_at ? previous : { version: row.updated_at, schema: compileSchema(JSON.parse(row.schema)) };
+      cache.set(name, { enforced, until: now + CATALOGUE_CACHE_TTL_MS });
+    }
+  }
+  const validators = new Map<string, CompiledSchema>();
+  for (const name of names) {
+    const enforced = cache.get(name)?.enforced;
+    if (enforced) validators.set(name, enforced.schema);
+  }
+  return validators;
+}
+
+/**
+ * Refuses messages whose payload does not match their event type's enforced schema, before
+ * anything is stored.
+ *
+ * @param messages each message's event type and payload (its exact JSON text)
+ * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
+ * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
+ *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`
+ */
+export async function assertPayloadsMatch(env: Env, messages: Array<{ event: string; payload: string }>, pathOf: (index: number) => string, now = Date.now()): Promise<void> {
+  const validators = await enforcedValidators(env.DB, [...new Set(messages.map((m) => m.event))], now);
+  if (validators.size === 0) return;
+  const issues: ErrorIssue[] = [];
+  const types = new Set<string>();
+  messages.forEach((m, index) => {
+    const schema = validators.get(m.event);
+    if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
+    const found = schema.check(JSON.parse(m.payload), pathOf(index));
+    if (found.length > 0) types.add(m.event);
+    issues.push(...found);
+  });
+  if (issues.length === 0) return;
+  const named = [...types].map((t) => `"${t}"`).join(", ");
+  throw new ApiError(
+    422,
+    "payload_schema_mismatch",
+    messages.length === 1
+      ? `The payload does not match the schema of event type ${named}`
+      : `Payloads do not match the schema of event type ${named}; nothing was stored`,
+    issues.slice(0, MAX_SCHEMA_ISSUES),
+  );
+}

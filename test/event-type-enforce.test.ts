@@ -1,0 +1,323 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { assertPayloadsMatch, CATALOGUE_CACHE_TTL_MS } from "../src/ops/event-type-checks";
+import { api, apiJson, bucket, newEndpoint, newTenant } from "./support/api";
+import { rowsOnShards } from "./support/shards";
+
+/** An event-type name no other test uses (the catalogue is shared by the whole relay). */
+const uniqueName = (suffix = "paid") => `enf${bucket()}.${suffix}`;
+
+const orderSchema = {
+  type: "object",
+  required: ["order_id", "customer"],
+  properties: {
+    order_id: { type: "string" },
+    total: { type: "number", minimum: 0 },
+    customer: {
+      type: "object",
+      required: ["email"],
+      properties: { email: { type: "string" }, tags: { type: "array", items: { type: "string" } } },
+    },
+  },
+};
+const goodOrder = { order_id: "o_1", total: 10, customer: { email: "a@example.com", tags: ["vip"] } };
+
+async function catalogue(name: string, body: Record<string, unknown>) {
+  const res = await apiJson("POST", "/v1/event-types", { body: { name, description: "test type", ...body } });
+  if (res.status !== 201) throw new Error(`event type: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** A tenant with one endpoint listening for everything; returns its id and API key. */
+async function tenantWithEndpoint() {
+  const tenant = await newTenant();
+  await newEndpoint(tenant.id, { url: "https://example.com/hook" });
+  return tenant;
+}
+
+const enqueue = (tenant: { id: string; key: string }, event: string, payload: unknown) =>
+  apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { token: tenant.key, body: { event, payload } });
+
+const enqueueBatch = (tenant: { id: string; key: string }, messages: unknown[]) =>
+  apiJson("POST", `/v1/tenants/${tenant.id}/messages/batch`, { token: tenant.key, body: { messages } });
+
+describe("enqueue against an enforced schema", () => {
+  it("a payload that matches is accepted: 202", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, goodOrder);
+    expect(res.status).toBe(202);
+  });
+
+  it("a missing required property is a 422 naming the object it is missing from, and nothing is stored", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const res = await enqueue(tenant, name, { customer: { email: "a@example.com" } });
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({
+      error: {
+        code: "payload_schema_mismatch",
+        message: `The payload does not match the schema of event type "${name}"`,
+        issues: [{ path: "payload", message: 'Instance does not have required property "order_id".' }],
+      },
+    });
+    expect(await rowsOnShards("messages", tenant.id)).toBe(0);
+    expect(await rowsOnShards("deliveries", tenant.id)).toBe(0);
+  });
+
+  it("a wrong type is a 422 naming the property's path", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { ...goodOrder, total: "ten" });
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload.total", message: 'Instance type "string" is invalid. Expected "number".' }]);
+  });
+
+  it("mismatches deep inside the payload are named by their full path, every one of them", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { order_id: "o", total: -1, customer: { tags: ["ok", 7] } });
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual(
+      expect.arrayContaining([
+        { path: "payload.total", message: expect.stringContaining("0") },
+        { path: "payload.customer", message: 'Instance does not have required property "email".' },
+        { path: "payload.customer.tags.1", message: 'Instance type "number" is invalid. Expected "string".' },
+      ]),
+    );
+    expect(res.body.error.issues).toHaveLength(3);
+  });
+
+  it("a property the schema forbids (additionalProperties false) is named as not allowed", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", properties: { a: { type: "integer" } }, additionalProperties: false }, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { a: 1, b: 2 });
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload.b", message: "is not allowed by the schema" }]);
+  });
+
+  it("a payload that is not even the right JSON type at its root is a 422 naming payload", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, [1, 2]);
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload", message: 'Instance type "array" is invalid. Expected "object".' }]);
+  });
+
+  it("a payload with a lone surrogate in a key is checked like any other, and kept exactly", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", additionalProperties: { type: "integer" } }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const send = (payload: string) =>
+      apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { token: tenant.key, rawBody: `{"event":"${name}","payload":${payload}}` });
+    const accepted = await send('{"\\ud800":1}');
+    expect(accepted.status).toBe(202);
+    const polled = await api("GET", `/v1/tenants/${tenant.id}/messages/${accepted.body.id}`, { token: tenant.key });
+    expect(await polled.text()).toContain('"payload":{"\\ud800":1}');
+    const refused = await send('{"\\ud800":"x"}');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.issues).toEqual([{ path: "payload.\ufffd", message: 'Instance type "string" is invalid. Expected "integer".' }]);
+  });
+
+  it("the receiver gets the payload text exactly as sent when it matches", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", properties: { n: { type: "integer" } } }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const res = await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, {
+      token: tenant.key,
+      rawBody: `{"event":"${name}","payload":{"n":9123456789654321123, "z":1.0}}`,
+    });
+    expect(res.status).toBe(202);
+    const polled = await api("GET", `/v1/tenants/${tenant.id}/messages/${res.body.id}`, { token: tenant.key });
+    expect(await polled.text()).toContain(`"payload":{"n":9123456789654321123, "z":1.0}`);
+  });
+});
+
+describe("the README's samples", () => {
+  const readmeSchema = {
+    type: "object",
+    required: ["invoice_id", "amount"],
+    properties: {
+      invoice_id: { type: "string" },
+      amount: { type: "number", minimum: 0 },
+      customer: { type: "object", required: ["email"], properties: { email: { type: "string", format: "email" } } },
+    },
+  };
+
+  it("a single enqueue answers the README's 422, format included", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: readmeSchema, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { amount: "42.50", customer: { email: "not-an-email" } });
+    expect(res.body.error.issues).toEqual([
+      { path: "payload", message: 'Instance does not have required property "invoice_id".' },
+      { path: "payload.amount", message: 'Instance type "string" is invalid. Expected "number".' },
+      { path: "payload.customer.email", message: 'String does not match format "email".' },
+    ]);
+  });
+
+  it("a batch answers the README's 422", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: readmeSchema, enforce: true });
+    const res = await enqueueBatch(await tenantWithEndpoint(), [
+      { event: name, payload: { invoice_id: "inv_2", amount: 10 } },
+      { event: name, payload: { invoice_id: 3, amount: -1 } },
+    ]);
+    expect(res.body.error).toEqual({
+      code: "payload_schema_mismatch",
+      message: `Payloads do not match the schema of event type "${name}"; nothing was stored`,
+      issues: [
+        { path: "messages.1.payload.invoice_id", message: 'Instance type "number" is invalid. Expected "string".' },
+        { path: "messages.1.payload.amount", message: "-1 is less than 0." },
+      ],
+    });
+  });
+});
+
+describe("enqueue when nothing is enforced", () => {
+  it("a type with a schema but enforce off accepts a payload that does not match", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: false });
+    expect((await enqueue(await tenantWithEndpoint(), name, { nothing: "like it" })).status).toBe(202);
+  });
+
+  it("a type with enforce on but no schema accepts any payload", async () => {
+    const name = uniqueName();
+    await catalogue(name, { enforce: true });
+    expect((await enqueue(await tenantWithEndpoint(), name, 42)).status).toBe(202);
+  });
+
+  it("a type that is not in the catalogue accepts any payload", async () => {
+    expect((await enqueue(await tenantWithEndpoint(), uniqueName(), { any: "thing" })).status).toBe(202);
+  });
+
+  it("a deprecated type is still accepted", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true, deprecated: true });
+    expect((await enqueue(await tenantWithEndpoint(), name, goodOrder)).status).toBe(202);
+  });
+});
+
+describe("batch enqueue against enforced schemas", () => {
+  it("one mismatching message is a 422 naming its index and path, and nothing of the batch is stored", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const res = await enqueueBatch(tenant, [
+      { event: name, payload: goodOrder },
+      { event: "free.form", payload: { x: 1 } },
+      { event: name, payload: { ...goodOrder, customer: { email: 5 } } },
+    ]);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({
+      code: "payload_schema_mismatch",
+      issues: [{ path: "messages.2.payload.customer.email", message: 'Instance type "number" is invalid. Expected "string".' }],
+    });
+    expect(await rowsOnShards("messages", tenant.id)).toBe(0);
+  });
+
+  it("mismatches in several messages and types are all listed, each under its own index", async () => {
+    const [orders, refunds] = [uniqueName("order"), uniqueName("refund")];
+    await catalogue(orders, { schema: orderSchema, enforce: true });
+    await catalogue(refunds, { schema: { type: "object", required: ["refund_id"] }, enforce: true });
+    const res = await enqueueBatch(await tenantWithEndpoint(), [
+      { event: refunds, payload: {} },
+      { event: orders, payload: goodOrder },
+      { event: orders, payload: { ...goodOrder, order_id: 1 } },
+    ]);
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([
+      { path: "messages.0.payload", message: 'Instance does not have required property "refund_id".' },
+      { path: "messages.2.payload.order_id", message: 'Instance type "number" is invalid. Expected "string".' },
+    ]);
+  });
+
+  it("a batch whose payloads all match is stored as usual", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const res = await enqueueBatch(tenant, [{ event: name, payload: goodOrder }, { event: name, payload: { ...goodOrder, order_id: "o_2" } }]);
+    expect(res.status).toBe(202);
+    expect(await rowsOnShards("messages", tenant.id)).toBe(2);
+  });
+
+  it("without enforce a batch of mismatching payloads is stored", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const res = await enqueueBatch(await tenantWithEndpoint(), [{ event: name, payload: 1 }]);
+    expect(res.status).toBe(202);
+  });
+});
+
+describe("edits take effect at once", () => {
+  it("turning enforce on refuses the next mismatching enqueue, though the type was just read as unenforced", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const tenant = await tenantWithEndpoint();
+    expect((await enqueue(tenant, name, {})).status).toBe(202);
+    await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } });
+    expect((await enqueue(tenant, name, {})).status).toBe(422);
+  });
+
+  it("a PATCH of the schema applies to the next enqueue", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    expect((await enqueue(tenant, name, goodOrder)).status).toBe(202);
+    await apiJson("PATCH", `/v1/event-types/${name}`, { body: { schema: { ...orderSchema, required: ["order_id", "customer", "currency"] } } });
+    const res = await enqueue(tenant, name, goodOrder);
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload", message: 'Instance does not have required property "currency".' }]);
+  });
+
+  it("deleting the type stops the check for the next enqueue", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    expect((await enqueue(tenant, name, {})).status).toBe(422);
+    await apiJson("DELETE", `/v1/event-types/${name}`);
+    expect((await enqueue(tenant, name, {})).status).toBe(202);
+  });
+
+  it("an edit made elsewhere (straight in D1) is seen once the cached entry is CATALOGUE_CACHE_TTL_MS old", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const now = Date.now();
+    const message = [{ event: name, payload: "{}" }];
+    await assertPayloadsMatch(env, message, () => "payload", now);
+    await env.DB.prepare("UPDATE event_types SET enforce = 1, updated_at = updated_at + 1 WHERE name = ?").bind(name).run();
+    await expect(assertPayloadsMatch(env, message, () => "payload", now + CATALOGUE_CACHE_TTL_MS - 1)).resolves.toBeUndefined();
+    await expect(assertPayloadsMatch(env, message, () => "payload", now + CATALOGUE_CACHE_TTL_MS)).rejects.toMatchObject({ status: 422 });
+  });
+});
+
+describe("what the check costs", () => {
+  /** env with a control database that counts the statements run on it. */
+  function countingControlDb() {
+    const counts = { statements: 0 };
+    const db = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (sql: string) => {
+            counts.statements++;
+            return target.prepare(sql);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    return { env: { ...env, DB: db }, counts };
+  }
+
+  it("a batch of many event types reads the catalogue once, then not again while cached", async () => {
+    const names = Array.from({ length: 30 }, (_, i) => uniqueName(`t${i}`));
+    await catalogue(names[0]!, { schema: { type: "object" }, enforce: true });
+    const { env: counted, counts } = countingControlDb();
+    const messages = names.map((event) => ({ event, payload: "{}" }));
+    const now = Date.now();
+    await assertPayloadsMatch(counted, messages, (i) => `messages.${i}.payload`, now);
+    expect(counts.statements).toBe(1);
+    await assertPayloadsMatch(counted, messages, (i) => `messages.${i}.payload`, now + 1000);
+    expect(counts.statements).toBe(1);
+  });
+});
