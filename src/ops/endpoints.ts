@@ -10,6 +10,8 @@ import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../sche
 import { assertAllowedTarget, assertHeadersFitSignature } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
 import { assertPayloadFits, enqueueMessage } from "./messages";
+import { emitOperationalEvents } from "./operational-events";
+import type { OperationalEvent } from "../schemas/operational";
 import { onTenantShard, tenantDb } from "./tenant-db";
 
 /**
@@ -75,6 +77,8 @@ export async function createEndpoint(
 /**
  * Applies a partial update after the same guards as creation: a new URL must pass the target
  * guard, and custom headers must not collide with the signature header the endpoint will have.
+ * Turning `enabled` on or off emits `endpoint.enabled` / `endpoint.disabled` (reason `manual`),
+ * once per actual change (src/ops/operational-events.ts).
  */
 export async function updateEndpoint(
   env: Env,
@@ -89,9 +93,18 @@ export async function updateEndpoint(
     const current = await endpointOn(db, tenantId, endpointId);
     assertHeadersFitSignature(patch.headers ?? current.headers, patch.signature ?? current.signature);
   }
-  const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, patch, now);
-  if (!endpoint) throw notFound("Endpoint");
+  const updated = await stored.updateEndpoint(db, tenantId, endpointId, patch, now);
+  if (!updated) throw notFound("Endpoint");
+  const { endpoint, wasEnabled } = updated;
+  if (endpoint.enabled !== wasEnabled) await emitOperationalEvents(env, [enabledChange(endpoint, now)]);
   return endpoint;
+}
+
+/** The operational event of an endpoint enabled or disabled by hand. */
+function enabledChange(endpoint: Endpoint, now: number): OperationalEvent {
+  const about = { tenant_id: endpoint.tenant_id, endpoint_id: endpoint.id, occurred_at: new Date(now).toISOString() };
+  if (endpoint.enabled) return { type: "endpoint.enabled", ...about };
+  return { type: "endpoint.disabled", ...about, reason: "manual", detail: endpoint.disabled_reason };
 }
 
 /** Deletes an endpoint, then its signing secret; pending deliveries to it are cancelled when they come up. */
