@@ -451,7 +451,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
         try {
           const recorded = await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records), deferredClaims);
           for (const id of recorded.live) live.add(id);
-          await emitOperationalEvents(env, batchEvents(records, recorded, clock()));
+          await emitOperationalEvents(env, batchEvents(records, recorded));
         } catch (error) {
           console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
           failedShards.add(shard);

@@ -115,35 +115,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * write began (naming the failed attempt that began it), `endpoint.disabled` (`gone`) for each
  * endpoint a 410 disabled, and `delivery.exhausted` for each delivery its live record failed.
  */
-export function batchEvents(records: AttemptRecord[], { live, transitions }: RecordedBatch, now: number): OperationalEvent[] {
-  const lastFailure = (endpointId: string) => records.findLast((r) => r.endpointId === endpointId && r.outcome !== "ok");
-  const fromTransitions = transitions.map((t: EndpointTransition): OperationalEvent => {
-    const failed = lastFailure(t.endpoint_id);
-    if (t.kind === "gone") {
-      return { type: "endpoint.disabled", tenant_id: t.tenant_id, endpoint_id: t.endpoint_id, occurred_at: iso(failed?.at ?? now), reason: "gone", detail: "Receiver answered 410 Gone" };
-    }
-    return {
-      type: "endpoint.failing",
-      tenant_id: t.tenant_id,
-      endpoint_id: t.endpoint_id,
-      occurred_at: iso(failed?.at ?? now),
-      message_id: failed ? messageIdOf(failed.deliveryId) : "",
-      delivery_id: failed?.deliveryId ?? "",
-      status_code: failed?.statusCode ?? null,
-      error: failed?.error ?? null,
-    };
+export function batchEvents(records: AttemptRecord[], { live, transitions }: RecordedBatch): OperationalEvent[] {
+  const fromTransitions = transitions.flatMap((t: EndpointTransition): OperationalEvent[] => {
+    // The batch's health came from these records, so the endpoint's failed attempt is among them.
+    const failed = records.findLast((r) => r.endpointId === t.endpoint_id && r.outcome !== "ok");
+    if (!failed) return [];
+    const about = { tenant_id: t.tenant_id, endpoint_id: t.endpoint_id, occurred_at: iso(failed.at) };
+    if (t.kind === "gone") return [{ type: "endpoint.disabled", ...about, reason: "gone", detail: failed.error }];
+    return [{ type: "endpoint.failing", ...about, ...attemptOf(failed) }];
   });
   const exhausted = records
     .filter((r) => r.status === "failed" && live.has(r.deliveryId))
-    .map((r): OperationalEvent => ({
-      type: "delivery.exhausted",
-      tenant_id: r.tenantId,
-      endpoint_id: r.endpointId || null,
-      occurred_at: iso(r.at),
-      message_id: messageIdOf(r.deliveryId),
-      delivery_id: r.deliveryId,
-      status_code: r.statusCode,
-      error: r.error,
-    }));
+    .map((r): OperationalEvent => ({ type: "delivery.exhausted", tenant_id: r.tenantId, endpoint_id: r.endpointId || null, occurred_at: iso(r.at), ...attemptOf(r) }));
   return [...fromTransitions, ...exhausted];
+}
+
+/** The fields an event takes from the attempt it is about. */
+function attemptOf(r: AttemptRecord) {
+  return { message_id: messageIdOf(r.deliveryId), delivery_id: r.deliveryId, status_code: r.statusCode, error: r.error };
 }
