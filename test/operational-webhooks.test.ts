@@ -4,6 +4,7 @@ import { sweep } from "../src/delivery/sweeper";
 import { verifyWebhook } from "../src/verify/index.ts";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { shardOf } from "./support/shards";
+import { consume, enqueueHeld } from "./support/worker";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -73,6 +74,21 @@ describe("operational endpoints hear about tenants' endpoints", () => {
       error: "Receiver answered 500",
     });
     await expect(verifyWebhook(request.body, request.headers, { secret: operational.secret })).resolves.toBeTruthy();
+  });
+
+  it("two consumer batches failing one endpoint at the same time report one endpoint.failing between them", async () => {
+    const ops = bucket();
+    await operationalEndpoint({ url: `${receiverUrl()}/ok/${ops}`, events: ["endpoint.failing"] });
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}`, retry: { max_attempts: 1 } });
+    const first = await enqueueHeld(id, { event: "document.predicted", payload: 1 });
+    const second = await enqueueHeld(id, { event: "document.predicted", payload: 2 });
+
+    await Promise.all([consume(first.tasks), consume(second.tasks)]);
+    const events = await settledEvents(ops, id, 1);
+
+    expect(events.map((e) => e.type)).toEqual(["endpoint.failing"]);
+    expect([first.message.id, second.message.id]).toContain(events[0].message_id);
   });
 
   it("endpoint.failing comes once per failure streak: again only after a success ended the streak", async () => {
@@ -195,6 +211,19 @@ describe("operational endpoints hear about tenants' endpoints", () => {
       { type: "endpoint.disabled", tenant_id: id, endpoint_id: endpoint.id, occurred_at: expect.any(String), reason: "manual", detail: "disabled by request" },
       { type: "endpoint.enabled", tenant_id: id, endpoint_id: endpoint.id, occurred_at: expect.any(String) },
     ]);
+  });
+
+  it("two requests disabling an endpoint at the same time send one endpoint.disabled", async () => {
+    const ops = bucket();
+    await operationalEndpoint({ url: `${receiverUrl()}/ok/${ops}`, events: ["endpoint.disabled"] });
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+
+    const answers = await Promise.all([1, 2, 3].map(() => apiJson("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { enabled: false } })));
+    const events = await settledEvents(ops, id, 1);
+
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(events).toHaveLength(1);
   });
 
   it("an operational endpoint receives only the event types its events name", async () => {
