@@ -1,9 +1,11 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { sweep } from "../src/delivery/sweeper";
+import { shardDb } from "../src/shards";
 import { verifyWebhook } from "../src/verify/index.ts";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
-import { shardOf } from "./support/shards";
+import { countingRoundTrips } from "./support/round-trips";
+import { shardIndexOf, shardOf } from "./support/shards";
 import { consume, enqueueHeld } from "./support/worker";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -237,6 +239,22 @@ describe("operational endpoints hear about tenants' endpoints", () => {
     const events = await settledEvents(ops, id, 1);
 
     expect(events.map((e) => e.type)).toEqual(["endpoint.enabled"]);
+  });
+});
+
+describe("what operational events cost", () => {
+  it("a batch whose deliveries succeed makes its two D1 round trips and no more, operational endpoints or not", async () => {
+    await operationalEndpoint({ url: `${receiverUrl()}/ok/${bucket()}` });
+    const { id } = await newTenant();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const { tasks } = await enqueueHeld(id, { event: "document.predicted", payload: 1 });
+    const shard = await shardIndexOf(id);
+    const control = countingRoundTrips(env.DB);
+    const data = countingRoundTrips(shardDb(env, shard));
+
+    await consume(tasks, { env: { ...env, DB: control.db, [`SHARD_${shard}`]: data.db } as Env });
+
+    expect([control.counter.roundTrips, data.counter.roundTrips]).toEqual([0, 2]);
   });
 });
 
