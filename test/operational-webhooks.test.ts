@@ -242,6 +242,44 @@ describe("operational endpoints hear about tenants' endpoints", () => {
   });
 });
 
+describe("operational endpoints are shaped like tenant endpoints", () => {
+  it("an operational endpoint can be read, listed, changed, its secret revealed, and deleted (404 afterwards)", async () => {
+    const operational = await operationalEndpoint({ url: "https://example.com/ops", events: ["endpoint.*"], retry: { max_attempts: 3 } });
+    const path = `/v1/operational-endpoints/${operational.id}`;
+
+    const read = await apiJson("GET", path);
+    const list = await apiJson("GET", "/v1/operational-endpoints?limit=100");
+    const changed = await apiJson("PATCH", path, { body: { timeout_ms: 5_000, headers: { "x-team": "ops" } } });
+    const secret = await apiJson("GET", `${path}/secret`);
+    const removed = await apiJson("DELETE", path);
+
+    expect(read.body).toMatchObject({ id: operational.id, tenant_id: "_platform", events: ["endpoint.*"], retry: { max_attempts: 3 } });
+    expect(list.body.data.map((e: { id: string }) => e.id)).toContain(operational.id);
+    expect(changed.body).toMatchObject({ timeout_ms: 5_000, headers: { "x-team": "ops" } });
+    expect(secret.body.secret).toBe(operational.secret);
+    expect(removed.status).toBe(204);
+    expect((await apiJson("GET", path)).status).toBe(404);
+  });
+
+  it("the rules of tenant endpoints apply: an invalid body is a 400 naming the field", async () => {
+    const res = await apiJson("POST", "/v1/operational-endpoints", { body: { url: "not a url", timeout_ms: 1 } });
+
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path).sort()).toEqual(["timeout_ms", "url"]);
+  });
+
+  it("a source filter is refused (400 naming source): operational events have none, so the endpoint would receive nothing", async () => {
+    const created = await apiJson("POST", "/v1/operational-endpoints", { body: { url: "https://example.com/ops", source: "invoices" } });
+    const operational = await operationalEndpoint({ url: "https://example.com/ops" });
+    const changed = await apiJson("PATCH", `/v1/operational-endpoints/${operational.id}`, { body: { source: "invoices" } });
+
+    for (const res of [created, changed]) {
+      expect(res.status).toBe(400);
+      expect(res.body.error.issues).toEqual([{ path: "source", message: expect.stringContaining("no source") }]);
+    }
+  });
+});
+
 describe("what operational events cost", () => {
   it("a batch whose deliveries succeed makes its two D1 round trips and no more, operational endpoints or not", async () => {
     await operationalEndpoint({ url: `${receiverUrl()}/ok/${bucket()}` });

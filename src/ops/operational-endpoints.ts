@@ -43,8 +43,21 @@ async function ensurePlatformTenant(env: Env): Promise<void> {
   }
 }
 
-/** Creates an operational endpoint (the platform tenant with it, the first time); its secret is in the result. */
+/**
+ * Refuses a `source` filter: operational events have none a client could name (src/ops/operational-events.ts
+ * OPERATIONAL_SOURCE), so an endpoint with one would silently receive nothing.
+ * @throws ApiError 400 `validation_failed` naming `source`
+ */
+function assertNoSource(input: { source?: string | null }): void {
+  if (input.source === undefined || input.source === null) return;
+  throw new ApiError(400, "validation_failed", "The request body is invalid", [
+    { path: "source", message: "operational events have no source to filter on: leave it null" },
+  ]);
+}
+
+/** Creates an operational endpoint (the platform tenant with it, the first time); its secret is in the result. 400 for a `source`. */
 export async function createOperationalEndpoint(env: Env, input: CreateEndpointInput): Promise<Endpoint & { secret: string }> {
+  assertNoSource(input);
   await ensurePlatformTenant(env);
   return endpoints.createEndpoint(env, PLATFORM_TENANT_ID, input);
 }
@@ -60,8 +73,9 @@ export function getOperationalEndpoint(env: Env, id: string): Promise<Endpoint> 
   return onPlatform(env, "Endpoint", () => endpoints.getEndpoint(env, PLATFORM_TENANT_ID, id));
 }
 
-/** Changes an operational endpoint under the rules of tenant endpoints; 404 as getOperationalEndpoint. */
-export function updateOperationalEndpoint(env: Env, id: string, patch: UpdateEndpointInput): Promise<Endpoint> {
+/** Changes an operational endpoint under the rules of tenant endpoints (400 for a `source`); 404 as getOperationalEndpoint. */
+export async function updateOperationalEndpoint(env: Env, id: string, patch: UpdateEndpointInput): Promise<Endpoint> {
+  assertNoSource(patch);
   return onPlatform(env, "Endpoint", () => endpoints.updateEndpoint(env, PLATFORM_TENANT_ID, id, patch));
 }
 
