@@ -3,7 +3,7 @@ import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../sche
 import type { SecretSet } from "../secrets";
 import { shardIndexOfTenant } from "../db/tenants";
 import { rememberTenantShard, tenantShard } from "../shards";
-import { replayDelivery, getDelivery } from "./deliveries";
+import { getDelivery, replayDelivery } from "./deliveries";
 import * as endpoints from "./endpoints";
 import { getMessage, listMessages } from "./messages";
 import { PLATFORM_TENANT_ID } from "./operational-events";

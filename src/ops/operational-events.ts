@@ -1,6 +1,6 @@
 import type { AttemptRecord, RecordedBatch } from "../db/delivery-work";
 import type { EndpointTransition } from "../db/endpoint-health";
-import { messageIdOf, rowKeyText, messageKeyOf } from "../lib/ids";
+import { messageIdOf, messageKeyOf, rowKeyText } from "../lib/ids";
 import { MAX_BATCH_MESSAGES } from "../limits";
 import type { OperationalEvent, OperationalEventType } from "../schemas/operational";
 import { tenantShard } from "../shards";
@@ -35,7 +35,7 @@ export const PLATFORM_TENANT_ID = "_platform";
 export const OPERATIONAL_SOURCE = "_edgehook";
 
 /** Whether an endpoint's `events` name this operational type (exactly, or by a pattern narrower than `*`). */
-export function subscribesExplicitly(patterns: string[], type: OperationalEventType): boolean {
+function subscribesExplicitly(patterns: string[], type: OperationalEventType): boolean {
   return patterns.some((p) => p === type || (p !== "*" && p.endsWith("*") && type.startsWith(p.slice(0, -1))));
 }
 
