@@ -21,6 +21,7 @@ import { endpointsApi } from "./routes/endpoints";
 import { eventTypesApi } from "./routes/event-types";
 import { meApi } from "./routes/me";
 import { messagesApi } from "./routes/messages";
+import { operationalDeliveriesApi, operationalEndpointsApi, operationalMessagesApi } from "./routes/operational";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
 import { tenantsApi } from "./routes/tenants";
@@ -105,6 +106,9 @@ export function buildApp() {
   app.route("/v1/tenants/:tenant_id/messages", messagesApi);
   app.route("/v1/tenants/:tenant_id/deliveries", deliveriesApi);
   app.route("/v1/tenants/:tenant_id/portal-links", portalLinksApi);
+  app.route("/v1/operational-endpoints", operationalEndpointsApi);
+  app.route("/v1/operational-messages", operationalMessagesApi);
+  app.route("/v1/operational-deliveries", operationalDeliveriesApi);
   app.route("/dashboard", buildDashboard());
   return app;
 }

@@ -1,11 +1,12 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env";
 import { addCatalogueWebhooks } from "./openapi-catalogue";
+import { DeliveryExhaustedEvent, EndpointDisabledEvent, EndpointEnabledEvent, EndpointFailingEvent } from "./schemas/operational";
 
 /**
  * The OpenAPI 3.1 document at `/openapi.json`: info (with the license), the calling relay as the
- * server, the bearer scheme, and the `webhooks` a receiver gets: one entry per signature scheme and
- * one per event type of the catalogue (read from D1 on each request, src/openapi-catalogue.ts).
+ * server, the bearer scheme, and the `webhooks` a receiver gets: one entry per signature scheme, one
+ * per operational event, and one per event type of the catalogue (read from D1 on each request, src/openapi-catalogue.ts).
  * Operations describe themselves in src/routes/*; their `operationId`s are verb-noun and stable,
  * since generated SDKs name their methods after them.
  */
@@ -22,6 +23,7 @@ export function describeApi(app: OpenAPIHono<AppEnv>): void {
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   registerReceiverWebhooks(app);
+  registerOperationalWebhooks(app);
 }
 
 /** OpenAPI 3.1's SPDX `identifier`, which the generator's (3.0) config type does not know of. */
@@ -39,8 +41,9 @@ function documentConfig(origin: string): Parameters<OpenAPIHono<AppEnv>["getOpen
         "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +
         "Requests with a tenant API key are rate limited per tenant: 429 `rate_limited` with `Retry-After`. " +
         "Any request may answer 503 `temporarily_unavailable` with `Retry-After` while storage is briefly unavailable; send it again. " +
-        "The `webhooks` section describes the requests the relay sends to receivers: one entry per signature scheme, then one per " +
-        "event type of the catalogue (`/v1/event-types`) with its payload schema.",
+        "The `webhooks` section describes the requests the relay sends to receivers: one entry per signature scheme, then the operational events " +
+        "(`endpoint.disabled`, `endpoint.enabled`, `endpoint.failing`, `delivery.exhausted`) that operational endpoints and subscribed tenant endpoints get, " +
+        "then one per event type of the catalogue (`/v1/event-types`) with its payload schema.",
     },
     // The relay that served the document: the same document is right for every deployment.
     servers: [{ url: origin, description: "This relay" }],
@@ -134,4 +137,32 @@ function registerReceiverWebhooks(app: OpenAPIHono<AppEnv>): void {
     security: [],
     responses: receiverResponses,
   });
+}
+
+/** The operational events, one webhook each: the body is the event, signed like any delivery (the endpoint's scheme). */
+function registerOperationalWebhooks(app: OpenAPIHono<AppEnv>): void {
+  const events = [
+    ["endpoint.disabled", "receiveEndpointDisabledEvent", "An endpoint was disabled: automatically after failing, on a 410 Gone, or by hand", EndpointDisabledEvent],
+    ["endpoint.enabled", "receiveEndpointEnabledEvent", "An endpoint was enabled again by hand", EndpointEnabledEvent],
+    ["endpoint.failing", "receiveEndpointFailingEvent", "An endpoint's first failed attempt since its last success (once per failure streak)", EndpointFailingEvent],
+    ["delivery.exhausted", "receiveDeliveryExhaustedEvent", "A delivery failed on its last attempt (or for good) and is now failed", DeliveryExhaustedEvent],
+  ] as const;
+  for (const [type, operationId, summary, schema] of events) {
+    app.openAPIRegistry.registerWebhook({
+      method: "post",
+      path: type,
+      operationId,
+      tags: ["Operational events"],
+      summary,
+      description:
+        "Sent to operational endpoints (`/v1/operational-endpoints`) whose `events` match, and to a tenant's own endpoints whose `events` name " +
+        "the type (exactly or by a pattern such as `endpoint.*`, never through `*`). Signed and retried like any delivery; the message's `source` is `_edgehook`.",
+      request: {
+        headers: z.object({ ...deliveryHeaders }),
+        body: { required: true, content: { "application/json": { schema } } },
+      },
+      security: [],
+      responses: receiverResponses,
+    });
+  }
 }

@@ -31,7 +31,7 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
   }));
 
   const shard = await shardOf(id);
-  const live = await recordBatchResults(shard, records, [], []);
+  const { live } = await recordBatchResults(shard, records, [], []);
 
   expect(live.size).toBe(100);
   const stored = await Promise.all(records.map(async (r) => (await getDeliveryWithAttempts(shard, id, r.deliveryId))!.attempts));

@@ -83,6 +83,18 @@ describe("API reference", () => {
       "GET /v1/event-types/{name}": "getEventType",
       "PATCH /v1/event-types/{name}": "updateEventType",
       "DELETE /v1/event-types/{name}": "deleteEventType",
+      "POST /v1/operational-endpoints": "createOperationalEndpoint",
+      "GET /v1/operational-endpoints": "listOperationalEndpoints",
+      "GET /v1/operational-endpoints/{endpoint_id}": "getOperationalEndpoint",
+      "PATCH /v1/operational-endpoints/{endpoint_id}": "updateOperationalEndpoint",
+      "DELETE /v1/operational-endpoints/{endpoint_id}": "deleteOperationalEndpoint",
+      "GET /v1/operational-endpoints/{endpoint_id}/secret": "getOperationalEndpointSecret",
+      "POST /v1/operational-endpoints/{endpoint_id}/secret/rotate": "rotateOperationalEndpointSecret",
+      "POST /v1/operational-endpoints/{endpoint_id}/test": "sendOperationalTestMessage",
+      "GET /v1/operational-messages": "listOperationalMessages",
+      "GET /v1/operational-messages/{message_id}": "getOperationalMessage",
+      "GET /v1/operational-deliveries/{delivery_id}": "getOperationalDelivery",
+      "POST /v1/operational-deliveries/{delivery_id}/retry": "retryOperationalDelivery",
     });
   });
 
@@ -105,7 +117,15 @@ describe("API reference", () => {
   it("describes in `webhooks` what a receiver gets: the payload as the body and each scheme's signature headers", async () => {
     const { body } = await apiJson("GET", "/openapi.json", { token: null });
     const headersOf = (name: string) => body.webhooks[name].post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);
-    expect(Object.keys(body.webhooks)).toEqual(["delivery-standard", "delivery-hmac-sha256", "delivery-ed25519"]);
+    expect(Object.keys(body.webhooks).slice(0, 7)).toEqual([
+      "delivery-standard",
+      "delivery-hmac-sha256",
+      "delivery-ed25519",
+      "endpoint.disabled",
+      "endpoint.enabled",
+      "endpoint.failing",
+      "delivery.exhausted",
+    ]);
     expect(headersOf("delivery-standard")).toEqual(expect.arrayContaining(["header:webhook-id", "header:webhook-timestamp", "header:webhook-signature"]));
     expect(headersOf("delivery-hmac-sha256")).toEqual(expect.arrayContaining(["header:x-webhook-signature", "header:webhook-previous-signatures"]));
     expect(body.webhooks["delivery-standard"].post.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WebhookPayload" });
@@ -122,6 +142,16 @@ describe("API reference", () => {
     expect(body.components.schemas.SignatureConfig.properties.scheme.enum).toEqual(["standard", "hmac-sha256", "ed25519"]);
     expect(body.components.schemas.Endpoint.properties.public_key.type).toBe("string");
     expect(body.components.schemas.EndpointSecret.properties.public_key.type).toBe("string");
+  });
+
+  it("describes each operational event in `webhooks` with its payload schema", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    const schemaOf = (type: string) => body.webhooks[type].post.requestBody.content["application/json"].schema;
+    expect(schemaOf("endpoint.failing")).toEqual({ $ref: "#/components/schemas/EndpointFailingEvent" });
+    expect(body.components.schemas.DeliveryExhaustedEvent.required).toEqual(
+      expect.arrayContaining(["type", "tenant_id", "endpoint_id", "message_id", "delivery_id"]),
+    );
+    expect(body.components.schemas.EndpointDisabledEvent.properties.reason.enum).toEqual(["failures", "gone", "manual"]);
   });
 
   it("/docs serves a readable API reference page", async () => {

@@ -7,6 +7,7 @@ import { shardDb } from "../src/shards";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { DashboardClient, textOf } from "./support/dashboard-client";
 import { flakyD1 } from "./support/flaky-d1";
+import { countingRoundTrips } from "./support/round-trips";
 import { shardIndexOf } from "./support/shards";
 import { consume, deliveryRow, enqueueHeld, holdingQueue, sweepHeld } from "./support/worker";
 
@@ -42,39 +43,6 @@ async function rowsOn(shard: number, tenantId: string): Promise<Record<string, n
     Object.entries(SHARD_TABLES).map(async ([table, sql]) => [table, (await shardDb(env, shard).prepare(sql).bind(tenantId).first<number>("n"))!]),
   );
   return Object.fromEntries(counts);
-}
-
-/** A D1 binding that counts its round trips (each first/all/run/raw, and each batch, is one). */
-function countingD1(db: D1Database) {
-  const counter = { roundTrips: 0 };
-  const unwrap = new WeakMap<object, D1PreparedStatement>();
-  const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = new Proxy(inner, {
-      get(target, property) {
-        const value: unknown = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        if (property === "bind") return (...values: unknown[]) => statement(target.bind(...values));
-        if (["first", "all", "run", "raw"].includes(String(property))) counter.roundTrips++;
-        return value.bind(target);
-      },
-    });
-    unwrap.set(proxy, inner);
-    return proxy;
-  };
-  const wrapped = new Proxy(db, {
-    get(target, property) {
-      if (property === "prepare") return (sql: string) => statement(target.prepare(sql));
-      if (property === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          counter.roundTrips++;
-          return target.batch(statements.map((s) => unwrap.get(s) ?? s));
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { db: wrapped, counter };
 }
 
 afterEach(() => {
@@ -232,8 +200,8 @@ describe("the consumer on a batch from both shards", () => {
 
   it("makes at most two D1 round trips per shard and records each delivery on its own shard", async () => {
     const { name, held, tasks } = await mixedBatch();
-    const control = countingD1(env.DB);
-    const shards = [countingD1(env.SHARD_0), countingD1(env.SHARD_1)];
+    const control = countingRoundTrips(env.DB);
+    const shards = [countingRoundTrips(env.SHARD_0), countingRoundTrips(env.SHARD_1)];
     const countingEnv = { ...env, DB: control.db, SHARD_0: shards[0]!.db, SHARD_1: shards[1]!.db } as Env;
 
     const { result, ids } = await consume(tasks, { env: countingEnv });

@@ -1,6 +1,9 @@
 import { compressText } from "../lib/compression";
 import { sqlMessageKeyOf } from "../lib/ids";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
+import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
+
+export type { EndpointHealth } from "./endpoint-health";
 
 /** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
 export interface DeliveryWork {
@@ -108,30 +111,6 @@ export interface DeferredClaim {
   at: number;
 }
 
-/** How an endpoint's health moved during one consumer batch. */
-export interface EndpointHealth {
-  endpointId: string;
-  succeeded: boolean;
-  failedAt: number | null;
-  gone: boolean;
-  /** What the batch's requests said about the receiver's pace (src/delivery/lanes.ts): "slow" wins. */
-  pace: "slow" | "quick" | null;
-  /** When the batch learned it (epoch ms). */
-  paceAt: number;
-  /** The URL the batch sent to: the pace moves the lane only while the endpoint still has it. */
-  url: string | null;
-}
-
-/**
- * How a batch moves an endpoint's lane (src/delivery/lanes.ts), with its pace ("slow", "quick" or
- * null) bound as ?4, the time the batch learned it as ?5 and the URL it sent to as ?6: LANE_VALUE is
- * the new slow_since, LANE_CHANGES is true when that differs from the old. An endpoint whose URL
- * changed meanwhile keeps its lane: the new receiver starts in the slow lane whatever the old one said.
- */
-const LANE_VALUE =
-  "CASE WHEN url IS NOT ?6 THEN slow_since WHEN ?4 = 'slow' THEN coalesce(slow_since, ?5) WHEN ?4 = 'quick' THEN NULL ELSE slow_since END";
-const LANE_CHANGES = "(url IS ?6 AND ((?4 = 'slow' AND slow_since IS NULL) OR (?4 = 'quick' AND slow_since IS NOT NULL)))";
-
 /**
  * Bound parameters stay far below D1's 2 MB value limit: attempts travel as JSON arrays of at most
  * this many characters (a full batch of ordinary attempts is a few tens of KB, one array).
@@ -233,12 +212,21 @@ const DEFER_CLAIMS = `
   WHERE deliveries.tenant_id = c.tenant_id AND deliveries.endpoint_id = c.endpoint_id AND deliveries.id = c.id
     AND deliveries.queue_token = c.queue_token AND status IN ('pending', 'retrying')`;
 
+/** What recording a batch's results did: see recordBatchResults. */
+export interface RecordedBatch {
+  /** The deliveries whose record was live, i.e. whose state it set. */
+  live: Set<string>;
+  /** The endpoints whose health this write changed (a streak began, a 410 disabled it): each is reported by one batch only. */
+  transitions: EndpointTransition[];
+}
+
 /**
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
- * streaks (a 410 disables at once), endpoints' delivery lanes and the claims of deliveries deferred past them (one statement).
- * Returns the ids of deliveries whose record was live, i.e. whose state it set; the others were
- * replaced, finished by another batch or deleted meanwhile.
+ * streaks (a 410 disables at once) and endpoints' delivery lanes (src/db/endpoint-health.ts), and
+ * the claims of deliveries deferred past them (one statement). Returns the ids of deliveries whose
+ * record was live, i.e. whose state it set (the others were replaced, finished by another batch or
+ * deleted meanwhile), and the endpoint transitions the write made.
  */
 export async function recordBatchResults(
   db: D1Database,
@@ -246,7 +234,7 @@ export async function recordBatchResults(
   cancellations: Cancellation[],
   health: EndpointHealth[],
   deferredClaims: DeferredClaim[] = [],
-): Promise<Set<string>> {
+): Promise<RecordedBatch> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
   for (const records of attemptChunks(attempts)) {
@@ -263,42 +251,16 @@ export async function recordBatchResults(
         .bind(c.reason, c.at, c.tenantId, c.endpointId, c.deliveryId, c.queueToken),
     );
   }
-  for (const h of health) {
-    // The lane rides on the streak's statement: one row write at most per endpoint, and none when
-    // neither the streak nor the lane changes.
-    const lane = [h.pace, h.paceAt, h.url];
-    if (h.gone) {
-      statements.push(
-        db
-          .prepare(`UPDATE endpoints SET enabled = 0, disabled_reason = ?1, updated_at = ?2, slow_since = ${LANE_VALUE} WHERE id = ?3`)
-          .bind("Receiver answered 410 Gone", h.failedAt, h.endpointId, ...lane),
-      );
-    } else if (h.succeeded) {
-      statements.push(
-        db
-          .prepare(
-            `UPDATE endpoints SET failing_since = NULL, last_failed_at = NULL, slow_since = ${LANE_VALUE}
-             WHERE id = ?3 AND (failing_since IS NOT NULL OR ${LANE_CHANGES})`,
-          )
-          .bind(null, null, h.endpointId, ...lane),
-      );
-    } else if (h.failedAt !== null) {
-      // Both ends of the streak: the sweeper needs evidence that failures span its whole window.
-      statements.push(
-        db
-          .prepare(
-            `UPDATE endpoints SET failing_since = coalesce(failing_since, ?1), last_failed_at = max(coalesce(last_failed_at, ?1), ?1),
-               slow_since = ${LANE_VALUE}
-             WHERE id = ?3`,
-          )
-          .bind(h.failedAt, null, h.endpointId, ...lane),
-      );
-    }
-  }
+  const healthFrom = statements.length;
+  statements.push(...endpointHealthStatements(db, health));
+  const healthTo = statements.length;
   if (deferredClaims.length > 0) statements.push(db.prepare(DEFER_CLAIMS).bind(JSON.stringify(deferredClaims)));
-  if (statements.length === 0) return new Set();
-  const results = await db.batch<{ id: string }>(statements);
-  return new Set(liveResults.flatMap((i) => results[i]!.results.map((r) => r.id)));
+  if (statements.length === 0) return { live: new Set(), transitions: [] };
+  const results = await db.batch(statements);
+  return {
+    live: new Set(liveResults.flatMap((i) => (results[i]!.results as Array<{ id: string }>).map((r) => r.id))),
+    transitions: results.slice(healthFrom, healthTo).flatMap((r) => r.results as EndpointTransition[]),
+  };
 }
 
 /**

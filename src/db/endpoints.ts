@@ -153,7 +153,8 @@ export async function listEndpoints(
 
 /**
  * Applies a validated partial update; re-enabling an endpoint clears why it was disabled and its
- * failure streak. Returns the updated endpoint, or null when the tenant has no such endpoint.
+ * failure streak. Returns the updated endpoint and whether it was enabled just before this write
+ * (read atomically with it), or null when the tenant has no such endpoint.
  */
 export async function updateEndpoint(
   db: D1Database,
@@ -161,7 +162,7 @@ export async function updateEndpoint(
   id: string,
   patch: UpdateEndpointInput,
   now: number,
-): Promise<Endpoint | null> {
+): Promise<{ endpoint: Endpoint; wasEnabled: boolean } | null> {
   const sets: string[] = [];
   const values: unknown[] = [];
   const set = (column: string, value: unknown) => {
@@ -194,11 +195,18 @@ export async function updateEndpoint(
     }
   }
   set("updated_at", now);
-  const row = await db
-    .prepare(`UPDATE endpoints SET ${sets.join(", ")} WHERE id = ? AND tenant_id = ? RETURNING *`)
-    .bind(...values, id, tenantId)
-    .first<EndpointRow>();
-  return row ? toEndpoint(row) : null;
+  const update = db.prepare(`UPDATE endpoints SET ${sets.join(", ")} WHERE id = ? AND tenant_id = ? RETURNING *`).bind(...values, id, tenantId);
+  if (patch.enabled === undefined) {
+    const row = await update.first<EndpointRow>();
+    return row ? { endpoint: toEndpoint(row), wasEnabled: row.enabled === 1 } : null;
+  }
+  // Read in the same transaction as the write, so of two requests flipping it only one sees a change.
+  const [before, after] = await db.batch<{ enabled: number } | EndpointRow>([
+    db.prepare("SELECT enabled FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId),
+    update,
+  ]);
+  const row = after!.results[0] as EndpointRow | undefined;
+  return row ? { endpoint: toEndpoint(row), wasEnabled: before!.results[0]!.enabled === 1 } : null;
 }
 
 /** Deletes an endpoint; returns whether the tenant had it. */

@@ -43,12 +43,12 @@ export async function deleteTenant(db: D1Database, id: string): Promise<boolean>
   return result.meta.changes > 0;
 }
 
-/** A page of tenants, oldest first. */
+/** A page of tenants, oldest first; reserved tenants (ids starting with `_`, which no request can create) are not listed. */
 export async function listTenants(db: D1Database, query: { limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor);
   const { results } = await db
     .prepare(
-      `SELECT * FROM tenants WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2))
+      `SELECT * FROM tenants WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2)) AND substr(id, 1, 1) <> '_'
        ORDER BY created_at, id LIMIT ?3`,
     )
     .bind(after?.createdAt ?? null, after?.id ?? null, query.limit + 1)

@@ -11,6 +11,7 @@ import {
   type EndpointHealth,
 } from "../db/delivery-work";
 import { activeSecrets, readSecretSet, type SecretOwner } from "../secrets";
+import { batchEvents, emitOperationalEvents } from "../ops/operational-events";
 import { readPayload } from "../payloads";
 import { targetPolicyOf, type TargetPolicy } from "../security/target-guard";
 import { isShardIndex, shardDb } from "../shards";
@@ -485,7 +486,9 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
         });
         if (records.length === 0 && cancellations.length === 0 && deferredClaims.length === 0) return;
         try {
-          for (const id of await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records, urls), deferredClaims)) live.add(id);
+          const recorded = await recordBatchResults(shardDb(env, shard), records, cancellations, healthOf(records, urls), deferredClaims);
+          for (const id of recorded.live) live.add(id);
+          await emitOperationalEvents(env, batchEvents(records, recorded));
         } catch (error) {
           console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
           failedShards.add(shard);

@@ -8,6 +8,7 @@ import {
   rearmStuckDeliveries,
   writeSweeperMark,
 } from "../db/maintenance";
+import { emitOperationalEvents } from "../ops/operational-events";
 import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
@@ -38,7 +39,7 @@ type ShardSweep = Omit<SweepReport, "failedShards">;
 
 /**
  * Sweeps one data shard: re-arms its lost deliveries (queued with that shard's index), disables its
- * endpoints failing across the window, and expires its old data, R2 payloads included, at most
+ * endpoints failing across the window (an `endpoint.disabled` event each), and expires its old data, R2 payloads included, at most
  * PURGE_LIMIT messages a run.
  */
 async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSweep> {
@@ -51,12 +52,20 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
   const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT);
   await enqueueDeliveries(env.DELIVERIES, shard, stuck);
   if (stuck.length < REARM_LIMIT) await writeSweeperMark(db, FRESH_SCAN_MARK, stuckBefore);
-  const disabledEndpoints = await autoDisableFailingEndpoints(db, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const disabled = await autoDisableFailingEndpoints(db, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  await emitOperationalEvents(env, disabled.map((e) => ({
+    type: "endpoint.disabled" as const,
+    tenant_id: e.tenant_id,
+    endpoint_id: e.endpoint_id,
+    occurred_at: new Date(now).toISOString(),
+    reason: "failures" as const,
+    detail: e.disabled_reason,
+  })));
   const purged = await purgeOldMessages(db, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
   // After the rows: a crash in between leaves an orphan object, never a message without its payload.
   await deletePayloads(env, purged.r2Payloads);
   await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
-  return { requeued: stuck.length, disabledEndpoints, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
+  return { requeued: stuck.length, disabledEndpoints: disabled.length, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
 }
 
 /**

@@ -11,6 +11,8 @@ import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../sche
 import { assertAllowedTarget, assertHeadersFitSignature, normalizedKeyInput, wrongKeyKind } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
 import { assertPayloadFits, enqueueMessage } from "./messages";
+import { emitOperationalEvents } from "./operational-events";
+import type { OperationalEvent } from "../schemas/operational";
 import { onTenantShard, tenantDb } from "./tenant-db";
 
 /**
@@ -89,6 +91,8 @@ export async function createEndpoint(
  * writes the new scheme and public key into the row in one statement, the old key co-signing for
  * DEFAULT_ROTATION_GRACE_SECONDS; the rest of the patch is applied afterwards. `secret` is refused
  * (400) on any other PATCH: rotating is `POST …/secret/rotate`. 409 as for a rotation.
+ * Turning `enabled` on or off emits `endpoint.enabled` / `endpoint.disabled` (reason `manual`),
+ * once per actual change (src/ops/operational-events.ts).
  */
 export async function updateEndpoint(
   env: Env,
@@ -117,9 +121,18 @@ export async function updateEndpoint(
       ]);
     }
   }
-  const endpoint = await stored.updateEndpoint(db, tenantId, endpointId, fields, now);
-  if (!endpoint) throw notFound("Endpoint");
+  const updated = await stored.updateEndpoint(db, tenantId, endpointId, fields, now);
+  if (!updated) throw notFound("Endpoint");
+  const { endpoint, wasEnabled } = updated;
+  if (endpoint.enabled !== wasEnabled) await emitOperationalEvents(env, [enabledChange(endpoint, now)]);
   return endpoint;
+}
+
+/** The operational event of an endpoint enabled or disabled by hand. */
+function enabledChange(endpoint: Endpoint, now: number): OperationalEvent {
+  const about = { tenant_id: endpoint.tenant_id, endpoint_id: endpoint.id, occurred_at: new Date(now).toISOString() };
+  if (endpoint.enabled) return { type: "endpoint.enabled", ...about };
+  return { type: "endpoint.disabled", ...about, reason: "manual", detail: endpoint.disabled_reason };
 }
 
 /** Deletes an endpoint, then its signing secret; pending deliveries to it are cancelled when they come up. */

@@ -59,6 +59,86 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An endpoint was disabled: automatically after failing, on a 410 Gone, or by hand
+         * @description Sent to operational endpoints (`/v1/operational-endpoints`) whose `events` match, and to a tenant's own endpoints whose `events` name the type (exactly or by a pattern such as `endpoint.*`, never through `*`). Signed and retried like any delivery; the message's `source` is `_edgehook`.
+         */
+        post: operations["receiveEndpointDisabledEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.enabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An endpoint was enabled again by hand
+         * @description Sent to operational endpoints (`/v1/operational-endpoints`) whose `events` match, and to a tenant's own endpoints whose `events` name the type (exactly or by a pattern such as `endpoint.*`, never through `*`). Signed and retried like any delivery; the message's `source` is `_edgehook`.
+         */
+        post: operations["receiveEndpointEnabledEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.failing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An endpoint's first failed attempt since its last success (once per failure streak)
+         * @description Sent to operational endpoints (`/v1/operational-endpoints`) whose `events` match, and to a tenant's own endpoints whose `events` name the type (exactly or by a pattern such as `endpoint.*`, never through `*`). Signed and retried like any delivery; the message's `source` is `_edgehook`.
+         */
+        post: operations["receiveEndpointFailingEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delivery.exhausted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delivery failed on its last attempt (or for good) and is now failed
+         * @description Sent to operational endpoints (`/v1/operational-endpoints`) whose `events` match, and to a tenant's own endpoints whose `events` name the type (exactly or by a pattern such as `endpoint.*`, never through `*`). Signed and retried like any delivery; the message's `source` is `_edgehook`.
+         */
+        post: operations["receiveDeliveryExhaustedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -70,6 +150,98 @@ export interface components {
          *     }
          */
         WebhookPayload: unknown;
+        EndpointDisabledEvent: {
+            /** @enum {string} */
+            type: "endpoint.disabled";
+            /**
+             * @description The tenant whose endpoint (or delivery) this is
+             * @example acme
+             */
+            tenant_id: string;
+            /** @example 0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10 */
+            endpoint_id: string;
+            /**
+             * @description When the transition happened
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            occurred_at: string;
+            /**
+             * @description `failures`: disabled automatically, every delivery having failed for AUTO_DISABLE_AFTER_SECONDS; `gone`: the receiver answered 410 Gone; `manual`: disabled by a PATCH (API or dashboard) with `enabled: false`
+             * @enum {string}
+             */
+            reason: "failures" | "gone" | "manual";
+            /** @description The endpoint's `disabled_reason` */
+            detail: string | null;
+        };
+        EndpointEnabledEvent: {
+            /** @enum {string} */
+            type: "endpoint.enabled";
+            /**
+             * @description The tenant whose endpoint (or delivery) this is
+             * @example acme
+             */
+            tenant_id: string;
+            /** @example 0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10 */
+            endpoint_id: string;
+            /**
+             * @description When the transition happened
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            occurred_at: string;
+        };
+        /** @description The endpoint's first failed attempt since its last success (or since it was created): once per failure streak */
+        EndpointFailingEvent: {
+            /** @enum {string} */
+            type: "endpoint.failing";
+            /**
+             * @description The tenant whose endpoint (or delivery) this is
+             * @example acme
+             */
+            tenant_id: string;
+            /** @example 0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10 */
+            endpoint_id: string;
+            /**
+             * @description When the transition happened
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            occurred_at: string;
+            /** @example 019ae0b3-5c2a-7b1e-8000-1a2b3c4d0000 */
+            message_id: string;
+            /** @example 019ae0b3-5c2a-7b1e-8000-1a2b3c4d0001 */
+            delivery_id: string;
+            /** @description The receiver's HTTP status; null when it never answered (timeout, network error) */
+            status_code: number | null;
+            /** @example Receiver answered 500 */
+            error: string | null;
+        };
+        /** @description A delivery failed on its last attempt (or failed permanently): it is `failed` until replayed */
+        DeliveryExhaustedEvent: {
+            /** @enum {string} */
+            type: "delivery.exhausted";
+            /**
+             * @description The tenant whose endpoint (or delivery) this is
+             * @example acme
+             */
+            tenant_id: string;
+            /**
+             * @description null for a one-off `webhook_url` delivery
+             * @example 0b7f5e4e-6a43-4a4e-9a51-1d7e2f9b3c10
+             */
+            endpoint_id: string | null;
+            /**
+             * @description When the transition happened
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            occurred_at: string;
+            /** @example 019ae0b3-5c2a-7b1e-8000-1a2b3c4d0000 */
+            message_id: string;
+            /** @example 019ae0b3-5c2a-7b1e-8000-1a2b3c4d0001 */
+            delivery_id: string;
+            /** @description The receiver's HTTP status; null when it never answered (timeout, network error) */
+            status_code: number | null;
+            /** @example Receiver answered 500 */
+            error: string | null;
+        };
         Me: {
             /**
              * @description `admin` for the admin token, `tenant` for a tenant API key
@@ -653,6 +825,146 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx is success; the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveEndpointDisabledEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry and replay: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in unix seconds */
+                "webhook-timestamp": string;
+                "user-agent": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointDisabledEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx is success; the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveEndpointEnabledEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry and replay: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in unix seconds */
+                "webhook-timestamp": string;
+                "user-agent": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointEnabledEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx is success; the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveEndpointFailingEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry and replay: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in unix seconds */
+                "webhook-timestamp": string;
+                "user-agent": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointFailingEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx is success; the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveDeliveryExhaustedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry and replay: deduplicate on it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in unix seconds */
+                "webhook-timestamp": string;
+                "user-agent": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryExhaustedEvent"];
             };
         };
         responses: {
