@@ -23,6 +23,18 @@ const ADMIN_ONLY = new Set([
   "POST /v1/event-types",
   "PATCH /v1/event-types/{name}",
   "DELETE /v1/event-types/{name}",
+  "POST /v1/operational-endpoints",
+  "GET /v1/operational-endpoints",
+  "GET /v1/operational-endpoints/{endpoint_id}",
+  "PATCH /v1/operational-endpoints/{endpoint_id}",
+  "DELETE /v1/operational-endpoints/{endpoint_id}",
+  "GET /v1/operational-endpoints/{endpoint_id}/secret",
+  "POST /v1/operational-endpoints/{endpoint_id}/secret/rotate",
+  "POST /v1/operational-endpoints/{endpoint_id}/test",
+  "GET /v1/operational-messages",
+  "GET /v1/operational-messages/{message_id}",
+  "GET /v1/operational-deliveries/{delivery_id}",
+  "POST /v1/operational-deliveries/{delivery_id}/retry",
 ]);
 
 /** The operations any valid token may call: they answer only about the caller itself. */
@@ -63,8 +75,20 @@ async function fixture() {
     key_id: keys.body.data[0].id,
     name: eventType,
   };
-  return { a, b, params };
+  // The platform's operational endpoint and its test message, for the operational routes' ids.
+  const operational = await apiJson("POST", "/v1/operational-endpoints", { body: { url: "https://example.com/ops" } });
+  const test = await apiJson("POST", `/v1/operational-endpoints/${operational.body.id}/test`);
+  const platform: Record<string, string> = {
+    ...params,
+    endpoint_id: operational.body.id,
+    message_id: test.body.id,
+    delivery_id: test.body.deliveries[0].id,
+  };
+  return { a, b, params, platform };
 }
+
+/** The ids an operation's path takes: the platform's for the operational routes, tenant B's otherwise. */
+const paramsOf = (op: Operation, world: Awaited<ReturnType<typeof fixture>>) => (op.path.startsWith("/v1/operational-") ? world.platform : world.params);
 
 /** The operation's path with tenant B's ids in it; a parameter without a fixture fails the walk. */
 function concrete(path: string, params: Record<string, string>): string {
@@ -101,13 +125,13 @@ describe("authorization of every API operation", () => {
   });
 
   it.each(ops.map((o) => [o.name, o] as const))("%s without a token is a 401", async (_, op) => {
-    const res = await call(op, world.params, null);
+    const res = await call(op, paramsOf(op, world), null);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe("unauthorized");
   });
 
   it.each(ops.filter((o) => !ANY_CALLER.has(o.name) && !SHARED_READS.has(o.name)).map((o) => [o.name, o] as const))("%s with another tenant's key is a 404, or a 403 when admin only and not tenant scoped", async (_, op) => {
-    const res = await call(op, world.params, world.a.key);
+    const res = await call(op, paramsOf(op, world), world.a.key);
     const tenantScoped = op.path.startsWith("/v1/tenants/{tenant_id}");
     expect(res.status).toBe(tenantScoped ? 404 : 403);
     expect(res.body.error.code).toBe(tenantScoped ? "not_found" : "forbidden");
@@ -115,7 +139,7 @@ describe("authorization of every API operation", () => {
 
   it.each([...ANY_CALLER].map((name) => [name] as const))("%s answers a tenant key about its own tenant only", async (name) => {
     const op = ops.find((o) => o.name === name)!;
-    const res = await call(op, world.params, world.a.key);
+    const res = await call(op, paramsOf(op, world), world.a.key);
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toContain(world.a.id);
     expect(JSON.stringify(res.body)).not.toContain(world.b.id);
@@ -123,20 +147,20 @@ describe("authorization of every API operation", () => {
 
   it.each([...SHARED_READS].map((name) => [name] as const))("%s answers any tenant key", async (name) => {
     const op = ops.find((o) => o.name === name)!;
-    expect((await call(op, world.params, world.a.key)).status).toBe(200);
+    expect((await call(op, paramsOf(op, world), world.a.key)).status).toBe(200);
   });
 
   it.each([...ADMIN_ONLY].map((name) => [name] as const))("%s with the tenant's own key is a 403", async (name) => {
     const op = ops.find((o) => o.name === name)!;
-    const res = await call(op, world.params, world.b.key);
+    const res = await call(op, paramsOf(op, world), world.b.key);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("forbidden");
   });
 
   it.each(ops.filter((o) => o.method === "GET").map((o) => [o.name, o] as const))(
-    "%s answers the admin with 200 for tenant B's fixtures, so the refusals above are authorization's",
+    "%s answers the admin with 200 for tenant B's (or the platform's) fixtures, so the refusals above are authorization's",
     async (_, op) => {
-      expect((await api(op.method, concrete(op.path, world.params))).status).toBe(200);
+      expect((await api(op.method, concrete(op.path, paramsOf(op, world)))).status).toBe(200);
     },
   );
 });
