@@ -477,3 +477,29 @@ describe("a tenant's endpoints may subscribe to operational events about the ten
     expect(JSON.parse((await received(alerts))[0]!.body)).toMatchObject({ endpoint_id: broken.id });
   });
 });
+
+describe("operational events and the event-type catalogue", () => {
+  afterEach(async () => {
+    await apiJson("DELETE", "/v1/event-types/endpoint.disabled");
+  });
+
+  it("a catalogued endpoint.disabled whose enforced schema the event does not match still reaches operational endpoints and subscribed tenant endpoints", async () => {
+    const created = await apiJson("POST", "/v1/event-types", {
+      body: { name: "endpoint.disabled", enforce: true, schema: { type: "object", required: ["customer_note"] } },
+    });
+    expect(created.status).toBe(201);
+    const ops = bucket();
+    await operationalEndpoint({ url: `${receiverUrl()}/ok/${ops}`, events: ["endpoint.disabled"] });
+    const { id } = await newTenant();
+    const alerts = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${alerts}`, events: ["endpoint.*"] });
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+
+    await apiJson("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { enabled: false } });
+    const [tenantRequest] = await requestsArrived(alerts, 1);
+    const [platformEvent] = await settledEvents(ops, id, 1);
+
+    expect(platformEvent).toMatchObject({ type: "endpoint.disabled", endpoint_id: endpoint.id, reason: "manual" });
+    expect(JSON.parse(tenantRequest!.body)).toMatchObject({ type: "endpoint.disabled", endpoint_id: endpoint.id });
+  });
+});
