@@ -172,6 +172,27 @@ describe("event-type schemas and examples", () => {
     expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("lone UTF-16 surrogate") }] });
   });
 
+  it("a schema whose $refs lead back to where they started without descending into the payload is a 400 invalid_schema", async () => {
+    const loops = [
+      { $ref: "#" },
+      { $defs: { a: { $ref: "#/$defs/b" }, b: { allOf: [{ $ref: "#/$defs/a" }] } }, $ref: "#/$defs/a" },
+      { type: "object", properties: { note: { if: { type: "string" }, then: { $ref: "#/properties/note" } } } },
+    ];
+    for (const schema of loops) {
+      const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema, enforce: true } });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("loops") }] });
+    }
+  });
+
+  it("a recursive schema that descends into the payload at each step (a tree) is accepted", async () => {
+    const schema = { type: "object", required: ["name"], properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
+    const res = await apiJson("POST", "/v1/event-types", {
+      body: { name: uniqueName(), description: "x", schema, example: { name: "a", children: [{ name: "b", children: [{ name: "c" }] }] } },
+    });
+    expect(res.status).toBe(201);
+  });
+
   it("a schema with local $refs into $defs is accepted", async () => {
     const schema = { $defs: { money: { type: "number", minimum: 0 } }, type: "object", properties: { amount: { $ref: "#/$defs/money" } } };
     const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema, example: { amount: 3 } } });

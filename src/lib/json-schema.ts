@@ -62,6 +62,41 @@ function unresolvedRefs(lookup: Record<string, Schema | boolean>): string[] {
   return [...missing];
 }
 
+/** Keywords whose subschemas apply to the same instance as their parent (the others descend into a part of it). */
+const IN_PLACE_ARRAYS = ["allOf", "anyOf", "oneOf"];
+const IN_PLACE_SCHEMAS = ["not", "if", "then", "else"];
+
+/** The subschemas that `schema` applies to the very instance it checks, its `$ref` target included. */
+function inPlaceSubschemas(schema: Schema, lookup: Record<string, Schema | boolean>): unknown[] {
+  const next: unknown[] = [];
+  if (typeof schema.$ref === "string") next.push(lookup[(schema.__absolute_ref__ as string | undefined) ?? schema.$ref]);
+  for (const key of IN_PLACE_ARRAYS) if (Array.isArray(schema[key])) next.push(...(schema[key] as unknown[]));
+  for (const key of IN_PLACE_SCHEMAS) next.push(schema[key]);
+  const dependent = schema.dependentSchemas;
+  if (dependent && typeof dependent === "object") next.push(...Object.values(dependent));
+  return next.filter((s) => s !== null && typeof s === "object");
+}
+
+/**
+ * Whether some chain of `$ref`s and in-place applicators (`allOf`, `if`, `not`, …) in `lookup` leads
+ * back to where it started without descending into the instance: the validator would recurse until
+ * the stack overflows, on every payload that reaches the loop.
+ */
+function loopsWithoutDescending(lookup: Record<string, Schema | boolean>): boolean {
+  const done = new Set<unknown>();
+  const onPath = new Set<unknown>();
+  const visit = (schema: Schema): boolean => {
+    if (onPath.has(schema)) return true;
+    if (done.has(schema)) return false;
+    onPath.add(schema);
+    const loops = inPlaceSubschemas(schema, lookup).some((s) => visit(s as Schema));
+    onPath.delete(schema);
+    done.add(schema);
+    return loops;
+  };
+  return Object.values(lookup).some((schema) => typeof schema === "object" && visit(schema));
+}
+
 /** The first of `keys` used as an object key anywhere in `value`, or null (finds keywords wherever they sit). */
 function firstKeyIn(value: unknown, keys: string[]): string | null {
   if (Array.isArray(value)) {
@@ -90,7 +125,8 @@ function hasLoneSurrogate(value: unknown): boolean {
 /**
  * What makes `schema` unusable as a JSON Schema draft 2020-12, or [] when it is fine: where it
  * breaks the meta-schema (paths under `base`, e.g. `schema.properties.total.type`), a regular
- * expression that does not compile, a `$ref` to a schema it does not contain, or a keyword the
+ * expression that does not compile, a `$ref` to a schema it does not contain, `$ref`s that loop
+ * without descending into the instance (`{"$ref": "#"}`), or a keyword the
  * validator does not implement (`$dynamicRef`, `$dynamicAnchor`). A `$schema` naming another
  * draft is refused too: the catalogue checks 2020-12 only; so is a lone UTF-16 surrogate, which
  * the validator cannot name locations with.
@@ -108,8 +144,15 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   const unsupported = firstKeyIn(schema, UNSUPPORTED_KEYWORDS);
   if (unsupported) return [{ path: base, message: `uses ${unsupported}, which this relay's validator does not support` }];
   try {
-    const missing = unresolvedRefs(dereference(structuredClone(schema) as Schema));
-    return missing.map((ref) => ({ path: base, message: `$ref "${ref}" points at no schema inside this schema (remote references are not fetched)` }));
+    const lookup = dereference(structuredClone(schema) as Schema);
+    const missing = unresolvedRefs(lookup);
+    if (missing.length > 0) {
+      return missing.map((ref) => ({ path: base, message: `$ref "${ref}" points at no schema inside this schema (remote references are not fetched)` }));
+    }
+    if (loopsWithoutDescending(lookup)) {
+      return [{ path: base, message: "loops: a chain of $ref (or allOf, anyOf, oneOf, not, if, then, else, dependentSchemas) leads back to where it started without descending into the payload" }];
+    }
+    return [];
   } catch (error) {
     return [{ path: base, message: (error as Error).message }];
   }
