@@ -185,6 +185,14 @@ describe("event-type schemas and examples", () => {
     }
   });
 
+  it("a schema whose chain of $refs applying to one value runs through more than 128 schemas is a 400 invalid_schema, not a 500", async () => {
+    const $defs: Record<string, unknown> = { a5000: { type: "number" } };
+    for (let i = 0; i < 5000; i++) $defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
+    const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema: { $defs, $ref: "#/$defs/a0" }, example: 1 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("128") }] });
+  });
+
   it("a recursive schema that descends into the payload at each step (a tree) is accepted", async () => {
     const schema = { type: "object", required: ["name"], properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
     const res = await apiJson("POST", "/v1/event-types", {
