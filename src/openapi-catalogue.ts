@@ -1,6 +1,7 @@
 import { dereference, type Schema } from "@cfworker/json-schema";
 import { listEventTypes } from "./db/event-types";
 import type { EventTypeRecord } from "./schemas/event-types";
+import { OPERATIONAL_EVENT_TYPES } from "./schemas/operational";
 
 /**
  * The event-type catalogue in the OpenAPI document: one entry of `webhooks` per catalogued type,
@@ -94,7 +95,10 @@ function webhookOf(type: EventTypeRecord, operationId: string, component: string
         (type.enforce && type.schema !== null
           ? "Enqueue refuses payloads of this type that do not match the schema (`enforce`), so messages enqueued since then match it."
           : "The schema documents this type's payloads; enqueue does not check them (`enforce` is off).") +
-        " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default).",
+        " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default)." +
+        ((OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type.name)
+          ? ` Operational events of this name (the relay's own, \`source\` \`_edgehook\`) are never checked: the \`${type.name}\` entry describes them.`
+          : ""),
       ...(type.deprecated ? { deprecated: true } : {}),
       parameters,
       requestBody: { required: true, content: { "application/json": media } },

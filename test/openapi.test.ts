@@ -257,6 +257,19 @@ describe("API reference", () => {
       });
     });
 
+    it("a catalogued type named like an operational event keeps the operational entry, and its own entry says operational events of that name are not checked", async () => {
+      await apiJson("POST", "/v1/event-types", { body: { name: "endpoint.enabled", description: "x", schema: { type: "object" }, enforce: true } });
+      try {
+        const { body } = await apiJson("GET", "/openapi.json", { token: null });
+        expect(body.webhooks["endpoint.enabled"].post.operationId).toBe("receiveEndpointEnabledEvent");
+        expect(body.webhooks["event-type:endpoint.enabled"].post.description).toContain(
+          "Operational events of this name (the relay's own, `source` `_edgehook`) are never checked: the `endpoint.enabled` entry describes them.",
+        );
+      } finally {
+        await apiJson("DELETE", "/v1/event-types/endpoint.enabled");
+      }
+    });
+
     it("marks a deprecated type deprecated", async () => {
       const name = `doc${crypto.randomUUID().slice(0, 8)}.old`;
       await apiJson("POST", "/v1/event-types", { body: { name, description: "x", deprecated: true } });
