@@ -17,6 +17,12 @@ export const ENVELOPE_BYTES = 16 * 1024;
  * refused before anything re-serialises them, so recursion can never exhaust the stack.
  */
 export const MAX_JSON_DEPTH = 32;
+/**
+ * Deepest nesting of an event type's JSON Schema. A schema describing a payload of MAX_JSON_DEPTH
+ * levels takes about two levels per payload level (`properties`, then the member), so this leaves
+ * room; deeper schemas are refused before the validator, which recurses, sees them.
+ */
+export const MAX_SCHEMA_DEPTH = 128;
 
 /** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
 export const MAX_URL_LENGTH = 2048;

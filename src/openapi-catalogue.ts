@@ -1,5 +1,7 @@
+import { dereference, type Schema } from "@cfworker/json-schema";
 import { listEventTypes } from "./db/event-types";
 import type { EventTypeRecord } from "./schemas/event-types";
+import { OPERATIONAL_EVENT_TYPES } from "./schemas/operational";
 
 /**
  * The event-type catalogue in the OpenAPI document: one entry of `webhooks` per catalogued type,
@@ -28,21 +30,49 @@ function uniqueToken(name: string, taken: Set<string>): string {
   return token;
 }
 
+/** The JSON pointer (RFC 6901) of every object inside `value`, by identity; `""` is `value` itself. */
+function pointersOf(value: unknown, pointer = "", into = new Map<unknown, string>()): Map<unknown, string> {
+  if (!value || typeof value !== "object") return into;
+  into.set(value, pointer);
+  for (const [key, item] of Object.entries(value)) pointersOf(item, `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, into);
+  return into;
+}
+
 /**
- * A copy of `schema` whose local references (`#`, `#/$defs/…`) point where the schema now sits in
- * the document, `#/components/schemas/{component}`: in the document, `#` is the document's root.
+ * A copy of `schema` whose references point where their targets now sit in the document, under
+ * `#/components/schemas/{component}` (in the document, `#` is the document's root). References by
+ * `$id` or `$anchor` become such pointers too, and the `$id`s and `$anchor`s are left out: OpenAPI
+ * tools resolve a `$ref` against the document, so `https://…/money` or `money` would send them
+ * fetching a URL or a file.
  */
 function relocated(schema: unknown, component: string): unknown {
-  if (Array.isArray(schema)) return schema.map((item) => relocated(item, component));
-  if (!schema || typeof schema !== "object") return schema;
-  return Object.fromEntries(
-    Object.entries(schema).map(([key, value]) => {
-      if (key === "$ref" && typeof value === "string" && (value === "#" || value.startsWith("#/"))) {
-        return [key, `#/components/schemas/${component}${value.slice(1)}`];
-      }
-      return [key, relocated(value, component)];
-    }),
-  );
+  const copy = structuredClone(schema);
+  if (!copy || typeof copy !== "object") return copy;
+  // The validator's own resolution: the catalogue accepted only schemas whose references it resolves.
+  const lookup = dereference(copy as Schema);
+  const pointers = pointersOf(copy);
+  const pointerTo = (ref: string, at: Record<string, unknown>): string | undefined => {
+    const target = pointers.get(lookup[at.__absolute_ref__ as string]);
+    if (target !== undefined) return target;
+    return ref === "#" || ref.startsWith("#/") ? ref.slice(1) : undefined;
+  };
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (!value || typeof value !== "object") return value;
+    const record = value as Record<string, unknown>;
+    const isSchema = record.__absolute_uri__ !== undefined;
+    return Object.fromEntries(
+      Object.entries(record).flatMap(([key, item]): Array<[string, unknown]> => {
+        if (isSchema && (key === "$id" || key === "$anchor")) return [];
+        if (isSchema && key === "$ref" && typeof item === "string") {
+          const pointer = pointerTo(item, record);
+          return [[key, pointer === undefined ? item : `#/components/schemas/${component}${pointer}`]];
+        }
+        return [[key, rewrite(item)]];
+      }),
+    );
+  };
+  return rewrite(copy);
 }
 
 /** A boolean schema as its object equivalent: OpenAPI tools expect a schema component to be an object. */
@@ -65,7 +95,10 @@ function webhookOf(type: EventTypeRecord, operationId: string, component: string
         (type.enforce && type.schema !== null
           ? "Enqueue refuses payloads of this type that do not match the schema (`enforce`), so messages enqueued since then match it."
           : "The schema documents this type's payloads; enqueue does not check them (`enforce` is off).") +
-        " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default).",
+        " Signed and sent like every delivery: the headers are those of the endpoint's signature scheme (`delivery-standard` shows the default)." +
+        ((OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type.name)
+          ? ` Operational events of this name (the relay's own, \`source\` \`_edgehook\`) are never checked: the \`${type.name}\` entry describes them.`
+          : ""),
       ...(type.deprecated ? { deprecated: true } : {}),
       parameters,
       requestBody: { required: true, content: { "application/json": media } },

@@ -172,6 +172,61 @@ describe("event-type schemas and examples", () => {
     expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("lone UTF-16 surrogate") }] });
   });
 
+  it("a schema whose $refs lead back to where they started without descending into the payload is a 400 invalid_schema", async () => {
+    const loops = [
+      { $ref: "#" },
+      { $defs: { a: { $ref: "#/$defs/b" }, b: { allOf: [{ $ref: "#/$defs/a" }] } }, $ref: "#/$defs/a" },
+      { type: "object", properties: { note: { if: { type: "string" }, then: { $ref: "#/properties/note" } } } },
+    ];
+    for (const schema of loops) {
+      const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema, enforce: true } });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("loops") }] });
+    }
+  });
+
+  it("a schema whose chain of $refs applying to one value runs through more than 128 schemas is a 400 invalid_schema, not a 500", async () => {
+    const $defs: Record<string, unknown> = { a5000: { type: "number" } };
+    for (let i = 0; i < 5000; i++) $defs[`a${i}`] = { $ref: `#/$defs/a${i + 1}` };
+    const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema: { $defs, $ref: "#/$defs/a0" }, example: 1 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("128") }] });
+  });
+
+  it("a recursive schema that descends into the payload at each step (a tree) is accepted", async () => {
+    const schema = { type: "object", required: ["name"], properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
+    const res = await apiJson("POST", "/v1/event-types", {
+      body: { name: uniqueName(), description: "x", schema, example: { name: "a", children: [{ name: "b", children: [{ name: "c" }] }] } },
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it("a schema nesting deeper than 128 levels is a 400 naming schema, not a 500", async () => {
+    let schema: unknown = {};
+    for (let i = 0; i < 1000; i++) schema = { not: { not: schema } };
+    const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "validation_failed", issues: [expect.objectContaining({ path: "schema", message: expect.stringContaining("128 levels") })] });
+  });
+
+  it("an example nesting deeper than a payload may (32 levels) is a 400 naming example, not a 500", async () => {
+    let example: unknown = 1;
+    for (let i = 0; i < 1000; i++) example = [example];
+    const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema: { items: { $ref: "#" } }, example } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "validation_failed", issues: [expect.objectContaining({ path: "example", message: expect.stringContaining("32 levels") })] });
+  });
+
+  it("a PATCH with an example nesting deeper than 32 levels is a 400 naming example", async () => {
+    const name = uniqueName();
+    await createType({ name, description: "x" });
+    let example: unknown = 1;
+    for (let i = 0; i < 40; i++) example = [example];
+    const res = await apiJson("PATCH", `/v1/event-types/${name}`, { body: { example } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "validation_failed", issues: [expect.objectContaining({ path: "example" })] });
+  });
+
   it("a schema with local $refs into $defs is accepted", async () => {
     const schema = { $defs: { money: { type: "number", minimum: 0 } }, type: "object", properties: { amount: { $ref: "#/$defs/money" } } };
     const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema, example: { amount: 3 } } });

@@ -238,6 +238,38 @@ describe("API reference", () => {
       expect(body.components.schemas[component]).toEqual({ ...schema, properties: { amount: { $ref: `${ref}/$defs/money` } } });
     });
 
+    it("a type's references by $id or $anchor point where their targets sit in the document, and its $ids and $anchors are left out", async () => {
+      const name = `doc${crypto.randomUUID().slice(0, 8)}.billed`;
+      const schema = {
+        $id: "https://schemas.example/invoice",
+        $defs: { money: { $id: "https://schemas.example/money", type: "number" }, currency: { $anchor: "currency", type: "string" } },
+        type: "object",
+        properties: { total: { $ref: "https://schemas.example/money" }, tax: { $ref: "money" }, currency: { $ref: "#currency" }, self: { $ref: "#" } },
+      };
+      await apiJson("POST", "/v1/event-types", { body: { name, description: "x", schema } });
+      const { body } = await apiJson("GET", "/openapi.json", { token: null });
+      const ref = body.webhooks[name].post.requestBody.content["application/json"].schema.$ref as string;
+      const component = ref.replace("#/components/schemas/", "");
+      expect(body.components.schemas[component]).toEqual({
+        $defs: { money: { type: "number" }, currency: { type: "string" } },
+        type: "object",
+        properties: { total: { $ref: `${ref}/$defs/money` }, tax: { $ref: `${ref}/$defs/money` }, currency: { $ref: `${ref}/$defs/currency` }, self: { $ref: ref } },
+      });
+    });
+
+    it("a catalogued type named like an operational event keeps the operational entry, and its own entry says operational events of that name are not checked", async () => {
+      await apiJson("POST", "/v1/event-types", { body: { name: "endpoint.enabled", description: "x", schema: { type: "object" }, enforce: true } });
+      try {
+        const { body } = await apiJson("GET", "/openapi.json", { token: null });
+        expect(body.webhooks["endpoint.enabled"].post.operationId).toBe("receiveEndpointEnabledEvent");
+        expect(body.webhooks["event-type:endpoint.enabled"].post.description).toContain(
+          "Operational events of this name (the relay's own, `source` `_edgehook`) are never checked: the `endpoint.enabled` entry describes them.",
+        );
+      } finally {
+        await apiJson("DELETE", "/v1/event-types/endpoint.enabled");
+      }
+    });
+
     it("marks a deprecated type deprecated", async () => {
       const name = `doc${crypto.randomUUID().slice(0, 8)}.old`;
       await apiJson("POST", "/v1/event-types", { body: { name, description: "x", deprecated: true } });

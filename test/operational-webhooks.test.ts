@@ -243,6 +243,23 @@ describe("operational endpoints hear about tenants' endpoints", () => {
 });
 
 describe("operational endpoints are shaped like tenant endpoints", () => {
+  it("an ed25519 operational endpoint shows only its whpk_ public key, and its events verify with it", async () => {
+    const ops = bucket();
+    const operational = await operationalEndpoint({ url: `${receiverUrl()}/ok/${ops}`, events: ["endpoint.disabled"], signature: { scheme: "ed25519" } });
+    const secret = await apiJson("GET", `/v1/operational-endpoints/${operational.id}/secret`);
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+
+    await apiJson("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { enabled: false } });
+    await settledEvents(ops, id, 1);
+    const request = (await received(ops)).find((r) => JSON.parse(r.body).tenant_id === id)!;
+
+    expect(operational.public_key).toMatch(/^whpk_/);
+    expect([operational.secret, secret.body.secret]).toEqual([operational.public_key, operational.public_key]);
+    expect(request.headers["webhook-signature"]).toMatch(/^v1a,/);
+    await expect(verifyWebhook(request.body, request.headers, { scheme: "ed25519", publicKey: operational.public_key })).resolves.toBeTruthy();
+  });
+
   it("an operational endpoint can be read, listed, changed, its secret revealed, and deleted (404 afterwards)", async () => {
     const operational = await operationalEndpoint({ url: "https://example.com/ops", events: ["endpoint.*"], retry: { max_attempts: 3 } });
     const path = `/v1/operational-endpoints/${operational.id}`;
@@ -475,5 +492,31 @@ describe("a tenant's endpoints may subscribe to operational events about the ten
     expect(await received(alerts)).toHaveLength(1);
     expect(exhausted.body.data).toHaveLength(1);
     expect(JSON.parse((await received(alerts))[0]!.body)).toMatchObject({ endpoint_id: broken.id });
+  });
+});
+
+describe("operational events and the event-type catalogue", () => {
+  afterEach(async () => {
+    await apiJson("DELETE", "/v1/event-types/endpoint.disabled");
+  });
+
+  it("a catalogued endpoint.disabled whose enforced schema the event does not match still reaches operational endpoints and subscribed tenant endpoints", async () => {
+    const created = await apiJson("POST", "/v1/event-types", {
+      body: { name: "endpoint.disabled", enforce: true, schema: { type: "object", required: ["customer_note"] } },
+    });
+    expect(created.status).toBe(201);
+    const ops = bucket();
+    await operationalEndpoint({ url: `${receiverUrl()}/ok/${ops}`, events: ["endpoint.disabled"] });
+    const { id } = await newTenant();
+    const alerts = bucket();
+    await newEndpoint(id, { url: `${receiverUrl()}/ok/${alerts}`, events: ["endpoint.*"] });
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+
+    await apiJson("PATCH", `/v1/tenants/${id}/endpoints/${endpoint.id}`, { body: { enabled: false } });
+    const [tenantRequest] = await requestsArrived(alerts, 1);
+    const [platformEvent] = await settledEvents(ops, id, 1);
+
+    expect(platformEvent).toMatchObject({ type: "endpoint.disabled", endpoint_id: endpoint.id, reason: "manual" });
+    expect(JSON.parse(tenantRequest!.body)).toMatchObject({ type: "endpoint.disabled", endpoint_id: endpoint.id });
   });
 });

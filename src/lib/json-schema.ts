@@ -1,5 +1,6 @@
 import { dereference, Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
 import type { ErrorIssue } from "../errors";
+import { MAX_SCHEMA_DEPTH } from "../limits";
 import { DRAFT_2020_12_META_SCHEMA } from "./json-schema-meta";
 
 /**
@@ -62,6 +63,49 @@ function unresolvedRefs(lookup: Record<string, Schema | boolean>): string[] {
   return [...missing];
 }
 
+/** Keywords whose subschemas apply to the same instance as their parent (the others descend into a part of it). */
+const IN_PLACE_ARRAYS = ["allOf", "anyOf", "oneOf"];
+const IN_PLACE_SCHEMAS = ["not", "if", "then", "else"];
+
+/** The subschemas that `schema` applies to the very instance it checks, its `$ref` target included. */
+function inPlaceSubschemas(schema: Schema, lookup: Record<string, Schema | boolean>): unknown[] {
+  const next: unknown[] = [];
+  if (typeof schema.$ref === "string") next.push(lookup[(schema.__absolute_ref__ as string | undefined) ?? schema.$ref]);
+  for (const key of IN_PLACE_SCHEMAS) next.push(schema[key]);
+  // One by one, not push(...): an allOf may hold more subschemas than a call takes arguments.
+  for (const key of IN_PLACE_ARRAYS) if (Array.isArray(schema[key])) for (const s of schema[key] as unknown[]) next.push(s);
+  const dependent = schema.dependentSchemas;
+  if (dependent && typeof dependent === "object") for (const s of Object.values(dependent)) next.push(s);
+  return next.filter((s) => s !== null && typeof s === "object");
+}
+
+/**
+ * Checks that every chain of `$ref`s and in-place applicators (`allOf`, `if`, `not`, …) in `lookup`
+ * ends within MAX_SCHEMA_DEPTH schemas: the validator recurses along such a chain on the same
+ * value, so a chain that leads back to where it started (without descending into the instance)
+ * or runs very long would overflow the stack on every payload that reaches it.
+ * @throws Error naming the problem (schemaProblems reports it as an issue)
+ */
+function assertInPlaceChainsEnd(lookup: Record<string, Schema | boolean>): void {
+  const heights = new Map<unknown, number>();
+  const onPath = new Set<unknown>();
+  const height = (schema: Schema, depth: number): number => {
+    if (onPath.has(schema)) {
+      throw new Error("loops: a chain of $ref (or allOf, anyOf, oneOf, not, if, then, else, dependentSchemas) leads back to where it started without descending into the payload");
+    }
+    const known = heights.get(schema);
+    if (known !== undefined) return known;
+    if (depth > MAX_SCHEMA_DEPTH) throw new Error(`has a chain of $ref (or allOf, anyOf, …) through more than ${MAX_SCHEMA_DEPTH} schemas applying to one value`);
+    onPath.add(schema);
+    const own = 1 + inPlaceSubschemas(schema, lookup).reduce((most: number, s) => Math.max(most, height(s as Schema, depth + 1)), 0);
+    onPath.delete(schema);
+    if (own > MAX_SCHEMA_DEPTH) throw new Error(`has a chain of $ref (or allOf, anyOf, …) through more than ${MAX_SCHEMA_DEPTH} schemas applying to one value`);
+    heights.set(schema, own);
+    return own;
+  };
+  for (const schema of Object.values(lookup)) if (typeof schema === "object") height(schema, 1);
+}
+
 /** The first of `keys` used as an object key anywhere in `value`, or null (finds keywords wherever they sit). */
 function firstKeyIn(value: unknown, keys: string[]): string | null {
   if (Array.isArray(value)) {
@@ -90,7 +134,9 @@ function hasLoneSurrogate(value: unknown): boolean {
 /**
  * What makes `schema` unusable as a JSON Schema draft 2020-12, or [] when it is fine: where it
  * breaks the meta-schema (paths under `base`, e.g. `schema.properties.total.type`), a regular
- * expression that does not compile, a `$ref` to a schema it does not contain, or a keyword the
+ * expression that does not compile, a `$ref` to a schema it does not contain, `$ref`s that loop
+ * without descending into the instance (`{"$ref": "#"}`) or chain through more than
+ * MAX_SCHEMA_DEPTH schemas, or a keyword the
  * validator does not implement (`$dynamicRef`, `$dynamicAnchor`). A `$schema` naming another
  * draft is refused too: the catalogue checks 2020-12 only; so is a lone UTF-16 surrogate, which
  * the validator cannot name locations with.
@@ -108,8 +154,13 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   const unsupported = firstKeyIn(schema, UNSUPPORTED_KEYWORDS);
   if (unsupported) return [{ path: base, message: `uses ${unsupported}, which this relay's validator does not support` }];
   try {
-    const missing = unresolvedRefs(dereference(structuredClone(schema) as Schema));
-    return missing.map((ref) => ({ path: base, message: `$ref "${ref}" points at no schema inside this schema (remote references are not fetched)` }));
+    const lookup = dereference(structuredClone(schema) as Schema);
+    const missing = unresolvedRefs(lookup);
+    if (missing.length > 0) {
+      return missing.map((ref) => ({ path: base, message: `$ref "${ref}" points at no schema inside this schema (remote references are not fetched)` }));
+    }
+    assertInPlaceChainsEnd(lookup);
+    return [];
   } catch (error) {
     return [{ path: base, message: (error as Error).message }];
   }

@@ -1,6 +1,7 @@
 import { enforcedSchemas } from "../db/event-types";
 import { ApiError, type ErrorIssue } from "../errors";
 import { compileSchema, MAX_SCHEMA_ISSUES, type CompiledSchema } from "../lib/json-schema";
+import { OPERATIONAL_SOURCE } from "./operational-events";
 
 /**
  * Enqueue's check of payloads against the event-type catalogue: a payload whose type has a schema
@@ -52,20 +53,29 @@ async function enforcedValidators(db: D1Database, names: string[], now: number):
 
 /**
  * Refuses messages whose payload does not match their event type's enforced schema, before
- * anything is stored.
+ * anything is stored. Operational messages (source OPERATIONAL_SOURCE) are never checked: the relay
+ * makes their payloads, whose shape the OpenAPI document fixes, and a catalogued type of the same
+ * name must not drop them.
  *
- * @param messages each message's event type and payload (its exact JSON text)
+ * @param messages each message's event type, source and payload (its exact JSON text)
  * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
  * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
  *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`
  */
-export async function assertPayloadsMatch(env: Env, messages: Array<{ event: string; payload: string }>, pathOf: (index: number) => string, now = Date.now()): Promise<void> {
-  const validators = await enforcedValidators(env.DB, [...new Set(messages.map((m) => m.event))], now);
+export async function assertPayloadsMatch(
+  env: Env,
+  messages: Array<{ event: string; source?: string | null; payload: string }>,
+  pathOf: (index: number) => string,
+  now = Date.now(),
+): Promise<void> {
+  const checked = messages.filter((m) => m.source !== OPERATIONAL_SOURCE);
+  if (checked.length === 0) return;
+  const validators = await enforcedValidators(env.DB, [...new Set(checked.map((m) => m.event))], now);
   if (validators.size === 0) return;
   const issues: ErrorIssue[] = [];
   const types = new Set<string>();
   messages.forEach((m, index) => {
-    const schema = validators.get(m.event);
+    const schema = m.source === OPERATIONAL_SOURCE ? undefined : validators.get(m.event);
     if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
     const found = schema.check(JSON.parse(m.payload), pathOf(index));
     if (found.length > 0) types.add(m.event);

@@ -38,7 +38,7 @@ describe("the served OpenAPI document", () => {
     expect(code).toBe(0);
   }, 120_000);
 
-  it("lints clean with catalogued event types in its webhooks: schemas with local $refs, examples, deprecated types, odd names", async () => {
+  it("lints clean with catalogued event types in its webhooks: schemas with local $refs, examples, deprecated types, odd names, names of operational events, references by $id and $anchor", async () => {
     const document = await openApiDocument();
     await addCatalogueWebhooks(
       catalogueDb([
@@ -52,6 +52,9 @@ describe("the served OpenAPI document", () => {
         row("invoice-legacy", { description: "no schema" }),
         row("invoice.never", { schema: JSON.stringify({ type: "object", properties: { a: false, b: true } }) }),
         row("delivery-standard", { description: "named like a built-in entry" }),
+        row("endpoint.failing", { description: "named like an operational event", schema: JSON.stringify({ type: "object" }), example: JSON.stringify({}) }),
+        row("event-type:endpoint.failing", { description: "named like the prefixed entry of the one above" }),
+        row("with.ids", { schema: JSON.stringify({ $id: "https://schemas.example/invoice", $defs: { money: { $id: "https://schemas.example/money", type: "number" }, cur: { $anchor: "cur", type: "string" } }, type: "object", properties: { amount: { $ref: "https://schemas.example/money" }, currency: { $ref: "#cur" }, rel: { $ref: "money" } } }) }),
       ]),
       document as Parameters<typeof addCatalogueWebhooks>[1],
     );
