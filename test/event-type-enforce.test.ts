@@ -321,3 +321,23 @@ describe("what the check costs", () => {
     expect(counts.statements).toBe(1);
   });
 });
+
+describe("kind: an Idempotency-Key retry of a request stored before its type was enforced", () => {
+  it("replays the first response instead of refusing the payload, while a new key is refused", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const tenant = await tenantWithEndpoint();
+    const send = (key: string) =>
+      apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { token: tenant.key, headers: { "idempotency-key": key }, body: { event: name, payload: { total: -1 } } });
+    const first = await send("order-1");
+    expect(first.status).toBe(202);
+    expect((await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } })).status).toBe(200);
+
+    const retried = await send("order-1");
+    const fresh = await send("order-2");
+
+    expect(retried.status).toBe(202);
+    expect(retried.body.id).toBe(first.body.id);
+    expect(fresh.status).toBe(422);
+  });
+});

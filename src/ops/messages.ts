@@ -244,11 +244,28 @@ export async function enqueueMessage(
   now = Date.now(),
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
   assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
-  await Promise.all([
-    assertPayloadsMatch(env, [req], () => "payload"),
-    req.webhookUrl ? assertAllowedTarget(env, req.webhookUrl, "webhook_url") : undefined,
-  ]);
+  try {
+    await Promise.all([
+      assertPayloadsMatch(env, [req], () => "payload"),
+      req.webhookUrl ? assertAllowedTarget(env, req.webhookUrl, "webhook_url") : undefined,
+    ]);
+  } catch (error) {
+    // A retry of a request stored before its event type's schema was enforced is still a retry.
+    const replay = error instanceof ApiError && error.code === "payload_schema_mismatch" && (await storedResponseOf(env, req));
+    if (replay) return { response: replay, replayed: true };
+    throw error;
+  }
   return onTenantShard(env, req.tenantId, (shard) => storeAndQueue(env, shard, req, now));
+}
+
+/** The first response of the request's Idempotency-Key when this same request was stored under it, else null. */
+async function storedResponseOf(env: Env, req: EnqueueRequest): Promise<EnqueueResponse | null> {
+  if (!req.idempotency) return null;
+  const requestHash = await sha256Hex(req.idempotency.fingerprint);
+  return onTenantShard(env, req.tenantId, async ({ db }) => {
+    const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
+    return first && first.request_hash === requestHash ? firstResponse(db, req.tenantId, first.message_id) : null;
+  });
 }
 
 /** Enqueue's work on the tenant's shard, once the request passed its checks. Throws TenantMissing when the tenant is not there. */
