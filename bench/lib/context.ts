@@ -157,3 +157,18 @@ export function succeeded(arrival: Arrival): Array<{ at: number; status: number 
 export async function drain(bench: Bench, run: RunName, expected: number): Promise<boolean> {
   return waitFor(async () => (await deliveredCount(bench, run)) >= expected, SETTINGS.drainCapSeconds);
 }
+
+/**
+ * Sends one message of `event` and waits until its quick answer is recorded: its endpoint, new and
+ * so in the slow lane, is then in the main lane (src/delivery/lanes.ts). Returns the message id.
+ */
+export async function earnMainLane(bench: Bench, event: string): Promise<string> {
+  const path = `/v1/tenants/${bench.tenantId}/messages`;
+  const { id } = await call<{ id: string }>(bench, bench.adminToken, "POST", path, { event, payload: {} });
+  const answered = async () => {
+    const message = await call<{ deliveries: Array<{ status: string }> }>(bench, bench.adminToken, "GET", `${path}/${id}`);
+    return message.deliveries[0]?.status === "succeeded";
+  };
+  if (!(await waitFor(answered, SETTINGS.drainCapSeconds))) throw new Error(`the first ${event} message was not delivered`);
+  return id;
+}

@@ -1,4 +1,4 @@
-import { type Bench, call, drain, enqueueHeaders, enqueueUrl, receiverReport, SETTINGS, succeeded, waitFor } from "./context.ts";
+import { type Bench, drain, earnMainLane, enqueueHeaders, enqueueUrl, receiverReport, SETTINGS, succeeded } from "./context.ts";
 import { enqueueBurst } from "./load.ts";
 import { percentile } from "./stats.ts";
 
@@ -40,21 +40,6 @@ async function latenciesOf(bench: Bench, ids: string[]): Promise<Latencies> {
 
 const burst = (bench: Bench, event: string, count: number) =>
   enqueueBurst({ url: enqueueUrl(bench), headers: enqueueHeaders(bench), event, count, payloadBytes: 1024, maxSeconds: SETTINGS.enqueueCapSeconds });
-
-/**
- * Sends one message of `event` and waits until its quick answer is recorded: its endpoint, new and
- * so in the slow lane, is then in the main lane (src/delivery/lanes.ts). Returns the message id.
- */
-async function earnMainLane(bench: Bench, event: string): Promise<string> {
-  const path = `/v1/tenants/${bench.tenantId}/messages`;
-  const { id } = await call<{ id: string }>(bench, bench.adminToken, "POST", path, { event, payload: {} });
-  const answered = async () => {
-    const message = await call<{ deliveries: Array<{ status: string }> }>(bench, bench.adminToken, "GET", `${path}/${id}`);
-    return message.deliveries[0]?.status === "succeeded";
-  };
-  if (!(await waitFor(answered, SETTINGS.drainCapSeconds))) throw new Error(`the first ${event} message was not delivered`);
-  return id;
-}
 
 /** The healthy endpoint's latencies for N messages sent together with M to a neighbour (`event`). */
 async function beside(bench: Bench, neighbourEvent: string, deliveredBefore: number) {
