@@ -75,20 +75,20 @@ async function bench(
 ): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets">> {
   const b = await setUp(relay, receiver);
 
-  step(`1/6 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
+  step(`1/7 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
   const ingest = await measureIngest(b);
 
-  step(`2/6 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/6 cost counted meanwhile)`);
+  step(`2/7 delivery: ${SETTINGS.deliveryMessages} messages, then until the receiver has them all (4/7 cost counted meanwhile)`);
   const profile: { summary?: ProfileSummary } = {};
   const delivery = await measureDelivery(b, await profiling(inspectorPort, profile));
 
-  step(`2/6 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
+  step(`2/7 delivery at a steady ${SETTINGS.pacedPerSec} messages/s for ${SETTINGS.pacedSeconds} s`);
   const paced = await measurePaced(b);
 
-  step(`5/6 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
+  step(`5/7 retries: ${SETTINGS.retryMessages} messages to a receiver failing every first attempt`);
   const retry = await measureRetries(b);
 
-  step(`6/6 storage and cost: ${SETTINGS.storageMessages} extraction payloads of ≈ 4 KiB to one endpoint, databases measured before and after`);
+  step(`6/7 storage and cost: ${SETTINGS.storageMessages} extraction payloads of ≈ 4 KiB to one endpoint, databases measured before and after`);
   const storage = await measureStorage(b);
   const figures = storageFiguresOf(storage);
 
