@@ -1,5 +1,4 @@
 import { dereference, type Schema } from "@cfworker/json-schema";
-import { listEventTypes } from "./db/event-types";
 import type { EventTypeRecord } from "./schemas/event-types";
 import { OPERATIONAL_EVENT_TYPES } from "./schemas/operational";
 
@@ -14,9 +13,6 @@ interface OpenApiDocument {
   webhooks?: Record<string, { post?: { parameters?: unknown[] } }>;
   components?: { schemas?: Record<string, unknown> };
 }
-
-/** How many catalogued types the document lists at most: one read of the catalogue, of this many rows. */
-export const MAX_DOCUMENTED_EVENT_TYPES = 500;
 
 /** The built-in webhook whose headers every catalogued type's deliveries carry (the default scheme). */
 const STANDARD_DELIVERY = "delivery-standard";
@@ -112,18 +108,17 @@ function webhookOf(type: EventTypeRecord, operationId: string, component: string
 }
 
 /**
- * Adds the catalogue's types (up to MAX_DOCUMENTED_EVENT_TYPES, in name order) to `document`'s
- * `webhooks` and `components.schemas`, in place. A type named like a built-in webhook entry gets an
- * `event-type:` prefix rather than replacing it.
+ * Adds catalogued `types` (the catalogue as src/ops/event-types.ts wholeCatalogue shows it) to
+ * `document`'s `webhooks` and `components.schemas`, in place. A type named like a built-in webhook
+ * entry gets an `event-type:` prefix rather than replacing it.
  */
-export async function addCatalogueWebhooks(db: D1Database, document: OpenApiDocument): Promise<void> {
-  const { data } = await listEventTypes(db, { limit: MAX_DOCUMENTED_EVENT_TYPES });
+export function addCatalogueWebhooks(document: OpenApiDocument, types: EventTypeRecord[]): void {
   const webhooks = (document.webhooks ??= {});
   const schemas = ((document.components ??= {}).schemas ??= {});
   const parameters = webhooks[STANDARD_DELIVERY]?.post?.parameters ?? [];
   const componentNames = new Set(Object.keys(schemas));
   const operationIds = new Set<string>();
-  for (const type of data) {
+  for (const type of types) {
     const token = uniqueToken(type.name, operationIds);
     let component: string | null = null;
     if (type.schema !== null) {

@@ -1,12 +1,13 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env";
 import { addCatalogueWebhooks } from "./openapi-catalogue";
+import { wholeCatalogue } from "./ops/event-types";
 import { DeliveryExhaustedEvent, EndpointDisabledEvent, EndpointEnabledEvent, EndpointFailingEvent } from "./schemas/operational";
 
 /**
  * The OpenAPI 3.1 document at `/openapi.json`: info (with the license), the calling relay as the
  * server, the bearer scheme, and the `webhooks` a receiver gets: one entry per signature scheme, one
- * per operational event, and one per event type of the catalogue (read from D1 on each request, src/openapi-catalogue.ts).
+ * per operational event, and one per event type of the catalogue (src/openapi-catalogue.ts; read through the per-isolate cache of src/ops/event-types.ts).
  * Operations describe themselves in src/routes/*; their `operationId`s are verb-noun and stable,
  * since generated SDKs name their methods after them.
  */
@@ -14,7 +15,7 @@ export function describeApi(app: OpenAPIHono<AppEnv>): void {
   app.get("/openapi.json", async (c) => {
     const document = app.getOpenAPI31Document(documentConfig(new URL(c.req.url).origin));
     try {
-      await addCatalogueWebhooks(c.env.DB, document);
+      addCatalogueWebhooks(document, await wholeCatalogue(c.env));
     } catch (error) {
       // The API reference stays readable when the catalogue is not (an unmigrated local database, D1 down).
       console.warn(`/openapi.json: the event-type catalogue could not be read, so it is left out: ${(error as Error).message}`);

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
 import { SCALAR_INTEGRITY, SCALAR_SCRIPT_URL } from "../src/docs/page";
 import { api, apiJson } from "./support/api";
 import { DashboardClient } from "./support/dashboard-client";
@@ -283,6 +285,25 @@ describe("API reference", () => {
       await apiJson("DELETE", `/v1/event-types/${name}`);
       const { body } = await apiJson("GET", "/openapi.json", { token: null });
       expect(body.webhooks[name]).toBeUndefined();
+    });
+
+    it("reads the catalogue at most once per 10 s per isolate however often the public document is asked for", async () => {
+      let catalogueReads = 0;
+      const counted = new Proxy(env.DB, {
+        get(target, property) {
+          if (property !== "prepare") return Reflect.get(target, property);
+          return (sql: string) => {
+            if (/FROM event_types/i.test(sql)) catalogueReads++;
+            return target.prepare(sql);
+          };
+        },
+      });
+      const app = buildApp();
+      const documentFor = () => app.fetch(new Request("https://edgehook.test/openapi.json"), { ...env, DB: counted });
+
+      for (let i = 0; i < 5; i++) expect((await documentFor()).status).toBe(200);
+
+      expect(catalogueReads).toBeLessThanOrEqual(1);
     });
   });
 });

@@ -4,7 +4,7 @@ import { compileSchema, schemaProblems } from "../lib/json-schema";
 import type { Endpoint } from "../schemas/endpoints";
 import type { CreateEventTypeInput, EventTypeRecord, UpdateEventTypeInput } from "../schemas/event-types";
 import { examplePayload, testEventTypes } from "./endpoints";
-import { forgetEventType } from "./event-type-checks";
+import { CATALOGUE_CACHE_TTL_MS, forgetEventType } from "./event-type-checks";
 
 /**
  * The event-type catalogue: the event types the platform sends, each with a description and
@@ -42,7 +42,7 @@ export async function createEventType(env: Env, input: CreateEventTypeInput, now
     now,
   );
   if (!created) throw new ApiError(409, "event_type_exists", `The event type "${input.name}" is already in the catalogue`);
-  forgetEventType(input.name);
+  forget(input.name);
   return created;
 }
 
@@ -56,9 +56,25 @@ export async function getEventType(env: Env, name: string): Promise<EventTypeRec
 /** How many event types the dashboard shows at most: the whole catalogue of any real platform, in one read. */
 export const CATALOGUE_SHOWN = 500;
 
-/** The catalogue as the dashboard shows it: its first CATALOGUE_SHOWN types, in name order. */
-export async function wholeCatalogue(env: Env): Promise<EventTypeRecord[]> {
-  return (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
+/** The catalogue as last read by this isolate, until when (epoch ms). */
+let shown: { types: EventTypeRecord[]; until: number } | null = null;
+
+/** Forgets what this isolate knows of an event type after an edit, for enqueue's checks and for wholeCatalogue. */
+function forget(name: string): void {
+  forgetEventType(name);
+  shown = null;
+}
+
+/**
+ * The catalogue as the dashboard and `/openapi.json` show it: its first CATALOGUE_SHOWN types, in
+ * name order. Read at most once per CATALOGUE_CACHE_TTL_MS per isolate (the document is public, so
+ * requests for it must not each read 500 rows); an edit on this isolate shows at once.
+ */
+export async function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
+  if (shown && shown.until > now) return shown.types;
+  const types = (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
+  shown = { types, until: now + CATALOGUE_CACHE_TTL_MS };
+  return types;
 }
 
 /** A page of the catalogue, in name order. */
@@ -86,7 +102,7 @@ export async function updateEventType(env: Env, name: string, changes: UpdateEve
     assertDefinitionValid(next.schema, next.example);
     const updated = await stored.replaceEventType(env.DB, next, Date.parse(current.updated_at), now);
     if (updated) {
-      forgetEventType(name);
+      forget(name);
       return updated;
     }
   }
@@ -96,7 +112,7 @@ export async function updateEventType(env: Env, name: string, changes: UpdateEve
 /** Removes an event type from the catalogue; enqueue no longer checks its payloads. 404 when there is none. */
 export async function deleteEventType(env: Env, name: string): Promise<void> {
   if (!(await stored.deleteEventType(env.DB, name))) throw notFound("Event type");
-  forgetEventType(name);
+  forget(name);
 }
 
 /** Whether an endpoint's event pattern (`invoice.paid`, `invoice.*`, `*`) matches event type `name`, as enqueue matches them. */
