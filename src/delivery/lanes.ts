@@ -9,11 +9,13 @@
  * The rule, kept per endpoint in `endpoints.slow_since` (epoch ms, NULL = main lane):
  * - a new endpoint, or one given a new URL, starts in the slow lane (on probation);
  * - a request that takes SLOW_ANSWER_MS or longer, or times out, moves its endpoint to the slow lane;
- * - an answer (any status) within SLOW_ANSWER_MS brings it back to the main lane.
+ * - an answer (any status, or a refused connection) within SLOW_ANSWER_MS brings it back to the
+ *   main lane, unless its URL changed meanwhile (src/db/endpoint-health.ts).
  * The main lane's consumer forwards the deliveries of slow-lane endpoints to the slow queue
- * without sending (no attempt counted). One-off `webhook_url` deliveries have no endpoint row:
- * they stay in the main lane, and a batch forwards an origin's remaining deliveries once one of its
- * requests has run SLOW_ANSWER_MS.
+ * without sending (no attempt counted), and a batch forwards a receiver's unstarted deliveries once
+ * one of its requests has run SLOW_ANSWER_MS. One-off `webhook_url` deliveries have no endpoint row:
+ * they start in the main lane (receiver = the URL's origin), and a retry after a slow request comes
+ * back through the slow lane (src/delivery/consumer.ts verdictOf).
  */
 
 /** A request that takes this long (ms) or longer moves its endpoint to the slow lane. */
