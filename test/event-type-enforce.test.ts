@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { assertPayloadsMatch, CATALOGUE_CACHE_TTL_MS } from "../src/ops/event-type-checks";
 import { api, apiJson, bucket, newEndpoint, newTenant } from "./support/api";
-import { rowsOnShards } from "./support/shards";
+import { rowsOnShards, shardOf } from "./support/shards";
+import { IDEMPOTENCY_WINDOW_MS } from "../src/limits";
 
 /** An event-type name no other test uses (the catalogue is shared by the whole relay). */
 const uniqueName = (suffix = "paid") => `enf${bucket()}.${suffix}`;
@@ -339,5 +340,43 @@ describe("kind: an Idempotency-Key retry of a request stored before its type was
     expect(retried.status).toBe(202);
     expect(retried.body.id).toBe(first.body.id);
     expect(fresh.status).toBe(422);
+  });
+});
+
+describe("kind: an Idempotency-Key whose stored request does not make this one a retry", () => {
+  const setUp = async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const tenant = await tenantWithEndpoint();
+    const send = (payload: unknown, key = "order-1") =>
+      apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { token: tenant.key, headers: { "idempotency-key": key }, body: { event: name, payload } });
+    expect((await send({ total: -1 })).status).toBe(202);
+    expect((await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } })).status).toBe(200);
+    return { tenant, send };
+  };
+
+  it("a different payload under the key of a request stored before enforcement is refused, not given the first response", async () => {
+    const { send } = await setUp();
+    const res = await send({ total: -2 });
+    expect(res.status).toBe(422);
+    expect(["payload_schema_mismatch", "idempotency_key_reused"]).toContain(res.body.error.code);
+  });
+
+  it("the same payload under an expired key is refused as a payload_schema_mismatch, not replayed", async () => {
+    const { tenant, send } = await setUp();
+    await (await shardOf(tenant.id))
+      .prepare("UPDATE idempotency_keys SET created_at = created_at - ? WHERE tenant_id = ?")
+      .bind(IDEMPOTENCY_WINDOW_MS + 60_000, tenant.id)
+      .run();
+    const res = await send({ total: -1 });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("payload_schema_mismatch");
+  });
+
+  it("a payload that does not match, sent with an Idempotency-Key for a tenant that does not exist, is a 404 or 422, never a 500", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema, enforce: true });
+    const res = await apiJson("POST", `/v1/tenants/ten_doesnotexist/messages`, { headers: { "idempotency-key": "k-1" }, body: { event: name, payload: { total: -1 } } });
+    expect([404, 422]).toContain(res.status);
   });
 });

@@ -142,15 +142,20 @@ export async function storeMessage(db: D1Database, m: MessageToStore): Promise<N
   return results.at(-1)!.results;
 }
 
-/** The message an unexpired Idempotency-Key points at, with the hash of the request that set it. */
+/**
+ * The message an Idempotency-Key points at, with the hash of the request that set it, or null.
+ * Expired keys linger until an insert of the same key or the sweeper deletes them, so a caller
+ * that has not just deleted them passes `liveSince` (epoch ms): a key set before it is not found.
+ */
 export async function findIdempotencyKey(
   db: D1Database,
   tenantId: string,
   key: string,
+  liveSince = 0,
 ): Promise<{ message_id: string; request_hash: string } | null> {
   return db
-    .prepare("SELECT message_id, request_hash FROM idempotency_keys WHERE tenant_id = ? AND key = ?")
-    .bind(tenantId, key)
+    .prepare("SELECT message_id, request_hash FROM idempotency_keys WHERE tenant_id = ? AND key = ? AND created_at >= ?")
+    .bind(tenantId, key, liveSince)
     .first();
 }
 

@@ -244,27 +244,34 @@ export async function enqueueMessage(
   now = Date.now(),
 ): Promise<{ response: EnqueueResponse; replayed: boolean }> {
   assertPayloadFits(req.payload, readConfig(env).MAX_PAYLOAD_BYTES);
-  try {
-    await Promise.all([
-      assertPayloadsMatch(env, [req], () => "payload"),
-      req.webhookUrl ? assertAllowedTarget(env, req.webhookUrl, "webhook_url") : undefined,
-    ]);
-  } catch (error) {
+  // Settled, not raced: a refused webhook_url is refused whichever check finishes first.
+  const [schema, target] = await Promise.allSettled([
+    assertPayloadsMatch(env, [req], () => "payload"),
+    req.webhookUrl ? assertAllowedTarget(env, req.webhookUrl, "webhook_url") : undefined,
+  ]);
+  if (target.status === "rejected") throw target.reason;
+  if (schema.status === "rejected") {
+    const error = schema.reason;
     // A retry of a request stored before its event type's schema was enforced is still a retry.
-    const replay = error instanceof ApiError && error.code === "payload_schema_mismatch" && (await storedResponseOf(env, req));
+    const replay = error instanceof ApiError && error.code === "payload_schema_mismatch" && (await storedResponseOf(env, req, now));
     if (replay) return { response: replay, replayed: true };
     throw error;
   }
   return onTenantShard(env, req.tenantId, (shard) => storeAndQueue(env, shard, req, now));
 }
 
-/** The first response of the request's Idempotency-Key when this same request was stored under it, else null. */
-async function storedResponseOf(env: Env, req: EnqueueRequest): Promise<EnqueueResponse | null> {
+/**
+ * The first response of the request's live Idempotency-Key (set after `now` (epoch ms) minus the
+ * window) when this same request was stored under it and its message is still kept, else null.
+ * @throws ApiError 404 `not_found` "Tenant" when the tenant does not exist
+ */
+async function storedResponseOf(env: Env, req: EnqueueRequest, now: number): Promise<EnqueueResponse | null> {
   if (!req.idempotency) return null;
   const requestHash = await sha256Hex(req.idempotency.fingerprint);
   return onTenantShard(env, req.tenantId, async ({ db }) => {
-    const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key);
-    return first && first.request_hash === requestHash ? firstResponse(db, req.tenantId, first.message_id) : null;
+    const first = await findIdempotencyKey(db, req.tenantId, req.idempotency!.key, now - IDEMPOTENCY_WINDOW_MS);
+    if (!first || first.request_hash !== requestHash) return null;
+    return (await getMessageWithDeliveries(db, req.tenantId, first.message_id)) ? firstResponse(db, req.tenantId, first.message_id) : null;
   });
 }
 
