@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { SCALAR_INTEGRITY, SCALAR_SCRIPT_URL } from "../src/docs/page";
+import { wholeCatalogue } from "../src/ops/event-types";
 import { api, apiJson } from "./support/api";
 import { DashboardClient } from "./support/dashboard-client";
 
@@ -305,5 +306,33 @@ describe("API reference", () => {
 
       expect(catalogueReads).toBeLessThanOrEqual(1);
     });
+  });
+});
+
+describe("kind: a catalogue read that was in flight during an edit", () => {
+  it("does not keep the catalogue from before the edit: the next read on this isolate shows the edit", async () => {
+    const name = `inflight${Date.now()}.created`;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A database whose reads answer only once released, so the edit lands while this one is in flight.
+    const slowDb = {
+      prepare: (sql: string) => ({
+        bind: (...params: unknown[]) => ({
+          all: async () => {
+            const result = await env.DB.prepare(sql).bind(...params).all();
+            await held;
+            return result;
+          },
+        }),
+      }),
+    } as unknown as D1Database;
+    // A clock past any entry earlier tests left, so this call reads.
+    const inFlight = wholeCatalogue({ ...env, DB: slowDb }, Date.now() + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await apiJson("POST", "/v1/event-types", { body: { name, description: "made during a read" } })).status).toBe(201);
+    release();
+    await inFlight;
+
+    expect((await wholeCatalogue(env)).map((type) => type.name)).toContain(name);
   });
 });

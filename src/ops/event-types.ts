@@ -58,11 +58,14 @@ export const CATALOGUE_SHOWN = 500;
 
 /** The catalogue as last read by this isolate, until when (epoch ms). */
 let shown: { types: EventTypeRecord[]; until: number } | null = null;
+/** How many edits this isolate has made: a read that an edit overtook must not be kept. */
+let edits = 0;
 
 /** Forgets what this isolate knows of an event type after an edit, for enqueue's checks and for wholeCatalogue. */
 function forget(name: string): void {
   forgetEventType(name);
   shown = null;
+  edits += 1;
 }
 
 /**
@@ -72,8 +75,9 @@ function forget(name: string): void {
  */
 export async function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
   if (shown && shown.until > now) return shown.types;
+  const editsBefore = edits;
   const types = (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
-  shown = { types, until: now + CATALOGUE_CACHE_TTL_MS };
+  if (edits === editsBefore) shown = { types, until: now + CATALOGUE_CACHE_TTL_MS };
   return types;
 }
 
