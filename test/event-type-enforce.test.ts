@@ -380,3 +380,32 @@ describe("kind: an Idempotency-Key whose stored request does not make this one a
     expect([404, 422]).toContain(res.status);
   });
 });
+
+describe("kind: a schema read that was in flight while enforcement was turned on", () => {
+  it("does not keep the type as unenforced: the next mismatching enqueue on this isolate is refused", async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const tenant = await tenantWithEndpoint();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A database whose reads answer only once released, so the edit lands while this one is in flight.
+    const slowDb = {
+      prepare: (sql: string) => ({
+        bind: (...params: unknown[]) => ({
+          all: async () => {
+            const result = await env.DB.prepare(sql).bind(...params).all();
+            await held;
+            return result;
+          },
+        }),
+      }),
+    } as unknown as D1Database;
+    const inFlight = assertPayloadsMatch({ ...env, DB: slowDb }, [{ event: name, payload: "{}" }], () => "payload", Date.now() + CATALOGUE_CACHE_TTL_MS * 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } })).status).toBe(200);
+    release();
+    await inFlight;
+
+    expect((await enqueue(tenant, name, { total: -1 })).status).toBe(422);
+  });
+});

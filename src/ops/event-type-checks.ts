@@ -28,19 +28,25 @@ const cache = new Map<string, CachedType>();
 /** Makes the next enqueue in this isolate read event type `name` afresh (after it was created, changed or deleted here). */
 export function forgetEventType(name: string): void {
   cache.delete(name);
+  edits += 1;
 }
+
+/** How many edits this isolate has made: what a read that an edit overtook found is not kept. */
+let edits = 0;
 
 /** The compiled enforced schemas of `names` (types without one are absent), reading D1 at most once. */
 async function enforcedValidators(db: D1Database, names: string[], now: number): Promise<Map<string, CompiledSchema>> {
   const stale = names.filter((name) => !((cache.get(name)?.until ?? 0) > now));
   if (stale.length > 0) {
+    const editsBefore = edits;
     const rows = new Map((await enforcedSchemas(db, stale)).map((row) => [row.name, row]));
+    const until = edits === editsBefore ? now + CATALOGUE_CACHE_TTL_MS : 0;
     if (cache.size + stale.length > CACHE_LIMIT) cache.clear();
     for (const name of stale) {
       const row = rows.get(name);
       const previous = cache.get(name)?.enforced;
       const enforced = !row ? null : previous?.version === row.updated_at ? previous : { version: row.updated_at, schema: compileSchema(JSON.parse(row.schema)) };
-      cache.set(name, { enforced, until: now + CATALOGUE_CACHE_TTL_MS });
+      cache.set(name, { enforced, until });
     }
   }
   const validators = new Map<string, CompiledSchema>();
