@@ -1,6 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { DeliveryListEntry } from "../../db/deliveries";
 import type { HourlyDeliveries } from "../../db/delivery-stats";
+import { SLOW_ANSWER_MS } from "../../delivery/lanes";
 import type { Endpoint } from "../../schemas/endpoints";
 import { formatSeconds } from "../format";
 import { DeliveryChart } from "./chart";
@@ -22,8 +23,8 @@ function retryText(endpoint: Endpoint): string {
 
 /** What each delivery lane means for the endpoint (src/delivery/lanes.ts). */
 const LANE_TEXT: Record<Endpoint["delivery_lane"], string> = {
-  main: "main: its receiver answers within 2 s",
-  slow: "slow: new, or its receiver took 2 s or more; back to main after an answer within 2 s",
+  main: `main: its receiver answers within ${SLOW_ANSWER_MS / 1000} s`,
+  slow: `slow: new, or its receiver took ${SLOW_ANSWER_MS / 1000} s or more; back to main after an answer within ${SLOW_ANSWER_MS / 1000} s`,
 };
 
 /** The endpoint's rate limit and in-flight cap, in words. */
