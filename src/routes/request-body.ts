@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
-import { decodeBody, parseContentEncoding, REQUEST_CODINGS } from "../lib/content-coding";
+import { decodeBody, parseContentEncoding, REQUEST_CODINGS, type ContentEncoding } from "../lib/content-coding";
 import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "../limits";
 
 /**
@@ -67,15 +67,15 @@ export const requestBody: MiddlewareHandler<AppEnv> = async (c, next) => {
 type HonoRequest = Parameters<MiddlewareHandler<AppEnv>>[0]["req"];
 
 /** Replaces the request with one carrying the decoded body, or throws why it cannot be decoded. */
-async function decodeInPlace(req: HonoRequest, encoding: ReturnType<typeof parseContentEncoding>, limit: number): Promise<void> {
-  const accepted = REQUEST_CODINGS.join(", ");
-  if ("unsupported" in encoding) {
-    throw new ApiError(415, "unsupported_content_encoding", `Content-Encoding ${encoding.unsupported} is not supported: send ${accepted}, or no Content-Encoding`);
-  }
-  const coding = encoding.coding!;
+async function decodeInPlace(req: HonoRequest, encoding: ContentEncoding, limit: number): Promise<void> {
+  const named = "unsupported" in encoding ? encoding.unsupported : encoding.coding;
   if (!COMPRESSIBLE_PATH.test(req.path)) {
-    throw new ApiError(415, "unsupported_content_encoding", `Content-Encoding ${coding} is accepted on the enqueue routes only: send this body uncompressed`);
+    throw new ApiError(415, "unsupported_content_encoding", `Content-Encoding ${named} is accepted on the enqueue routes only: send this body uncompressed`);
   }
+  if ("unsupported" in encoding || encoding.coding === null) {
+    throw new ApiError(415, "unsupported_content_encoding", `Content-Encoding ${named} is not supported: send ${REQUEST_CODINGS.join(", ")}, or no Content-Encoding`);
+  }
+  const coding = encoding.coding;
   // Read from the raw request, not through HonoRequest, whose body cache would keep the compressed bytes.
   const decoded = decodeBody(new Uint8Array(await req.raw.arrayBuffer()), coding, limit);
   if (!decoded.ok && decoded.problem === "too_large") throw tooLarge(limit, true);
