@@ -65,7 +65,8 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 const isAsciiAlnum = (c: string) => (c >= "0" && c <= "9") || (c >= "A" && c <= "Z") || (c >= "a" && c <= "z");
 const isHexDigit = (c: string) => (c >= "0" && c <= "9") || (c >= "A" && c <= "F") || (c >= "a" && c <= "f");
-const digits = (s: string) => s.length > 0 && [...s].every((c) => c >= "0" && c <= "9");
+const digitsOrEmpty = (s: string) => [...s].every((c) => c >= "0" && c <= "9");
+const digits = (s: string) => s.length > 0 && digitsOrEmpty(s);
 
 /** RFC 3339 full-date: `2026-12-07`, a real day. */
 function date(s: string): boolean {
@@ -161,10 +162,17 @@ function email(s: string): boolean {
   return hostname(domain);
 }
 
-/** An absolute http, https or ftp URL with a host, as the WHATWG URL parser (linear) reads it. */
+/** An absolute http, https or ftp URI whose host is a host name or an IP address. */
 function url(s: string): boolean {
-  if (!/^(?:https?|ftp):\/\//i.test(s.slice(0, 8))) return false;
-  return URL.canParse(s) && new URL(s).hostname !== "";
+  const scheme = s.slice(0, 8).toLowerCase();
+  if (!(scheme.startsWith("http://") || scheme.startsWith("https://") || scheme.startsWith("ftp://")) || !uri(s)) return false;
+  let authority = s.slice(s.indexOf("//") + 2);
+  for (const end of ["/", "?", "#"]) if (authority.includes(end)) authority = authority.slice(0, authority.indexOf(end));
+  let host = authority.slice(authority.lastIndexOf("@") + 1);
+  const colon = host.lastIndexOf(":");
+  if (colon >= 0 && !host.endsWith("]") && digitsOrEmpty(host.slice(colon + 1))) host = host.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) return ipv6(host.slice(1, -1));
+  return ipv4(host) || hostname(host);
 }
 
 /** An ECMA-262 regular expression (with the `u` flag): it is only parsed, never run. */
