@@ -295,12 +295,18 @@ class Validation {
       return JSON.stringify(value);
     }
     this.charge(1);
-    if (Array.isArray(value)) return `[${value.map((v) => this.canonical(v)).join(",")}]`;
-    if (isObject(value)) {
-      const keys = Object.keys(value).sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${this.canonical(value[k])}`).join(",")}}`;
+    if (value === null || typeof value !== "object") return JSON.stringify(value);
+    if (Array.isArray(value)) {
+      let text = "[";
+      for (let i = 0; i < value.length; i++) text += (i ? "," : "") + this.canonical(value[i]);
+      return `${text}]`;
     }
-    return JSON.stringify(value);
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length > 1) keys.sort();
+    let text = "{";
+    for (let i = 0; i < keys.length; i++) text += `${i ? "," : ""}${JSON.stringify(keys[i])}:${this.canonical(record[keys[i]!])}`;
+    return `${text}}`;
   }
 
   /**
