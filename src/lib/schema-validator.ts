@@ -1,6 +1,6 @@
 import { dereference, type Schema } from "@cfworker/json-schema";
 import { FORMATS } from "./formats";
-import { compileLinearRegex, type LinearRegex } from "./linear-regex";
+import { compileLinearRegex, UnsupportedPattern, type LinearRegex } from "./linear-regex";
 
 /**
  * A JSON Schema draft 2020-12 validator whose work is bounded: it interprets the schema (no `eval`,
@@ -190,7 +190,9 @@ class Node {
 /**
  * Prepares `schema` (one schemaProblems accepted: its `$ref`s resolve, its patterns compile) for
  * bounded validation; patterns are compiled here, once.
- * @throws UnsupportedPattern (src/lib/linear-regex.ts) for a pattern that cannot run in linear time
+ * A pattern that cannot run in linear time (only in a schema stored before schemaProblems refused
+ * them) matches nothing: `pattern` then refuses every string, saying why, rather than running it on
+ * a backtracking engine or failing the enqueue with a 500.
  */
 export function compileBoundedValidator(schema: unknown): BoundedValidator {
   const root = structuredClone(schema) as SchemaNode;
@@ -198,7 +200,7 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
   const patterns = new Map<string, LinearRegex>();
   const patternOf = (source: string): LinearRegex => {
     let compiled = patterns.get(source);
-    if (!compiled) patterns.set(source, (compiled = compileLinearRegex(source)));
+    if (!compiled) patterns.set(source, (compiled = linearOrNothing(source)));
     return compiled;
   };
   const nodes = new Map<SchemaNode, Node>();
@@ -241,6 +243,18 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
       return new Validation(budget, maxViolations).run(rootNode, instance);
     },
   };
+}
+
+/** Stands in for a pattern that cannot run in linear time: it matches nothing. */
+const UNRUNNABLE: LinearRegex = { test: () => false };
+
+function linearOrNothing(source: string): LinearRegex {
+  try {
+    return compileLinearRegex(source);
+  } catch (error) {
+    if (error instanceof UnsupportedPattern) return UNRUNNABLE;
+    throw error;
+  }
 }
 
 /** One run of a validator over one instance, with its step count, where it is, and its violations. */
@@ -524,7 +538,8 @@ class Validation {
     }
     if (node.pattern) {
       this.chargeText(value);
-      if (!node.pattern.test(value) && failed("String does not match pattern.")) return STOP;
+      const message = node.pattern === UNRUNNABLE ? "The schema's pattern cannot be run in linear time (backreference or lookaround): an admin must change the event type's schema." : "String does not match pattern.";
+      if (!node.pattern.test(value) && failed(message)) return STOP;
     }
     if (node.format) {
       this.chargeText(value);

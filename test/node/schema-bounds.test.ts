@@ -52,6 +52,10 @@ describe("patterns that cannot run in linear time are refused when the type is c
     ]);
   });
 
+  it("a schema stored before this check, with a lookahead pattern, refuses strings saying why instead of running it", () => {
+    expect(check({ type: "string", pattern: "^(?=a)a+$" }, "aaa")).toEqual([{ path: "payload", message: expect.stringContaining("cannot be run in linear time") }]);
+  });
+
   it("a lookaround in a patternProperties key is named by its path", () => {
     expect(schemaProblems({ patternProperties: { "^(?!x)": true } })).toEqual([{ path: "schema.patternProperties.^(?!x)", message: expect.stringContaining("lookahead") }]);
   });
