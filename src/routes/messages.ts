@@ -1,8 +1,9 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { objectText } from "../lib/json-text";
 import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../limits";
-import { batchRequestOf, enqueueBatch } from "../ops/message-batch";
-import { enqueueMessage, enqueueRequestOf, getMessage, listMessages } from "../ops/messages";
+import { enqueue } from "../ops/enqueue";
+import { BATCH, batchRequestOf, enqueueRequestOf } from "../ops/enqueue-request";
+import { enqueueMessage, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
@@ -61,16 +62,17 @@ export const messagesApi = createApi()
         `a single enqueue. The body may be at most ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (or the single-enqueue limit, \`MAX_PAYLOAD_BYTES\` + 16 KiB, ` +
         "when larger): 413 above it. The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
-      request: { params: TenantParams, body: jsonBody(BatchEnqueueBody) },
+      request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(BatchEnqueueBody) },
       responses: {
         202: jsonResponse(BatchEnqueuedSchema, "Every message stored durably and queued (or replayed)"),
         ...errorResponses(400, 401, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
-      const tenantId = c.req.valid("param").tenant_id;
-      const requests = batchRequestOf(tenantId, c.req.valid("json"), await c.req.text());
-      return c.json({ messages: await enqueueBatch(c.env, tenantId, requests) }, 202);
+      const request = batchRequestOf(c.req.valid("param").tenant_id, c.req.valid("json"), await c.req.text(), c.req.valid("header")["idempotency-key"]);
+      const { results, replayed } = await enqueue(c.env, request, BATCH);
+      if (replayed) c.header("Idempotent-Replayed", "true");
+      return c.json({ messages: results }, 202);
     },
   )
   .openapi(
