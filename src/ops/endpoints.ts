@@ -1,5 +1,4 @@
 import * as stored from "../db/endpoints";
-import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
 import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
 import { EventType } from "../schemas/fields";

@@ -60,8 +60,8 @@ export const messagesApi = createApi()
         "each the response a single enqueue of that item gives; an item whose key replays an earlier request (single or batch) returns that " +
         "request's response with `replayed: true` and stores nothing new, while the others are stored. An `Idempotency-Key` header covers the whole " +
         `batch for ${IDEMPOTENCY_WINDOW_TEXT}, as on a single enqueue: the same batch again returns the first response with header ` +
-        "`Idempotent-Replayed: true` and stores nothing new; another batch under it is a 422 `idempotency_key_reused` (the header's keys, the " +
-        "single enqueue's and the items' are one namespace per tenant). Payloads are kept as exact JSON text, as for " +
+        "`Idempotent-Replayed: true` and stores nothing new; another batch under it is a 422 `idempotency_key_reused` (the header's key, a single enqueue's and the items' keys " +
+        "share one namespace per tenant). Payloads are kept as exact JSON text, as for " +
         `a single enqueue. The body may be at most ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (or the single-enqueue limit, \`MAX_PAYLOAD_BYTES\` + 16 KiB, ` +
         "when larger): 413 above it. The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
