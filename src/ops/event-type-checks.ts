@@ -2,7 +2,7 @@ import { enforcedSchemas } from "../db/event-types";
 import { ApiError, type ErrorIssue } from "../errors";
 import { compileSchema, MAX_SCHEMA_ISSUES, ValidationTooComplex, type CompiledSchema } from "../lib/json-schema";
 import { VALIDATION_BUDGET_STEPS } from "../limits";
-import { OPERATIONAL_SOURCE } from "./operational-events";
+import { OPERATIONAL_SOURCE } from "./operational-names";
 
 /**
  * Enqueue's check of payloads against the event-type catalogue: a payload whose type has a schema

@@ -52,16 +52,13 @@ const ContentEncoding = z
     example: "gzip",
   });
 
-/** The request headers of `POST …/messages`: Idempotency-Key and Content-Encoding. */
+/** The request headers of both enqueue routes (`POST …/messages` and `…/messages/batch`): Idempotency-Key and Content-Encoding. */
 export const EnqueueHeaders = z.object({
   "idempotency-key": IdempotencyKey.optional().openapi({
     description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new`,
   }),
   "content-encoding": ContentEncoding,
 });
-
-/** The request headers of `POST …/messages/batch`. */
-export const BatchEnqueueHeaders = z.object({ "content-encoding": ContentEncoding });
 
 /** One message of `POST …/messages/batch`: an enqueue body with its own optional idempotency key. */
 export const BatchItem = EnqueueBody.extend({
