@@ -81,15 +81,16 @@ export class IsolateCache<K, V> {
   /**
    * The value of `key`, loading it with `load` when missing or expired. Concurrent calls for one key
    * share one load; a failed load is not kept (the next call tries again), nor one a forget overtook.
+   * @param now epoch ms the entry's freshness is judged at and its lifetime counts from
    */
-  load(key: K, load: () => Promise<V>): Promise<V> {
-    const hit = this.get(key);
+  load(key: K, load: () => Promise<V>, now = this.clock()): Promise<V> {
+    const hit = this.get(key, now);
     if (hit !== undefined) return Promise.resolve(hit);
     let pending = this.loading.get(key);
     if (!pending) {
       const read = this.readStarts();
       pending = load().then((value) => {
-        this.set(key, value, { read });
+        this.set(key, value, { read, now });
         return value;
       });
       const settled = () => {
