@@ -39,16 +39,19 @@ describe("the structure check", () => {
     }
     return root;
   }
-  const lines = (n: number) => "\n".repeat(n - 1);
-  const fn = (name: string, length: number) => `export function ${name}() {${lines(length - 1)}}\n`;
+  /** Line breaks that make a construct opened on one line close on its `n`th. */
+  const spanning = (n: number) => "\n".repeat(n - 1);
+  const fn = (name: string, length: number) => `export function ${name}() {${spanning(length)}}\n`;
+  /** A file of `n` lines. */
+  const fileOf = (n: number) => `export const a = 1;\n${"\n".repeat(n - 1)}`;
 
   it("names a function longer than the limit, by the name a reader looks for", () => {
-    const src = tree({ "a.ts": `${fn("short", MAX_FUNCTION_LINES)}export const long = () => {${lines(MAX_FUNCTION_LINES)}};\n` });
+    const src = tree({ "a.ts": `${fn("short", MAX_FUNCTION_LINES)}export const long = () => {${spanning(MAX_FUNCTION_LINES + 1)}};\n` });
     expect(checkStructure(src).map((o) => o.message)).toEqual([`src/a.ts: long has ${MAX_FUNCTION_LINES + 1} lines (at most ${MAX_FUNCTION_LINES})`]);
   });
 
   it("counts a method as a function", () => {
-    const src = tree({ "a.ts": `export class A {\n  run() {${lines(MAX_FUNCTION_LINES)}}\n}\n` });
+    const src = tree({ "a.ts": `export class A {\n  run() {${spanning(MAX_FUNCTION_LINES + 1)}}\n}\n` });
     expect(checkStructure(src).map((o) => o.key)).toEqual(["src/a.ts: run"]);
   });
 
@@ -58,12 +61,12 @@ describe("the structure check", () => {
   });
 
   it("names a file longer than the limit", () => {
-    const src = tree({ "a.ts": `export const a = 1;${lines(MAX_FILE_LINES + 1)}` });
+    const src = tree({ "a.ts": fileOf(MAX_FILE_LINES + 1) });
     expect(checkStructure(src).map((o) => o.key)).toEqual(["src/a.ts: file"]);
   });
 
   it("holds dashboard views to their own, lower, file limit", () => {
-    const src = tree({ "dashboard/views/page.tsx": `export const a = 1;${lines(MAX_VIEW_LINES + 1)}` });
+    const src = tree({ "dashboard/views/page.tsx": fileOf(MAX_VIEW_LINES + 1) });
     expect(checkStructure(src).map((o) => o.message)).toEqual([`src/dashboard/views/page.tsx has ${MAX_VIEW_LINES + 1} lines (at most ${MAX_VIEW_LINES})`]);
   });
 
