@@ -87,23 +87,11 @@ export const AdvancedFields: FC<FormState> = (state) => (
       <TextField {...state} name="schedule" label="Retry schedule" hint="Seconds to wait before each retry, e.g. 10, 60, 600." />
     </div>
     <div class="grid-2">
-      <TextField
-        {...state}
-        name="rate_per_second"
-        label="Rate limit (per second)"
-        hint={`At most this many deliveries a second, 1 to ${MAX_RATE_PER_SECOND}. Empty for none.`}
-        extra={numeric}
-      />
+      <TextField {...state} name="rate_per_second" label="Rate limit (per second)" hint={`At most this many deliveries a second, 1 to ${MAX_RATE_PER_SECOND}. Empty for none.`} extra={numeric} />
       <TextField {...state} name="rate_burst" label="Burst" hint={`Sent back to back before the rate applies. Default ${DEFAULT_RATE_BURST}.`} extra={numeric} />
     </div>
     <div class="grid-2">
-      <TextField
-        {...state}
-        name="max_in_flight"
-        label="Max in flight"
-        hint={`At most this many requests open at once, 1 to ${MAX_IN_FLIGHT}. Empty for no cap.`}
-        extra={numeric}
-      />
+      <TextField {...state} name="max_in_flight" label="Max in flight" hint={`At most this many requests open at once, 1 to ${MAX_IN_FLIGHT}. Empty for no cap.`} extra={numeric} />
     </div>
     <Field name="headers" label="Custom headers" hint='Sent with every delivery. One per line, "Name: value".' errors={state.errors.headers}>
       <textarea id="headers" name="headers" rows={3} spellcheck={false} {...fieldAria("headers", { hint: true, errors: state.errors.headers })}>
