@@ -18,11 +18,10 @@ const API_KEY_PREFIX = "ehk_";
  * The SHA-256 of the configured ADMIN_TOKEN, computed once per isolate (and again only if the
  * secret changes): the comparison hashes the presented token alone, never the configured one.
  */
-let adminDigest: { token: string; digest: Promise<ArrayBuffer> } | undefined;
+const adminDigest = new IsolateCache<string, ArrayBuffer>({ ttlMs: Infinity, maxEntries: 1 });
 
 function adminTokenDigest(adminToken: string): Promise<ArrayBuffer> {
-  if (adminDigest?.token !== adminToken) adminDigest = { token: adminToken, digest: sha256(adminToken) };
-  return adminDigest.digest;
+  return adminDigest.load(adminToken, () => sha256(adminToken));
 }
 
 /** A new tenant API key, its stored hash and its display prefix. */
