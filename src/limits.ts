@@ -36,6 +36,8 @@ export const MAX_TENANT_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 200;
 /** Longest endpoint description. */
 export const MAX_DESCRIPTION_LENGTH = 2000;
+/** The header that makes an enqueue idempotent (HTTP header names are case-insensitive). */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Longest Idempotency-Key header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long an Idempotency-Key holds: a repeat within this window returns the first response. */

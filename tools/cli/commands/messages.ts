@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { indentJson, memberText, objectText } from "../../../src/lib/json-text.ts";
-import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
 import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, out, table, time } from "../output.ts";
@@ -98,7 +98,7 @@ export function registerMessages(program: Command): void {
         { event, payload: null, source: options.source, endpoint_ids: options.endpoint, webhook_url: options.webhookUrl },
         { payload: readPayload(payloadArgument, options.file) },
       );
-      const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
+      const headers = options.idempotencyKey ? { [IDEMPOTENCY_KEY_HEADER]: options.idempotencyKey } : undefined;
       const sent = await ctx.client.request<Schema<"EnqueuedMessage">>("POST", `${await ctx.tenantPath()}/messages`, { bodyText: body, headers });
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });
