@@ -1,5 +1,6 @@
 import { readConfig, type Config } from "../config";
 import { DEFAULT_TIMEOUT_MS } from "../limits";
+import { within } from "../lib/within";
 import {
   loadDeliveryWork,
   recordBatchResults,
@@ -93,15 +94,6 @@ function receiverOf(work: DeliveryWork): string {
 
 function ownerOf(work: DeliveryWork): SecretOwner {
   return work.endpoint_id ? { kind: "endpoint", id: work.endpoint_id } : { kind: "tenant", id: work.tenant_id };
-}
-
-/** Settles with `promise`, or rejects with `message` once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A failed attempt that sent nothing (fail closed: never unsigned, never a wrong body); logged, retried like any failure. */

@@ -1,4 +1,5 @@
 import type { DeliveryWork } from "../db/delivery-work";
+import { within } from "../lib/within";
 import { DEFAULT_RATE_BURST } from "../limits";
 import type { EndpointLimits, SendPermit } from "./endpoint-limiter";
 
@@ -35,13 +36,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `call`'s answer, or null when it fails or takes longer than LIMITER_BOUND_MS (logged as `what`). */
 async function bounded<T>(call: PromiseLike<T>, endpointId: string, what: string): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([call, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LIMITER_BOUND_MS)))])
-    .catch((error: unknown) => {
-      console.error(`endpoint ${endpointId}: limiter ${what} failed: ${(error as Error).message}`);
-      return null;
-    })
-    .finally(() => clearTimeout(timer));
+  try {
+    return await within(call, LIMITER_BOUND_MS);
+  } catch (error) {
+    console.error(`endpoint ${endpointId}: limiter ${what} failed: ${(error as Error).message}`);
+    return null;
+  }
 }
 
 /**

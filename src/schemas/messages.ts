@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -54,7 +54,7 @@ const ContentEncoding = z
 
 /** The request headers of both enqueue routes (`POST …/messages` and `…/messages/batch`): Idempotency-Key and Content-Encoding. */
 export const EnqueueHeaders = z.object({
-  "idempotency-key": IdempotencyKey.optional().openapi({
+  [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey.optional().openapi({
     description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new`,
   }),
   "content-encoding": ContentEncoding,
