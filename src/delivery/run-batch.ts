@@ -59,10 +59,14 @@ export async function runBatch(messages: readonly QueueMessage[], queue: string,
   // and the last one starts as soon as nothing is left to wait for, even if an earlier one is still
   // running, so a slow write never stretches the batch past its bound (src/delivery/claim.ts).
   let writing: Promise<void> | null = null;
+  let tick = false;
+  const ticking = () => ports.timers.sleep(RECORD_EVERY_MS).then(() => (tick = true));
+  let ticker = ticking();
   while (!sendsDone && !state.quiet) {
-    let tick = false;
-    await Promise.race([sends.finished, sends.changed(), ports.timers.sleep(RECORD_EVERY_MS).then(() => (tick = true))]);
-    if (tick && !sendsDone && !writing && state.hasUnrecorded) writing = recordAndSettle(state, ports).finally(() => (writing = null));
+    await Promise.race([sends.finished, sends.changed(), ticker]);
+    if (!tick) continue;
+    [tick, ticker] = [false, ticking()];
+    if (!sendsDone && !writing && state.hasUnrecorded) writing = recordAndSettle(state, ports).finally(() => (writing = null));
   }
   if (sendsDone) await sends.finished;
   await Promise.all([writing, recordAndSettle(state, ports)]);
