@@ -89,6 +89,16 @@ export class BatchState {
     return this.#plans.every((p, slot) => p.kind !== "send" || this.#reported.has(slot) || this.#handedOff.has(slot));
   }
 
+  /**
+   * Whether the batch now waits only on requests to slow receivers while holding results of others
+   * not yet recorded: then they are worth recording at once.
+   */
+  get waitsOnlyOnSlow(): boolean {
+    const running = new Map([...this.#running].flatMap(([receiver, slots]) => [...slots].map((slot) => [slot, receiver] as const)));
+    const waitsOnSlow = this.#plans.every((p, slot) => p.kind !== "send" || this.#reported.has(slot) || this.#handedOff.has(slot) || this.slow.has(running.get(slot) ?? ""));
+    return waitsOnSlow && this.#unrecorded.some(({ slot }) => !this.slow.has(this.jobOf(slot).receiver));
+  }
+
   /** The sends and cancellations not yet recorded; they are the caller's to record from now on. */
   takeUnrecorded(): { sents: Sent[]; cancels: Array<Cancellation & { slot: number }> } {
     const cancels = this.#cancelling.map((slot) => {

@@ -18,6 +18,8 @@ import { FairScheduler } from "./send-scheduler";
  * unstarted sends are withdrawn and forwarded to the slow lane, and its running requests are handed
  * off: their messages are settled at once and each result, when it comes, re-queues its own delivery
  * (src/delivery/consumer.ts). So the batch waits at most SLOW_ANSWER_MS for a receiver turning slow.
+ * In the slow lane such a receiver is only noted: once nothing but slow requests is left, the batch
+ * records the others' results at once instead of at its next RECORD_EVERY_MS.
  */
 
 /**
@@ -74,7 +76,7 @@ export function dispatch(state: BatchState, ports: ConsumerPorts): Dispatch {
     if (state.timedOut.has(receiver)) return { deferSeconds: TIMED_OUT_DELAY_SECONDS };
     const result = await ports.deliver(job, ports.clock, async (attempt) => {
       state.started(slot, receiver);
-      const cancelNotice = state.lane === "main" ? ports.timers.after(SLOW_ANSWER_MS, () => turnedSlow(receiver)) : () => {};
+      const cancelNotice = ports.timers.after(SLOW_ANSWER_MS, () => (state.lane === "main" ? turnedSlow(receiver) : (state.slow.add(receiver), wake())));
       try {
         return await attempt();
       } finally {

@@ -54,8 +54,9 @@ export async function runBatch(messages: readonly QueueMessage[], queue: string,
     () => (sendsDone = true),
   );
   // A quick batch records once, at its end. One that runs longer records what has finished every
-  // RECORD_EVERY_MS, so a slow receiver never holds back the results (and queue messages) of the
-  // others: one more D1 round trip per shard each time, the same rows. One such write runs at a time,
+  // RECORD_EVERY_MS, and at once when only slow receivers' requests are left, so a slow receiver
+  // never holds back the results (and queue messages) of the others: one more D1 round trip per
+  // shard each time, the same rows. One such write runs at a time,
   // and the last one starts as soon as nothing is left to wait for, even if an earlier one is still
   // running, so a slow write never stretches the batch past its bound (src/delivery/claim.ts).
   let writing: Promise<void> | null = null;
@@ -64,9 +65,9 @@ export async function runBatch(messages: readonly QueueMessage[], queue: string,
   let ticker = ticking();
   while (!sendsDone && !state.quiet) {
     await Promise.race([sends.finished, sends.changed(), ticker]);
-    if (!tick) continue;
-    [tick, ticker] = [false, ticking()];
-    if (!sendsDone && !writing && state.hasUnrecorded) writing = recordAndSettle(state, ports).finally(() => (writing = null));
+    const due = tick || state.waitsOnlyOnSlow;
+    if (tick) [tick, ticker] = [false, ticking()];
+    if (due && !sendsDone && !writing && state.hasUnrecorded) writing = recordAndSettle(state, ports).finally(() => (writing = null));
   }
   if (sendsDone) await sends.finished;
   await Promise.all([writing, recordAndSettle(state, ports)]);
