@@ -91,6 +91,22 @@ describe("kind: a main-lane batch settles every other delivery while a receiver 
   });
 });
 
+describe("kind: results wait for no slow receiver before they are recorded", () => {
+  it("in the slow lane, results are recorded as soon as only a slow receiver's request is left, not at the next 1.5 s tick", async () => {
+    const time = new FakeTime();
+    const [quick, turning] = [delivery(QUICK), delivery(TURNING)];
+    // The quick answer comes just after the first tick (1.5 s); the other request turns slow at 2 s.
+    const fake = fakePorts(time, [quick.work, turning.work], { [TURNING]: "hang", [QUICK]: { after: 1_600, result: answer(200, 1_600) } });
+    void runBatch([message(turning.task), message(quick.task)], SLOW, fake.ports);
+
+    await time.advance(SLOW_ANSWER_MS - 1);
+    expect(fake.recorded).toEqual([]);
+    await time.advance(1);
+
+    expect(fake.recorded.flatMap((r) => r.attempts.map((a) => a.deliveryId))).toEqual([quick.work.id]);
+  });
+});
+
 describe("kind: a batch costs one D1 read and one D1 write per shard, and a failing shard only fails its own messages", () => {
   it("a quick batch across two shards loads and records each shard once", async () => {
     const time = new FakeTime();

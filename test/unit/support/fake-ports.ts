@@ -82,9 +82,9 @@ export interface OpenRequest {
 
 /**
  * In-memory ports: D1 rows by shard (a shard listed in `failing` refuses every call), receivers by
- * endpoint id ("hang" leaves the request open in `open`), queues that keep what they are sent.
+ * endpoint id ("hang" leaves the request open in `open`; `after` answers once that many ms have passed), queues that keep what they are sent.
  */
-export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Record<string, SendResult | "hang">, failing: { load?: number[]; record?: number[] } = {}) {
+export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Record<string, SendResult | "hang" | { after: number; result: SendResult }>, failing: { load?: number[]; record?: number[] } = {}) {
   const open: OpenRequest[] = [];
   const sentTo: string[] = [];
   const recorded: Array<{ shard: number; attempts: AttemptRecord[]; cancellations: Cancellation[]; health: EndpointHealth[]; deferredClaims: DeferredClaim[] }> = [];
@@ -115,8 +115,9 @@ export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Recor
       around(() => {
         sentTo.push(job.work.id);
         const planned = receivers[job.work.endpoint_id] ?? answer(200);
-        if (planned !== "hang") return Promise.resolve(planned);
-        return new Promise<SendResult>((resolve) => open.push({ deliveryId: job.work.id, answer: resolve }));
+        if (planned === "hang") return new Promise<SendResult>((resolve) => open.push({ deliveryId: job.work.id, answer: resolve }));
+        if ("after" in planned) return time.sleep(planned.after).then(() => planned.result);
+        return Promise.resolve(planned);
       }),
     requeue: async (lane, groups) => void requeued.push(...groups.map((g) => ({ ...g, lane }))),
     events: async () => {},
