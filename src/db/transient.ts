@@ -19,7 +19,7 @@ const READ_ONLY = /^\s*SELECT\b/i;
 const RETRY_PAUSE_MS = 50;
 
 /** The messages of an error and of its causes, which is where D1 puts the underlying SQLite error. */
-function messagesOf(error: unknown): string {
+export function messagesOf(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(e.message);
   return parts.join(" | ");
