@@ -25,8 +25,8 @@ const D1_EXECUTE = new Set<PropertyKey>(["first", "all", "run", "raw"]);
 /** Calls `run` unless a D1 fault is drawn; an interrupted call may have run first. */
 async function d1Call<T>(faults: FaultInjector, run: () => Promise<T>): Promise<T> {
   if (!faults.fails("d1_error")) return run();
-  if (faults.pick([false, true])) throw new Error(D1_REFUSED);
-  if (faults.pick([false, true])) await run();
+  if (faults.pick(["refused", "interrupted"] as const) === "refused") throw new Error(D1_REFUSED);
+  if (faults.pick(["unrun", "ran"] as const) === "ran") await run();
   throw new Error(D1_INTERRUPTED);
 }
 
