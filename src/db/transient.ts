@@ -31,6 +31,11 @@ export function isTransientD1Error(error: unknown): boolean {
   return REFUSED.test(text) || INTERRUPTED.test(text);
 }
 
+/** Whether `error` is a D1 failure after which the statement may or may not have run (connection lost, D1 reset). */
+export function isInterruptedD1Error(error: unknown): boolean {
+  return INTERRUPTED.test(messagesOf(error));
+}
+
 /** Runs `run`, and once more after a short pause if it failed transiently and running it twice is safe. */
 async function onceMore<T>(run: () => Promise<T>, readOnly: boolean): Promise<T> {
   try {
