@@ -1,4 +1,4 @@
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
@@ -147,6 +147,13 @@ describe("the Worker with fault injection", () => {
     const faults = await fetchWith(vars, "GET", "/__faults");
     expect(faults.status).toBe(404);
     expect((await faults.json<{ error: { code: string } }>()).error.code).toBe("not_found");
+  });
+
+  it("runs the cron sweeper on the faulty bindings too, so a run whose D1 fails names the shards it could not sweep", async () => {
+    const controller = createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" });
+    const faulty = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_error_rate=1" } as Env;
+    await expect(worker.scheduled(controller, faulty)).rejects.toThrow("sweep failed on data shard(s) 0, 1");
+    await expect(worker.scheduled(controller, env)).resolves.toBeUndefined();
   });
 
   it("answers an EDGEHOOK_FAULTS it cannot read with an error that names the entry", async () => {
