@@ -6,7 +6,8 @@ import { buildDashboard } from "./dashboard/app";
 import { docsPage } from "./docs/page";
 import { rootPage } from "./docs/root";
 import { describeApi } from "./openapi";
-import { isTransientD1Error, withRetryingD1 } from "./db/transient";
+import { withRetryingD1 } from "./db/transient";
+import { isTransientPlatformError } from "./platform-errors";
 import { PayloadStorageUnavailable } from "./payloads";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
@@ -39,7 +40,7 @@ function toErrorResponse(err: unknown, method: string, path: string): Response {
     if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
-  if (isTransientD1Error(err) || err instanceof PayloadStorageUnavailable) {
+  if (isTransientPlatformError(err) || err instanceof PayloadStorageUnavailable) {
     console.warn(`${method} ${path}: storage temporarily unavailable: ${(err as Error).message}`);
     return errorResponse(
       new ApiError(503, "temporarily_unavailable", "Storage is briefly unavailable; retry after the Retry-After delay", undefined, {

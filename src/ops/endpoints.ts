@@ -1,4 +1,6 @@
 import * as stored from "../db/endpoints";
+import { isInterruptedD1Error } from "../db/transient";
+import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
 import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
 import { EventType } from "../schemas/fields";
@@ -53,7 +55,7 @@ export async function listEndpoints(
  * Creates an endpoint after the target guard and the signature-header check, with its signing
  * key (the given one, or a fresh one of the kind its scheme signs with: `whsec_` for `standard` and
  * `hmac-sha256`, `whsk_` for `ed25519`). The key is written first and removed again if the row
- * cannot be, so an endpoint row never exists without its key. The row goes where the tenant's
+ * cannot be (kept when a lost connection leaves that unknown), so an endpoint row never exists without its key. The row goes where the tenant's
  * mirror row is (onTenantShard): 404 when the tenant is gone; 400 when a supplied key is of the
  * wrong kind for the scheme or a malformed 64-byte `whsk_` key. Returns the endpoint and `secret`:
  * the HMAC secret, or for an ed25519 endpoint its public key (the private key is never shown).
@@ -77,7 +79,8 @@ export async function createEndpoint(
     const endpoint = await onTenantShard(env, tenantId, ({ db }) => stored.insertEndpoint(db, tenantId, id, input, now, publicKey));
     return { ...endpoint, secret: publicKey ?? secret };
   } catch (error) {
-    await deleteSecret(env, { kind: "endpoint", id });
+    // A lost connection may have stored the row: its key stays, so no endpoint row is ever without one.
+    if (!isInterruptedD1Error(error)) await deleteSecret(env, { kind: "endpoint", id });
     throw error;
   }
 }
