@@ -45,30 +45,42 @@ const DASHBOARD_LOG_PAGE = 50;
 const DASHBOARD_ENDPOINT_PAGE = 20;
 const DASHBOARD_ENDPOINTS = 50;
 
+/** A statement a read ran, with its parameters: `POST /_scale/explain/<read>` shows its query plan. */
+interface Ran {
+  sql: string;
+  params: unknown[];
+  rowsRead?: number;
+}
+
 /** `db` with every statement's meta added to `cost`; first() runs as all() so its meta is seen too. */
-function metered(db: D1Database, cost: ReadCost): D1Database {
+function metered(db: D1Database, cost: ReadCost, ran: Ran[] = []): D1Database {
   const inner = new WeakMap<object, D1PreparedStatement>();
-  const add = (meta: Partial<D1Meta> | undefined) => {
+  const add = (meta: Partial<D1Meta> | undefined, statement?: Ran) => {
+    if (statement) statement.rowsRead = meta?.rows_read ?? 0;
     cost.statements += 1;
     cost.rowsRead += meta?.rows_read ?? 0;
     cost.rowsWritten += meta?.rows_written ?? 0;
   };
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
+  const wrap = (statement: D1PreparedStatement, sql: string, params: unknown[] = []): D1PreparedStatement => {
+    const record = () => ran[ran.push({ sql, params }) - 1]!;
     const proxy = {
-      bind: (...values: unknown[]) => wrap(statement.bind(...values)),
+      bind: (...values: unknown[]) => wrap(statement.bind(...values), sql, values),
       all: async () => {
+        const r = record();
         const result = await statement.all();
-        add(result.meta);
+        add(result.meta, r);
         return result;
       },
       run: async () => {
+        const r = record();
         const result = await statement.run();
-        add(result.meta);
+        add(result.meta, r);
         return result;
       },
       first: async (column?: string) => {
+        const r = record();
         const result = await statement.all<Record<string, unknown>>();
-        add(result.meta);
+        add(result.meta, r);
         const row = result.results[0];
         return row === undefined ? null : column === undefined ? row : row[column];
       },
@@ -77,13 +89,17 @@ function metered(db: D1Database, cost: ReadCost): D1Database {
       },
     } as unknown as D1PreparedStatement;
     inner.set(proxy, statement);
+    sources.set(proxy, { sql, params });
     return proxy;
   };
+  const sources = new WeakMap<object, Ran>();
   return {
-    prepare: (sql: string) => wrap(db.prepare(sql)),
+    prepare: (sql: string) => wrap(db.prepare(sql), sql),
     batch: async (statements: D1PreparedStatement[]) => {
+      const batched = statements.map((s) => ({ ...sources.get(s)! }));
+      ran.push(...batched);
       const results = await db.batch(statements.map((s) => inner.get(s) ?? s));
-      for (const r of results) add(r.meta);
+      results.forEach((r, i) => add(r.meta, batched[i]));
       return results;
     },
   } as unknown as D1Database;
@@ -129,8 +145,13 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
     return loadDeliveryWork(db, results);
   },
   // The writes last: they change the shard (the phase measures them once each, after the reads).
-  sweeper_pass: async (db, p) => {
+  sweeper_pass: async (db, p, raw) => {
     const stuckBefore = p.now - STUCK_AFTER_MS;
+    // The steady state: the previous sweep, a minute ago, scanned the fresh deliveries up to its threshold.
+    await raw
+      .prepare("INSERT INTO sweeper_state (name, value) VALUES ('fresh_deliveries_scanned_to', ?1) ON CONFLICT (name) DO UPDATE SET value = ?1")
+      .bind(stuckBefore - 60_000)
+      .run();
     const mark = await readSweeperMark(db, "fresh_deliveries_scanned_to");
     const stuck = await rearmStuckDeliveries(db, stuckBefore, Math.min(mark ?? 0, stuckBefore - HOUR_MS), p.now, REARM_LIMIT);
     await autoDisableFailingEndpoints(db, 432_000_000, p.now);
@@ -148,13 +169,22 @@ export const SCALE_READS = Object.keys(READS);
 
 export default {
   async fetch(request, env) {
-    const name = new URL(request.url).pathname.replace(/^\/_scale\//, "");
-    const read = READS[name];
+    const [, action, name] = /^\/_scale\/(?:(explain)\/)?([a-z_]+)$/.exec(new URL(request.url).pathname) ?? [];
+    const read = READS[name ?? ""];
     if (!read || request.method !== "POST") return new Response("not found", { status: 404 });
     const plan = (await request.json()) as ScalePlan;
     const cost: ReadCost = { rowsRead: 0, rowsWritten: 0, statements: 0, returned: 0 };
-    const result = await read(metered(env.SHARD_0, cost), plan, env.SHARD_0);
+    const ran: Ran[] = [];
+    const result = await read(metered(env.SHARD_0, cost, ran), plan, env.SHARD_0);
     cost.returned = count(result);
-    return Response.json(cost);
+    if (action !== "explain") return Response.json(cost);
+    const plans = await Promise.all(
+      ran.map(async ({ sql, params, rowsRead }) => ({
+        rowsRead,
+        sql: sql.replace(/\s+/g, " ").slice(0, 300),
+        plan: (await env.SHARD_0.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail),
+      })),
+    );
+    return Response.json({ ...cost, plans });
   },
 } satisfies ExportedHandler<{ SHARD_0: D1Database }>;

@@ -53,7 +53,7 @@ export interface ScaleResult {
  * A fresh local state folder whose SHARD_0 is a copy of `seeded` with the migrations it lacks:
  * wrangler creates the database file, which the copy then replaces.
  */
-function stateWith(seeded: string): string {
+export function stateWith(seeded: string): string {
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-scale-"));
   execFileSync(WRANGLER, ["d1", "execute", "SHARD_0", "--local", "--config", CONFIG, "--persist-to", persist, "--command", "SELECT 1"], {
     cwd: ROOT,
@@ -71,7 +71,7 @@ function stateWith(seeded: string): string {
 }
 
 /** Runs the scale Worker on the state folder until `stop`. */
-async function startScaleWorker(persist: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startScaleWorker(persist: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     WRANGLER,
@@ -111,7 +111,7 @@ async function callRead(url: string, name: string, plan: ScalePlan): Promise<{ c
 }
 
 /** The keys every read is called with: the biggest tenant's (the one whose reads scan the most if any does). */
-function planOf(catalog: SeedCatalog): ScalePlan {
+export function planOf(catalog: SeedCatalog): ScalePlan {
   const tenant = catalog.tenants[0]!;
   const messages = tenant.sampleMessages;
   return {
