@@ -24,6 +24,7 @@ import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } f
 import { measureScale, renderScale, SCALE_SECTION, type ScaleResult } from "./lib/scale.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
+import { measureValidation } from "./lib/validation.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -99,6 +100,9 @@ async function bench(
   step(`7/7 isolation: ${SETTINGS.isolationMessages} messages to a healthy endpoint alone, then beside ${SETTINGS.hangingMessages} to a new one that never answers, then beside ${SETTINGS.hangingMessages} to one that turns to hang`);
   const isolation = await measureIsolation(b);
 
+  step("8/8 validation: the worst CPU time to check a 256 KiB payload against each hostile schema (in this process; `node bench/lib/validation.ts` runs it alone)");
+  const validation = await measureValidation();
+
   step("3/7 ledger: receiver against D1");
   const ledger = {
     ingest: await ledgerOf(b, "ingest", ingest.accepted),
@@ -124,6 +128,7 @@ async function bench(
     storage: figures.storage,
     shards: figures.shards,
     profile: profile.summary ?? null,
+    validation,
   };
 }
 
@@ -150,8 +155,15 @@ async function scaleOnly(): Promise<void> {
     }
   })();
   const merged = { ...previous, scale };
-  // A complete earlier run gets its targets re-evaluated with the new scale figures.
-  const targets = previous.ingest ? targetsOf(merged as unknown as Omit<BenchResult, "targets">) : previous.targets;
+  const targets = (() => {
+    // An earlier complete run gets its targets re-evaluated with the new scale figures; an earlier
+    // run of another shape keeps its own.
+    try {
+      return targetsOf(merged as unknown as Omit<BenchResult, "targets">);
+    } catch {
+      return previous.targets;
+    }
+  })();
   writeFileSync(file, `${JSON.stringify({ ...merged, targets }, null, 2)}\n`);
   const markdown = renderScale(scale);
   writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, SCALE_SECTION);

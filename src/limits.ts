@@ -23,6 +23,21 @@ export const MAX_JSON_DEPTH = 32;
  * room; deeper schemas are refused before the validator, which recurses, sees them.
  */
 export const MAX_SCHEMA_DEPTH = 128;
+/**
+ * Most schemas an event type's schema may apply to one value through `$ref` and in-place
+ * applicators (`allOf`, `anyOf`, …): past it, creation is refused (400 `invalid_schema`), since
+ * refs that fan out make validation work exponential in the schema's depth.
+ */
+export const MAX_SCHEMAS_PER_VALUE = 1000;
+/**
+ * Most steps one validation of a payload (or an example, or a schema against the meta-schema) may
+ * take: a step is one schema applied to one value, or CHARACTERS_PER_STEP characters matched or
+ * checked (src/lib/schema-validator.ts). Past it, enqueue answers 422 `payload_too_complex`. Set
+ * so that a budget spent in full costs at most ~50 ms of CPU on the bench machine
+ * (`validation.worst_ms_256kib` in BENCHMARKS.md), while a legitimate 256 KiB payload of
+ * ~100,000 values under a few checks each stays well inside.
+ */
+export const VALIDATION_BUDGET_STEPS = 500_000;
 
 /** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
 export const MAX_URL_LENGTH = 2048;

@@ -174,6 +174,39 @@ describe("the README's samples", () => {
   });
 });
 
+describe("kind: no payload costs more than a bounded amount of validation work", () => {
+  it('a hostile value under format "url" is a prompt 422 payload_schema_mismatch', async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", properties: { u: { type: "string", format: "url" } } }, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { u: `http://${"a".repeat(30)}!` });
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload.u", message: 'String does not match format "url".' }]);
+  });
+
+  it('a hostile value under pattern "^(a+)+$" is a prompt 422 payload_schema_mismatch', async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "string", pattern: "^(a+)+$" }, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, `${"a".repeat(28)}!`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload", message: "String does not match pattern." }]);
+  });
+
+  it("a payload that makes its schema fan out past the budget is a 422 payload_too_complex, and nothing is stored", async () => {
+    const name = uniqueName();
+    const branch = { type: "array", items: { $ref: "#/$defs/t" } };
+    await catalogue(name, { schema: { $defs: { t: { anyOf: [branch, branch] } }, $ref: "#/$defs/t" }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    // Each array level tries both branches of the anyOf when the innermost item fails: 2^30 checks without a budget.
+    let payload: unknown = [1];
+    for (let n = 0; n < 30; n++) payload = [payload];
+    const res = await enqueue(tenant, name, payload);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "payload_too_complex", issues: [{ path: "payload", message: expect.any(String) }] });
+    expect(await rowsOnShards("messages", tenant.id)).toBe(0);
+    expect((await enqueue(tenant, name, [[[]]])).status).toBe(202);
+  });
+});
+
 describe("enqueue when nothing is enforced", () => {
   it("a type with a schema but enforce off accepts a payload that does not match", async () => {
     const name = uniqueName();

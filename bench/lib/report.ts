@@ -10,6 +10,7 @@ import type { ScaleResult } from "./scale.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
 import type { CpuUse, MachineLoad } from "./system.ts";
+import { VALIDATION_RUNS, type ValidationResult } from "./validation.ts";
 
 /** One run of `npm run bench`: what bench/results/latest.json holds. */
 export interface BenchResult {
@@ -37,6 +38,8 @@ export interface BenchResult {
   profile: ProfileSummary | null;
   /** The scale phase (`--phase scale`, run alone): reads on a million-message shard; null before its first run. */
   scale: ScaleResult | null;
+  /** Phase 8: CPU time of checking a 256 KiB payload against hostile schemas. */
+  validation: ValidationResult;
   targets: Target[];
 }
 
@@ -78,6 +81,7 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("single enqueue ÷ no-op req/s, consumer idle (phase 1)", r.ingest.single_over_noop_idle, "≥ 0.55", (v) => v >= 0.55),
     check("healthy endpoint's p95 latency increase beside a new hanging one, ms (phase 7)", r.isolation.p95IncreaseMs, "≤ 2000", (v) => v <= 2000),
     check(`most D1 rows read by one call at ${fmt(r.scale?.messages)} messages (scale phase)`, r.scale?.max_rows_read_per_call ?? null, "≤ 250", (v) => v <= 250),
+    check("worst CPU ms to check a 256 KiB payload against a hostile schema (phase 8)", r.validation.worst_ms_256kib, "≤ 50", (v) => v <= 50),
   ];
 }
 
@@ -197,6 +201,10 @@ export function renderMarkdown(r: BenchResult): string {
         ["beside the one turning to hang", fmt(r.isolation.withTurningNeighbour.delivered), fmt(r.isolation.withTurningNeighbour.p50), fmt(r.isolation.withTurningNeighbour.p95), fmt(r.isolation.withTurningNeighbour.max)],
       ],
     ),
+    "",
+    `**8. Validation** (CPU ms to check one payload of about 256 KiB against each hostile schema, worst of ${VALIDATION_RUNS} runs, enqueue's code in the bench's Node process; worst ${fmt(r.validation.worst_ms_256kib)} ms)`,
+    "",
+    table(["schema", "enqueue answers", "payload bytes", "worst CPU ms"], r.validation.figures.map((f) => [f.schema, f.outcome === "match" ? "202" : `422 ${f.outcome}`, fmt(f.payloadBytes), fmt(f.worst_ms)])),
     "",
     "USD per million deliveries by service (list price, no allowance; Workers CPU not measurable locally, left out):",
     "",

@@ -1,6 +1,7 @@
 import { enforcedSchemas } from "../db/event-types";
 import { ApiError, type ErrorIssue } from "../errors";
-import { compileSchema, MAX_SCHEMA_ISSUES, type CompiledSchema } from "../lib/json-schema";
+import { compileSchema, MAX_SCHEMA_ISSUES, ValidationTooComplex, type CompiledSchema } from "../lib/json-schema";
+import { VALIDATION_BUDGET_STEPS } from "../limits";
 import { OPERATIONAL_SOURCE } from "./operational-events";
 
 /**
@@ -58,6 +59,24 @@ async function enforcedValidators(db: D1Database, names: string[], now: number):
 }
 
 /**
+ * The mismatches of one payload.
+ * @throws ApiError 422 `payload_too_complex` when the check would exceed its budget
+ */
+function checkWithinBudget(schema: CompiledSchema, payload: string, path: string, event: string): ErrorIssue[] {
+  try {
+    return schema.check(JSON.parse(payload), path);
+  } catch (error) {
+    if (!(error instanceof ValidationTooComplex)) throw error;
+    throw new ApiError(
+      422,
+      "payload_too_complex",
+      `Checking the payload against the schema of event type "${event}" would take more than ${VALIDATION_BUDGET_STEPS} steps; nothing was stored`,
+      [{ path, message: "takes too much work to check against its event type's schema" }],
+    );
+  }
+}
+
+/**
  * Refuses messages whose payload does not match their event type's enforced schema, before
  * anything is stored. Operational messages (source OPERATIONAL_SOURCE) are never checked: the relay
  * makes their payloads, whose shape the OpenAPI document fixes, and a catalogued type of the same
@@ -66,7 +85,9 @@ async function enforcedValidators(db: D1Database, names: string[], now: number):
  * @param messages each message's event type, source and payload (its exact JSON text)
  * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
  * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
- *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`
+ *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`; 422 `payload_too_complex` naming the
+ *   payload when checking it would take more than VALIDATION_BUDGET_STEPS steps (a payload that
+ *   makes its schema fan out, e.g. deeply nested arrays under `anyOf`s that each recurse)
  */
 export async function assertPayloadsMatch(
   env: Env,
@@ -83,7 +104,7 @@ export async function assertPayloadsMatch(
   messages.forEach((m, index) => {
     const schema = m.source === OPERATIONAL_SOURCE ? undefined : validators.get(m.event);
     if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
-    const found = schema.check(JSON.parse(m.payload), pathOf(index));
+    const found = checkWithinBudget(schema, m.payload, pathOf(index), m.event);
     if (found.length > 0) types.add(m.event);
     issues.push(...found);
   });

@@ -1,6 +1,6 @@
 import * as stored from "../db/event-types";
 import { ApiError, notFound } from "../errors";
-import { compileSchema, schemaProblems } from "../lib/json-schema";
+import { compileSchema, schemaProblems, ValidationTooComplex } from "../lib/json-schema";
 import type { Endpoint } from "../schemas/endpoints";
 import type { CreateEventTypeInput, EventTypeRecord, UpdateEventTypeInput } from "../schemas/event-types";
 import { examplePayload, testEventTypes } from "./endpoints";
@@ -18,15 +18,25 @@ const EDIT_ATTEMPTS = 3;
 
 /**
  * Checks a type's schema and example together.
- * @throws ApiError 400 `invalid_schema` when the schema is not a valid draft 2020-12 schema (issues
- *   under `schema.`), 400 `example_mismatch` when the example does not match it (issues under `example`)
+ * @throws ApiError 400 `invalid_schema` when the schema is not a valid draft 2020-12 schema or would
+ *   cost unbounded work (issues under `schema.`), 400 `example_mismatch` when the example does not
+ *   match it (issues under `example`), 400 `example_too_complex` when checking the example exceeds
+ *   the validation budget, as such a payload's enqueue would
  */
 function assertDefinitionValid(schema: unknown, example: unknown): void {
   if (schema === null || schema === undefined) return;
   const schemaIssues = schemaProblems(schema);
   if (schemaIssues.length > 0) throw new ApiError(400, "invalid_schema", "`schema` is not a valid JSON Schema (draft 2020-12)", schemaIssues);
   if (example === null || example === undefined) return;
-  const exampleIssues = compileSchema(schema).check(example, "example");
+  let exampleIssues;
+  try {
+    exampleIssues = compileSchema(schema).check(example, "example");
+  } catch (error) {
+    if (!(error instanceof ValidationTooComplex)) throw error;
+    throw new ApiError(400, "example_too_complex", "Checking `example` against `schema` takes more work than enqueue allows a payload", [
+      { path: "example", message: "takes too much work to check against the schema" },
+    ]);
+  }
   if (exampleIssues.length > 0) throw new ApiError(400, "example_mismatch", "`example` does not match `schema`", exampleIssues);
 }
 

@@ -5,7 +5,7 @@ import { batchRequestOf, enqueueBatch } from "../ops/message-batch";
 import { enqueueMessage, enqueueRequestOf, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
-import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
+import { BatchEnqueueBody, BatchEnqueuedSchema, BatchEnqueueHeaders, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse, jsonTextResponse } from "./api";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
@@ -25,7 +25,8 @@ export const messagesApi = createApi()
         `The same \`Idempotency-Key\` within ${IDEMPOTENCY_WINDOW_TEXT} returns the first response and stores nothing new. ` +
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
-        "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
+        "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400. " +
+        "The body may be sent compressed (`Content-Encoding: gzip`, `deflate` or `br`); its decompressed size is held to the same limits.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
@@ -59,9 +60,9 @@ export const messagesApi = createApi()
         "each the response a single enqueue of that item gives; an item whose key replays an earlier request (single or batch) returns that " +
         "request's response with `replayed: true` and stores nothing new, while the others are stored. Payloads are kept as exact JSON text, as for " +
         `a single enqueue. The body may be at most ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (or the single-enqueue limit, \`MAX_PAYLOAD_BYTES\` + 16 KiB, ` +
-        "when larger): 413 above it. The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
+        "when larger): 413 above it, and the same once decompressed when the body is sent compressed (`Content-Encoding: gzip`, `deflate` or `br`). The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
-      request: { params: TenantParams, body: jsonBody(BatchEnqueueBody) },
+      request: { params: TenantParams, headers: BatchEnqueueHeaders, body: jsonBody(BatchEnqueueBody) },
       responses: {
         202: jsonResponse(BatchEnqueuedSchema, "Every message stored durably and queued (or replayed)"),
         ...errorResponses(400, 401, 404, 409, 413, 415, 422),

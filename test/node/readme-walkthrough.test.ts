@@ -12,13 +12,14 @@ import { RECEIVER, ROOT, start, type Running } from "./support/processes";
  */
 
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+const RECEIVING = readFileSync(path.join(ROOT, "docs/receiving.md"), "utf8");
 
-/** The text of the README section under `heading`, up to the next `## ` heading. */
-function section(heading: string): string {
-  const start = README.indexOf(`\n## ${heading}\n`);
-  if (start === -1) throw new Error(`README has no section "${heading}"`);
-  const end = README.indexOf("\n## ", start + 1);
-  return README.slice(start, end === -1 ? undefined : end);
+/** The text of a Markdown document's section under `heading`, up to the next `## ` heading. */
+function section(heading: string, text = README): string {
+  const start = text.indexOf(`\n## ${heading}\n`);
+  if (start === -1) throw new Error(`no section "${heading}"`);
+  const end = text.indexOf("\n## ", start + 1);
+  return text.slice(start, end === -1 ? undefined : end);
 }
 
 /** The fenced code blocks of a README section, with their language. */
@@ -171,7 +172,7 @@ describe("the README walkthrough against `wrangler dev`", () => {
   }, 120_000);
 
   it("the receiver printed the delivery as the README's receiver sample shows it", () => {
-    const sample = codeBlocks(section("Local receiver")).find((b) => b.lang === "" && b.body.includes("webhook-signature"))!.body;
+    const sample = codeBlocks(section("Local receiver", RECEIVING)).find((b) => b.lang === "" && b.body.includes("webhook-signature"))!.body;
     const printed = receiver!.stdout();
     const headerLines = (text: string) => [...text.matchAll(/^ {2}([\w-]+): (.*)$/gm)].map((m) => ({ name: m[1]!, value: m[2]! }));
     const shown = headerLines(sample.slice(0, sample.indexOf("\n\n")));
