@@ -17,15 +17,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { brotliCompressSync, constants } from "node:zlib";
-import { extractionPayload } from "./extraction-payload.ts";
+import { deliveryIdOf, KEY_EPOCH_MS, tenantBucket } from "../../src/lib/ids.ts";
+import { extractionPayload, random } from "./extraction-payload.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const SHARD_MIGRATIONS = path.join(ROOT, "migrations", "shard");
 /** Where seeded files are kept between runs (gitignored): the key names the schema, the seeder and the size. */
 export const SCALE_CACHE = path.join(ROOT, "bench", ".cache");
 
-/** src/lib/ids.ts KEY_EPOCH_MS: 2025-01-01T00:00:00Z. */
-const KEY_EPOCH_MS = Date.UTC(2025, 0, 1);
 const DAY_MS = 86_400_000;
 /** wrangler.toml RETENTION_DAYS: the seeded history spans it, plus EXPIRED_MS already due for purging. */
 const RETENTION_DAYS = 30;
@@ -82,18 +81,6 @@ export interface SeedCatalog {
   bytes: number;
 }
 
-/** A small deterministic generator (mulberry32), so the same size gives the same shard. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(next: () => number, weighted: Array<[T, number]>): T {
   let r = next();
   for (const [value, share] of weighted) {
@@ -101,16 +88,6 @@ function pick<T>(next: () => number, weighted: Array<[T, number]>): T {
     r -= share;
   }
   return weighted.at(-1)![0];
-}
-
-/** src/lib/ids.ts tenantBucket. */
-function tenantBucket(tenantId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < tenantId.length; i++) {
-    hash ^= tenantId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return ((hash >>> 16) ^ hash) & 0x7fff;
 }
 
 const hex = (value: number, digits: number) => value.toString(16).padStart(digits, "0");
@@ -123,7 +100,6 @@ function messageId(bucket: number, ms: number, seq: number, next: () => number):
   return `${digits.slice(0, 8)}-${digits.slice(8, 12)}-${digits.slice(12, 16)}-${digits.slice(16, 20)}-${digits.slice(20)}`;
 }
 
-const deliveryIdOf = (messageId: string, ordinal: number) => messageId.slice(0, 32) + hex(ordinal + 1, 4);
 
 /** The migrations a fresh shard gets, in order. */
 function shardMigrations(): Array<{ name: string; sql: string }> {
