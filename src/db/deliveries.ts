@@ -172,9 +172,9 @@ const CLOSED = "d.status IN ('failed', 'cancelled')";
 /**
  * The statement of one list shape: one message's targets; the tenant's (or one endpoint's)
  * failed or cancelled deliveries through their partial index; one endpoint's primary-key range; or
- * a walk over the tenant's messages. Exported for the query-plan tests (test/query-plans.test.ts).
+ * a walk over the tenant's messages. test/query-plans.test.ts checks the plan of every shape.
  */
-export function listStatement(db: D1Database, tenantId: string, query: ListQuery): D1PreparedStatement | null {
+function listStatement(db: D1Database, tenantId: string, query: ListQuery): D1PreparedStatement | null {
   const before = decodeCursor(query.cursor);
   const common = [tenantId, query.status ?? null, query.since === undefined ? null : idFloor(query.since), before?.id ?? null, query.limit + 1];
   if (query.status !== undefined && CLOSED_STATUSES.has(query.status) && !query.message_id) {
