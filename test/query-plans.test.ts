@@ -4,7 +4,8 @@ import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-sta
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
-import { findIdempotencyKey, getMessageWithDeliveries, listMessages } from "../src/db/messages";
+import { findKeyedRequests } from "../src/db/idempotency-keys";
+import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
@@ -71,7 +72,7 @@ describe("query plans of every read (issue 25)", () => {
   const reads: Record<string, (db: D1Database, k: Awaited<ReturnType<typeof setUp>>) => Promise<unknown>> = {
     "polling a message": (db, k) => getMessageWithDeliveries(db, k.tenantId, k.messageId),
     "reading a delivery with its attempts": (db, k) => getDeliveryWithAttempts(db, k.tenantId, k.deliveryId),
-    "looking up an Idempotency-Key": (db, k) => findIdempotencyKey(db, k.tenantId, "key", NOW - HOUR),
+    "looking up an Idempotency-Key": (db, k) => findKeyedRequests(db, k.tenantId, ["key"], NOW - HOUR),
     "listing messages": (db, k) => listMessages(db, k.tenantId, { limit: 100 }),
     "listing messages of one event type": (db, k) => listMessages(db, k.tenantId, { event: "invoice.extracted", limit: 100 }),
     "listing deliveries": (db, k) => listDeliveries(db, k.tenantId, { limit: 100 }),
