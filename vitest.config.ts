@@ -2,9 +2,9 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: "workers" runs inside workerd against miniflare's real D1, KV and Queues;
-// "node" runs tools that live outside the Worker (CLI, receiver, browser) against a relay
-// started with `wrangler dev`.
+// Three projects: "workers" runs inside workerd against miniflare's real D1, KV and Queues;
+// "unit" runs pure modules in Node in milliseconds; "node" runs tools that live outside the
+// Worker (CLI, receiver, browser) against a relay started with `wrangler dev`.
 export default defineConfig(async () => {
   const migrations = (set: string) => readD1Migrations(path.join(import.meta.dirname, "migrations", set));
   const [controlMigrations, shardMigrations] = await Promise.all([migrations("control"), migrations("shard")]);
@@ -53,6 +53,13 @@ export default defineConfig(async () => {
             setupFiles: ["./test/support/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
+          },
+        },
+        {
+          test: {
+            name: "unit",
+            include: ["test/unit/**/*.test.ts"],
+            environment: "node",
           },
         },
         {
