@@ -151,3 +151,14 @@ export const DOH_CACHE_MAX_TTL_SECONDS = 60;
  * the rows' own overhead and keeps almost every payload in the one D1 write of an enqueue.
  */
 export const R2_PAYLOAD_THRESHOLD_BYTES = 8 * 1024;
+
+/** Largest endpoint payload filter, as JSON text (bytes): enough for dozens of conditions. */
+export const MAX_FILTER_BYTES = 4096;
+/** Most path conditions in one filter: each costs at most one walk of the payload at fan-out. */
+export const MAX_FILTER_CONDITIONS = 32;
+/** Deepest nesting of `$and`, `$or` and `$not` in a filter. */
+export const MAX_FILTER_DEPTH = 8;
+/** Most segments in one dotted filter path (payloads nest at most MAX_JSON_DEPTH levels). */
+export const MAX_FILTER_PATH_SEGMENTS = MAX_JSON_DEPTH;
+/** Most values an `$in` or `$nin` list may hold. */
+export const MAX_FILTER_LIST_VALUES = 100;
