@@ -1,4 +1,5 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
 import { addCatalogueWebhooks } from "./openapi-catalogue";
 import { wholeCatalogue } from "./ops/event-types";
@@ -36,7 +37,8 @@ function documentConfig(origin: string): Parameters<OpenAPIHono<AppEnv>["getOpen
     openapi: "3.1.0",
     info: {
       title: "Edgehook",
-      version: "1.0.0",
+      // One version number for the package, the CLI and the API it describes.
+      version: packageJson.version,
       license: LICENSE,
       description:
         "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +

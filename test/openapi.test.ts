@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import packageJson from "../package.json";
 import { buildApp } from "../src/app";
 import { SCALAR_INTEGRITY, SCALAR_SCRIPT_URL } from "../src/docs/page";
 import { wholeCatalogue } from "../src/ops/event-types";
@@ -7,6 +8,11 @@ import { api, apiJson } from "./support/api";
 import { DashboardClient } from "./support/dashboard-client";
 
 describe("API reference", () => {
+  it("/openapi.json carries the package's version, the one the CLI prints", async () => {
+    const res = await apiJson("GET", "/openapi.json", { token: null });
+    expect(res.body.info.version).toBe(packageJson.version);
+  });
+
   it("/openapi.json is an OpenAPI 3.1 document covering every route the README lists", async () => {
     const res = await apiJson("GET", "/openapi.json", { token: null });
     expect(res.status).toBe(200);
