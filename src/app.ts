@@ -11,6 +11,7 @@ import { rootPage } from "./docs/root";
 import { describeApi } from "./openapi";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
 import { PayloadStorageUnavailable } from "./payloads";
+import { withRelayOrigin } from "./relay-origin";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
@@ -74,7 +75,7 @@ export function buildApp() {
   app.onError((err, c) => toErrorResponse(err, c.req.method, c.req.path));
   // Before anything reads D1: a transient failure is retried once where safe (src/db/transient.ts).
   app.use("*", async (c, next) => {
-    c.env = withRetryingD1(c.env);
+    c.env = withRelayOrigin(withRetryingD1(c.env), new URL(c.req.url).origin);
     await next();
   });
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
