@@ -6,7 +6,6 @@ import { readConfig } from "./config";
 import { ApiError } from "./errors";
 import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
-import { docsPage } from "./docs/page";
 import { rootPage } from "./docs/root";
 import { describeApi } from "./openapi";
 import { isTransientD1Error, withRetryingD1 } from "./db/transient";
@@ -83,7 +82,6 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ ok: true }));
   describeApi(app);
   app.get("/", rootPage);
-  app.get("/docs", docsPage);
 
   app.use("/v1/*", (c, next) =>
     bodyLimit({
