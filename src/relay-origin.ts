@@ -6,9 +6,24 @@
  */
 const KEY = "EDGEHOOK_RELAY_ORIGIN";
 
+/**
+ * The envs made per (env, origin), so what is cached per env object (the parsed config) stays
+ * cached across requests. An isolate sees few origins; the Host header is the caller's to choose,
+ * so past MAX_ORIGINS_KEPT further origins get a fresh copy each time instead of growing the cache.
+ */
+const made = new WeakMap<object, Map<string, object>>();
+const MAX_ORIGINS_KEPT = 8;
+
 /** `env` with `origin` (e.g. `http://localhost:8787`) as the relay's own origin. */
 export function withRelayOrigin<E extends Env>(env: E, origin: string): E {
-  return { ...(env as object), [KEY]: origin } as unknown as E;
+  let byOrigin = made.get(env);
+  if (!byOrigin) made.set(env, (byOrigin = new Map()));
+  let result = byOrigin.get(origin);
+  if (!result) {
+    result = { ...(env as object), [KEY]: origin };
+    if (byOrigin.size < MAX_ORIGINS_KEPT) byOrigin.set(origin, result);
+  }
+  return result as E;
 }
 
 /** The relay's own origin set by withRelayOrigin, or undefined outside an HTTP request. */

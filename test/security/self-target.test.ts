@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { relayOriginOf, withRelayOrigin } from "../../src/relay-origin";
 import { checkTarget, type TargetPolicy } from "../../src/security/target-guard";
 import { apiJson, bucket, newEndpoint, newTenant, receiverUrl } from "../support/api";
 import { tenantRows } from "./support";
@@ -37,5 +38,26 @@ describe("an endpoint URL that points at the relay itself is refused", () => {
 
   it("another host on the relay's port is accepted: only the relay's own server is refused", async () => {
     expect(await checkTarget("https://hooks.example.org/in", { ...LOCAL_DEV, selfOrigin: "https://edgehook.example.com" })).toBeNull();
+  });
+});
+
+describe("the relay's origin on the env of a request", () => {
+  const base = { ALLOW_PRIVATE_TARGETS: "true" } as unknown as Env;
+
+  it("is read back as set, and is absent outside a request", () => {
+    expect(relayOriginOf(withRelayOrigin(base, "http://localhost:8787"))).toBe("http://localhost:8787");
+    expect(relayOriginOf(base)).toBeUndefined();
+  });
+
+  it("gives one env object per origin, so what is cached per env (the parsed config) stays cached", () => {
+    expect(withRelayOrigin(base, "https://a.example")).toBe(withRelayOrigin(base, "https://a.example"));
+    expect(withRelayOrigin(base, "https://a.example")).not.toBe(withRelayOrigin(base, "https://b.example"));
+  });
+
+  it("keeps no more than a few origins per env: Host headers a caller invents do not grow the cache", () => {
+    const env = { ...base } as Env;
+    for (let i = 0; i < 20; i++) withRelayOrigin(env, `https://h${i}.example`);
+    expect(withRelayOrigin(env, "https://h19.example")).not.toBe(withRelayOrigin(env, "https://h19.example"));
+    expect(withRelayOrigin(env, "https://h0.example")).toBe(withRelayOrigin(env, "https://h0.example"));
   });
 });
