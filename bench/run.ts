@@ -20,6 +20,7 @@ import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
+import { measureValidation } from "./lib/validation.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const RESULTS = path.join(ROOT, "bench", "results");
@@ -95,6 +96,9 @@ async function bench(
   step(`7/7 isolation: ${SETTINGS.isolationMessages} messages to a healthy endpoint alone, then beside ${SETTINGS.hangingMessages} to a new one that never answers, then beside ${SETTINGS.hangingMessages} to one that turns to hang`);
   const isolation = await measureIsolation(b);
 
+  step("8/8 validation: the worst CPU time to check a 256 KiB payload against each hostile schema (in this process; `node bench/lib/validation.ts` runs it alone)");
+  const validation = await measureValidation();
+
   step("3/7 ledger: receiver against D1");
   const ledger = {
     ingest: await ledgerOf(b, "ingest", ingest.accepted),
@@ -120,6 +124,7 @@ async function bench(
     storage: figures.storage,
     shards: figures.shards,
     profile: profile.summary ?? null,
+    validation,
   };
 }
 

@@ -19,9 +19,12 @@ export default {
     return app.fetch(request, env, ctx);
   },
 
-  async queue(batch, env) {
+  async queue(batch, env, ctx?: ExecutionContext) {
     if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, withRetryingD1(env));
-    else await consumeDeliveries(batch, withRetryingD1(env));
+    // A request handed off by a main-lane batch finishes under waitUntil; with wrangler.toml's
+    // queue_consumer_no_wait_for_wait_until the queue hands out the next batch meanwhile. (Without a
+    // ctx, as when a test calls the handler, the consumer waits for it itself.)
+    else await consumeDeliveries(batch, withRetryingD1(env), ctx && { waitUntil: (work) => ctx.waitUntil(work) });
   },
 
   async scheduled(controller, env) {

@@ -9,6 +9,7 @@ import type { RetryResult } from "./retry.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
 import type { CpuUse, MachineLoad } from "./system.ts";
+import { VALIDATION_RUNS, type ValidationResult } from "./validation.ts";
 
 /** One run of `npm run bench`: what bench/results/latest.json holds. */
 export interface BenchResult {
@@ -34,6 +35,8 @@ export interface BenchResult {
   shards: ShardFigures;
   /** Top self-time functions of the Worker during phase 2, with `--profile`. */
   profile: ProfileSummary | null;
+  /** Phase 8: CPU time of checking a 256 KiB payload against hostile schemas. */
+  validation: ValidationResult;
   targets: Target[];
 }
 
@@ -74,6 +77,7 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("bulk ÷ single enqueue, messages/s (phase 1)", r.ingest.bulk_over_single, "≥ 10", (v) => v >= 10),
     check("single enqueue ÷ no-op req/s, consumer idle (phase 1)", r.ingest.single_over_noop_idle, "≥ 0.55", (v) => v >= 0.55),
     check("healthy endpoint's p95 latency increase beside a new hanging one, ms (phase 7)", r.isolation.p95IncreaseMs, "≤ 2000", (v) => v <= 2000),
+    check("worst CPU ms to check a 256 KiB payload against a hostile schema (phase 8)", r.validation.worst_ms_256kib, "≤ 50", (v) => v <= 50),
   ];
 }
 
@@ -193,6 +197,10 @@ export function renderMarkdown(r: BenchResult): string {
         ["beside the one turning to hang", fmt(r.isolation.withTurningNeighbour.delivered), fmt(r.isolation.withTurningNeighbour.p50), fmt(r.isolation.withTurningNeighbour.p95), fmt(r.isolation.withTurningNeighbour.max)],
       ],
     ),
+    "",
+    `**8. Validation** (CPU ms to check one payload of about 256 KiB against each hostile schema, worst of ${VALIDATION_RUNS} runs, enqueue's code in the bench's Node process; worst ${fmt(r.validation.worst_ms_256kib)} ms)`,
+    "",
+    table(["schema", "enqueue answers", "payload bytes", "worst CPU ms"], r.validation.figures.map((f) => [f.schema, f.outcome === "match" ? "202" : `422 ${f.outcome}`, fmt(f.payloadBytes), fmt(f.worst_ms)])),
     "",
     "USD per million deliveries by service (list price, no allowance; Workers CPU not measurable locally, left out):",
     "",

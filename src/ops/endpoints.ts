@@ -1,5 +1,4 @@
 import * as stored from "../db/endpoints";
-import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
 import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
 import { EventType } from "../schemas/fields";
@@ -10,7 +9,7 @@ import { keyKindOf, keyKindOfScheme, publicKeyOf } from "../security/signing-key
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature, normalizedKeyInput, wrongKeyKind } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
-import { assertPayloadFits, enqueueMessage } from "./messages";
+import { enqueueMessage } from "./messages";
 import { emitOperationalEvents } from "./operational-events";
 import type { OperationalEvent } from "../schemas/operational";
 import { onTenantShard, tenantDb } from "./tenant-db";
@@ -206,7 +205,6 @@ export async function sendTestEvent(env: Env, tenantId: string, endpointId: stri
     throw new ApiError(400, "invalid_json", "The payload is not valid JSON");
   }
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new ApiError(400, "invalid_json", `The payload nests deeper than ${MAX_JSON_DEPTH} levels`);
-  assertPayloadFits(payload, readConfig(env).MAX_PAYLOAD_BYTES);
   const { response } = await enqueueMessage(env, { tenantId, event, payload, source: null, endpointIds: [endpointId] });
   return response;
 }

@@ -4,7 +4,8 @@ import { headerProblem } from "../security/headers";
 import { normalizeSigningKey, type KeyKind } from "../security/signing-keys";
 import { relayOriginOf } from "../relay-origin";
 import { checkTarget, targetPolicyOf } from "../security/target-guard";
-import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
+import type { SignatureConfig } from "../delivery/signing";
+import { DEFAULT_HMAC_HEADER } from "../limits";
 
 /**
  * Rejects a webhook target this deployment may not call: 400 with the guard's code (`self_target`
