@@ -79,10 +79,13 @@ function codePoints(s: string): number {
 }
 
 function isMultipleOf(value: number, divisor: number): boolean {
+  if (Number.isInteger(value) && Number.isInteger(divisor)) return value % divisor === 0;
   const quotient = value / divisor;
   if (!Number.isFinite(quotient)) return false;
-  // Decimal divisors (0.01) are not exact in binary: accept a quotient within rounding of an integer.
-  return Math.abs(quotient - Math.round(quotient)) < 1e-8 * Math.max(1, Math.abs(quotient));
+  // Decimal divisors (0.01) are not exact in binary: accept a quotient within a few units of
+  // rounding of an integer. The tolerance is relative to the quotient but far below 0.5, so a
+  // large quotient (300000001 / 2) is not waved through.
+  return Math.abs(quotient - Math.round(quotient)) <= 8 * Number.EPSILON * Math.max(1, Math.abs(quotient));
 }
 
 /** A schema compiled for bounded validation. */
@@ -246,7 +249,7 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
 }
 
 /** Stands in for a pattern that cannot run in linear time: it matches nothing. */
-const UNRUNNABLE: LinearRegex = { test: () => false };
+const UNRUNNABLE: LinearRegex = { test: () => false, size: 1 };
 
 function linearOrNothing(source: string): LinearRegex {
   try {
@@ -281,6 +284,11 @@ class Validation {
 
   private chargeText(s: string): void {
     this.charge(1 + Math.floor(s.length / CHARACTERS_PER_STEP));
+  }
+
+  /** Charges matching `regex` on `s`: its work per character grows with the regex's program. */
+  private chargeMatch(regex: LinearRegex, s: string): void {
+    this.charge(1 + Math.floor((s.length * regex.size) / CHARACTERS_PER_STEP));
   }
 
   /** Whether checking may stop after a failure: always when not reporting, else when the list is full. */
@@ -446,7 +454,7 @@ class Validation {
         }
         if (node.patternProperties) {
           for (const [regex, patternSub] of node.patternProperties) {
-            this.chargeText(key);
+            this.chargeMatch(regex, key);
             if (!regex.test(key)) continue;
             matched = true;
             if (!this.checkChild(value[key], key, patternSub, report) && failed(null)) return STOP;
@@ -537,7 +545,7 @@ class Validation {
       if (node.maxLength !== null && length > node.maxLength && failed(`String is too long (${length} > ${node.maxLength}).`)) return STOP;
     }
     if (node.pattern) {
-      this.chargeText(value);
+      this.chargeMatch(node.pattern, value);
       const message = node.pattern === UNRUNNABLE ? "The schema's pattern cannot be run in linear time (backreference or lookaround): an admin must change the event type's schema." : "String does not match pattern.";
       if (!node.pattern.test(value) && failed(message)) return STOP;
     }

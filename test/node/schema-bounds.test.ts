@@ -38,6 +38,32 @@ describe("pattern and patternProperties run in time linear in the value", () => 
   });
 });
 
+describe("a pattern's matching work counts against the budget in proportion to its automaton", () => {
+  // re2js is linear in the string, but each character costs work in proportion to the pattern's
+  // compiled program: "a.{999}c" took ~13 s of CPU on a 250 KB string charged as ~16,000 steps.
+  const randomAb = (length: number) => {
+    let text = "";
+    let seed = 12345;
+    for (let i = 0; i < length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      text += (seed >> 16) & 1 ? "a" : "b";
+    }
+    return text;
+  };
+
+  it('a long string under a pattern with a large program ("a.{999}c") is too complex, not matched for seconds', () => {
+    expect(() => check({ type: "string", pattern: "a.{999}c" }, `${randomAb(100_000)}c`)).toThrow(ValidationTooComplex);
+  });
+
+  it("a long property name under a patternProperties key with a large program is too complex", () => {
+    expect(() => check({ patternProperties: { "a[ab]{500}c": true } }, { [`${randomAb(100_000)}c`]: 1 })).toThrow(ValidationTooComplex);
+  });
+
+  it("a long string under a small pattern is still checked", () => {
+    expect(check({ type: "string", pattern: "^[ab]+$" }, randomAb(200_000))).toEqual([]);
+  });
+});
+
 describe("patterns that cannot run in linear time are refused when the type is created", () => {
   it.each([
     ["a backreference", "^(a)\\1$", "backreference"],
@@ -188,5 +214,19 @@ describe("the keywords keep their meaning", () => {
     expect(check({ dependentRequired: { a: ["b"] } }, { a: 1 })).toEqual([{ path: "payload", message: 'Instance has "a" but does not have "b".' }]);
     expect(check({ maxLength: 1 }, "😀")).toEqual([]);
     expect(check({ multipleOf: 0.01 }, 19.99)).toEqual([]);
+  });
+
+  it("multipleOf refuses a large number that is not a multiple, however large its quotient", () => {
+    expect(check({ type: "integer", multipleOf: 2 }, 300_000_001)).toEqual([{ path: "payload", message: "300000001 is not a multiple of 2." }]);
+    expect(check({ multipleOf: 100 }, 20_000_000_001)).toHaveLength(1);
+    expect(check({ multipleOf: 0.5 }, 100_000_000.25)).toHaveLength(1);
+    expect(check({ multipleOf: 100 }, 20_000_000_000)).toEqual([]);
+    expect(check({ multipleOf: 0.1 }, 0.3)).toEqual([]);
+  });
+
+  it("a pattern may write a character beyond U+FFFF as a surrogate pair of \\u escapes, as ECMA-262 with the u flag reads it", () => {
+    expect(check({ type: "string", pattern: "^\\ud83d\\ude00$" }, "😀")).toEqual([]);
+    expect(check({ type: "string", pattern: "^[\\ud83d\\ude00]+$" }, "😀😀")).toEqual([]);
+    expect(check({ type: "string", pattern: "^\\ud83d\\ude00$" }, "😁")).toHaveLength(1);
   });
 });
