@@ -52,6 +52,10 @@ function mergeEvaluated(into: Evaluated, from: Evaluated): void {
 
 /** Characters of a string matched or checked per step: a step is about one schema applied to one value. */
 export const CHARACTERS_PER_STEP = 16;
+/** Property-name lookups (a `required` name, a key of an object) per step: a lookup in a large object is a slow hash probe. */
+const LOOKUPS_PER_STEP = 2;
+/** Objects with at least this many keys have them listed once per validation. */
+const LARGE_OBJECT_KEYS = 64;
 
 /** The JSON type of `value` as JSON Schema names it (`number` for integers too, as the messages say). */
 function jsonType(value: unknown): string {
@@ -126,8 +130,8 @@ class Node {
   readonly minProperties: number | null;
   readonly maxProperties: number | null;
   propertyNames: Node | null = null;
-  readonly dependentRequired: Array<[string, string[]]> | null;
-  dependentSchemas: Array<[string, Node]> | null = null;
+  readonly dependentRequired: Map<string, string[]> | null;
+  dependentSchemas: Map<string, Node> | null = null;
   properties: Map<string, Node> | null = null;
   patternProperties: Array<[LinearRegex, Node]> | null = null;
   additionalProperties: Node | null = null;
@@ -168,7 +172,7 @@ class Node {
     this.required = Array.isArray(s.required) ? (s.required as string[]) : null;
     this.minProperties = num(s.minProperties);
     this.maxProperties = num(s.maxProperties);
-    this.dependentRequired = isObject(s.dependentRequired) ? (Object.entries(s.dependentRequired) as Array<[string, string[]]>) : null;
+    this.dependentRequired = isObject(s.dependentRequired) ? new Map(Object.entries(s.dependentRequired) as Array<[string, string[]]>) : null;
     this.minItems = num(s.minItems);
     this.maxItems = num(s.maxItems);
     this.minContains = num(s.minContains) ?? 1;
@@ -229,7 +233,7 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
     node.thenNode = sub(s.then);
     node.elseNode = sub(s.else);
     node.propertyNames = sub(s.propertyNames);
-    if (isObject(s.dependentSchemas)) node.dependentSchemas = Object.entries(s.dependentSchemas).map(([k, v]) => [k, nodeOf(v as SchemaNode)]);
+    if (isObject(s.dependentSchemas)) node.dependentSchemas = new Map(Object.entries(s.dependentSchemas).map(([k, v]) => [k, nodeOf(v as SchemaNode)]));
     if (isObject(s.properties)) node.properties = new Map(Object.entries(s.properties).map(([k, v]) => [k, nodeOf(v as SchemaNode)]));
     if (isObject(s.patternProperties)) node.patternProperties = Object.entries(s.patternProperties).map(([k, v]) => [patternOf(k), nodeOf(v as SchemaNode)]);
     node.additionalProperties = sub(s.additionalProperties);
@@ -266,6 +270,8 @@ class Validation {
   private readonly violations: SchemaViolation[] = [];
   /** Property names and indexes from the instance's root to the value being checked. */
   private readonly path: Array<string | number> = [];
+  /** The keys of objects of LARGE_OBJECT_KEYS or more: up to MAX_SCHEMAS_PER_VALUE schemas may apply to one object. */
+  private readonly largeObjectKeys = new Map<object, string[]>();
 
   constructor(
     private readonly budget: number,
@@ -280,6 +286,39 @@ class Validation {
   private charge(steps: number): void {
     this.steps += steps;
     if (this.steps > this.budget) throw new ValidationTooComplex(`validation needs more than ${this.budget} steps`);
+  }
+
+  /** Charges `count` property-name lookups: lists in a schema (`required`) or an object's keys can be long. */
+  private chargeLookups(count: number): void {
+    this.charge(1 + Math.floor(count / LOOKUPS_PER_STEP));
+  }
+
+  /**
+   * The own keys of `value`. A large object's are listed once per validation however many schemas
+   * apply to it (listing 25,000 keys for each of 999 schemas took ~20 s); small objects are listed
+   * each time, which is cheaper than remembering them.
+   */
+  private keysOf(value: Record<string, unknown>): string[] {
+    const known = this.largeObjectKeys.size > 0 ? this.largeObjectKeys.get(value) : undefined;
+    if (known) return known;
+    const keys = Object.keys(value);
+    if (keys.length >= LARGE_OBJECT_KEYS) {
+      this.chargeLookups(keys.length);
+      this.largeObjectKeys.set(value, keys);
+    }
+    return keys;
+  }
+
+  /** The names in `names` that `value` has, found by walking the shorter of `names` and the object's keys. */
+  private namesPresent(names: Map<string, unknown>, value: Record<string, unknown>, keys: string[]): string[] {
+    if (names.size <= keys.length) {
+      this.chargeLookups(names.size);
+      const present: string[] = [];
+      for (const name of names.keys()) if (Object.hasOwn(value, name)) present.push(name);
+      return present;
+    }
+    this.chargeLookups(keys.length);
+    return keys.filter((key) => names.has(key));
   }
 
   private chargeText(s: string): void {
@@ -425,8 +464,9 @@ class Validation {
       outcome = message === null ? (this.stopAfterFailure(report) ? STOP : FAILED) : this.fail(report, message);
       return outcome === STOP;
     };
-    const keys = Object.keys(value);
+    const keys = this.keysOf(value);
     if (node.required) {
+      this.chargeLookups(node.required.length);
       for (const key of node.required) if (!Object.hasOwn(value, key) && failed(`Instance does not have required property "${key}".`)) return STOP;
     }
     if (node.minProperties !== null && keys.length < node.minProperties && failed(`Instance does not have at least ${node.minProperties} properties.`)) return STOP;
@@ -435,13 +475,14 @@ class Validation {
       for (const key of keys) if (!this.checkChild(key, key, node.propertyNames, false) && failed(`Property name "${key}" does not match schema.`)) return STOP;
     }
     if (node.dependentRequired) {
-      for (const [key, needed] of node.dependentRequired) {
-        if (!Object.hasOwn(value, key)) continue;
+      for (const key of this.namesPresent(node.dependentRequired, value, keys)) {
+        const needed = node.dependentRequired.get(key)!;
+        this.chargeLookups(needed.length);
         for (const other of needed) if (!Object.hasOwn(value, other) && failed(`Instance has "${key}" but does not have "${other}".`)) return STOP;
       }
     }
     if (node.dependentSchemas) {
-      for (const [key, sub] of node.dependentSchemas) if (Object.hasOwn(value, key) && !this.check(value, sub, report, mine) && failed(null)) return STOP;
+      for (const key of this.namesPresent(node.dependentSchemas, value, keys)) if (!this.check(value, node.dependentSchemas.get(key)!, report, mine) && failed(null)) return STOP;
     }
     if (node.properties || node.patternProperties || node.additionalProperties) {
       for (const key of keys) {
@@ -468,6 +509,7 @@ class Validation {
       }
     }
     if (node.unevaluatedProperties && mine) {
+      this.chargeLookups(keys.length);
       for (const key of keys) {
         if (mine.properties.has(key)) continue;
         if (!this.checkChild(value[key], key, node.unevaluatedProperties, report) && failed(null)) return STOP;

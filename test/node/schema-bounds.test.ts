@@ -166,6 +166,43 @@ describe("schemas whose validation work fans out", () => {
   });
 });
 
+describe("work that grows with an object's size or a keyword's list counts against the budget", () => {
+  // Each case below took seconds to a minute of CPU while charged a few thousand steps.
+  const emptyObjects = (count: number) => Array.from({ length: count }, () => ({}));
+  const wideObject = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, 0]));
+
+  it("a dependentRequired of 20,000 names applied to 87,000 empty objects looks up each object's own names, not the 20,000", () => {
+    // Was ~60 s: every object was asked for every name.
+    const dependentRequired = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, []]));
+    expect(check({ type: "array", items: { dependentRequired } }, emptyObjects(87_000))).toEqual([]);
+  });
+
+  it("a dependentSchemas of 999 names applied to 87,000 empty objects looks up each object's own names", () => {
+    const dependentSchemas = Object.fromEntries(Array.from({ length: 999 }, (_, i) => [`k${i}`, true]));
+    expect(check({ type: "array", items: { dependentSchemas } }, emptyObjects(87_000))).toEqual([]);
+  });
+
+  it("a required list of 20,000 names applied 499 times to one object that has them all counts against the budget", () => {
+    // Was ~4 s of lookups charged 499 steps.
+    const required = Array.from({ length: 20_000 }, (_, i) => `k${i}`);
+    const schema = { $defs: { r: { required } }, allOf: Array.from({ length: 499 }, () => ({ $ref: "#/$defs/r" })) };
+    expect(schemaProblems(schema)).toEqual([]);
+    expect(() => check(schema, wideObject(20_000))).toThrow(ValidationTooComplex);
+  });
+
+  it("999 schemas applied to one object of 25,000 properties list its properties once, not once per schema", () => {
+    // Was ~20 s: each schema listed the object's keys afresh.
+    expect(check({ allOf: Array.from({ length: 999 }, (_, i) => ({ minProperties: i % 2 })) }, wideObject(25_000))).toEqual([]);
+  });
+
+  it("dependentRequired and dependentSchemas still apply to the names an object has", () => {
+    const dependentRequired = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, ["needed"]]));
+    expect(check({ dependentRequired }, { k4999: 1 })).toEqual([{ path: "payload", message: 'Instance has "k4999" but does not have "needed".' }]);
+    expect(check({ dependentRequired }, { k4999: 1, needed: 2 })).toEqual([]);
+    expect(check({ dependentSchemas: { a: { required: ["b"] } } }, { a: 1 })).toEqual([{ path: "payload", message: 'Instance does not have required property "b".' }]);
+  });
+});
+
 describe("enum, const and uniqueItems compare by hashing, not pairwise", () => {
   const huge = Array.from({ length: 100_000 }, (_, i) => `value-${i}`);
 
