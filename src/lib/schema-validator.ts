@@ -116,9 +116,10 @@ class Node {
   ref: Node | null = null;
   readonly types: string[] | null;
   readonly constText: string | null;
-  readonly constValue: unknown;
+  /** Failure messages of `const` and `enum`, written once: a huge value stringified per failure took seconds. */
+  readonly constMessage: string;
+  readonly enumMessage: string;
   readonly enumSet: Set<string> | null;
-  readonly enumValues: unknown[] | null;
   not: Node | null = null;
   allOf: Node[] | null = null;
   anyOf: Node[] | null = null;
@@ -165,10 +166,11 @@ class Node {
     const num = (v: unknown) => (typeof v === "number" ? v : null);
     this.always = typeof schema === "boolean" ? schema : null;
     this.types = s.type === undefined ? null : Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    this.constValue = s.const;
+    this.constMessage = s.const === undefined ? "" : constMessage(s.const);
     this.constText = s.const === undefined ? null : canonicalUncharged(s.const);
-    this.enumValues = Array.isArray(s.enum) ? s.enum : null;
-    this.enumSet = this.enumValues ? new Set(this.enumValues.map(canonicalUncharged)) : null;
+    const enumValues = Array.isArray(s.enum) ? (s.enum as unknown[]) : null;
+    this.enumSet = enumValues ? new Set(enumValues.map(canonicalUncharged)) : null;
+    this.enumMessage = enumValues ? enumMessage(enumValues) : "";
     this.required = Array.isArray(s.required) ? (s.required as string[]) : null;
     this.minProperties = num(s.minProperties);
     this.maxProperties = num(s.maxProperties);
@@ -396,11 +398,11 @@ class Validation {
     }
     if (node.constText !== null && this.canonical(value) !== node.constText) {
       valid = false;
-      if (this.fail(report, `Instance does not match ${JSON.stringify(node.constValue)}.`) === STOP) return false;
+      if (this.fail(report, node.constMessage) === STOP) return false;
     }
     if (node.enumSet && !node.enumSet.has(this.canonical(value))) {
       valid = false;
-      if (this.fail(report, enumMessage(node.enumValues!)) === STOP) return false;
+      if (this.fail(report, node.enumMessage) === STOP) return false;
     }
     if (node.not && this.check(value, node.not, false, null)) {
       valid = false;
@@ -604,6 +606,12 @@ function canonicalUncharged(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalUncharged).join(",")}]`;
   if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalUncharged(value[k])}`).join(",")}}`;
   return JSON.stringify(value);
+}
+
+/** The value a `const` requires, shown while short. */
+function constMessage(value: unknown): string {
+  const shown = JSON.stringify(value);
+  return shown.length <= 200 ? `Instance does not match ${shown}.` : "Instance does not match the value the schema's const requires.";
 }
 
 /** The values an `enum` allows, listed while short; a long list is only counted. */
