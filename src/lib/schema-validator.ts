@@ -44,6 +44,7 @@ interface Evaluated {
 
 const newEvaluated = (): Evaluated => ({ properties: new Set(), itemsBelow: 0, items: new Set() });
 
+/** Adds what `from` evaluated to `into`; its cost is `from`'s size (Validation.merge charges it). */
 function mergeEvaluated(into: Evaluated, from: Evaluated): void {
   for (const p of from.properties) into.properties.add(p);
   for (const i of from.items) into.items.add(i);
@@ -323,6 +324,16 @@ class Validation {
     return keys.filter((key) => names.has(key));
   }
 
+  /**
+   * Adds what a subschema evaluated to its parent's record, charged by its size: a chain of
+   * in-place schemas over a large object copies the record at every level (3 chains of 60 levels
+   * over 25,000 properties took ~16 s).
+   */
+  private merge(into: Evaluated, from: Evaluated): void {
+    this.chargeLookups(from.properties.size + from.items.size);
+    mergeEvaluated(into, from);
+  }
+
   private chargeText(s: string): void {
     this.charge(1 + Math.floor(s.length / CHARACTERS_PER_STEP));
   }
@@ -432,7 +443,7 @@ class Validation {
       let matches = 0;
       const evaluated = mine ? newEvaluated() : null;
       for (const sub of node.oneOf) if (this.check(value, sub, false, evaluated)) matches += 1;
-      if (matches === 1 && mine && evaluated) mergeEvaluated(mine, evaluated);
+      if (matches === 1 && mine && evaluated) this.merge(mine, evaluated);
       if (matches !== 1) {
         valid = false;
         if (this.fail(report, `Instance does not match exactly one subschema (${matches} matches).`) === STOP) return false;
@@ -441,7 +452,7 @@ class Validation {
     if (node.ifNode) {
       const conditionEvaluated = mine ? newEvaluated() : null;
       const holds = this.check(value, node.ifNode, false, conditionEvaluated);
-      if (holds && mine && conditionEvaluated) mergeEvaluated(mine, conditionEvaluated);
+      if (holds && mine && conditionEvaluated) this.merge(mine, conditionEvaluated);
       const branch = holds ? node.thenNode : node.elseNode;
       if (branch && !this.check(value, branch, report, mine)) {
         valid = false;
@@ -455,7 +466,7 @@ class Validation {
     else outcome = OK;
     if (outcome === STOP) return false;
     if (outcome === FAILED) valid = false;
-    if (valid && out && mine) mergeEvaluated(out, mine);
+    if (valid && out && mine) this.merge(out, mine);
     return valid;
   }
 
