@@ -24,6 +24,11 @@ import { compileLinearRegex, UnsupportedPattern, type LinearRegex } from "./line
 /** Thrown when a validation needs more than its budget of steps; nothing about the instance is known. */
 export class ValidationTooComplex extends Error {}
 
+/** Steps validations may still take: several may share one (the payloads of one request). */
+export interface StepBudget {
+  remaining: number;
+}
+
 /** One problem of an instance: where (property names and indexes from its root) and what. */
 export interface SchemaViolation {
   path: string[];
@@ -97,9 +102,10 @@ function isMultipleOf(value: number, divisor: number): boolean {
 export interface BoundedValidator {
   /**
    * The problems of `instance` (at most `maxViolations`, in schema keyword order), [] when it matches.
-   * @throws ValidationTooComplex when checking it would take more than `budget` steps
+   * The steps taken are deducted from `budget`.
+   * @throws ValidationTooComplex when checking it would take more than `budget.remaining` steps
    */
-  validate(instance: unknown, budget: number, maxViolations: number): SchemaViolation[];
+  validate(instance: unknown, budget: StepBudget, maxViolations: number): SchemaViolation[];
 }
 
 /** What a check of one keyword group found: nothing wrong, a failure (go on reporting), or stop now. */
@@ -269,7 +275,6 @@ function linearOrNothing(source: string): LinearRegex {
 
 /** One run of a validator over one instance, with its step count, where it is, and its violations. */
 class Validation {
-  private steps = 0;
   private readonly violations: SchemaViolation[] = [];
   /** Property names and indexes from the instance's root to the value being checked. */
   private readonly path: Array<string | number> = [];
@@ -277,7 +282,7 @@ class Validation {
   private readonly largeObjectKeys = new Map<object, string[]>();
 
   constructor(
-    private readonly budget: number,
+    private readonly budget: StepBudget,
     private readonly maxViolations: number,
   ) {}
 
@@ -287,8 +292,8 @@ class Validation {
   }
 
   private charge(steps: number): void {
-    this.steps += steps;
-    if (this.steps > this.budget) throw new ValidationTooComplex(`validation needs more than ${this.budget} steps`);
+    this.budget.remaining -= steps;
+    if (this.budget.remaining < 0) throw new ValidationTooComplex("validation needs more steps than its budget");
   }
 
   /** Charges `count` property-name lookups: lists in a schema (`required`) or an object's keys can be long. */
