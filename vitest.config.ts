@@ -2,9 +2,10 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: "workers" runs inside workerd against miniflare's real D1, KV and Queues;
-// "node" runs tools that live outside the Worker (CLI, receiver, browser) against a relay
-// started with `wrangler dev`.
+// Three projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
+// clocks and in-memory ports, in milliseconds; "workers" runs inside workerd against miniflare's
+// real D1, KV and Queues; "node" runs tools that live outside the Worker (CLI, receiver, browser)
+// against a relay started with `wrangler dev`.
 export default defineConfig(async () => {
   const migrations = (set: string) => readD1Migrations(path.join(import.meta.dirname, "migrations", set));
   const [controlMigrations, shardMigrations] = await Promise.all([migrations("control"), migrations("shard")]);
@@ -48,11 +49,18 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/**/*.test.ts"],
-            exclude: ["test/node/**"],
+            exclude: ["test/node/**", "test/unit/**"],
             globalSetup: ["./test/support/receiver-setup.ts"],
             setupFiles: ["./test/support/apply-migrations.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
+          },
+        },
+        {
+          test: {
+            name: "unit",
+            include: ["test/unit/**/*.test.ts"],
+            environment: "node",
           },
         },
         {

@@ -51,6 +51,8 @@ export const MAX_TENANT_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 200;
 /** Longest endpoint description. */
 export const MAX_DESCRIPTION_LENGTH = 2000;
+/** The header that makes an enqueue idempotent (HTTP header names are case-insensitive). */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Longest Idempotency-Key header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long an Idempotency-Key holds: a repeat within this window returns the first response. */
@@ -83,6 +85,10 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 /** Most attempts a delivery may get (the first try included); a schedule has one step fewer. */
 export const MAX_ATTEMPTS_LIMIT = 30;
+/** Attempts (first try included) when an endpoint sets neither max_attempts nor a schedule. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+/** The default schedule's first wait, in seconds; each later one is 4 times longer (src/delivery/backoff.ts). */
+export const DEFAULT_FIRST_RETRY_SECONDS = 5;
 /** Longest retry schedule step: one day. Longer waits would outlive most receivers' patience. */
 export const MAX_RETRY_STEP_SECONDS = 86_400;
 /** Bounds of an endpoint's per-attempt timeout. */
@@ -111,6 +117,8 @@ export const MAX_ROTATION_GRACE_SECONDS = 604_800;
 export const MIN_PORTAL_LINK_TTL_SECONDS = 60;
 export const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
 export const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
+/** The header of the hmac-sha256 scheme when an endpoint names none. */
+export const DEFAULT_HMAC_HEADER = "X-Webhook-Signature";
 /** Longest name of an hmac-sha256 signature header, and of its value prefix. */
 export const MAX_SIGNATURE_HEADER_LENGTH = 64;
 export const MAX_SIGNATURE_PREFIX_LENGTH = 64;
@@ -143,3 +151,14 @@ export const DOH_CACHE_MAX_TTL_SECONDS = 60;
  * the rows' own overhead and keeps almost every payload in the one D1 write of an enqueue.
  */
 export const R2_PAYLOAD_THRESHOLD_BYTES = 8 * 1024;
+
+/** Largest endpoint payload filter, as JSON text (bytes): enough for dozens of conditions. */
+export const MAX_FILTER_BYTES = 4096;
+/** Most path conditions in one filter: each costs at most one walk of the payload at fan-out. */
+export const MAX_FILTER_CONDITIONS = 32;
+/** Deepest nesting of `$and`, `$or` and `$not` in a filter. */
+export const MAX_FILTER_DEPTH = 8;
+/** Most segments in one dotted filter path (payloads nest at most MAX_JSON_DEPTH levels). */
+export const MAX_FILTER_PATH_SEGMENTS = MAX_JSON_DEPTH;
+/** Most values an `$in` or `$nin` list may hold. */
+export const MAX_FILTER_LIST_VALUES = 100;

@@ -1,5 +1,6 @@
 import * as stored from "../db/event-types";
 import { ApiError, notFound } from "../errors";
+import { IsolateCache } from "../lib/isolate-cache";
 import { compileSchema, schemaProblems, ValidationTooComplex } from "../lib/json-schema";
 import type { Endpoint } from "../schemas/endpoints";
 import type { CreateEventTypeInput, EventTypeRecord, UpdateEventTypeInput } from "../schemas/event-types";
@@ -66,16 +67,13 @@ export async function getEventType(env: Env, name: string): Promise<EventTypeRec
 /** How many event types the dashboard shows at most: the whole catalogue of any real platform, in one read. */
 export const CATALOGUE_SHOWN = 500;
 
-/** The catalogue as last read by this isolate, until when (epoch ms). */
-let shown: { types: EventTypeRecord[]; until: number } | null = null;
-/** How many edits this isolate has made: a read that an edit overtook must not be kept. */
-let edits = 0;
+/** The catalogue as last read by this isolate (one entry). */
+const shown = new IsolateCache<"catalogue", EventTypeRecord[]>({ ttlMs: CATALOGUE_CACHE_TTL_MS, maxEntries: 1 });
 
 /** Forgets what this isolate knows of an event type after an edit, for enqueue's checks and for wholeCatalogue. */
 function forget(name: string): void {
   forgetEventType(name);
-  shown = null;
-  edits += 1;
+  shown.clear();
 }
 
 /**
@@ -83,12 +81,8 @@ function forget(name: string): void {
  * name order. Read at most once per CATALOGUE_CACHE_TTL_MS per isolate (the document is public, so
  * requests for it must not each read 500 rows); an edit on this isolate shows at once.
  */
-export async function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
-  if (shown && shown.until > now) return shown.types;
-  const editsBefore = edits;
-  const types = (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
-  if (edits === editsBefore) shown = { types, until: now + CATALOGUE_CACHE_TTL_MS };
-  return types;
+export function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
+  return shown.load("catalogue", async () => (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data, now);
 }
 
 /** A page of the catalogue, in name order. */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -52,16 +52,13 @@ const ContentEncoding = z
     example: "gzip",
   });
 
-/** The request headers of `POST …/messages`: Idempotency-Key and Content-Encoding. */
+/** The request headers of both enqueue routes (`POST …/messages` and `…/messages/batch`): Idempotency-Key and Content-Encoding. */
 export const EnqueueHeaders = z.object({
-  "idempotency-key": IdempotencyKey.optional().openapi({
+  [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey.optional().openapi({
     description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new`,
   }),
   "content-encoding": ContentEncoding,
 });
-
-/** The request headers of `POST …/messages/batch`. */
-export const BatchEnqueueHeaders = z.object({ "content-encoding": ContentEncoding });
 
 /** One message of `POST …/messages/batch`: an enqueue body with its own optional idempotency key. */
 export const BatchItem = EnqueueBody.extend({
