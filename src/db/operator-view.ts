@@ -16,12 +16,14 @@ export interface DeadLetter {
 
 /**
  * One shard's failing and disabled endpoints, at most `limit`: failing ones first, longest failing
- * first, then disabled ones. Read through the partial index endpoints_troubled.
+ * first, then disabled ones. Reads every endpoint row of the shard, as the sweeper's auto-disable
+ * already does each run (src/db/maintenance.ts): an index on the streak would cost every endpoint
+ * one more row write when its streak starts and ends, past the ≤ 3 rows per delivery target.
  */
 export async function troubledEndpoints(db: D1Database, limit: number): Promise<Endpoint[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM endpoints INDEXED BY endpoints_troubled WHERE enabled = 0 OR failing_since IS NOT NULL
+      `SELECT * FROM endpoints WHERE enabled = 0 OR failing_since IS NOT NULL
        ORDER BY failing_since IS NULL, failing_since, updated_at DESC LIMIT ?`,
     )
     .bind(limit)

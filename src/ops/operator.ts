@@ -14,7 +14,7 @@ async function onEveryShard<T>(env: Env, read: (db: D1Database) => Promise<T[]>)
 
 /**
  * Failing and disabled endpoints of every tenant, at most OPERATOR_LIST_LIMIT: failing ones first
- * (longest failing first), then disabled ones. One indexed read per shard.
+ * (longest failing first), then disabled ones. One read per shard, of its endpoint rows.
  */
 export async function troubledEndpointsEverywhere(env: Env): Promise<Endpoint[]> {
   const all = await onEveryShard(env, (db) => troubledEndpoints(db, OPERATOR_LIST_LIMIT));
