@@ -63,17 +63,25 @@ export function databaseBindings(env?: string, configPath = path.join(ROOT, "wra
   return ["DB", ...shards.map((n) => `SHARD_${n}`)];
 }
 
-/** Runs `wrangler …args` in the project folder; resolves when it exits 0. @throws Error naming the command otherwise. */
-export function runWrangler(args: string[], options: WranglerOptions = {}): Promise<void> {
+/**
+ * Runs `wrangler …args` in the project folder; resolves when it exits 0, with what it printed on
+ * stdout when `quiet` (else "", its output having gone to the terminal).
+ * @throws Error naming the command, with its output when quiet, otherwise
+ */
+export function runWrangler(args: string[], options: WranglerOptions = {}): Promise<string> {
   const wrangler = options.wrangler ?? "wrangler";
   return new Promise((resolve, reject) => {
     const child = spawn(wrangler, args, { cwd: ROOT, env: options.env ?? process.env, stdio: options.quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
     let output = "";
-    child.stdout?.on("data", (d) => (output += d));
+    let stdout = "";
+    child.stdout?.on("data", (d) => {
+      output += d;
+      stdout += d;
+    });
     child.stderr?.on("data", (d) => (output += d));
     child.on("error", reject);
     child.on("exit", (code) => {
-      if (code === 0) resolve();
+      if (code === 0) resolve(stdout);
       else reject(new Error(`wrangler ${args.join(" ")} exited with ${code}${output ? `:\n${output}` : ""}`));
     });
   });

@@ -1,23 +1,20 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { HonoRequest } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
-import { readConfig } from "./config";
 import { ApiError } from "./errors";
-import { ENVELOPE_BYTES, MAX_BATCH_BODY_BYTES } from "./limits";
 import { buildDashboard } from "./dashboard/app";
 import { docsPage } from "./docs/page";
 import { rootPage } from "./docs/root";
 import { describeJsonSyntaxError, jsonSyntaxError } from "./lib/json-syntax";
 import { describeApi } from "./openapi";
-import { isTransientD1Error, withRetryingD1 } from "./db/transient";
+import { withRetryingD1 } from "./db/transient";
+import { isTransientPlatformError } from "./platform-errors";
 import { PayloadStorageUnavailable } from "./payloads";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
 import { apiKeysApi } from "./routes/api-keys";
-import { utf8Body } from "./routes/api";
 import { deliveriesApi } from "./routes/deliveries";
 import { endpointsApi } from "./routes/endpoints";
 import { eventTypesApi } from "./routes/event-types";
@@ -26,6 +23,7 @@ import { messagesApi } from "./routes/messages";
 import { operationalDeliveriesApi, operationalEndpointsApi, operationalMessagesApi } from "./routes/operational";
 import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
+import { requestBody, wireBodyLimit } from "./routes/request-body";
 import { tenantsApi } from "./routes/tenants";
 
 /** What a 503 for a transient storage failure asks the client to wait: such failures pass within seconds. */
@@ -56,7 +54,7 @@ async function toErrorResponse(err: unknown, request: HonoRequest): Promise<Resp
     if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
-  if (isTransientD1Error(err) || err instanceof PayloadStorageUnavailable) {
+  if (isTransientPlatformError(err) || err instanceof PayloadStorageUnavailable) {
     console.warn(`${method} ${path}: storage temporarily unavailable: ${(err as Error).message}`);
     return errorResponse(
       new ApiError(503, "temporarily_unavailable", "Storage is briefly unavailable; retry after the Retry-After delay", undefined, {
@@ -70,15 +68,6 @@ async function toErrorResponse(err: unknown, request: HonoRequest): Promise<Resp
   }
   console.error(`${method} ${path}: unhandled error`, err);
   return errorResponse(new ApiError(500, "internal_error", "Something went wrong on our side; it has been logged"));
-}
-
-/** A batch enqueue's path: its body carries up to MAX_BATCH_MESSAGES messages. */
-const BATCH_PATH = /^\/v1\/tenants\/[^/]+\/messages\/batch$/;
-
-/** The largest request body a path accepts (bytes): one message's worth, or a batch's. */
-function bodyLimitOf(path: string, maxPayloadBytes: number): number {
-  const single = maxPayloadBytes + ENVELOPE_BYTES;
-  return BATCH_PATH.test(path) ? Math.max(MAX_BATCH_BODY_BYTES, single) : single;
 }
 
 /** Builds the Edgehook HTTP API. */
@@ -98,17 +87,10 @@ export function buildApp() {
   app.get("/", rootPage);
   app.get("/docs", docsPage);
 
-  app.use("/v1/*", (c, next) =>
-    bodyLimit({
-      maxSize: bodyLimitOf(c.req.path, readConfig(c.env).MAX_PAYLOAD_BYTES),
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", "The request body is too large");
-      },
-    })(c, next),
-  );
+  app.use("/v1/*", wireBodyLimit);
   app.use("/v1/*", authenticate());
   app.use("/v1/*", rateLimit());
-  app.use("/v1/*", utf8Body);
+  app.use("/v1/*", requestBody);
 
   // Who may call each route is said by that route's own middleware (adminOnly, tenantAccess, anyPrincipal).
   app.route("/v1/me", meApi);

@@ -23,6 +23,21 @@ export const MAX_JSON_DEPTH = 32;
  * room; deeper schemas are refused before the validator, which recurses, sees them.
  */
 export const MAX_SCHEMA_DEPTH = 128;
+/**
+ * Most schemas an event type's schema may apply to one value through `$ref` and in-place
+ * applicators (`allOf`, `anyOf`, …): past it, creation is refused (400 `invalid_schema`), since
+ * refs that fan out make validation work exponential in the schema's depth.
+ */
+export const MAX_SCHEMAS_PER_VALUE = 1000;
+/**
+ * Most steps one validation of a payload (or an example, or a schema against the meta-schema) may
+ * take: a step is one schema applied to one value, or CHARACTERS_PER_STEP characters matched or
+ * checked (src/lib/schema-validator.ts). Past it, enqueue answers 422 `payload_too_complex`. Set
+ * so that a budget spent in full costs at most ~50 ms of CPU on the bench machine
+ * (`validation.worst_ms_256kib` in BENCHMARKS.md), while a legitimate 256 KiB payload of
+ * ~100,000 values under a few checks each stays well inside.
+ */
+export const VALIDATION_BUDGET_STEPS = 500_000;
 
 /** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
 export const MAX_URL_LENGTH = 2048;
@@ -36,6 +51,8 @@ export const MAX_TENANT_ID_LENGTH = 64;
 export const MAX_NAME_LENGTH = 200;
 /** Longest endpoint description. */
 export const MAX_DESCRIPTION_LENGTH = 2000;
+/** The header that makes an enqueue idempotent (HTTP header names are case-insensitive). */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 /** Longest Idempotency-Key header. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** How long an Idempotency-Key holds: a repeat within this window returns the first response. */
@@ -68,6 +85,10 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 /** Most attempts a delivery may get (the first try included); a schedule has one step fewer. */
 export const MAX_ATTEMPTS_LIMIT = 30;
+/** Attempts (first try included) when an endpoint sets neither max_attempts nor a schedule. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+/** The default schedule's first wait, in seconds; each later one is 4 times longer (src/delivery/backoff.ts). */
+export const DEFAULT_FIRST_RETRY_SECONDS = 5;
 /** Longest retry schedule step: one day. Longer waits would outlive most receivers' patience. */
 export const MAX_RETRY_STEP_SECONDS = 86_400;
 /** Bounds of an endpoint's per-attempt timeout. */
@@ -96,6 +117,8 @@ export const MAX_ROTATION_GRACE_SECONDS = 604_800;
 export const MIN_PORTAL_LINK_TTL_SECONDS = 60;
 export const DEFAULT_PORTAL_LINK_TTL_SECONDS = 900;
 export const MAX_PORTAL_LINK_TTL_SECONDS = 3600;
+/** The header of the hmac-sha256 scheme when an endpoint names none. */
+export const DEFAULT_HMAC_HEADER = "X-Webhook-Signature";
 /** Longest name of an hmac-sha256 signature header, and of its value prefix. */
 export const MAX_SIGNATURE_HEADER_LENGTH = 64;
 export const MAX_SIGNATURE_PREFIX_LENGTH = 64;

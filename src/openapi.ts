@@ -69,74 +69,71 @@ const receiverResponses = {
   default: { description: "Anything else (or a timeout, a network error, a redirect) is a failed attempt, retried on the endpoint's schedule; 410 Gone stops retrying" },
 };
 
-function registerReceiverWebhooks(app: OpenAPIHono<AppEnv>): void {
+/** One scheme's delivery as a webhook of the document: what differs between schemes is named, the rest is shared. */
+function registerDelivery(
+  app: OpenAPIHono<AppEnv>,
+  delivery: { scheme: string; operationId: string; summary: string; description?: string; headers: Record<string, z.ZodType> },
+): void {
   app.openAPIRegistry.registerWebhook({
     method: "post",
-    path: "delivery-standard",
-    operationId: "receiveStandardDelivery",
+    path: `delivery-${delivery.scheme}`,
+    operationId: delivery.operationId,
     tags: ["Webhooks"],
-    summary: "A delivery to an endpoint with the `standard` signature scheme (Standard Webhooks, the default)",
+    summary: delivery.summary,
+    ...(delivery.description ? { description: delivery.description } : {}),
     request: {
-      headers: z.object({
-        ...deliveryHeaders,
-        "webhook-signature": z.string().openapi({
-          description:
-            'Space-separated `v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`, key = the base64-decoded part of `whsec_…`; ' +
-            "one signature per valid secret during a rotation's grace period",
-          example: "v1,hk/Rdj99IV9K4j6/EkceoATPRIUDnUMmtVZE6rYlv34=",
-        }),
-      }),
+      headers: z.object({ ...deliveryHeaders, ...delivery.headers }),
       body: { required: true, content: { "application/json": { schema: Payload } } },
     },
     // Receivers authenticate the relay by its signature, not by the API's bearer token.
     security: [],
     responses: receiverResponses,
   });
-  app.openAPIRegistry.registerWebhook({
-    method: "post",
-    path: "delivery-hmac-sha256",
+}
+
+function registerReceiverWebhooks(app: OpenAPIHono<AppEnv>): void {
+  registerDelivery(app, {
+    scheme: "standard",
+    operationId: "receiveStandardDelivery",
+    summary: "A delivery to an endpoint with the `standard` signature scheme (Standard Webhooks, the default)",
+    headers: {
+      "webhook-signature": z.string().openapi({
+        description:
+          'Space-separated `v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`, key = the base64-decoded part of `whsec_…`; ' +
+          "one signature per valid secret during a rotation's grace period",
+        example: "v1,hk/Rdj99IV9K4j6/EkceoATPRIUDnUMmtVZE6rYlv34=",
+      }),
+    },
+  });
+  registerDelivery(app, {
+    scheme: "hmac-sha256",
     operationId: "receiveHmacSha256Delivery",
-    tags: ["Webhooks"],
     summary: "A delivery to an endpoint with the `hmac-sha256` signature scheme (GitHub / Mindee style)",
     description:
       "The signature travels in the endpoint's `signature.header` (default `X-Webhook-Signature`): `signature.prefix` (default empty) + " +
       "lowercase hex HMAC-SHA256 of the body, keyed with the UTF-8 bytes of the whole secret string, made with the current secret only.",
-    request: {
-      headers: z.object({
-        ...deliveryHeaders,
-        "x-webhook-signature": z.string().openapi({ description: "The default signature header; the endpoint may name another and add a prefix such as `sha256=`", example: "sha256=0c1b3f0e6f1d0f6c7b3a0a9f5e2d8c4b1a7e6d5c4b3a291807f6e5d4c3b2a190" }),
-        "webhook-previous-signatures": z.string().optional().openapi({
-          description: "During a rotation's grace period only: the signatures made with the older secrets, in the same form, separated by `, `, newest first",
-        }),
+    headers: {
+      "x-webhook-signature": z.string().openapi({ description: "The default signature header; the endpoint may name another and add a prefix such as `sha256=`", example: "sha256=0c1b3f0e6f1d0f6c7b3a0a9f5e2d8c4b1a7e6d5c4b3a291807f6e5d4c3b2a190" }),
+      "webhook-previous-signatures": z.string().optional().openapi({
+        description: "During a rotation's grace period only: the signatures made with the older secrets, in the same form, separated by `, `, newest first",
       }),
-      body: { required: true, content: { "application/json": { schema: Payload } } },
     },
-    security: [],
-    responses: receiverResponses,
   });
-  app.openAPIRegistry.registerWebhook({
-    method: "post",
-    path: "delivery-ed25519",
+  registerDelivery(app, {
+    scheme: "ed25519",
     operationId: "receiveEd25519Delivery",
-    tags: ["Webhooks"],
     summary: "A delivery to an endpoint with the `ed25519` signature scheme (Standard Webhooks `v1a`, asymmetric)",
     description:
       "Signed with the endpoint's Ed25519 private key, which only the relay holds. Verify with the endpoint's `public_key` " +
       "(`whpk_` + base64 of the 32 raw public-key bytes; also in `GET …/endpoints/{id}/secret`): a receiver that can verify cannot sign.",
-    request: {
-      headers: z.object({
-        ...deliveryHeaders,
-        "webhook-signature": z.string().openapi({
-          description:
-            'Space-separated `v1a,<base64 Ed25519 signature of "{webhook-id}.{webhook-timestamp}.{body}">`, one per valid key during a rotation\'s ' +
-            "grace period (after a switch from the `standard` scheme, the old secret's `v1,…` HMAC signature travels alongside until it expires)",
-          example: "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
-        }),
+    headers: {
+      "webhook-signature": z.string().openapi({
+        description:
+          'Space-separated `v1a,<base64 Ed25519 signature of "{webhook-id}.{webhook-timestamp}.{body}">`, one per valid key during a rotation\'s ' +
+          "grace period (after a switch from the `standard` scheme, the old secret's `v1,…` HMAC signature travels alongside until it expires)",
+        example: "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
       }),
-      body: { required: true, content: { "application/json": { schema: Payload } } },
     },
-    security: [],
-    responses: receiverResponses,
   });
 }
 

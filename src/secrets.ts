@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
+import { IsolateCache, type ReadTicket } from "./lib/isolate-cache";
 import type { SecretResponse } from "./schemas/endpoints";
 import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./security/signing-keys";
 
@@ -37,8 +38,10 @@ export class SecretUnavailableError extends Error {
 
 /** Most earlier secrets kept co-signing after rotations. */
 const MAX_PREVIOUS_SECRETS = 10;
-/** How long a decrypted secret set is reused in this isolate before KV is read again. */
+/** How long a decrypted secret set is reused in this isolate before KV is read again (ms). */
 const CACHE_TTL_MS = 30_000;
+/** Most decrypted secret sets one isolate keeps (one per endpoint or tenant a consumer batch signs for). */
+const CACHE_LIMIT = 10_000;
 
 /** The KV key of an owner's secret set. */
 function secretKvKey(owner: SecretOwner): string {
@@ -74,30 +77,26 @@ interface MasterKey {
   key: CryptoKey;
 }
 
-const keyringCache = new Map<string, Promise<MasterKey[]>>();
+/** Imported master keys, by MASTER_KEY's text (a new value comes with a new deployment). */
+const keyrings = new IsolateCache<string, MasterKey[]>({ ttlMs: Infinity, maxEntries: 4 });
 
-/** The AES-GCM keys of MASTER_KEY's entries (each must be the base64 of 32 bytes), imported once per isolate. */
+/** The AES-GCM key of one MASTER_KEY entry (its material must be the base64 of 32 bytes). */
+async function importMasterKey({ kid, material }: MasterKeyEntry): Promise<MasterKey> {
+  let raw: Uint8Array;
+  try {
+    raw = fromBase64(material);
+  } catch {
+    throw new SecretUnavailableError(`MASTER_KEY entry ${kid} is not base64`);
+  }
+  if (raw.length !== 32) throw new SecretUnavailableError(`MASTER_KEY entry ${kid} must be 32 bytes`);
+  const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+  return { kid, key };
+}
+
+/** The AES-GCM keys of MASTER_KEY's entries, imported once per isolate. */
 async function keyring(masterKey: string | undefined): Promise<MasterKey[]> {
   const entries = masterKeyEntries(masterKey);
-  let ring = keyringCache.get(masterKey!);
-  if (!ring) {
-    ring = Promise.all(
-      entries.map(async ({ kid, material }) => {
-        let raw: Uint8Array;
-        try {
-          raw = fromBase64(material);
-        } catch {
-          throw new SecretUnavailableError(`MASTER_KEY entry ${kid} is not base64`);
-        }
-        if (raw.length !== 32) throw new SecretUnavailableError(`MASTER_KEY entry ${kid} must be 32 bytes`);
-        const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-        return { kid, key };
-      }),
-    );
-    ring.catch(() => keyringCache.delete(masterKey!));
-    keyringCache.set(masterKey!, ring);
-  }
-  return ring;
+  return keyrings.load(masterKey!, () => Promise.all(entries.map(importMasterKey)));
 }
 
 const encoder = new TextEncoder();
@@ -137,7 +136,7 @@ async function open(masterKey: string | undefined, kvKey: string, stored: string
   }
 }
 
-const cache = new Map<string, { set: SecretSet; until: number }>();
+const cache = new IsolateCache<string, SecretSet>({ ttlMs: CACHE_TTL_MS, maxEntries: CACHE_LIMIT });
 
 type SecretEnv = Pick<Env, "SECRETS" | "MASTER_KEY">;
 
@@ -151,14 +150,15 @@ export function forgetCachedSecrets(): void {
 }
 
 /**
- * Caches a decrypted set for this isolate, unless a newer version is already cached: concurrent
- * rotations may finish their KV writes in a different order than they claimed their versions.
+ * Caches a decrypted set for this isolate, unless a newer version is already cached (concurrent
+ * rotations may finish their KV writes in a different order than they claimed their versions; the
+ * versions also keep a read that a rotation overtook from replacing the rotated set) or a delete in
+ * this isolate overtook the read that found it.
  */
-function remember(kvKey: string, set: SecretSet): void {
-  const now = Date.now();
+function remember(kvKey: string, set: SecretSet, read?: ReadTicket): void {
   const hit = cache.get(kvKey);
-  if (hit && hit.until > now && (hit.set.version ?? 0) > (set.version ?? 0)) return;
-  cache.set(kvKey, { set, until: now + CACHE_TTL_MS });
+  if (hit && (hit.version ?? 0) > (set.version ?? 0)) return;
+  cache.set(kvKey, set, { read });
 }
 
 /** Encrypts and stores an owner's secret set. */
@@ -178,12 +178,13 @@ export async function readSecretSet(
   options: { cached?: boolean } = {},
 ): Promise<SecretSet | null> {
   const kvKey = secretKvKey(owner);
-  const hit = cache.get(kvKey);
-  if (options.cached && hit && hit.until > Date.now()) return hit.set;
+  const hit = options.cached ? cache.get(kvKey) : undefined;
+  if (hit) return hit;
+  const read = cache.readStarts();
   const stored = await env.SECRETS.get(kvKey);
   if (stored === null) return null;
   const set = await open(env.MASTER_KEY, kvKey, stored);
-  remember(kvKey, set);
+  remember(kvKey, set, read);
   return set;
 }
 
@@ -260,6 +261,6 @@ export function currentKeyKind(set: SecretSet): KeyKind {
 /** Deletes an owner's secret set. */
 export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
   const kvKey = secretKvKey(owner);
-  cache.delete(kvKey);
+  cache.forget(kvKey);
   await env.SECRETS.delete(kvKey);
 }

@@ -1,4 +1,5 @@
 import { tenantsPerShard, shardIndexOfTenant } from "./db/tenants";
+import { IsolateCache } from "./lib/isolate-cache";
 
 /**
  * Data shards: the D1 databases that hold every tenant-scoped table (endpoints, messages,
@@ -13,9 +14,8 @@ export interface TenantShard {
   db: D1Database;
 }
 
-/** Mappings kept per isolate; past this many the oldest is dropped (a lookup refills it). */
-const SHARD_CACHE_LIMIT = 10_000;
-const cachedShards = new Map<string, number>();
+/** Mappings kept per isolate, without expiry; past 10,000 the oldest is dropped (a lookup refills it). */
+const cachedShards = new IsolateCache<string, number>({ ttlMs: Infinity, maxEntries: 10_000 });
 
 function binding(env: Env, index: number): D1Database | undefined {
   return (env as unknown as Record<string, D1Database | undefined>)[`SHARD_${index}`];
@@ -83,10 +83,11 @@ export async function pickShardForNewTenant(env: Env): Promise<number> {
 export async function tenantShard(env: Env, tenantId: string): Promise<TenantShard | null> {
   let index = cachedShards.get(tenantId);
   if (index === undefined) {
+    const read = cachedShards.readStarts();
     const found = await shardIndexOfTenant(env.DB, tenantId);
     if (found === null) return null;
     index = found;
-    rememberTenantShard(tenantId, index);
+    cachedShards.set(tenantId, index, { read });
   }
   return { index, db: shardDb(env, index) };
 }
@@ -100,12 +101,10 @@ export async function tenantShard(env: Env, tenantId: string): Promise<TenantSha
  * every read would come back empty).
  */
 export function rememberTenantShard(tenantId: string, index: number): void {
-  cachedShards.delete(tenantId);
-  if (cachedShards.size >= SHARD_CACHE_LIMIT) cachedShards.delete(cachedShards.keys().next().value!);
   cachedShards.set(tenantId, index);
 }
 
 /** Drops this isolate's cached shard of a tenant (after deleting it, or when its mirror row is missing). */
 export function forgetTenantShard(tenantId: string): void {
-  cachedShards.delete(tenantId);
+  cachedShards.forget(tenantId);
 }

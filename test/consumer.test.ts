@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { getDeliveryWithAttempts } from "../src/db/deliveries";
-import { DEFAULT_MAX_ATTEMPTS, defaultScheduleSeconds } from "../src/delivery/backoff";
+import { defaultScheduleSeconds } from "../src/delivery/backoff";
+import { DEFAULT_MAX_ATTEMPTS } from "../src/limits";
 import { api, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { consume, deliveryRow, enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";

@@ -4,7 +4,7 @@ import { readConfig } from "../src/config";
 import { claimMs } from "../src/delivery/claim";
 import { SLOW_ANSWER_MS } from "../src/delivery/lanes";
 import { tasksOf } from "../src/delivery/task";
-import { api, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
+import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, deliveryRow, enqueueHeld, holdingQueue, MAIN_LANE, sweepHeld } from "./support/worker";
 
@@ -187,6 +187,35 @@ describe("kind: through the real queues, a hanging receiver never holds up anoth
     const finished = await shard.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND status <> 'pending'").bind(hanging.id).first("n");
     expect(finished).toBe(0);
   }, 45_000);
+});
+
+describe("kind: through the real queues, a main-lane receiver turning slow never holds the queue behind its batch", () => {
+  it("a quick endpoint's delivery, enqueued while another main-lane endpoint's request hangs, is recorded delivered while that request is still open", async () => {
+    const turning = await newTenant();
+    const quick = await newTenant();
+    const [turningBucket, quickBucket] = [bucket(), bucket()];
+    // The first request is answered at once (the endpoint proves quick and joins the main lane); the next one hangs until released.
+    const turningEndpoint = await newEndpoint(turning.id, { url: `${receiverUrl()}/hold/2/${turningBucket}`, timeout_ms: 30_000, retry: { max_attempts: 1 } });
+    const quickEndpoint = await newEndpoint(quick.id, { url: `${receiverUrl()}/ok/${quickBucket}` });
+    const enqueue = async (tenantId: string) =>
+      (await apiJson<{ deliveries: Array<{ id: string }> }>("POST", `/v1/tenants/${tenantId}/messages`, { body: { event: "document.predicted", payload: {} } })).body;
+    await enqueue(quick.id);
+    await enqueue(turning.id);
+    await requestsArrived(turningBucket, 1);
+    await release(turningBucket);
+    await requestsArrived(quickBucket, 1);
+    await eventually(async () => (await slowSince(turning.id, turningEndpoint.id)) === null && (await slowSince(quick.id, quickEndpoint.id)) === null);
+
+    const hanging = (await enqueue(turning.id)).deliveries[0]!.id;
+    await requestsArrived(turningBucket, 2);
+    const quickDelivery = (await enqueue(quick.id)).deliveries[0]!.id;
+    await eventually(async () => (await deliveryRow(quickDelivery))?.status === "succeeded", 25_000);
+
+    expect(await deliveryRow(hanging)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await received(turningBucket)).toHaveLength(2);
+    await release(turningBucket);
+    await eventually(async () => (await deliveryRow(hanging))?.status === "succeeded");
+  }, 60_000);
 });
 
 describe("kind: a delivery leaving the main lane is in exactly one queue message, never lost", () => {

@@ -1,6 +1,9 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, apiJson, newEndpoint, newTenant, tick } from "./support/api";
+import { buildApp } from "../src/app";
+import { api, apiJson, buildRequest, newEndpoint, newTenant, tick } from "./support/api";
+import { flakyDatabases } from "./support/flaky-d1";
 import { shardOf } from "./support/shards";
 
 const path = (t: string, rest = "") => `/v1/tenants/${t}/endpoints${rest}`;
@@ -238,5 +241,34 @@ describe("endpoint secrets", () => {
     for (let i = 0; i < 12; i++) statuses.push((await apiJson("POST", path(id, `/${created.id}/secret/rotate`), { body: {} })).status);
     expect(statuses).toEqual([...Array(10).fill(200), 409, 409]);
     expect((await apiJson("GET", path(id, `/${created.id}/secret`))).body.previous).toHaveLength(10);
+  });
+});
+
+describe("an endpoint create that D1 fails", () => {
+  /** How many endpoint secrets KV holds. */
+  async function endpointSecrets(): Promise<number> {
+    return (await env.SECRETS.list({ prefix: "secret:endpoint:" })).keys.length;
+  }
+
+  /** Creates an endpoint with its row's insert failing (twice, past the one retry) with `message`. */
+  async function createFailing(message: string) {
+    const { id } = await newTenant();
+    const { env: flaky } = flakyDatabases(env, { pattern: /INSERT INTO endpoints/, message, times: 2 });
+    const request = buildRequest("POST", `/v1/tenants/${id}/endpoints`, { body: { url: "https://example.com/hook" } });
+    return buildApp().fetch(request, flaky, createExecutionContext());
+  }
+
+  it("keeps the endpoint's secret when the connection was lost, since the row may have been stored", async () => {
+    const before = await endpointSecrets();
+    const res = await createFailing("D1_ERROR: Network connection lost.");
+    expect(res.status).toBe(503);
+    expect(await endpointSecrets()).toBe(before + 1);
+  });
+
+  it("removes the endpoint's secret again when D1 refused the insert", async () => {
+    const before = await endpointSecrets();
+    const res = await createFailing("D1_ERROR: D1 DB is overloaded. Requests queued for too long.");
+    expect(res.status).toBe(503);
+    expect(await endpointSecrets()).toBe(before);
   });
 });

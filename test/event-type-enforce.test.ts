@@ -174,6 +174,39 @@ describe("the README's samples", () => {
   });
 });
 
+describe("kind: no payload costs more than a bounded amount of validation work", () => {
+  it('a hostile value under format "url" is a prompt 422 payload_schema_mismatch', async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "object", properties: { u: { type: "string", format: "url" } } }, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, { u: `http://${"a".repeat(30)}!` });
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload.u", message: 'String does not match format "url".' }]);
+  });
+
+  it('a hostile value under pattern "^(a+)+$" is a prompt 422 payload_schema_mismatch', async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: { type: "string", pattern: "^(a+)+$" }, enforce: true });
+    const res = await enqueue(await tenantWithEndpoint(), name, `${"a".repeat(28)}!`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.issues).toEqual([{ path: "payload", message: "String does not match pattern." }]);
+  });
+
+  it("a payload that makes its schema fan out past the budget is a 422 payload_too_complex, and nothing is stored", async () => {
+    const name = uniqueName();
+    const branch = { type: "array", items: { $ref: "#/$defs/t" } };
+    await catalogue(name, { schema: { $defs: { t: { anyOf: [branch, branch] } }, $ref: "#/$defs/t" }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    // Each array level tries both branches of the anyOf when the innermost item fails: 2^30 checks without a budget.
+    let payload: unknown = [1];
+    for (let n = 0; n < 30; n++) payload = [payload];
+    const res = await enqueue(tenant, name, payload);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "payload_too_complex", issues: [{ path: "payload", message: expect.any(String) }] });
+    expect(await rowsOnShards("messages", tenant.id)).toBe(0);
+    expect((await enqueue(tenant, name, [[[]]])).status).toBe(202);
+  });
+});
+
 describe("enqueue when nothing is enforced", () => {
   it("a type with a schema but enforce off accepts a payload that does not match", async () => {
     const name = uniqueName();
@@ -340,6 +373,76 @@ describe("kind: an Idempotency-Key retry of a request stored before its type was
     expect(retried.status).toBe(202);
     expect(retried.body.id).toBe(first.body.id);
     expect(fresh.status).toBe(422);
+  });
+});
+
+describe("kind: a retry of a request stored before its type was enforced replays on both routes", () => {
+  /** A type with a schema not yet enforced, a tenant, and a batch sender; enforce is switched on by `enforce()`. */
+  const setUp = async () => {
+    const name = uniqueName();
+    await catalogue(name, { schema: orderSchema });
+    const tenant = await tenantWithEndpoint();
+    const sendBatch = (messages: unknown[], headers: Record<string, string> = {}) =>
+      apiJson("POST", `/v1/tenants/${tenant.id}/messages/batch`, { token: tenant.key, headers, body: { messages } });
+    const enforce = async () => expect((await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } })).status).toBe(200);
+    return { name, tenant, sendBatch, enforce };
+  };
+
+  it("a batch item retried with its idempotency_key gets its first response, marked replayed, not a 422", async () => {
+    const { name, sendBatch, enforce } = await setUp();
+    const item = { event: name, payload: { total: -1 }, idempotency_key: "order-1" };
+    const first = await sendBatch([item]);
+    await enforce();
+
+    const retried = await sendBatch([item]);
+
+    expect(retried.status).toBe(202);
+    expect(retried.body.messages).toEqual([{ ...first.body.messages[0], replayed: true }]);
+  });
+
+  it("a batch item replays a single enqueue stored before enforcement, while its new mismatching sibling is refused by its index", async () => {
+    const { name, tenant, sendBatch, enforce } = await setUp();
+    const single = await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, {
+      token: tenant.key, headers: { "idempotency-key": "order-1" }, body: { event: name, payload: { total: -1 } },
+    });
+    await enforce();
+
+    const alone = await sendBatch([{ event: name, payload: { total: -1 }, idempotency_key: "order-1" }]);
+    const withNew = await sendBatch([{ event: name, payload: { total: -1 }, idempotency_key: "order-1" }, { event: name, payload: { total: -2 } }]);
+
+    expect(alone.status).toBe(202);
+    expect(alone.body.messages).toEqual([{ ...single.body, replayed: true }]);
+    expect(withNew.status).toBe(422);
+    expect(withNew.body.error.code).toBe("payload_schema_mismatch");
+    expect(withNew.body.error.issues.every((i: { path: string }) => i.path.startsWith("messages.1.payload"))).toBe(true);
+  });
+
+  it("a batch retried with its Idempotency-Key header gets the whole first response, marked Idempotent-Replayed", async () => {
+    const { name, tenant, sendBatch, enforce } = await setUp();
+    const items = [{ event: name, payload: { total: -1 } }, { event: "other.type", payload: 1 }];
+    const first = await sendBatch(items, { "idempotency-key": "run-1" });
+    await enforce();
+
+    const retried = await sendBatch(items, { "idempotency-key": "run-1" });
+
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("idempotent-replayed")).toBe("true");
+    expect(retried.body).toEqual(first.body);
+    expect(await rowsOnShards("messages", tenant.id)).toBe(2);
+  });
+
+  it("a single enqueue retried with its Idempotency-Key replays a batch item stored before enforcement", async () => {
+    const { name, tenant, sendBatch, enforce } = await setUp();
+    const first = await sendBatch([{ event: name, payload: { total: -1 }, idempotency_key: "order-1" }]);
+    await enforce();
+
+    const retried = await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, {
+      token: tenant.key, headers: { "idempotency-key": "order-1" }, body: { event: name, payload: { total: -1 } },
+    });
+
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get("idempotent-replayed")).toBe("true");
+    expect(retried.body).toEqual(first.body.messages[0]);
   });
 });
 

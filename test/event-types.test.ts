@@ -193,6 +193,26 @@ describe("event-type schemas and examples", () => {
     expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema", message: expect.stringContaining("128") }] });
   });
 
+  it("a pattern with a backreference or lookaround is a 400 invalid_schema naming its path, on create and on PATCH", async () => {
+    const schema = { type: "object", properties: { u: { type: "string", pattern: "^(a)\\1$" } } };
+    const created = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema } });
+    expect(created.status).toBe(400);
+    expect(created.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema.properties.u.pattern", message: expect.stringContaining("backreference") }] });
+    const name = uniqueName();
+    await createType({ name, description: "x" });
+    const patched = await apiJson("PATCH", `/v1/event-types/${name}`, { body: { schema: { patternProperties: { "(?<=a)b": true } } } });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: "schema.patternProperties.(?<=a)b", message: expect.stringContaining("lookbehind") }] });
+  });
+
+  it("a schema whose $refs fan out exponentially (21 levels of allOf pairs) is a 400 invalid_schema naming where", async () => {
+    const $defs: Record<string, unknown> = { l21: { type: "string" } };
+    for (let n = 0; n < 21; n++) $defs[`l${n}`] = { allOf: [{ $ref: `#/$defs/l${n + 1}` }, { $ref: `#/$defs/l${n + 1}` }] };
+    const res = await apiJson("POST", "/v1/event-types", { body: { name: uniqueName(), description: "x", schema: { $defs, $ref: "#/$defs/l0" }, enforce: true } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "invalid_schema", issues: [{ path: expect.stringMatching(/^schema\.\$defs\.l\d+$/), message: expect.stringContaining("exponential") }] });
+  });
+
   it("a recursive schema that descends into the payload at each step (a tree) is accepted", async () => {
     const schema = { type: "object", required: ["name"], properties: { name: { type: "string" }, children: { type: "array", items: { $ref: "#" } } } };
     const res = await apiJson("POST", "/v1/event-types", {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_TARGETS_PER_MESSAGE } from "../src/lib/ids";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
-import { enqueueBatch } from "../src/ops/message-batch";
+import { enqueueBatch } from "../src/ops/enqueue";
 import { payloadKey } from "../src/payloads";
 import { callWorker } from "./security/support";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";

@@ -117,6 +117,17 @@ describe("API reference", () => {
     expect(body.paths["/v1/tenants/{tenant_id}/endpoints"].post.responses["415"]).toBeDefined();
   });
 
+  it("documents Content-Encoding on both enqueue routes, with the 415 unsupported_content_encoding and the decompressed size limit", async () => {
+    const { body } = await apiJson("GET", "/openapi.json", { token: null });
+    for (const path of ["/v1/tenants/{tenant_id}/messages", "/v1/tenants/{tenant_id}/messages/batch"]) {
+      const operation = body.paths[path].post;
+      const header = operation.parameters.find((p: { in: string; name: string }) => p.in === "header" && p.name === "content-encoding");
+      expect(header?.description, path).toContain("`gzip`, `deflate` (zlib format) or `br`");
+      expect(operation.responses["415"].description, path).toContain("unsupported_content_encoding");
+      expect(operation.description, path).toContain("decompressed");
+    }
+  });
+
   it("describes in `webhooks` what a receiver gets: the payload as the body and each scheme's signature headers", async () => {
     const { body } = await apiJson("GET", "/openapi.json", { token: null });
     const headersOf = (name: string) => body.webhooks[name].post.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`);

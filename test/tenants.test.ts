@@ -149,6 +149,24 @@ describe("tenants", () => {
     }
   });
 
+  it("creating a tenant again after a create that left its control row without a shard row gives a whole tenant (201)", async () => {
+    const id = `leftover-${crypto.randomUUID().slice(0, 8)}`;
+    // What a create leaves when its connection is lost after the control row is written and its clean-up fails.
+    await env.DB.prepare("INSERT INTO tenants (id, name, shard, created_at) VALUES (?, 'Lost', 0, 0)").bind(id).run();
+    const res = await apiJson("POST", "/v1/tenants", { body: { id, name: "Again" } });
+    expect(res.status).toBe(201);
+    expect(res.body.name).toBe("Again");
+    expect((await apiJson("GET", `/v1/tenants/${id}/secret`)).status).toBe(200);
+    expect((await apiJson("POST", `/v1/tenants/${id}/endpoints`, { body: { url: "https://example.com/hook" } })).status).toBe(201);
+  });
+
+  it("a whole tenant's id stays taken (409) and the tenant untouched", async () => {
+    const { id } = await newTenant();
+    const res = await apiJson("POST", "/v1/tenants", { body: { id, name: "Other" } });
+    expect(res.status).toBe(409);
+    expect((await apiJson("GET", `/v1/tenants/${id}`)).body.name).toBe("Test tenant");
+  });
+
   it("deleting a tenant twice is a 404 the second time", async () => {
     const { id } = await newTenant();
     await api("DELETE", `/v1/tenants/${id}`);

@@ -441,3 +441,90 @@ describe("verifyWebhook with the ed25519 scheme (Standard Webhooks v1a)", () => 
     });
   });
 });
+
+/** Hex HMAC-SHA256 of `body` keyed with the UTF-8 of `key`: what anyone holding `key` can compute. */
+async function hmacHex(key: string, body: string): Promise<string> {
+  const cryptoKey = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, new TextEncoder().encode(body)));
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+describe("a key of the wrong kind for the scheme is a TypeError before any signature is compared", () => {
+  /** Headers whose signatures would all match, were the key used: the check must refuse before looking. */
+  async function forgeableHeaders(key: string) {
+    return { "webhook-id": MESSAGE_ID, "webhook-timestamp": String(T), "x-webhook-signature": await hmacHex(key, BODY) };
+  }
+
+  it("hmac-sha256 refuses a whpk_ public key, even with a signature anyone could compute from it (the field report)", async () => {
+    const { whpk } = await ed25519Pair();
+    const error = await rejection(verifyWebhook(BODY, await forgeableHeaders(whpk), { scheme: "hmac-sha256", secret: whpk }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain("verifies with the endpoint's whsec_ secret");
+    expect(error.message).not.toContain(whpk.slice("whpk_".length));
+  });
+
+  it("hmac-sha256 refuses a whsk_ private key, even with a signature made with it", async () => {
+    const { whsk } = await ed25519Pair();
+    const error = await rejection(verifyWebhook(BODY, await forgeableHeaders(whsk), { scheme: "hmac-sha256", secret: whsk }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain("whsk_ is a private key");
+  });
+
+  it("hmac-sha256 refuses a whpk_ key hidden behind whitespace, or among good secrets", async () => {
+    const { whpk } = await ed25519Pair();
+    for (const secret of [` ${whpk}`, `\n${whpk}`, [SECRET, whpk]]) {
+      const error = await rejection(verifyWebhook(BODY, await forgeableHeaders(` ${whpk}`), { scheme: "hmac-sha256", secret }));
+      expect(error, JSON.stringify(secret)).toBeInstanceOf(TypeError);
+    }
+  });
+
+  it("the standard scheme, named, refuses a whpk_ public key, even on a delivery that key's v1a signature verifies", async () => {
+    const { whsk, whpk } = await ed25519Pair();
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);
+    const error = await rejection(verifyWebhook(BODY, headers, { scheme: "standard", secret: whpk, now: at(T) }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain("The standard scheme verifies with the endpoint's whsec_ secret");
+  });
+
+  it("the standard scheme, named or not, refuses a whsk_ private key", async () => {
+    const { whsk } = await ed25519Pair();
+    for (const scheme of ["standard", undefined] as const) {
+      const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme, secret: whsk, now: at(T) }));
+      expect(error, String(scheme)).toBeInstanceOf(TypeError);
+      expect(error.message).toContain("whsk_ is a private key");
+    }
+  });
+
+  it("ed25519 refuses a whsec_ secret as its public key", async () => {
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme: "ed25519", publicKey: SECRET, now: at(T) }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain("The ed25519 scheme verifies with the endpoint's whpk_ public key");
+  });
+
+  it("ed25519 refuses a whsk_ private key as its public key", async () => {
+    const { whsk } = await ed25519Pair();
+    const error = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme: "ed25519", publicKey: whsk, now: at(T) }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain("whsk_ is a private key");
+  });
+
+  it("ed25519 refuses keys passed as secret: a whsec_ one by its kind, a whpk_ one by where it belongs", async () => {
+    const { whpk } = await ed25519Pair();
+    const wrongKind = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme: "ed25519", secret: SECRET, now: at(T) } as never));
+    expect(wrongKind.message).toContain("an HMAC secret (whsec_) cannot check Ed25519 signatures");
+    const wrongOption = await rejection(verifyWebhook(BODY, signedByLibrary(SECRET), { scheme: "ed25519", secret: whpk, now: at(T) } as never));
+    expect(wrongOption.message).toContain("as publicKey");
+  });
+
+  it("hmac-sha256 still takes any other string as its secret, as an endpoint given its own secret may have", async () => {
+    const secret = "a-secret-chosen-by-hand";
+    await expect(verifyWebhook(BODY, await forgeableHeaders(secret), { scheme: "hmac-sha256", secret })).resolves.toMatchObject({ scheme: "hmac-sha256" });
+  });
+
+  it("with no scheme named, a whpk_ key still checks v1a signatures and a whsec_ one v1 signatures", async () => {
+    const { whsk, whpk } = await ed25519Pair();
+    const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk, SECRET], MESSAGE_ID, T, BODY);
+    await expect(verifyWebhook(BODY, headers, { secret: [whpk], now: at(T) })).resolves.toMatchObject({ scheme: "ed25519" });
+    await expect(verifyWebhook(BODY, headers, { secret: [SECRET], now: at(T) })).resolves.toMatchObject({ scheme: "standard" });
+  });
+});

@@ -35,7 +35,7 @@ export interface ExtractionPayload {
 }
 
 /** mulberry32: a small seeded PRNG, so the same seed always gives the same payload. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

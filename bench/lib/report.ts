@@ -6,9 +6,11 @@ import type { DeliveryResult, PacedResult } from "./delivery.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { Ledger } from "./ledger.ts";
 import type { RetryResult } from "./retry.ts";
+import type { ScaleResult } from "./scale.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
 import type { CpuUse, MachineLoad } from "./system.ts";
+import { VALIDATION_RUNS, type ValidationResult } from "./validation.ts";
 
 /** One run of `npm run bench`: what bench/results/latest.json holds. */
 export interface BenchResult {
@@ -34,6 +36,10 @@ export interface BenchResult {
   shards: ShardFigures;
   /** Top self-time functions of the Worker during phase 2, with `--profile`. */
   profile: ProfileSummary | null;
+  /** The scale phase (`--phase scale`, run alone): reads on a million-message shard; null before its first run. */
+  scale: ScaleResult | null;
+  /** Phase 8: CPU time of checking a 256 KiB payload against hostile schemas. */
+  validation: ValidationResult;
   targets: Target[];
 }
 
@@ -74,6 +80,8 @@ export function targetsOf(r: Omit<BenchResult, "targets">): Target[] {
     check("bulk ÷ single enqueue, messages/s (phase 1)", r.ingest.bulk_over_single, "≥ 10", (v) => v >= 10),
     check("single enqueue ÷ no-op req/s, consumer idle (phase 1)", r.ingest.single_over_noop_idle, "≥ 0.55", (v) => v >= 0.55),
     check("healthy endpoint's p95 latency increase beside a new hanging one, ms (phase 7)", r.isolation.p95IncreaseMs, "≤ 2000", (v) => v <= 2000),
+    check(`most D1 rows read by one call at ${fmt(r.scale?.messages)} messages (scale phase)`, r.scale?.max_rows_read_per_call ?? null, "≤ 250", (v) => v <= 250),
+    check("worst CPU ms to check a 256 KiB payload against a hostile schema (phase 8)", r.validation.worst_ms_256kib, "≤ 50", (v) => v <= 50),
   ];
 }
 
@@ -194,6 +202,10 @@ export function renderMarkdown(r: BenchResult): string {
       ],
     ),
     "",
+    `**8. Validation** (CPU ms to check one payload of about 256 KiB against each hostile schema, worst of ${VALIDATION_RUNS} runs, enqueue's code in the bench's Node process; worst ${fmt(r.validation.worst_ms_256kib)} ms)`,
+    "",
+    table(["schema", "enqueue answers", "payload bytes", "worst CPU ms"], r.validation.figures.map((f) => [f.schema, f.outcome === "match" ? "202" : `422 ${f.outcome}`, fmt(f.payloadBytes), fmt(f.worst_ms)])),
+    "",
     "USD per million deliveries by service (list price, no allowance; Workers CPU not measurable locally, left out):",
     "",
     table(
@@ -239,15 +251,22 @@ export function renderMarkdown(r: BenchResult): string {
   ].join("\n");
 }
 
-const BEGIN = "<!-- bench:begin (written by `npm run bench`; edit outside these markers) -->";
-const END = "<!-- bench:end -->";
+/** A generated section of BENCHMARKS.md: the name in its markers, and the heading it goes under when new. */
+export interface BenchmarksSection {
+  marker: string;
+  heading: string;
+}
 
-/** Replaces the generated section of BENCHMARKS.md (between the markers), keeping the rest. */
-export function writeBenchmarksSection(file: string, markdown: string): void {
-  const text = existsSync(file) ? readFileSync(file, "utf8") : `# Benchmarks\n\n## Latest run\n\n${BEGIN}\n${END}\n`;
+const LATEST_RUN: BenchmarksSection = { marker: "bench", heading: "Latest run" };
+
+/** Replaces a generated section of BENCHMARKS.md (between its markers), keeping the rest. */
+export function writeBenchmarksSection(file: string, markdown: string, where: BenchmarksSection = LATEST_RUN): void {
+  const BEGIN = `<!-- ${where.marker}:begin (written by \`npm run bench\`; edit outside these markers) -->`;
+  const END = `<!-- ${where.marker}:end -->`;
+  const text = existsSync(file) ? readFileSync(file, "utf8") : `# Benchmarks\n\n## ${where.heading}\n\n${BEGIN}\n${END}\n`;
   const start = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   const section = `${BEGIN}\n${markdown}\n${END}`;
-  const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n## Latest run\n\n${section}\n`;
+  const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + END.length) : `${text.trimEnd()}\n\n## ${where.heading}\n\n${section}\n`;
   writeFileSync(file, next);
 }

@@ -161,10 +161,35 @@ const ENDPOINT_NAME = "endpoints AS e ON e.id = d.endpoint_id AND e.tenant_id = 
 // ?1 tenant, ?2 status, ?3 since floor id, ?4 cursor id, ?5 limit; ?6.. per shape.
 const FILTERS = "(?2 IS NULL OR d.status = ?2) AND (?3 IS NULL OR d.id >= ?3) AND (?4 IS NULL OR d.id < ?4)";
 
-/** The statement of one list shape: one endpoint's primary-key range, one message's targets, or a walk over the tenant's messages. */
+/**
+ * The statuses a delivery keeps for good, held by the partial indexes deliveries_closed_by_tenant and
+ * deliveries_closed_by_endpoint (migrations/shard/0005), and their WHERE term exactly as there:
+ * SQLite uses a partial index only when the query's WHERE carries that same term.
+ */
+const CLOSED_STATUSES = new Set(["failed", "cancelled"]);
+const CLOSED = "d.status IN ('failed', 'cancelled')";
+
+/**
+ * The statement of one list shape: one message's targets; the tenant's (or one endpoint's)
+ * failed or cancelled deliveries through their partial index; one endpoint's primary-key range; or
+ * a walk over the tenant's messages. test/query-plans.test.ts checks the plan of every shape.
+ */
 function listStatement(db: D1Database, tenantId: string, query: ListQuery): D1PreparedStatement | null {
   const before = decodeCursor(query.cursor);
   const common = [tenantId, query.status ?? null, query.since === undefined ? null : idFloor(query.since), before?.id ?? null, query.limit + 1];
+  if (query.status !== undefined && CLOSED_STATUSES.has(query.status) && !query.message_id) {
+    const endpoint = query.endpoint_id ? [query.endpoint_id] : [];
+    // Named, not left to the planner: without ANALYZE statistics it may prefer the primary key's
+    // (tenant, endpoint) range, which walks every delivery of the endpoint to find the failed few.
+    const index = endpoint.length ? "deliveries_closed_by_endpoint" : "deliveries_closed_by_tenant";
+    return db
+      .prepare(
+        `SELECT ${LIST_COLUMNS} FROM deliveries AS d INDEXED BY ${index} JOIN ${MESSAGE_OF_DELIVERY} LEFT JOIN ${ENDPOINT_NAME}
+         WHERE d.tenant_id = ?1 ${endpoint.length ? "AND d.endpoint_id = ?6" : ""} AND ${CLOSED} AND d.status = ?2 AND ${FILTERS}
+         ORDER BY d.id DESC LIMIT ?5`,
+      )
+      .bind(...common, ...endpoint);
+  }
   if (query.message_id) {
     const key = messageKeyOf(query.message_id);
     if (!key) return null;

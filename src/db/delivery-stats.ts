@@ -1,4 +1,5 @@
 import { idFloor } from "../lib/ids";
+import { deliveryPairs } from "./sql";
 
 /** Deliveries created in one hour of a chart, by how they ended (so far). */
 export interface HourlyDeliveries {
@@ -17,6 +18,9 @@ export interface DeliveryOutcomes {
 
 const HOUR_MS = 3_600_000;
 
+/** `pairs(t, e)` (src/db/sql.ts) for the tenant ?1: every endpoint it has deliveries to, one seek each. */
+const TENANT_TARGETS = deliveryPairs("SELECT ?1 AS id");
+
 /**
  * Counts a tenant's deliveries (optionally one endpoint's) per hour for `hours` hours ending with
  * the current one, oldest first; every hour is present, empty ones with zeros.
@@ -27,12 +31,13 @@ export async function hourlyDeliveryCounts(
   options: { endpointId?: string; now: number; hours: number },
 ): Promise<HourlyDeliveries[]> {
   const from = Math.floor(options.now / HOUR_MS) * HOUR_MS - (options.hours - 1) * HOUR_MS;
+  const targets = options.endpointId === undefined ? TENANT_TARGETS : "WITH pairs(e) AS (SELECT ?3)";
   const { results } = await db
     .prepare(
-      `SELECT CAST((created_at - ?2) / ${HOUR_MS} AS INTEGER) AS bucket, COUNT(*) AS total,
-         SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed
-       FROM deliveries
-       WHERE tenant_id = ?1 AND id >= ?4 AND (?3 IS NULL OR endpoint_id = ?3)
+      `${targets}
+       SELECT CAST((d.created_at - ?2) / ${HOUR_MS} AS INTEGER) AS bucket, COUNT(*) AS total,
+         SUM(d.status = 'succeeded') AS succeeded, SUM(d.status = 'failed') AS failed
+       FROM pairs AS p CROSS JOIN deliveries AS d ON d.tenant_id = ?1 AND d.endpoint_id = p.e AND d.id >= ?4
        GROUP BY bucket`,
     )
     .bind(tenantId, from, options.endpointId ?? null, idFloor(from))
@@ -48,10 +53,11 @@ export async function hourlyDeliveryCounts(
 export async function outcomesByEndpoint(db: D1Database, tenantId: string, since: number): Promise<Map<string, DeliveryOutcomes>> {
   const { results } = await db
     .prepare(
-      `SELECT endpoint_id, SUM(status = 'succeeded') AS succeeded, SUM(status = 'failed') AS failed
-       FROM deliveries
-       WHERE tenant_id = ? AND endpoint_id <> '' AND id >= ? AND status IN ('succeeded', 'failed')
-       GROUP BY endpoint_id`,
+      `${TENANT_TARGETS}
+       SELECT d.endpoint_id, SUM(d.status = 'succeeded') AS succeeded, SUM(d.status = 'failed') AS failed
+       FROM pairs AS p CROSS JOIN deliveries AS d ON d.tenant_id = ?1 AND d.endpoint_id = p.e AND d.id >= ?2
+       WHERE p.e <> '' AND d.status IN ('succeeded', 'failed')
+       GROUP BY d.endpoint_id`,
     )
     .bind(tenantId, idFloor(since))
     .all<{ endpoint_id: string; succeeded: number; failed: number }>();

@@ -1,7 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { SQL_QUEUE_TOKEN } from "./sql";
+import { deliveryPairs, SQL_QUEUE_TOKEN } from "./sql";
 
 /**
  * The SQL of the delivery path's upkeep: the dead-letter consumer's last word on a delivery, and
@@ -19,15 +19,8 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
     .run();
 }
 
-// Every (tenant, endpoint) pair that has deliveries, found by skipping along the primary key (a
-// loose index scan: one seek per pair, however many deliveries each has).
-const DELIVERY_PAIRS = `
-  WITH RECURSIVE pairs(t, e) AS (
-    SELECT tenant_id, endpoint_id FROM (SELECT tenant_id, endpoint_id FROM deliveries ORDER BY tenant_id, endpoint_id LIMIT 1)
-    UNION ALL
-    SELECT (SELECT tenant_id FROM deliveries WHERE (tenant_id, endpoint_id) > (p.t, p.e) ORDER BY tenant_id, endpoint_id LIMIT 1),
-           (SELECT endpoint_id FROM deliveries WHERE (tenant_id, endpoint_id) > (p.t, p.e) ORDER BY tenant_id, endpoint_id LIMIT 1)
-    FROM pairs AS p WHERE p.t IS NOT NULL)`;
+// Every (tenant, endpoint) pair that has deliveries, one seek each (the shard's tenants are few).
+const DELIVERY_PAIRS = deliveryPairs("SELECT id FROM tenants");
 
 const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
@@ -66,7 +59,7 @@ export async function rearmStuckDeliveries(
          UPDATE deliveries SET ${REARM_SET}
          WHERE (tenant_id, endpoint_id, id) IN (
            SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
-           JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id >= ?4 AND d.id < ?5
+           CROSS JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id >= ?4 AND d.id < ?5
            WHERE d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2
            LIMIT ?3)
          RETURNING id, tenant_id, endpoint_id, queue_token`,
@@ -128,9 +121,9 @@ export interface PurgedR2Payload {
 // Every tenant bucket that has messages, by a loose index scan over the message keys (one seek each).
 const MESSAGE_BUCKETS = `
   WITH RECURSIVE buckets(b) AS (
-    SELECT (SELECT key FROM messages ORDER BY key LIMIT 1) >> 47
+    SELECT (SELECT min(key) FROM messages) >> 47
     UNION ALL
-    SELECT (SELECT key FROM messages WHERE key >= ((buckets.b + 1) << 47) ORDER BY key LIMIT 1) >> 47
+    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47
     FROM buckets WHERE buckets.b IS NOT NULL)`;
 
 /**
@@ -149,7 +142,7 @@ export async function purgeOldMessages(
         `${DELIVERY_PAIRS}
          DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
            SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
-           JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id < ?1
+           CROSS JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id < ?1
            LIMIT ?2)`,
       )
       .bind(idFloor(before), limit),
@@ -157,7 +150,7 @@ export async function purgeOldMessages(
       .prepare(
         `${MESSAGE_BUCKETS}
          DELETE FROM messages WHERE key IN (
-           SELECT m.key FROM buckets JOIN messages AS m ON m.key >= (buckets.b << 47) AND m.key < (buckets.b << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
+           SELECT m.key FROM buckets CROSS JOIN messages AS m ON m.key >= (buckets.b << 47) AND m.key < (buckets.b << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
            LIMIT ?2)
          RETURNING tenant_id, id, payload_r2`,
       )

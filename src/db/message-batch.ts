@@ -1,5 +1,6 @@
 import { toHex } from "../lib/base64";
-import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText, sqlMessageKeyOf } from "../lib/ids";
+import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText } from "../lib/ids";
+import { batchKeyStatements, type BatchKeyToStore } from "./idempotency-keys";
 import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
@@ -25,6 +26,8 @@ export interface MessageBatchToStore {
   /** Idempotency keys created before this (epoch ms) have expired: the batch deletes them. */
   expiresBefore: number;
   messages: BatchMessageToStore[];
+  /** The Idempotency-Key header that covers the whole batch, stored in the same D1 batch. */
+  batchKey?: BatchKeyToStore;
 }
 
 /**
@@ -70,9 +73,8 @@ const ROW = "CAST(j.value ->> 'key' AS INTEGER)";
 const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.value -> 'endpoint_ids')
   ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')")}) END)`;
 const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END`;
-// As for one message (src/db/messages.ts storeMessage): more targets than a delivery id can number
-// make `targets` NULL, which rolls the whole batch back (TooManyTargets). The subquery evaluates the
-// targets once.
+// More targets than a delivery id can number make `targets` NULL, which rolls the whole batch back
+// (TooManyTargets). The subquery evaluates the targets once.
 const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_PER_MESSAGE} THEN x END FROM (SELECT ${WITH_ONE_OFF} AS x))`;
 
 // Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
@@ -95,8 +97,7 @@ const INSERT_KEYS = `
   SELECT m.tenant_id, j.value ->> 'k', j.value ->> 'h', m.id, m.created_at
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   WHERE j.value ->> 'k' IS NOT NULL`;
-// As for one message (src/db/messages.ts storeMessage): an unknown explicit target makes tenant_id
-// NULL and rolls the whole batch back.
+// An unknown explicit target makes tenant_id NULL and rolls the whole batch back (TargetMissing).
 const INSERT_DELIVERIES = `
   INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
@@ -107,10 +108,13 @@ const INSERT_DELIVERIES = `
   RETURNING id, tenant_id, endpoint_id, queue_token`;
 
 /**
- * Stores a batch of one tenant's messages, each with one pending delivery per target and its
- * idempotency key, in ONE atomic D1 batch of four statements per chunk of messages (one chunk up
- * to ~500 KB of compressed payloads). The same rows as storeMessage writes for each message.
- * Returns the deliveries written, in no particular order (a delivery id names its message).
+ * Stores a batch of one tenant's messages (a single enqueue is a batch of one), each with one
+ * pending delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
+ * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
+ * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
+ * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,
+ * nothing stored); a message's `targets` are the matching endpoints, or the explicit ones, plus ""
+ * for a webhook_url. Returns the deliveries written, in no particular order (a delivery id names its message).
  *
  * @throws TenantMissing when the tenant is not on this shard; TargetMissing when an explicit endpoint
  *   id is not the tenant's; IdempotencyKeyTaken when a live key is among the batch's;
@@ -132,12 +136,13 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
     deliveryResults.push(statements.length);
     statements.push(db.prepare(INSERT_DELIVERIES).bind(batch.tenantId, keys));
   }
+  if (batch.batchKey) statements.push(...batchKeyStatements(db, batch.tenantId, batch.batchKey, batch.now, batch.expiresBefore));
   let results: D1Result<NewDelivery>[];
   try {
     results = await db.batch<NewDelivery>(statements);
   } catch (error) {
     const reason = String(error);
-    if (withKeys && reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
+    if (reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
     if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
@@ -145,34 +150,4 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();
   return deliveryResults.flatMap((i) => results[i]!.results);
-}
-
-/** What a live idempotency key of a batch points at: enough to rebuild its first response. */
-export interface KeyedMessage {
-  key: string;
-  request_hash: string;
-  id: string;
-  event: string;
-  source: string | null;
-  /** JSON array of the message's targets, in delivery ordinal order ("" = the one-off webhook_url). */
-  targets: string;
-  created_at: number;
-}
-
-/**
- * The live (created at or after `liveFrom`, epoch ms) idempotency keys among `keys`, each with its
- * message, in one query. A key whose message was purged meanwhile is left out.
- */
-export async function findKeyedMessages(db: D1Database, tenantId: string, keys: string[], liveFrom: number): Promise<KeyedMessage[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT k.key, k.request_hash, m.id, m.event, m.source, m.targets, m.created_at
-       FROM json_each(?2) AS j
-       JOIN idempotency_keys AS k ON k.tenant_id = ?1 AND k.key = j.value
-       JOIN messages AS m ON m.key = ${sqlMessageKeyOf("k.message_id")} AND m.tenant_id = k.tenant_id AND m.id = k.message_id
-       WHERE k.created_at >= ?3`,
-    )
-    .bind(tenantId, JSON.stringify(keys), liveFrom)
-    .all<KeyedMessage>();
-  return results;
 }

@@ -31,12 +31,17 @@ export async function troubledEndpoints(db: D1Database, limit: number): Promise<
   return results.map(toEndpoint);
 }
 
-/** One shard's newest failed deliveries, at most `limit`, read through the partial index deliveries_dead. */
+/**
+ * One shard's newest failed deliveries, at most `limit` (ids are time-ordered). Read through the
+ * partial index deliveries_closed_by_tenant (migrations/shard/0006), which holds only failed and
+ * cancelled deliveries: the read covers those, never the shard's whole history, and needs no index
+ * of its own (each would cost a failing delivery one more row write).
+ */
 export async function deadLetters(db: D1Database, limit: number): Promise<DeadLetter[]> {
   const { results } = await db
     .prepare(
-      `SELECT id, tenant_id, endpoint_id, attempts, last_error, last_status_code, updated_at FROM deliveries INDEXED BY deliveries_dead
-       WHERE status = 'failed' ORDER BY updated_at DESC LIMIT ?`,
+      `SELECT id, tenant_id, endpoint_id, attempts, last_error, last_status_code, updated_at FROM deliveries INDEXED BY deliveries_closed_by_tenant
+       WHERE status = 'failed' ORDER BY id DESC LIMIT ?`,
     )
     .bind(limit)
     .all<Omit<DeadLetter, "failed_at"> & { updated_at: number }>();

@@ -10,3 +10,17 @@ export const SQL_UUID_V4 = `lower(
 
 /** A random 64-bit token in hex: names the live queue chain of a delivery. */
 export const SQL_QUEUE_TOKEN = "lower(hex(randomblob(8)))";
+
+/**
+ * A recursive CTE `pairs(t, e)`: every (tenant, endpoint) pair that has deliveries, for the tenants
+ * the SQL `tenants` selects (one column, `id`), found by skipping along the deliveries' primary key:
+ * one seek per pair, however many deliveries each has, so a range per pair (a window of ids) reads
+ * that window only. `e` is "" for one-off deliveries; deliveries of deleted endpoints count too.
+ * Each tenant's list ends with one row whose `e` is NULL, which joins nothing.
+ */
+export const deliveryPairs = (tenants: string) => `
+  WITH RECURSIVE pairs(t, e) AS (
+    SELECT tt.id, (SELECT endpoint_id FROM deliveries WHERE tenant_id = tt.id ORDER BY endpoint_id LIMIT 1) FROM (${tenants}) AS tt
+    UNION ALL
+    SELECT p.t, (SELECT endpoint_id FROM deliveries WHERE tenant_id = p.t AND endpoint_id > p.e ORDER BY endpoint_id LIMIT 1)
+    FROM pairs AS p WHERE p.e IS NOT NULL)`;

@@ -19,7 +19,7 @@ const READ_ONLY = /^\s*SELECT\b/i;
 const RETRY_PAUSE_MS = 50;
 
 /** The messages of an error and of its causes, which is where D1 puts the underlying SQLite error. */
-function messagesOf(error: unknown): string {
+export function messagesOf(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(e.message);
   return parts.join(" | ");
@@ -29,6 +29,11 @@ function messagesOf(error: unknown): string {
 export function isTransientD1Error(error: unknown): boolean {
   const text = messagesOf(error);
   return REFUSED.test(text) || INTERRUPTED.test(text);
+}
+
+/** Whether `error` is a D1 failure after which the statement may or may not have run (connection lost, D1 reset). */
+export function isInterruptedD1Error(error: unknown): boolean {
+  return INTERRUPTED.test(messagesOf(error));
 }
 
 /** Runs `run`, and once more after a short pause if it failed transiently and running it twice is safe. */

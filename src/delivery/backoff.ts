@@ -1,12 +1,10 @@
 import type { z } from "zod";
+import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS } from "../limits";
 import type { RetrySchema } from "../schemas/endpoints";
 
 /** An endpoint's stored retry settings (both optional). */
 export type RetryConfig = z.infer<typeof RetrySchema>;
 
-/** Attempts (first try included) when neither max_attempts nor a schedule is set. */
-export const DEFAULT_MAX_ATTEMPTS = 10;
-const BASE_DELAY_SECONDS = 5;
 const GROWTH = 4;
 /** Queues refuses delaySeconds above 12 h; longer waits are chained hops of at most this. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
@@ -27,7 +25,7 @@ export function maxAttempts(config: RetryConfig): number {
  */
 export function retryDelaySeconds(config: RetryConfig, attempt: number, random: () => number = Math.random): number {
   if (config.schedule) return config.schedule[Math.min(attempt, config.schedule.length) - 1]!;
-  const base = Math.min(BASE_DELAY_SECONDS * GROWTH ** (attempt - 1), MAX_QUEUE_DELAY_SECONDS);
+  const base = Math.min(DEFAULT_FIRST_RETRY_SECONDS * GROWTH ** (attempt - 1), MAX_QUEUE_DELAY_SECONDS);
   return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
 }
 

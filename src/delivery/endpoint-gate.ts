@@ -1,4 +1,5 @@
 import type { DeliveryWork } from "../db/delivery-work";
+import { within } from "../lib/within";
 import { DEFAULT_RATE_BURST } from "../limits";
 import type { EndpointLimits, SendPermit } from "./endpoint-limiter";
 
@@ -24,7 +25,7 @@ export interface Deferral {
   deferSeconds: number;
 }
 
-/** The limits of the delivery's endpoint, or null when it has none (or the delivery is one-off). */
+/** The limits of the delivery's endpoint, or null when it has none (or the delivery is one-off); the consumer's decode stage calls it once per row. */
 export function limitsOf(work: Pick<DeliveryWork, "endpoint_id" | "endpoint_rate_limit" | "endpoint_max_in_flight">): EndpointLimits | null {
   if (!work.endpoint_id || (!work.endpoint_rate_limit && work.endpoint_max_in_flight === null)) return null;
   const rate = work.endpoint_rate_limit ? (JSON.parse(work.endpoint_rate_limit) as { per_second: number; burst?: number }) : null;
@@ -35,13 +36,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `call`'s answer, or null when it fails or takes longer than LIMITER_BOUND_MS (logged as `what`). */
 async function bounded<T>(call: PromiseLike<T>, endpointId: string, what: string): Promise<T | null> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([call, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), LIMITER_BOUND_MS)))])
-    .catch((error: unknown) => {
-      console.error(`endpoint ${endpointId}: limiter ${what} failed: ${(error as Error).message}`);
-      return null;
-    })
-    .finally(() => clearTimeout(timer));
+  try {
+    return await within(call, LIMITER_BOUND_MS);
+  } catch (error) {
+    console.error(`endpoint ${endpointId}: limiter ${what} failed: ${(error as Error).message}`);
+    return null;
+  }
 }
 
 /**
@@ -52,17 +52,21 @@ async function bounded<T>(call: PromiseLike<T>, endpointId: string, what: string
  *
  * @param leaseMs how long the in-flight lease lasts if this invocation dies mid-send (the send's own bound)
  */
-export async function withinEndpointLimits<T>(env: Pick<Env, "ENDPOINT_LIMITER">, work: DeliveryWork, leaseMs: number, send: () => Promise<T>): Promise<T | Deferral> {
-  const limits = limitsOf(work);
+export async function withinEndpointLimits<T>(
+  env: Pick<Env, "ENDPOINT_LIMITER">,
+  { endpointId, limits }: { endpointId: string; limits: EndpointLimits | null },
+  leaseMs: number,
+  send: () => Promise<T>,
+): Promise<T | Deferral> {
   if (!limits) return send();
-  const limiter = env.ENDPOINT_LIMITER.get(env.ENDPOINT_LIMITER.idFromName(work.endpoint_id));
-  const permit = await bounded<SendPermit>(limiter.acquire(limits, RATE_WAIT_WINDOW_MS, leaseMs), work.endpoint_id, "acquire");
+  const limiter = env.ENDPOINT_LIMITER.get(env.ENDPOINT_LIMITER.idFromName(endpointId));
+  const permit = await bounded<SendPermit>(limiter.acquire(limits, RATE_WAIT_WINDOW_MS, leaseMs), endpointId, "acquire");
   if (!permit) return { deferSeconds: LIMITER_UNAVAILABLE_DELAY_SECONDS };
   if (!permit.granted) return { deferSeconds: Math.max(1, Math.ceil(permit.retryAfterMs / 1000)) };
   if (permit.waitMs > 0) await sleep(permit.waitMs);
   try {
     return await send();
   } finally {
-    if (permit.lease) await bounded(limiter.release(permit.lease), work.endpoint_id, "release");
+    if (permit.lease) await bounded(limiter.release(permit.lease), endpointId, "release");
   }
 }

@@ -15,7 +15,12 @@
  * without sending (no attempt counted), and a batch forwards a receiver's unstarted deliveries once
  * one of its requests has run SLOW_ANSWER_MS. One-off `webhook_url` deliveries have no endpoint row:
  * they start in the main lane (receiver = the URL's origin), and a retry after a slow request comes
- * back through the slow lane (src/delivery/consumer.ts verdictOf).
+ * back through the slow lane (nextLane).
+ *
+ * A main-lane batch never waits for a receiver that turned slow: once one of its requests has run
+ * SLOW_ANSWER_MS the batch hands that request off (it finishes under waitUntil and re-queues its
+ * delivery itself, src/delivery/dispatch.ts) and settles every other message at once, so the queue
+ * hands out the next batch.
  */
 
 /** A request that takes this long (ms) or longer moves its endpoint to the slow lane. */
@@ -44,7 +49,21 @@ const NOTHING_SENT = new Set(["blocked_target", "secret_unavailable", "payload_u
  * took SLOW_ANSWER_MS or longer, "quick" when the receiver answered (any status) or refused the
  * connection sooner, null when no request was made. `durationMs` is the request's own time (ms).
  */
-export function paceOf(result: { errorKind: string | null; durationMs: number }): "slow" | "quick" | null {
+export function paceOf(result: { errorKind: string | null; durationMs: number }): Pace | null {
   if (result.errorKind !== null && NOTHING_SENT.has(result.errorKind)) return null;
   return result.errorKind === "timeout" || result.durationMs >= SLOW_ANSWER_MS ? "slow" : "quick";
+}
+
+export type Pace = "slow" | "quick";
+
+/**
+ * The lane change one finished attempt makes, from a batch of lane `lane`: the endpoint's lane
+ * (null: unchanged, when no request was made) and the lane the delivery's retry, if any, comes
+ * back in. A slow request sends both to the slow lane; a quick one brings the endpoint back to the
+ * main lane (src/db/endpoint-health.ts keeps a URL changed meanwhile in the slow lane) and lets the
+ * retry come back where it was.
+ */
+export function nextLane(lane: Lane, pace: Pace | null): { endpoint: Lane | null; retry: Lane } {
+  if (pace === "slow") return { endpoint: "slow", retry: "slow" };
+  return { endpoint: pace === "quick" ? "main" : null, retry: lane };
 }

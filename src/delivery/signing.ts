@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import { fromBase64, toBase64, toHex } from "../lib/base64";
+import { IsolateCache } from "../lib/isolate-cache";
+import { DEFAULT_HMAC_HEADER } from "../limits";
 import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
 import type { SignatureSchema } from "../schemas/endpoints";
 import { ed25519Sign, keyKindOf } from "../security/signing-keys";
@@ -7,25 +9,16 @@ import { ed25519Sign, keyKindOf } from "../security/signing-keys";
 /** How deliveries to an endpoint are signed (README "What a receiver gets"; the `webhooks` section of /openapi.json). */
 export type SignatureConfig = z.infer<typeof SignatureSchema>;
 
-/** Header of the hmac-sha256 scheme when the endpoint names none. */
-export const DEFAULT_HMAC_HEADER = "X-Webhook-Signature";
-
 const encoder = new TextEncoder();
-const keyCache = new Map<string, Promise<CryptoKey>>();
-const KEY_CACHE_LIMIT = 1000;
+const keyCache = new IsolateCache<string, CryptoKey>({ ttlMs: Infinity, maxEntries: 1000, whenFull: "clear" });
 
 /** Imports (once per isolate) the HMAC-SHA256 key for a secret under a scheme's key rule. */
 function hmacKey(secret: string, scheme: "standard" | "hmac-sha256"): Promise<CryptoKey> {
-  const cacheKey = `${scheme}:${secret}`;
-  let key = keyCache.get(cacheKey);
-  if (!key) {
+  return keyCache.load(`${scheme}:${secret}`, async () => {
     // standard: key = base64-decoded part after "whsec_"; hmac-sha256: the UTF-8 bytes of the whole string.
     const raw = scheme === "standard" ? fromBase64(secret.slice("whsec_".length)) : encoder.encode(secret);
-    key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keyCache.set(cacheKey, key);
-  }
-  return key;
+    return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  });
 }
 
 async function hmac(secret: string, scheme: "standard" | "hmac-sha256", data: string): Promise<Uint8Array> {

@@ -1,55 +1,33 @@
-import { dereference, Validator, type OutputUnit, type Schema } from "@cfworker/json-schema";
+import { dereference, type Schema } from "@cfworker/json-schema";
 import type { ErrorIssue } from "../errors";
-import { MAX_SCHEMA_DEPTH } from "../limits";
+import { MAX_SCHEMA_DEPTH, MAX_SCHEMAS_PER_VALUE, VALIDATION_BUDGET_STEPS } from "../limits";
 import { DRAFT_2020_12_META_SCHEMA } from "./json-schema-meta";
+import { compileLinearRegex, UnsupportedPattern } from "./linear-regex";
+import { compileBoundedValidator, ValidationTooComplex, type BoundedValidator, type SchemaViolation } from "./schema-validator";
 
 /**
- * JSON Schema draft 2020-12 with @cfworker/json-schema, which interprets schemas (no `eval`, no
- * `new Function`), so it runs on Workers. Issue paths are dotted, as everywhere in the error shape.
+ * JSON Schema draft 2020-12 for the event-type catalogue: which schemas it admits (schemaProblems)
+ * and checking payloads against them (compileSchema), with bounded work (src/lib/schema-validator.ts).
+ * Issue paths are dotted, as everywhere in the error shape.
  */
 
-const DRAFT = "2020-12";
+export { ValidationTooComplex } from "./schema-validator";
 /** At most this many problems are listed in one error: enough to fix a payload, small enough to read. */
 export const MAX_SCHEMA_ISSUES = 20;
 
 /** Keywords 2020-12 defines that the validator does not implement: a schema using them would not check what it says. */
 const UNSUPPORTED_KEYWORDS = ["$dynamicRef", "$dynamicAnchor"];
 
-let metaValidator: Validator | undefined;
+let metaValidator: BoundedValidator | undefined;
 
-/** A dotted path (`customer.tags.0`) from a validator location (`#/customer/tags/0`), under `base`. */
-function dottedPath(base: string, location: string): string {
-  // Segments come encoded with encodeURI (and `#` as %23), JSON-pointer escaped.
-  const segments = location
-    .replace(/^#\/?/, "")
-    .split("/")
-    .filter((s) => s !== "")
-    .map((s) => decodeURIComponent(s).replace(/~1/g, "/").replace(/~0/g, "~"));
-  return [base, ...segments].filter((s) => s !== "").join(".") || "(root)";
+/** A dotted path (`customer.tags.0`) under `base`; a lone UTF-16 surrogate in a key shows as U+FFFD. */
+function dottedPath(base: string, path: string[]): string {
+  return [base, ...path.map((key) => key.replace(/\p{Cs}/gu, "\uFFFD"))].filter((s) => s !== "").join(".") || "(root)";
 }
 
-/**
- * The validator's errors that say what is wrong, without the ones that only say "a part below had
- * errors": the validator lists such a wrapper just before the errors it wraps.
- */
-function leafErrors(errors: OutputUnit[]): OutputUnit[] {
-  return errors.filter((error, i) => {
-    const next = errors[i + 1];
-    if (!next) return true;
-    const deeper = (a: string, b: string) => b.startsWith(`${a}/`);
-    return !(deeper(error.keywordLocation, next.keywordLocation) || deeper(error.instanceLocation, next.instanceLocation));
-  });
-}
-
-/** The issues of a failed validation, paths under `base`, at most MAX_SCHEMA_ISSUES. */
-function issuesOf(errors: OutputUnit[], base: string): ErrorIssue[] {
-  return leafErrors(errors)
-    .slice(0, MAX_SCHEMA_ISSUES)
-    .map((e) => ({
-      path: dottedPath(base, e.instanceLocation),
-      // A `false` subschema (e.g. `additionalProperties: false`) reports only "False boolean schema.".
-      message: e.error === "False boolean schema." ? "is not allowed by the schema" : e.error,
-    }));
+/** The issues of a failed validation, paths under `base`. */
+function issuesOf(violations: SchemaViolation[], base: string): ErrorIssue[] {
+  return violations.map((v) => ({ path: dottedPath(base, v.path), message: v.message }));
 }
 
 /** Every `$ref` in the schemas of `lookup` that points at no schema there (remote references are never fetched). */
@@ -131,6 +109,70 @@ function hasLoneSurrogate(value: unknown): boolean {
   return Object.entries(value).some(([key, item]) => /\p{Cs}/u.test(key) || hasLoneSurrogate(item));
 }
 
+/** Keywords whose values are data, not schemas: a `pattern` inside them is not one. */
+const DATA_KEYWORDS = new Set(["const", "enum", "default", "examples"]);
+
+/** Where each schema object of `schema` sits (dotted, under `base`), data keywords' values skipped. */
+function schemaLocations(schema: unknown, base: string): Map<object, string> {
+  const where = new Map<object, string>();
+  const walk = (node: unknown, path: string): void => {
+    if (!node || typeof node !== "object") return;
+    if (!Array.isArray(node)) where.set(node, path);
+    for (const [key, item] of Object.entries(node)) if (!DATA_KEYWORDS.has(key)) walk(item, `${path}.${key}`);
+  };
+  walk(schema, base);
+  return where;
+}
+
+/** Every `pattern` and `patternProperties` key that cannot run in linear time, named by its path. */
+function patternIssues(where: Map<object, string>): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  const check = (source: string, path: string) => {
+    try {
+      compileLinearRegex(source);
+    } catch (error) {
+      if (!(error instanceof UnsupportedPattern)) throw error;
+      issues.push({ path, message: error.message });
+    }
+  };
+  for (const [node, path] of where) {
+    const schema = node as Record<string, unknown>;
+    if (typeof schema.pattern === "string") check(schema.pattern, `${path}.pattern`);
+    const patternProperties = schema.patternProperties;
+    if (patternProperties && typeof patternProperties === "object" && !Array.isArray(patternProperties)) {
+      for (const source of Object.keys(patternProperties)) check(source, `${path}.patternProperties.${source}`);
+    }
+  }
+  return issues;
+}
+
+/**
+ * The first schema (innermost first) that applies more than MAX_SCHEMAS_PER_VALUE schemas to one
+ * value through `$ref` and in-place applicators (`allOf` of two `$ref`s to a schema that does the
+ * same, 21 levels deep, is 2^21), named by its path; null when none does. Chains are known to end
+ * (assertInPlaceChainsEnd ran first).
+ */
+function fanOutIssue(lookup: Record<string, Schema | boolean>, where: Map<object, string>, base: string): ErrorIssue | null {
+  const sizes = new Map<unknown, number>();
+  let found: ErrorIssue | null = null;
+  const size = (schema: Schema): number => {
+    const known = sizes.get(schema);
+    if (known !== undefined) return known;
+    let own = 1;
+    for (const sub of inPlaceSubschemas(schema, lookup)) own = Math.min(own + size(sub as Schema), MAX_SCHEMAS_PER_VALUE + 1);
+    if (own > MAX_SCHEMAS_PER_VALUE && !found) {
+      found = {
+        path: where.get(schema) ?? base,
+        message: `applies more than ${MAX_SCHEMAS_PER_VALUE} schemas to one value through $ref, allOf, anyOf, oneOf, not, if, then, else or dependentSchemas: checking a payload would take exponential work`,
+      };
+    }
+    sizes.set(schema, own);
+    return own;
+  };
+  for (const schema of Object.values(lookup)) if (typeof schema === "object") size(schema);
+  return found;
+}
+
 /**
  * What makes `schema` unusable as a JSON Schema draft 2020-12, or [] when it is fine: where it
  * breaks the meta-schema (paths under `base`, e.g. `schema.properties.total.type`), a regular
@@ -138,14 +180,22 @@ function hasLoneSurrogate(value: unknown): boolean {
  * without descending into the instance (`{"$ref": "#"}`) or chain through more than
  * MAX_SCHEMA_DEPTH schemas, or a keyword the
  * validator does not implement (`$dynamicRef`, `$dynamicAnchor`). A `$schema` naming another
- * draft is refused too: the catalogue checks 2020-12 only; so is a lone UTF-16 surrogate, which
- * the validator cannot name locations with.
+ * draft is refused too: the catalogue checks 2020-12 only; so is a lone UTF-16 surrogate.
+ * Refused for the work they would cost on every enqueue: a `pattern` or `patternProperties` key
+ * that cannot run in linear time (backreferences, lookaround; path `….pattern`), and a schema that
+ * applies more than MAX_SCHEMAS_PER_VALUE schemas to one value (path of that schema).
  */
 export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   if (hasLoneSurrogate(schema)) return [{ path: base, message: "must not contain a lone UTF-16 surrogate (\\ud800–\\udfff without its pair)" }];
-  metaValidator ??= new Validator(DRAFT_2020_12_META_SCHEMA, DRAFT, false);
-  const meta = metaValidator.validate(schema);
-  if (!meta.valid) return issuesOf(meta.errors, base);
+  metaValidator ??= compileBoundedValidator(DRAFT_2020_12_META_SCHEMA);
+  let meta: SchemaViolation[];
+  try {
+    meta = metaValidator.validate(schema, VALIDATION_BUDGET_STEPS, MAX_SCHEMA_ISSUES);
+  } catch (error) {
+    if (!(error instanceof ValidationTooComplex)) throw error;
+    return [{ path: base, message: "is too large to check against the draft 2020-12 meta-schema" }];
+  }
+  if (meta.length > 0) return issuesOf(meta, base);
   if (typeof schema === "boolean") return [];
   const record = schema as Record<string, unknown>;
   if (record.$schema !== undefined && record.$schema !== "https://json-schema.org/draft/2020-12/schema") {
@@ -153,53 +203,43 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   }
   const unsupported = firstKeyIn(schema, UNSUPPORTED_KEYWORDS);
   if (unsupported) return [{ path: base, message: `uses ${unsupported}, which this relay's validator does not support` }];
+  const clone = structuredClone(schema) as Schema;
+  const where = schemaLocations(clone, base);
+  const patterns = patternIssues(where);
+  if (patterns.length > 0) return patterns.slice(0, MAX_SCHEMA_ISSUES);
   try {
-    const lookup = dereference(structuredClone(schema) as Schema);
+    const lookup = dereference(clone);
     const missing = unresolvedRefs(lookup);
     if (missing.length > 0) {
       return missing.map((ref) => ({ path: base, message: `$ref "${ref}" points at no schema inside this schema (remote references are not fetched)` }));
     }
     assertInPlaceChainsEnd(lookup);
-    return [];
+    const fanOut = fanOutIssue(lookup, where, base);
+    return fanOut ? [fanOut] : [];
   } catch (error) {
     return [{ path: base, message: (error as Error).message }];
   }
 }
 
-/**
- * `value` with every object key made well-formed (a lone UTF-16 surrogate becomes U+FFFD): the
- * validator names locations with encodeURI, which throws on a lone surrogate, and exact payloads
- * may have one in a key (`{"\ud800": 1}`).
- */
-function wellFormedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(wellFormedKeys);
-  if (!value || typeof value !== "object") return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key.replace(/\p{Cs}/gu, "\uFFFD"), wellFormedKeys(item)]));
-}
-
 /** A schema ready to check instances against: compile once, use many times. */
 export interface CompiledSchema {
-  /** The problems of `instance`, paths under `base` (e.g. `payload`), or [] when it matches. */
+  /**
+   * The problems of `instance`, paths under `base` (e.g. `payload`), or [] when it matches.
+   * @throws ValidationTooComplex when checking it would take more than VALIDATION_BUDGET_STEPS steps
+   */
   check(instance: unknown, base: string): ErrorIssue[];
 }
 
 /**
  * Compiles a schema that schemaProblems accepted. Every problem of an instance is listed (up to
- * MAX_SCHEMA_ISSUES), not just the first. `format` is asserted for the formats the validator knows
- * (date-time, email, uri, uuid, …).
+ * MAX_SCHEMA_ISSUES), not just the first. `format` is asserted for the formats of
+ * src/lib/formats.ts (date-time, email, uri, uuid, …), each in linear time.
  */
 export function compileSchema(schema: unknown): CompiledSchema {
-  const validator = new Validator(structuredClone(schema) as Schema, DRAFT, false);
+  const validator = compileBoundedValidator(schema);
   return {
     check(instance, base) {
-      let result;
-      try {
-        result = validator.validate(instance);
-      } catch (error) {
-        if (!(error instanceof URIError)) throw error;
-        result = validator.validate(wellFormedKeys(instance));
-      }
-      return result.valid ? [] : issuesOf(result.errors, base);
+      return issuesOf(validator.validate(instance, VALIDATION_BUDGET_STEPS, MAX_SCHEMA_ISSUES), base);
     },
   };
 }

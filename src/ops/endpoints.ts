@@ -1,4 +1,5 @@
 import * as stored from "../db/endpoints";
+import { isInterruptedD1Error } from "../db/transient";
 import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
 import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
@@ -11,7 +12,7 @@ import { keyKindOf, keyKindOfScheme, publicKeyOf } from "../security/signing-key
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature, normalizedKeyInput, wrongKeyKind } from "./guards";
 import type { EnqueueResponse } from "../schemas/messages";
-import { assertPayloadFits, enqueueMessage } from "./messages";
+import { enqueueMessage } from "./messages";
 import { emitOperationalEvents } from "./operational-events";
 import type { OperationalEvent } from "../schemas/operational";
 import { onTenantShard, tenantDb } from "./tenant-db";
@@ -55,7 +56,7 @@ export async function listEndpoints(
  * Creates an endpoint after the target guard and the signature-header check, with its signing
  * key (the given one, or a fresh one of the kind its scheme signs with: `whsec_` for `standard` and
  * `hmac-sha256`, `whsk_` for `ed25519`). The key is written first and removed again if the row
- * cannot be, so an endpoint row never exists without its key. The row goes where the tenant's
+ * cannot be (kept when a lost connection leaves that unknown), so an endpoint row never exists without its key. The row goes where the tenant's
  * mirror row is (onTenantShard): 404 when the tenant is gone; 400 when a supplied key is of the
  * wrong kind for the scheme or a malformed 64-byte `whsk_` key. Returns the endpoint and `secret`:
  * the HMAC secret, or for an ed25519 endpoint its public key (the private key is never shown).
@@ -79,7 +80,8 @@ export async function createEndpoint(
     const endpoint = await onTenantShard(env, tenantId, ({ db }) => stored.insertEndpoint(db, tenantId, id, input, now, publicKey));
     return { ...endpoint, secret: publicKey ?? secret };
   } catch (error) {
-    await deleteSecret(env, { kind: "endpoint", id });
+    // A lost connection may have stored the row: its key stays, so no endpoint row is ever without one.
+    if (!isInterruptedD1Error(error)) await deleteSecret(env, { kind: "endpoint", id });
     throw error;
   }
 }
@@ -208,7 +210,6 @@ export async function sendTestEvent(env: Env, tenantId: string, endpointId: stri
     throw new ApiError(400, "invalid_json", `The payload is not valid JSON${where ? `: ${describeJsonSyntaxError(where)}` : ""}`);
   }
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new ApiError(400, "invalid_json", `The payload nests deeper than ${MAX_JSON_DEPTH} levels`);
-  assertPayloadFits(payload, readConfig(env).MAX_PAYLOAD_BYTES);
   const { response } = await enqueueMessage(env, { tenantId, event, payload, source: null, endpointIds: [endpointId] });
   return response;
 }

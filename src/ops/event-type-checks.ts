@@ -1,7 +1,9 @@
 import { enforcedSchemas } from "../db/event-types";
 import { ApiError, type ErrorIssue } from "../errors";
-import { compileSchema, MAX_SCHEMA_ISSUES, type CompiledSchema } from "../lib/json-schema";
-import { OPERATIONAL_SOURCE } from "./operational-events";
+import { IsolateCache } from "../lib/isolate-cache";
+import { compileSchema, MAX_SCHEMA_ISSUES, ValidationTooComplex, type CompiledSchema } from "../lib/json-schema";
+import { VALIDATION_BUDGET_STEPS } from "../limits";
+import { OPERATIONAL_SOURCE } from "./operational-names";
 
 /**
  * Enqueue's check of payloads against the event-type catalogue: a payload whose type has a schema
@@ -15,46 +17,53 @@ import { OPERATIONAL_SOURCE } from "./operational-events";
 
 /** How long this isolate trusts what it read of an event type (ms); README "Event types" names it. */
 export const CATALOGUE_CACHE_TTL_MS = 10_000;
-const CACHE_LIMIT = 1000;
 
-interface CachedType {
-  /** The enforced schema, compiled, with the version it was compiled from; null when nothing is enforced. */
-  enforced: { version: number; schema: CompiledSchema } | null;
-  until: number;
-}
+/** The enforced schema of a type, compiled, with the version it was compiled from; null when nothing is enforced. */
+type Enforced = { version: number; schema: CompiledSchema } | null;
 
-const cache = new Map<string, CachedType>();
+const cache = new IsolateCache<string, Enforced>({ ttlMs: CATALOGUE_CACHE_TTL_MS, maxEntries: 1000, whenFull: "clear" });
 
 /** Makes the next enqueue in this isolate read event type `name` afresh (after it was created, changed or deleted here). */
 export function forgetEventType(name: string): void {
-  cache.delete(name);
-  edits += 1;
+  cache.forget(name);
 }
-
-/** How many edits this isolate has made: what a read that an edit overtook found is not kept. */
-let edits = 0;
 
 /** The compiled enforced schemas of `names` (types without one are absent), reading D1 at most once. */
 async function enforcedValidators(db: D1Database, names: string[], now: number): Promise<Map<string, CompiledSchema>> {
-  const stale = names.filter((name) => !((cache.get(name)?.until ?? 0) > now));
+  const known = new Map(names.map((name) => [name, cache.get(name, now)]));
+  const stale = names.filter((name) => known.get(name) === undefined);
   if (stale.length > 0) {
-    const editsBefore = edits;
+    const read = cache.readStarts();
     const rows = new Map((await enforcedSchemas(db, stale)).map((row) => [row.name, row]));
-    const until = edits === editsBefore ? now + CATALOGUE_CACHE_TTL_MS : 0;
-    if (cache.size + stale.length > CACHE_LIMIT) cache.clear();
     for (const name of stale) {
       const row = rows.get(name);
-      const previous = cache.get(name)?.enforced;
+      const previous = cache.getStale(name);
       const enforced = !row ? null : previous?.version === row.updated_at ? previous : { version: row.updated_at, schema: compileSchema(JSON.parse(row.schema)) };
-      cache.set(name, { enforced, until });
+      known.set(name, enforced);
+      cache.set(name, enforced, { read, now });
     }
   }
   const validators = new Map<string, CompiledSchema>();
-  for (const name of names) {
-    const enforced = cache.get(name)?.enforced;
-    if (enforced) validators.set(name, enforced.schema);
-  }
+  for (const [name, enforced] of known) if (enforced) validators.set(name, enforced.schema);
   return validators;
+}
+
+/**
+ * The mismatches of one payload.
+ * @throws ApiError 422 `payload_too_complex` when the check would exceed its budget
+ */
+function checkWithinBudget(schema: CompiledSchema, payload: string, path: string, event: string): ErrorIssue[] {
+  try {
+    return schema.check(JSON.parse(payload), path);
+  } catch (error) {
+    if (!(error instanceof ValidationTooComplex)) throw error;
+    throw new ApiError(
+      422,
+      "payload_too_complex",
+      `Checking the payload against the schema of event type "${event}" would take more than ${VALIDATION_BUDGET_STEPS} steps; nothing was stored`,
+      [{ path, message: "takes too much work to check against its event type's schema" }],
+    );
+  }
 }
 
 /**
@@ -66,7 +75,9 @@ async function enforcedValidators(db: D1Database, names: string[], now: number):
  * @param messages each message's event type, source and payload (its exact JSON text)
  * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
  * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
- *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`
+ *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`; 422 `payload_too_complex` naming the
+ *   payload when checking it would take more than VALIDATION_BUDGET_STEPS steps (a payload that
+ *   makes its schema fan out, e.g. deeply nested arrays under `anyOf`s that each recurse)
  */
 export async function assertPayloadsMatch(
   env: Env,
@@ -83,7 +94,7 @@ export async function assertPayloadsMatch(
   messages.forEach((m, index) => {
     const schema = m.source === OPERATIONAL_SOURCE ? undefined : validators.get(m.event);
     if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
-    const found = schema.check(JSON.parse(m.payload), pathOf(index));
+    const found = checkWithinBudget(schema, m.payload, pathOf(index), m.event);
     if (found.length > 0) types.add(m.event);
     issues.push(...found);
   });

@@ -1,6 +1,7 @@
 import * as stored from "../db/event-types";
 import { ApiError, notFound } from "../errors";
-import { compileSchema, schemaProblems } from "../lib/json-schema";
+import { IsolateCache } from "../lib/isolate-cache";
+import { compileSchema, schemaProblems, ValidationTooComplex } from "../lib/json-schema";
 import type { Endpoint } from "../schemas/endpoints";
 import type { CreateEventTypeInput, EventTypeRecord, UpdateEventTypeInput } from "../schemas/event-types";
 import { examplePayload, testEventTypes } from "./endpoints";
@@ -18,15 +19,25 @@ const EDIT_ATTEMPTS = 3;
 
 /**
  * Checks a type's schema and example together.
- * @throws ApiError 400 `invalid_schema` when the schema is not a valid draft 2020-12 schema (issues
- *   under `schema.`), 400 `example_mismatch` when the example does not match it (issues under `example`)
+ * @throws ApiError 400 `invalid_schema` when the schema is not a valid draft 2020-12 schema or would
+ *   cost unbounded work (issues under `schema.`), 400 `example_mismatch` when the example does not
+ *   match it (issues under `example`), 400 `example_too_complex` when checking the example exceeds
+ *   the validation budget, as such a payload's enqueue would
  */
 function assertDefinitionValid(schema: unknown, example: unknown): void {
   if (schema === null || schema === undefined) return;
   const schemaIssues = schemaProblems(schema);
   if (schemaIssues.length > 0) throw new ApiError(400, "invalid_schema", "`schema` is not a valid JSON Schema (draft 2020-12)", schemaIssues);
   if (example === null || example === undefined) return;
-  const exampleIssues = compileSchema(schema).check(example, "example");
+  let exampleIssues;
+  try {
+    exampleIssues = compileSchema(schema).check(example, "example");
+  } catch (error) {
+    if (!(error instanceof ValidationTooComplex)) throw error;
+    throw new ApiError(400, "example_too_complex", "Checking `example` against `schema` takes more work than enqueue allows a payload", [
+      { path: "example", message: "takes too much work to check against the schema" },
+    ]);
+  }
   if (exampleIssues.length > 0) throw new ApiError(400, "example_mismatch", "`example` does not match `schema`", exampleIssues);
 }
 
@@ -56,16 +67,13 @@ export async function getEventType(env: Env, name: string): Promise<EventTypeRec
 /** How many event types the dashboard shows at most: the whole catalogue of any real platform, in one read. */
 export const CATALOGUE_SHOWN = 500;
 
-/** The catalogue as last read by this isolate, until when (epoch ms). */
-let shown: { types: EventTypeRecord[]; until: number } | null = null;
-/** How many edits this isolate has made: a read that an edit overtook must not be kept. */
-let edits = 0;
+/** The catalogue as last read by this isolate (one entry). */
+const shown = new IsolateCache<"catalogue", EventTypeRecord[]>({ ttlMs: CATALOGUE_CACHE_TTL_MS, maxEntries: 1 });
 
 /** Forgets what this isolate knows of an event type after an edit, for enqueue's checks and for wholeCatalogue. */
 function forget(name: string): void {
   forgetEventType(name);
-  shown = null;
-  edits += 1;
+  shown.clear();
 }
 
 /**
@@ -73,12 +81,8 @@ function forget(name: string): void {
  * name order. Read at most once per CATALOGUE_CACHE_TTL_MS per isolate (the document is public, so
  * requests for it must not each read 500 rows); an edit on this isolate shows at once.
  */
-export async function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
-  if (shown && shown.until > now) return shown.types;
-  const editsBefore = edits;
-  const types = (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data;
-  if (edits === editsBefore) shown = { types, until: now + CATALOGUE_CACHE_TTL_MS };
-  return types;
+export function wholeCatalogue(env: Env, now = Date.now()): Promise<EventTypeRecord[]> {
+  return shown.load("catalogue", async () => (await stored.listEventTypes(env.DB, { limit: CATALOGUE_SHOWN })).data, now);
 }
 
 /** A page of the catalogue, in name order. */

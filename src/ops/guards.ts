@@ -3,7 +3,8 @@ import { ApiError } from "../errors";
 import { headerProblem } from "../security/headers";
 import { normalizeSigningKey, type KeyKind } from "../security/signing-keys";
 import { checkTarget, targetPolicyOf } from "../security/target-guard";
-import { DEFAULT_HMAC_HEADER, type SignatureConfig } from "../delivery/signing";
+import type { SignatureConfig } from "../delivery/signing";
+import { DEFAULT_HMAC_HEADER } from "../limits";
 
 /**
  * Rejects a webhook target this deployment may not call: 400 with the guard's code, or 503 when

@@ -4,8 +4,9 @@ import { messageIdOf, messageKeyOf, rowKeyText } from "../lib/ids";
 import { MAX_BATCH_MESSAGES } from "../limits";
 import type { OperationalEvent, OperationalEventType } from "../schemas/operational";
 import { tenantShard } from "../shards";
-import { enqueueBatch } from "./message-batch";
-import type { EnqueueRequest } from "./messages";
+import type { EnqueueRequest } from "./enqueue-request";
+import { enqueueBatch } from "./enqueue";
+import { OPERATIONAL_SOURCE, PLATFORM_TENANT_ID } from "./operational-names";
 
 /**
  * Operational events: the relay telling the platform (and tenants that subscribe) when an
@@ -21,18 +22,7 @@ import type { EnqueueRequest } from "./messages";
  * is logged and dropped rather than undoing or repeating the work that caused it.
  */
 
-/**
- * The reserved tenant whose endpoints are the operational endpoints. Tenant ids must start with a
- * letter or digit, so no one can create, address or delete it through the tenant routes.
- */
-export const PLATFORM_TENANT_ID = "_platform";
-
-/**
- * The `source` of every operational message. Sources must start with a letter or digit, so no
- * tenant can send one: it tells operational messages apart (no event is emitted about their own
- * failures when they reach a tenant's endpoints, so two failing subscribers never feed each other).
- */
-export const OPERATIONAL_SOURCE = "_edgehook";
+export { OPERATIONAL_SOURCE, PLATFORM_TENANT_ID } from "./operational-names";
 
 /** Whether an endpoint's `events` name this operational type (exactly, or by a pattern narrower than `*`). */
 function subscribesExplicitly(patterns: string[], type: OperationalEventType): boolean {

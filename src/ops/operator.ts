@@ -22,10 +22,10 @@ export async function troubledEndpointsEverywhere(env: Env): Promise<Endpoint[]>
   return all.sort((a, b) => failingFirst(a).localeCompare(failingFirst(b))).slice(0, OPERATOR_LIST_LIMIT);
 }
 
-/** The newest failed deliveries (dead letters) of every tenant, at most OPERATOR_LIST_LIMIT. One indexed read per shard. */
+/** The newest failed deliveries (dead letters) of every tenant, at most OPERATOR_LIST_LIMIT. One read per shard, of its failed and cancelled deliveries' index. */
 export async function deadLettersEverywhere(env: Env): Promise<DeadLetter[]> {
   const all = await onEveryShard(env, (db) => deadLetters(db, OPERATOR_LIST_LIMIT));
-  return all.sort((a, b) => b.failed_at.localeCompare(a.failed_at)).slice(0, OPERATOR_LIST_LIMIT);
+  return all.sort((a, b) => b.id.localeCompare(a.id)).slice(0, OPERATOR_LIST_LIMIT);
 }
 
 /**

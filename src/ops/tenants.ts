@@ -1,4 +1,4 @@
-import { deleteTenantData, insertTenantMirror } from "../db/shard-tenants";
+import { deleteTenantData, hasTenantMirror, insertTenantMirror } from "../db/shard-tenants";
 import * as stored from "../db/tenants";
 import { deletePayloads } from "../payloads";
 import { ApiError, notFound } from "../errors";
@@ -16,21 +16,49 @@ import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
 
 /**
  * Creates a tenant where it will live (409 when `id` is taken): its control row naming the shard
- * pickShardForNewTenant chose, its mirror row on that shard, and its own signing secret in KV. When
- * the shard or KV write fails the rows already written are removed, so no tenant is left half-made.
+ * pickShardForNewTenant chose, its own signing secret in KV, then its mirror row on that shard, which
+ * makes it whole. When the KV or shard write fails the rows already written are removed, so no
+ * tenant is left half-made. That clean-up can fail too, and a D1 write whose connection was lost may
+ * have run although it threw: either way a control row is left without its mirror row, and the
+ * client, answered 503, sends the create again. Such a leftover (never answered 201, or a deletion
+ * that stopped after the shard) is removed and the tenant created afresh, so the retry gets its 201.
  */
 export async function createTenant(env: Env, input: { id?: string; name: string }, now = Date.now()): Promise<Tenant> {
+  const tenant = await insertWholeTenant(env, input, now);
+  if (tenant) return tenant;
+  if (input.id !== undefined && (await removeUnfinishedTenant(env, input.id))) {
+    const retried = await insertWholeTenant(env, input, now);
+    if (retried) return retried;
+  }
+  throw new ApiError(409, "tenant_exists", `A tenant with id "${input.id}" already exists`);
+}
+
+/** createTenant's writes; null when the id is taken. */
+async function insertWholeTenant(env: Env, input: { id?: string; name: string }, now: number): Promise<Tenant | null> {
   const shard = await pickShardForNewTenant(env);
   const tenant = await stored.insertTenant(env.DB, { id: input.id ?? crypto.randomUUID(), name: input.name, shard, now });
-  if (!tenant) throw new ApiError(409, "tenant_exists", `A tenant with id "${input.id}" already exists`);
+  if (!tenant) return null;
   try {
-    await insertTenantMirror(shardDb(env, shard), tenant.id);
     await createSecret(env, { kind: "tenant", id: tenant.id });
+    await insertTenantMirror(shardDb(env, shard), tenant.id);
   } catch (error) {
     await Promise.allSettled([deleteTenantData(shardDb(env, shard), tenant.id), stored.deleteTenant(env.DB, tenant.id)]);
     throw error;
   }
   return tenant;
+}
+
+/**
+ * Removes tenant `id`'s control row when its shard has no mirror row for it (see createTenant);
+ * true when the id is free now. A whole tenant is left alone (false).
+ */
+async function removeUnfinishedTenant(env: Env, id: string): Promise<boolean> {
+  const shard = await stored.shardIndexOfTenant(env.DB, id);
+  if (shard === null) return true;
+  if (await hasTenantMirror(shardDb(env, shard), id)) return false;
+  await stored.deleteTenant(env.DB, id);
+  forgetTenantShard(id);
+  return true;
 }
 
 /** One tenant; 404 when there is none with this id. */

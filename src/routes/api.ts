@@ -1,9 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler, TypedResponse } from "hono";
+import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
 import type { AppEnv } from "../app-env";
 import type { z } from "zod";
-import { ApiError, validationError } from "../errors";
+import { validationError } from "../errors";
 
 /**
  * A route group whose failed zod validation answers in the one error shape (400 with `issues`)
@@ -36,22 +36,6 @@ export function parseOptionalBody<T extends z.ZodType>(schema: T, value: unknown
   if (!parsed.success) throw validationError(parsed.error, "request body");
   return parsed.data;
 }
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/**
- * Refuses a request body that is not valid UTF-8 (400 `invalid_json`, RFC 8259 §8.1), before
- * anything decodes it with U+FFFD in place of the bad bytes: a payload is kept exactly, and a
- * name or description is stored as sent or not at all. Used for every API route.
- */
-export const utf8Body: MiddlewareHandler<AppEnv> = async (c, next) => {
-  try {
-    strictUtf8.decode(await c.req.arrayBuffer());
-  } catch {
-    throw new ApiError(400, "invalid_json", "The request body is not valid UTF-8 (RFC 8259 §8.1)");
-  }
-  await next();
-};
 
 /**
  * A 200 JSON response from text serialised already (a stored payload spliced in verbatim, see

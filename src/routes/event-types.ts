@@ -21,7 +21,8 @@ export const eventTypesApi = createApi()
       tags,
       summary: "Add an event type to the catalogue",
       description:
-        "`schema` must be a valid JSON Schema (draft 2020-12; 400 `invalid_schema` otherwise) and `example`, when both are given, must match it " +
+        "`schema` must be a valid JSON Schema (draft 2020-12; 400 `invalid_schema` otherwise, also for a `pattern` with a backreference or lookaround " +
+        "and for `$ref`s or `allOf`/`anyOf` that apply more than 1,000 schemas to one value) and `example`, when both are given, must match it " +
         "(400 `example_mismatch`). With `enforce: true`, enqueue answers 422 `payload_schema_mismatch` for payloads of this type that do not match. " +
         takesEffect,
       request: { body: jsonBody(CreateEventTypeBody) },

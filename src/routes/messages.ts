@@ -1,8 +1,9 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { objectText } from "../lib/json-text";
 import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../limits";
-import { batchRequestOf, enqueueBatch } from "../ops/message-batch";
-import { enqueueMessage, enqueueRequestOf, getMessage, listMessages } from "../ops/messages";
+import { enqueue } from "../ops/enqueue";
+import { BATCH, batchRequestOf, enqueueRequestOf } from "../ops/enqueue-request";
+import { enqueueMessage, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
@@ -25,7 +26,8 @@ export const messagesApi = createApi()
         `The same \`Idempotency-Key\` within ${IDEMPOTENCY_WINDOW_TEXT} returns the first response and stores nothing new. ` +
         "`payload` is kept as the exact JSON text it has in the request body (every number, string escape and key order; " +
         "whitespace around it is dropped, whitespace inside it kept): that text is stored, signed, sent as every delivery's body " +
-        "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400.",
+        "and returned by polling. Its UTF-8 size counts against `MAX_PAYLOAD_BYTES` (413); a body that is not UTF-8 is a 400. " +
+        "The body may be sent compressed (`Content-Encoding: gzip`, `deflate` or `br`); its decompressed size is held to the same limits.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
       request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(EnqueueBody) },
       responses: {
@@ -57,20 +59,24 @@ export const messagesApi = createApi()
         "All or nothing: any invalid item is a 400 whose `issues[].path` names it (`messages.3.event`), a payload over `MAX_PAYLOAD_BYTES` a 413 " +
         "naming it, an unknown `endpoint_ids` entry a 404 naming it, and then nothing is stored. Otherwise 202 with one result per item, in order, " +
         "each the response a single enqueue of that item gives; an item whose key replays an earlier request (single or batch) returns that " +
-        "request's response with `replayed: true` and stores nothing new, while the others are stored. Payloads are kept as exact JSON text, as for " +
+        "request's response with `replayed: true` and stores nothing new, while the others are stored. An `Idempotency-Key` header covers the whole " +
+        `batch for ${IDEMPOTENCY_WINDOW_TEXT}, as on a single enqueue: the same batch again returns the first response with header ` +
+        "`Idempotent-Replayed: true` and stores nothing new; another batch under it is a 422 `idempotency_key_reused` (the header's key, a single enqueue's and the items' keys " +
+        "share one namespace per tenant). Payloads are kept as exact JSON text, as for " +
         `a single enqueue. The body may be at most ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB (or the single-enqueue limit, \`MAX_PAYLOAD_BYTES\` + 16 KiB, ` +
-        "when larger): 413 above it. The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
+        "when larger): 413 above it, and the same once decompressed when the body is sent compressed (`Content-Encoding: gzip`, `deflate` or `br`). The whole batch costs one D1 round trip and one queue call per 100 queue messages.",
       middleware: [tenantAccess({ tenantReadByHandler: true })],
-      request: { params: TenantParams, body: jsonBody(BatchEnqueueBody) },
+      request: { params: TenantParams, headers: EnqueueHeaders, body: jsonBody(BatchEnqueueBody) },
       responses: {
         202: jsonResponse(BatchEnqueuedSchema, "Every message stored durably and queued (or replayed)"),
         ...errorResponses(400, 401, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
-      const tenantId = c.req.valid("param").tenant_id;
-      const requests = batchRequestOf(tenantId, c.req.valid("json"), await c.req.text());
-      return c.json({ messages: await enqueueBatch(c.env, tenantId, requests) }, 202);
+      const request = batchRequestOf(c.req.valid("param").tenant_id, c.req.valid("json"), await c.req.text(), c.req.valid("header")["idempotency-key"]);
+      const { results, replayed } = await enqueue(c.env, request, BATCH);
+      if (replayed) c.header("Idempotent-Replayed", "true");
+      return c.json({ messages: results }, 202);
     },
   )
   .openapi(

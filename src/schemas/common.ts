@@ -52,11 +52,14 @@ export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 
     403: "`forbidden`: needs the admin token",
     404: "Not found (or not yours)",
     409: "Conflict with the current state",
-    413: "`payload_too_large`: the body (or the payload) is over the size limit",
-    415: "`unsupported_media_type`: send the body as application/json",
+    413: "`payload_too_large`: the body (or the payload; or the body once decompressed) is over the size limit, which the message states in bytes",
+    415:
+      "`unsupported_media_type`: send the body as application/json; `unsupported_content_encoding`: a Content-Encoding other than " +
+      "gzip, deflate, br or identity, or any compressed body on a route other than enqueue (the message names it)",
     422:
       "`idempotency_key_reused`: the Idempotency-Key was used with a different request; `too_many_targets`: the message matches more than 65,535 endpoints; " +
-      "`payload_schema_mismatch`: a payload does not match its event type's enforced schema (`issues` lists each mismatch by path)",
+      "`payload_schema_mismatch`: a payload does not match its event type's enforced schema (`issues` lists each mismatch by path); " +
+      "`payload_too_complex`: checking a payload against its event type's schema would take more than the validation budget",
     429: "Rate limited; see Retry-After",
     503: "Temporarily unavailable (`dns_unavailable`: a target's DNS could not be checked; `temporarily_unavailable`: storage was busy, with Retry-After); retry",
   };

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -37,11 +37,27 @@ const IdempotencyKey = z
   .max(MAX_IDEMPOTENCY_KEY_LENGTH)
   .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 
-/** The Idempotency-Key request header. */
+/**
+ * The Content-Encoding request header of the enqueue routes. Documentation only: the body is
+ * decoded (and the header dropped) before validation, by src/routes/request-body.ts.
+ */
+const ContentEncoding = z
+  .string()
+  .optional()
+  .openapi({
+    description:
+      "`gzip`, `deflate` (zlib format) or `br` to send the body compressed; absent or `identity` for none. The decompressed body is held to the " +
+      "same size limit as an uncompressed one (413 as soon as decompression passes it). Any other coding: 415 `unsupported_content_encoding`; " +
+      "data that is not valid in the named coding: 400 `corrupt_compressed_body`",
+    example: "gzip",
+  });
+
+/** The request headers of both enqueue routes (`POST …/messages` and `…/messages/batch`): Idempotency-Key and Content-Encoding. */
 export const EnqueueHeaders = z.object({
-  "idempotency-key": IdempotencyKey.optional().openapi({
+  [IDEMPOTENCY_KEY_HEADER]: IdempotencyKey.optional().openapi({
     description: `Replays within ${IDEMPOTENCY_WINDOW_TEXT} return the first response and store nothing new`,
   }),
+  "content-encoding": ContentEncoding,
 });
 
 /** One message of `POST …/messages/batch`: an enqueue body with its own optional idempotency key. */

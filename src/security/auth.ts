@@ -4,6 +4,7 @@ import { apiKeyByHash } from "../db/api-keys";
 import { shardIndexOfTenant } from "../db/tenants";
 import { ApiError, notFound } from "../errors";
 import { randomBytes, toBase64Url, toHex } from "../lib/base64";
+import { IsolateCache } from "../lib/isolate-cache";
 import { sha256, sha256Hex } from "../lib/digest";
 import { MAX_BEARER_TOKEN_LENGTH } from "../limits";
 import { rememberTenantShard } from "../shards";
@@ -17,11 +18,10 @@ const API_KEY_PREFIX = "ehk_";
  * The SHA-256 of the configured ADMIN_TOKEN, computed once per isolate (and again only if the
  * secret changes): the comparison hashes the presented token alone, never the configured one.
  */
-let adminDigest: { token: string; digest: Promise<ArrayBuffer> } | undefined;
+const adminDigest = new IsolateCache<string, ArrayBuffer>({ ttlMs: Infinity, maxEntries: 1 });
 
 function adminTokenDigest(adminToken: string): Promise<ArrayBuffer> {
-  if (adminDigest?.token !== adminToken) adminDigest = { token: adminToken, digest: sha256(adminToken) };
-  return adminDigest.digest;
+  return adminDigest.load(adminToken, () => sha256(adminToken));
 }
 
 /** A new tenant API key, its stored hash and its display prefix. */
@@ -37,32 +37,25 @@ export function hashApiKey(key: string): Promise<string> {
 
 /**
  * Tenant API keys verified in this isolate, by hash: a request with a key seen in the last
- * KEY_CACHE_TTL_MS skips the D1 lookup. Revoking a key or deleting its tenant forgets it here at
+ * 10 s skips the D1 lookup. Revoking a key or deleting its tenant forgets it here at
  * once; another isolate may accept it until its own entry expires (README "API at a glance").
  */
-const KEY_CACHE_TTL_MS = 10_000;
-const KEY_CACHE_LIMIT = 1000;
-const verifiedKeys = new Map<string, { keyId: string; tenantId: string; until: number }>();
+const verifiedKeys = new IsolateCache<string, { keyId: string; tenantId: string }>({ ttlMs: 10_000, maxEntries: 1000, whenFull: "clear" });
 
-async function tenantOfKey(db: D1Database, hash: string, now = Date.now()): Promise<string | null> {
+async function tenantOfKey(db: D1Database, hash: string): Promise<string | null> {
   const hit = verifiedKeys.get(hash);
-  if (hit && hit.until > now) return hit.tenantId;
+  if (hit) return hit.tenantId;
+  const read = verifiedKeys.readStarts();
   const key = await apiKeyByHash(db, hash);
-  if (!key) {
-    verifiedKeys.delete(hash);
-    return null;
-  }
-  if (verifiedKeys.size >= KEY_CACHE_LIMIT) verifiedKeys.clear();
-  verifiedKeys.set(hash, { keyId: key.id, tenantId: key.tenant_id, until: now + KEY_CACHE_TTL_MS });
+  if (!key) return null;
+  verifiedKeys.set(hash, { keyId: key.id, tenantId: key.tenant_id }, { read });
   rememberTenantShard(key.tenant_id, key.shard);
   return key.tenant_id;
 }
 
-/** Stops accepting, in this isolate, the verified keys of a tenant (all, or the one with `keyId`). */
+/** Stops accepting, in this isolate, the verified keys of a tenant (all, or the one with `keyId`); checks in flight are not kept. */
 export function forgetVerifiedKeys(tenantId: string, keyId?: string): void {
-  for (const [hash, entry] of verifiedKeys) {
-    if (entry.tenantId === tenantId && (keyId === undefined || entry.keyId === keyId)) verifiedKeys.delete(hash);
-  }
+  verifiedKeys.forgetWhere((entry) => entry.tenantId === tenantId && (keyId === undefined || entry.keyId === keyId));
 }
 
 const unauthorized = () =>

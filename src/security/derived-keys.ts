@@ -1,11 +1,13 @@
 import { fromBase64 } from "../lib/base64";
+import { IsolateCache } from "../lib/isolate-cache";
 import { masterKeyEntries, SecretUnavailableError } from "../secrets";
 
 /** What a derived key is for; each purpose gets an independent key. */
 export type KeyPurpose = "portal-link" | "dashboard-csrf";
 
 const encoder = new TextEncoder();
-const cache = new Map<string, Promise<CryptoKey>>();
+/** Derived keys by purpose and MASTER_KEY text (a new value comes with a new deployment). */
+const cache = new IsolateCache<string, CryptoKey>({ ttlMs: Infinity, maxEntries: 16 });
 
 /**
  * The raw bytes of MASTER_KEY's current entry (the first; `kid:base64` or plain base64). Only the
@@ -28,23 +30,16 @@ function currentMasterKeyBytes(masterKey: string | undefined): Uint8Array {
  * seals signing secrets is never used for anything else.
  */
 function derivedHmacKey(masterKey: string | undefined, purpose: KeyPurpose): Promise<CryptoKey> {
-  const cacheKey = `${purpose}\n${masterKey}`;
-  let key = cache.get(cacheKey);
-  if (!key) {
-    key = (async () => {
-      const base = await crypto.subtle.importKey("raw", currentMasterKeyBytes(masterKey), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(`edgehook/${purpose}`) },
-        base,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign", "verify"],
-      );
-    })();
-    key.catch(() => cache.delete(cacheKey));
-    cache.set(cacheKey, key);
-  }
-  return key;
+  return cache.load(`${purpose}\n${masterKey}`, async () => {
+    const base = await crypto.subtle.importKey("raw", currentMasterKeyBytes(masterKey), "HKDF", false, ["deriveKey"]);
+    return crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(`edgehook/${purpose}`) },
+      base,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["sign", "verify"],
+    );
+  });
 }
 
 /** HMAC-SHA256 of `message` under the purpose's derived key. */

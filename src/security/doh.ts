@@ -5,6 +5,7 @@
  * Google (https://dns.google/resolve) both serve. What this resolves is not necessarily what
  * `fetch` connects to a moment later (see SECURITY.md, "DNS rebinding").
  */
+import { IsolateCache } from "../lib/isolate-cache";
 import { DOH_CACHE_MAX_TTL_SECONDS } from "../limits";
 
 /** What a lookup came to: the A and AAAA addresses, a name that does not exist, or a failure. */
@@ -17,8 +18,8 @@ type RecordAnswer = DohAnswer & { ttl?: number };
 
 const RECORD_TYPES = { A: 1, AAAA: 28 } as const;
 const NXDOMAIN = 3;
-const CACHE_LIMIT = 1000;
-const cache = new Map<string, { answer: DohAnswer; until: number }>();
+/** Answers by `{dohUrl} {host}`, each kept for its own TTL. */
+const cache = new IsolateCache<string, DohAnswer>({ ttlMs: DOH_CACHE_MAX_TTL_SECONDS * 1000, maxEntries: 1000, whenFull: "clear" });
 const malformed: DohAnswer = { kind: "error", message: "malformed DNS-over-HTTPS answer" };
 
 /** Reads a DNS JSON answer; anything not shaped like one is an error, never an empty answer. */
@@ -57,7 +58,7 @@ async function lookup(host: string, type: keyof typeof RECORD_TYPES, dohUrl: str
 export async function resolveHost(host: string, dohUrl: string, timeoutMs: number): Promise<DohAnswer> {
   const key = `${dohUrl} ${host}`;
   const hit = cache.get(key);
-  if (hit && hit.until > Date.now()) return hit.answer;
+  if (hit) return hit;
 
   const [v4, v6] = await Promise.all([
     lookup(host, "A", dohUrl, timeoutMs),
@@ -69,9 +70,6 @@ export async function resolveHost(host: string, dohUrl: string, timeoutMs: numbe
   const found = [v4, v6].flatMap((a) => (a.kind === "addresses" ? [a] : []));
   const answer: DohAnswer = { kind: "addresses", addresses: found.flatMap((a) => a.addresses) };
   const ttl = Math.min(DOH_CACHE_MAX_TTL_SECONDS, ...found.flatMap((a) => (a.ttl === undefined ? [] : [a.ttl])));
-  if (ttl > 0 && answer.addresses.length > 0) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, { answer, until: Date.now() + ttl * 1000 });
-  }
+  if (ttl > 0 && answer.addresses.length > 0) cache.set(key, answer, { ttlMs: ttl * 1000 });
   return answer;
 }

@@ -1,4 +1,5 @@
 import { fromBase64, fromBase64Url, randomBytes, toBase64, toBase64Url } from "../lib/base64";
+import { IsolateCache } from "../lib/isolate-cache";
 
 /**
  * The two kinds of signing key an owner's secret set may hold, told apart by their prefix
@@ -112,18 +113,13 @@ export async function normalizeSigningKey(key: string): Promise<string | null> {
   return ED25519_SECRET_PREFIX + toBase64(seed);
 }
 
-const signingKeys = new Map<string, Promise<CryptoKey>>();
-const SIGNING_KEY_CACHE_LIMIT = 1000;
+const signingKeys = new IsolateCache<string, CryptoKey>({ ttlMs: Infinity, maxEntries: 1000, whenFull: "clear" });
 
 /** Ed25519 signature (64 bytes) of `data` with a stored `whsk_` key; the imported key is reused in this isolate. */
 export async function ed25519Sign(secret: string, data: Uint8Array): Promise<Uint8Array> {
-  let key = signingKeys.get(secret);
-  if (!key) {
+  const key = await signingKeys.load(secret, async () => {
     const seed = fromBase64(secret.slice(ED25519_SECRET_PREFIX.length)).subarray(0, SEED_BYTES);
-    key = crypto.subtle.importKey("pkcs8", pkcs8Of(seed), { name: "Ed25519" }, false, ["sign"]);
-    key.catch(() => signingKeys.delete(secret));
-    if (signingKeys.size >= SIGNING_KEY_CACHE_LIMIT) signingKeys.clear();
-    signingKeys.set(secret, key);
-  }
-  return new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, await key, data));
+    return crypto.subtle.importKey("pkcs8", pkcs8Of(seed), { name: "Ed25519" }, false, ["sign"]);
+  });
+  return new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, data));
 }

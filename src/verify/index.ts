@@ -12,7 +12,9 @@ export {
 } from "./errors.ts";
 export { verifyWebhookMiddleware, type VerifyOptionsSource, type WebhookMiddlewareOptions, type WebhookVariables } from "./hono.ts";
 export { verifyDelivery, verifyRequest, type VerifiedDelivery } from "./request.ts";
+export { assertKeyFitsScheme, receiverKeyKind, type ReceiverKeyKind, type VerifyScheme } from "./key-kind.ts";
 export {
+  checkVerifyOptions,
   DEFAULT_HMAC_HEADER,
   DEFAULT_TOLERANCE_SECONDS,
   PREVIOUS_SIGNATURES_HEADER,

@@ -1,5 +1,6 @@
 import { base64OrNull, concatBytes, hexOrNull, timingSafeEqual, toBytes, utf8, type Bytes } from "./encoding.ts";
 import { InvalidTimestampError, MissingHeaderError, NoMatchingSignatureError } from "./errors.ts";
+import { assertKeyFitsScheme, receiverKeyKind } from "./key-kind.ts";
 
 /** How far `webhook-timestamp` may be from the receiver's clock, either way, by default. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -29,9 +30,10 @@ interface TimestampOptions {
 }
 
 /**
- * Options of the Standard Webhooks scheme (Edgehook's default). `secret` may also hold `whpk_`
- * public keys (what `GET …/secret` shows for an ed25519 endpoint): each checks the `v1a`
- * signatures, each `whsec_` secret the `v1` ones.
+ * Options of the Standard Webhooks scheme (Edgehook's default). With `scheme` left out, `secret`
+ * may also hold `whpk_` public keys (what `GET …/secret` shows for an ed25519 endpoint): each
+ * checks the `v1a` signatures, each `whsec_` secret the `v1` ones. With `scheme: "standard"`
+ * named, every key must be a secret: a `whpk_` key is a TypeError, as for hmac-sha256.
  */
 export interface StandardVerifyOptions extends SecretOptions, TimestampOptions {
   scheme?: "standard";
@@ -106,9 +108,6 @@ function secretList(secret: string | readonly string[], what = "secret"): readon
 /** The HMAC key of a standard-scheme secret: the base64 after `whsec_`. */
 function standardKey(secret: string): Bytes {
   // The messages never repeat the secret: they may end up in logs.
-  if (secret.startsWith("whsk_")) {
-    throw new TypeError("whsk_ is a private signing key, which receivers never need: verify with the endpoint's whpk_ public key");
-  }
   const key = base64OrNull(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
   if (!key || key.length === 0) throw new TypeError("A standard-scheme secret must be whsec_ followed by base64");
   return key;
@@ -172,19 +171,49 @@ function checkTolerance(seconds: number, options: TimestampOptions): void {
   if (seconds - now > tolerance) throw new InvalidTimestampError("too_new", tolerance);
 }
 
-/** The keys a Standard Webhooks verification accepts: HMAC keys for `v1`, Ed25519 public keys for `v1a`. */
-interface StandardKeys {
+/** The keys a verification accepts: HMAC keys (`v1` or hmac-sha256), Ed25519 public keys (`v1a`). */
+interface Keys {
   hmac: readonly Bytes[];
   ed25519: readonly Bytes[];
 }
 
-function standardKeys(options: StandardVerifyOptions | Ed25519VerifyOptions): StandardKeys {
-  if (options.scheme === "ed25519") return { hmac: [], ed25519: secretList(options.publicKey, "public key").map(ed25519PublicKey) };
+/** The public keys of the ed25519 scheme; keys passed as `secret` instead are refused by kind first. */
+function ed25519Keys(options: Ed25519VerifyOptions): Bytes[] {
+  const misplaced = (options as { secret?: string | readonly string[] }).secret;
+  if (options.publicKey === undefined && misplaced !== undefined) {
+    for (const key of secretList(misplaced)) assertKeyFitsScheme(key, "ed25519");
+    throw new TypeError("The ed25519 scheme takes the endpoint's whpk_ public key as publicKey, not as secret");
+  }
+  const publicKeys = secretList(options.publicKey, "public key");
+  for (const key of publicKeys) assertKeyFitsScheme(key, "ed25519");
+  return publicKeys.map(ed25519PublicKey);
+}
+
+/**
+ * The keys `options` verify with, each checked against its scheme's kind (key-kind.ts) and its
+ * form, so that a misconfigured receiver fails before any signature is compared.
+ */
+function keysOf(options: VerifyOptions): Keys {
+  if (options.scheme === "ed25519") return { hmac: [], ed25519: ed25519Keys(options) };
   const secrets = secretList(options.secret);
+  for (const key of secrets) assertKeyFitsScheme(key, options.scheme);
+  if (options.scheme === "hmac-sha256") return { hmac: secrets.map(utf8), ed25519: [] };
   return {
-    hmac: secrets.filter((s) => !s.startsWith("whpk_")).map(standardKey),
-    ed25519: secrets.filter((s) => s.startsWith("whpk_")).map(ed25519PublicKey),
+    hmac: secrets.filter((s) => receiverKeyKind(s) === "secret").map(standardKey),
+    ed25519: secrets.filter((s) => receiverKeyKind(s) === "public").map(ed25519PublicKey),
   };
+}
+
+/**
+ * Checks verify options as `verifyWebhook` does before it reads a request: every key of the kind
+ * its scheme verifies with (no `whpk_` for the HMAC schemes, no `whsec_` for ed25519, never a
+ * `whsk_` private key) and well formed. For tools that take keys from a command line or config
+ * and should refuse a wrong one at start rather than on the first delivery.
+ *
+ * @throws TypeError naming what is wrong and what key the scheme wants
+ */
+export function checkVerifyOptions(options: VerifyOptions): void {
+  keysOf(options);
 }
 
 /**
@@ -192,7 +221,7 @@ function standardKeys(options: StandardVerifyOptions | Ed25519VerifyOptions): St
  * `{id}.{timestamp}.{body}`; each version is checked only against keys of its kind.
  */
 async function verifyStandard(read: (name: string) => string | null, body: Bytes, options: StandardVerifyOptions | Ed25519VerifyOptions) {
-  const keys = standardKeys(options);
+  const keys = keysOf(options);
   const id = requireHeader(read, "webhook-id");
   const timestampText = requireHeader(read, "webhook-timestamp");
   const signatures = requireHeader(read, "webhook-signature");
@@ -229,7 +258,7 @@ function hmacCandidates(value: string, prefix: string): Uint8Array[] {
  * so `webhook-id` and `webhook-timestamp` are read but prove nothing and no tolerance applies.
  */
 async function verifyHmac(read: (name: string) => string | null, body: Bytes, options: HmacVerifyOptions) {
-  const keys = secretList(options.secret).map(utf8);
+  const keys = keysOf(options).hmac;
   const header = (options.header ?? DEFAULT_HMAC_HEADER).toLowerCase();
   const prefix = options.prefix ?? "";
   const signatures = requireHeader(read, header);
@@ -246,8 +275,8 @@ async function verifyHmac(read: (name: string) => string | null, body: Bytes, op
  * of signature that verified.
  * Throws a `WebhookVerificationError` (`MissingHeaderError`, `InvalidTimestampError`,
  * `NoMatchingSignatureError`) when the request must be refused, and a `TypeError` when the
- * call itself is wrong (no secret, an unusable secret or public key, a private `whsk_` key, a
- * parsed body).
+ * call itself is wrong (no secret, an unusable secret or public key, a key of the wrong kind for
+ * the scheme — see checkVerifyOptions —, a parsed body), before any signature is compared.
  *
  * @param body the body exactly as received: a string or bytes, never re-serialised JSON
  */

@@ -152,10 +152,36 @@ describe("npm run receiver", () => {
     expect(bad.verification).toMatchObject({ result: "invalid", code: "no_matching_signature" });
   });
 
-  it("refuses to start with a private whsk_ key as the public key, with exit code 2", async () => {
-    const result = await run(RECEIVER, ["--port", "0", "--public-key", "whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo="]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("whsk_ is a private key");
+  describe("refuses to start, with exit code 2, when a key is of the wrong kind for the scheme", () => {
+    const whpk = ed25519Key().whpk;
+    const whsk = "whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=";
+    it.each([
+      ["standard", "a whpk_ public key", ["--scheme", "standard", "--secret", whpk], "The standard scheme verifies with the endpoint's whsec_ secret"],
+      ["standard", "a whsk_ private key", ["--secret", whsk], "whsk_ is a private key"],
+      ["hmac-sha256", "a whpk_ public key", ["--scheme", "hmac-sha256", "--secret", whpk], "The hmac-sha256 scheme verifies with the endpoint's whsec_ secret"],
+      ["hmac-sha256", "a whsk_ private key", ["--scheme", "hmac-sha256", "--secret", whsk], "whsk_ is a private key"],
+      ["ed25519", "a whsec_ secret", ["--public-key", SECRET], "The ed25519 scheme verifies with the endpoint's whpk_ public key"],
+      ["ed25519", "a whsk_ private key", ["--scheme", "ed25519", "--public-key", whsk], "whsk_ is a private key"],
+    ])("%s with %s", async (_scheme, _key, flags, message) => {
+      const result = await run(RECEIVER, ["--port", "0", ...flags]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+    });
+
+    it("a wrong key from the environment too: hmac-sha256 with EDGEHOOK_SECRET set to a whpk_ key", async () => {
+      const result = await run(RECEIVER, ["--port", "0", "--scheme", "hmac-sha256"], { EDGEHOOK_SECRET: whpk });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("The hmac-sha256 scheme verifies with the endpoint's whsec_ secret");
+    });
+  });
+
+  it("verifies hmac-sha256 with a secret that is not whsec_, as an endpoint given its own secret may have", async () => {
+    const secret = "a-secret-chosen-by-hand";
+    const { process, post } = await receiver(["--scheme", "hmac-sha256", "--secret", secret, "--json"]);
+    const mac = createHmac("sha256", secret).update(BODY).digest("hex");
+    await post({ "content-type": "application/json", "webhook-id": "msg_1", "webhook-timestamp": "1", "x-webhook-signature": mac });
+    await process.waitFor('"number":1');
+    expect(process.jsonLines()[1].verification).toMatchObject({ result: "valid", scheme: "hmac-sha256" });
   });
 
   it("refuses to start with a secret that is not whsec_ base64, with exit code 2", async () => {

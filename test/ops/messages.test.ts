@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { enqueueMessage, enqueueRequestOf, getMessage } from "../../src/ops/messages";
+import { enqueueRequestOf } from "../../src/ops/enqueue-request";
+import { enqueueMessage, getMessage } from "../../src/ops/messages";
 import { IDEMPOTENCY_WINDOW_HOURS } from "../../src/limits";
 import { createTenant } from "../../src/ops/tenants";
 import { holdingQueue } from "../support/worker";

@@ -38,12 +38,12 @@ export function holdingQueue(options: { fail?: boolean } = {}) {
 }
 
 /** Calls the API as the admin with the delivery queue held back; returns the response and the queue messages it produced. */
-export async function apiHeld(method: string, path: string, body?: unknown, options: { failQueue?: boolean } = {}) {
+export async function apiHeld(method: string, path: string, body?: unknown, options: { failQueue?: boolean; headers?: Record<string, string> } = {}) {
   const { queue, sent, counts } = holdingQueue({ fail: options.failQueue });
   const res = await buildApp().fetch(
     new Request(`https://edgehook.test${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", ...options.headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     }),
     { ...env, DELIVERIES: queue },

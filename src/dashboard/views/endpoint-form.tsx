@@ -3,6 +3,7 @@ import type { Endpoint } from "../../schemas/endpoints";
 import type { EventTypeRecord } from "../../schemas/event-types";
 import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
 import { CsrfField, Field, fieldAria, Notice } from "./components";
+import { AdvancedFields, TextField } from "./endpoint-form-advanced";
 import { endpointTitle } from "./endpoint-summary";
 import { EventTypeChoices } from "./event-types";
 import { Layout, type PageContext } from "./layout";
@@ -27,19 +28,6 @@ const FIELD_LABELS: Record<keyof FieldErrors, string> = {
   rate_burst: "Burst",
   max_in_flight: "Max in flight",
 };
-
-const ADVANCED_FIELDS: Array<keyof FieldErrors> = [
-  "signature_scheme",
-  "signature_header",
-  "signature_prefix",
-  "headers",
-  "max_attempts",
-  "schedule",
-  "timeout_ms",
-  "rate_per_second",
-  "rate_burst",
-  "max_in_flight",
-];
 
 const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
   // In the order the form shows them.
@@ -74,17 +62,7 @@ export const EndpointFormPage: FC<{
   const title = editing ? `Edit ${endpointTitle(endpoint)}` : "Add endpoint";
   const action = editing ? `/dashboard/endpoints/${endpoint.id}/edit` : "/dashboard/endpoints/new";
   const cancel = editing ? `/dashboard/endpoints/${endpoint.id}` : "/dashboard";
-  const advancedOpen =
-    ADVANCED_FIELDS.some((f) => errors[f]) ||
-    values.signature_scheme !== "standard" ||
-    values.headers.trim() !== "" ||
-    values.max_attempts.trim() !== "" ||
-    values.schedule.trim() !== "";
-  const text = (name: keyof EndpointFormValues, label: string, hint?: string, extra: Record<string, unknown> = {}) => (
-    <Field name={name} label={label} hint={hint} errors={errors[name]}>
-      <input type="text" id={name} name={name} value={String(values[name])} {...fieldAria(name, { hint, errors: errors[name] })} {...extra} />
-    </Field>
-  );
+  const state = { values, errors };
   return (
     <Layout title={title} page={page}>
       <p class="crumbs">
@@ -103,7 +81,7 @@ export const EndpointFormPage: FC<{
       <ErrorSummary errors={errors} />
       <form class="card stack" method="post" action={action} novalidate>
         <CsrfField token={page.csrfToken} />
-        {text("name", "Name", "Shown in this dashboard only.", { autocomplete: "off" })}
+        <TextField {...state} name="name" label="Name" hint="Shown in this dashboard only." extra={{ autocomplete: "off" }} />
         <Field name="url" label="URL" hint="Where each webhook is POSTed." errors={errors.url}>
           <input
             type="url"
@@ -122,60 +100,19 @@ export const EndpointFormPage: FC<{
           </textarea>
         </Field>
         <EventTypeChoices types={eventTypes} checked={values.event_types} />
-        {eventTypes.length === 0
-          ? text("events", "Events", "Event types, separated by commas; a trailing * matches a prefix (document.*). Leave empty for all events.")
-          : text("events", "Other events and patterns", "Separated by commas; a trailing * matches a prefix (document.*).")}
-        {text("source", "Source", "Only messages from this source (model, product or project). Leave empty for every source.")}
+        {eventTypes.length === 0 ? (
+          <TextField {...state} name="events" label="Events" hint="Event types, separated by commas; a trailing * matches a prefix (document.*). Leave empty for all events." />
+        ) : (
+          <TextField {...state} name="events" label="Other events and patterns" hint="Separated by commas; a trailing * matches a prefix (document.*)." />
+        )}
+        <TextField {...state} name="source" label="Source" hint="Only messages from this source (model, product or project). Leave empty for every source." />
         <div class="field">
           <label class="checkbox" for="enabled">
             <input type="checkbox" id="enabled" name="enabled" checked={values.enabled} />
             Enabled
           </label>
         </div>
-        <details class="advanced" open={advancedOpen}>
-          <summary>Signing, retries and headers</summary>
-          <div class="grid-2">
-            <Field
-              name="signature_scheme"
-              label="Signature scheme"
-              hint="Ed25519: receivers verify with a public key and cannot sign themselves. Changing between it and the HMAC schemes issues a new key; the old one co-signs for 24 hours."
-              errors={errors.signature_scheme}
-            >
-              <select id="signature_scheme" name="signature_scheme" {...fieldAria("signature_scheme", { hint: true, errors: errors.signature_scheme })}>
-                <option value="standard" selected={values.signature_scheme === "standard"}>
-                  Standard Webhooks
-                </option>
-                <option value="hmac-sha256" selected={values.signature_scheme === "hmac-sha256"}>
-                  HMAC-SHA256 header
-                </option>
-                <option value="ed25519" selected={values.signature_scheme === "ed25519"}>
-                  Ed25519 public key (Standard Webhooks v1a)
-                </option>
-              </select>
-            </Field>
-            {text("timeout_ms", "Timeout (ms)", "500 to 30000.", { inputmode: "numeric" })}
-          </div>
-          <div class="grid-2">
-            {text("signature_header", "Signature header", "HMAC-SHA256 only. Default X-Webhook-Signature.")}
-            {text("signature_prefix", "Signature prefix", "HMAC-SHA256 only, e.g. sha256=")}
-          </div>
-          <div class="grid-2">
-            {text("max_attempts", "Max attempts", "Including the first try. Empty for the default.", { inputmode: "numeric" })}
-            {text("schedule", "Retry schedule", "Seconds to wait before each retry, e.g. 10, 60, 600.")}
-          </div>
-          <div class="grid-2">
-            {text("rate_per_second", "Rate limit (per second)", "At most this many deliveries a second, 1 to 500. Empty for none.", { inputmode: "numeric" })}
-            {text("rate_burst", "Burst", "Sent back to back before the rate applies. Default 1.", { inputmode: "numeric" })}
-          </div>
-          <div class="grid-2">
-            {text("max_in_flight", "Max in flight", "At most this many requests open at once, 1 to 100. Empty for no cap.", { inputmode: "numeric" })}
-          </div>
-          <Field name="headers" label="Custom headers" hint='Sent with every delivery. One per line, "Name: value".' errors={errors.headers}>
-            <textarea id="headers" name="headers" rows={3} spellcheck={false} {...fieldAria("headers", { hint: true, errors: errors.headers })}>
-              {values.headers}
-            </textarea>
-          </Field>
-        </details>
+        <AdvancedFields {...state} />
         <div class="form-actions">
           <button type="submit" class="button primary">
             {editing ? "Save changes" : "Create endpoint"}

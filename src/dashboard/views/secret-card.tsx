@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import { DEFAULT_HMAC_HEADER } from "../../delivery/signing";
+import { DEFAULT_HMAC_HEADER } from "../../limits";
 import type { Endpoint } from "../../schemas/endpoints";
 import { CopyButton, CsrfField, Time } from "./components";
 import { Icon } from "./icons";

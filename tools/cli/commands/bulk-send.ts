@@ -118,8 +118,8 @@ function progressOf(ctx: CommandContext, total: number | null): Progress {
 
 /**
  * `edgehook messages send --file messages.jsonl` (or `-` for stdin): one message per line (an
- * enqueue body, with an optional `idempotency_key`), sent in batches of 100 (fewer when 100 lines
- * would exceed the 1 MiB batch body) through `POST …/messages/batch`, each line's text as written
+ * enqueue body, with an optional `idempotency_key`), sent in batches of MAX_BATCH_MESSAGES (fewer
+ * when that many lines would exceed MAX_BATCH_BODY_BYTES) through `POST …/messages/batch`, each line's text as written
  * (exact payloads). A progress bar on a
  * terminal; a plain line per batch otherwise, or a JSON line per batch with --json. Ends with a
  * summary and, when any line or batch failed, names the lines and exits non-zero (the exit code of
@@ -155,7 +155,7 @@ export async function sendJsonLines(ctx: CommandContext, file: string): Promise<
       progress.lineInvalid(line.number, line.invalid);
       continue;
     }
-    // A batch ends at 100 lines, or before the line that would take its body past the relay's limit
+    // A batch ends at MAX_BATCH_MESSAGES lines, or before the line that would take its body past the relay's limit
     // (413 for the whole batch otherwise); a line too large on its own goes alone, for the relay to judge.
     if (batch.length > 0 && batchBytes + 1 + line.bytes > MAX_BATCH_BODY_BYTES) await flush();
     batch.push(line);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_HMAC_HEADER, DEFAULT_MAX_ATTEMPTS, DEFAULT_RATE_BURST, MAX_ATTEMPTS_LIMIT, MAX_IN_FLIGHT, MAX_RATE_BURST, MAX_RATE_PER_SECOND, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS } from "../../../src/limits.ts";
 import { collect, integerIn, parseSince } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError, type CommandContext } from "../context.ts";
 import { details, table, time } from "../output.ts";
@@ -71,12 +72,12 @@ function withEndpointFlags(command: Command): Command {
     .addOption(new Option("--scheme <scheme>", "signature scheme (ed25519: receivers verify with a public key)").choices(["standard", "hmac-sha256", "ed25519"]))
     .option("--signature-header <name>", "hmac-sha256: header carrying the signature")
     .option("--signature-prefix <prefix>", "hmac-sha256: text before the hex signature, e.g. sha256=")
-    .addOption(new Option("--max-attempts <n>", "attempts per delivery, first try included").argParser(integerIn(1, 30)))
+    .addOption(new Option("--max-attempts <n>", "attempts per delivery, first try included").argParser(integerIn(1, MAX_ATTEMPTS_LIMIT)))
     .addOption(new Option("--schedule <seconds>", "retry delays in seconds, comma-separated: 5,30,300").argParser(parseSchedule))
-    .addOption(new Option("--timeout-ms <ms>", "how long to wait for the receiver").argParser(integerIn(500, 30_000)))
-    .addOption(new Option("--rate-limit <n>", "at most n deliveries per second, across all consumers").argParser(integerIn(1, 500)))
-    .addOption(new Option("--burst <n>", "with --rate-limit: deliveries sent back to back (default 1)").argParser(integerIn(1, 500)))
-    .addOption(new Option("--max-in-flight <n>", "at most n requests open at once").argParser(integerIn(1, 100)))
+    .addOption(new Option("--timeout-ms <ms>", "how long to wait for the receiver").argParser(integerIn(MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)))
+    .addOption(new Option("--rate-limit <n>", "at most n deliveries per second, across all consumers").argParser(integerIn(1, MAX_RATE_PER_SECOND)))
+    .addOption(new Option("--burst <n>", `with --rate-limit: deliveries sent back to back (default ${DEFAULT_RATE_BURST})`).argParser(integerIn(1, MAX_RATE_BURST)))
+    .addOption(new Option("--max-in-flight <n>", "at most n requests open at once").argParser(integerIn(1, MAX_IN_FLIGHT)))
     .addOption(new Option("--data <json>", "any other fields, as a JSON object merged into the request").argParser(parseObject));
 }
 
@@ -117,14 +118,14 @@ function endpointBody(flags: EndpointFlags): Record<string, unknown> {
 
 function signatureText(signature: Endpoint["signature"]): string {
   if (signature.scheme !== "hmac-sha256") return signature.scheme;
-  return `hmac-sha256 (header ${signature.header ?? "X-Webhook-Signature"}${signature.prefix ? `, prefix ${signature.prefix}` : ""})`;
+  return `hmac-sha256 (header ${signature.header ?? DEFAULT_HMAC_HEADER}${signature.prefix ? `, prefix ${signature.prefix}` : ""})`;
 }
 
 function retryText(retry: Endpoint["retry"]): string {
   const parts = [];
   if (retry.max_attempts !== undefined) parts.push(`${retry.max_attempts} attempts`);
   if (retry.schedule) parts.push(`after ${retry.schedule.join(", ")} s`);
-  return parts.length ? parts.join(", ") : "default (10 attempts, growing from 5 s)";
+  return parts.length ? parts.join(", ") : `default (${DEFAULT_MAX_ATTEMPTS} attempts, growing from ${DEFAULT_FIRST_RETRY_SECONDS} s)`;
 }
 
 /** An endpoint as label-value lines; header values are left out as they often hold credentials. */

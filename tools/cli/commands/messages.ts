@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { indentJson, memberText, objectText } from "../../../src/lib/json-text.ts";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
 import { collect } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, out, table, time } from "../output.ts";
@@ -73,7 +74,8 @@ export function registerMessages(program: Command): void {
     .command("send")
     .description(
       "enqueue a message for delivery to the tenant's matching endpoints; without <event>, send every message of a JSONL file " +
-        "(one enqueue body per line, optional idempotency_key) in batches of 100 (fewer when they would exceed the 1 MiB batch body)",
+        `(one enqueue body per line, optional idempotency_key) in batches of ${MAX_BATCH_MESSAGES} ` +
+        `(fewer when they would exceed the ${MAX_BATCH_BODY_BYTES / 1024 / 1024} MiB batch body)`,
     )
     .argument("[event]", "event type, e.g. document.predicted")
     .argument("[payload]", "the payload as JSON")
@@ -81,7 +83,7 @@ export function registerMessages(program: Command): void {
     .option("--source <source>", "the model, product or project it comes from")
     .option("--endpoint <id>", "send to this endpoint only; repeatable", collect)
     .option("--webhook-url <url>", "also send to this one-off URL")
-    .option("--idempotency-key <key>", "send at most once per key within 24 h")
+    .option("--idempotency-key <key>", `send at most once per key within ${IDEMPOTENCY_WINDOW_TEXT}`)
     .action(async (event: string | undefined, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
       const ctx = contextOf(command);
       if (event === undefined) {
@@ -96,7 +98,7 @@ export function registerMessages(program: Command): void {
         { event, payload: null, source: options.source, endpoint_ids: options.endpoint, webhook_url: options.webhookUrl },
         { payload: readPayload(payloadArgument, options.file) },
       );
-      const headers = options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : undefined;
+      const headers = options.idempotencyKey ? { [IDEMPOTENCY_KEY_HEADER]: options.idempotencyKey } : undefined;
       const sent = await ctx.client.request<Schema<"EnqueuedMessage">>("POST", `${await ctx.tenantPath()}/messages`, { bodyText: body, headers });
       ctx.show(sent, (m) => `Enqueued ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
     });

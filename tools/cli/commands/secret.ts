@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_ROTATION_GRACE_SECONDS } from "../../../src/limits.ts";
 import { integerIn } from "../../lib/parse.ts";
 import { contextOf, type CommandContext } from "../context.ts";
 import { addIdCommand } from "./id-command.ts";
@@ -33,7 +34,7 @@ export function addSecretCommands(
     .command("rotate")
     .description("switch to a new secret; the old one keeps co-signing for the grace period")
     .argument(`<${idName}>`)
-    .addOption(new Option("--grace <seconds>", "how long the old secret keeps co-signing (default 86400)").argParser(integerIn(0, 604_800)))
+    .addOption(new Option("--grace <seconds>", `how long the old secret keeps co-signing (default ${DEFAULT_ROTATION_GRACE_SECONDS})`).argParser(integerIn(0, MAX_ROTATION_GRACE_SECONDS)))
     .option("--secret <key>", "the new key, instead of a generated one (whsec_…, or whsk_… for an ed25519 endpoint)")
     .action(async (id: string, options: { grace?: number; secret?: string }, command: Command) => {
       const ctx = contextOf(command);

@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { MAX_PAGE_SIZE } from "../../../src/limits.ts";
 import { integerIn, parseSince } from "../../lib/parse.ts";
 import { ApiResponseError, ConnectionError, type Schema } from "../client.ts";
 import { contextOf } from "../context.ts";
@@ -35,7 +36,7 @@ export function registerTail(program: Command): void {
       let announced = false;
       for (;;) {
         try {
-          const window = await ctx.client.list<Schema<"DeliverySummary">>(path, { limit: 100, since: follower.since, endpoint_id: options.endpoint }, true);
+          const window = await ctx.client.list<Schema<"DeliverySummary">>(path, { limit: MAX_PAGE_SIZE, since: follower.since, endpoint_id: options.endpoint }, true);
           for (const d of follower.update(window.data)) process.stdout.write(ctx.json ? `${JSON.stringify(d)}\n` : changeLine(d));
           if (!announced) note(`Following deliveries of ${(await ctx.tenantPath()).split("/").pop()} (Ctrl-C to stop)`);
           announced = true;

@@ -1,0 +1,59 @@
+import type { DeliveryWork } from "../db/delivery-work";
+import { MAX_QUEUE_DELAY_SECONDS } from "./backoff";
+import { jobOf, type DeliveryJob } from "./jobs";
+import type { Lane } from "./lanes";
+import type { DeliveryTask } from "./task";
+
+/**
+ * The plan stage (pure): what to do with each delivery of a batch given its row, before anything
+ * is sent. A delivery whose row says it is done, superseded or not yet due is settled from here;
+ * only "send" reaches the dispatch stage.
+ */
+
+/** A message arriving this early for its next attempt is still "on time". */
+const EARLY_TOLERANCE_MS = 1_000;
+
+export type Plan =
+  | { kind: "ack" }
+  | { kind: "unavailable" }
+  | { kind: "wait"; seconds: number }
+  | { kind: "cancel"; reason: string }
+  | { kind: "forward"; job: DeliveryJob }
+  | { kind: "send"; job: DeliveryJob };
+
+/**
+ * Decides what to do with one queue message given the delivery's row and the lane the batch
+ * belongs to: the main lane forwards a due delivery of a slow-lane endpoint.
+ */
+export function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: number, lane: Lane): Plan {
+  if (!task || !work) return { kind: "ack" }; // malformed, or the delivery was purged
+  if (work.queue_token !== task.token) return { kind: "ack" }; // superseded by a replay or sweep
+  if (work.status !== "pending" && work.status !== "retrying") return { kind: "ack" }; // already final
+  if (work.endpoint_id !== "" && !work.endpoint_exists) return { kind: "cancel", reason: "Endpoint was deleted" };
+  if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
+  if (work.next_attempt_at !== null && work.next_attempt_at > now + EARLY_TOLERANCE_MS) {
+    // A wait longer than Queues' 12 h limit arrives in hops; this is one of them.
+    return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
+  }
+  if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward", job: jobOf(work) };
+  return { kind: "send", job: jobOf(work) };
+}
+
+/**
+ * Plans every message of a batch. Of several messages for one delivery (an at-least-once duplicate,
+ * or replays in quick succession) only one is acted on: the one carrying the row's live token, so
+ * a stale message never stands in for the live one. The others are acked.
+ */
+export function planBatch(tasks: Array<DeliveryTask | null>, rows: Map<string, DeliveryWork>, now: number, lane: Lane): Plan[] {
+  const chosen = new Map<string, number>();
+  tasks.forEach((task, index) => {
+    if (!task) return;
+    const current = chosen.get(task.delivery_id);
+    const live = rows.get(task.delivery_id)?.queue_token;
+    if (current === undefined || (task.token === live && tasks[current]!.token !== live)) chosen.set(task.delivery_id, index);
+  });
+  return tasks.map((task, index) => {
+    if (task && chosen.get(task.delivery_id) !== index) return { kind: "ack" };
+    return plan(task, task ? rows.get(task.delivery_id) : undefined, now, lane);
+  });
+}

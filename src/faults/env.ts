@@ -1,0 +1,84 @@
+import { withDatabases } from "../shards";
+import { faultyD1, faultyKv, faultyQueue, faultyR2 } from "./bindings";
+import { FaultInjector } from "./injector";
+import { parseFaultSpec } from "./spec";
+
+/**
+ * Fault injection for local runs and tests (CONTRACT.md, "Fault injection"): the Worker's env with
+ * every D1 database (control and shards), KV namespace, R2 bucket and queue producer wrapped so
+ * that calls fail and KV reads lag as `EDGEHOOK_FAULTS` asks (src/faults/bindings.ts).
+ *
+ * Never honoured by a deployed Worker. Two locks, both needed:
+ * 1. the var `ALLOW_FAULT_INJECTION` is exactly "true" — nothing in wrangler.toml or
+ *    .dev.vars.example sets it; a run opts in with `npm run dev -- --var ALLOW_FAULT_INJECTION:true`;
+ * 2. the code was not bundled for Cloudflare's network. Wrangler replaces `process.env.NODE_ENV`
+ *    in the bundle with the text "production" when it builds for `wrangler deploy`, `wrangler
+ *    versions upload` and `wrangler dev --remote` (all of which run on Cloudflare with real
+ *    bindings), and with "development" for local `wrangler dev`; `npm run deploy` forces
+ *    NODE_ENV=production for its build, so even a shell that exports NODE_ENV cannot change it.
+ *    The vitest plugin leaves `process.env.NODE_ENV` to the runtime, where nothing sets it.
+ * A var alone is not enough because `wrangler deploy --var` and the dashboard can set any var;
+ * the request's hostname is not used because the queue and cron handlers have no request.
+ */
+
+/** The vars that govern fault injection (not in the generated Env: no deployment defines them). */
+export interface FaultVars {
+  ALLOW_FAULT_INJECTION?: string;
+  EDGEHOOK_FAULTS?: string;
+}
+
+/** How wrangler bundled this code: "production" for Cloudflare's network (see the module comment), else "development" or undefined. */
+export function bundleMode(): string | undefined {
+  return process.env.NODE_ENV;
+}
+
+/** Whether faults may be injected: the var says "true" and the code was not bundled for production. */
+export function faultInjectionAllowed(vars: FaultVars, mode: string | undefined = bundleMode()): boolean {
+  return vars.ALLOW_FAULT_INJECTION === "true" && mode !== "production";
+}
+
+/** One injector per spec text in this isolate, so its counts and KV memory outlive a request. */
+const injectors = new Map<string, FaultInjector>();
+
+/**
+ * The injector that serves `env`, or null when fault injection is not allowed (faultInjectionAllowed).
+ * @throws FaultSpecError when EDGEHOOK_FAULTS cannot be parsed
+ */
+export function faultInjectorFor(env: object): FaultInjector | null {
+  const vars = env as FaultVars;
+  if (!faultInjectionAllowed(vars)) return null;
+  const text = (vars.EDGEHOOK_FAULTS ?? "").trim();
+  let injector = injectors.get(text);
+  if (!injector) {
+    injector = new FaultInjector(parseFaultSpec(text));
+    injectors.set(text, injector);
+  }
+  return injector;
+}
+
+const wrappedEnvs = new WeakMap<object, Env>();
+
+/**
+ * `env` with its bindings wrapped by `injector` (one wrapped env per env object); `env` itself when
+ * the injector is null. Bindings other than D1, KV, R2 and the queue producers pass through.
+ */
+export function withPlatformFaults<E extends Env>(env: E, injector: FaultInjector | null): E {
+  if (!injector) return env;
+  let wrapped = wrappedEnvs.get(env) as E | undefined;
+  if (!wrapped) {
+    wrapped = {
+      ...withDatabases(env, (db) => faultyD1(db, injector)),
+      SECRETS: faultyKv(env.SECRETS, injector),
+      PAYLOADS: faultyR2(env.PAYLOADS, injector),
+      DELIVERIES: faultyQueue(env.DELIVERIES, injector),
+      SLOW_DELIVERIES: faultyQueue(env.SLOW_DELIVERIES, injector),
+    };
+    wrappedEnvs.set(env, wrapped);
+  }
+  return wrapped;
+}
+
+/** `GET /__faults`: what `injector` has injected so far, per kind (CONTRACT.md). */
+export function faultsResponse(injector: FaultInjector): Response {
+  return Response.json({ injected: injector.injected });
+}

@@ -1,0 +1,97 @@
+import { RE2JS } from "re2js";
+
+/**
+ * Regular expressions of JSON Schemas (`pattern`, `patternProperties`, `format: "regex"` aside)
+ * run on re2js, a pure-JavaScript port of RE2 (MIT, ~65 KB gzipped, no `eval` or `new Function`,
+ * so it runs in workerd): its automata match in time linear in the input, whatever the pattern,
+ * where JavaScript's backtracking RegExp takes exponential time on `^(a+)+$` and friends.
+ *
+ * JSON Schema patterns are ECMA-262 regular expressions with the `u` flag, unanchored. RE2 reads
+ * a slightly different dialect, so a pattern is first rewritten where the two disagree: `.`
+ * excludes every ECMA line terminator (RE2's only `\n`), `\s` / `\S` are ECMA's white space (RE2's
+ * is ASCII only), `[` inside a class is a literal (RE2 would read `[:alpha:]`), `[]` and `[^]`
+ * match nothing and anything; then re2js translates `\uXXXX`, `\u{…}`, `\cX` and named groups.
+ * What RE2 cannot run at all (backreferences, lookahead, lookbehind) is refused.
+ */
+
+/** A pattern this relay cannot run in linear time, or that is not a regular expression at all. */
+export class UnsupportedPattern extends Error {}
+
+/** A compiled pattern: `test` says whether it matches anywhere in `input`, in time linear in its length. */
+export interface LinearRegex {
+  test(input: string): boolean;
+}
+
+/** ECMA-262 WhiteSpace and LineTerminator, what `\s` means in JavaScript, written for a character class. */
+const ECMA_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
+/** What `.` matches in JavaScript without the `s` flag: anything but a line terminator. */
+const ECMA_DOT = "[^\\n\\r\\u2028\\u2029]";
+
+/**
+ * `source` (ECMA-262, `u` flag) rewritten into the same language in RE2's dialect.
+ * @throws UnsupportedPattern for a backreference or a lookaround, naming it
+ */
+function toRe2Dialect(source: string): string {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i];
+    const next = source[i + 1];
+    if (ch === "\\") {
+      if (next !== undefined && next >= "1" && next <= "9") throw new UnsupportedPattern(`uses a backreference (\\${next}), which cannot be matched in linear time`);
+      if (next === "k") throw new UnsupportedPattern("uses a named backreference (\\k<…>), which cannot be matched in linear time");
+      if (next === "s") out += inClass ? ECMA_SPACE : `[${ECMA_SPACE}]`;
+      else if (next === "S" && inClass) throw new UnsupportedPattern("uses \\S inside a character class, which this relay cannot translate; write the characters out");
+      else if (next === "S") out += `[^${ECMA_SPACE}]`;
+      else out += ch + (next ?? "");
+      i += 1;
+    } else if (inClass) {
+      if (ch === "]") inClass = false;
+      out += ch === "[" ? "\\[" : ch;
+    } else if (ch === "[") {
+      if (source.startsWith("[]", i)) {
+        out += "[^\\x{0}-\\x{10FFFF}]";
+        i += 1;
+      } else if (source.startsWith("[^]", i)) {
+        out += "(?s:.)";
+        i += 2;
+      } else {
+        inClass = true;
+        out += ch;
+        if (next === "^") {
+          out += next;
+          i += 1;
+        }
+      }
+    } else if (ch === "(" && next === "?") {
+      const kind = source.slice(i + 2, i + 4);
+      if (kind.startsWith("=") || kind.startsWith("!")) throw new UnsupportedPattern("uses a lookahead ((?=…) or (?!…)), which cannot be matched in linear time");
+      if (kind === "<=" || kind === "<!") throw new UnsupportedPattern("uses a lookbehind ((?<=…) or (?<!…)), which cannot be matched in linear time");
+      out += ch;
+    } else {
+      out += ch === "." ? ECMA_DOT : ch;
+    }
+  }
+  return out;
+}
+
+/**
+ * Compiles a JSON Schema pattern for linear-time matching. Compiling is linear in the pattern's
+ * length too; compile once per schema, not per payload.
+ * @throws UnsupportedPattern when `source` is not an ECMA-262 regular expression (with the `u` flag)
+ *   or uses what RE2 cannot run (backreferences, lookaround, a `\p{…}` name RE2 does not know), with why
+ */
+export function compileLinearRegex(source: string): LinearRegex {
+  try {
+    // Only parsed, never run: a syntax check against the dialect JSON Schema names.
+    new RegExp(source, "u");
+  } catch (error) {
+    throw new UnsupportedPattern(`is not a regular expression: ${(error as Error).message}`);
+  }
+  try {
+    return RE2JS.compile(RE2JS.translateRegExp(toRe2Dialect(source)));
+  } catch (error) {
+    if (error instanceof UnsupportedPattern) throw error;
+    throw new UnsupportedPattern(`cannot be matched in linear time: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { getDeliveryWithAttempts, listDeliveries, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
+import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { loadDeliveryWork } from "../src/db/delivery-work";
+import { listEndpoints } from "../src/db/endpoints";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
+import { findKeyedRequests } from "../src/db/idempotency-keys";
+import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
+import { deliveryIdOf, newMessageId } from "../src/lib/ids";
+import { newEndpoint, newTenant } from "./support/api";
+import { countingD1, type RanStatement } from "./support/counting-d1";
+import { shardOf } from "./support/shards";
+
+// Issue 25: every read of a data shard stays bounded as its tables grow to millions of rows. A
+// query plan is the part of that a test can hold without a million rows: these run every read the
+// API, the dashboard, the consumer and the sweeper make through the real functions of src/db and
+// fail on a plan that reads a growing table whole (a SCAN of messages or deliveries not through a
+// partial index) or sorts one for its ORDER BY (a temp B-tree for the whole ORDER BY; one for the
+// LAST TERM only sorts the few deliveries of each message, and one after a seek of one message by
+// its key sorts that message's deliveries). `npm run bench -- --phase scale`
+// measures the rows those plans read at a million messages.
+
+const NOW = Date.UTC(2026, 11, 7, 12);
+const HOUR = 3_600_000;
+
+/** The tables that grow with traffic. */
+const GROWING = ["messages", "deliveries", "idempotency_keys"];
+/** Partial indexes hold only the rows they name (open or closed deliveries, never the enqueue path's), so a scan of one is bounded by them. */
+const PARTIAL_INDEXES = ["deliveries_open", "deliveries_closed_by_tenant", "deliveries_closed_by_endpoint"];
+
+/** The names a statement gives the growing tables: the tables themselves and their aliases. */
+function growingNames(sql: string): Set<string> {
+  const names = new Set(GROWING);
+  for (const [, table, alias] of sql.matchAll(/\b(messages|deliveries|idempotency_keys)\s+AS\s+(\w+)/gi)) if (GROWING.includes(table!.toLowerCase())) names.add(alias!);
+  return names;
+}
+
+/** The plan lines of a statement that read a growing table whole or sort it. */
+async function unboundedSteps(db: D1Database, { sql, params }: RanStatement): Promise<string[]> {
+  const { results } = await db.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+  const names = growingNames(sql);
+  const details = results.map((r) => r.detail);
+  // A sort of what one row leads to (a message found by its key: its few deliveries) stays bounded.
+  const firstTable = details.find((d) => /^(SCAN|SEARCH) /.test(d)) ?? "";
+  const fromOneRow = /^SEARCH \w+ USING INTEGER PRIMARY KEY \(rowid=\?\)$/.test(firstTable);
+  return details.filter((detail) => {
+      if (detail.startsWith("USE TEMP B-TREE FOR ORDER BY")) return !fromOneRow;
+      const scan = /^SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?/.exec(detail);
+      return scan !== null && names.has(scan[1]!) && !PARTIAL_INDEXES.includes(scan[2] ?? "");
+    });
+}
+
+/** Runs `read` against the tenant's shard and answers every unbounded step of every statement it ran. */
+async function unboundedStepsOf(tenantId: string, read: (db: D1Database) => Promise<unknown>): Promise<Array<{ sql: string; steps: string[] }>> {
+  const shard = await shardOf(tenantId);
+  const { db, statements } = countingD1(shard);
+  await read(db);
+  expect(statements.length).toBeGreaterThan(0);
+  const found = await Promise.all(statements.map(async (s) => ({ sql: s.sql.replace(/\s+/g, " ").trim(), steps: await unboundedSteps(shard, s) })));
+  return found.filter((f) => f.steps.length > 0);
+}
+
+/** A tenant with one endpoint, and the ids of a message and its first delivery (none stored: plans do not need rows). */
+async function setUp() {
+  const tenant = await newTenant();
+  const endpoint = await newEndpoint(tenant.id, { url: "https://example.com/hook" });
+  const messageId = newMessageId(tenant.id, NOW - HOUR);
+  return { tenantId: tenant.id, endpointId: endpoint.id as string, messageId, deliveryId: deliveryIdOf(messageId, 0) };
+}
+
+describe("query plans of every read (issue 25)", () => {
+  const reads: Record<string, (db: D1Database, k: Awaited<ReturnType<typeof setUp>>) => Promise<unknown>> = {
+    "polling a message": (db, k) => getMessageWithDeliveries(db, k.tenantId, k.messageId),
+    "reading a delivery with its attempts": (db, k) => getDeliveryWithAttempts(db, k.tenantId, k.deliveryId),
+    "looking up an Idempotency-Key": (db, k) => findKeyedRequests(db, k.tenantId, ["key"], NOW - HOUR),
+    "listing messages": (db, k) => listMessages(db, k.tenantId, { limit: 100 }),
+    "listing messages of one event type": (db, k) => listMessages(db, k.tenantId, { event: "invoice.extracted", limit: 100 }),
+    "listing deliveries": (db, k) => listDeliveries(db, k.tenantId, { limit: 100 }),
+    "listing deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { since: NOW - HOUR, limit: 100 }),
+    "listing one endpoint's deliveries": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, limit: 100 }),
+    "listing one message's deliveries": (db, k) => listDeliveries(db, k.tenantId, { message_id: k.messageId, limit: 100 }),
+    "listing failed deliveries": (db, k) => listDeliveries(db, k.tenantId, { status: "failed", limit: 100 }),
+    "listing cancelled deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { status: "cancelled", since: NOW - HOUR, limit: 100 }),
+    "listing one endpoint's failed deliveries": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, status: "failed", limit: 100 }),
+    "listing succeeded deliveries": (db, k) => listDeliveries(db, k.tenantId, { status: "succeeded", limit: 100 }),
+    "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
+    "counting deliveries per hour for the dashboard": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { now: NOW, hours: 24 }),
+    "counting one endpoint's deliveries per hour": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { endpointId: k.endpointId, now: NOW, hours: 24 }),
+    "counting outcomes per endpoint": (db, k) => outcomesByEndpoint(db, k.tenantId, NOW - 24 * HOUR),
+    "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
+    "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
+    "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
+    "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
+    "purging expired messages and deliveries": (db) => purgeOldMessages(db, NOW - 30 * 24 * HOUR, 2000),
+    "purging expired Idempotency-Keys": (db) => purgeIdempotencyKeys(db, NOW - 24 * HOUR),
+    "replaying a delivery": (db, k) => replayDelivery(db, k.tenantId, k.deliveryId, NOW),
+    "recovering an endpoint's failed deliveries since a time": (db, k) => replayFailedForEndpoint(db, k.tenantId, k.endpointId, NOW - HOUR, NOW, 1000),
+  };
+
+  for (const [name, read] of Object.entries(reads)) {
+    it(`${name} neither scans nor sorts a growing table`, async () => {
+      const keys = await setUp();
+      expect(await unboundedStepsOf(keys.tenantId, (db) => read(db, keys))).toEqual([]);
+    });
+  }
+});
+
+describe("closed deliveries are listed through their partial indexes", () => {
+  /** Every plan line of the statements a listing ran. */
+  async function planOf(tenantId: string, query: Parameters<typeof listDeliveries>[2]): Promise<string[]> {
+    const shard = await shardOf(tenantId);
+    const { db, statements } = countingD1(shard);
+    await listDeliveries(db, tenantId, query);
+    const plans = await Promise.all(
+      statements.map(async ({ sql, params }) => (await shard.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results),
+    );
+    return plans.flat().map((r) => r.detail);
+  }
+
+  it("a tenant's failed deliveries come from deliveries_closed_by_tenant, already newest first", async () => {
+    const { tenantId } = await setUp();
+    const plan = await planOf(tenantId, { status: "failed", limit: 100 });
+    expect(plan.some((d) => d.includes("USING INDEX deliveries_closed_by_tenant"))).toBe(true);
+    expect(plan.some((d) => d.startsWith("USE TEMP B-TREE"))).toBe(false);
+  });
+
+  it("one endpoint's cancelled deliveries come from deliveries_closed_by_endpoint", async () => {
+    const { tenantId, endpointId } = await setUp();
+    const plan = await planOf(tenantId, { endpoint_id: endpointId, status: "cancelled", limit: 100 });
+    expect(plan.some((d) => d.includes("USING INDEX deliveries_closed_by_endpoint"))).toBe(true);
+  });
+});
+
+describe("the query-plan check itself", () => {
+  it("flags a full scan of deliveries, also under an alias", async () => {
+    const { tenantId } = await setUp();
+    const found = await unboundedStepsOf(tenantId, (db) => db.prepare("SELECT * FROM deliveries AS d WHERE d.last_error = ?").bind("x").all());
+    expect(found.map((f) => f.steps)).toEqual([["SCAN d"]]);
+  });
+
+  it("flags a sort of messages for an ORDER BY", async () => {
+    const { tenantId } = await setUp();
+    const found = await unboundedStepsOf(tenantId, (db) => db.prepare("SELECT id FROM messages WHERE tenant_id = ? ORDER BY event").bind(tenantId).all());
+    expect(found.flatMap((f) => f.steps)).toContain("USE TEMP B-TREE FOR ORDER BY");
+  });
+
+  it("lets a seek by primary key pass", async () => {
+    const { tenantId, endpointId } = await setUp();
+    const found = await unboundedStepsOf(tenantId, (db) =>
+      db.prepare("SELECT * FROM deliveries WHERE tenant_id = ? AND endpoint_id = ? ORDER BY id DESC LIMIT 10").bind(tenantId, endpointId).all(),
+    );
+    expect(found).toEqual([]);
+  });
+});
