@@ -2,7 +2,7 @@ import { within } from "../lib/within";
 import { PayloadStorageUnavailable, readPayload } from "../payloads";
 import { activeSecrets, readSecretSet, SecretUnavailableError, type VersionedOwner } from "../secrets";
 import type { TargetPolicy } from "../security/target-guard";
-import type { BatchReads } from "./batch-reads";
+import { ReadBudgetSpent, type BatchReads } from "./batch-reads";
 import { SECRET_READ_BOUND_MS } from "./claim";
 import type { Unreadable } from "./decide";
 import type { DeliveryJob } from "./jobs";
@@ -56,10 +56,11 @@ export async function attemptDelivery(env: Env, job: DeliveryJob, policy: Target
   if (!Array.isArray(secrets)) return secrets;
   let body: string;
   try {
-    body = await reads.payload(job.work.message_id, () => readPayload(env, job.work));
+    // A payload stored in the row costs no R2 read, so it spends none of the batch's budget.
+    body = job.work.payload_r2 ? await reads.payload(job.work.message_id, () => readPayload(env, job.work)) : await readPayload(env, job.work);
   } catch (error) {
     const message = (error as Error).message;
-    if (error instanceof PayloadStorageUnavailable) return { unreadable: "payload", missing: false, error: message };
+    if (error instanceof PayloadStorageUnavailable || error instanceof ReadBudgetSpent) return { unreadable: "payload", missing: false, error: message };
     return unsent(job, `payload unreadable: ${message}`, "payload_unavailable", "Payload unavailable; nothing was sent");
   }
   return send({ url: job.url, messageId: job.work.message_id, body, headers: job.headers, signature: job.signature, secrets, timeoutMs: job.timeoutMs, policy, now });
