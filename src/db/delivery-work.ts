@@ -36,6 +36,10 @@ export interface DeliveryWork {
   endpoint_max_in_flight: number | null;
   /** Since when (epoch ms) the endpoint is in the slow delivery lane, or null (src/delivery/lanes.ts). */
   endpoint_slow_since: number | null;
+  /** The version of the endpoint's secret set deliveries sign with (src/secrets.ts); 0 until its first rotation. */
+  endpoint_secret_version: number | null;
+  /** When (epoch ms) the endpoint was created. */
+  endpoint_created_at: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -55,7 +59,7 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
-              e.slow_since AS endpoint_slow_since
+              e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS } from "../limits";
+import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS } from "../limits.ts";
 import type { RetrySchema } from "../schemas/endpoints";
 
 /** An endpoint's stored retry settings (both optional). */
