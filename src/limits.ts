@@ -39,7 +39,7 @@ export const MAX_SCHEMAS_PER_VALUE = 1000;
  * (`validation.worst_ms_256kib` in BENCHMARKS.md), while a legitimate 256 KiB payload of
  * ~100,000 values under a few checks each stays well inside.
  */
-export const VALIDATION_BUDGET_STEPS = 350_000;
+export const VALIDATION_BUDGET_STEPS = 300_000;
 
 /** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
 export const MAX_URL_LENGTH = 2048;

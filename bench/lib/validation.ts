@@ -171,6 +171,9 @@ function calibrationCases(): Array<{ schema: string; definition: unknown; payloa
     { schema: "realistic: 256 KiB invoice extraction (must match)", definition: EXTRACTION_SCHEMA, payload: extractionPayload(1, PAYLOAD_BYTES) },
     { schema: 'pattern "a[ab]{20}c" on one long string', definition: { type: "string", pattern: "a[ab]{20}c" }, payload: sized(abText) },
     { schema: 'pattern "^[a-z]+$" on one long string', definition: { type: "string", pattern: "^[a-z]+$" }, payload: sized((n) => "a".repeat(n)) },
+    // The longest strings the budget lets these patterns run on: the most a match can cost.
+    { schema: 'pattern "^(a|b)+$" on 140,000 characters (within budget)', definition: { type: "string", pattern: "^(a|b)+$" }, payload: abText(140_000) },
+    { schema: 'pattern "a[ab]{20}c" on 70,000 characters (within budget)', definition: { type: "string", pattern: "a[ab]{20}c" }, payload: abText(70_000) },
     { schema: 'allOf of 30 patterns "a[ab]{20}c"', definition: allOfCopies(30, { pattern: "a[ab]{20}c" }), payload: sized(abText) },
     ...["uri-template", "uri-reference", "iri", "email"].map((format) => ({
       schema: `allOf of 30 format ${format} on one valid long string`,
