@@ -1,6 +1,6 @@
 import { dereference, type Schema } from "@cfworker/json-schema";
-import { FORMATS } from "./formats";
-import { compileLinearRegex, UnsupportedPattern, type LinearRegex } from "./linear-regex";
+import { FORMATS, formatSteps } from "./formats";
+import { compileLinearRegex, matchSteps, UnsupportedPattern, type LinearRegex } from "./linear-regex";
 
 /**
  * A JSON Schema draft 2020-12 validator whose work is bounded: it interprets the schema (no `eval`,
@@ -60,6 +60,8 @@ function mergeEvaluated(into: Evaluated, from: Evaluated): void {
 export const CHARACTERS_PER_STEP = 16;
 /** Property-name lookups (a `required` name, a key of an object) per step: a lookup in a large object is a slow hash probe. */
 const LOOKUPS_PER_STEP = 2;
+/** Steps per evaluated name copied up a level: up to ~800 ns each (Set insertions), measured over 60 levels × 25,000 properties. */
+const MERGE_STEPS_PER_NAME = 8;
 /** Objects with at least this many keys have them listed once per validation. */
 const LARGE_OBJECT_KEYS = 64;
 
@@ -335,7 +337,7 @@ class Validation {
    * over 25,000 properties took ~16 s).
    */
   private merge(into: Evaluated, from: Evaluated): void {
-    this.chargeLookups(from.properties.size + from.items.size);
+    this.charge(1 + MERGE_STEPS_PER_NAME * (from.properties.size + from.items.size));
     mergeEvaluated(into, from);
   }
 
@@ -345,7 +347,7 @@ class Validation {
 
   /** Charges matching `regex` on `s`: its work per character grows with the regex's program. */
   private chargeMatch(regex: LinearRegex, s: string): void {
-    this.charge(1 + Math.floor((s.length * regex.size) / CHARACTERS_PER_STEP));
+    this.charge(matchSteps(regex.size, s.length));
   }
 
   /** Whether checking may stop after a failure: always when not reporting, else when the list is full. */
@@ -610,7 +612,7 @@ class Validation {
       if (!node.pattern.test(value) && failed(message)) return STOP;
     }
     if (node.format) {
-      this.chargeText(value);
+      this.charge(formatSteps(node.formatName, value.length));
       if (!node.format(value) && failed(`String does not match format "${node.formatName}".`)) return STOP;
     }
     return outcome;
