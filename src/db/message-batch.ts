@@ -16,6 +16,8 @@ export interface BatchMessageToStore {
   /** Explicit targets; when absent, every enabled endpoint whose events and source match. */
   endpointIds?: string[];
   webhookUrl?: string;
+  /** When its deliveries are due (epoch ms, after the batch's `now`): they are `scheduled` until then. Null: due at once, `pending`. */
+  dueAt: number | null;
   idempotency?: { key: string; requestHash: string };
 }
 
@@ -62,7 +64,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
     });
     if (full.length > 0 && size + row.length + 1 > MESSAGES_JSON_CHARS) flush();
     full.push(row);
-    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash }));
+    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash, due: m.dueAt }));
     size += row.length + 1;
   }
   if (full.length > 0) flush();
@@ -98,18 +100,21 @@ const INSERT_KEYS = `
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   WHERE j.value ->> 'k' IS NOT NULL`;
 // An unknown explicit target makes tenant_id NULL and rolls the whole batch back (TargetMissing).
+// A delayed message's deliveries wait as 'scheduled' with their due time (deliveries_scheduled
+// watches them); the others are 'pending' with no index entry.
 const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at)
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
-         substr(m.id, 1, 32) || printf('%04x', t.key + 1), 'pending', ${SQL_QUEUE_TOKEN}, m.created_at, m.created_at, m.created_at
+         substr(m.id, 1, 32) || printf('%04x', t.key + 1), CASE WHEN j.value ->> 'due' IS NULL THEN 'pending' ELSE 'scheduled' END,
+         ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due', m.created_at, m.created_at
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   JOIN json_each(m.targets) AS t
   LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = m.tenant_id
-  RETURNING id, tenant_id, endpoint_id, queue_token`;
+  RETURNING id, tenant_id, endpoint_id, queue_token, status, next_attempt_at`;
 
 /**
  * Stores a batch of one tenant's messages (a single enqueue is a batch of one), each with one
- * pending delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
+ * pending (or, with a `dueAt`, scheduled) delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
  * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
  * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
  * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,

@@ -9,6 +9,10 @@ export interface NewDelivery {
   /** "" for the one-off webhook_url target. */
   endpoint_id: string;
   queue_token: string;
+  /** `scheduled` until `next_attempt_at`, else `pending`. */
+  status: "scheduled" | "pending";
+  /** When a scheduled delivery is due (epoch ms); null for one due at once. */
+  next_attempt_at: number | null;
 }
 
 /** Thrown when the Idempotency-Key was already used within its window: nothing was stored. */
@@ -82,6 +86,29 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
   const row = message!.results[0] as StoredMessage | undefined;
   if (!row) return null;
   return { row, deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary) };
+}
+
+/**
+ * Cancels the deliveries of a tenant's message that no attempt has reached yet (scheduled, or
+ * pending and never attempted): one UPDATE that seeks the message by its key and its few
+ * deliveries by primary key. Deliveries attempted already, finished or cancelled are left as they
+ * are, so cancelling twice changes nothing. A consumer that finds a cancelled delivery acks it.
+ * @param now epoch ms
+ * @returns how many deliveries it cancelled
+ */
+export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<number> {
+  const key = messageKeyOf(messageId);
+  if (!key) return 0;
+  const result = await db
+    .prepare(
+      `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
+         updated_at = max(?6, created_at + 1)
+       WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
+         AND status IN ('scheduled', 'pending') AND attempts = 0`,
+    )
+    .bind(...keyParams(key), tenantId, messageId, now)
+    .run();
+  return result.meta.changes;
 }
 
 /** A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket of message keys. */

@@ -9,7 +9,7 @@ import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import { deletePayloads, storePayload, type StoredPayload } from "../payloads";
 import { keyMessageGone, keysBusy, keysInProgress, keysReused, tooManyTargets, unknownTargets } from "./enqueue-errors";
 import { lookUpKeys, newResponse, type EnqueueResult, type RequestKeys } from "./enqueue-replays";
-import type { BatchRequest, RequestForm } from "./enqueue-request";
+import { dueAtOf, type BatchRequest, type RequestForm } from "./enqueue-request";
 
 /**
  * Enqueue's storage: every message of a request with its deliveries and idempotency keys in ONE
@@ -111,7 +111,7 @@ async function storeAttempt(env: Env, db: D1Database, batch: BatchRequest, keys:
         const key = keys.items[index];
         const { bytes, inR2 } = payloads[n]!;
         return { id: ids[n]!, event: r.event, source: r.source, payload: bytes, payloadInR2: inR2, endpointIds: r.endpointIds, webhookUrl: r.webhookUrl,
-          idempotency: key && { key: key.key, requestHash: key.hash } };
+          dueAt: dueAtOf(r, created), idempotency: key && { key: key.key, requestHash: key.hash } };
       }),
     });
   } catch (error) {

@@ -593,7 +593,7 @@ export interface components {
                 id: string;
                 endpoint_id: string | null;
                 /** @enum {string} */
-                status: "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
+                status: "scheduled" | "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
             }[];
         };
         Replayed: {
@@ -626,6 +626,17 @@ export interface components {
             endpoint_ids?: string[];
             /** @example https://example.com/webhooks */
             webhook_url?: string;
+            /**
+             * @description Deliver this many seconds after enqueue (at most 30 days); its deliveries are `scheduled` until then
+             * @example 60
+             */
+            delay_seconds?: number;
+            /**
+             * Format: date-time
+             * @description Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then
+             * @example 2026-12-08T09:00:00Z
+             */
+            deliver_at?: string;
         };
         BatchEnqueued: {
             messages: components["schemas"]["BatchEnqueuedMessage"][];
@@ -640,7 +651,33 @@ export interface components {
         BatchEnqueue: {
             messages: components["schemas"]["BatchMessage"][];
         };
-        BatchMessage: components["schemas"]["EnqueueMessage"] & {
+        BatchMessage: {
+            /** @example document.predicted */
+            event: string;
+            /**
+             * @description Any JSON value. Its exact text in this request (every number, string escape and key order; whitespace inside kept, around it dropped) is the body every receiver gets and what polling returns
+             * @example {
+             *       "document_id": "doc_123",
+             *       "status": "predicted"
+             *     }
+             */
+            payload: unknown;
+            /** @example invoices-v4 */
+            source?: string;
+            endpoint_ids?: string[];
+            /** @example https://example.com/webhooks */
+            webhook_url?: string;
+            /**
+             * @description Deliver this many seconds after enqueue (at most 30 days); its deliveries are `scheduled` until then
+             * @example 60
+             */
+            delay_seconds?: number;
+            /**
+             * Format: date-time
+             * @description Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then
+             * @example 2026-12-08T09:00:00Z
+             */
+            deliver_at?: string;
             /** @description Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round) */
             idempotency_key?: string;
         };
@@ -663,7 +700,7 @@ export interface components {
             /** @description The one-off webhook_url; null for endpoint deliveries */
             url: string | null;
             /** @enum {string} */
-            status: "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
+            status: "scheduled" | "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
             attempt_count: number;
             /** @example 2026-11-23T12:00:00.000Z */
             next_attempt_at: string | null;
