@@ -16,6 +16,8 @@ import { authRoutes } from "./routes/auth";
 import { deliveryRoutes } from "./routes/deliveries";
 import { endpointRoutes } from "./routes/endpoints";
 import { eventTypeRoutes } from "./routes/event-types";
+import { loadOperatorSession, requireOperator } from "./operator-session";
+import { operatorRoutes } from "./routes/operator";
 import { loadSession, requireSession } from "./session";
 import { ErrorPage } from "./views/auth";
 
@@ -100,6 +102,7 @@ export function buildDashboard() {
   );
   dashboard.use("*", csrf());
   dashboard.use("*", loadSession());
+  dashboard.use("*", loadOperatorSession());
   dashboard.use("*", csrfProtection());
 
   dashboard.route("/", authRoutes);
@@ -107,6 +110,8 @@ export function buildDashboard() {
   dashboard.route("/", endpointRoutes);
   dashboard.route("/", deliveryRoutes);
   dashboard.route("/", eventTypeRoutes);
+  for (const path of ["/operator", "/operator/*"]) dashboard.use(path, requireOperator());
+  dashboard.route("/", operatorRoutes);
 
   dashboard.all("/*", (c) =>
     c.req.method === "GET" && c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page."),

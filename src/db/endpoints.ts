@@ -49,6 +49,7 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     headers: JSON.parse(row.headers),
     enabled: row.enabled === 1,
     disabled_reason: row.disabled_reason,
+    failing_since: row.failing_since === null ? null : iso(row.failing_since),
     signature: JSON.parse(row.signature),
     retry: JSON.parse(row.retry),
     timeout_ms: row.timeout_ms,

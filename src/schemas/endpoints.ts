@@ -211,6 +211,11 @@ export const EndpointSchema = z
     headers: z.record(z.string(), z.string()),
     enabled: z.boolean(),
     disabled_reason: z.string().nullable(),
+    failing_since: Timestamp.nullable().openapi({
+      description:
+        "When the current unbroken run of failed attempts to this endpoint began (RFC 3339), or null while the endpoint is healthy. " +
+        "A successful attempt, or re-enabling the endpoint, clears it; a run that lasts long enough disables the endpoint. Read-only.",
+    }),
     signature: SignatureSchema,
     retry: RetrySchema,
     timeout_ms: z.number().int(),

@@ -580,3 +580,30 @@ describe("the API reference page in Chromium", () => {
     await context.close();
   });
 });
+
+describe("the operator view in Chromium", () => {
+  it("the admin token signs in to the operator view, which shows a failing endpoint and opens its tenant's page, without console errors", async () => {
+    const tenant = await newTenant("Failing Corp");
+    receiver.statusFor.set("/down", 500);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/down`, name: "Down receiver", retry: { max_attempts: 1 } });
+    await admin("POST", `/v1/tenants/${tenant.id}/endpoints/${endpoint.id}/test`);
+    const context = await newContext({ width: 390, height: 844 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    await page.goto(`${relay.url}/dashboard/sign-in`);
+    await page.getByLabel("API key").fill(relay.adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${relay.url}/dashboard/operator`);
+    const row = page.locator(`tr[data-endpoint-id="${endpoint.id}"]`);
+    await reloadUntil(page, () => row.isVisible());
+    await expect(row.textContent()).resolves.toContain("Failing since");
+    await row.getByRole("button", { name: "Open" }).click();
+    await page.waitForURL(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    await expect(page.getByRole("heading", { name: "Down receiver" }).isVisible()).resolves.toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

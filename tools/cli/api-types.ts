@@ -476,6 +476,11 @@ export interface components {
             };
             enabled: boolean;
             disabled_reason: string | null;
+            /**
+             * @description When the current unbroken run of failed attempts to this endpoint began (RFC 3339), or null while the endpoint is healthy. A successful attempt, or re-enabling the endpoint, clears it; a run that lasts long enough disables the endpoint. Read-only.
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            failing_since: string | null;
             signature: components["schemas"]["SignatureConfig"];
             retry: components["schemas"]["RetryConfig"];
             timeout_ms: number;

@@ -3,6 +3,7 @@ import { deliveryLog, replayDelivery } from "../../ops/deliveries";
 import { attemptHeaders, deliveryWithPayload } from "../../ops/delivery-request";
 import type { DashboardEnv } from "../env";
 import { redirectWithNotice } from "../flash";
+import { dashboardPath } from "../dashboard-path";
 import { pathId } from "../path-id";
 import { pageProps, render } from "../render";
 import { currentSession } from "../session";
@@ -13,21 +14,6 @@ import { endpointTitle } from "../views/endpoint-summary";
 const DELIVERIES_PER_PAGE = 50;
 
 const deliveryId = (c: Context<DashboardEnv>) => pathId(c, "Delivery");
-
-/** Stands for this origin while a `return_to` is resolved: it never leaves the server. */
-const HERE = "https://dashboard.invalid";
-
-/**
- * A form's `return_to` when it names a page inside the dashboard, else null: printable ASCII with
- * no backslash (so nothing a header cannot carry, nothing a browser reads as another host), and
- * still under /dashboard on this origin once resolved as a browser resolves a Location (`..`).
- */
-function dashboardPath(value: unknown): string | null {
-  if (typeof value !== "string" || !/^\/dashboard(?:[/?#][!-[\]-~]*)?$/.test(value)) return null;
-  const url = new URL(value, HERE);
-  const inside = url.origin === HERE && (url.pathname === "/dashboard" || url.pathname.startsWith("/dashboard/"));
-  return inside ? url.pathname + url.search + url.hash : null;
-}
 
 /** The tenant's delivery log, one delivery with its attempts, and replay. */
 export const deliveryRoutes = new Hono<DashboardEnv>()

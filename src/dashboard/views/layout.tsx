@@ -6,13 +6,15 @@ import { Icon } from "./icons";
 /** What every page needs from the request. */
 export interface PageContext {
   session: DashboardSession | null;
+  /** Whether the browser also holds an operator session (admin token): the operator view is a link away. */
+  operator: boolean;
   csrfToken: string;
   /** The CSP nonce of this response, for the one script tag. */
   nonce: string | undefined;
   /** This page's path and query: where a form on it may ask to come back to. */
   location: string;
   /** Which top-level section is current, for the navigation. */
-  section?: "endpoints" | "deliveries" | "event-types";
+  section?: "endpoints" | "deliveries" | "event-types" | "operator";
 }
 
 /** Notices shown once after a redirect (src/dashboard/flash.ts): fixed texts, never echoed input. */
@@ -74,6 +76,13 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
             <Icon name="logo" />
             Edgehook <span>Webhooks</span>
           </a>
+          {page.operator && (
+            <nav aria-label="Operator">
+              <NavLink href="/dashboard/operator" current={page.section === "operator"}>
+                Operator
+              </NavLink>
+            </nav>
+          )}
           {page.session && (
             <nav aria-label="Dashboard">
               <NavLink href="/dashboard" current={page.section === "endpoints"}>
@@ -92,7 +101,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
               {page.session.tenantName}
             </span>
           )}
-          {page.session && (
+          {(page.session || page.operator) && (
             <form class="sign-out" method="post" action="/dashboard/sign-out">
               <CsrfField token={page.csrfToken} />
               <button type="submit" class="button small">

@@ -19,6 +19,15 @@ interface ListOptions extends PagingOptions {
   since?: string;
 }
 
+/**
+ * An attempt's outcome as an operator reads it: the last attempt of a delivery that failed for good
+ * was final, though the receiver's answer alone would have allowed a retry.
+ */
+function outcomeLabel(d: Schema<"Delivery">, attempt: Schema<"Delivery">["attempts"][number]): string {
+  const last = Math.max(...d.attempts.map((a) => a.attempt));
+  return d.status === "failed" && attempt.attempt === last && attempt.outcome === "retryable" ? "final" : attempt.outcome;
+}
+
 function deliveryDetails(d: Schema<"Delivery">): string {
   const summary = details([
     ["id", d.id],
@@ -35,7 +44,7 @@ function deliveryDetails(d: Schema<"Delivery">): string {
     [
       { title: "#", value: (a) => a.attempt },
       { title: "AT", value: (a) => time(a.created_at) },
-      { title: "OUTCOME", value: (a) => a.outcome },
+      { title: "OUTCOME", value: (a) => outcomeLabel(d, a) },
       { title: "STATUS", value: (a) => a.status_code },
       { title: "TOOK", value: (a) => `${a.duration_ms} ms` },
       { title: "ERROR", value: (a) => a.error, max: 50 },
