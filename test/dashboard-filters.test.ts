@@ -1,28 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, newEndpoint } from "./support/api";
-import { signedIn, textOf } from "./support/dashboard-client";
+import { endpointForm, signedIn, textOf } from "./support/dashboard-client";
 
-/** The fields of the endpoint form with nothing but what is given filled in. */
-const form = (fields: Record<string, string>) => ({
-  url: "https://example.com/hooks",
-  name: "",
-  description: "",
-  events: "",
-  source: "",
-  enabled: "on",
-  signature_scheme: "standard",
-  signature_header: "",
-  signature_prefix: "",
-  headers: "",
-  max_attempts: "",
-  schedule: "",
-  timeout_ms: "10000",
-  rate_per_second: "",
-  rate_burst: "",
-  max_in_flight: "",
-  filter: "",
-  ...fields,
-});
+const form = (fields: Record<string, string>) => endpointForm({ url: "https://example.com/hooks", ...fields });
 
 const createdId = (res: { headers: Headers }) => /^\/dashboard\/endpoints\/([0-9a-f-]{36})\?/.exec(res.headers.get("location")!)![1]!;
 
