@@ -1,7 +1,7 @@
 import { toHex } from "../lib/base64";
 import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText } from "../lib/ids";
 import { batchKeyStatements, type BatchKeyToStore } from "./idempotency-keys";
-import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
+import { FiltersChanged, IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** One message of a batch to store. */
@@ -18,6 +18,8 @@ export interface BatchMessageToStore {
   webhookUrl?: string;
   /** When its deliveries are due (epoch ms, after the batch's `now`): they are `scheduled` until then. Null: due at once, `pending`. */
   dueAt: number | null;
+  /** Ids of the tenant's filtered endpoints whose payload filter this message passed (fan-out only). */
+  passedFilters?: string[];
   idempotency?: { key: string; requestHash: string };
 }
 
@@ -27,6 +29,8 @@ export interface MessageBatchToStore {
   now: number;
   /** Idempotency keys created before this (epoch ms) have expired: the batch deletes them. */
   expiresBefore: number;
+  /** The tenant's filters_version the messages' passedFilters were evaluated at: any other rolls the batch back (FiltersChanged). */
+  filtersVersion: number;
   messages: BatchMessageToStore[];
   /** The Idempotency-Key header that covers the whole batch, stored in the same D1 batch. */
   batchKey?: BatchKeyToStore;
@@ -59,6 +63,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
       source: m.source,
       endpoint_ids: m.endpointIds,
       webhook_url: m.webhookUrl,
+      passed: m.passedFilters,
       payload: m.payload ? toHex(m.payload) : null,
       r2: m.payloadInR2 ? 1 : 0,
     });
@@ -73,7 +78,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
 
 const ROW = "CAST(j.value ->> 'key' AS INTEGER)";
 const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.value -> 'endpoint_ids')
-  ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')")}) END)`;
+  ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')", "(j.value -> 'passed')")}) END)`;
 const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END`;
 // More targets than a delivery id can number make `targets` NULL, which rolls the whole batch back
 // (TooManyTargets). The subquery evaluates the targets once.
@@ -82,9 +87,11 @@ const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_
 // Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
 // 100 messages binds a handful of parameters, far from D1's 100 per statement, and its statement
 // count does not grow with the batch.
+// A filters_version other than the one the filters were evaluated at makes `event` NULL, which
+// rolls the whole batch back (FiltersChanged).
 const INSERT_MESSAGES = `
   INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
-  SELECT ${ROW}, t.id, j.value ->> 'id', j.value ->> 'event', j.value ->> 'source',
+  SELECT ${ROW}, t.id, j.value ->> 'id', CASE WHEN t.filters_version = ?4 THEN j.value ->> 'event' END, j.value ->> 'source',
          ${CAPPED_TARGETS},
          j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2', ?3
   FROM tenants AS t JOIN json_each(?2) AS j
@@ -118,20 +125,22 @@ const INSERT_DELIVERIES = `
  * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
  * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
  * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,
- * nothing stored); a message's `targets` are the matching endpoints, or the explicit ones, plus ""
+ * nothing stored); a message's `targets` are the matching endpoints (events, source and payload filter: see
+ * matchingEndpoints), or the explicit ones, plus ""
  * for a webhook_url. Returns the deliveries written, in no particular order (a delivery id names its message).
  *
  * @throws TenantMissing when the tenant is not on this shard; TargetMissing when an explicit endpoint
  *   id is not the tenant's; IdempotencyKeyTaken when a live key is among the batch's;
  *   MessageKeyTaken when a row key is taken (retry with new ids); TooManyTargets when a message would
- *   have more than MAX_TARGETS_PER_MESSAGE deliveries. Nothing is stored in any of these.
+ *   have more than MAX_TARGETS_PER_MESSAGE deliveries; FiltersChanged when the tenant's
+ *   filters_version is not `filtersVersion`. Nothing is stored in any of these.
  */
 export async function storeMessages(db: D1Database, batch: MessageBatchToStore): Promise<NewDelivery[]> {
   const withKeys = batch.messages.some((m) => m.idempotency);
   const statements: D1PreparedStatement[] = [];
   const deliveryResults: number[] = [];
   for (const { full, keys } of messageChunks(batch)) {
-    statements.push(db.prepare(INSERT_MESSAGES).bind(batch.tenantId, full, batch.now));
+    statements.push(db.prepare(INSERT_MESSAGES).bind(batch.tenantId, full, batch.now, batch.filtersVersion));
     if (withKeys) {
       statements.push(
         db.prepare(DELETE_EXPIRED_KEYS).bind(batch.tenantId, keys, batch.expiresBefore),
@@ -151,6 +160,7 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
     if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
     if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
+    if (reason.includes("NOT NULL constraint failed: messages.event")) throw new FiltersChanged();
     throw error;
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();

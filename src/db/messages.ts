@@ -35,6 +35,11 @@ export class TooManyTargets extends Error {
   override name = "TooManyTargets";
 }
 
+/** Thrown when the tenant's filters changed since enqueue read them (filters_version moved on): nothing was stored; read them again and retry. */
+export class FiltersChanged extends Error {
+  override name = "FiltersChanged";
+}
+
 /** Thrown when another message took the same row key (same tenant bucket, millisecond and sequence): retry with a new id. */
 export class MessageKeyTaken extends Error {
   override name = "MessageKeyTaken";
@@ -48,11 +53,16 @@ const KEY = SQL_MESSAGE_KEY("?1", "?2", "?3");
 
 // Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
 // and '%' in event names stay literal.
-/** SQL for the JSON array of ids of the enabled endpoints of a tenant that listen for an event and source (SQL expressions). */
-export const matchingEndpoints = (tenant: string, event: string, source: string) => `
+/**
+ * SQL for the JSON array of ids of the enabled endpoints of a tenant that listen for an event and
+ * source and whose payload filter passed (SQL expressions; `passed` is a JSON array of the ids of
+ * the filtered endpoints whose filter the payload passed, evaluated in the Worker, or NULL).
+ */
+export const matchingEndpoints = (tenant: string, event: string, source: string, passed: string) => `
   SELECT json_group_array(id) FROM (SELECT e.id FROM endpoints AS e
   WHERE e.tenant_id = ${tenant} AND e.enabled = 1
   AND (e.source IS NULL OR e.source = ${source})
+  AND (e.filter IS NULL OR e.id IN (SELECT value FROM json_each(${passed})))
   AND (json_array_length(e.events) = 0 OR EXISTS (
     SELECT 1 FROM json_each(e.events) AS p
     WHERE p.value = ${event} OR (substr(p.value, -1) = '*'

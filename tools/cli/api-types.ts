@@ -490,6 +490,28 @@ export interface components {
             } | null;
             max_in_flight: number | null;
             /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * @description The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.
              * @enum {string}
              */
@@ -538,6 +560,28 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again for `ed25519`: responses show its public key. */
             secret?: string;
         };
@@ -579,6 +623,28 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Only with a `signature` whose scheme changes between the HMAC schemes and `ed25519`: the new key, of the new scheme's kind (a fresh one when absent). The old key co-signs for a day, as after a rotation. */
             secret?: string;
         };
