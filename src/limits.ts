@@ -67,6 +67,9 @@ export const MAX_CURSOR_LENGTH = 200;
 /** Longest bearer token looked at; anything longer is a 401 without touching the database. */
 export const MAX_BEARER_TOKEN_LENGTH = 512;
 
+/** How far ahead (seconds) a message's `delay_seconds` or `deliver_at` may schedule it: 30 days (CONTRACT.md). */
+export const MAX_SCHEDULE_SECONDS = 30 * 86_400;
+
 /** Most messages one `POST …/messages/batch` carries. */
 export const MAX_BATCH_MESSAGES = 100;
 /**

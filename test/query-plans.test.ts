@@ -5,7 +5,7 @@ import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
-import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
+import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
@@ -89,6 +89,7 @@ describe("query plans of every read (issue 25)", () => {
     "counting outcomes per endpoint": (db, k) => outcomesByEndpoint(db, k.tenantId, NOW - 24 * HOUR),
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
+    "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
     "purging expired messages and deliveries": (db) => purgeOldMessages(db, NOW - 30 * 24 * HOUR, 2000),

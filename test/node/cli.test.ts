@@ -239,6 +239,15 @@ describe("the edgehook CLI against a running relay", () => {
       expect(cleared).toMatchObject({ rate_limit: null, max_in_flight: null });
     });
 
+    it("sets an endpoint's payload filter, shows it, and clears it", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks", "--filter", '{"amount":{"$gte":100}}'], env);
+      expect(created).toMatchObject({ filter: { amount: { $gte: 100 } } });
+      expect((await edgehook(["endpoints", "show", created.id], env)).stdout).toContain('{"amount":{"$gte":100}}');
+      const cleared = await edgehookJson(["endpoints", "update", created.id, "--clear-filter"], env);
+      expect(cleared).toMatchObject({ filter: null });
+    });
+
     it("refuses --burst without --rate-limit as a usage error, sending nothing", async () => {
       const { env } = await tenant();
       const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks"], env);

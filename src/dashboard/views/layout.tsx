@@ -27,6 +27,7 @@ const NOTICES = {
   "key-rotated": "Signing key regenerated: the new public key is below.",
   "test-sent": "Test event sent. Its delivery is listed below.",
   replayed: "Delivery replayed: it is being sent again.",
+  "message-cancelled": "Message cancelled: its deliveries not attempted yet will not be sent; ones already attempted are as they were.",
   "signed-out": "You are signed out.",
 } as const;
 

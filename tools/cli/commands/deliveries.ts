@@ -9,7 +9,7 @@ import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./pag
 import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 /** Every delivery state, checked against the API's schema: a state added or removed there fails the typecheck here. */
-const STATES: Record<Schema<"DeliverySummary">["status"], true> = { pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
+const STATES: Record<Schema<"DeliverySummary">["status"], true> = { scheduled: true, pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
 export const DELIVERY_STATUSES = Object.keys(STATES);
 
 interface ListOptions extends PagingOptions {
