@@ -32,7 +32,7 @@ export const MAX_SCHEMAS_PER_VALUE = 1000;
 /**
  * Most steps one validation of a payload (or an example, or a schema against the meta-schema) may
  * take: a step is one schema applied to one value (~130 ns), and every other kind of work is
- * charged at its measured cost in such steps: a string's characters (src/lib/schema-validator.ts),
+ * charged at its measured cost in such steps: a string's characters (src/lib/schema-validation.ts),
  * a pattern's (matchSteps, src/lib/linear-regex.ts), a format's (formatSteps, src/lib/formats.ts).
  * Past it, enqueue answers 422 `payload_too_complex`. Set so that a budget spent in full on the
  * costliest kind of step costs at most ~50 ms of CPU on the bench machine

@@ -195,7 +195,7 @@ function regex(s: string): boolean {
 const CHARACTERS_PER_STEP: Readonly<Record<string, number>> = { url: 1, regex: 0.5 };
 const DEFAULT_CHARACTERS_PER_STEP = 4;
 
-/** Budget steps to check `format` on `length` characters (src/lib/schema-validator.ts charges them before checking). */
+/** Budget steps to check `format` on `length` characters (src/lib/schema-keywords.ts charges them before checking). */
 export function formatSteps(format: string, length: number): number {
   return 1 + Math.ceil(length / (CHARACTERS_PER_STEP[format] ?? DEFAULT_CHARACTERS_PER_STEP));
 }

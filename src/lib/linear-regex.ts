@@ -29,7 +29,7 @@ export interface LinearRegex {
 }
 
 /**
- * Budget steps (src/lib/schema-validator.ts: a step is ~one schema applied to one value, ~130 ns on
+ * Budget steps (src/lib/schema-validation.ts: a step is ~one schema applied to one value, ~130 ns on
  * the bench machine) to match a regex of program size `size` on `length` characters. Measured with
  * re2js in V8 (`node bench/lib/validation.ts`): ~100–230 ns per character for a small program (the
  * anchored `^[a-z]+$`, `^(a|b)+$`), plus up to ~80 ns per character per instruction when the lazy
