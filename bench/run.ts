@@ -79,7 +79,7 @@ async function bench(
   relay: LocalRelay,
   receiver: { url: string; pid: number },
   inspectorPort: number | undefined,
-): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale">> {
+): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults">> {
   const b = await setUp(relay, receiver);
 
   step(`1/7 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
@@ -134,10 +134,10 @@ async function bench(
   };
 }
 
-/** The scale figures of the last run that measured them, kept while other phases run. */
-function lastScale(): ScaleResult | null {
+/** The figures of a phase that runs alone (`scale`, `faults`) from the last run that measured them, kept while the other phases run. */
+function lastRunAlone<K extends "scale" | "faults">(phase: K): BenchResult[K] | null {
   try {
-    return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as { scale?: ScaleResult }).scale ?? null;
+    return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as Partial<BenchResult>)[phase] ?? null;
   } catch {
     return null;
   }
@@ -222,7 +222,8 @@ async function main(): Promise<void> {
       machine: { start, end: machineLoad() },
       durationSeconds: Math.round((Date.now() - started) / 1000),
       ...measured,
-      scale: lastScale(),
+      scale: lastRunAlone("scale"),
+      faults: lastRunAlone("faults"),
     };
     const result: BenchResult = { ...partial, targets: targetsOf(partial) };
     writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);

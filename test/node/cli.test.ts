@@ -208,7 +208,7 @@ describe("the edgehook CLI against a running relay", () => {
       const a = await edgehookJson(["endpoints", "create", "https://a.example.com/hooks"], env);
       await edgehookJson(["endpoints", "create", "https://b.example.com/hooks", "--disabled"], env);
       const table = await edgehook(["endpoints", "list"], env);
-      expect(table.stdout.split("\n")[0]).toMatch(/^ID +URL +ENABLED +EVENTS +SOURCE +SCHEME +NAME$/);
+      expect(table.stdout.split("\n")[0]).toMatch(/^ID +URL +ENABLED +FAILING SINCE +EVENTS +SOURCE +SCHEME +NAME$/);
       expect(table.stdout).toContain("https://a.example.com/hooks");
       const enabled = await edgehookJson(["endpoints", "list", "--enabled"], env);
       expect(enabled).toEqual({ data: [expect.objectContaining({ id: a.id })], next_cursor: null });
