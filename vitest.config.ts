@@ -1,16 +1,11 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { LongWaitsFirst } from "./test/support/sequencer.ts";
 
 // Four projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
 // clocks and in-memory ports, in milliseconds; "workers" runs inside workerd against miniflare's
 // real D1, KV and Queues; "node" runs tools that live outside the Worker (CLI, receiver, browser)
 // against a relay started with `wrangler dev`; "network" is "workers" with workerd's own network.
-//
-// Two files at a time, whatever the core count: vitest's default on a 2-core machine is one, which
-// runs the suite file after file although most files spend their time waiting (on receivers that
-// time out, on `wrangler dev` starting, on the sweeper), not computing.
 
 /** Tests whose Worker reaches 127.0.0.1 over real TCP rather than through the test proxy. */
 const REAL_NETWORK_TESTS = ["test/network-errors.test.ts"];
@@ -68,8 +63,6 @@ export default defineConfig(async () => {
   );
   return {
     test: {
-      maxWorkers: 2,
-      sequence: { sequencer: LongWaitsFirst },
       projects: [
         workerdProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/unit/**", ...REAL_NETWORK_TESTS], loopbackOnly),
         // workerd's own network, as `wrangler dev` has: a refused connection fails the Worker's fetch as in
