@@ -111,7 +111,7 @@ export function buildDashboard() {
   dashboard.use("*", csrfProtection());
 
   dashboard.route("/", authRoutes);
-  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*", "/event-types"]) dashboard.use(path, requireSession());
+  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*", "/messages/*", "/event-types"]) dashboard.use(path, requireSession());
   dashboard.route("/", endpointRoutes);
   dashboard.route("/", deliveryRoutes);
   dashboard.route("/", eventTypeRoutes);
