@@ -37,9 +37,17 @@ export const SUMMARY_COLUMNS = `d.id, m.id AS message_id, d.endpoint_id, CASE WH
 /** SQL joining a delivery `d` to its message `m` by the message's row key. */
 const MESSAGE_OF_DELIVERY = `messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id`;
 
+const DELIVERY_OF_TARGET = "d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)";
+
 /** SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`), by primary key. */
-export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t
-  JOIN deliveries AS d ON d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)`;
+export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
+
+/**
+ * MESSAGE_DELIVERIES with its loops in that order: messages outermost, so a walk over a range of
+ * messages yields their deliveries in the messages' order without a sort. CROSS JOIN keeps SQLite
+ * from starting at the deliveries, which it may prefer without ANALYZE statistics.
+ */
+const MESSAGES_THEN_DELIVERIES = `messages AS m CROSS JOIN json_each(m.targets) AS t CROSS JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
 
 /** Maps a delivery row to its API summary. */
 export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {
@@ -170,7 +178,11 @@ const CLOSED_STATUSES = new Set(["failed", "cancelled"]);
 const CLOSED = "d.status IN ('failed', 'cancelled')";
 
 // ?1 tenant, ?2 status, ?3 since (epoch ms), ?4 since floor id, ?5 cursor id, ?6 rows to fetch; ?7.. per shape.
-const SINCE_AND_CURSOR = "(?4 IS NULL OR d.id >= ?4) AND (?5 IS NULL OR d.id < ?5)";
+// The since and cursor terms are written only when given: SQLite plans a statement before its
+// values are bound, so a term like `(?5 IS NULL OR d.id < ?5)` would bound nothing, and every page
+// after the first would walk again from the newest row.
+const sinceAndCursor = (query: ListQuery) =>
+  `${query.since === undefined ? "" : "AND d.id >= ?4"} ${query.cursor === undefined ? "" : "AND d.id < ?5"}`;
 /** Whether a row of a scan matches the status filter: rows that do not are examined, not listed. */
 const HIT = "(?2 IS NULL OR d.status = ?2)";
 
@@ -233,7 +245,7 @@ function listStatement(db: D1Database, tenantId: string, query: ListQuery, label
       db
         .prepare(
           `SELECT ${listColumns(false, labelled)} FROM deliveries AS d INDEXED BY ${index}
-           WHERE d.tenant_id = ?1 ${endpoint.length ? "AND d.endpoint_id = ?7" : ""} AND ${CLOSED} AND d.status = ?2 AND ${SINCE_AND_CURSOR}
+           WHERE d.tenant_id = ?1 ${endpoint.length ? "AND d.endpoint_id = ?7" : ""} AND ${CLOSED} AND d.status = ?2 ${sinceAndCursor(query)}
            ORDER BY d.id DESC LIMIT ?6`,
         )
         .bind(...common, ...endpoint),
@@ -247,7 +259,7 @@ function listStatement(db: D1Database, tenantId: string, query: ListQuery, label
         .prepare(
           `SELECT ${listColumns(true, labelled)} FROM ${MESSAGE_DELIVERIES}
            WHERE m.key = ${SQL_MESSAGE_KEY("?7", "?8", "?9")} AND m.tenant_id = ?1 AND m.id = ?10
-             AND (?11 IS NULL OR d.endpoint_id = ?11) AND ${HIT} AND ${SINCE_AND_CURSOR}
+             AND (?11 IS NULL OR d.endpoint_id = ?11) AND ${HIT} ${sinceAndCursor(query)}
            ORDER BY d.id DESC LIMIT ?6`,
         )
         .bind(...common, key.bucket, key.offset, key.seq, query.message_id, query.endpoint_id ?? null),
@@ -258,19 +270,21 @@ function listStatement(db: D1Database, tenantId: string, query: ListQuery, label
       db
         .prepare(
           `SELECT ${listColumns(false, labelled)} FROM deliveries AS d
-           WHERE d.tenant_id = ?1 AND d.endpoint_id = ?7 AND ${SINCE_AND_CURSOR}
+           WHERE d.tenant_id = ?1 AND d.endpoint_id = ?7 ${sinceAndCursor(query)}
            ORDER BY d.id DESC LIMIT ?6`,
         )
         .bind(...common, query.endpoint_id),
     );
   }
+  // One bound each way (SQLite seeks by a single lower and upper bound): the tenant's bucket cut at since and at the cursor's message.
+  const keyFloor = query.since === undefined ? SQL_BUCKET_START("?7") : SQL_KEY_FLOOR("?7", "?3");
+  const keyCeiling = query.cursor === undefined ? SQL_BUCKET_END("?7") : `min(${SQL_BUCKET_END("?7")}, ${sqlMessageKeyOf("?5")} + 1)`;
   return result(
     db
       .prepare(
-        `SELECT ${listColumns(true, labelled)} FROM ${MESSAGE_DELIVERIES}
-         WHERE m.key >= ${SQL_BUCKET_START("?7")} AND m.key < ${SQL_BUCKET_END("?7")} AND m.tenant_id = ?1
-           AND (?3 IS NULL OR m.key >= ${SQL_KEY_FLOOR("?7", "?3")}) AND (?4 IS NULL OR d.id >= ?4)
-           AND (?5 IS NULL OR (m.key <= ${sqlMessageKeyOf("?5")} AND (m.key < ${sqlMessageKeyOf("?5")} OR d.id > ?5)))
+        `SELECT ${listColumns(true, labelled)} FROM ${MESSAGES_THEN_DELIVERIES}
+         WHERE m.key >= ${keyFloor} AND m.key < ${keyCeiling} AND m.tenant_id = ?1
+           ${query.since === undefined ? "" : "AND d.id >= ?4"} ${query.cursor === undefined ? "" : `AND (m.key < ${sqlMessageKeyOf("?5")} OR d.id > ?5)`}
          ORDER BY m.key DESC LIMIT ?6`,
       )
       .bind(...common, tenantBucket(tenantId)),

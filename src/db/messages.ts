@@ -132,7 +132,9 @@ export interface MessageListQuery {
 
 /**
  * A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket
- * of message keys, cut at `since` (keys are time-ordered, so that bound costs nothing). An `event`
+ * of message keys, cut at `since` and at the cursor (keys are time-ordered). Each is written into
+ * the range's one lower or upper bound, and only when given: SQLite seeks by a single bound each
+ * way and plans before values are bound, so `?6 IS NULL OR key < …` would bound nothing. An `event`
  * or `source` filter has no index (one would cost a D1 row written per message): the list examines
  * at most scanBudget(limit) messages of the range and may answer a short page with a `next_cursor`
  * (src/db/pagination.ts scannedPage).
@@ -143,8 +145,8 @@ export async function listMessages(db: D1Database, tenantId: string, query: Mess
   const { results } = await db
     .prepare(
       `SELECT id, event, source, created_at, (?3 IS NULL OR event = ?3) AND (?4 IS NULL OR source = ?4) AS hit FROM messages
-       WHERE key >= ${SQL_BUCKET_START("?1")} AND key < ${SQL_BUCKET_END("?1")} AND tenant_id = ?2
-         AND (?5 IS NULL OR key >= ${SQL_KEY_FLOOR("?1", "?5")}) AND (?6 IS NULL OR key < ${sqlMessageKeyOf("?6")})
+       WHERE key >= ${query.since === undefined ? SQL_BUCKET_START("?1") : SQL_KEY_FLOOR("?1", "?5")}
+         AND key < ${query.cursor === undefined ? SQL_BUCKET_END("?1") : `min(${SQL_BUCKET_END("?1")}, ${sqlMessageKeyOf("?6")})`} AND tenant_id = ?2
        ORDER BY key DESC LIMIT ?7`,
     )
     .bind(tenantBucket(tenantId), tenantId, query.event ?? null, query.source ?? null, query.since ?? null, before?.id ?? null, scan ? scanBudget(query.limit) : query.limit + 1)
