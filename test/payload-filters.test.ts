@@ -46,6 +46,22 @@ describe("payload filters on endpoints", () => {
     expect(res.body.error.issues.map((i: any) => i.path)).toEqual(["filter"]);
   });
 
+  it("a filter whose path is __proto__ is kept as sent and fans out only the payloads that have that key", async () => {
+    const { id } = await newTenant();
+    const created = await apiJson("POST", endpoints(id), {
+      rawBody: '{"url":"https://e.com/a","filter":{"__proto__":{"$eq":"admin"}}}',
+      headers: { "content-type": "application/json" },
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body.filter)).toBe('{"__proto__":{"$eq":"admin"}}');
+    const fanOutOf = async (payloadText: string) => {
+      const { res } = await apiHeld("POST", `/v1/tenants/${id}/messages`, JSON.parse(`{"event":"x","payload":${payloadText}}`));
+      return ((await res.json()) as any).deliveries.map((d: any) => d.endpoint_id);
+    };
+    expect(await fanOutOf('{"role":"user"}')).toEqual([]);
+    expect(await fanOutOf('{"__proto__":"admin"}')).toEqual([created.body.id]);
+  });
+
   it("PATCH sets a filter, and null clears it", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: "https://e.com/a" });
