@@ -20,7 +20,9 @@ import {
  * MAX_FILTER_CONDITIONS path conditions of at most MAX_FILTER_PATH_SEGMENTS segments, and resolving
  * one path visits each payload node at most once per segment. Matching therefore costs at most
  * conditions × segments × payload nodes steps, plus string and equality checks linear in the
- * values they compare (operands are bounded by MAX_FILTER_BYTES).
+ * values they compare (operands are bounded by MAX_FILTER_BYTES): equality, `$in` and `$nin` look
+ * at each value found once however many values they list (anyEquals), and `$contains` searches in
+ * linear time (src/lib/substring.ts).
  */
 export type PayloadFilter = { readonly [key: string]: unknown };
 
