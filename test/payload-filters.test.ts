@@ -135,6 +135,17 @@ describe("payload filters at fan-out", () => {
     expect(await fanOut(id, { event: "x", payload: { kind: "z" } })).toEqual([endpoint.id]);
   });
 
+  it("a tenant deleted and created again under the same id fans out by its new endpoints' filters", async () => {
+    const id = `reborn-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await apiJson("POST", "/v1/tenants", { body: { name: "First", id } })).status).toBe(201);
+    await newEndpoint(id, { url: "https://e.com/old", filter: { kind: "a" } });
+    expect(await fanOut(id, { event: "x", payload: { kind: "b" } })).toEqual([]);
+    expect((await apiJson("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    expect((await apiJson("POST", "/v1/tenants", { body: { name: "Second", id } })).status).toBe(201);
+    const reborn = await newEndpoint(id, { url: "https://e.com/new", filter: { kind: "b" } });
+    expect(await fanOut(id, { event: "x", payload: { kind: "b" } })).toEqual([reborn.id]);
+  });
+
   it("a message sent to explicit endpoint_ids reaches them whatever their filters say", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: "https://e.com/a", filter: { kind: "a" } });
