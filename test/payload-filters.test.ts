@@ -71,6 +71,13 @@ describe("payload filters on endpoints", () => {
     expect(cleared.body.filter).toBeNull();
   });
 
+  it("a PATCH that leaves filter out keeps the stored filter", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: "https://e.com/a", filter: { kind: "invoice" } });
+    const renamed = await apiJson("PATCH", endpoints(id, `/${endpoint.id}`), { body: { name: "Invoices" } });
+    expect(renamed.body.filter).toEqual({ kind: "invoice" });
+  });
+
   it("a PATCH with an invalid filter is a 400 and leaves the stored filter as it was", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: "https://e.com/a", filter: { kind: "invoice" } });
