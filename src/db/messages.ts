@@ -1,6 +1,7 @@
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
+import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
@@ -103,6 +104,9 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
  * pending and never attempted): one UPDATE that seeks the message by its key and its few
  * deliveries by primary key. Deliveries attempted already, finished or cancelled are left as they
  * are, so cancelling twice changes nothing. A consumer that finds a cancelled delivery acks it.
+ * Cancelling ends the delivery's queue chain (a new queue token), so a first attempt that was
+ * already in flight is recorded as the stale attempt it now is (counted, kept in its history) and
+ * never revives the delivery into a retry the platform cancelled.
  * @param now epoch ms
  * @returns how many deliveries it cancelled
  */
@@ -112,7 +116,7 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
   const result = await db
     .prepare(
       `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
-         updated_at = max(?6, created_at + 1)
+         queue_token = ${SQL_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
        WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
          AND status IN ('scheduled', 'pending') AND attempts = 0`,
     )

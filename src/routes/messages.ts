@@ -106,7 +106,8 @@ export const messagesApi = createApi()
       tags,
       summary: "Cancel a message's deliveries that have not been attempted yet",
       description:
-        "Deliveries still `scheduled`, or `pending` with no attempt yet, become `cancelled` and are never sent; deliveries already attempted " +
+        "Deliveries still `scheduled`, or `pending` with no attempt yet, become `cancelled` and are never sent (a first attempt already on its way " +
+        "still arrives and is listed among the delivery's attempts, but the delivery stays `cancelled` and is never retried); deliveries already attempted " +
         "(delivered, retrying or failed) are left as they are. Idempotent: cancelling again, or cancelling a message delivered in full, is a 200 " +
         "that changes nothing. Answers the message as `GET …/messages/{id}` shows it.",
       request: { params: MessageParams },
