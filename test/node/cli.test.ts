@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { freePort } from "../../scripts/local-relay";
 import { CLI, RECEIVER, run, start, type Running } from "./support/processes";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 describe("the edgehook CLI against a running relay", () => {
-  let relay: LocalRelay;
+  let relay: SharedRelay;
   let receiver: Running;
   let receiverUrl: string;
   const background: Running[] = [];
@@ -18,11 +19,10 @@ describe("the edgehook CLI against a running relay", () => {
     receiverUrl = `http://127.0.0.1:${port}`;
     receiver = start(RECEIVER, ["--port", String(port), "--secret", SECRET]);
     background.push(receiver);
-    [relay] = await Promise.all([startRelay(), receiver.waitFor("listening on")]);
-  });
+    [relay] = await Promise.all([sharedRelay(), receiver.waitFor("listening on")]);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(background.map((p) => p.stop()));
-    await relay?.stop();
   });
 
   /** Runs the CLI as an operator would, with the relay's URL and admin token in the environment. */

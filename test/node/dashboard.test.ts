@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/browser";
-import { startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 
 // The page.evaluate bodies below run in the browser; this project's TypeScript has no DOM
 // library, so the few browser globals they use are declared here.
@@ -48,20 +48,19 @@ async function startReceiver(): Promise<Receiver> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, statusFor, received, server };
 }
 
-let relay: LocalRelay;
+let relay: SharedRelay;
 let browser: Browser;
 let receiver: Receiver;
 
 beforeAll(async () => {
   // Chromium first: when it is missing, fail at once with how to install it.
   browser = await launchChromium();
-  [relay, receiver] = await Promise.all([startRelay(), startReceiver()]);
-});
+  [relay, receiver] = await Promise.all([sharedRelay(), startReceiver()]);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
   receiver?.server.close();
-  await relay?.stop();
 });
 
 async function admin(method: string, path: string, body?: unknown) {
