@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
 import { ADMIN, bucket, newEndpoint, newTenant, receiverUrl } from "./support/api";
 import { DashboardClient, signedIn, textOf } from "./support/dashboard-client";
 import { consume, enqueueHeld } from "./support/worker";
@@ -8,6 +11,13 @@ async function operator() {
   const browser = new DashboardClient();
   const res = await browser.signIn(ADMIN);
   return { browser, res };
+}
+
+/** Loads `path` with `browser`'s cookies on a relay whose ADMIN_TOKEN is `adminToken`, as after a rotation. */
+async function getWithAdminToken(browser: DashboardClient, path: string, adminToken: string): Promise<Response> {
+  const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  const request = new Request(`https://edgehook.test${path}`, { headers: { cookie }, redirect: "manual" });
+  return buildApp().fetch(request, { ...env, ADMIN_TOKEN: adminToken }, createExecutionContext());
 }
 
 /** A tenant whose endpoint's receiver answers 500, after one failed delivery (one attempt, so it is a dead letter). */
@@ -114,6 +124,24 @@ describe("the operator view", () => {
     await browser.get("/dashboard/operator");
     await browser.post("/dashboard/sign-out");
     expect((await browser.get("/dashboard/operator")).status).toBe(303);
+  });
+
+  it("an operator session ends when the admin token it was opened with is rotated", async () => {
+    const { browser } = await operator();
+    expect((await getWithAdminToken(browser, "/dashboard/operator", ADMIN)).status).toBe(200);
+    const afterRotation = await getWithAdminToken(browser, "/dashboard/operator", "rotated-admin-token");
+    expect(afterRotation.status).toBe(303);
+    expect(afterRotation.headers.get("location")).toBe("/dashboard/sign-in");
+  });
+
+  it("a tenant opened from the operator view closes no later than the operator session", async () => {
+    const tenant = await newTenant();
+    const { browser, res } = await operator();
+    await browser.get("/dashboard/operator");
+    const open = await browser.post(`/dashboard/operator/tenants/${tenant.id}/open`, { next: "/dashboard" });
+    const maxAge = (name: string, page: { headers: Headers }) =>
+      Number(/Max-Age=(\d+)/i.exec(page.headers.getSetCookie().findLast((c) => c.startsWith(`${name}=`))!)![1]);
+    expect(maxAge("__Host-edgehook_session", open)).toBeLessThanOrEqual(maxAge("__Host-edgehook_operator", res));
   });
 
   it("a wrong token opens nothing", async () => {
