@@ -65,6 +65,13 @@ describe("the operator view", () => {
     expect(text).toContain(`A delivery of tenant ${tenant.id}`);
   });
 
+  it("does not claim a delivery its message never had", async () => {
+    const { deliveryId } = await failingTenant();
+    const { browser } = await operator();
+    const text = textOf((await browser.get(`/dashboard/operator?id=${deliveryId.slice(0, -4)}0009`)).html);
+    expect(text).toContain("No message or delivery has the id");
+  });
+
   it("says so when no message or delivery has the id", async () => {
     const { browser } = await operator();
     const text = textOf((await browser.get("/dashboard/operator?id=01a237c9-b32e-7b95-9345-276ac1100001")).html);
