@@ -90,6 +90,19 @@ describe("the operator view", () => {
     expect(textOf(page.html)).toContain("Broken receiver");
   });
 
+  it("opening another tenant ends the tenant session the browser held, on the server too", async () => {
+    const [first, second] = [await newTenant(), await newTenant()];
+    const { browser } = await operator();
+    await browser.get("/dashboard/operator");
+    await browser.post(`/dashboard/operator/tenants/${first.id}/open`, { next: "/dashboard" });
+    const firstCookie = browser.cookies.get("__Host-edgehook_session")!;
+    await browser.get("/dashboard/operator");
+    await browser.post(`/dashboard/operator/tenants/${second.id}/open`, { next: "/dashboard" });
+    const replayed = new DashboardClient();
+    replayed.cookies.set("__Host-edgehook_session", firstCookie);
+    expect((await replayed.get("/dashboard/deliveries")).status).toBe(303);
+  });
+
   it("an operator session alone does not open a tenant's pages", async () => {
     const { browser } = await operator();
     const res = await browser.get("/dashboard/deliveries");

@@ -46,12 +46,14 @@ export function requireSession(): MiddlewareHandler<DashboardEnv> {
 }
 
 /**
- * Opens a session in `tenantId` and sets its cookie. The cookie holds a random token; D1 keeps
- * only its SHA-256, so a database dump opens no sessions.
+ * Opens a session in `tenantId` and sets its cookie, ending the session the browser held before (in
+ * D1 too, so its old cookie opens nothing). The cookie holds a random token; D1 keeps only its
+ * SHA-256, so a database dump opens no sessions.
  * @param endsBy the latest the session may end (epoch ms): an operator opening a tenant passes its
  *   own session's end, so the tenant session never outlives the operator's
  */
 export async function startSession(c: Context<DashboardEnv>, tenantId: string, apiKeyId: string | null, endsBy = Infinity): Promise<void> {
+  await endSession(c);
   const token = toBase64Url(randomBytes(32));
   const now = Date.now();
   const expiresAt = Math.min(now + SESSION_TTL_SECONDS * 1000, endsBy);
