@@ -20,6 +20,9 @@ const KV = /KV (GET|PUT|DELETE|LIST) failed: (429|5\d\d)\b/;
 const QUEUE = /Queue (send|sendBatch) failed: .*(Too Many Requests|overloaded)/i;
 const R2 = /\((10001|10058)\)/;
 
+/** What a 503 for a transient storage failure asks the client to wait (Retry-After, seconds): such failures pass within seconds. */
+export const STORAGE_RETRY_AFTER_SECONDS = 1;
+
 /** Whether `error` is a transient failure of D1, KV, Queues or R2. */
 export function isTransientPlatformError(error: unknown): boolean {
   if (isTransientD1Error(error) || error instanceof SecretNotVisibleYet) return true;
