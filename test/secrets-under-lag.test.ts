@@ -65,3 +65,35 @@ describe("kind: a secret created or rotated signs every delivery sent after the 
     expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 1, status: "succeeded" });
   });
 });
+
+describe("kind: the secret API in a location whose KV cannot show a secret yet answers 503 with Retry-After, never a 500, a 404 or an old secret", () => {
+  it("rotating a new endpoint's secret there answers 503 with Retry-After", async () => {
+    const { id } = await newTenant();
+    const location = laggingLocation();
+    const created = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: `${receiverUrl()}/ok/${bucket()}` } });
+    forgetCachedSecrets();
+    const rotated = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints/${created.body.id}/secret/rotate`, { body: {} });
+    expect(rotated.status).toBe(503);
+    expect(rotated.headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("reading a new endpoint's secret there answers 503 with Retry-After", async () => {
+    const { id } = await newTenant();
+    const location = laggingLocation();
+    const created = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: `${receiverUrl()}/ok/${bucket()}` } });
+    forgetCachedSecrets();
+    const read = await callWorker(location.env, "GET", `/v1/tenants/${id}/endpoints/${created.body.id}/secret`);
+    expect(read.status).toBe(503);
+    expect(read.headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("reading an endpoint's secret there after a rotation never answers the secret it replaced", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const location = laggingLocation();
+    await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints/${endpoint.id}/secret/rotate`, { body: { grace_period_seconds: 0 } });
+    forgetCachedSecrets();
+    const read = await callWorker(location.env, "GET", `/v1/tenants/${id}/endpoints/${endpoint.id}/secret`);
+    expect(read.status === 503 || read.body.secret !== endpoint.secret, JSON.stringify(read.body)).toBe(true);
+  });
+});

@@ -7,7 +7,7 @@ import {
   deleteSecret,
   readSecretSet,
   rotationWouldDropSecret,
-  SecretUnavailableError,
+  SecretNotVisibleYet,
   writeRotatedSecret,
   type SecretOwner,
   type SecretSet,
@@ -37,6 +37,20 @@ const ABANDONED_CLAIM_MS = 90_000;
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.min + Math.random() * RETRY_WAIT_MS.jitter));
 
+/**
+ * `owner`'s secret set as its latest rotation left it, or null when the owner is not `tenantId`'s.
+ * `db` holds the owner's version (as for rotateOwnerSecret). The latest KV key may lag in this
+ * location: missing, or still an older set than D1's version names.
+ * @throws SecretNotVisibleYet when KV here does not show that set yet (503 with Retry-After)
+ */
+export async function latestSecretSet(env: Pick<Env, "SECRETS" | "MASTER_KEY">, db: D1Database, tenantId: string, owner: SecretOwner): Promise<SecretSet | null> {
+  const version = await readSecretVersion(db, tenantId, owner);
+  if (version === null) return null;
+  const set = await readSecretSet(env, owner);
+  if (!set || (set.version ?? 0) < version) throw new SecretNotVisibleYet(`the ${owner.kind} secret of ${owner.id} is not visible in KV here yet`);
+  return set;
+}
+
 /** What a rotation does besides replacing the key. */
 export interface RotationRequest {
   graceSeconds: number;
@@ -58,7 +72,8 @@ export interface RotationRequest {
  * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 400 when a supplied key is
  * of the wrong kind, 409 `conflict` when other rotations of the same secret kept winning, or when
  * the rotation would push out an earlier secret still in its grace period (a set keeps ten);
- * SecretUnavailableError when the stored set cannot be read.
+ * SecretNotVisibleYet when KV here does not show the owner's set yet (SecretUnavailableError when it
+ * cannot be decrypted).
  */
 export async function rotateOwnerSecret(
   env: Pick<Env, "SECRETS" | "MASTER_KEY">,
@@ -72,7 +87,7 @@ export async function rotateOwnerSecret(
     const version = await readSecretVersion(db, tenantId, owner);
     if (version === null) return null;
     const existing = await readSecretSet(env, owner);
-    if (!existing) throw new SecretUnavailableError(`no secret stored for ${owner.kind} ${owner.id}`);
+    if (!existing) throw new SecretNotVisibleYet(`no secret visible for ${owner.kind} ${owner.id} yet`);
     const now = Date.now();
     const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
     // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
