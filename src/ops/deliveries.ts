@@ -1,5 +1,5 @@
 import * as stored from "../db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
+import { hourlyDeliveryCounts } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
 import { endpointOn } from "./endpoints";
@@ -71,10 +71,4 @@ export async function recoverEndpoint(
 export async function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
   const { db } = await tenantDb(env, tenantId);
   return hourlyDeliveryCounts(db, tenantId, options);
-}
-
-/** Succeeded and failed deliveries per endpoint of the tenant since `since` (epoch ms), for success rates. */
-export async function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
-  const { db } = await tenantDb(env, tenantId);
-  return outcomesByEndpoint(db, tenantId, since);
 }
