@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { shardOf } from "./support/shards";
-import { consume, enqueueHeld } from "./support/worker";
+import { consume, enqueueHeld, sweepHeld } from "./support/worker";
+
+const DAY = 86_400_000;
 
 const statsPath = (tenantId: string, endpointId: string, query = "") => `/v1/tenants/${tenantId}/endpoints/${endpointId}/stats${query}`;
 
@@ -74,5 +76,30 @@ describe("endpoint stats", () => {
     const endpoint = await newEndpoint(owner.id, { url: `${receiverUrl()}/ok/${bucket()}` });
     expect((await apiJson("GET", statsPath(other.id, endpoint.id), { token: other.key })).status).toBe(404);
     expect((await apiJson("GET", statsPath(owner.id, endpoint.id), { token: other.key })).status).toBe(404);
+  });
+});
+
+describe("endpoint stats are kept", () => {
+  it("until their endpoint is deleted, and go with it", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await deliverInOneBatch(id, 1);
+    const rows = () => shardOf(id).then((db) => db.prepare("SELECT count(*) AS n FROM endpoint_stats WHERE tenant_id = ?").bind(id).first("n"));
+    expect(await rows()).toBe(1);
+    expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
+    expect(await rows()).toBe(0);
+  });
+
+  it("for 8 days: the sweeper purges older rollups and keeps newer ones", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await deliverInOneBatch(id, 1);
+    const db = await shardOf(id);
+    const starts = async () =>
+      (await db.prepare("SELECT bucket_start FROM endpoint_stats WHERE tenant_id = ? AND endpoint_id = ?").bind(id, endpoint.id).all<{ bucket_start: number }>()).results.length;
+    await sweepHeld(Date.now() + 7 * DAY);
+    expect(await starts()).toBe(1);
+    await sweepHeld(Date.now() + 8 * DAY + 600_000);
+    expect(await starts()).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { getDeliveryWithAttempts, listDeliveries, replayDelivery, replayFailedFo
 import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
-import { attemptCountsByEndpoint, readEndpointStats } from "../src/db/endpoint-stats";
+import { attemptCountsByEndpoint, purgeOldEndpointStats, readEndpointStats } from "../src/db/endpoint-stats";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
@@ -90,6 +90,7 @@ describe("query plans of every read (issue 25)", () => {
     "counting outcomes per endpoint": (db, k) => outcomesByEndpoint(db, k.tenantId, NOW - 24 * HOUR),
     "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR, 6 * HOUR),
     "reading a page of endpoints' recent attempt counts": (db, k) => attemptCountsByEndpoint(db, k.tenantId, [k.endpointId, crypto.randomUUID()], NOW - 24 * HOUR),
+    "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),

@@ -73,3 +73,26 @@ export async function attemptCountsByEndpoint(db: D1Database, tenantId: string, 
     .all<{ endpoint_id: string; succeeded: number; failed: number }>();
   return new Map(results.map((r) => [r.endpoint_id, { succeeded: r.succeeded, failed: r.failed }]));
 }
+
+/**
+ * Deletes up to `limit` rollups older than `before` (epoch ms): one range seek per endpoint of the
+ * shard, so the work per run is bounded and runs catch up one after the other. Returns how many went.
+ * Rollups of deleted endpoints go with them (deleteEndpointStats), not here.
+ */
+export async function purgeOldEndpointStats(db: D1Database, before: number, limit: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM endpoint_stats WHERE (tenant_id, endpoint_id, bucket_start) IN (
+         SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM endpoints AS e
+         CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start < ?1
+         LIMIT ?2)`,
+    )
+    .bind(before, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/** The statement that deletes one endpoint's rollups, to run with the endpoint's own deletion. */
+export function deleteEndpointStats(db: D1Database, tenantId: string, endpointId: string): D1PreparedStatement {
+  return db.prepare("DELETE FROM endpoint_stats WHERE tenant_id = ? AND endpoint_id = ?").bind(tenantId, endpointId);
+}

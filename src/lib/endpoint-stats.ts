@@ -25,6 +25,9 @@ export const STATS_WINDOWS = {
 
 export type StatsWindow = keyof typeof STATS_WINDOWS;
 
+/** How long rollups are kept (ms): the longest window and a day's slack, then the sweeper purges them. */
+export const STATS_RETENTION_MS = 8 * 86_400_000;
+
 /** One endpoint's attempts in one stored bucket: counts by outcome and the latency histogram. */
 export interface StatsRollup {
   tenantId: string;
