@@ -3,10 +3,14 @@
 // `wrangler dev` with the flags given, and fires the sweeper every minute meanwhile (dev-sweeper.ts). It is one launcher rather than a `predev` hook because npm
 // hands the flags after `--` to the `dev` script only, and the migrations must follow the flags
 // that choose the state: --persist-to, --env (-e), --config (-c) and --cwd.
+// It keeps the terminal short: migrations run quietly (their output shows only when one fails),
+// wrangler logs warnings and errors only (unless --log-level is given), and once the relay answers
+// it ends with a banner (dev-banner.ts): the URL it really listens on, the admin token, the links.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { applyMigrations } from "./d1-migrations.ts";
+import { adminTokenOf, devBanner } from "./dev-banner.ts";
 import { runSweeperEvery } from "./dev-sweeper.ts";
 import { freePort } from "./local-relay.ts";
 
@@ -40,7 +44,7 @@ const extraArgs = [["--config", "-c"], ["--cwd"]].flatMap(([name, ...aliases]) =
 });
 await applyMigrations(
   { location: "local", env: flagValue(["--env", "-e"]), persistTo: flagValue(["--persist-to"]), extraArgs },
-  { wrangler: WRANGLER, env: { ...process.env, CI: "true" } },
+  { wrangler: WRANGLER, env: { ...process.env, CI: "true" }, quiet: true },
 );
 
 // The sweeper companion needs to know where the relay listens, so the port is chosen here when the
@@ -50,11 +54,25 @@ const port = flagValue(["--port"]) ?? portArgs[1];
 const host = flagValue(["--ip"]) ?? "localhost";
 const sweepSeconds = Number(process.env.EDGEHOOK_DEV_SWEEP_SECONDS ?? 60);
 
-const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...portArgs, ...args], { cwd: ROOT, stdio: "inherit" });
-const stopSweeper = runSweeperEvery(`http://${host.includes(":") ? `[${host}]` : host}:${port}`, sweepSeconds);
-if (sweepSeconds > 0) console.log(`The sweeper runs every ${sweepSeconds} s, as the cron trigger does when deployed (EDGEHOOK_DEV_SWEEP_SECONDS=0 turns it off)`);
+const logArgs = flagValue(["--log-level"]) === undefined ? ["--log-level", "warn"] : [];
+// Without a network the Request.cf fetch fails with a stack trace at every start; the placeholder it falls back to is what local runs get anyway.
+const devEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
+const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...portArgs, ...logArgs, ...args], { cwd: ROOT, stdio: "inherit", env: devEnv });
+const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+const stopSweeper = runSweeperEvery(url, sweepSeconds);
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code, signal) => {
   stopSweeper();
   process.exit(code ?? (signal ? 1 : 0));
 });
+
+// The banner comes when the relay answers, so the URL it names works when it is read.
+while (dev.exitCode === null && !(await fetch(`${url}/health`).then((r) => r.ok, () => false))) {
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+if (dev.exitCode === null) {
+  const varsFile = path.resolve(ROOT, flagValue(["--env-file"]) ?? ".dev.vars");
+  const banner = devBanner({ url, port: Number(port), preferredPort: DEFAULT_PORT, portChosen: flagValue(["--port"]) !== undefined, adminToken: adminTokenOf(args, varsFile) });
+  if (sweepSeconds > 0) banner.splice(-1, 0, `  Sweeper      every ${sweepSeconds} s, as the deployed cron (EDGEHOOK_DEV_SWEEP_SECONDS=0 turns it off)`);
+  console.log(banner.join("\n"));
+}

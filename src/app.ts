@@ -3,12 +3,12 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { buildDashboard } from "./dashboard/app";
-import { docsPage } from "./docs/page";
 import { rootPage } from "./docs/root";
 import { describeApi } from "./openapi";
 import { withRetryingD1 } from "./db/transient";
 import { isTransientPlatformError } from "./platform-errors";
 import { PayloadStorageUnavailable } from "./payloads";
+import { withRelayOrigin } from "./relay-origin";
 import { SecretUnavailableError } from "./secrets";
 import { authenticate } from "./security/auth";
 import { rateLimit } from "./security/rate-limit";
@@ -63,7 +63,7 @@ export function buildApp() {
   app.onError((err, c) => toErrorResponse(err, c.req.method, c.req.path));
   // Before anything reads D1: a transient failure is retried once where safe (src/db/transient.ts).
   app.use("*", async (c, next) => {
-    c.env = withRetryingD1(c.env);
+    c.env = withRelayOrigin(withRetryingD1(c.env), new URL(c.req.url).origin);
     await next();
   });
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`)));
@@ -71,7 +71,6 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ ok: true }));
   describeApi(app);
   app.get("/", rootPage);
-  app.get("/docs", docsPage);
 
   app.use("/v1/*", wireBodyLimit);
   app.use("/v1/*", authenticate());

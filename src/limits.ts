@@ -31,8 +31,8 @@ export const MAX_SCHEMA_DEPTH = 128;
 export const MAX_SCHEMAS_PER_VALUE = 1000;
 /**
  * Most steps one validation of a payload (or an example, or a schema against the meta-schema) may
- * take: a step is one schema applied to one value, or CHARACTERS_PER_STEP characters matched or
- * checked (src/lib/schema-validator.ts). Past it, enqueue answers 422 `payload_too_complex`. Set
+ * take: a step is one schema applied to one value, or CHARACTERS_PER_STEP characters checked (for
+ * a pattern, times its compiled program's size; src/lib/schema-validator.ts). Past it, enqueue answers 422 `payload_too_complex`. Set
  * so that a budget spent in full costs at most ~50 ms of CPU on the bench machine
  * (`validation.worst_ms_256kib` in BENCHMARKS.md), while a legitimate 256 KiB payload of
  * ~100,000 values under a few checks each stays well inside.

@@ -1,30 +1,36 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import packageJson from "../package.json";
 import type { AppEnv } from "./app-env";
+import { docsPage, type ReferenceDocument } from "./docs/page";
 import { addCatalogueWebhooks } from "./openapi-catalogue";
 import { wholeCatalogue } from "./ops/event-types";
 import { DeliveryExhaustedEvent, EndpointDisabledEvent, EndpointEnabledEvent, EndpointFailingEvent } from "./schemas/operational";
 
 /**
- * The OpenAPI 3.1 document at `/openapi.json`: info (with the license), the calling relay as the
+ * The OpenAPI 3.1 document at `/openapi.json`, and the reference page rendered from it at `/docs`: info (with the license), the calling relay as the
  * server, the bearer scheme, and the `webhooks` a receiver gets: one entry per signature scheme, one
  * per operational event, and one per event type of the catalogue (src/openapi-catalogue.ts; read through the per-isolate cache of src/ops/event-types.ts).
  * Operations describe themselves in src/routes/*; their `operationId`s are verb-noun and stable,
  * since generated SDKs name their methods after them.
  */
 export function describeApi(app: OpenAPIHono<AppEnv>): void {
-  app.get("/openapi.json", async (c) => {
-    const document = app.getOpenAPI31Document(documentConfig(new URL(c.req.url).origin));
-    try {
-      addCatalogueWebhooks(document, await wholeCatalogue(c.env));
-    } catch (error) {
-      // The API reference stays readable when the catalogue is not (an unmigrated local database, D1 down).
-      console.warn(`/openapi.json: the event-type catalogue could not be read, so it is left out: ${(error as Error).message}`);
-    }
-    return c.json(document);
-  });
+  app.get("/openapi.json", async (c) => c.json(await servedDocument(app, c.env, new URL(c.req.url).origin)));
+  app.get("/docs", async (c) => docsPage(c, (await servedDocument(app, c.env, new URL(c.req.url).origin)) as ReferenceDocument));
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   registerReceiverWebhooks(app);
   registerOperationalWebhooks(app);
+}
+
+/** The document as served to a caller that reached the relay at `origin`, the catalogue's event types included when it can be read. */
+async function servedDocument(app: OpenAPIHono<AppEnv>, env: Env, origin: string) {
+  const document = app.getOpenAPI31Document(documentConfig(origin));
+  try {
+    addCatalogueWebhooks(document, await wholeCatalogue(env));
+  } catch (error) {
+    // The API reference stays readable when the catalogue is not (an unmigrated local database, D1 down).
+    console.warn(`/openapi.json: the event-type catalogue could not be read, so it is left out: ${(error as Error).message}`);
+  }
+  return document;
 }
 
 /** OpenAPI 3.1's SPDX `identifier`, which the generator's (3.0) config type does not know of. */
@@ -36,7 +42,8 @@ function documentConfig(origin: string): Parameters<OpenAPIHono<AppEnv>["getOpen
     openapi: "3.1.0",
     info: {
       title: "Edgehook",
-      version: "1.0.0",
+      // One version number for the package, the CLI and the API it describes.
+      version: packageJson.version,
       license: LICENSE,
       description:
         "Webhook relay on Cloudflare Workers. Authenticate with `Authorization: Bearer <admin token | tenant API key>`. " +

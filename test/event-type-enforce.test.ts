@@ -265,6 +265,21 @@ describe("batch enqueue against enforced schemas", () => {
     ]);
   });
 
+  it("a batch shares one validation budget: many small payloads that each fan out are a 422 payload_too_complex naming where it ran out, and nothing is stored", async () => {
+    const name = uniqueName();
+    // Each level tries a branch that fails only after checking everything below, then one that matches: 2^depth checks.
+    const t = { anyOf: [{ type: "array", items: { $ref: "#/$defs/t" }, contains: { const: "never" } }, { type: "array", items: { $ref: "#/$defs/t" } }] };
+    await catalogue(name, { schema: { $defs: { t }, $ref: "#/$defs/t" }, enforce: true });
+    const tenant = await tenantWithEndpoint();
+    const payload = JSON.parse(`${"[".repeat(16)}${"]".repeat(16)}`);
+    expect((await enqueue(tenant, name, payload)).status).toBe(202);
+    // 34 bytes each: without a shared budget, 100 of them cost 100 budgets of CPU in one 5 KB request.
+    const res = await enqueueBatch(tenant, Array.from({ length: 3 }, () => ({ event: name, payload })));
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "payload_too_complex", issues: [{ path: expect.stringMatching(/^messages\.[12]\.payload$/), message: expect.any(String) }] });
+    expect(await rowsOnShards("messages", tenant.id)).toBe(1);
+  });
+
   it("a batch whose payloads all match is stored as usual", async () => {
     const name = uniqueName();
     await catalogue(name, { schema: orderSchema, enforce: true });

@@ -478,6 +478,15 @@ describe("a key of the wrong kind for the scheme is a TypeError before any signa
     }
   });
 
+  it("hmac-sha256 refuses a whpk_ or whsk_ key written in another case, or still wrapped in the quotes or invisible characters it was copied with", async () => {
+    const { whpk, whsk } = await ed25519Pair();
+    const body = (key: string) => key.slice("whpk_".length);
+    for (const secret of [`WHPK_${body(whpk)}`, `Whpk_${body(whpk)}`, `"${whpk}"`, `'${whpk}'`, `\u200b${whpk}`, `\ufeff${whpk}`, `WHSK_${body(whsk)}`, `"${whsk}"`]) {
+      const error = await rejection(verifyWebhook(BODY, await forgeableHeaders(secret), { scheme: "hmac-sha256", secret }));
+      expect(error, JSON.stringify(secret)).toBeInstanceOf(TypeError);
+    }
+  });
+
   it("the standard scheme, named, refuses a whpk_ public key, even on a delivery that key's v1a signature verifies", async () => {
     const { whsk, whpk } = await ed25519Pair();
     const headers = await signatureHeaders({ scheme: "ed25519" }, [whsk], MESSAGE_ID, T, BODY);

@@ -3,7 +3,7 @@ import type { ErrorIssue } from "../errors";
 import { MAX_SCHEMA_DEPTH, MAX_SCHEMAS_PER_VALUE, VALIDATION_BUDGET_STEPS } from "../limits";
 import { DRAFT_2020_12_META_SCHEMA } from "./json-schema-meta";
 import { compileLinearRegex, UnsupportedPattern } from "./linear-regex";
-import { compileBoundedValidator, ValidationTooComplex, type BoundedValidator, type SchemaViolation } from "./schema-validator";
+import { compileBoundedValidator, ValidationTooComplex, type BoundedValidator, type SchemaViolation, type StepBudget } from "./schema-validator";
 
 /**
  * JSON Schema draft 2020-12 for the event-type catalogue: which schemas it admits (schemaProblems)
@@ -11,7 +11,7 @@ import { compileBoundedValidator, ValidationTooComplex, type BoundedValidator, t
  * Issue paths are dotted, as everywhere in the error shape.
  */
 
-export { ValidationTooComplex } from "./schema-validator";
+export { ValidationTooComplex, type StepBudget } from "./schema-validator";
 /** At most this many problems are listed in one error: enough to fix a payload, small enough to read. */
 export const MAX_SCHEMA_ISSUES = 20;
 
@@ -190,7 +190,7 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
   metaValidator ??= compileBoundedValidator(DRAFT_2020_12_META_SCHEMA);
   let meta: SchemaViolation[];
   try {
-    meta = metaValidator.validate(schema, VALIDATION_BUDGET_STEPS, MAX_SCHEMA_ISSUES);
+    meta = metaValidator.validate(schema, { remaining: VALIDATION_BUDGET_STEPS }, MAX_SCHEMA_ISSUES);
   } catch (error) {
     if (!(error instanceof ValidationTooComplex)) throw error;
     return [{ path: base, message: "is too large to check against the draft 2020-12 meta-schema" }];
@@ -225,9 +225,11 @@ export function schemaProblems(schema: unknown, base = "schema"): ErrorIssue[] {
 export interface CompiledSchema {
   /**
    * The problems of `instance`, paths under `base` (e.g. `payload`), or [] when it matches.
-   * @throws ValidationTooComplex when checking it would take more than VALIDATION_BUDGET_STEPS steps
+   * @param budget steps it may take, deducted as it goes (share one across a request's payloads);
+   *   VALIDATION_BUDGET_STEPS of its own by default
+   * @throws ValidationTooComplex when checking it would take more than the budget
    */
-  check(instance: unknown, base: string): ErrorIssue[];
+  check(instance: unknown, base: string, budget?: StepBudget): ErrorIssue[];
 }
 
 /**
@@ -238,8 +240,8 @@ export interface CompiledSchema {
 export function compileSchema(schema: unknown): CompiledSchema {
   const validator = compileBoundedValidator(schema);
   return {
-    check(instance, base) {
-      return issuesOf(validator.validate(instance, VALIDATION_BUDGET_STEPS, MAX_SCHEMA_ISSUES), base);
+    check(instance, base, budget = { remaining: VALIDATION_BUDGET_STEPS }) {
+      return issuesOf(validator.validate(instance, budget, MAX_SCHEMA_ISSUES), base);
     },
   };
 }

@@ -17,15 +17,28 @@ import { RE2JS } from "re2js";
 /** A pattern this relay cannot run in linear time, or that is not a regular expression at all. */
 export class UnsupportedPattern extends Error {}
 
-/** A compiled pattern: `test` says whether it matches anywhere in `input`, in time linear in its length. */
+/**
+ * A compiled pattern: `test` says whether it matches anywhere in `input`, in time linear in its
+ * length. `size` is its compiled program's size (instructions, at least 1): the work per character
+ * grows with it (a lazy DFA whose states thrash, or the NFA, steps up to `size` threads per
+ * character: "a.{999}c" took ~13 s on 250 KB), so callers charge `length × size` for a match.
+ */
 export interface LinearRegex {
   test(input: string): boolean;
+  readonly size: number;
 }
 
 /** ECMA-262 WhiteSpace and LineTerminator, what `\s` means in JavaScript, written for a character class. */
 const ECMA_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
 /** What `.` matches in JavaScript without the `s` flag: anything but a line terminator. */
 const ECMA_DOT = "[^\\n\\r\\u2028\\u2029]";
+
+/** The code point of `\\uD8xx\\uDCxx` (a surrogate pair written as two escapes) at `at` in `source`, or null. */
+function surrogatePairEscape(source: string, at: number): number | null {
+  const match = /^\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})/i.exec(source.slice(at, at + 12));
+  if (!match) return null;
+  return 0x10000 + ((parseInt(match[1]!, 16) - 0xd800) << 10) + (parseInt(match[2]!, 16) - 0xdc00);
+}
 
 /**
  * `source` (ECMA-262, `u` flag) rewritten into the same language in RE2's dialect.
@@ -38,6 +51,13 @@ function toRe2Dialect(source: string): string {
     const ch = source[i];
     const next = source[i + 1];
     if (ch === "\\") {
+      const pair = surrogatePairEscape(source, i);
+      if (pair !== null) {
+        // RE2 takes \uD83D\uDE00 as two lone surrogates; with the `u` flag ECMA-262 reads one code point.
+        out += `\\x{${pair.toString(16)}}`;
+        i += 11;
+        continue;
+      }
       if (next !== undefined && next >= "1" && next <= "9") throw new UnsupportedPattern(`uses a backreference (\\${next}), which cannot be matched in linear time`);
       if (next === "k") throw new UnsupportedPattern("uses a named backreference (\\k<…>), which cannot be matched in linear time");
       if (next === "s") out += inClass ? ECMA_SPACE : `[${ECMA_SPACE}]`;
@@ -89,7 +109,8 @@ export function compileLinearRegex(source: string): LinearRegex {
     throw new UnsupportedPattern(`is not a regular expression: ${(error as Error).message}`);
   }
   try {
-    return RE2JS.compile(RE2JS.translateRegExp(toRe2Dialect(source)));
+    const compiled = RE2JS.compile(RE2JS.translateRegExp(toRe2Dialect(source)));
+    return { test: (input) => compiled.test(input), size: Math.max(1, compiled.programSize()) };
   } catch (error) {
     if (error instanceof UnsupportedPattern) throw error;
     throw new UnsupportedPattern(`cannot be matched in linear time: ${(error as Error).message}`);

@@ -24,6 +24,11 @@ import { compileLinearRegex, UnsupportedPattern, type LinearRegex } from "./line
 /** Thrown when a validation needs more than its budget of steps; nothing about the instance is known. */
 export class ValidationTooComplex extends Error {}
 
+/** Steps validations may still take: several may share one (the payloads of one request). */
+export interface StepBudget {
+  remaining: number;
+}
+
 /** One problem of an instance: where (property names and indexes from its root) and what. */
 export interface SchemaViolation {
   path: string[];
@@ -44,6 +49,7 @@ interface Evaluated {
 
 const newEvaluated = (): Evaluated => ({ properties: new Set(), itemsBelow: 0, items: new Set() });
 
+/** Adds what `from` evaluated to `into`; its cost is `from`'s size (Validation.merge charges it). */
 function mergeEvaluated(into: Evaluated, from: Evaluated): void {
   for (const p of from.properties) into.properties.add(p);
   for (const i of from.items) into.items.add(i);
@@ -52,6 +58,10 @@ function mergeEvaluated(into: Evaluated, from: Evaluated): void {
 
 /** Characters of a string matched or checked per step: a step is about one schema applied to one value. */
 export const CHARACTERS_PER_STEP = 16;
+/** Property-name lookups (a `required` name, a key of an object) per step: a lookup in a large object is a slow hash probe. */
+const LOOKUPS_PER_STEP = 2;
+/** Objects with at least this many keys have them listed once per validation. */
+const LARGE_OBJECT_KEYS = 64;
 
 /** The JSON type of `value` as JSON Schema names it (`number` for integers too, as the messages say). */
 function jsonType(value: unknown): string {
@@ -79,19 +89,23 @@ function codePoints(s: string): number {
 }
 
 function isMultipleOf(value: number, divisor: number): boolean {
+  if (Number.isInteger(value) && Number.isInteger(divisor)) return value % divisor === 0;
   const quotient = value / divisor;
   if (!Number.isFinite(quotient)) return false;
-  // Decimal divisors (0.01) are not exact in binary: accept a quotient within rounding of an integer.
-  return Math.abs(quotient - Math.round(quotient)) < 1e-8 * Math.max(1, Math.abs(quotient));
+  // Decimal divisors (0.01) are not exact in binary: accept a quotient within a few units of
+  // rounding of an integer. The tolerance is relative to the quotient but far below 0.5, so a
+  // large quotient (300000001 / 2) is not waved through.
+  return Math.abs(quotient - Math.round(quotient)) <= 8 * Number.EPSILON * Math.max(1, Math.abs(quotient));
 }
 
 /** A schema compiled for bounded validation. */
 export interface BoundedValidator {
   /**
    * The problems of `instance` (at most `maxViolations`, in schema keyword order), [] when it matches.
-   * @throws ValidationTooComplex when checking it would take more than `budget` steps
+   * The steps taken are deducted from `budget`.
+   * @throws ValidationTooComplex when checking it would take more than `budget.remaining` steps
    */
-  validate(instance: unknown, budget: number, maxViolations: number): SchemaViolation[];
+  validate(instance: unknown, budget: StepBudget, maxViolations: number): SchemaViolation[];
 }
 
 /** What a check of one keyword group found: nothing wrong, a failure (go on reporting), or stop now. */
@@ -109,9 +123,10 @@ class Node {
   ref: Node | null = null;
   readonly types: string[] | null;
   readonly constText: string | null;
-  readonly constValue: unknown;
+  /** Failure messages of `const` and `enum`, written once: a huge value stringified per failure took seconds. */
+  readonly constMessage: string;
+  readonly enumMessage: string;
   readonly enumSet: Set<string> | null;
-  readonly enumValues: unknown[] | null;
   not: Node | null = null;
   allOf: Node[] | null = null;
   anyOf: Node[] | null = null;
@@ -123,8 +138,8 @@ class Node {
   readonly minProperties: number | null;
   readonly maxProperties: number | null;
   propertyNames: Node | null = null;
-  readonly dependentRequired: Array<[string, string[]]> | null;
-  dependentSchemas: Array<[string, Node]> | null = null;
+  readonly dependentRequired: Map<string, string[]> | null;
+  dependentSchemas: Map<string, Node> | null = null;
   properties: Map<string, Node> | null = null;
   patternProperties: Array<[LinearRegex, Node]> | null = null;
   additionalProperties: Node | null = null;
@@ -158,14 +173,15 @@ class Node {
     const num = (v: unknown) => (typeof v === "number" ? v : null);
     this.always = typeof schema === "boolean" ? schema : null;
     this.types = s.type === undefined ? null : Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    this.constValue = s.const;
+    this.constMessage = s.const === undefined ? "" : constMessage(s.const);
     this.constText = s.const === undefined ? null : canonicalUncharged(s.const);
-    this.enumValues = Array.isArray(s.enum) ? s.enum : null;
-    this.enumSet = this.enumValues ? new Set(this.enumValues.map(canonicalUncharged)) : null;
+    const enumValues = Array.isArray(s.enum) ? (s.enum as unknown[]) : null;
+    this.enumSet = enumValues ? new Set(enumValues.map(canonicalUncharged)) : null;
+    this.enumMessage = enumValues ? enumMessage(enumValues) : "";
     this.required = Array.isArray(s.required) ? (s.required as string[]) : null;
     this.minProperties = num(s.minProperties);
     this.maxProperties = num(s.maxProperties);
-    this.dependentRequired = isObject(s.dependentRequired) ? (Object.entries(s.dependentRequired) as Array<[string, string[]]>) : null;
+    this.dependentRequired = isObject(s.dependentRequired) ? new Map(Object.entries(s.dependentRequired) as Array<[string, string[]]>) : null;
     this.minItems = num(s.minItems);
     this.maxItems = num(s.maxItems);
     this.minContains = num(s.minContains) ?? 1;
@@ -226,7 +242,7 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
     node.thenNode = sub(s.then);
     node.elseNode = sub(s.else);
     node.propertyNames = sub(s.propertyNames);
-    if (isObject(s.dependentSchemas)) node.dependentSchemas = Object.entries(s.dependentSchemas).map(([k, v]) => [k, nodeOf(v as SchemaNode)]);
+    if (isObject(s.dependentSchemas)) node.dependentSchemas = new Map(Object.entries(s.dependentSchemas).map(([k, v]) => [k, nodeOf(v as SchemaNode)]));
     if (isObject(s.properties)) node.properties = new Map(Object.entries(s.properties).map(([k, v]) => [k, nodeOf(v as SchemaNode)]));
     if (isObject(s.patternProperties)) node.patternProperties = Object.entries(s.patternProperties).map(([k, v]) => [patternOf(k), nodeOf(v as SchemaNode)]);
     node.additionalProperties = sub(s.additionalProperties);
@@ -246,7 +262,7 @@ export function compileBoundedValidator(schema: unknown): BoundedValidator {
 }
 
 /** Stands in for a pattern that cannot run in linear time: it matches nothing. */
-const UNRUNNABLE: LinearRegex = { test: () => false };
+const UNRUNNABLE: LinearRegex = { test: () => false, size: 1 };
 
 function linearOrNothing(source: string): LinearRegex {
   try {
@@ -259,13 +275,14 @@ function linearOrNothing(source: string): LinearRegex {
 
 /** One run of a validator over one instance, with its step count, where it is, and its violations. */
 class Validation {
-  private steps = 0;
   private readonly violations: SchemaViolation[] = [];
   /** Property names and indexes from the instance's root to the value being checked. */
   private readonly path: Array<string | number> = [];
+  /** The keys of objects of LARGE_OBJECT_KEYS or more: up to MAX_SCHEMAS_PER_VALUE schemas may apply to one object. */
+  private readonly largeObjectKeys = new Map<object, string[]>();
 
   constructor(
-    private readonly budget: number,
+    private readonly budget: StepBudget,
     private readonly maxViolations: number,
   ) {}
 
@@ -275,12 +292,60 @@ class Validation {
   }
 
   private charge(steps: number): void {
-    this.steps += steps;
-    if (this.steps > this.budget) throw new ValidationTooComplex(`validation needs more than ${this.budget} steps`);
+    this.budget.remaining -= steps;
+    if (this.budget.remaining < 0) throw new ValidationTooComplex("validation needs more steps than its budget");
+  }
+
+  /** Charges `count` property-name lookups: lists in a schema (`required`) or an object's keys can be long. */
+  private chargeLookups(count: number): void {
+    this.charge(1 + Math.floor(count / LOOKUPS_PER_STEP));
+  }
+
+  /**
+   * The own keys of `value`. A large object's are listed once per validation however many schemas
+   * apply to it (listing 25,000 keys for each of 999 schemas took ~20 s); small objects are listed
+   * each time, which is cheaper than remembering them.
+   */
+  private keysOf(value: Record<string, unknown>): string[] {
+    const known = this.largeObjectKeys.size > 0 ? this.largeObjectKeys.get(value) : undefined;
+    if (known) return known;
+    const keys = Object.keys(value);
+    if (keys.length >= LARGE_OBJECT_KEYS) {
+      this.chargeLookups(keys.length);
+      this.largeObjectKeys.set(value, keys);
+    }
+    return keys;
+  }
+
+  /** The names in `names` that `value` has, found by walking the shorter of `names` and the object's keys. */
+  private namesPresent(names: Map<string, unknown>, value: Record<string, unknown>, keys: string[]): string[] {
+    if (names.size <= keys.length) {
+      this.chargeLookups(names.size);
+      const present: string[] = [];
+      for (const name of names.keys()) if (Object.hasOwn(value, name)) present.push(name);
+      return present;
+    }
+    this.chargeLookups(keys.length);
+    return keys.filter((key) => names.has(key));
+  }
+
+  /**
+   * Adds what a subschema evaluated to its parent's record, charged by its size: a chain of
+   * in-place schemas over a large object copies the record at every level (3 chains of 60 levels
+   * over 25,000 properties took ~16 s).
+   */
+  private merge(into: Evaluated, from: Evaluated): void {
+    this.chargeLookups(from.properties.size + from.items.size);
+    mergeEvaluated(into, from);
   }
 
   private chargeText(s: string): void {
     this.charge(1 + Math.floor(s.length / CHARACTERS_PER_STEP));
+  }
+
+  /** Charges matching `regex` on `s`: its work per character grows with the regex's program. */
+  private chargeMatch(regex: LinearRegex, s: string): void {
+    this.charge(1 + Math.floor((s.length * regex.size) / CHARACTERS_PER_STEP));
   }
 
   /** Whether checking may stop after a failure: always when not reporting, else when the list is full. */
@@ -349,11 +414,11 @@ class Validation {
     }
     if (node.constText !== null && this.canonical(value) !== node.constText) {
       valid = false;
-      if (this.fail(report, `Instance does not match ${JSON.stringify(node.constValue)}.`) === STOP) return false;
+      if (this.fail(report, node.constMessage) === STOP) return false;
     }
     if (node.enumSet && !node.enumSet.has(this.canonical(value))) {
       valid = false;
-      if (this.fail(report, enumMessage(node.enumValues!)) === STOP) return false;
+      if (this.fail(report, node.enumMessage) === STOP) return false;
     }
     if (node.not && this.check(value, node.not, false, null)) {
       valid = false;
@@ -383,7 +448,7 @@ class Validation {
       let matches = 0;
       const evaluated = mine ? newEvaluated() : null;
       for (const sub of node.oneOf) if (this.check(value, sub, false, evaluated)) matches += 1;
-      if (matches === 1 && mine && evaluated) mergeEvaluated(mine, evaluated);
+      if (matches === 1 && mine && evaluated) this.merge(mine, evaluated);
       if (matches !== 1) {
         valid = false;
         if (this.fail(report, `Instance does not match exactly one subschema (${matches} matches).`) === STOP) return false;
@@ -392,7 +457,7 @@ class Validation {
     if (node.ifNode) {
       const conditionEvaluated = mine ? newEvaluated() : null;
       const holds = this.check(value, node.ifNode, false, conditionEvaluated);
-      if (holds && mine && conditionEvaluated) mergeEvaluated(mine, conditionEvaluated);
+      if (holds && mine && conditionEvaluated) this.merge(mine, conditionEvaluated);
       const branch = holds ? node.thenNode : node.elseNode;
       if (branch && !this.check(value, branch, report, mine)) {
         valid = false;
@@ -406,7 +471,7 @@ class Validation {
     else outcome = OK;
     if (outcome === STOP) return false;
     if (outcome === FAILED) valid = false;
-    if (valid && out && mine) mergeEvaluated(out, mine);
+    if (valid && out && mine) this.merge(out, mine);
     return valid;
   }
 
@@ -417,8 +482,9 @@ class Validation {
       outcome = message === null ? (this.stopAfterFailure(report) ? STOP : FAILED) : this.fail(report, message);
       return outcome === STOP;
     };
-    const keys = Object.keys(value);
+    const keys = this.keysOf(value);
     if (node.required) {
+      this.chargeLookups(node.required.length);
       for (const key of node.required) if (!Object.hasOwn(value, key) && failed(`Instance does not have required property "${key}".`)) return STOP;
     }
     if (node.minProperties !== null && keys.length < node.minProperties && failed(`Instance does not have at least ${node.minProperties} properties.`)) return STOP;
@@ -427,13 +493,14 @@ class Validation {
       for (const key of keys) if (!this.checkChild(key, key, node.propertyNames, false) && failed(`Property name "${key}" does not match schema.`)) return STOP;
     }
     if (node.dependentRequired) {
-      for (const [key, needed] of node.dependentRequired) {
-        if (!Object.hasOwn(value, key)) continue;
+      for (const key of this.namesPresent(node.dependentRequired, value, keys)) {
+        const needed = node.dependentRequired.get(key)!;
+        this.chargeLookups(needed.length);
         for (const other of needed) if (!Object.hasOwn(value, other) && failed(`Instance has "${key}" but does not have "${other}".`)) return STOP;
       }
     }
     if (node.dependentSchemas) {
-      for (const [key, sub] of node.dependentSchemas) if (Object.hasOwn(value, key) && !this.check(value, sub, report, mine) && failed(null)) return STOP;
+      for (const key of this.namesPresent(node.dependentSchemas, value, keys)) if (!this.check(value, node.dependentSchemas.get(key)!, report, mine) && failed(null)) return STOP;
     }
     if (node.properties || node.patternProperties || node.additionalProperties) {
       for (const key of keys) {
@@ -446,7 +513,7 @@ class Validation {
         }
         if (node.patternProperties) {
           for (const [regex, patternSub] of node.patternProperties) {
-            this.chargeText(key);
+            this.chargeMatch(regex, key);
             if (!regex.test(key)) continue;
             matched = true;
             if (!this.checkChild(value[key], key, patternSub, report) && failed(null)) return STOP;
@@ -460,6 +527,7 @@ class Validation {
       }
     }
     if (node.unevaluatedProperties && mine) {
+      this.chargeLookups(keys.length);
       for (const key of keys) {
         if (mine.properties.has(key)) continue;
         if (!this.checkChild(value[key], key, node.unevaluatedProperties, report) && failed(null)) return STOP;
@@ -537,7 +605,7 @@ class Validation {
       if (node.maxLength !== null && length > node.maxLength && failed(`String is too long (${length} > ${node.maxLength}).`)) return STOP;
     }
     if (node.pattern) {
-      this.chargeText(value);
+      this.chargeMatch(node.pattern, value);
       const message = node.pattern === UNRUNNABLE ? "The schema's pattern cannot be run in linear time (backreference or lookaround): an admin must change the event type's schema." : "String does not match pattern.";
       if (!node.pattern.test(value) && failed(message)) return STOP;
     }
@@ -554,6 +622,12 @@ function canonicalUncharged(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalUncharged).join(",")}]`;
   if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalUncharged(value[k])}`).join(",")}}`;
   return JSON.stringify(value);
+}
+
+/** The value a `const` requires, shown while short. */
+function constMessage(value: unknown): string {
+  const shown = JSON.stringify(value);
+  return shown.length <= 200 ? `Instance does not match ${shown}.` : "Instance does not match the value the schema's const requires.";
 }
 
 /** The values an `enum` allows, listed while short; a long list is only counted. */

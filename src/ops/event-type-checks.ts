@@ -1,8 +1,8 @@
 import { enforcedSchemas } from "../db/event-types";
 import { ApiError, type ErrorIssue } from "../errors";
 import { IsolateCache } from "../lib/isolate-cache";
-import { compileSchema, MAX_SCHEMA_ISSUES, ValidationTooComplex, type CompiledSchema } from "../lib/json-schema";
-import { VALIDATION_BUDGET_STEPS } from "../limits";
+import { compileSchema, MAX_SCHEMA_ISSUES, ValidationTooComplex, type CompiledSchema, type StepBudget } from "../lib/json-schema";
+import { DEFAULT_PAYLOAD_BYTES, VALIDATION_BUDGET_STEPS } from "../limits";
 import { OPERATIONAL_SOURCE } from "./operational-names";
 
 /**
@@ -49,20 +49,29 @@ async function enforcedValidators(db: D1Database, names: string[], now: number):
 }
 
 /**
- * The mismatches of one payload.
- * @throws ApiError 422 `payload_too_complex` when the check would exceed its budget
+ * The validation budget of one request's payloads, shared by them all: VALIDATION_BUDGET_STEPS per
+ * DEFAULT_PAYLOAD_BYTES of payload text (at least one), so the work is bounded by the request's size,
+ * not multiplied by its message count (100 payloads of 34 bytes that each spend a budget would
+ * otherwise cost 100 budgets of CPU in one 5 KB batch).
  */
-function checkWithinBudget(schema: CompiledSchema, payload: string, path: string, event: string): ErrorIssue[] {
+function requestBudget(payloads: string[]): StepBudget {
+  const characters = payloads.reduce((sum, payload) => sum + payload.length, 0);
+  return { remaining: VALIDATION_BUDGET_STEPS * Math.max(1, Math.ceil(characters / DEFAULT_PAYLOAD_BYTES)) };
+}
+
+/**
+ * The mismatches of one payload, its steps taken from `budget`.
+ * @throws ApiError 422 `payload_too_complex` naming the payload when the budget runs out on it
+ */
+function checkWithinBudget(schema: CompiledSchema, payload: string, path: string, event: string, budget: StepBudget, batch: boolean): ErrorIssue[] {
   try {
-    return schema.check(JSON.parse(payload), path);
+    return schema.check(JSON.parse(payload), path, budget);
   } catch (error) {
     if (!(error instanceof ValidationTooComplex)) throw error;
-    throw new ApiError(
-      422,
-      "payload_too_complex",
-      `Checking the payload against the schema of event type "${event}" would take more than ${VALIDATION_BUDGET_STEPS} steps; nothing was stored`,
-      [{ path, message: "takes too much work to check against its event type's schema" }],
-    );
+    const what = batch ? "the payloads of this batch against their event types' schemas" : `the payload against the schema of event type "${event}"`;
+    throw new ApiError(422, "payload_too_complex", `Checking ${what} would take more than the validation budget of this request; nothing was stored`, [
+      { path, message: "takes too much work to check against its event type's schema" },
+    ]);
   }
 }
 
@@ -76,8 +85,8 @@ function checkWithinBudget(schema: CompiledSchema, payload: string, path: string
  * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
  * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
  *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`; 422 `payload_too_complex` naming the
- *   payload when checking it would take more than VALIDATION_BUDGET_STEPS steps (a payload that
- *   makes its schema fan out, e.g. deeply nested arrays under `anyOf`s that each recurse)
+ *   payload on which the request's budget (requestBudget) ran out (payloads that make their
+ *   schema fan out, e.g. deeply nested arrays under `anyOf`s that each recurse)
  */
 export async function assertPayloadsMatch(
   env: Env,
@@ -91,10 +100,11 @@ export async function assertPayloadsMatch(
   if (validators.size === 0) return;
   const issues: ErrorIssue[] = [];
   const types = new Set<string>();
+  const budget = requestBudget(checked.map((m) => m.payload));
   messages.forEach((m, index) => {
     const schema = m.source === OPERATIONAL_SOURCE ? undefined : validators.get(m.event);
     if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
-    const found = checkWithinBudget(schema, m.payload, pathOf(index), m.event);
+    const found = checkWithinBudget(schema, m.payload, pathOf(index), m.event, budget, messages.length > 1);
     if (found.length > 0) types.add(m.event);
     issues.push(...found);
   });

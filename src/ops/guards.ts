@@ -2,17 +2,19 @@ import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { headerProblem } from "../security/headers";
 import { normalizeSigningKey, type KeyKind } from "../security/signing-keys";
+import { relayOriginOf } from "../relay-origin";
 import { checkTarget, targetPolicyOf } from "../security/target-guard";
 import type { SignatureConfig } from "../delivery/signing";
 import { DEFAULT_HMAC_HEADER } from "../limits";
 
 /**
- * Rejects a webhook target this deployment may not call: 400 with the guard's code, or 503 when
- * the hostname could not be resolved right now (the guard fails closed). `path` names the field
- * in the error's `issues`.
+ * Rejects a webhook target this deployment may not call: 400 with the guard's code (`self_target`
+ * for the relay's own origin, when a request set it: src/relay-origin.ts), or 503 when the hostname
+ * could not be resolved right now (the guard fails closed). `path` names the field in the error's
+ * `issues`.
  */
 export async function assertAllowedTarget(env: Env, url: string, path: string): Promise<void> {
-  const problem = await checkTarget(url, targetPolicyOf(readConfig(env)));
+  const problem = await checkTarget(url, { ...targetPolicyOf(readConfig(env)), selfOrigin: relayOriginOf(env) });
   if (!problem) return;
   const status = problem.code === "dns_unavailable" ? 503 : 400;
   throw new ApiError(status, problem.code, problem.message, [{ path, message: problem.message }]);

@@ -18,6 +18,11 @@ export interface TargetPolicy {
   requireHttps: boolean;
   /** DNS-over-HTTPS JSON endpoint for resolving hostnames; no resolution when unset. */
   dohUrl?: string;
+  /**
+   * The origin the relay was reached at for this request (`http://localhost:8787`): a target there
+   * would send the relay's deliveries back to the relay, up to a loop when it names an enqueue route.
+   */
+  selfOrigin?: string;
 }
 
 /** The target policy a deployment's settings describe. */
@@ -27,7 +32,7 @@ export function targetPolicyOf(config: Pick<Config, "ALLOW_PRIVATE_TARGETS" | "R
 
 /** Why a target was refused: a stable code and a sentence for the caller. */
 export interface TargetProblem {
-  code: "invalid_url" | "insecure_url" | "private_target" | "blocked_port" | "unresolvable_target" | "dns_unavailable";
+  code: "invalid_url" | "insecure_url" | "private_target" | "blocked_port" | "self_target" | "unresolvable_target" | "dns_unavailable";
   message: string;
 }
 
@@ -87,6 +92,23 @@ function privateHostnameReason(host: string): string | null {
   return suffix ? `".${suffix}" names only resolve on private networks` : null;
 }
 
+/** Loopback names and addresses: on a relay reached at one, any of them with its port is the relay too. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Whether `target` names the server the relay answers at `self`: the same origin, or, for a relay on
+ * a loopback address (local development), any loopback spelling with the same scheme and port.
+ */
+function isSameServer(target: URL, self: URL): boolean {
+  if (target.origin === self.origin) return true;
+  return (
+    target.protocol === self.protocol &&
+    target.port === self.port &&
+    LOOPBACK_HOST.test(target.hostname) &&
+    LOOPBACK_HOST.test(self.hostname)
+  );
+}
+
 /** Why a normalised hostname may not be a target; `allowPrivate` keeps only the metadata rule. */
 function hostProblem(host: string, allowPrivate: boolean): TargetProblem | null {
   if (isMetadataHost(host)) {
@@ -121,6 +143,9 @@ function targetProblem(url: string, policy: TargetPolicy): TargetProblem | null 
   }
   if (parsed.username || parsed.password) {
     return problem("invalid_url", "Credentials in the URL are not allowed; use endpoint headers instead");
+  }
+  if (policy.selfOrigin !== undefined && isSameServer(parsed, new URL(policy.selfOrigin))) {
+    return problem("self_target", `The URL points at this relay itself (${policy.selfOrigin}); give the receiver's own address`);
   }
   if (policy.requireHttps && parsed.protocol !== "https:") {
     return problem("insecure_url", "This deployment requires https targets");

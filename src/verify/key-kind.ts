@@ -19,11 +19,15 @@ export type VerifyScheme = "standard" | "hmac-sha256" | "ed25519";
  */
 export type ReceiverKeyKind = "secret" | "public" | "private";
 
-/** The kind of `key`, by its prefix; whitespace before it does not hide it. */
+/**
+ * The kind of `key`, by its prefix, in any case and whatever it was copied with before it
+ * (whitespace, quotes, a zero-width space or BOM): `"whpk_…"` or `WHPK_…` as an HMAC key is still
+ * a key anyone can compute from the public key. An HMAC secret never starts so (whsec_ + base64).
+ */
 export function receiverKeyKind(key: string): ReceiverKeyKind {
-  const start = key.trimStart();
-  if (start.startsWith("whpk_")) return "public";
-  if (start.startsWith("whsk_")) return "private";
+  const start = key.replace(/^[^A-Za-z0-9]+/, "").slice(0, 5).toLowerCase();
+  if (start === "whpk_") return "public";
+  if (start === "whsk_") return "private";
   return "secret";
 }
 

@@ -39,6 +39,21 @@ describe("relative links in README.md, CONTRIBUTING.md and docs/", () => {
   }
 });
 
+describe("the project's license and history", () => {
+  const pkg = JSON.parse(readDoc("package.json")) as { license: string; version: string };
+
+  it("LICENSE is the MIT license package.json names, held by Edgehook contributors", () => {
+    expect(pkg.license).toBe("MIT");
+    const license = readDoc("LICENSE");
+    expect(license).toMatch(/^MIT License\n/);
+    expect(license).toMatch(/^Copyright \(c\) \d{4} Edgehook contributors$/m);
+  });
+
+  it("CHANGELOG.md has a section for the package's version", () => {
+    expect(readDoc("CHANGELOG.md")).toMatch(new RegExp(`^## ${pkg.version.replace(/\./g, "\\.")}\\b`, "m"));
+  });
+});
+
 describe("the link checker itself", () => {
   it("gives headings GitHub's anchors", () => {
     const slugs = anchors("# Edgehook\n## Ed25519 signatures: receivers that must not be able to forge\n## Two commands\n## Two commands\n");

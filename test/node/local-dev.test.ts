@@ -2,9 +2,9 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEV_ADMIN_TOKEN, freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
-import { startNpmDev } from "./support/processes";
+import { startNpmDev, type DevServer } from "./support/processes";
 
 /** Creates a tenant through a relay's API; returns the response. */
 function createTenant(url: string, adminToken: string) {
@@ -41,6 +41,7 @@ describe("the relay under wrangler dev", () => {
 
 describe("npm run dev -- --persist-to DIR", () => {
   let dev: ChildProcess;
+  let server: DevServer;
   const state = mkdtempSync(path.join(tmpdir(), "edgehook-dev-state-"));
   let url: string;
 
@@ -48,7 +49,7 @@ describe("npm run dev -- --persist-to DIR", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const args = ["--persist-to", state, "--port", String(port), "--ip", "127.0.0.1", "--env-file", ".dev.vars.example"];
-    const server = startNpmDev(args);
+    server = startNpmDev(args);
     dev = server.child;
     await server.ready(url);
   });
@@ -61,6 +62,15 @@ describe("npm run dev -- --persist-to DIR", () => {
       if (dev.exitCode === null) process.kill(-dev.pid, "SIGKILL");
     }
     rmSync(state, { recursive: true, force: true });
+  });
+
+  it("ends with a banner naming the URL it answers on and the admin token, without wrangler's info noise before it", async () => {
+    await vi.waitUntil(() => server.output().includes("Edgehook relay ready"), { timeout: 10_000 });
+    const output = server.output();
+    expect(output).toContain(`Edgehook relay ready on ${url}`);
+    expect(output).toMatch(/Admin token +dev-admin-token/);
+    expect(output).not.toContain("Your Worker has access to the following bindings");
+    expect(output).not.toContain("Migrations to be applied");
   });
 
   it("migrates the state folder the dev server uses, so the API works there from the first request", async () => {

@@ -1,113 +1,102 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
-import { RECEIVER, ROOT, start, type Running } from "./support/processes";
+import { commands, shellBlocks, type DocCommand, type WordPart } from "./support/doc-commands";
+import { codeBlocks, docFiles, readDoc } from "./support/docs";
+import { CLI, node, RECEIVER, start, type Running } from "./support/processes";
 
 /**
- * Runs the README's "Five-minute walkthrough" as written: every curl command of its code blocks,
- * sent with fetch against a relay under `wrangler dev`, and the receiver it starts, so each sample
- * output the README shows (`# → …`, `…` standing for any text) must be what the relay answers today.
- * Only the addresses change: the relay's and the receiver's ports are free ones, not 8787 and 9000.
+ * Runs the README's "Five-minute walkthrough", then every guide's shell blocks, as written: each
+ * curl sent with fetch, `npm run receiver` and `npx edgehook` run as processes, against one relay
+ * under `wrangler dev`, so each sample output a doc shows (`# → …`, `…` standing for any text) must be
+ * what the relay answers today. Only the addresses change: the relay and the receivers get free
+ * ports instead of 8787, 9000…. A block a doc marks `<!-- not run by the walkthrough test: why -->`
+ * (a Cloudflare account, the bench) is skipped.
  */
 
-const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
-const RECEIVING = readFileSync(path.join(ROOT, "docs/receiving.md"), "utf8");
+/** Guides in the order a reader meets them; later ones build on what earlier ones made (tenant `acme`, its key). */
+const GUIDE_ORDER = ["docs/sending.md", "docs/event-types.md", "docs/receiving.md", "docs/operational-webhooks.md", "docs/dashboard.md"];
+/** The ports the docs use for local receivers; each gets a free port in this run. */
+const DOC_PORTS = [9000, 9001, 9002, 9003, 8932];
+/** How long a list the docs read may take to show what earlier steps made happen (ms). */
+const EVENTUALLY_MS = 30_000;
 
 /** The text of a Markdown document's section under `heading`, up to the next `## ` heading. */
-function section(heading: string, text = README): string {
+function section(text: string, heading: string): string {
   const start = text.indexOf(`\n## ${heading}\n`);
   if (start === -1) throw new Error(`no section "${heading}"`);
   const end = text.indexOf("\n## ", start + 1);
   return text.slice(start, end === -1 ? undefined : end);
 }
 
-/** The fenced code blocks of a README section, with their language. */
-function codeBlocks(text: string): Array<{ lang: string; body: string }> {
-  return [...text.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, body: m[2]! }));
-}
-
-/** One shell line split into words: single and double quotes, no globbing; a `#` word starts a comment. */
-function words(line: string): { words: string[]; comment: string } {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (line[i] === " ") i++;
-    if (i >= line.length) break;
-    if (line[i] === "#") return { words: out, comment: line.slice(i + 1).trim() };
-    let word = "";
-    while (i < line.length && line[i] !== " ") {
-      const quote = line[i];
-      if (quote === "'" || quote === '"') {
-        const close = line.indexOf(quote, i + 1);
-        word += (quote === '"' ? "\u0001" : "") + line.slice(i + 1, close);
-        i = close + 1;
-      } else {
-        word += line[i++];
-      }
-    }
-    out.push(word);
-  }
-  return { words: out, comment: "" };
-}
-
-/** A README sample output as a pattern: `…` is any text, everything else literal. */
+/** A doc's sample output as a pattern: `…` is any text, everything else literal. */
 function samplePattern(sample: string): RegExp {
   return new RegExp(`^${sample.split("…").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[\\s\\S]*?")}$`);
 }
 
-interface Step {
-  argv: string[];
-  /** What the README says the command prints (after `# → `), if it says. */
-  sample?: string;
+/** The guides to run: the ordered ones first, then any other guide (and CONTRIBUTING.md). */
+function guides(): string[] {
+  const rest = docFiles().filter((file) => file !== "README.md" && !GUIDE_ORDER.includes(file));
+  return [...GUIDE_ORDER, ...rest];
 }
 
-/** The commands of the walkthrough's shell blocks, continuation lines joined, each with the sample output below it. */
-function steps(): Step[] {
-  const result: Step[] = [];
-  for (const block of codeBlocks(section("Five-minute walkthrough")).filter((b) => b.lang === "sh")) {
-    // A placeholder with a space (`<message id>`) is one word.
-    for (const line of block.body.replace(/\\\n\s*/g, "").replace(/<(\w+) id>/g, "<$1-id>").split("\n")) {
-      const { words: argv, comment } = words(line);
-      if (argv.length > 0) result.push({ argv });
-      else if (comment.startsWith("→ ")) result[result.length - 1]!.sample = comment.slice(2).split(/ {3}/)[0]!.trim();
-    }
-  }
-  return result;
-}
-
-describe("the README walkthrough against `wrangler dev`", () => {
+describe("the README walkthrough and every guide's commands against `wrangler dev`", () => {
   let relay: LocalRelay;
+  const ports = new Map<number, number>();
+  const background: Running[] = [];
+  /** The walkthrough's receiver, whose printout the receiving guide shows. */
   let receiver: Running | undefined;
-  let receiverPort: number;
   const shell: Record<string, string> = {};
-  /** Values the README leaves for the reader to fill in, learnt from earlier answers. */
+  /** Values the docs leave for the reader to fill in (`ehk_…`, `<message id>`), learnt from earlier answers. */
   const learnt: Record<string, string> = {};
-  const transcript: Array<{ step: Step; status: number; body: string }> = [];
 
   beforeAll(async () => {
-    [relay, receiverPort] = await Promise.all([startRelay(), freePort()]);
-  }, 120_000);
+    relay = await startRelay();
+    for (const port of DOC_PORTS) ports.set(port, await freePort());
+  }, 300_000);
   afterAll(async () => {
-    await receiver?.stop();
+    for (const running of background) await running.stop();
     await relay?.stop();
   });
 
-  /** The README's addresses as this run's. */
+  /** The docs' addresses as this run's. */
   function addresses(text: string): string {
-    return text.replace(/http:\/\/localhost:8787/g, relay.url).replace(/localhost:9000/g, `127.0.0.1:${receiverPort}`);
+    return text
+      .replace(/http:\/\/localhost:8787/g, relay.url)
+      .replace(/localhost:(\d+)/g, (whole, port: string) => (ports.has(Number(port)) ? `127.0.0.1:${ports.get(Number(port))}` : whole));
   }
 
-  /** A word with the shell's variables and the README's placeholders filled in. */
-  function expand(word: string): string {
-    return addresses(word.replace(/^\u0001/, "").replace(/\$(\w+)/g, (_, name: string) => shell[name] ?? ""))
+  /** A word as the shell would pass it, with the docs' placeholders and addresses filled in. */
+  function expand(word: WordPart[]): string {
+    const text = word
+      .map((part) =>
+        part.expands
+          ? part.text
+              .replace(/\$\(openssl rand -base64 (\d+)\)/g, (_, n: string) => randomBytes(Number(n)).toString("base64"))
+              .replace(/\$\{?(\w+)\}?/g, (_, name: string) => shell[name] ?? "")
+          : part.text,
+      )
+      .join("");
+    const filled = text
       .replace(/ehk_…/g, learnt.key ?? "ehk_…")
       .replace(/whsec_…/g, learnt.secret ?? "whsec_…")
-      .replace(/<message-id>/g, learnt.message ?? "")
-      .replace(/<delivery-id>/g, learnt.delivery ?? "");
+      .replace(/<([\w-]+)-id>/g, (whole, what: string) => learnt[what] ?? whole);
+    if (/<[\w-]+-id>/.test(filled)) throw new Error(`no earlier answer gave ${filled}`);
+    return addresses(filled);
   }
 
-  /** Runs one `curl` of the walkthrough with fetch; returns the status and the body text. */
+  /** Learns what the docs later refer to from a JSON answer. */
+  function learn(url: string, json: any) {
+    if (typeof json?.key === "string") learnt.key ??= json.key;
+    if (typeof json?.secret === "string" && json.secret.startsWith("whsec_")) learnt.secret ??= json.secret;
+    if (json?.deliveries?.[0]?.id && !learnt.message) {
+      learnt.message = json.id;
+      learnt.delivery = json.deliveries[0].id;
+    }
+    if (url.includes("/operational-messages?") && json?.data?.[0]?.id) learnt["operational-message"] = json.data[0].id;
+  }
+
+  /** Sends one `curl` of a doc with fetch; a list that comes back empty is asked again until it shows something. */
   async function curl(argv: string[]) {
     let method = "GET";
     let url = "";
@@ -118,61 +107,85 @@ describe("the README walkthrough against `wrangler dev`", () => {
       if (arg === "-s") continue;
       else if (arg === "-X") method = argv[++i]!;
       else if (arg === "-H") {
-        const header = expand(argv[++i]!);
+        const header = argv[++i]!;
         const colon = header.indexOf(":");
         headers.set(header.slice(0, colon).trim(), header.slice(colon + 1).trim());
       } else if (arg === "-d") {
-        body = expand(argv[++i]!);
+        body = argv[++i]!;
         if (method === "GET") method = "POST";
-      } else if (arg.startsWith("-")) throw new Error(`the walkthrough's curl uses ${arg}, which this test does not know`);
-      else url = expand(arg);
+      } else if (arg.startsWith("-")) throw new Error(`a doc's curl uses ${arg}, which this test does not know`);
+      else url = arg;
     }
-    const res = await fetch(url, { method, headers, body });
-    return { status: res.status, body: await res.text() };
+    const send = async () => {
+      const res = await fetch(url, { method, headers, body });
+      return { status: res.status, body: await res.text() };
+    };
+    let answer = await send();
+    if (method === "GET") {
+      await vi.waitUntil(async () => !answer.body.startsWith('{"data":[]') || !(answer = await send()).body.startsWith('{"data":[]'), {
+        timeout: EVENTUALLY_MS,
+        interval: 500,
+      });
+    }
+    return { url, ...answer };
   }
 
-  it("every command runs and prints what the README shows", async () => {
-    for (const step of steps()) {
-      const [command, ...rest] = step.argv;
-      if (command === "export") {
-        for (const assignment of rest) {
-          const eq = assignment.indexOf("=");
-          shell[assignment.slice(0, eq)] = expand(assignment.slice(eq + 1));
-        }
-        continue;
+  /** Runs one command of a doc; returns the curl answers it got (for counting). */
+  async function runCommand(command: DocCommand, where: string): Promise<number> {
+    const [name, ...rest] = command.words.map(expand);
+    const line = `${where}: ${[name, ...rest].join(" ")}`;
+    if (name === "export") {
+      for (const assignment of rest) {
+        const eq = assignment.indexOf("=");
+        shell[assignment.slice(0, eq)] = assignment.slice(eq + 1);
       }
-      if (command === "npm" && rest[0] === "run" && rest[1] === "receiver") {
-        const args = rest.slice(3).map(expand).map((a) => (a === "9000" ? String(receiverPort) : a));
-        receiver = start(RECEIVER, args);
-        await receiver.waitFor("listening on");
-        continue;
+      return 0;
+    }
+    if (name === "npm" && rest[0] === "run" && rest[1] === "receiver") {
+      const args = rest.slice(3).map((arg) => (ports.has(Number(arg)) ? String(ports.get(Number(arg))) : arg));
+      const running = start(RECEIVER, args);
+      background.push(running);
+      receiver ??= running;
+      await running.waitFor("listening on");
+      return 0;
+    }
+    if (name === "npx" && rest[0] === "edgehook") {
+      const env = Object.fromEntries(Object.entries(shell).filter(([key]) => key.startsWith("EDGEHOOK_")));
+      if (command.comment.includes("another terminal")) {
+        background.push(start(CLI, rest.slice(1), env));
+        return 0;
       }
-      expect(command, `a walkthrough command this test cannot run: ${step.argv.join(" ")}`).toBe("curl");
-      const answer = await curl(step.argv);
-      transcript.push({ step, ...answer });
-      expect(answer.status, `${step.argv.join(" ")} → ${answer.body}`).toBeLessThan(300);
-      const json = JSON.parse(answer.body);
-      learnt.key ??= json.key;
-      learnt.secret ??= json.secret;
-      if (json.deliveries?.[0]?.id && !learnt.message) {
-        learnt.message = json.id;
-        learnt.delivery = json.deliveries[0].id;
+      const done = await node([CLI, ...rest.slice(1)], env);
+      expect(done.code, `${line}\n${done.stdout}\n${done.stderr}`).toBe(0);
+      return 0;
+    }
+    expect(name, `a command this test cannot run: ${line}`).toBe("curl");
+    const answer = await curl([name!, ...rest]);
+    const [, status, sample] = /^(?:(\d{3}) )?(.*)$/s.exec(command.sample ?? "")!;
+    if (status) expect(answer.status, `${line} → ${answer.body}`).toBe(Number(status));
+    else expect(answer.status, `${line} → ${answer.body}`).toBeLessThan(300);
+    learn(answer.url, JSON.parse(answer.body));
+    if (sample) expect(answer.body, line).toMatch(samplePattern(addresses(sample)));
+    return 1;
+  }
+
+  it("every command of the README's walkthrough runs and prints what the README shows", async () => {
+    const blocks = codeBlocks(section(readDoc("README.md"), "Five-minute walkthrough")).filter((b) => b.lang === "sh");
+    let answers = 0;
+    for (const block of blocks) {
+      for (const command of commands(block.body)) {
+        answers += await runCommand(command, "README.md");
+        // Step 5 happens between the enqueue and the polling: the receiver gets the message.
+        if (learnt.message && receiver && !receiver.stdout().includes("signature: valid")) await receiver.waitFor("signature: valid");
       }
-      if (step.sample) {
-        const [, status, sample] = /^(?:(\d{3}) )?(.*)$/.exec(step.sample)!;
-        if (status) expect(answer.status, step.argv.join(" ")).toBe(Number(status));
-        expect(answer.body).toMatch(samplePattern(addresses(sample!)));
-      }
-      // Step 5 happens between the enqueue and the polling: the receiver gets the message.
-      if (learnt.message && receiver && !receiver.stdout().includes("signature: valid")) await receiver.waitFor("signature: valid");
     }
     // Tenant, API key, endpoint, enqueue, poll, inspect, replay: a README that lost a step fails here.
-    expect(transcript).toHaveLength(7);
+    expect(answers).toBe(7);
     expect(learnt.message, "the walkthrough enqueues a message").toBeDefined();
   }, 120_000);
 
-  it("the receiver printed the delivery as the README's receiver sample shows it", () => {
-    const sample = codeBlocks(section("Local receiver", RECEIVING)).find((b) => b.lang === "" && b.body.includes("webhook-signature"))!.body;
+  it("the receiver printed the delivery as the receiving guide's sample shows it", () => {
+    const sample = codeBlocks(section(readDoc("docs/receiving.md"), "Local receiver")).find((b) => b.lang === "" && b.body.includes("webhook-signature"))!.body;
     const printed = receiver!.stdout();
     const headerLines = (text: string) => [...text.matchAll(/^ {2}([\w-]+): (.*)$/gm)].map((m) => ({ name: m[1]!, value: m[2]! }));
     const shown = headerLines(sample.slice(0, sample.indexOf("\n\n")));
@@ -184,4 +197,16 @@ describe("the README walkthrough against `wrangler dev`", () => {
     }
     expect(printed).toMatch(/^ {2}signature: valid \(standard, webhook-id [0-9a-f-]{36}, signed /m);
   });
+
+  for (const file of guides()) {
+    it(`every command of ${file} runs and prints what it shows, or the guide says why it is not run`, async () => {
+      for (const block of shellBlocks(readDoc(file))) {
+        if (block.notRun !== undefined) {
+          expect(block.notRun.trim(), `${file}: a block not run says why`).not.toBe("");
+          continue;
+        }
+        for (const command of block.commands) await runCommand(command, file);
+      }
+    }, 120_000);
+  }
 });

@@ -173,6 +173,14 @@ describe("npm run receiver", () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("The hmac-sha256 scheme verifies with the endpoint's whsec_ secret");
     });
+
+    it("a whpk_ key upper-cased or still in the quotes it was copied with: hmac-sha256 refuses it too", async () => {
+      for (const secret of [`WHPK_${whpk.slice("whpk_".length)}`, `"${whpk}"`]) {
+        const result = await run(RECEIVER, ["--port", "0", "--scheme", "hmac-sha256", "--secret", secret]);
+        expect(result.code, secret).toBe(2);
+        expect(result.stderr).toContain("The hmac-sha256 scheme verifies with the endpoint's whsec_ secret");
+      }
+    });
   });
 
   it("verifies hmac-sha256 with a secret that is not whsec_, as an endpoint given its own secret may have", async () => {

@@ -38,6 +38,32 @@ describe("pattern and patternProperties run in time linear in the value", () => 
   });
 });
 
+describe("a pattern's matching work counts against the budget in proportion to its automaton", () => {
+  // re2js is linear in the string, but each character costs work in proportion to the pattern's
+  // compiled program: "a.{999}c" took ~13 s of CPU on a 250 KB string charged as ~16,000 steps.
+  const randomAb = (length: number) => {
+    let text = "";
+    let seed = 12345;
+    for (let i = 0; i < length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      text += (seed >> 16) & 1 ? "a" : "b";
+    }
+    return text;
+  };
+
+  it('a long string under a pattern with a large program ("a.{999}c") is too complex, not matched for seconds', () => {
+    expect(() => check({ type: "string", pattern: "a.{999}c" }, `${randomAb(100_000)}c`)).toThrow(ValidationTooComplex);
+  });
+
+  it("a long property name under a patternProperties key with a large program is too complex", () => {
+    expect(() => check({ patternProperties: { "a[ab]{500}c": true } }, { [`${randomAb(100_000)}c`]: 1 })).toThrow(ValidationTooComplex);
+  });
+
+  it("a long string under a small pattern is still checked", () => {
+    expect(check({ type: "string", pattern: "^[ab]+$" }, randomAb(200_000))).toEqual([]);
+  });
+});
+
 describe("patterns that cannot run in linear time are refused when the type is created", () => {
   it.each([
     ["a backreference", "^(a)\\1$", "backreference"],
@@ -140,6 +166,53 @@ describe("schemas whose validation work fans out", () => {
   });
 });
 
+describe("work that grows with an object's size or a keyword's list counts against the budget", () => {
+  // Each case below took seconds to a minute of CPU while charged a few thousand steps.
+  const emptyObjects = (count: number) => Array.from({ length: count }, () => ({}));
+  const wideObject = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, 0]));
+
+  it("a dependentRequired of 20,000 names applied to 87,000 empty objects looks up each object's own names, not the 20,000", () => {
+    // Was ~60 s: every object was asked for every name.
+    const dependentRequired = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, []]));
+    expect(check({ type: "array", items: { dependentRequired } }, emptyObjects(87_000))).toEqual([]);
+  });
+
+  it("a dependentSchemas of 999 names applied to 87,000 empty objects looks up each object's own names", () => {
+    const dependentSchemas = Object.fromEntries(Array.from({ length: 999 }, (_, i) => [`k${i}`, true]));
+    expect(check({ type: "array", items: { dependentSchemas } }, emptyObjects(87_000))).toEqual([]);
+  });
+
+  it("a required list of 20,000 names applied 499 times to one object that has them all counts against the budget", () => {
+    // Was ~4 s of lookups charged 499 steps.
+    const required = Array.from({ length: 20_000 }, (_, i) => `k${i}`);
+    const schema = { $defs: { r: { required } }, allOf: Array.from({ length: 499 }, () => ({ $ref: "#/$defs/r" })) };
+    expect(schemaProblems(schema)).toEqual([]);
+    expect(() => check(schema, wideObject(20_000))).toThrow(ValidationTooComplex);
+  });
+
+  it("999 schemas applied to one object of 25,000 properties list its properties once, not once per schema", () => {
+    // Was ~20 s: each schema listed the object's keys afresh.
+    expect(check({ allOf: Array.from({ length: 999 }, (_, i) => ({ minProperties: i % 2 })) }, wideObject(25_000))).toEqual([]);
+  });
+
+  it("chains of in-place schemas under unevaluatedProperties over a large object count the evaluated names they pass up", () => {
+    // Was ~16 s: each of 3 chains of 60 levels copied the 25,000 evaluated names at every level.
+    const $defs: Record<string, unknown> = { l0: { additionalProperties: true } };
+    for (let i = 1; i <= 60; i++) $defs[`l${i}`] = { allOf: [{ $ref: `#/$defs/l${i - 1}` }] };
+    const schema = { $defs, allOf: Array.from({ length: 3 }, () => ({ $ref: "#/$defs/l60" })), unevaluatedProperties: false };
+    expect(schemaProblems(schema)).toEqual([]);
+    expect(() => check(schema, wideObject(25_000))).toThrow(ValidationTooComplex);
+    expect(check(schema, wideObject(100))).toEqual([]);
+  });
+
+  it("dependentRequired and dependentSchemas still apply to the names an object has", () => {
+    const dependentRequired = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`, ["needed"]]));
+    expect(check({ dependentRequired }, { k4999: 1 })).toEqual([{ path: "payload", message: 'Instance has "k4999" but does not have "needed".' }]);
+    expect(check({ dependentRequired }, { k4999: 1, needed: 2 })).toEqual([]);
+    expect(check({ dependentSchemas: { a: { required: ["b"] } } }, { a: 1 })).toEqual([{ path: "payload", message: 'Instance does not have required property "b".' }]);
+  });
+});
+
 describe("enum, const and uniqueItems compare by hashing, not pairwise", () => {
   const huge = Array.from({ length: 100_000 }, (_, i) => `value-${i}`);
 
@@ -147,6 +220,17 @@ describe("enum, const and uniqueItems compare by hashing, not pairwise", () => {
     const schema = { type: "array", items: { enum: huge } };
     expect(check(schema, huge.slice(0, 30_000))).toEqual([]);
     expect(check(schema, ["value-1", "nope"])).toEqual([{ path: "payload.1", message: "Instance does not match any of the 100000 values the schema allows." }]);
+  });
+
+  it("a huge enum or const inside anyOf, failing on every item of a large array, costs no more than matching", () => {
+    // Was ~1.3 ms per item: the failure message stringified the whole enum even where no message is kept.
+    const items = Array(50_000).fill(0);
+    expect(check({ items: { anyOf: [{ enum: huge }, { type: "integer" }] } }, items)).toEqual([]);
+    expect(check({ items: { anyOf: [{ const: huge }, { type: "integer" }] } }, items)).toEqual([]);
+  });
+
+  it("a long const is not repeated in its failure message", () => {
+    expect(check({ const: huge }, 1)).toEqual([{ path: "payload", message: "Instance does not match the value the schema's const requires." }]);
   });
 
   it("enum and const compare JSON values: key order does not matter, types do", () => {
@@ -188,5 +272,19 @@ describe("the keywords keep their meaning", () => {
     expect(check({ dependentRequired: { a: ["b"] } }, { a: 1 })).toEqual([{ path: "payload", message: 'Instance has "a" but does not have "b".' }]);
     expect(check({ maxLength: 1 }, "😀")).toEqual([]);
     expect(check({ multipleOf: 0.01 }, 19.99)).toEqual([]);
+  });
+
+  it("multipleOf refuses a large number that is not a multiple, however large its quotient", () => {
+    expect(check({ type: "integer", multipleOf: 2 }, 300_000_001)).toEqual([{ path: "payload", message: "300000001 is not a multiple of 2." }]);
+    expect(check({ multipleOf: 100 }, 20_000_000_001)).toHaveLength(1);
+    expect(check({ multipleOf: 0.5 }, 100_000_000.25)).toHaveLength(1);
+    expect(check({ multipleOf: 100 }, 20_000_000_000)).toEqual([]);
+    expect(check({ multipleOf: 0.1 }, 0.3)).toEqual([]);
+  });
+
+  it("a pattern may write a character beyond U+FFFF as a surrogate pair of \\u escapes, as ECMA-262 with the u flag reads it", () => {
+    expect(check({ type: "string", pattern: "^\\ud83d\\ude00$" }, "😀")).toEqual([]);
+    expect(check({ type: "string", pattern: "^[\\ud83d\\ude00]+$" }, "😀😀")).toEqual([]);
+    expect(check({ type: "string", pattern: "^\\ud83d\\ude00$" }, "😁")).toHaveLength(1);
   });
 });

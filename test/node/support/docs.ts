@@ -3,7 +3,7 @@ import path from "node:path";
 import { ROOT } from "./processes";
 
 /**
- * The project's prose as a newcomer reads it: README.md, CONTRIBUTING.md and every guide in docs/,
+ * The project's prose as a newcomer reads it: README.md, CONTRIBUTING.md, CHANGELOG.md and every guide in docs/,
  * as paths relative to the repository root.
  */
 export function docFiles(): string[] {
@@ -11,7 +11,7 @@ export function docFiles(): string[] {
     .filter((name) => name.endsWith(".md"))
     .sort()
     .map((name) => `docs/${name}`);
-  return ["README.md", "CONTRIBUTING.md", ...guides].filter((file) => existsSync(path.join(ROOT, file)));
+  return ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", ...guides].filter((file) => existsSync(path.join(ROOT, file)));
 }
 
 /** A doc's text, by its path relative to the repository root. */

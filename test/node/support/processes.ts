@@ -88,6 +88,8 @@ export interface DevServer {
   child: ChildProcess;
   /** Waits until `url`/health answers; fails with the output if the server exits or 90 s pass. */
   ready: (url: string) => Promise<void>;
+  /** What it printed so far, stdout and stderr together. */
+  output: () => string;
 }
 
 /** Starts `npm run dev -- …args` in its own process group, so npm, the launcher, wrangler and workerd stop together. */
@@ -110,5 +112,5 @@ export function startNpmDev(args: string[]): DevServer {
       { timeout: 90_000, interval: 250 },
     );
   };
-  return { child, ready };
+  return { child, ready, output: () => output };
 }
