@@ -2,60 +2,72 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
+// Four projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
 // clocks and in-memory ports, in milliseconds; "workers" runs inside workerd against miniflare's
 // real D1, KV and Queues; "node" runs tools that live outside the Worker (CLI, receiver, browser)
-// against a relay started with `wrangler dev`.
+// against a relay started with `wrangler dev`; "network" is "workers" with workerd's own network.
+
+/** Tests whose Worker reaches 127.0.0.1 over real TCP rather than through the test proxy. */
+const REAL_NETWORK_TESTS = ["test/network-errors.test.ts"];
+
 export default defineConfig(async () => {
   const migrations = (set: string) => readD1Migrations(path.join(import.meta.dirname, "migrations", set));
   const [controlMigrations, shardMigrations] = await Promise.all([migrations("control"), migrations("shard")]);
+  // Tests never reach the internet: only the loopback receiver is passed through.
+  const loopbackOnly = async (request: Request) => {
+    const { hostname } = new URL(request.url);
+    if (hostname !== "127.0.0.1" && hostname !== "localhost") {
+      return new Response(`test network: ${hostname} is not reachable`, { status: 599 });
+    }
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    const response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: hasBody ? await request.arrayBuffer() : undefined,
+      redirect: "manual",
+    });
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+  /** A workerd project with its own outbound network for the Worker's fetch (undefined: workerd's own). */
+  const workerdProject = (name: string, include: string[], exclude: string[], outboundService: typeof loopbackOnly | undefined) => (
+    {
+      plugins: [
+        cloudflareTest({
+          wrangler: { configPath: "./wrangler.toml" },
+          miniflare: {
+            bindings: {
+              ADMIN_TOKEN: "test-admin-token",
+              MASTER_KEY: "1:dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=",
+              ALLOW_PRIVATE_TARGETS: "true",
+              REQUIRE_HTTPS: "false",
+              DOH_URL: "",
+              TEST_CONTROL_MIGRATIONS: controlMigrations,
+              TEST_SHARD_MIGRATIONS: shardMigrations,
+            },
+            outboundService,
+            // A deliberately tight limiter that the rate-limiting test swaps in for API_RATE_LIMITER.
+            ratelimits: { TEST_TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } },
+          },
+        }),
+      ],
+      test: {
+        name,
+        include,
+        exclude,
+        globalSetup: ["./test/support/receiver-setup.ts"],
+        setupFiles: ["./test/support/apply-migrations.ts"],
+        testTimeout: 30_000,
+        hookTimeout: 30_000,
+      },
+    }
+  );
   return {
     test: {
       projects: [
-        {
-          plugins: [
-            cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
-              miniflare: {
-                bindings: {
-                  ADMIN_TOKEN: "test-admin-token",
-                  MASTER_KEY: "1:dGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmchISE=",
-                  ALLOW_PRIVATE_TARGETS: "true",
-                  REQUIRE_HTTPS: "false",
-                  DOH_URL: "",
-                  TEST_CONTROL_MIGRATIONS: controlMigrations,
-                  TEST_SHARD_MIGRATIONS: shardMigrations,
-                },
-                // Tests never reach the internet: only the loopback receiver is passed through.
-                outboundService: async (request: Request) => {
-                  const { hostname } = new URL(request.url);
-                  if (hostname !== "127.0.0.1" && hostname !== "localhost") {
-                    return new Response(`test network: ${hostname} is not reachable`, { status: 599 });
-                  }
-                  const hasBody = request.method !== "GET" && request.method !== "HEAD";
-                  const response = await fetch(request.url, {
-                    method: request.method,
-                    headers: request.headers,
-                    body: hasBody ? await request.arrayBuffer() : undefined,
-                    redirect: "manual",
-                  });
-                  return new Response(response.body, { status: response.status, headers: response.headers });
-                },
-                // A deliberately tight limiter that the rate-limiting test swaps in for API_RATE_LIMITER.
-                ratelimits: { TEST_TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } },
-              },
-            }),
-          ],
-          test: {
-            name: "workers",
-            include: ["test/**/*.test.ts"],
-            exclude: ["test/node/**", "test/unit/**"],
-            globalSetup: ["./test/support/receiver-setup.ts"],
-            setupFiles: ["./test/support/apply-migrations.ts"],
-            testTimeout: 30_000,
-            hookTimeout: 30_000,
-          },
-        },
+        workerdProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/unit/**", ...REAL_NETWORK_TESTS], loopbackOnly),
+        // workerd's own network, as `wrangler dev` has: a refused connection fails the Worker's fetch as in
+        // production, where the test proxy above would turn it into a 500 answer. Its tests call 127.0.0.1 only.
+        workerdProject("network", REAL_NETWORK_TESTS, [], undefined),
         {
           test: {
             name: "unit",

@@ -5,7 +5,8 @@
 // `npm run bench -- --profile` also takes a CPU profile of the Worker during phase 2 and writes it
 // to bench/results/delivery.cpuprofile (open it in Chrome DevTools). `npm run bench -- --phase scale`
 // runs only the scale phase (every read on a million-message shard, bench/lib/scale.ts) and
-// updates its part of latest.json and BENCHMARKS.md; the other phases run without it and keep the
+// updates its part of latest.json and BENCHMARKS.md (`--phase faults` likewise runs the ledger under
+// injected platform faults, bench/lib/faults.ts); the other phases run without it and keep the
 // last scale figures.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,6 +22,7 @@ import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts
 import { measureIsolation } from "./lib/isolation.ts";
 import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
+import { FAULT_SPEC, FAULTS_SECTION, measureFaults, renderFaults } from "./lib/faults.ts";
 import { measureScale, renderScale, SCALE_SECTION, type ScaleResult } from "./lib/scale.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
@@ -77,7 +79,7 @@ async function bench(
   relay: LocalRelay,
   receiver: { url: string; pid: number },
   inspectorPort: number | undefined,
-): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale">> {
+): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults">> {
   const b = await setUp(relay, receiver);
 
   step(`1/7 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
@@ -132,20 +134,17 @@ async function bench(
   };
 }
 
-/** The scale figures of the last run that measured them, kept while other phases run. */
-function lastScale(): ScaleResult | null {
+/** The figures of a phase that runs alone (`scale`, `faults`) from the last run that measured them, kept while the other phases run. */
+function lastRunAlone<K extends "scale" | "faults">(phase: K): BenchResult[K] | null {
   try {
-    return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as { scale?: ScaleResult }).scale ?? null;
+    return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as Partial<BenchResult>)[phase] ?? null;
   } catch {
     return null;
   }
 }
 
-/** `--phase scale`: measures the scale phase alone and writes only its part of the results. */
-async function scaleOnly(): Promise<void> {
-  mkdirSync(RESULTS, { recursive: true });
-  step("scale: every read on one data shard of a million messages");
-  const scale = await measureScale(step);
+/** Writes one phase's part of latest.json, keeping the rest, with the targets re-evaluated where the rest is a complete run. */
+function writeResultsPart(part: Record<string, unknown>): void {
   const file = path.join(RESULTS, "latest.json");
   const previous = (() => {
     try {
@@ -154,10 +153,10 @@ async function scaleOnly(): Promise<void> {
       return {};
     }
   })();
-  const merged = { ...previous, scale };
+  const merged = { ...previous, ...part };
   const targets = (() => {
-    // An earlier complete run gets its targets re-evaluated with the new scale figures; an earlier
-    // run of another shape keeps its own.
+    // An earlier complete run gets its targets re-evaluated with the new figures; an earlier run of
+    // another shape keeps its own.
     try {
       return targetsOf(merged as unknown as Omit<BenchResult, "targets">);
     } catch {
@@ -165,16 +164,42 @@ async function scaleOnly(): Promise<void> {
     }
   })();
   writeFileSync(file, `${JSON.stringify({ ...merged, targets }, null, 2)}\n`);
+}
+
+/** `--phase scale`: measures the scale phase alone and writes only its part of the results. */
+async function scaleOnly(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  step("scale: every read on one data shard of a million messages");
+  const scale = await measureScale(step);
+  writeResultsPart({ scale });
   const markdown = renderScale(scale);
   writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, SCALE_SECTION);
   process.stdout.write(`\n${markdown}\n\nbench: wrote the scale figures to bench/results/latest.json and BENCHMARKS.md\n`);
+}
+
+/** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
+async function faultsOnly(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  const receiver = await startReceiver();
+  const relay = await startRelay({ ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, { entry: "bench/worker.ts" });
+  try {
+    const faults = await measureFaults(relay, receiver.url, step);
+    writeResultsPart({ faults });
+    const markdown = renderFaults(faults);
+    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, FAULTS_SECTION);
+    process.stdout.write(`\n${markdown}\n\nbench: wrote the faults figures to bench/results/latest.json and BENCHMARKS.md\n`);
+  } finally {
+    await relay.stop();
+    receiver.stop();
+  }
 }
 
 async function main(): Promise<void> {
   const phaseAt = process.argv.indexOf("--phase");
   const phase = phaseAt >= 0 ? process.argv[phaseAt + 1] : undefined;
   if (phase === "scale") return scaleOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the one phase that runs alone is "scale"`);
+  if (phase === "faults") return faultsOnly();
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale" and "faults"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
@@ -197,7 +222,8 @@ async function main(): Promise<void> {
       machine: { start, end: machineLoad() },
       durationSeconds: Math.round((Date.now() - started) / 1000),
       ...measured,
-      scale: lastScale(),
+      scale: lastRunAlone("scale"),
+      faults: lastRunAlone("faults"),
     };
     const result: BenchResult = { ...partial, targets: targetsOf(partial) };
     writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);

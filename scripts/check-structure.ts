@@ -14,7 +14,7 @@ export const MAX_FUNCTION_LINES = 60;
 export const MAX_FILE_LINES = 300;
 export const MAX_VIEW_LINES = 200;
 
-/** One broken rule: `key` names it stably (file, rule, function) for an allow-list. */
+/** One broken rule: `key` names it stably (file, rule, function), whatever its message says. */
 export interface Offender {
   key: string;
   message: string;

@@ -1,9 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { HonoRequest } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { buildDashboard } from "./dashboard/app";
 import { rootPage } from "./docs/root";
+import { describeJsonSyntaxError, jsonSyntaxError } from "./lib/json-syntax";
 import { describeApi } from "./openapi";
 import { withRetryingD1 } from "./db/transient";
 import { isTransientPlatformError } from "./platform-errors";
@@ -31,12 +33,24 @@ function errorResponse(error: ApiError): Response {
   return Response.json(error.toBody(), { status: error.status, headers: error.headers });
 }
 
+/**
+ * The 400 for a request body that JSON.parse refused, saying where it broke (line, column and
+ * position), so a client can find the mistake in a large batch.
+ */
+async function invalidJsonError(request: HonoRequest): Promise<ApiError> {
+  const problem = jsonSyntaxError(await request.text().catch(() => ""));
+  const where = problem ? `: ${describeJsonSyntaxError(problem)}` : "";
+  const issues = problem ? [{ path: "(root)", message: describeJsonSyntaxError(problem) }] : undefined;
+  return new ApiError(400, "invalid_json", `The request body is not valid JSON${where}`, issues);
+}
+
 /** Maps anything thrown in a handler to the one error shape; internals stay in the logs. */
-function toErrorResponse(err: unknown, method: string, path: string): Response {
+async function toErrorResponse(err: unknown, request: HonoRequest): Promise<Response> {
+  const { method, path } = request;
   if (err instanceof ApiError) return errorResponse(err);
   if (err instanceof HTTPException) {
     if (err.status === 413) return errorResponse(new ApiError(413, "payload_too_large", "The request body is too large"));
-    if (err.status === 400) return errorResponse(new ApiError(400, "invalid_json", "The request body is not valid JSON"));
+    if (err.status === 400) return errorResponse(await invalidJsonError(request));
     if (err.status === 415) return errorResponse(new ApiError(415, "unsupported_media_type", "Send the request body as application/json"));
     return errorResponse(new ApiError(err.status as 400, "http_error", err.message || "Request failed"));
   }
@@ -60,7 +74,7 @@ function toErrorResponse(err: unknown, method: string, path: string): Response {
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.onError((err, c) => toErrorResponse(err, c.req.method, c.req.path));
+  app.onError((err, c) => toErrorResponse(err, c.req));
   // Before anything reads D1: a transient failure is retried once where safe (src/db/transient.ts).
   app.use("*", async (c, next) => {
     c.env = withRelayOrigin(withRetryingD1(c.env), new URL(c.req.url).origin);

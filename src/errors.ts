@@ -34,11 +34,34 @@ export function notFound(what: string): ApiError {
   return new ApiError(404, "not_found", `${what} not found`);
 }
 
-/** Turns zod issues into the `issues` list of the error shape, with dotted paths. */
+const withArticle = (type: string) => (type === "undefined" || type === "null" ? type : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`);
+
+/**
+ * zod's built-in messages ("Invalid input: expected string, received undefined") as the predicate
+ * of a sentence whose subject is the issue's path ("is required", "must be a string, not a
+ * number"), like the project's own messages ("must be an absolute URL"). Custom messages pass as they are.
+ */
+function readableMessage(issue: ZodError["issues"][number]): string {
+  if (issue.code === "invalid_type") {
+    const received = /received (\w+)/.exec(issue.message)?.[1];
+    if (received === "undefined") return "is required";
+    return `must be ${withArticle(issue.expected)}${received ? `, not ${withArticle(received)}` : ""}`;
+  }
+  if (issue.code === "invalid_value" && issue.message.startsWith("Invalid option: expected one of ")) {
+    return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
+  if (issue.code === "unrecognized_keys") {
+    const names = issue.keys.map((key) => `"${key}"`).join(", ");
+    return issue.keys.length === 1 ? `has a field it does not know: ${names}` : `has fields it does not know: ${names}`;
+  }
+  return issue.message;
+}
+
+/** Turns zod issues into the `issues` list of the error shape, with dotted paths and readable messages. */
 export function issuesFromZod(error: ZodError): ErrorIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
+    message: readableMessage(issue),
   }));
 }
 

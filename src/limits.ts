@@ -31,13 +31,15 @@ export const MAX_SCHEMA_DEPTH = 128;
 export const MAX_SCHEMAS_PER_VALUE = 1000;
 /**
  * Most steps one validation of a payload (or an example, or a schema against the meta-schema) may
- * take: a step is one schema applied to one value, or CHARACTERS_PER_STEP characters checked (for
- * a pattern, times its compiled program's size; src/lib/schema-validator.ts). Past it, enqueue answers 422 `payload_too_complex`. Set
- * so that a budget spent in full costs at most ~50 ms of CPU on the bench machine
+ * take: a step is one schema applied to one value (~130 ns), and every other kind of work is
+ * charged at its measured cost in such steps: a string's characters (src/lib/schema-validation.ts),
+ * a pattern's (matchSteps, src/lib/linear-regex.ts), a format's (formatSteps, src/lib/formats.ts).
+ * Past it, enqueue answers 422 `payload_too_complex`. Set so that a budget spent in full on the
+ * costliest kind of step costs at most ~50 ms of CPU on the bench machine
  * (`validation.worst_ms_256kib` in BENCHMARKS.md), while a legitimate 256 KiB payload of
  * ~100,000 values under a few checks each stays well inside.
  */
-export const VALIDATION_BUDGET_STEPS = 500_000;
+export const VALIDATION_BUDGET_STEPS = 300_000;
 
 /** Longest URL accepted for an endpoint or a one-off `webhook_url`. */
 export const MAX_URL_LENGTH = 2048;
@@ -64,6 +66,9 @@ export const IDEMPOTENCY_WINDOW_TEXT = `${IDEMPOTENCY_WINDOW_HOURS} h`;
 export const MAX_CURSOR_LENGTH = 200;
 /** Longest bearer token looked at; anything longer is a 401 without touching the database. */
 export const MAX_BEARER_TOKEN_LENGTH = 512;
+
+/** How far ahead (seconds) a message's `delay_seconds` or `deliver_at` may schedule it: 30 days (CONTRACT.md). */
+export const MAX_SCHEDULE_SECONDS = 30 * 86_400;
 
 /** Most messages one `POST …/messages/batch` carries. */
 export const MAX_BATCH_MESSAGES = 100;

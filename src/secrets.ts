@@ -8,8 +8,16 @@ import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./secu
  * Signing secrets, stored in KV and never in D1.
  *
  * KV key scheme (every prefix Edgehook writes):
- *   secret:endpoint:{endpoint_id}  the endpoint's secret set
- *   secret:tenant:{tenant_id}      the tenant's secret set, signing one-off `webhook_url` deliveries
+ *   secret:endpoint:{endpoint_id}       the endpoint's latest secret set (the API and rotations read it)
+ *   secret:endpoint:{endpoint_id}:v{n}  the set a rotation stamped with version n (> 0): deliveries read
+ *                                       exactly the key their endpoint row's `secret_version` names
+ *   secret:tenant:{tenant_id}           the tenant's secret set, signing one-off `webhook_url` deliveries
+ *
+ * Why versioned keys: KV shows a write in other locations only after up to 60 s (SCALING.md), so a
+ * location reading `secret:endpoint:{id}` after a rotation could sign with the old secret. A
+ * versioned key is written once and never changed, and D1 (read per batch) names it: a location
+ * either reads exactly the set the row names, or nothing yet (the delivery waits, src/delivery/attempt.ts),
+ * never a stale one. Version 0 (never rotated) is the unversioned key, written at creation.
  *
  * Each value is an AES-GCM-256 envelope `{"v":1,"kid":"…","iv":"…","ct":"…"}` of a JSON
  * `SecretSet`, encrypted under the master key `kid` with a random 96-bit IV per write and the KV
@@ -18,6 +26,9 @@ import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./secu
 
 /** Whose secret set a KV entry holds. */
 export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
+
+/** The one version of an endpoint's set that a delivery signs with: `version` is its row's `secret_version`. */
+export type VersionedOwner = SecretOwner & { version: number };
 
 /**
  * The current secret and the earlier ones still co-signing until they expire. Each is a signing
@@ -43,9 +54,10 @@ const CACHE_TTL_MS = 30_000;
 /** Most decrypted secret sets one isolate keeps (one per endpoint or tenant a consumer batch signs for). */
 const CACHE_LIMIT = 10_000;
 
-/** The KV key of an owner's secret set. */
-function secretKvKey(owner: SecretOwner): string {
-  return `secret:${owner.kind}:${owner.id}`;
+/** The KV key of an owner's latest secret set, or with `version` > 0 of an endpoint's set of that version. */
+function secretKvKey(owner: SecretOwner, version = 0): string {
+  const base = `secret:${owner.kind}:${owner.id}`;
+  return owner.kind === "endpoint" && version > 0 ? `${base}:v${version}` : base;
 }
 
 /** The secrets that sign right now: the current one first, then unexpired previous ones. */
@@ -161,23 +173,25 @@ function remember(kvKey: string, set: SecretSet, read?: ReadTicket): void {
   cache.set(kvKey, set, { read });
 }
 
-/** Encrypts and stores an owner's secret set. */
-async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet): Promise<void> {
-  const kvKey = secretKvKey(owner);
+/** Encrypts and stores an owner's secret set under its latest key, or with `version` under that version's key. */
+async function writeSecretSet(env: SecretEnv, owner: SecretOwner, set: SecretSet, version = 0): Promise<void> {
+  const kvKey = secretKvKey(owner, version);
   await env.SECRETS.put(kvKey, await seal(env.MASTER_KEY, kvKey, set));
   remember(kvKey, set);
 }
 
 /**
- * Reads and decrypts an owner's secret set, or null when none is stored. With `cached`, a set
- * decrypted in this isolate within the last 30 s is reused (the delivery hot path).
+ * Reads and decrypts an owner's latest secret set, or null when none is stored (or, for a
+ * VersionedOwner, the set of exactly that version, null while it is not visible here yet). With
+ * `cached`, a set decrypted in this isolate within the last 30 s is reused (the delivery hot path);
+ * a versioned key never changes, so its cached copy is never stale.
  */
 export async function readSecretSet(
   env: SecretEnv,
-  owner: SecretOwner,
+  owner: SecretOwner | VersionedOwner,
   options: { cached?: boolean } = {},
 ): Promise<SecretSet | null> {
-  const kvKey = secretKvKey(owner);
+  const kvKey = secretKvKey(owner, "version" in owner ? owner.version : 0);
   const hit = options.cached ? cache.get(kvKey) : undefined;
   if (hit) return hit;
   const read = cache.readStarts();
@@ -229,7 +243,11 @@ export async function writeRotatedSecret(
   const { graceSeconds, version, secret, now } = rotation;
   const previous = previousAfterRotation(existing, graceSeconds, now).slice(0, MAX_PREVIOUS_SECRETS);
   const set = { current: secret, previous, version };
+  // The versioned key first: once the latest key shows this set, deliveries can already find it.
+  if (owner.kind === "endpoint") await writeSecretSet(env, owner, set, version);
   await writeSecretSet(env, owner, set);
+  // The set this one replaces is named by no row any more (best effort: an orphan only costs storage).
+  if (owner.kind === "endpoint" && (existing.version ?? 0) > 0) await env.SECRETS.delete(secretKvKey(owner, existing.version)).catch(() => {});
   return set;
 }
 
@@ -258,9 +276,11 @@ export function currentKeyKind(set: SecretSet): KeyKind {
   return keyKindOf(set.current);
 }
 
-/** Deletes an owner's secret set. */
+/** Deletes an owner's secret set, and for an endpoint the versioned key its latest set names. */
 export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
   const kvKey = secretKvKey(owner);
+  const version = owner.kind === "endpoint" ? ((await readSecretSet(env, owner).catch(() => null))?.version ?? 0) : 0;
   cache.forget(kvKey);
   await env.SECRETS.delete(kvKey);
+  if (version > 0) await env.SECRETS.delete(secretKvKey(owner, version));
 }

@@ -90,6 +90,16 @@ describe("compressed request bodies on the enqueue routes", () => {
     expect(await rowsOnShards("messages", id)).toBe(0);
   });
 
+  it("a 415 for a huge unsupported Content-Encoding names only its first 64 characters", async () => {
+    const { id } = await newTenant();
+    const header = `x-${"z".repeat(8000)}`;
+    const res = await send(single(id), exactBody(1), header);
+    expect(res.status).toBe(415);
+    expect(res.body.error.message).toContain(`Content-Encoding ${header.slice(0, 64)}… is not supported`);
+    expect(res.body.error.message.length).toBeLessThan(300);
+    expect(await rowsOnShards("messages", id)).toBe(0);
+  });
+
   it.each(codings)("a body that is not valid %s data is a 400 corrupt_compressed_body, nothing stored", async (coding) => {
     const { id } = await newTenant();
     const whole = encoders[coding](utf8(exactBody(1)));

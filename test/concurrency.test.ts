@@ -125,7 +125,7 @@ describe("kind: a sweep never re-arms a delivery that a running batch may still 
     expect(await received(slow)).toHaveLength(7);
   });
 
-  it("a signing secret that KV never returns fails the attempt after the secret bound without sending, so the batch still ends", async () => {
+  it("a signing secret that KV never returns ends the batch after the secret bound without sending, and costs no attempt (issue 23)", async () => {
     const d = await heldDelivery("ok");
     forgetCachedSecrets();
     const silentKv = { get: () => new Promise(() => undefined) } as unknown as KVNamespace;
@@ -136,7 +136,7 @@ describe("kind: a sweep never re-arms a delivery that a running batch may still 
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(SECRET_READ_BOUND_MS);
     expect(await received(d.bucket)).toHaveLength(0);
-    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "retrying", attempts: 1, last_error: "Signing secret unavailable; nothing was sent" });
+    expect(await deliveryRow(d.deliveryId)).toMatchObject({ status: "pending", attempts: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { decodeBody, parseContentEncoding, type RequestCoding } from "../src/lib/content-coding";
+import { decodeBody, MAX_NAMED_CODING_CHARS, parseContentEncoding, type RequestCoding } from "../src/lib/content-coding";
 
 // Runs inside workerd: what the decoders can do is what the Worker's runtime has.
 
@@ -26,6 +26,11 @@ describe("parseContentEncoding", () => {
 
   it.each([["zstd"], ["compress"], ["brotli"], ["gzip, br"], ["gzip, gzip"]])("%j is unsupported, named as sent", (header) => {
     expect(parseContentEncoding(header)).toEqual({ unsupported: header });
+  });
+
+  it("an unsupported coding longer than MAX_NAMED_CODING_CHARS is named by its first characters and an ellipsis", () => {
+    const header = "q".repeat(MAX_NAMED_CODING_CHARS * 100);
+    expect(parseContentEncoding(header)).toEqual({ unsupported: `${"q".repeat(MAX_NAMED_CODING_CHARS)}…` });
   });
 });
 

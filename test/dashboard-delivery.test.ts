@@ -137,3 +137,48 @@ describe("the test event form", () => {
     expect((await apiJson("GET", `/v1/tenants/${tenant.id}/messages`)).body.data).toEqual([]);
   });
 });
+
+describe("scheduled deliveries", () => {
+  /** A signed-in tenant with one endpoint and a message scheduled an hour ahead. */
+  async function scheduled() {
+    const { tenant, browser } = await signedIn();
+    await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const due = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+    const { message } = await enqueueHeld(tenant.id, { event: "invoice.due", payload: 1, deliver_at: due });
+    return { tenant, browser, due, messageId: message.id, deliveryId: message.deliveries[0]!.id };
+  }
+
+  it("a scheduled delivery's page shows its status and when it is due, with a Cancel button", async () => {
+    const { browser, deliveryId, due } = await scheduled();
+    const page = await browser.get(`/dashboard/deliveries/${deliveryId}`);
+    expect(textOf(page.html)).toContain("scheduled");
+    expect(page.html).toContain(`datetime="${due.replace("Z", ".000Z")}"`);
+    expect(textOf(page.html)).toContain("Scheduled for");
+    expect(textOf(page.html)).toContain("Cancel message");
+  });
+
+  it("the Cancel button cancels the message and comes back to the delivery with a notice", async () => {
+    const { tenant, browser, deliveryId, messageId } = await scheduled();
+    await browser.get(`/dashboard/deliveries/${deliveryId}`);
+    const cancel = await browser.post(`/dashboard/messages/${messageId}/cancel`);
+    expect(cancel.status).toBe(303);
+    expect(cancel.headers.get("location")).toBe(`/dashboard/deliveries/${deliveryId}`);
+    expect(textOf((await browser.get(cancel.headers.get("location")!)).html)).toContain("Message cancelled");
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries/${deliveryId}`)).body.status).toBe("cancelled");
+  });
+
+  it("cancelling without the form's CSRF token is refused and changes nothing", async () => {
+    const { tenant, browser, deliveryId, messageId } = await scheduled();
+    const res = await browser.post(`/dashboard/messages/${messageId}/cancel`, { _csrf: "" });
+    expect(res.status).toBe(403);
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries/${deliveryId}`)).body.status).toBe("scheduled");
+  });
+
+  it("the delivery log lists a scheduled delivery with its due time and a Cancel button", async () => {
+    const { browser, deliveryId } = await scheduled();
+    const page = await browser.get("/dashboard/deliveries?status=scheduled");
+    const row = new RegExp(`<tr data-delivery-id="${deliveryId}"[\\s\\S]*?</tr>`).exec(page.html)![0];
+    expect(textOf(row)).toContain("due");
+    expect(textOf(row)).toContain("Cancel");
+  });
+});

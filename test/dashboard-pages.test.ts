@@ -1,27 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { apiJson, bucket, eventually, newEndpoint, newTenant, receiverUrl } from "./support/api";
-import { signedIn, textOf } from "./support/dashboard-client";
-
-/** The fields of the endpoint form with nothing but a URL filled in. */
-const form = (fields: Record<string, string>) => ({
-  url: "",
-  name: "",
-  description: "",
-  events: "",
-  source: "",
-  enabled: "on",
-  signature_scheme: "standard",
-  signature_header: "",
-  signature_prefix: "",
-  headers: "",
-  max_attempts: "",
-  schedule: "",
-  timeout_ms: "10000",
-  rate_per_second: "",
-  rate_burst: "",
-  max_in_flight: "",
-  ...fields,
-});
+import { endpointForm as form, signedIn, textOf } from "./support/dashboard-client";
 
 describe("the endpoint form", () => {
   it("creates the endpoint the API would create from the same fields", async () => {

@@ -271,7 +271,7 @@ describe("batch enqueue against enforced schemas", () => {
     const t = { anyOf: [{ type: "array", items: { $ref: "#/$defs/t" }, contains: { const: "never" } }, { type: "array", items: { $ref: "#/$defs/t" } }] };
     await catalogue(name, { schema: { $defs: { t }, $ref: "#/$defs/t" }, enforce: true });
     const tenant = await tenantWithEndpoint();
-    const payload = JSON.parse(`${"[".repeat(16)}${"]".repeat(16)}`);
+    const payload = JSON.parse(`${"[".repeat(15)}${"]".repeat(15)}`);
     expect((await enqueue(tenant, name, payload)).status).toBe(202);
     // 34 bytes each: without a shared budget, 100 of them cost 100 budgets of CPU in one 5 KB request.
     const res = await enqueueBatch(tenant, Array.from({ length: 3 }, () => ({ event: name, payload })));

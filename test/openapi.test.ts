@@ -83,6 +83,7 @@ describe("API reference", () => {
       "POST /v1/tenants/{tenant_id}/messages/batch": "enqueueMessageBatch",
       "GET /v1/tenants/{tenant_id}/messages": "listMessages",
       "GET /v1/tenants/{tenant_id}/messages/{message_id}": "getMessage",
+      "POST /v1/tenants/{tenant_id}/messages/{message_id}/cancel": "cancelMessage",
       "GET /v1/tenants/{tenant_id}/deliveries": "listDeliveries",
       "GET /v1/tenants/{tenant_id}/deliveries/{delivery_id}": "getDelivery",
       "POST /v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry": "retryDelivery",

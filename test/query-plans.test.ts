@@ -6,7 +6,7 @@ import { listEndpoints } from "../src/db/endpoints";
 import { attemptCountsByEndpoint, purgeOldEndpointStats, readEndpointStats } from "../src/db/endpoint-stats";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
-import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
+import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
@@ -93,6 +93,7 @@ describe("query plans of every read (issue 25)", () => {
     "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
+    "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
     "purging expired messages and deliveries": (db) => purgeOldMessages(db, NOW - 30 * 24 * HOUR, 2000),

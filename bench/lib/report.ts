@@ -6,6 +6,7 @@ import type { DeliveryResult, PacedResult } from "./delivery.ts";
 import type { IngestResult } from "./ingest.ts";
 import type { Ledger } from "./ledger.ts";
 import type { RetryResult } from "./retry.ts";
+import type { FaultsResult } from "./faults.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
@@ -38,6 +39,8 @@ export interface BenchResult {
   profile: ProfileSummary | null;
   /** The scale phase (`--phase scale`, run alone): reads on a million-message shard; null before its first run. */
   scale: ScaleResult | null;
+  /** The faults phase (`--phase faults`, run alone): a ledger under injected platform faults; null before its first run. */
+  faults: FaultsResult | null;
   /** Phase 8: CPU time of checking a 256 KiB payload against hostile schemas. */
   validation: ValidationResult;
   targets: Target[];

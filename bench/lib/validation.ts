@@ -8,6 +8,7 @@
 // `node bench/lib/validation.ts` prints the figures as JSON.
 import { build } from "esbuild";
 import path from "node:path";
+import { extractionPayload } from "./extraction-payload.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** The payload size every figure is measured at (bytes of JSON text), DEFAULT_PAYLOAD_BYTES. */
@@ -21,6 +22,8 @@ export interface ValidationFigure {
   outcome: "match" | "payload_schema_mismatch" | "payload_too_complex";
   payloadBytes: number;
   worst_ms: number;
+  /** Budget steps the check took (all of VALIDATION_BUDGET_STEPS when `payload_too_complex`). */
+  steps: number;
 }
 
 export interface ValidationResult {
@@ -30,13 +33,15 @@ export interface ValidationResult {
 }
 
 interface JsonSchemaModule {
-  compileSchema(schema: unknown): { check(instance: unknown, base: string): unknown[] };
+  compileSchema(schema: unknown): { check(instance: unknown, base: string, budget: { remaining: number }): unknown[] };
   ValidationTooComplex: new () => Error;
+  VALIDATION_BUDGET_STEPS: number;
 }
 
-/** src/lib/json-schema.ts as one ES module (its imports have no extensions, which Node does not resolve). */
+/** src/lib/json-schema.ts and the budget as one ES module (its imports have no extensions, which Node does not resolve). */
 async function loadValidator(): Promise<JsonSchemaModule> {
-  const bundled = await build({ entryPoints: [path.join(ROOT, "src/lib/json-schema.ts")], bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
+  const entry = 'export * from "./src/lib/json-schema"; export { VALIDATION_BUDGET_STEPS } from "./src/limits";';
+  const bundled = await build({ stdin: { contents: entry, resolveDir: ROOT, loader: "ts" }, bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
   const code = bundled.outputFiles[0]!.text;
   return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as JsonSchemaModule;
 }
@@ -122,29 +127,89 @@ function cases(): Array<{ schema: string; definition: unknown; payload: unknown 
     { schema: "enum of 10,000 strings on every item", definition: { type: "array", items: { enum: hugeEnum } }, payload: sized((n) => Array.from({ length: n }, (_, i) => hugeEnum[i % hugeEnum.length])) },
     { schema: "uniqueItems on small objects", definition: { type: "array", uniqueItems: true }, payload: sized((n) => Array.from({ length: n }, (_, i) => ({ id: i }))) },
     { schema: "uniqueItems on numbers", definition: { type: "array", uniqueItems: true }, payload: sized((n) => Array.from({ length: n }, (_, i) => i)) },
+    ...calibrationCases(),
+  ];
+}
+
+/** `count` copies of `schema` under one `allOf`. */
+function allOfCopies(count: number, schema: unknown): Record<string, unknown> {
+  return { allOf: Array.from({ length: count }, () => schema) };
+}
+
+/** `levels` of `allOf` around `inner`, under `unevaluatedProperties`: each level merges what the one below evaluated. */
+function evaluatedChain(levels: number): unknown {
+  let schema: unknown = { additionalProperties: true };
+  for (let n = 0; n < levels; n++) schema = { allOf: [schema] };
+  return { type: "object", unevaluatedProperties: false, allOf: [schema] };
+}
+
+/** `n` characters of a and b in no short period: the text on which a lazy DFA's states thrash. */
+function abText(n: number): string {
+  return Array.from({ length: n }, (_, i) => ((i * 7919) % 13 < 6 ? "a" : "b")).join("");
+}
+
+const NUMBER = { type: "number", minimum: 0 };
+const POLYGON = { type: "array", minItems: 4, maxItems: 4, items: { type: "array", prefixItems: [NUMBER, NUMBER], minItems: 2, maxItems: 2 } };
+/** What an admin would enforce on bench/lib/extraction-payload.ts: every value typed, ids patterned. */
+const EXTRACTION_SCHEMA = {
+  type: "object",
+  required: ["document_id", "model", "fields", "line_items"],
+  properties: {
+    document_id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+    model: { type: "string", minLength: 1, maxLength: 64 },
+    fields: { type: "object", additionalProperties: { type: "object", required: ["value", "confidence"], properties: { value: { type: ["string", "number"] }, confidence: NUMBER, polygon: POLYGON } } },
+    line_items: { type: "array", items: { type: "object", required: ["description", "quantity"], properties: { description: { type: "string", maxLength: 1000 }, quantity: NUMBER, unit_price: NUMBER, total_amount: NUMBER, confidence: NUMBER, polygon: POLYGON } } },
+  },
+};
+
+/** The cases a review found costly within the former budget: one per kind of step the budget counts. */
+function calibrationCases(): Array<{ schema: string; definition: unknown; payload: unknown }> {
+  const names = Array.from({ length: 1000 }, (_, i) => `k${i}`);
+  const manyKeys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+  return [
+    { schema: "realistic: 4 KiB invoice extraction (must match)", definition: EXTRACTION_SCHEMA, payload: extractionPayload(1) },
+    { schema: "realistic: 256 KiB invoice extraction (must match)", definition: EXTRACTION_SCHEMA, payload: extractionPayload(1, PAYLOAD_BYTES) },
+    { schema: 'pattern "a[ab]{20}c" on one long string', definition: { type: "string", pattern: "a[ab]{20}c" }, payload: sized(abText) },
+    { schema: 'pattern "^[a-z]+$" on one long string', definition: { type: "string", pattern: "^[a-z]+$" }, payload: sized((n) => "a".repeat(n)) },
+    // The longest strings the budget lets these patterns run on: the most a match can cost.
+    { schema: 'pattern "^(a|b)+$" on 140,000 characters (within budget)', definition: { type: "string", pattern: "^(a|b)+$" }, payload: abText(140_000) },
+    { schema: 'pattern "a[ab]{20}c" on 70,000 characters (within budget)', definition: { type: "string", pattern: "a[ab]{20}c" }, payload: abText(70_000) },
+    { schema: 'allOf of 30 patterns "a[ab]{20}c"', definition: allOfCopies(30, { pattern: "a[ab]{20}c" }), payload: sized(abText) },
+    ...["uri-template", "uri-reference", "iri", "email"].map((format) => ({
+      schema: `allOf of 30 format ${format} on one valid long string`,
+      definition: allOfCopies(30, { format }),
+      payload: sized((n) => (format === "iri" ? `http://${"a".repeat(n)}` : format === "email" ? `${"a".repeat(n)}@example.com` : "a".repeat(n))),
+    })),
+    { schema: "unevaluatedProperties over 60 nested allOf, many properties", definition: evaluatedChain(60), payload: sized(manyKeys) },
+    { schema: "required of 1,000 names via 30 $refs, many properties", definition: { $defs: { r: { required: names } }, ...allOfCopies(30, { $ref: "#/$defs/r" }) }, payload: sized(manyKeys) },
+    { schema: "enum of 1,000 objects on every item", definition: { type: "array", items: { enum: Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `n${i}` })) } }, payload: sized((n) => Array.from({ length: n }, (_, i) => ({ id: i, name: `n${i}` }))) },
+    { schema: "uniqueItems on long strings", definition: { type: "array", uniqueItems: true }, payload: sized((n) => Array.from({ length: n }, (_, i) => `${"s".repeat(1000)}${i}`)) },
   ];
 }
 
 /** Measures every hostile schema; see the module comment. */
 export async function measureValidation(): Promise<ValidationResult> {
-  const { compileSchema, ValidationTooComplex } = await loadValidator();
+  const { compileSchema, ValidationTooComplex, VALIDATION_BUDGET_STEPS } = await loadValidator();
   const figures: ValidationFigure[] = [];
   for (const c of cases()) {
     const compiled = compileSchema(c.definition);
     let outcome: ValidationFigure["outcome"] = "match";
     let worst = 0;
+    let steps = 0;
     for (let run = 0; run <= VALIDATION_RUNS; run++) {
+      const budget = { remaining: VALIDATION_BUDGET_STEPS };
       const started = process.cpuUsage();
       try {
-        outcome = compiled.check(c.payload, "payload").length === 0 ? "match" : "payload_schema_mismatch";
+        outcome = compiled.check(c.payload, "payload", budget).length === 0 ? "match" : "payload_schema_mismatch";
       } catch (error) {
         if (!(error instanceof ValidationTooComplex)) throw error;
         outcome = "payload_too_complex";
       }
       const spent = process.cpuUsage(started);
+      steps = VALIDATION_BUDGET_STEPS - Math.max(0, budget.remaining);
       if (run > 0) worst = Math.max(worst, (spent.user + spent.system) / 1000);
     }
-    figures.push({ schema: c.schema, outcome, payloadBytes: JSON.stringify(c.payload).length, worst_ms: Math.round(worst * 10) / 10 });
+    figures.push({ schema: c.schema, outcome, payloadBytes: JSON.stringify(c.payload).length, worst_ms: Math.round(worst * 10) / 10, steps });
   }
   return { worst_ms_256kib: Math.max(...figures.map((f) => f.worst_ms)), figures };
 }

@@ -16,6 +16,8 @@ import { authRoutes } from "./routes/auth";
 import { deliveryRoutes } from "./routes/deliveries";
 import { endpointRoutes } from "./routes/endpoints";
 import { eventTypeRoutes } from "./routes/event-types";
+import { loadOperatorSession, requireOperator } from "./operator-session";
+import { operatorRoutes } from "./routes/operator";
 import { loadSession, requireSession } from "./session";
 import { ErrorPage } from "./views/auth";
 
@@ -48,6 +50,26 @@ function onError(err: Error, c: Context<DashboardEnv>) {
 }
 
 /**
+ * The dashboard's security headers: a CSP that runs scripts by nonce only and loads everything else
+ * from the dashboard itself, and no framing.
+ */
+function strictSecurityHeaders() {
+  return secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+  });
+}
+
+/**
  * The tenant dashboard, mounted at /dashboard: server-rendered pages, one stylesheet and one
  * small script. Security: strict CSP (scripts by nonce only, no inline styles), Origin check plus
  * a CSRF token on every form, sessions in HttpOnly SameSite=Strict `__Host-` cookies; every query
@@ -57,22 +79,7 @@ export function buildDashboard() {
   const dashboard = new Hono<DashboardEnv>();
   dashboard.onError(onError);
 
-  dashboard.use(
-    "*",
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'none'"],
-        scriptSrc: [NONCE],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-      xFrameOptions: "DENY",
-    }),
-  );
+  dashboard.use("*", strictSecurityHeaders());
 
   dashboard.get("/assets/dashboard.css", (c) =>
     c.body(DASHBOARD_CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=300" }),
@@ -100,13 +107,16 @@ export function buildDashboard() {
   );
   dashboard.use("*", csrf());
   dashboard.use("*", loadSession());
+  dashboard.use("*", loadOperatorSession());
   dashboard.use("*", csrfProtection());
 
   dashboard.route("/", authRoutes);
-  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*", "/event-types"]) dashboard.use(path, requireSession());
+  for (const path of ["/", "/endpoints", "/endpoints/*", "/deliveries", "/deliveries/*", "/messages/*", "/event-types"]) dashboard.use(path, requireSession());
   dashboard.route("/", endpointRoutes);
   dashboard.route("/", deliveryRoutes);
   dashboard.route("/", eventTypeRoutes);
+  for (const path of ["/operator", "/operator/*"]) dashboard.use(path, requireOperator());
+  dashboard.route("/", operatorRoutes);
 
   dashboard.all("/*", (c) =>
     c.req.method === "GET" && c.req.path === "/dashboard/" ? c.redirect("/dashboard", 301) : errorPage(c, 404, "There is no such page."),

@@ -9,8 +9,8 @@ import { HOST_COOKIE } from "./session";
 /**
  * CSRF protection for every dashboard form, on top of SameSite=Strict cookies and Hono's Origin /
  * Sec-Fetch-Site check: each form carries `_csrf`, an HMAC (key derived from MASTER_KEY) of what
- * ties it to this browser — the session once signed in, before that a random pre-session cookie,
- * so the sign-in forms are covered too (no login CSRF).
+ * ties it to this browser — the sessions once signed in (tenant, operator, or both), before that a
+ * random pre-session cookie, so the sign-in forms are covered too (no login CSRF).
  */
 
 /** Name of the hidden form field that carries the token. */
@@ -27,14 +27,15 @@ function toBytes(base64url: string): Uint8Array | null {
 
 /**
  * Computes this request's CSRF token into `c.var.csrfToken` and, for unsafe methods, refuses the
- * request (403) unless its form sends that token back. Runs after `loadSession`.
+ * request (403) unless its form sends that token back. Runs after `loadSession` and `loadOperatorSession`.
  */
 export function csrfProtection(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     const session = c.get("session");
+    const operator = c.get("operator");
     let binding: string | undefined;
-    if (session) {
-      binding = `session:${session.tokenHash}`;
+    if (session || operator) {
+      binding = [session && `session:${session.tokenHash}`, operator && `operator:${operator.tokenHash}`].filter(Boolean).join(" ");
     } else {
       let nonce = getCookie(c, PRE_SESSION_COOKIE, "host");
       if (!nonce && c.req.method === "GET") {

@@ -1,6 +1,10 @@
 import type { z } from "zod";
 import { issuesFromZod, type ErrorIssue } from "../errors";
 import { DEFAULT_TIMEOUT_MS } from "../limits";
+import { filterProblems, type PayloadFilter } from "../filters/payload-filter";
+import { pathsNotInSchema } from "../filters/schema-paths";
+import { patternMatches } from "../ops/event-types";
+import type { EventTypeRecord } from "../schemas/event-types";
 import { CreateEndpointBody, UpdateEndpointBody, type Endpoint } from "../schemas/endpoints";
 
 /**
@@ -27,6 +31,8 @@ export interface EndpointFormValues {
   rate_per_second: string;
   rate_burst: string;
   max_in_flight: string;
+  /** The payload filter as JSON text; empty for none. */
+  filter: string;
 }
 
 /** Form-field name → its error messages. */
@@ -52,6 +58,7 @@ export function newEndpointValues(): EndpointFormValues {
     rate_per_second: "",
     rate_burst: "",
     max_in_flight: "",
+    filter: "",
   };
 }
 
@@ -80,6 +87,7 @@ export function endpointValues(endpoint: Endpoint, catalogue: ReadonlySet<string
     rate_per_second: endpoint.rate_limit ? String(endpoint.rate_limit.per_second) : "",
     rate_burst: endpoint.rate_limit ? String(endpoint.rate_limit.burst) : "",
     max_in_flight: endpoint.max_in_flight === null ? "" : String(endpoint.max_in_flight),
+    filter: endpoint.filter === null ? "" : JSON.stringify(endpoint.filter, null, 2),
   };
 }
 
@@ -105,6 +113,7 @@ export function readEndpointForm(body: Record<string, unknown>): EndpointFormVal
     rate_per_second: text("rate_per_second"),
     rate_burst: text("rate_burst"),
     max_in_flight: text("max_in_flight"),
+    filter: text("filter"),
   };
 }
 
@@ -132,6 +141,16 @@ function parseHeaders(text: string): { headers: Record<string, string>; problems
     else headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
   });
   return { headers, problems };
+}
+
+/** The filter typed in: empty is none; text that is not JSON is a form error, not an API one. */
+function parseFilter(text: string): { filter: unknown; problem?: string } {
+  if (!text.trim()) return { filter: null };
+  try {
+    return { filter: JSON.parse(text) };
+  } catch {
+    return { filter: null, problem: 'is not JSON: write an object such as {"amount": {"$gte": 100}}' };
+  }
 }
 
 /** The API request body the form describes (before validation). Empty optional fields clear them. */
@@ -167,6 +186,7 @@ function toRequestBody(values: EndpointFormValues): Record<string, unknown> {
         ? { per_second: numeric(values.rate_per_second), ...(values.rate_burst.trim() ? { burst: numeric(values.rate_burst) } : {}) }
         : null,
     max_in_flight: values.max_in_flight.trim() ? numeric(values.max_in_flight) : null,
+    filter: parseFilter(values.filter).filter,
   };
 }
 
@@ -189,6 +209,7 @@ function fieldOf(path: string): keyof FieldErrors {
     case "headers":
     case "timeout_ms":
     case "max_in_flight":
+    case "filter":
       return head;
     default:
       return "form";
@@ -201,6 +222,7 @@ function messageOf(issue: ErrorIssue): string {
   if (head === "events" && second !== undefined) return `Item ${Number(second) + 1}: ${issue.message}`;
   if (head === "retry" && second === "schedule" && third !== undefined) return `Step ${Number(third) + 1}: ${issue.message}`;
   if (head === "headers" && second !== undefined) return `${issue.path.slice("headers.".length)}: ${issue.message}`;
+  if (head === "filter" && second !== undefined) return `${issue.path.slice("filter.".length)}: ${issue.message}`;
   return issue.message;
 }
 
@@ -221,7 +243,9 @@ function validate<S extends z.ZodType>(schema: S, values: EndpointFormValues): F
     ? {}
     : errorsByField(issuesFromZod(parsed.error));
   if (headerProblems.length) errors.headers = [...headerProblems, ...(errors.headers ?? [])];
-  if (parsed.success && !headerProblems.length) return { ok: true, body: parsed.data };
+  const filterProblem = parseFilter(values.filter).problem;
+  if (filterProblem) errors.filter = [filterProblem];
+  if (parsed.success && !headerProblems.length && !filterProblem) return { ok: true, body: parsed.data };
   return { ok: false, errors };
 }
 
@@ -233,4 +257,26 @@ export function validateCreate(values: EndpointFormValues) {
 /** Validates the form as the API validates `PATCH …/endpoints/{id}` (every field is sent). */
 export function validateUpdate(values: EndpointFormValues) {
   return validate(UpdateEndpointBody, values);
+}
+
+/** A catalogued event type the endpoint listens to whose schema does not declare some of the filter's paths. */
+export interface FilterPathNote {
+  eventType: string;
+  paths: string[];
+}
+
+/**
+ * For each catalogued type with a schema that the form's events listen to (every type when none
+ * is given), the filter's paths its schema does not declare: shown, not refused, since schemas
+ * change. Nothing while the filter is empty or invalid (its errors say why).
+ */
+export function filterPathNotes(values: EndpointFormValues, eventTypes: EventTypeRecord[]): FilterPathNote[] {
+  const { filter, problem } = parseFilter(values.filter);
+  if (problem || filter === null || filterProblems(filter).length > 0) return [];
+  const patterns = [...listItems(values.events), ...values.event_types];
+  return eventTypes.flatMap((type) => {
+    if (!type.schema || (patterns.length > 0 && !patterns.some((p) => patternMatches(p, type.name)))) return [];
+    const paths = pathsNotInSchema(filter as PayloadFilter, type.schema);
+    return paths.length > 0 ? [{ eventType: type.name, paths }] : [];
+  });
 }

@@ -9,7 +9,7 @@ import type { PageContext } from "./views/layout";
 /** What every page needs from this request: session, form token, script nonce. */
 export function pageContext(c: Context<DashboardEnv>, section?: PageContext["section"]): PageContext {
   const url = new URL(c.req.url);
-  return { session: c.get("session") ?? null, csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), location: url.pathname + url.search, section };
+  return { session: c.get("session") ?? null, operator: !!c.get("operator"), csrfToken: c.get("csrfToken") ?? "", nonce: c.get("secureHeadersNonce"), location: url.pathname + url.search, section };
 }
 
 /** The props every page takes from this request: its context, and the one-shot notice waiting for it. */

@@ -38,6 +38,10 @@ export interface DeliveryWork {
   endpoint_max_in_flight: number | null;
   /** Since when (epoch ms) the endpoint is in the slow delivery lane, or null (src/delivery/lanes.ts). */
   endpoint_slow_since: number | null;
+  /** The version of the endpoint's secret set deliveries sign with (src/secrets.ts); 0 until its first rotation. */
+  endpoint_secret_version: number | null;
+  /** When (epoch ms) the endpoint was created. */
+  endpoint_created_at: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -57,7 +61,7 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
-              e.slow_since AS endpoint_slow_since
+              e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id
@@ -205,14 +209,17 @@ const APPLY_LIVE_RESULTS = `
   WHERE ${MATCHES} AND ${IS_LIVE}
   RETURNING id`;
 
+// A scheduled delivery a batch holds is due: from here it is pending like any other.
+const DUE_IS_PENDING = "status = CASE status WHEN 'scheduled' THEN 'pending' ELSE status END";
+
 // A claim only moves forward, and only on the queue chain the batch held, while the delivery is
 // open. updated_at moves past created_at, so deliveries_open (the sweeper's watch) holds it.
 const DEFER_CLAIMS = `
-  UPDATE deliveries SET enqueued_at = max(coalesce(enqueued_at, 0), c.from_at), updated_at = max(c.at, created_at + 1)
+  UPDATE deliveries SET enqueued_at = max(coalesce(enqueued_at, 0), c.from_at), updated_at = max(c.at, created_at + 1), ${DUE_IS_PENDING}
   FROM (SELECT value ->> 'tenantId' AS tenant_id, value ->> 'endpointId' AS endpoint_id, value ->> 'deliveryId' AS id,
                value ->> 'queueToken' AS queue_token, value ->> 'from' AS from_at, value ->> 'at' AS at FROM json_each(?)) AS c
   WHERE deliveries.tenant_id = c.tenant_id AND deliveries.endpoint_id = c.endpoint_id AND deliveries.id = c.id
-    AND deliveries.queue_token = c.queue_token AND status IN ('pending', 'retrying')`;
+    AND deliveries.queue_token = c.queue_token AND status IN ('scheduled', 'pending', 'retrying')`;
 
 /** What recording a batch's results did: see recordBatchResults. */
 export interface RecordedBatch {
@@ -255,7 +262,7 @@ export async function recordBatchResults(
       db
         .prepare(
           `UPDATE deliveries SET status = 'cancelled', last_error = ?1, next_attempt_at = NULL, updated_at = max(?2, created_at + 1)
-           WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('pending', 'retrying')`,
+           WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('scheduled', 'pending', 'retrying')`,
         )
         .bind(c.reason, c.at, c.tenantId, c.endpointId, c.deliveryId, c.queueToken),
     );
@@ -281,11 +288,11 @@ export async function recordBatchResults(
 export async function renewClaims(db: D1Database, claims: Array<DeliveryRef & { queue_token: string }>, now: number): Promise<Set<string>> {
   const { results } = await db
     .prepare(
-      `UPDATE deliveries SET enqueued_at = ?2, updated_at = max(?2, created_at + 1)
+      `UPDATE deliveries SET enqueued_at = ?2, updated_at = max(?2, created_at + 1), ${DUE_IS_PENDING}
        FROM (SELECT value ->> 'tenant_id' AS tenant_id, value ->> 'endpoint_id' AS endpoint_id, value ->> 'delivery_id' AS id,
                     value ->> 'queue_token' AS queue_token FROM json_each(?1)) AS c
        WHERE deliveries.tenant_id = c.tenant_id AND deliveries.endpoint_id = c.endpoint_id AND deliveries.id = c.id
-         AND deliveries.queue_token = c.queue_token AND status IN ('pending', 'retrying')
+         AND deliveries.queue_token = c.queue_token AND status IN ('scheduled', 'pending', 'retrying')
        RETURNING id`,
     )
     .bind(JSON.stringify(claims), now)

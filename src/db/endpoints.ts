@@ -21,6 +21,8 @@ export interface EndpointRow {
   rate_limit: string | null;
   max_in_flight: number | null;
   public_key: string | null;
+  /** JSON text of the payload filter, or null (match all). */
+  filter: string | null;
   disabled_reason: string | null;
   failing_since: number | null;
   slow_since: number | null;
@@ -48,11 +50,13 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     headers: JSON.parse(row.headers),
     enabled: row.enabled === 1,
     disabled_reason: row.disabled_reason,
+    failing_since: row.failing_since === null ? null : iso(row.failing_since),
     signature: JSON.parse(row.signature),
     retry: JSON.parse(row.retry),
     timeout_ms: row.timeout_ms,
     rate_limit: rateLimitOf(row.rate_limit),
     max_in_flight: row.max_in_flight,
+    filter: row.filter === null ? null : JSON.parse(row.filter),
     delivery_lane: row.slow_since === null ? "main" : "slow",
     ...(row.public_key ? { public_key: row.public_key } : {}),
     created_at: iso(row.created_at),
@@ -77,8 +81,8 @@ export async function insertEndpoint(
   const row = await db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
-         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key)
-       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15, ?17 FROM tenants WHERE id = ?2 RETURNING *`,
+         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key, filter)
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15, ?17, ?18 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -98,6 +102,7 @@ export async function insertEndpoint(
       now,
       now,
       publicKey,
+      input.filter ? JSON.stringify(input.filter) : null,
     )
     .first<EndpointRow>();
   if (!row) throw new TenantMissing();
@@ -120,6 +125,33 @@ export async function existingEndpointIds(db: D1Database, tenantId: string, ids:
     .bind(tenantId, JSON.stringify(ids))
     .all<{ id: string }>();
   return new Set(results.map((r) => r.id));
+}
+
+/** A tenant's payload filters as enqueue evaluates them: the tenant's filters_version and every endpoint that has a filter. */
+export interface TenantFilters {
+  /** Bumped by the shard's triggers whenever a filtered endpoint's filter, events or source changes. */
+  version: number;
+  endpoints: Array<{ id: string; filter: string }>;
+}
+
+/**
+ * The tenant's filters_version and filtered endpoints, in one read (the tenant's mirror row and its
+ * endpoints' rows), or null when the tenant is not on this shard.
+ */
+export async function tenantFilters(db: D1Database, tenantId: string): Promise<TenantFilters | null> {
+  const { results } = await db
+    .prepare(
+      `SELECT t.filters_version AS version, e.id, e.filter FROM tenants AS t
+       LEFT JOIN endpoints AS e ON e.tenant_id = t.id AND e.filter IS NOT NULL
+       WHERE t.id = ?`,
+    )
+    .bind(tenantId)
+    .all<{ version: number; id: string | null; filter: string | null }>();
+  if (results.length === 0) return null;
+  return {
+    version: results[0]!.version,
+    endpoints: results.flatMap((r) => (r.id !== null && r.filter !== null ? [{ id: r.id, filter: r.filter }] : [])),
+  };
 }
 
 /** A page of a tenant's endpoints, oldest first, optionally filtered by source and enabled. */
@@ -185,6 +217,7 @@ export async function updateEndpoint(
   if (patch.timeout_ms !== undefined) set("timeout_ms", patch.timeout_ms);
   if (patch.rate_limit !== undefined) set("rate_limit", patch.rate_limit ? JSON.stringify(patch.rate_limit) : null);
   if (patch.max_in_flight !== undefined) set("max_in_flight", patch.max_in_flight);
+  if (patch.filter !== undefined) set("filter", patch.filter ? JSON.stringify(patch.filter) : null);
   if (patch.enabled !== undefined) {
     set("enabled", Number(patch.enabled));
     if (patch.enabled) {

@@ -13,7 +13,7 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
   await db
     .prepare(
       `UPDATE deliveries SET status = 'failed', last_error = ?1, next_attempt_at = NULL, updated_at = max(?2, created_at + 1)
-       WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('pending', 'retrying')`,
+       WHERE tenant_id = ?3 AND endpoint_id = ?4 AND id = ?5 AND queue_token = ?6 AND status IN ('scheduled', 'pending', 'retrying')`,
     )
     .bind(reason, now, delivery.tenant_id, delivery.endpoint_id, delivery.delivery_id, token)
     .run();
@@ -30,9 +30,11 @@ const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_a
  * kept in enqueued_at, and a retry's due time). Each gets a new queue token so the lost message,
  * should it surface after all, is ignored, and leaves the fresh state, so deliveries_open watches it.
  *
- * Two sources: deliveries_open (retries, replays, re-arms), and fresh deliveries the enqueue path
+ * Three sources: deliveries_open (retries, replays, re-arms); fresh deliveries the enqueue path
  * wrote without an index entry, found by their ids (time-ordered) from `freshFrom` (epoch ms) to
- * `stuckBefore` in every (tenant, endpoint) range of the primary key.
+ * `stuckBefore` in every (tenant, endpoint) range of the primary key; and scheduled deliveries
+ * (deliveries_scheduled) due before `stuckBefore` that no consumer moved on, which become pending.
+ * At most `limit` from each source.
  */
 export async function rearmStuckDeliveries(
   db: D1Database,
@@ -41,7 +43,7 @@ export async function rearmStuckDeliveries(
   now: number,
   limit: number,
 ): Promise<ScheduledDelivery[]> {
-  const [open, fresh] = await db.batch<ScheduledDelivery>([
+  const [open, fresh, scheduled] = await db.batch<ScheduledDelivery>([
     db
       .prepare(
         `UPDATE deliveries SET ${REARM_SET}
@@ -65,8 +67,16 @@ export async function rearmStuckDeliveries(
          RETURNING id, tenant_id, endpoint_id, queue_token`,
       )
       .bind(now, stuckBefore, limit, idFloor(freshFrom), idFloor(stuckBefore)),
+    db
+      .prepare(
+        `UPDATE deliveries SET ${REARM_SET}, status = 'pending'
+         WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT tenant_id, endpoint_id, id FROM deliveries WHERE status = 'scheduled' AND next_attempt_at < ?2 LIMIT ?3)
+         RETURNING id, tenant_id, endpoint_id, queue_token`,
+      )
+      .bind(now, stuckBefore, limit),
   ]);
-  return [...open!.results, ...fresh!.results];
+  return [...open!.results, ...fresh!.results, ...scheduled!.results];
 }
 
 /** A sweeper task's progress mark (epoch ms), or null before its first run. */

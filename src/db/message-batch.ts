@@ -1,7 +1,7 @@
 import { toHex } from "../lib/base64";
 import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText } from "../lib/ids";
 import { batchKeyStatements, type BatchKeyToStore } from "./idempotency-keys";
-import { IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
+import { FiltersChanged, IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** One message of a batch to store. */
@@ -16,6 +16,10 @@ export interface BatchMessageToStore {
   /** Explicit targets; when absent, every enabled endpoint whose events and source match. */
   endpointIds?: string[];
   webhookUrl?: string;
+  /** When its deliveries are due (epoch ms, after the batch's `now`): they are `scheduled` until then. Null: due at once, `pending`. */
+  dueAt: number | null;
+  /** Ids of the tenant's filtered endpoints whose payload filter this message passed (fan-out only). */
+  passedFilters?: string[];
   idempotency?: { key: string; requestHash: string };
 }
 
@@ -25,6 +29,8 @@ export interface MessageBatchToStore {
   now: number;
   /** Idempotency keys created before this (epoch ms) have expired: the batch deletes them. */
   expiresBefore: number;
+  /** The tenant's filters_version the messages' passedFilters were evaluated at: any other rolls the batch back (FiltersChanged). */
+  filtersVersion: number;
   messages: BatchMessageToStore[];
   /** The Idempotency-Key header that covers the whole batch, stored in the same D1 batch. */
   batchKey?: BatchKeyToStore;
@@ -57,12 +63,13 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
       source: m.source,
       endpoint_ids: m.endpointIds,
       webhook_url: m.webhookUrl,
+      passed: m.passedFilters,
       payload: m.payload ? toHex(m.payload) : null,
       r2: m.payloadInR2 ? 1 : 0,
     });
     if (full.length > 0 && size + row.length + 1 > MESSAGES_JSON_CHARS) flush();
     full.push(row);
-    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash }));
+    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash, due: m.dueAt }));
     size += row.length + 1;
   }
   if (full.length > 0) flush();
@@ -71,7 +78,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
 
 const ROW = "CAST(j.value ->> 'key' AS INTEGER)";
 const TARGETS = `(CASE WHEN j.value -> 'endpoint_ids' IS NOT NULL THEN json(j.value -> 'endpoint_ids')
-  ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')")}) END)`;
+  ELSE (${matchingEndpoints("t.id", "(j.value ->> 'event')", "(j.value ->> 'source')", "(j.value -> 'passed')")}) END)`;
 const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS} ELSE json_insert(${TARGETS}, '$[#]', '') END`;
 // More targets than a delivery id can number make `targets` NULL, which rolls the whole batch back
 // (TooManyTargets). The subquery evaluates the targets once.
@@ -80,9 +87,11 @@ const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_
 // Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
 // 100 messages binds a handful of parameters, far from D1's 100 per statement, and its statement
 // count does not grow with the batch.
+// A filters_version other than the one the filters were evaluated at makes `event` NULL, which
+// rolls the whole batch back (FiltersChanged).
 const INSERT_MESSAGES = `
   INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
-  SELECT ${ROW}, t.id, j.value ->> 'id', j.value ->> 'event', j.value ->> 'source',
+  SELECT ${ROW}, t.id, j.value ->> 'id', CASE WHEN t.filters_version = ?4 THEN j.value ->> 'event' END, j.value ->> 'source',
          ${CAPPED_TARGETS},
          j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2', ?3
   FROM tenants AS t JOIN json_each(?2) AS j
@@ -98,35 +107,40 @@ const INSERT_KEYS = `
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   WHERE j.value ->> 'k' IS NOT NULL`;
 // An unknown explicit target makes tenant_id NULL and rolls the whole batch back (TargetMissing).
+// A delayed message's deliveries wait as 'scheduled' with their due time (deliveries_scheduled
+// watches them); the others are 'pending' with no index entry.
 const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at)
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
-         substr(m.id, 1, 32) || printf('%04x', t.key + 1), 'pending', ${SQL_QUEUE_TOKEN}, m.created_at, m.created_at, m.created_at
+         substr(m.id, 1, 32) || printf('%04x', t.key + 1), CASE WHEN j.value ->> 'due' IS NULL THEN 'pending' ELSE 'scheduled' END,
+         ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due', m.created_at, m.created_at
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   JOIN json_each(m.targets) AS t
   LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = m.tenant_id
-  RETURNING id, tenant_id, endpoint_id, queue_token`;
+  RETURNING id, tenant_id, endpoint_id, queue_token, status, next_attempt_at`;
 
 /**
  * Stores a batch of one tenant's messages (a single enqueue is a batch of one), each with one
- * pending delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
+ * pending (or, with a `dueAt`, scheduled) delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
  * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
  * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
  * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,
- * nothing stored); a message's `targets` are the matching endpoints, or the explicit ones, plus ""
+ * nothing stored); a message's `targets` are the matching endpoints (events, source and payload filter: see
+ * matchingEndpoints), or the explicit ones, plus ""
  * for a webhook_url. Returns the deliveries written, in no particular order (a delivery id names its message).
  *
  * @throws TenantMissing when the tenant is not on this shard; TargetMissing when an explicit endpoint
  *   id is not the tenant's; IdempotencyKeyTaken when a live key is among the batch's;
  *   MessageKeyTaken when a row key is taken (retry with new ids); TooManyTargets when a message would
- *   have more than MAX_TARGETS_PER_MESSAGE deliveries. Nothing is stored in any of these.
+ *   have more than MAX_TARGETS_PER_MESSAGE deliveries; FiltersChanged when the tenant's
+ *   filters_version is not `filtersVersion`. Nothing is stored in any of these.
  */
 export async function storeMessages(db: D1Database, batch: MessageBatchToStore): Promise<NewDelivery[]> {
   const withKeys = batch.messages.some((m) => m.idempotency);
   const statements: D1PreparedStatement[] = [];
   const deliveryResults: number[] = [];
   for (const { full, keys } of messageChunks(batch)) {
-    statements.push(db.prepare(INSERT_MESSAGES).bind(batch.tenantId, full, batch.now));
+    statements.push(db.prepare(INSERT_MESSAGES).bind(batch.tenantId, full, batch.now, batch.filtersVersion));
     if (withKeys) {
       statements.push(
         db.prepare(DELETE_EXPIRED_KEYS).bind(batch.tenantId, keys, batch.expiresBefore),
@@ -146,6 +160,7 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
     if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
     if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
+    if (reason.includes("NOT NULL constraint failed: messages.event")) throw new FiltersChanged();
     throw error;
   }
   if (results[0]!.results.length === 0) throw new TenantMissing();

@@ -9,6 +9,10 @@ export interface NewDelivery {
   /** "" for the one-off webhook_url target. */
   endpoint_id: string;
   queue_token: string;
+  /** `scheduled` until `next_attempt_at`, else `pending`. */
+  status: "scheduled" | "pending";
+  /** When a scheduled delivery is due (epoch ms); null for one due at once. */
+  next_attempt_at: number | null;
 }
 
 /** Thrown when the Idempotency-Key was already used within its window: nothing was stored. */
@@ -31,6 +35,11 @@ export class TooManyTargets extends Error {
   override name = "TooManyTargets";
 }
 
+/** Thrown when the tenant's filters changed since enqueue read them (filters_version moved on): nothing was stored; read them again and retry. */
+export class FiltersChanged extends Error {
+  override name = "FiltersChanged";
+}
+
 /** Thrown when another message took the same row key (same tenant bucket, millisecond and sequence): retry with a new id. */
 export class MessageKeyTaken extends Error {
   override name = "MessageKeyTaken";
@@ -44,11 +53,16 @@ const KEY = SQL_MESSAGE_KEY("?1", "?2", "?3");
 
 // Event patterns: exact, '*', or a prefix ending in '*'. Compared with substr, not LIKE, so '_'
 // and '%' in event names stay literal.
-/** SQL for the JSON array of ids of the enabled endpoints of a tenant that listen for an event and source (SQL expressions). */
-export const matchingEndpoints = (tenant: string, event: string, source: string) => `
+/**
+ * SQL for the JSON array of ids of the enabled endpoints of a tenant that listen for an event and
+ * source and whose payload filter passed (SQL expressions; `passed` is a JSON array of the ids of
+ * the filtered endpoints whose filter the payload passed, evaluated in the Worker, or NULL).
+ */
+export const matchingEndpoints = (tenant: string, event: string, source: string, passed: string) => `
   SELECT json_group_array(id) FROM (SELECT e.id FROM endpoints AS e
   WHERE e.tenant_id = ${tenant} AND e.enabled = 1
   AND (e.source IS NULL OR e.source = ${source})
+  AND (e.filter IS NULL OR e.id IN (SELECT value FROM json_each(${passed})))
   AND (json_array_length(e.events) = 0 OR EXISTS (
     SELECT 1 FROM json_each(e.events) AS p
     WHERE p.value = ${event} OR (substr(p.value, -1) = '*'
@@ -82,6 +96,29 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
   const row = message!.results[0] as StoredMessage | undefined;
   if (!row) return null;
   return { row, deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary) };
+}
+
+/**
+ * Cancels the deliveries of a tenant's message that no attempt has reached yet (scheduled, or
+ * pending and never attempted): one UPDATE that seeks the message by its key and its few
+ * deliveries by primary key. Deliveries attempted already, finished or cancelled are left as they
+ * are, so cancelling twice changes nothing. A consumer that finds a cancelled delivery acks it.
+ * @param now epoch ms
+ * @returns how many deliveries it cancelled
+ */
+export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<number> {
+  const key = messageKeyOf(messageId);
+  if (!key) return 0;
+  const result = await db
+    .prepare(
+      `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
+         updated_at = max(?6, created_at + 1)
+       WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
+         AND status IN ('scheduled', 'pending') AND attempts = 0`,
+    )
+    .bind(...keyParams(key), tenantId, messageId, now)
+    .run();
+  return result.meta.changes;
 }
 
 /** A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket of message keys. */

@@ -1,20 +1,29 @@
 import { within } from "../lib/within";
-import { readPayload } from "../payloads";
-import { activeSecrets, readSecretSet, type SecretOwner } from "../secrets";
+import { PayloadStorageUnavailable, readPayload } from "../payloads";
+import { activeSecrets, readSecretSet, SecretUnavailableError, type VersionedOwner } from "../secrets";
 import type { TargetPolicy } from "../security/target-guard";
+import { ReadBudgetSpent, type BatchReads } from "./batch-reads";
 import { SECRET_READ_BOUND_MS } from "./claim";
+import type { Unreadable } from "./decide";
 import type { DeliveryJob } from "./jobs";
 import { send, type SendResult } from "./send";
 import { signingKeysFor } from "./signing";
 
 /**
  * One delivery attempt: the signing secret (bounded, src/delivery/claim.ts), the payload, then the
- * signed request (src/delivery/send.ts). Nothing unsigned and no wrong body is ever sent: a missing
- * secret or payload fails the attempt without sending.
+ * signed request (src/delivery/send.ts). Nothing unsigned and no wrong body is ever sent. A secret or
+ * payload the platform cannot give yet (KV lag, a KV or R2 failure) is not an attempt: it comes back
+ * as Unreadable, and src/delivery/decide.ts (platformFaultOf) decides how long the delivery waits.
+ * One that can never work (a set that does not decrypt, no key for the scheme, a payload missing
+ * from R2) fails the attempt without sending.
  */
 
-function ownerOf(job: DeliveryJob): SecretOwner {
-  return job.work.endpoint_id ? { kind: "endpoint", id: job.work.endpoint_id } : { kind: "tenant", id: job.work.tenant_id };
+/** The secret set a delivery signs with: its endpoint's at the version its row names, or its tenant's. */
+function ownerOf(job: DeliveryJob): VersionedOwner {
+  const { work } = job;
+  return work.endpoint_id
+    ? { kind: "endpoint", id: work.endpoint_id, version: work.endpoint_secret_version ?? 0 }
+    : { kind: "tenant", id: work.tenant_id, version: 0 };
 }
 
 /** A failed attempt that sent nothing (fail closed: never unsigned, never a wrong body); logged, retried like any failure. */
@@ -23,24 +32,36 @@ function unsent(job: DeliveryJob, log: string, errorKind: SendResult["errorKind"
   return { outcome: "retryable", statusCode: null, errorKind, error, durationMs: 0, responseBody: null, retryAfterSeconds: null };
 }
 
-/** Makes one attempt of `job` at `now` (epoch ms); never throws for a missing secret or payload. */
-export async function attemptDelivery(env: Env, job: DeliveryJob, policy: TargetPolicy, now: number): Promise<SendResult> {
-  const { signature } = job;
-  let secrets: string[];
-  let body: string;
+/** The active keys that sign `job` at `now`, an Unreadable when the platform cannot give them yet, or a failed attempt. */
+async function signingKeys(env: Env, job: DeliveryJob, reads: BatchReads, now: number): Promise<string[] | Unreadable | SendResult> {
+  const owner = ownerOf(job);
+  let set;
   try {
     // Bounded like every step of a send, so a batch's lifetime stays bounded (src/delivery/claim.ts).
-    const set = await within(readSecretSet(env, ownerOf(job), { cached: true }), SECRET_READ_BOUND_MS, "reading it timed out");
-    if (!set) throw new Error("no signing secret stored");
-    secrets = signingKeysFor(signature, activeSecrets(set, now));
-    if (secrets.length === 0) throw new Error(`no stored key fits the ${signature.scheme} scheme`);
+    const read = () => within(readSecretSet(env, owner, { cached: true }), SECRET_READ_BOUND_MS, "reading it timed out");
+    set = await reads.secret(`${owner.kind}:${owner.id}:${owner.version}`, read);
   } catch (error) {
-    return unsent(job, `signing secret unavailable: ${(error as Error).message}`, "secret_unavailable", "Signing secret unavailable; nothing was sent");
+    if (error instanceof SecretUnavailableError) return unsent(job, `signing secret unavailable: ${error.message}`, "secret_unavailable", "Signing secret unavailable; nothing was sent");
+    return { unreadable: "secret", missing: false, error: (error as Error).message };
   }
+  if (!set) return { unreadable: "secret", missing: true, error: "no signing secret visible yet" };
+  const keys = signingKeysFor(job.signature, activeSecrets(set, now));
+  if (keys.length > 0) return keys;
+  return unsent(job, `no stored key fits the ${job.signature.scheme} scheme`, "secret_unavailable", "Signing secret unavailable; nothing was sent");
+}
+
+/** Makes one attempt of `job` at `now` (epoch ms); never throws for a missing secret or payload. */
+export async function attemptDelivery(env: Env, job: DeliveryJob, policy: TargetPolicy, now: number, reads: BatchReads): Promise<SendResult | Unreadable> {
+  const secrets = await signingKeys(env, job, reads, now);
+  if (!Array.isArray(secrets)) return secrets;
+  let body: string;
   try {
-    body = await readPayload(env, job.work);
+    // A payload stored in the row costs no R2 read, so it spends none of the batch's budget.
+    body = job.work.payload_r2 ? await reads.payload(job.work.message_id, () => readPayload(env, job.work)) : await readPayload(env, job.work);
   } catch (error) {
-    return unsent(job, `payload unreadable: ${(error as Error).message}`, "payload_unavailable", "Payload unavailable; nothing was sent");
+    const message = (error as Error).message;
+    if (error instanceof PayloadStorageUnavailable || error instanceof ReadBudgetSpent) return { unreadable: "payload", missing: false, error: message };
+    return unsent(job, `payload unreadable: ${message}`, "payload_unavailable", "Payload unavailable; nothing was sent");
   }
-  return send({ url: job.url, messageId: job.work.message_id, body, headers: job.headers, signature, secrets, timeoutMs: job.timeoutMs, policy, now });
+  return send({ url: job.url, messageId: job.work.message_id, body, headers: job.headers, signature: job.signature, secrets, timeoutMs: job.timeoutMs, policy, now });
 }

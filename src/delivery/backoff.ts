@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS } from "../limits";
+import { DEFAULT_FIRST_RETRY_SECONDS, DEFAULT_MAX_ATTEMPTS } from "../limits.ts";
 import type { RetrySchema } from "../schemas/endpoints";
 
 /** An endpoint's stored retry settings (both optional). */
@@ -8,6 +8,17 @@ export type RetryConfig = z.infer<typeof RetrySchema>;
 const GROWTH = 4;
 /** Queues refuses delaySeconds above 12 h; longer waits are chained hops of at most this. */
 export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+/**
+ * The queue delay (seconds) of the next hop towards `dueAt` (epoch ms) from `now`: the time left,
+ * rounded up so a hop never lands early, and at most MAX_QUEUE_DELAY_SECONDS; 0 when due. A wait
+ * longer than one hop arrives in several, each measured afresh from the row's due time, so the
+ * hops do not add up drift beyond the last one's rounding and the queue's own lateness.
+ */
+export function hopSeconds(dueAt: number | null, now: number): number {
+  if (dueAt === null || dueAt <= now) return 0;
+  return Math.min(Math.ceil((dueAt - now) / 1000), MAX_QUEUE_DELAY_SECONDS);
+}
+
 /** The default schedule's relative jitter: each wait is its base ±20 %. */
 export const JITTER = 0.2;
 /** Upper bound on a receiver's Retry-After that Edgehook will honour. */

@@ -23,7 +23,7 @@ import { LIMITER_BOUND_MS, RATE_WAIT_WINDOW_MS } from "./endpoint-gate";
 
 /** No consumer batch starts a send later than this after it began. */
 export const SEND_BUDGET_MS = 60_000;
-/** Longest wait for a signing secret; past it the attempt fails without sending. */
+/** Longest wait for a signing secret; past it the delivery waits and comes back, uncounted (src/delivery/decide.ts). */
 export const SECRET_READ_BOUND_MS = 5_000;
 /**
  * Longest one send can take: the endpoint limiter's answer and the wait for its turn

@@ -1,4 +1,5 @@
 import type { AttemptRecord, EndpointHealth } from "../db/delivery-work";
+import { messageCreatedAt } from "../lib/ids";
 import { maxAttempts, retryDelaySeconds } from "./backoff";
 import type { DeliveryJob } from "./jobs";
 import { nextLane, paceOf, type Lane } from "./lanes";
@@ -18,6 +19,40 @@ export const DEFERRED_DELAY_SECONDS = 1;
  * long (wrangler.toml's retry_delay for a failed batch): the shard gets a moment to recover.
  */
 const SHARD_FAILED_DELAY_SECONDS = 30;
+
+/**
+ * A delivery whose secret or payload the platform could not give yet comes back this soon, with no
+ * attempt counted: long enough not to spin on a failing binding, short against KV's lag (≤ 60 s).
+ */
+export const PLATFORM_FAULT_DELAY_SECONDS = 5;
+/**
+ * How long after its secret was written (the endpoint's creation or the rotation its row names) a
+ * secret still not visible is waited for. KV shows a write everywhere within about 60 s (SCALING.md);
+ * ten times that leaves room for a KV incident, and past it the secret is taken to be gone for good
+ * (a rotation that died between its D1 claim and its KV write, a deleted key): waiting on would hold
+ * the delivery forever, so from then on each try counts as a failed attempt on the endpoint's schedule.
+ * A read that fails (KV or R2 throwing) is always waited for: that is an outage, never the receiver's doing.
+ */
+export const MISSING_SECRET_WAIT_MS = 10 * 60_000;
+
+/** A secret or payload the platform could not give (src/delivery/attempt.ts): `missing` when the read answered "nothing", else it failed. */
+export interface Unreadable {
+  unreadable: "secret" | "payload";
+  missing: boolean;
+  error: string;
+}
+
+/**
+ * What a platform fault means for `job` at `now` (epoch ms): wait PLATFORM_FAULT_DELAY_SECONDS with
+ * no attempt counted, or, for a secret missing MISSING_SECRET_WAIT_MS past when it was written, a
+ * failed attempt that sent nothing.
+ */
+export function platformFaultOf(job: DeliveryJob, fault: Unreadable, now: number): { deferSeconds: number } | SendResult {
+  const { work } = job;
+  const writtenAt = work.endpoint_id ? Math.max(work.endpoint_secret_version ?? 0, work.endpoint_created_at ?? 0) : messageCreatedAt(work.message_id);
+  if (!fault.missing || now - writtenAt < MISSING_SECRET_WAIT_MS) return { deferSeconds: PLATFORM_FAULT_DELAY_SECONDS };
+  return { outcome: "retryable", statusCode: null, errorKind: "secret_unavailable", error: "Signing secret unavailable; nothing was sent", durationMs: 0, responseBody: null, retryAfterSeconds: null };
+}
 
 /** An attempt record with the retry delay (seconds) it asks for, or null when the delivery is done. */
 export type Decided = AttemptRecord & { delaySeconds: number | null };

@@ -1,6 +1,6 @@
 import type { BatchState } from "./batch-state";
 import { SEND_BUDGET_MS } from "./claim";
-import { outcomeOf } from "./decide";
+import { outcomeOf, platformFaultOf, type Unreadable } from "./decide";
 import type { Deferral } from "./endpoint-gate";
 import type { DeliveryJob } from "./jobs";
 import { SLOW_ANSWER_MS } from "./lanes";
@@ -33,7 +33,7 @@ const SEND_CONCURRENCY = 6;
  */
 const TIMED_OUT_DELAY_SECONDS = 10;
 
-type Outcome = SendResult | Deferral | "forward" | null;
+type Outcome = SendResult | Unreadable | Deferral | "forward" | null;
 
 /** A running dispatch: `finished` once every send started has ended; `changed()` resolves at the next outcome or hand-off. */
 export interface Dispatch {
@@ -57,8 +57,11 @@ export function dispatch(state: BatchState, ports: ConsumerPorts): Dispatch {
   const sentOf = (slot: number, job: DeliveryJob, outcome: Outcome) => {
     if (!outcome) return { slot, record: null };
     if (outcome === "forward") return { slot, record: null, forward: true };
-    if ("deferSeconds" in outcome) return { slot, record: null, deferSeconds: outcome.deferSeconds };
-    return { slot, record: outcomeOf(job, outcome, Math.max(state.startedAt, ports.clock()), ports.random) };
+    const now = Math.max(state.startedAt, ports.clock());
+    // A platform fault costs no attempt while it may still pass (decide.ts platformFaultOf).
+    const result = "unreadable" in outcome ? platformFaultOf(job, outcome, now) : outcome;
+    if ("deferSeconds" in result) return { slot, record: null, deferSeconds: result.deferSeconds };
+    return { slot, record: outcomeOf(job, result, now, ports.random) };
   };
 
   /** A receiver turned slow in the main lane: nothing of the batch waits for it any longer. */

@@ -1,5 +1,5 @@
 import type { DeliveryWork } from "../db/delivery-work";
-import { MAX_QUEUE_DELAY_SECONDS } from "./backoff";
+import { hopSeconds } from "./backoff";
 import { jobOf, type DeliveryJob } from "./jobs";
 import type { Lane } from "./lanes";
 import type { DeliveryTask } from "./task";
@@ -12,6 +12,9 @@ import type { DeliveryTask } from "./task";
 
 /** A message arriving this early for its next attempt is still "on time". */
 const EARLY_TOLERANCE_MS = 1_000;
+
+/** The statuses of a delivery still to be attempted: a scheduled one is pending with a due time. */
+const OPEN = new Set(["scheduled", "pending", "retrying"]);
 
 export type Plan =
   | { kind: "ack" }
@@ -28,12 +31,12 @@ export type Plan =
 export function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, now: number, lane: Lane): Plan {
   if (!task || !work) return { kind: "ack" }; // malformed, or the delivery was purged
   if (work.queue_token !== task.token) return { kind: "ack" }; // superseded by a replay or sweep
-  if (work.status !== "pending" && work.status !== "retrying") return { kind: "ack" }; // already final
+  if (!OPEN.has(work.status)) return { kind: "ack" }; // already final
   if (work.endpoint_id !== "" && !work.endpoint_exists) return { kind: "cancel", reason: "Endpoint was deleted" };
   if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
   if (work.next_attempt_at !== null && work.next_attempt_at > now + EARLY_TOLERANCE_MS) {
-    // A wait longer than Queues' 12 h limit arrives in hops; this is one of them.
-    return { kind: "wait", seconds: Math.min(Math.ceil((work.next_attempt_at - now) / 1000), MAX_QUEUE_DELAY_SECONDS) };
+    // A wait longer than Queues' 12 h limit (a retry's, or a scheduled message's) arrives in hops; this is one of them.
+    return { kind: "wait", seconds: hopSeconds(work.next_attempt_at, now) };
   }
   if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward", job: jobOf(work) };
   return { kind: "send", job: jobOf(work) };

@@ -3,6 +3,7 @@ import type { AttemptRecord, Cancellation, DeferredClaim, DeliveryRef, DeliveryW
 import type { Deferral } from "./endpoint-gate";
 import type { DeliveryJob } from "./jobs";
 import type { Lane } from "./lanes";
+import type { Unreadable } from "./decide";
 import type { SendResult } from "./send";
 import type { Requeue } from "./settle";
 
@@ -36,9 +37,14 @@ export interface DeliveryStore {
 /**
  * One send within its endpoint's limits: the attempt itself (after any wait for the endpoint's
  * limiter) runs inside `around`, so the caller sees when the request begins and ends; `now` (epoch
- * ms) signs it. A Deferral when the limiter said no.
+ * ms) signs it. A Deferral when the limiter said no; an Unreadable when the platform could not give
+ * its secret or payload (nothing was sent).
  */
-export type Deliver = (job: DeliveryJob, now: () => number, around: (attempt: () => Promise<SendResult>) => Promise<SendResult>) => Promise<SendResult | Deferral>;
+export type Deliver = (
+  job: DeliveryJob,
+  now: () => number,
+  around: (attempt: () => Promise<SendResult | Unreadable>) => Promise<SendResult | Unreadable>,
+) => Promise<SendResult | Unreadable | Deferral>;
 
 /** The delivery queues: queues deliveries again in a lane; throws when the queue refuses them. */
 export type Requeuer = (lane: Lane, groups: Requeue[]) => Promise<void>;

@@ -4,6 +4,7 @@ import { batchEvents, emitOperationalEvents } from "../ops/operational-events";
 import { targetPolicyOf } from "../security/target-guard";
 import { isShardIndex, shardDb } from "../shards";
 import { attemptDelivery } from "./attempt";
+import { batchReads } from "./batch-reads";
 import { SEND_BOUND_MS } from "./claim";
 import { withinEndpointLimits } from "./endpoint-gate";
 import { queueOfLane } from "./lanes";
@@ -21,12 +22,14 @@ export const realTimers: Timers = {
 
 /**
  * The consumer's ports wired to the Worker's bindings: D1 shards, the endpoint limiter, KV secrets,
- * R2 payloads, the two lanes' queues and the operational-events sender. `waitUntil` is the queue
+ * R2 payloads (each read once per batch, src/delivery/batch-reads.ts), the two lanes' queues and the
+ * operational-events sender. `waitUntil` is the queue
  * handler's (ctx.waitUntil).
  */
 export function realPorts(env: Env, options: { clock: () => number; random: () => number; waitUntil: (work: Promise<unknown>) => void }): ConsumerPorts {
   const config = readConfig(env);
   const policy = targetPolicyOf(config);
+  const reads = batchReads();
   return {
     ...options,
     timers: realTimers,
@@ -38,7 +41,7 @@ export function realPorts(env: Env, options: { clock: () => number; random: () =
       record: (shard, attempts, cancellations, health, deferred) => recordBatchResults(shardDb(env, shard), attempts, cancellations, health, deferred),
     },
     deliver: (job, now, around) =>
-      withinEndpointLimits(env, { endpointId: job.work.endpoint_id, limits: job.limits }, SEND_BOUND_MS, () => around(() => attemptDelivery(env, job, policy, now()))),
+      withinEndpointLimits(env, { endpointId: job.work.endpoint_id, limits: job.limits }, SEND_BOUND_MS, () => around(() => attemptDelivery(env, job, policy, now(), reads))),
     requeue: (lane, groups) => requeueTasks(queueOfLane(env, lane), groups),
     events: (records, recorded) => emitOperationalEvents(env, batchEvents(records, recorded)),
   };

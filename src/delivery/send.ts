@@ -2,6 +2,7 @@ import type { AttemptOutcome } from "../schemas/messages";
 import { sendableHeaders } from "../security/headers";
 import { checkTarget, type TargetPolicy } from "../security/target-guard";
 import { parseRetryAfter } from "./backoff";
+import { explainNetworkError } from "./connection-probe";
 import { signatureHeaders, type SignatureConfig } from "./signing";
 
 /** Everything needed to make one delivery attempt. */
@@ -118,7 +119,7 @@ export async function send(req: SendRequest): Promise<SendResult> {
     return result({
       outcome: "retryable",
       errorKind: timedOut ? "timeout" : "network",
-      error: timedOut ? `No response within ${req.timeoutMs} ms` : `Network error: ${(error as Error).message}`,
+      error: timedOut ? `No response within ${req.timeoutMs} ms` : await explainNetworkError(error, req.url),
     });
   }
 }

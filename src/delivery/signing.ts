@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { fromBase64, toBase64, toHex } from "../lib/base64";
 import { IsolateCache } from "../lib/isolate-cache";
 import { DEFAULT_HMAC_HEADER } from "../limits";
-import { PREVIOUS_SIGNATURES_HEADER } from "../verify/verify";
+import { PREVIOUS_SIGNATURES_HEADER } from "../verify/index.ts";
 import type { SignatureSchema } from "../schemas/endpoints";
 import { ed25519Sign, keyKindOf } from "../security/signing-keys";
 

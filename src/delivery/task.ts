@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ScheduledDelivery } from "../db/deliveries";
 import { MAX_TENANT_ID_LENGTH } from "../limits";
+import { hopSeconds } from "./backoff";
 
 const TenantId = z.string().min(1).max(MAX_TENANT_ID_LENGTH);
 const EndpointId = z.union([z.uuid(), z.literal("")]);
@@ -89,13 +90,28 @@ async function sendAll(queue: Queue, messages: MessageSendRequest[]): Promise<vo
 }
 
 /**
- * Queues the scheduled deliveries of data shard `shard`, packed K to a message (bodiesOf), in as few
+ * Queues the deliveries of data shard `shard`, packed K to a message (bodiesOf), in as few
  * sendBatch calls as Queues allows: a fan-out to N endpoints or a batch of messages costs ⌈N / K⌉
- * queue messages.
+ * queue messages. One with a later `next_attempt_at` (epoch ms; a scheduled message) is queued
+ * with the delay of its first hop towards it (hopSeconds, from `now`), packed only with deliveries
+ * due at the same hop.
  */
-export async function enqueueDeliveries(queue: Queue, shard: number, deliveries: ScheduledDelivery[]): Promise<void> {
-  const tasks = deliveries.map((d) => ({ delivery_id: d.id, tenant_id: d.tenant_id, endpoint_id: d.endpoint_id, token: d.queue_token, shard }));
-  await sendAll(queue, bodiesOf(tasks).map((body) => ({ body, contentType: "json" as const })));
+export async function enqueueDeliveries(
+  queue: Queue,
+  shard: number,
+  deliveries: Array<ScheduledDelivery & { next_attempt_at?: number | null }>,
+  now = Date.now(),
+): Promise<void> {
+  const byDelay = new Map<number, DeliveryTask[]>();
+  for (const d of deliveries) {
+    const delay = hopSeconds(d.next_attempt_at ?? null, now);
+    const task = { delivery_id: d.id, tenant_id: d.tenant_id, endpoint_id: d.endpoint_id, token: d.queue_token, shard };
+    byDelay.set(delay, [...(byDelay.get(delay) ?? []), task]);
+  }
+  const messages = [...byDelay].flatMap(([delay, tasks]) =>
+    bodiesOf(tasks).map((body) => ({ body, contentType: "json" as const, ...(delay > 0 ? { delaySeconds: delay } : {}) })),
+  );
+  await sendAll(queue, messages);
 }
 
 /**

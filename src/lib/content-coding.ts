@@ -18,13 +18,17 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 export const REQUEST_CODINGS = ["gzip", "deflate", "br"] as const;
 export type RequestCoding = (typeof REQUEST_CODINGS)[number];
 
+/** Most characters of an unsupported Content-Encoding echoed back in an error: a header can be kilobytes long. */
+export const MAX_NAMED_CODING_CHARS = 64;
+
 /** What a Content-Encoding header asks for: nothing to decode, one coding we decode, or something else. */
 export type ContentEncoding = { coding: RequestCoding | null } | { unsupported: string };
 
 /**
  * Reads a Content-Encoding header: absent, empty or `identity` → no coding; one of
  * REQUEST_CODINGS (any case; `x-gzip` is gzip, RFC 9110 §8.4.1.3) → that coding. Anything else,
- * including two codings applied one after the other, is unsupported and named as it was sent.
+ * including two codings applied one after the other, is unsupported and named as it was sent, cut
+ * to MAX_NAMED_CODING_CHARS (with "…" when cut).
  */
 export function parseContentEncoding(header: string | null | undefined): ContentEncoding {
   const codings = (header ?? "")
@@ -34,7 +38,9 @@ export function parseContentEncoding(header: string | null | undefined): Content
   if (codings.length === 0) return { coding: null };
   const coding = codings.length === 1 ? (codings[0] === "x-gzip" ? "gzip" : codings[0]) : undefined;
   const known = REQUEST_CODINGS.find((name) => name === coding);
-  return known ? { coding: known } : { unsupported: (header ?? "").trim() };
+  if (known) return { coding: known };
+  const sent = (header ?? "").trim();
+  return { unsupported: sent.length > MAX_NAMED_CODING_CHARS ? `${sent.slice(0, MAX_NAMED_CODING_CHARS)}…` : sent };
 }
 
 /** A decoded body, or why there is none. */

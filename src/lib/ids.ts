@@ -82,6 +82,11 @@ export function messageKeyOf(id: string): MessageKey | null {
   return { bucket: parseInt(digits.slice(17, 21), 16), offset: ms - KEY_EPOCH_MS, seq: parseInt(digits.slice(13, 16), 16) >> 5 };
 }
 
+/** When (epoch ms) a message was created, from its id (or a delivery's); 0 for an id this relay never issued. */
+export function messageCreatedAt(id: string): number {
+  return isRelayId(id) ? parseInt(id.slice(0, 8) + id.slice(9, 13), 16) : 0;
+}
+
 /** The id of delivery number `ordinal` (0-based, in the message's `targets` order) of a message. */
 export function deliveryIdOf(messageId: string, ordinal: number): string {
   return messageId.slice(0, 32) + hex(ordinal + 1, 4);

@@ -2,7 +2,7 @@ import { dereference, type Schema } from "@cfworker/json-schema";
 import type { ErrorIssue } from "../errors";
 import { MAX_SCHEMA_DEPTH, MAX_SCHEMAS_PER_VALUE, VALIDATION_BUDGET_STEPS } from "../limits";
 import { DRAFT_2020_12_META_SCHEMA } from "./json-schema-meta";
-import { compileLinearRegex, UnsupportedPattern } from "./linear-regex";
+import { compileLinearRegex, MAX_SCHEMA_PATTERN_PROGRAM_SIZE, UnsupportedPattern } from "./linear-regex";
 import { compileBoundedValidator, ValidationTooComplex, type BoundedValidator, type SchemaViolation, type StepBudget } from "./schema-validator";
 
 /**
@@ -124,12 +124,20 @@ function schemaLocations(schema: unknown, base: string): Map<object, string> {
   return where;
 }
 
-/** Every `pattern` and `patternProperties` key that cannot run in linear time, named by its path. */
+/**
+ * Every `pattern` and `patternProperties` key that cannot run in linear time, named by its path,
+ * and the first whose compiled program takes the schema's sum past MAX_SCHEMA_PATTERN_PROGRAM_SIZE.
+ */
 function patternIssues(where: Map<object, string>): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
+  let programSize = 0;
   const check = (source: string, path: string) => {
+    if (programSize > MAX_SCHEMA_PATTERN_PROGRAM_SIZE) return;
     try {
-      compileLinearRegex(source);
+      programSize += compileLinearRegex(source).size;
+      if (programSize > MAX_SCHEMA_PATTERN_PROGRAM_SIZE) {
+        issues.push({ path, message: `takes the schema's patterns past ${MAX_SCHEMA_PATTERN_PROGRAM_SIZE} compiled instructions (compiling them would stall the relay): use fewer or simpler patterns, e.g. maxLength instead of a{1000}` });
+      }
     } catch (error) {
       if (!(error instanceof UnsupportedPattern)) throw error;
       issues.push({ path, message: error.message });

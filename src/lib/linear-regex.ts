@@ -21,12 +21,32 @@ export class UnsupportedPattern extends Error {}
  * A compiled pattern: `test` says whether it matches anywhere in `input`, in time linear in its
  * length. `size` is its compiled program's size (instructions, at least 1): the work per character
  * grows with it (a lazy DFA whose states thrash, or the NFA, steps up to `size` threads per
- * character: "a.{999}c" took ~13 s on 250 KB), so callers charge `length × size` for a match.
+ * character: "a.{999}c" took ~13 s on 250 KB), so callers charge matchSteps(size, length).
  */
 export interface LinearRegex {
   test(input: string): boolean;
   readonly size: number;
 }
+
+/**
+ * Budget steps (src/lib/schema-validation.ts: a step is ~one schema applied to one value, ~130 ns on
+ * the bench machine) to match a regex of program size `size` on `length` characters. Measured with
+ * re2js in V8 (`node bench/lib/validation.ts`): ~100–230 ns per character for a small program (the
+ * anchored `^[a-z]+$`, `^(a|b)+$`), plus up to ~80 ns per character per instruction when the lazy
+ * DFA thrashes (`a[ab]{20}c` on a/b text): one step per character plus one per eight instructions
+ * (more would refuse realistic bounded repeats such as `^[a-z0-9-]{1,36}$` on every item).
+ */
+export function matchSteps(size: number, length: number): number {
+  return 1 + Math.ceil(length * (1 + size / 8));
+}
+
+/**
+ * Most compiled program size (instructions, summed over every `pattern` and `patternProperties`
+ * key) of one schema: compiling costs ~3–40 µs per instruction (`a{1000}`, 1,002 instructions,
+ * took ~30 ms), paid once per isolate on first use, so the sum is capped where the type is created.
+ * A realistic pattern compiles to under 100 instructions.
+ */
+export const MAX_SCHEMA_PATTERN_PROGRAM_SIZE = 2000;
 
 /** ECMA-262 WhiteSpace and LineTerminator, what `\s` means in JavaScript, written for a character class. */
 const ECMA_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";

@@ -3,6 +3,7 @@ import { isInterruptedD1Error } from "../db/transient";
 import { readConfig } from "../config";
 import { ApiError, notFound } from "../errors";
 import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
+import { describeJsonSyntaxError, jsonSyntaxError } from "../lib/json-syntax";
 import { EventType } from "../schemas/fields";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { rotateOwnerSecret } from "./secret-rotation";
@@ -205,7 +206,8 @@ export async function sendTestEvent(env: Env, tenantId: string, endpointId: stri
   try {
     parsed = JSON.parse(payload);
   } catch {
-    throw new ApiError(400, "invalid_json", "The payload is not valid JSON");
+    const where = jsonSyntaxError(payload);
+    throw new ApiError(400, "invalid_json", `The payload is not valid JSON${where ? `: ${describeJsonSyntaxError(where)}` : ""}`);
   }
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new ApiError(400, "invalid_json", `The payload nests deeper than ${MAX_JSON_DEPTH} levels`);
   const { response } = await enqueueMessage(env, { tenantId, event, payload, source: null, endpointIds: [endpointId] });

@@ -1,6 +1,7 @@
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
-import { payloadsTooLarge } from "./enqueue-errors";
+import { MAX_SCHEDULE_SECONDS } from "../limits";
+import { payloadsTooLarge, scheduledTooFar } from "./enqueue-errors";
 import { lookUpKeys, type EnqueueResult, type RequestKeys } from "./enqueue-replays";
 import type { BatchRequest, RequestForm } from "./enqueue-request";
 import { assertPayloadsMatch } from "./event-type-checks";
@@ -23,6 +24,7 @@ export interface KnownAnswers {
 
 /**
  * Enqueue's checks, all before anything is stored: every payload within MAX_PAYLOAD_BYTES (413),
+ * every `deliver_at` at most MAX_SCHEDULE_SECONDS after `now` (400 `validation_failed`),
  * every `webhook_url` allowed by the target guard (400, or 503 when its DNS cannot be checked),
  * and every payload matching its event type's enforced schema (422 `payload_schema_mismatch`,
  * src/ops/event-type-checks.ts: at most one control-database read, none while cached). The target
@@ -41,6 +43,8 @@ export async function checkRequest(env: Env, batch: BatchRequest, keys: RequestK
     return problem ? [{ index, problem }] : [];
   });
   if (tooLarge.length > 0) throw payloadsTooLarge(form, tooLarge, limit);
+  const tooFar = requests.flatMap((r, index) => (r.deliverAt !== undefined && r.deliverAt > now + MAX_SCHEDULE_SECONDS * 1000 ? [index] : []));
+  if (tooFar.length > 0) throw scheduledTooFar(form, tooFar);
   const [schema, ...targets] = await Promise.allSettled([
     assertPayloadsMatch(env, requests, (index) => form.pathOf(index, "payload")),
     ...requests.map((r, index) => (r.webhookUrl ? assertAllowedTarget(env, r.webhookUrl, form.pathOf(index, "webhook_url")) : undefined)),

@@ -18,6 +18,16 @@ export function payloadsTooLarge(form: RequestForm, problems: Array<{ index: num
   return new ApiError(413, "payload_too_large", `${issues.length} payload(s) exceed ${limitBytes} bytes`, issues);
 }
 
+/** The 400 for messages (by index) whose `deliver_at` is more than MAX_SCHEDULE_SECONDS (30 days) ahead. */
+export function scheduledTooFar(form: RequestForm, indexes: number[]): ApiError {
+  return new ApiError(
+    400,
+    "validation_failed",
+    "The request body is invalid",
+    indexes.map((index) => ({ path: form.pathOf(index, "deliver_at"), message: "must be at most 30 days ahead" })),
+  );
+}
+
 /** The 404 naming every explicit target of `requests` that is not among the tenant's endpoints (`found`). */
 export function unknownTargets(form: RequestForm, requests: EnqueueRequest[], found: Set<string>): ApiError {
   const issues: ErrorIssue[] = [];

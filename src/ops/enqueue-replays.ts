@@ -25,7 +25,7 @@ export function newResponse(id: string, r: EnqueueRequest, created: number, deli
     event: r.event,
     source: r.source,
     created_at: new Date(created).toISOString(),
-    deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id || null, status: "pending" as const })).sort(byId),
+    deliveries: deliveries.map((d) => ({ id: d.id, endpoint_id: d.endpoint_id || null, status: d.status })).sort(byId),
   };
 }
 

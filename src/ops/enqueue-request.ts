@@ -17,6 +17,10 @@ export interface EnqueueRequest {
   source: string | null;
   endpointIds?: string[];
   webhookUrl?: string;
+  /** `delay_seconds`: deliver this many seconds after the message is stored. */
+  delaySeconds?: number;
+  /** `deliver_at` (epoch ms): deliver then, or at once when that has passed. */
+  deliverAt?: number;
   /**
    * The Idempotency-Key, with what identifies the request: hashed to tell a true retry from a key
    * reused for another request.
@@ -35,6 +39,16 @@ export interface BatchRequest {
   tenantId: string;
   requests: EnqueueRequest[];
   idempotency?: RequestKey;
+}
+
+/**
+ * When a message stored at `created` (epoch ms) is due: epoch ms, or null when it is due at once
+ * (no delay asked, a delay of 0, or a `deliver_at` not after `created`). Its deliveries are
+ * `scheduled` until then.
+ */
+export function dueAtOf(r: Pick<EnqueueRequest, "delaySeconds" | "deliverAt">, created: number): number | null {
+  const due = r.delaySeconds !== undefined ? created + r.delaySeconds * 1000 : r.deliverAt;
+  return due !== undefined && due > created ? due : null;
 }
 
 /**
@@ -71,6 +85,8 @@ export function enqueueRequestFrom(
     source: body.source ?? null,
     endpointIds: body.endpoint_ids,
     webhookUrl: body.webhook_url,
+    delaySeconds: body.delay_seconds,
+    deliverAt: body.deliver_at === undefined ? undefined : Date.parse(body.deliver_at),
     idempotency: idempotencyKey
       ? { key: idempotencyKey, fingerprint: `${JSON.stringify({ ...body, payload: undefined })}\n${payload}` }
       : undefined,

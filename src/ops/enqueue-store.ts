@@ -1,15 +1,16 @@
 import { existingEndpointIds } from "../db/endpoints";
 import { storeBatchKey, type BatchKeyToStore } from "../db/idempotency-keys";
 import { storeMessages } from "../db/message-batch";
-import { IdempotencyKeyTaken, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "../db/messages";
+import { FiltersChanged, IdempotencyKeyTaken, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "../db/messages";
 import { hasTenantMirror } from "../db/shard-tenants";
 import type { ApiError } from "../errors";
 import { messageIdOf, newMessageId, SEQUENCES_PER_MS } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import { deletePayloads, storePayload, type StoredPayload } from "../payloads";
+import { knownFilters, passedFilters, readFilters, type Filters } from "./enqueue-filters";
 import { keyMessageGone, keysBusy, keysInProgress, keysReused, tooManyTargets, unknownTargets } from "./enqueue-errors";
 import { lookUpKeys, newResponse, type EnqueueResult, type RequestKeys } from "./enqueue-replays";
-import type { BatchRequest, RequestForm } from "./enqueue-request";
+import { dueAtOf, type BatchRequest, type RequestForm } from "./enqueue-request";
 
 /**
  * Enqueue's storage: every message of a request with its deliveries and idempotency keys in ONE
@@ -73,7 +74,7 @@ async function storePayloads(env: Env, tenantId: string, ids: string[], texts: s
 }
 
 /** Errors of storeMessages that prove its batch stored nothing (it rolled back, or selected no tenant). */
-const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
+const NOTHING_STORED = [FiltersChanged, MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, TenantMissing, TooManyTargets];
 
 /**
  * One attempt at storing the messages not answered yet (`results`) at `created` (epoch ms), filling
@@ -84,7 +85,15 @@ const NOTHING_STORED = [MessageKeyTaken, IdempotencyKeyTaken, TargetMissing, Ten
  * @returns the deliveries written
  * @throws the errors of storeMessages and storeBatchKey
  */
-async function storeAttempt(env: Env, db: D1Database, batch: BatchRequest, keys: RequestKeys, results: Array<EnqueueResult | undefined>, created: number) {
+async function storeAttempt(
+  env: Env,
+  db: D1Database,
+  batch: BatchRequest,
+  keys: RequestKeys,
+  results: Array<EnqueueResult | undefined>,
+  created: number,
+  filters: Filters,
+) {
   const { tenantId, requests } = batch;
   const pending = requests.flatMap((r, index) => (results[index] ? [] : [{ r, index }]));
   const ids = messageIds(tenantId, created, pending.length);
@@ -107,11 +116,12 @@ async function storeAttempt(env: Env, db: D1Database, batch: BatchRequest, keys:
       now: created,
       expiresBefore,
       batchKey,
+      filtersVersion: filters.version,
       messages: pending.map(({ r, index }, n) => {
         const key = keys.items[index];
         const { bytes, inR2 } = payloads[n]!;
         return { id: ids[n]!, event: r.event, source: r.source, payload: bytes, payloadInR2: inR2, endpointIds: r.endpointIds, webhookUrl: r.webhookUrl,
-          idempotency: key && { key: key.key, requestHash: key.hash } };
+          dueAt: dueAtOf(r, created), passedFilters: passedFilters(filters, r), idempotency: key && { key: key.key, requestHash: key.hash } };
       }),
     });
   } catch (error) {
@@ -139,7 +149,9 @@ export interface Stored {
 /**
  * Stores the messages of a request that are not answered yet (`known`), retrying on a later
  * millisecond after a row-key clash (KEY_ATTEMPTS attempts, then a 503), and answering a live key
- * of this same request with its first response.
+ * of this same request with its first response. Payload filters are evaluated from this isolate's
+ * copy of the tenant's filters; when the D1 batch finds that copy stale, the filters are read again
+ * (one D1 read) and the attempt repeated (src/ops/enqueue-filters.ts).
  * @throws TenantMissing when the tenant is not on this shard; ApiError 404 `endpoint_not_found`,
  *   422 `too_many_targets`, 422 `idempotency_key_reused`, 409 `idempotency_conflict`, 503
  *   `temporarily_unavailable` (keys busy), and the storage errors of storeMessages
@@ -147,12 +159,18 @@ export interface Stored {
 export async function storeRequest(env: Env, db: D1Database, batch: BatchRequest, keys: RequestKeys, form: RequestForm, known: Map<number, EnqueueResult>, now: number): Promise<Stored> {
   const results = batch.requests.map((_, index) => known.get(index));
   let created = now;
+  let filters = knownFilters(batch.tenantId);
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1) created = nextKeyMillisecond(created);
     try {
-      const deliveries = await storeAttempt(env, db, batch, keys, results, created);
+      const deliveries = await storeAttempt(env, db, batch, keys, results, created, filters);
       return { results: results as EnqueueResult[], deliveries, replayed: false };
     } catch (error) {
+      if (error instanceof FiltersChanged && attempt < KEY_ATTEMPTS) {
+        filters = await readFilters(db, batch.tenantId);
+        continue;
+      }
+      if (error instanceof FiltersChanged) throw keysBusy();
       if (error instanceof TargetMissing) throw await missingTargets(db, batch, form);
       if (error instanceof TooManyTargets) throw tooManyTargets(form);
       if (!(error instanceof IdempotencyKeyTaken) && !(error instanceof MessageKeyTaken)) throw error;

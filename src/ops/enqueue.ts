@@ -46,16 +46,19 @@ export async function enqueue(env: Env, batch: BatchRequest, form: RequestForm, 
   if (known.whole) return { results: known.whole, replayed: true };
   return onTenantShard(env, batch.tenantId, async ({ db, index }) => {
     const { results, deliveries, replayed } = await storeRequest(env, db, batch, keys, form, known.replays, now);
-    await queue(env, index, deliveries);
+    await queue(env, index, deliveries, now);
     return { results, replayed };
   });
 }
 
-/** Queues the deliveries just stored on shard `shard`; a failure is logged, since the sweeper enqueues what stays pending. */
-async function queue(env: Env, shard: number, deliveries: NewDelivery[]): Promise<void> {
+/**
+ * Queues the deliveries just stored on shard `shard` (scheduled ones after their first hop's delay);
+ * a failure is logged, since the sweeper enqueues what stays pending or scheduled past its time.
+ */
+async function queue(env: Env, shard: number, deliveries: NewDelivery[], now: number): Promise<void> {
   if (deliveries.length === 0) return;
   try {
-    await enqueueDeliveries(env.DELIVERIES, shard, deliveries);
+    await enqueueDeliveries(env.DELIVERIES, shard, deliveries, now);
   } catch (error) {
     console.error(`${deliveries.length} deliveries: queue send failed, the sweeper will enqueue them: ${(error as Error).message}`);
   }

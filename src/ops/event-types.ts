@@ -124,7 +124,7 @@ export async function deleteEventType(env: Env, name: string): Promise<void> {
 }
 
 /** Whether an endpoint's event pattern (`invoice.paid`, `invoice.*`, `*`) matches event type `name`, as enqueue matches them. */
-function patternMatches(pattern: string, name: string): boolean {
+export function patternMatches(pattern: string, name: string): boolean {
   return pattern === "*" || pattern === name || (pattern.endsWith("*") && name.startsWith(pattern.slice(0, -1)));
 }
 

@@ -1,4 +1,4 @@
-import { getMessageWithDeliveries, listMessages as listStoredMessages } from "../db/messages";
+import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages as listStoredMessages } from "../db/messages";
 import { iso } from "../db/pagination";
 import { notFound } from "../errors";
 import { readPayload } from "../payloads";
@@ -30,6 +30,19 @@ export async function getMessage(env: Env, tenantId: string, messageId: string) 
   const { row, deliveries } = message;
   const payload = await readPayload(env, { ...row, message_id: row.id });
   return { id: row.id, event: row.event, source: row.source, payload, created_at: iso(row.created_at), deliveries };
+}
+
+/**
+ * Cancels a tenant's message (`POST …/messages/{id}/cancel`): its deliveries not attempted yet
+ * become `cancelled`, the others stay as they are; cancelling again, or a message delivered in full,
+ * changes nothing. One D1 write, then the message as getMessage reads it.
+ * @param now epoch ms
+ * @throws ApiError 404 when the tenant has no message with this id
+ */
+export async function cancelMessage(env: Env, tenantId: string, messageId: string, now = Date.now()) {
+  const { db } = await tenantDb(env, tenantId);
+  await cancelUnattemptedDeliveries(db, tenantId, messageId, now);
+  return getMessage(env, tenantId, messageId);
 }
 
 /** A page of a tenant's messages, newest first, without payloads. */

@@ -3,7 +3,7 @@ import { objectText } from "../lib/json-text";
 import { IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../limits";
 import { enqueue } from "../ops/enqueue";
 import { BATCH, batchRequestOf, enqueueRequestOf } from "../ops/enqueue-request";
-import { enqueueMessage, getMessage, listMessages } from "../ops/messages";
+import { cancelMessage, enqueueMessage, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
 import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
@@ -94,6 +94,27 @@ export const messagesApi = createApi()
     async (c) => {
       const { tenant_id, message_id } = c.req.valid("param");
       const message = await getMessage(c.env, tenant_id, message_id);
+      return jsonTextResponse<z.output<typeof MessageSchema>>(c, objectText(message, { payload: message.payload }));
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{message_id}/cancel",
+      operationId: "cancelMessage",
+      middleware: [tenantAccess()],
+      tags,
+      summary: "Cancel a message's deliveries that have not been attempted yet",
+      description:
+        "Deliveries still `scheduled`, or `pending` with no attempt yet, become `cancelled` and are never sent; deliveries already attempted " +
+        "(delivered, retrying or failed) are left as they are. Idempotent: cancelling again, or cancelling a message delivered in full, is a 200 " +
+        "that changes nothing. Answers the message as `GET …/messages/{id}` shows it.",
+      request: { params: MessageParams },
+      responses: { 200: jsonResponse(MessageSchema, "The message after cancelling"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { tenant_id, message_id } = c.req.valid("param");
+      const message = await cancelMessage(c.env, tenant_id, message_id);
       return jsonTextResponse<z.output<typeof MessageSchema>>(c, objectText(message, { payload: message.payload }));
     },
   )

@@ -16,6 +16,7 @@ import {
   MAX_RATE_PER_SECOND,
   MIN_TIMEOUT_MS,
 } from "../limits";
+import { filterProblems, type PayloadFilter } from "../filters/payload-filter";
 import { headerProblem, headerSetProblem, signatureHeaderProblem } from "../security/headers";
 import { isWellFormedEd25519Secret, isWellFormedHmacSecret, keyKindOf, keyKindOfScheme } from "../security/signing-keys";
 import { EventPattern, SourceName, StoredText, TargetUrl } from "./fields";
@@ -113,6 +114,25 @@ const RateLimitInput = z
       "attempts and keep their order as far as practical. null = no limit.",
   });
 
+const FILTER_EXAMPLE = { "customer.plan": { $in: ["pro", "enterprise"] }, amount: { $gte: 100 }, $not: { "customer.email": { $endsWith: "@example.com" } } };
+
+const FILTER_DESCRIPTION =
+  "Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload " +
+  "(`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object " +
+  "(`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` " +
+  "(an object) combine them. Comparisons never convert types: `\"1000\"` is not ≥ 100. A filter combines with `events` and `source`: " +
+  "all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip " +
+  "`events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.";
+
+/** An endpoint's payload filter: checked by src/filters/payload-filter.ts, each problem named by its path under `filter`. */
+const FilterInput = z
+  .record(z.string(), z.unknown())
+  .superRefine((filter, ctx) => {
+    for (const issue of filterProblems(filter)) ctx.addIssue({ code: "custom", path: issue.path.split(".").slice(1), message: issue.message });
+  })
+  .transform((filter) => filter as PayloadFilter)
+  .openapi({ description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE });
+
 const endpointFields = {
   url: TargetUrl,
   name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).nullable(),
@@ -132,6 +152,7 @@ const endpointFields = {
     .max(MAX_IN_FLIGHT)
     .nullable()
     .openapi({ description: `At most this many requests to this endpoint at once, across all consumers (1–${MAX_IN_FLIGHT}); null = no cap` }),
+  filter: FilterInput.nullable(),
 };
 
 /** Body of `POST …/endpoints`: `url` is required, everything else has a default. */
@@ -190,11 +211,17 @@ export const EndpointSchema = z
     headers: z.record(z.string(), z.string()),
     enabled: z.boolean(),
     disabled_reason: z.string().nullable(),
+    failing_since: Timestamp.nullable().openapi({
+      description:
+        "When the current unbroken run of failed attempts to this endpoint began (RFC 3339), or null while the endpoint is healthy. " +
+        "A successful attempt, or re-enabling the endpoint, clears it; a run that lasts long enough disables the endpoint. Read-only.",
+    }),
     signature: SignatureSchema,
     retry: RetrySchema,
     timeout_ms: z.number().int(),
     rate_limit: z.object({ per_second: z.number().int(), burst: z.number().int() }).nullable(),
     max_in_flight: z.number().int().nullable(),
+    filter: z.record(z.string(), z.unknown()).nullable().openapi({ description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE }),
     delivery_lane: z.enum(["main", "slow"]).openapi({
       description:
         "The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.",

@@ -35,9 +35,23 @@ export const SourceName = z
   .openapi({ example: "invoices-v4" });
 
 /**
+ * For a URL typed without its scheme (`example.com/hook`, `localhost:9000/hook`, which URL would
+ * read as the scheme `localhost:`), the message that says how to fix it; null otherwise.
+ */
+function schemeHint(url: string): string | null {
+  const looksLikeHost = /^[^:/?#]+(:\d|\/|$)/.test(url); // `mailto:x` names a scheme; `host:9000` a port
+  if (!looksLikeHost || !URL.canParse(`https://${url}`)) return null;
+  return `must start with its scheme: "https://${url}" (or "http://${url}" for a local receiver)`;
+}
+
+/**
  * A webhook target URL as text. Only its form is checked here; whether Edgehook may call it
  * depends on deployment settings and is decided by the target guard when it is written and sent.
  */
 export const TargetUrl = StoredText.max(MAX_URL_LENGTH)
-  .refine((v) => URL.canParse(v), { message: "must be an absolute URL" })
+  .superRefine((v, ctx) => {
+    const hint = schemeHint(v);
+    if (hint) ctx.addIssue({ code: "custom", message: hint });
+    else if (!URL.canParse(v)) ctx.addIssue({ code: "custom", message: "must be an absolute URL" });
+  })
   .openapi({ example: "https://example.com/webhooks" });

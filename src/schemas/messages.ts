@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, MAX_SCHEDULE_SECONDS, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
 
-/** Body of `POST …/messages`. */
-export const EnqueueBody = z
+/** The fields of one message to enqueue, before the check that ties two of them. */
+const EnqueueFields = z
   .object({
     event: EventType,
     payload: z
@@ -26,9 +26,31 @@ export const EnqueueBody = z
       .refine((ids) => new Set(ids).size === ids.length, { message: "endpoint ids must be unique" })
       .optional(),
     webhook_url: TargetUrl.optional(),
+    delay_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SCHEDULE_SECONDS)
+      .optional()
+      .openapi({ description: "Deliver this many seconds after enqueue (at most 30 days); its deliveries are `scheduled` until then", example: 60 }),
+    deliver_at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({
+        description: "Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then",
+        example: "2026-12-08T09:00:00Z",
+      }),
   })
-  .strict()
-  .openapi("EnqueueMessage");
+  .strict();
+
+/** A message asks for a delay or a time, never both. */
+const oneScheduleAtMost: [(m: { delay_seconds?: number; deliver_at?: string }) => boolean, { message: string; path: string[] }] = [
+  (m) => m.delay_seconds === undefined || m.deliver_at === undefined,
+  { message: "give delay_seconds or deliver_at, not both", path: ["deliver_at"] },
+];
+
+/** Body of `POST …/messages`. */
+export const EnqueueBody = EnqueueFields.refine(...oneScheduleAtMost).openapi("EnqueueMessage");
 
 /** An idempotency key, as the Idempotency-Key header or a batch item's `idempotency_key` carries it. */
 const IdempotencyKey = z
@@ -61,11 +83,13 @@ export const EnqueueHeaders = z.object({
 });
 
 /** One message of `POST …/messages/batch`: an enqueue body with its own optional idempotency key. */
-export const BatchItem = EnqueueBody.extend({
+export const BatchItem = EnqueueFields.extend({
   idempotency_key: IdempotencyKey.optional().openapi({
     description: `Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round)`,
   }),
-}).openapi("BatchMessage");
+})
+  .refine(...oneScheduleAtMost)
+  .openapi("BatchMessage");
 
 /** Body of `POST …/messages/batch`. */
 export const BatchEnqueueBody = z
@@ -88,7 +112,7 @@ export const BatchEnqueueBody = z
   .openapi("BatchEnqueue");
 
 /** Every state a delivery can be in, in the order lists and filters offer them. */
-export const DeliveryStatus = z.enum(["pending", "retrying", "succeeded", "failed", "cancelled"]);
+export const DeliveryStatus = z.enum(["scheduled", "pending", "retrying", "succeeded", "failed", "cancelled"]);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 /** How one attempt ended: delivered, failed but worth retrying, or failed for good. */

@@ -63,6 +63,15 @@ const unauthorized = () =>
     "WWW-Authenticate": 'Bearer realm="edgehook"',
   });
 
+/**
+ * Whether `token` is the configured ADMIN_TOKEN (false when none is configured), compared by
+ * SHA-256 digest in time independent of where the tokens differ. The dashboard's sign-in uses it.
+ */
+export async function isAdminToken(env: Env, token: string): Promise<boolean> {
+  if (!env.ADMIN_TOKEN || token.length > MAX_BEARER_TOKEN_LENGTH) return false;
+  return crypto.subtle.timingSafeEqual(await sha256(token), await adminTokenDigest(env.ADMIN_TOKEN));
+}
+
 /** Resolves the bearer token to a principal, or answers 401. */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -208,7 +208,7 @@ describe("the edgehook CLI against a running relay", () => {
       const a = await edgehookJson(["endpoints", "create", "https://a.example.com/hooks"], env);
       await edgehookJson(["endpoints", "create", "https://b.example.com/hooks", "--disabled"], env);
       const table = await edgehook(["endpoints", "list"], env);
-      expect(table.stdout.split("\n")[0]).toMatch(/^ID +URL +ENABLED +EVENTS +SOURCE +SCHEME +NAME$/);
+      expect(table.stdout.split("\n")[0]).toMatch(/^ID +URL +ENABLED +FAILING SINCE +EVENTS +SOURCE +SCHEME +NAME$/);
       expect(table.stdout).toContain("https://a.example.com/hooks");
       const enabled = await edgehookJson(["endpoints", "list", "--enabled"], env);
       expect(enabled).toEqual({ data: [expect.objectContaining({ id: a.id })], next_cursor: null });
@@ -237,6 +237,15 @@ describe("the edgehook CLI against a running relay", () => {
       expect(created).toMatchObject({ rate_limit: { per_second: 20, burst: 5 }, max_in_flight: 2 });
       const cleared = await edgehookJson(["endpoints", "update", created.id, "--clear-limits"], env);
       expect(cleared).toMatchObject({ rate_limit: null, max_in_flight: null });
+    });
+
+    it("sets an endpoint's payload filter, shows it, and clears it", async () => {
+      const { env } = await tenant();
+      const created = await edgehookJson(["endpoints", "create", "https://example.com/hooks", "--filter", '{"amount":{"$gte":100}}'], env);
+      expect(created).toMatchObject({ filter: { amount: { $gte: 100 } } });
+      expect((await edgehook(["endpoints", "show", created.id], env)).stdout).toContain('{"amount":{"$gte":100}}');
+      const cleared = await edgehookJson(["endpoints", "update", created.id, "--clear-filter"], env);
+      expect(cleared).toMatchObject({ filter: null });
     });
 
     it("refuses --burst without --rate-limit as a usage error, sending nothing", async () => {

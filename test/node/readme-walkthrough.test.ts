@@ -15,7 +15,7 @@ import { CLI, node, RECEIVER, start, type Running } from "./support/processes";
  */
 
 /** Guides in the order a reader meets them; later ones build on what earlier ones made (tenant `acme`, its key). */
-const GUIDE_ORDER = ["docs/sending.md", "docs/event-types.md", "docs/receiving.md", "docs/operational-webhooks.md", "docs/dashboard.md"];
+const GUIDE_ORDER = ["docs/sending.md", "docs/event-types.md", "docs/receiving.md", "docs/operational-webhooks.md", "docs/dashboard.md", "docs/delivery-control.md"];
 /** The ports the docs use for local receivers; each gets a free port in this run. */
 const DOC_PORTS = [9000, 9001, 9002, 9003, 8932];
 /** How long a list the docs read may take to show what earlier steps made happen (ms). */

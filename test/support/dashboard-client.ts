@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { newEndpointValues } from "../../src/dashboard/endpoint-form";
 import { newTenant } from "./api";
 
 /** A response of the dashboard, with its body read as text. */
@@ -81,4 +82,10 @@ export async function signedIn() {
   await browser.signIn(tenant.key);
   await browser.get("/dashboard");
   return { tenant, browser };
+}
+
+/** The fields of the endpoint form as a browser posts them for a new endpoint, nothing filled in but `fields`. */
+export function endpointForm(fields: Record<string, string>): Record<string, string> {
+  const { enabled, event_types: _ticked, ...text } = newEndpointValues();
+  return { ...text, enabled: enabled ? "on" : "", ...fields };
 }

@@ -13,5 +13,7 @@ declare global {
 declare module "vitest" {
   interface ProvidedContext {
     receiverUrl: string;
+    /** A loopback URL where nothing listens: connections to it are refused. */
+    closedPortUrl: string;
   }
 }

@@ -37,9 +37,9 @@ export function holdingQueue(options: { fail?: boolean } = {}) {
   return { queue, sent, delays, counts };
 }
 
-/** Calls the API as the admin with the delivery queue held back; returns the response and the queue messages it produced. */
+/** Calls the API as the admin with the delivery queue held back; returns the response and the queue messages it produced (with the delay each asked for). */
 export async function apiHeld(method: string, path: string, body?: unknown, options: { failQueue?: boolean; headers?: Record<string, string> } = {}) {
-  const { queue, sent, counts } = holdingQueue({ fail: options.failQueue });
+  const { queue, sent, delays, counts } = holdingQueue({ fail: options.failQueue });
   const res = await buildApp().fetch(
     new Request(`https://edgehook.test${path}`, {
       method,
@@ -49,7 +49,7 @@ export async function apiHeld(method: string, path: string, body?: unknown, opti
     { ...env, DELIVERIES: queue },
     createExecutionContext(),
   );
-  return { res, tasks: sent, queueCalls: counts.calls };
+  return { res, tasks: sent, delays, queueCalls: counts.calls };
 }
 
 /**

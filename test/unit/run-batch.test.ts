@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PLATFORM_FAULT_DELAY_SECONDS } from "../../src/delivery/decide";
 import { SLOW_ANSWER_MS } from "../../src/delivery/lanes";
 import { runBatch } from "../../src/delivery/run-batch";
 import { answer, delivery, FakeTime, fakePorts, message, settle } from "./support/fake-ports";
@@ -165,5 +166,17 @@ describe("kind: the consumer reads time only from its clock", () => {
 
     expect(msg.told).toEqual([{ kind: "ack" }]);
     expect(fake.requeued).toMatchObject([{ lane: "main", tasks: [failing.task] }]);
+  });
+});
+
+describe("kind: a platform fault in a batch costs no attempt", () => {
+  it("a delivery whose secret is not visible yet records no attempt and its message comes back shortly", async () => {
+    const time = new FakeTime();
+    const waiting = delivery(QUICK, { endpoint_created_at: time.now });
+    const fake = fakePorts(time, [waiting.work], { [QUICK]: { unreadable: "secret", missing: true, error: "no signing secret visible yet" } });
+    const waitingMessage = message(waiting.task);
+    await runBatch([waitingMessage], MAIN, fake.ports);
+    expect(fake.recorded.flatMap((r) => r.attempts)).toEqual([]);
+    expect(waitingMessage.told).toEqual([{ kind: "retry", delaySeconds: PLATFORM_FAULT_DELAY_SECONDS }]);
   });
 });

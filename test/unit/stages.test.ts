@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outcomeOf, verdictOf, healthOf, SHARD_FAILED } from "../../src/delivery/decide";
+import { MISSING_SECRET_WAIT_MS, outcomeOf, platformFaultOf, PLATFORM_FAULT_DELAY_SECONDS, verdictOf, healthOf, SHARD_FAILED } from "../../src/delivery/decide";
 import { jobOf } from "../../src/delivery/jobs";
 import { nextLane, SLOW_ANSWER_MS } from "../../src/delivery/lanes";
 import { plan, planBatch } from "../../src/delivery/plan";
@@ -130,5 +130,37 @@ describe("settle: one decision per queue message", () => {
     const split = settlementOf([0, 1], [{ kind: "forward" }, { kind: "retry", delaySeconds: 5 }], tasks, 1, "main");
     expect(answerOf(split, new Set(["slow"]))).toEqual({ kind: "ack" });
     expect(answerOf(split, new Set(["slow", "main"]))).toEqual({ kind: "retry", delaySeconds: 0 });
+  });
+});
+
+describe("decide: a secret or payload the platform cannot give yet costs no attempt", () => {
+  const notVisible = { unreadable: "secret", missing: true, error: "no signing secret visible yet" } as const;
+
+  it("a secret not visible yet, minutes after the rotation its row names, makes the delivery wait uncounted", () => {
+    const job = jobOf(delivery(ENDPOINT, { endpoint_secret_version: NOW - 60_000 }).work);
+    expect(platformFaultOf(job, notVisible, NOW)).toEqual({ deferSeconds: PLATFORM_FAULT_DELAY_SECONDS });
+  });
+
+  it(`a secret still missing ${MISSING_SECRET_WAIT_MS / 60_000} min after it was written is a failed attempt that sent nothing`, () => {
+    const job = jobOf(delivery(ENDPOINT, { endpoint_secret_version: NOW - MISSING_SECRET_WAIT_MS, endpoint_created_at: NOW - 86_400_000 }).work);
+    expect(platformFaultOf(job, notVisible, NOW)).toMatchObject({ outcome: "retryable", statusCode: null, errorKind: "secret_unavailable" });
+  });
+
+  it("a new endpoint's secret is waited for from the endpoint's creation, not from an old rotation", () => {
+    const job = jobOf(delivery(ENDPOINT, { endpoint_secret_version: 0, endpoint_created_at: NOW - 1_000 }).work);
+    expect(platformFaultOf(job, notVisible, NOW)).toEqual({ deferSeconds: PLATFORM_FAULT_DELAY_SECONDS });
+  });
+
+  it("a KV or R2 read that fails is waited for however old the secret is: an outage is never the receiver's doing", () => {
+    const job = jobOf(delivery(ENDPOINT, { endpoint_secret_version: 0, endpoint_created_at: 0 }).work);
+    for (const unreadable of ["secret", "payload"] as const) {
+      expect(platformFaultOf(job, { unreadable, missing: false, error: "overloaded" }, NOW)).toEqual({ deferSeconds: PLATFORM_FAULT_DELAY_SECONDS });
+    }
+  });
+
+  it("a waiting delivery's message is retried in place after the short delay", () => {
+    const task = delivery(ENDPOINT).task;
+    const verdict = verdictOf({ slot: 0, record: null, deferSeconds: PLATFORM_FAULT_DELAY_SECONDS }, new Set(), true, "main");
+    expect(settlementOf([0], [verdict], [task], 1, "main")).toEqual({ kind: "retry", delaySeconds: PLATFORM_FAULT_DELAY_SECONDS });
   });
 });

@@ -476,6 +476,11 @@ export interface components {
             };
             enabled: boolean;
             disabled_reason: string | null;
+            /**
+             * @description When the current unbroken run of failed attempts to this endpoint began (RFC 3339), or null while the endpoint is healthy. A successful attempt, or re-enabling the endpoint, clears it; a run that lasts long enough disables the endpoint. Read-only.
+             * @example 2026-11-23T12:00:00.000Z
+             */
+            failing_since: string | null;
             signature: components["schemas"]["SignatureConfig"];
             retry: components["schemas"]["RetryConfig"];
             timeout_ms: number;
@@ -484,6 +489,28 @@ export interface components {
                 burst: number;
             } | null;
             max_in_flight: number | null;
+            /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter: {
+                [key: string]: unknown;
+            } | null;
             /**
              * @description The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.
              * @enum {string}
@@ -533,6 +560,28 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again for `ed25519`: responses show its public key. */
             secret?: string;
         };
@@ -598,6 +647,28 @@ export interface components {
             } | null;
             /** @description At most this many requests to this endpoint at once, across all consumers (1–100); null = no cap */
             max_in_flight?: number | null;
+            /**
+             * @description Which payloads this endpoint receives when a message fans out (null: every payload). Keys are dotted paths into the payload (`customer.email`; a path through an array matches if any element does) mapping to a value (equality) or an operator object (`$eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith $endsWith $contains`); top-level `$and` / `$or` (arrays) and `$not` (an object) combine them. Comparisons never convert types: `"1000"` is not ≥ 100. A filter combines with `events` and `source`: all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip `events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.
+             * @example {
+             *       "customer.plan": {
+             *         "$in": [
+             *           "pro",
+             *           "enterprise"
+             *         ]
+             *       },
+             *       "amount": {
+             *         "$gte": 100
+             *       },
+             *       "$not": {
+             *         "customer.email": {
+             *           "$endsWith": "@example.com"
+             *         }
+             *       }
+             *     }
+             */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
             /** @description Only with a `signature` whose scheme changes between the HMAC schemes and `ed25519`: the new key, of the new scheme's kind (a fresh one when absent). The old key co-signs for a day, as after a rotation. */
             secret?: string;
         };
@@ -612,7 +683,7 @@ export interface components {
                 id: string;
                 endpoint_id: string | null;
                 /** @enum {string} */
-                status: "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
+                status: "scheduled" | "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
             }[];
         };
         Replayed: {
@@ -645,6 +716,17 @@ export interface components {
             endpoint_ids?: string[];
             /** @example https://example.com/webhooks */
             webhook_url?: string;
+            /**
+             * @description Deliver this many seconds after enqueue (at most 30 days); its deliveries are `scheduled` until then
+             * @example 60
+             */
+            delay_seconds?: number;
+            /**
+             * Format: date-time
+             * @description Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then
+             * @example 2026-12-08T09:00:00Z
+             */
+            deliver_at?: string;
         };
         BatchEnqueued: {
             messages: components["schemas"]["BatchEnqueuedMessage"][];
@@ -659,7 +741,33 @@ export interface components {
         BatchEnqueue: {
             messages: components["schemas"]["BatchMessage"][];
         };
-        BatchMessage: components["schemas"]["EnqueueMessage"] & {
+        BatchMessage: {
+            /** @example document.predicted */
+            event: string;
+            /**
+             * @description Any JSON value. Its exact text in this request (every number, string escape and key order; whitespace inside kept, around it dropped) is the body every receiver gets and what polling returns
+             * @example {
+             *       "document_id": "doc_123",
+             *       "status": "predicted"
+             *     }
+             */
+            payload: unknown;
+            /** @example invoices-v4 */
+            source?: string;
+            endpoint_ids?: string[];
+            /** @example https://example.com/webhooks */
+            webhook_url?: string;
+            /**
+             * @description Deliver this many seconds after enqueue (at most 30 days); its deliveries are `scheduled` until then
+             * @example 60
+             */
+            delay_seconds?: number;
+            /**
+             * Format: date-time
+             * @description Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then
+             * @example 2026-12-08T09:00:00Z
+             */
+            deliver_at?: string;
             /** @description Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round) */
             idempotency_key?: string;
         };
@@ -682,7 +790,7 @@ export interface components {
             /** @description The one-off webhook_url; null for endpoint deliveries */
             url: string | null;
             /** @enum {string} */
-            status: "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
+            status: "scheduled" | "pending" | "retrying" | "succeeded" | "failed" | "cancelled";
             attempt_count: number;
             /** @example 2026-11-23T12:00:00.000Z */
             next_attempt_at: string | null;

@@ -19,6 +19,16 @@ export function collect(value: string, previous: string[] | undefined): string[]
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /**
+ * A commander parser for a delay given as seconds (`90`) or with a unit (`60s`, `5m`, `2h`, `7d`),
+ * returned in seconds.
+ */
+export function parseDelay(value: string): number {
+  const delay = /^(\d+)([smhd]?)$/.exec(value.trim());
+  if (!delay) throw new InvalidArgumentError("expected a delay in seconds (90) or with a unit (60s, 5m, 2h, 7d)");
+  return Number(delay[1]) * UNIT_SECONDS[delay[2] || "s"]!;
+}
+
+/**
  * A point in time given as an ISO-8601 timestamp or as an age such as `30m`, `2h` or `7d`,
  * returned as ISO-8601.
  */

@@ -79,7 +79,7 @@ svg.icon { width: 18px; height: 18px; flex: none; }
 .notice a { color: inherit; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; background: var(--idle-bg); color: var(--idle); }
 .badge.succeeded, .badge.enabled, .badge.ok { background: var(--ok-bg); color: var(--ok); }
-.badge.failed, .badge.disabled, .badge.permanent { background: var(--bad-bg); color: var(--bad); }
+.badge.failed, .badge.disabled, .badge.permanent, .badge.failing { background: var(--bad-bg); color: var(--bad); }
 .badge.retrying, .badge.retryable { background: var(--warn-bg); color: var(--warn); }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.8rem; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: 0 6px; }

@@ -1,8 +1,10 @@
 import { Hono, type Context } from "hono";
 import { deliveryLog, replayDelivery } from "../../ops/deliveries";
 import { attemptHeaders, deliveryWithPayload } from "../../ops/delivery-request";
+import { cancelMessage } from "../../ops/messages";
 import type { DashboardEnv } from "../env";
 import { redirectWithNotice } from "../flash";
+import { dashboardPath } from "../dashboard-path";
 import { pathId } from "../path-id";
 import { pageProps, render } from "../render";
 import { currentSession } from "../session";
@@ -14,22 +16,7 @@ const DELIVERIES_PER_PAGE = 50;
 
 const deliveryId = (c: Context<DashboardEnv>) => pathId(c, "Delivery");
 
-/** Stands for this origin while a `return_to` is resolved: it never leaves the server. */
-const HERE = "https://dashboard.invalid";
-
-/**
- * A form's `return_to` when it names a page inside the dashboard, else null: printable ASCII with
- * no backslash (so nothing a header cannot carry, nothing a browser reads as another host), and
- * still under /dashboard on this origin once resolved as a browser resolves a Location (`..`).
- */
-function dashboardPath(value: unknown): string | null {
-  if (typeof value !== "string" || !/^\/dashboard(?:[/?#][!-[\]-~]*)?$/.test(value)) return null;
-  const url = new URL(value, HERE);
-  const inside = url.origin === HERE && (url.pathname === "/dashboard" || url.pathname.startsWith("/dashboard/"));
-  return inside ? url.pathname + url.search + url.hash : null;
-}
-
-/** The tenant's delivery log, one delivery with its attempts, and replay. */
+/** The tenant's delivery log, one delivery with its attempts, replay, and cancelling a message. */
 export const deliveryRoutes = new Hono<DashboardEnv>()
   .get("/deliveries", async (c) => {
     const status = statusFilter(c.req.query("status"));
@@ -66,6 +53,12 @@ export const deliveryRoutes = new Hono<DashboardEnv>()
     // The payload exactly as the receiver got it: every byte, no reformatting.
     const { payload } = await deliveryWithPayload(c.env, currentSession(c).tenantId, deliveryId(c));
     return c.body(payload, 200, { "content-type": "application/json; charset=utf-8" });
+  })
+  .post("/messages/:id/cancel", async (c) => {
+    const cancelled = await cancelMessage(c.env, currentSession(c).tenantId, pathId(c, "Message"));
+    const returnTo = dashboardPath((await c.req.parseBody()).return_to);
+    const first = cancelled.deliveries[0];
+    return redirectWithNotice(c, returnTo ?? (first ? `/dashboard/deliveries/${first.id}` : "/dashboard/deliveries"), "message-cancelled");
   })
   .post("/deliveries/:id/replay", async (c) => {
     const replayed = await replayDelivery(c.env, currentSession(c).tenantId, deliveryId(c));

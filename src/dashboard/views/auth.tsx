@@ -2,7 +2,7 @@ import type { FC } from "hono/jsx";
 import { CsrfField, fieldAria, Notice } from "./components";
 import { Layout, type PageContext } from "./layout";
 
-/** `/dashboard/sign-in`: a tenant API key opens a session. */
+/** `/dashboard/sign-in`: a tenant API key opens a session; the admin token opens the operator view. */
 export const SignInPage: FC<{ page: PageContext; notice: string | null; error?: string }> = ({ page, notice, error }) => (
   <Layout title="Sign in" page={page} notice={notice}>
     <section class="card auth" aria-labelledby="sign-in-title">
@@ -16,7 +16,7 @@ export const SignInPage: FC<{ page: PageContext; notice: string | null; error?: 
         <div class="field">
           <label for="api_key">API key</label>
           <p class="hint" id="api_key-hint">
-            Starts with <code>ehk_</code>. Or open the dashboard link your platform gave you.
+            Starts with <code>ehk_</code>. Or open the dashboard link your platform gave you. Operators: the admin token.
           </p>
           <input
             type="password"

@@ -57,7 +57,27 @@ export const ReplayButton: FC<{ page: PageContext; id: string; label: string; sm
   </form>
 );
 
-/** A delivery log table; failed and cancelled rows can be replayed in place. */
+/** Whether a delivery has had no attempt yet, so cancelling its message would stop it. */
+export const cancellable = (d: { status: string; attempt_count: number }) => (d.status === "scheduled" || d.status === "pending") && d.attempt_count === 0;
+
+/** A form button that cancels a message's deliveries not attempted yet (`POST …/messages/{id}/cancel`); `stay` comes back to this page. */
+export const CancelMessageButton: FC<{ page: PageContext; messageId: string; label: string; small?: boolean; stay?: boolean }> = ({
+  page,
+  messageId,
+  label,
+  small,
+  stay,
+}) => (
+  <form method="post" action={`/dashboard/messages/${messageId}/cancel`}>
+    <CsrfField token={page.csrfToken} />
+    {stay && <input type="hidden" name="return_to" value={page.location} />}
+    <button type="submit" class={small ? "button small danger" : "button danger"}>
+      {label}
+    </button>
+  </form>
+);
+
+/** A delivery log table; failed and cancelled rows can be replayed in place, scheduled ones cancelled. */
 export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryListEntry[]; showEndpoint: boolean }> = ({
   page,
   deliveries,
@@ -105,6 +125,14 @@ export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryListEntr
             )}
             <td data-label="Status">
               <Badge kind={d.status} />
+              {d.status === "scheduled" && d.next_attempt_at && (
+                <>
+                  {" "}
+                  <span class="muted">
+                    due <Time value={d.next_attempt_at} />
+                  </span>
+                </>
+              )}
             </td>
             <td data-label="Attempts" class="num">
               {d.attempt_count}
@@ -112,6 +140,7 @@ export const DeliveryTable: FC<{ page: PageContext; deliveries: DeliveryListEntr
             <td data-label="Last result">{lastResult(d)}</td>
             <RowActions>
               {(d.status === "failed" || d.status === "cancelled") && <ReplayButton page={page} id={d.id} label="Replay" small stay />}
+              {d.status === "scheduled" && <CancelMessageButton page={page} messageId={d.message_id} label="Cancel" small stay />}
               <a class="button small" href={`/dashboard/deliveries/${d.id}`}>
                 Details
               </a>

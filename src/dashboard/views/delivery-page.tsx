@@ -3,7 +3,7 @@ import type { getDeliveryWithAttempts } from "../../db/deliveries";
 import type { SentHeader } from "../../ops/delivery-request";
 import { shortId } from "../format";
 import { Badge, DetailsCard, Time } from "./components";
-import { inFlight, REFRESH_SECONDS, ReplayButton } from "./delivery-log";
+import { CancelMessageButton, cancellable, inFlight, REFRESH_SECONDS, ReplayButton } from "./delivery-log";
 import { PayloadCard, RequestHeaders } from "./delivery-request";
 import { Layout, type PageContext } from "./layout";
 
@@ -43,6 +43,9 @@ export const DeliveryPage: FC<{
         <Badge kind={delivery.status} />
       </div>
       <div class="actions">
+        {cancellable({ status: delivery.status, attempt_count: delivery.attempt_count }) && (
+          <CancelMessageButton page={page} messageId={delivery.message_id} label="Cancel message" stay />
+        )}
         <ReplayButton page={page} id={delivery.id} label="Replay delivery" />
       </div>
     </div>
@@ -77,7 +80,7 @@ export const DeliveryPage: FC<{
       </dd>
       {delivery.next_attempt_at && (
         <>
-          <dt>Next attempt</dt>
+          <dt>{delivery.status === "scheduled" ? "Scheduled for" : "Next attempt"}</dt>
           <dd>
             <Time value={delivery.next_attempt_at} />
           </dd>

@@ -4,6 +4,7 @@ import type { EventTypeRecord } from "../../schemas/event-types";
 import type { EndpointFormValues, FieldErrors } from "../endpoint-form";
 import { CsrfField, Field, fieldAria, Notice } from "./components";
 import { AdvancedFields, TextField } from "./endpoint-form-advanced";
+import { FilterField } from "./endpoint-form-filter";
 import { endpointTitle } from "./endpoint-summary";
 import { EventTypeChoices } from "./event-types";
 import { Layout, type PageContext } from "./layout";
@@ -27,6 +28,7 @@ const FIELD_LABELS: Record<keyof FieldErrors, string> = {
   rate_per_second: "Rate limit",
   rate_burst: "Burst",
   max_in_flight: "Max in flight",
+  filter: "Payload filter",
 };
 
 const ErrorSummary: FC<{ errors: FieldErrors }> = ({ errors }) => {
@@ -106,6 +108,7 @@ export const EndpointFormPage: FC<{
           <TextField {...state} name="events" label="Other events and patterns" hint="Separated by commas; a trailing * matches a prefix (document.*)." />
         )}
         <TextField {...state} name="source" label="Source" hint="Only messages from this source (model, product or project). Leave empty for every source." />
+        <FilterField {...state} eventTypes={eventTypes} />
         <div class="field">
           <label class="checkbox" for="enabled">
             <input type="checkbox" id="enabled" name="enabled" checked={values.enabled} />

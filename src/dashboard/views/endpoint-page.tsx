@@ -2,7 +2,7 @@ import type { FC } from "hono/jsx";
 import type { DeliveryListEntry } from "../../db/deliveries";
 import { SLOW_ANSWER_MS } from "../../delivery/lanes";
 import type { Endpoint } from "../../schemas/endpoints";
-import { formatSeconds } from "../format";
+import { formatSeconds, formatTime } from "../format";
 import { STATS_WINDOWS, type WindowStats } from "../../lib/endpoint-stats";
 import { StatsChart } from "./stats-chart";
 import { CopyButton, CsrfField, DetailsCard, Notice, Pager, Time } from "./components";
@@ -21,11 +21,18 @@ function retryText(endpoint: Endpoint): string {
   return parts.join(", ");
 }
 
-/** What each delivery lane means for the endpoint (src/delivery/lanes.ts). */
-const LANE_TEXT: Record<Endpoint["delivery_lane"], string> = {
-  main: `main: its receiver answers within ${SLOW_ANSWER_MS / 1000} s`,
-  slow: `slow: new, or its receiver took ${SLOW_ANSWER_MS / 1000} s or more; back to main after an answer within ${SLOW_ANSWER_MS / 1000} s`,
-};
+const SLOW_S = SLOW_ANSWER_MS / 1000;
+
+/**
+ * What the endpoint's delivery lane means (src/delivery/lanes.ts). A refused connection counts as a
+ * quick answer there, so while the endpoint is failing the main lane says only what was last quick,
+ * never that a dead receiver "answers".
+ */
+function laneText({ delivery_lane, failing_since }: Endpoint): string {
+  if (delivery_lane === "slow") return `slow: new, or its receiver took ${SLOW_S} s or more; back to main after an answer within ${SLOW_S} s`;
+  if (failing_since) return `main: attempts end within ${SLOW_S} s, but every one has failed since ${formatTime(failing_since)}`;
+  return `main: its receiver answers within ${SLOW_S} s`;
+}
 
 /** The endpoint's rate limit and in-flight cap, in words. */
 function limitsText({ rate_limit, max_in_flight }: Endpoint): string {
@@ -120,7 +127,7 @@ export const EndpointPage: FC<{
         <dt>Limits</dt>
         <dd>{limitsText(endpoint)}</dd>
         <dt>Delivery lane</dt>
-        <dd>{LANE_TEXT[endpoint.delivery_lane]}</dd>
+        <dd>{laneText(endpoint)}</dd>
         {Object.keys(endpoint.headers).length > 0 && (
           <>
             <dt>Custom headers</dt>

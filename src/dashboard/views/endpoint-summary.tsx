@@ -1,5 +1,6 @@
 import type { FC } from "hono/jsx";
 import type { Endpoint } from "../../schemas/endpoints";
+import { formatTime } from "../format";
 import { Badge } from "./components";
 
 /** How an endpoint is named on screen. */
@@ -22,6 +23,12 @@ export const Events: FC<{ events: string[] }> = ({ events }) =>
 /** The source an endpoint listens for. */
 export const Source: FC<{ source: string | null }> = ({ source }) => (source ? <code>{source}</code> : <span class="muted">All sources</span>);
 
-/** Whether an endpoint is enabled, as a badge. */
-export const EnabledBadge: FC<{ endpoint: Endpoint }> = ({ endpoint }) =>
-  endpoint.enabled ? <Badge kind="enabled" label="Enabled" /> : <Badge kind="disabled" label="Disabled" />;
+/**
+ * An endpoint's state as a badge: disabled, failing (since when its current run of failed attempts
+ * began) or enabled. A failing endpoint is never shown as a green "Enabled".
+ */
+export const EnabledBadge: FC<{ endpoint: Endpoint }> = ({ endpoint }) => {
+  if (!endpoint.enabled) return <Badge kind="disabled" label="Disabled" />;
+  if (endpoint.failing_since) return <Badge kind="failing" label={`Failing since ${formatTime(endpoint.failing_since)}`} />;
+  return <Badge kind="enabled" label="Enabled" />;
+};

@@ -6,13 +6,15 @@ import { Icon } from "./icons";
 /** What every page needs from the request. */
 export interface PageContext {
   session: DashboardSession | null;
+  /** Whether the browser also holds an operator session (admin token): the operator view is a link away. */
+  operator: boolean;
   csrfToken: string;
   /** The CSP nonce of this response, for the one script tag. */
   nonce: string | undefined;
   /** This page's path and query: where a form on it may ask to come back to. */
   location: string;
   /** Which top-level section is current, for the navigation. */
-  section?: "endpoints" | "deliveries" | "event-types";
+  section?: "endpoints" | "deliveries" | "event-types" | "operator";
 }
 
 /** Notices shown once after a redirect (src/dashboard/flash.ts): fixed texts, never echoed input. */
@@ -25,6 +27,7 @@ const NOTICES = {
   "key-rotated": "Signing key regenerated: the new public key is below.",
   "test-sent": "Test event sent. Its delivery is listed below.",
   replayed: "Delivery replayed: it is being sent again.",
+  "message-cancelled": "Message cancelled: its deliveries not attempted yet will not be sent; ones already attempted are as they were.",
   "signed-out": "You are signed out.",
 } as const;
 
@@ -74,6 +77,13 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
             <Icon name="logo" />
             Edgehook <span>Webhooks</span>
           </a>
+          {page.operator && (
+            <nav aria-label="Operator">
+              <NavLink href="/dashboard/operator" current={page.section === "operator"}>
+                Operator
+              </NavLink>
+            </nav>
+          )}
           {page.session && (
             <nav aria-label="Dashboard">
               <NavLink href="/dashboard" current={page.section === "endpoints"}>
@@ -92,7 +102,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageContext; no
               {page.session.tenantName}
             </span>
           )}
-          {page.session && (
+          {(page.session || page.operator) && (
             <form class="sign-out" method="post" action="/dashboard/sign-out">
               <CsrfField token={page.csrfToken} />
               <button type="submit" class="button small">

@@ -1,3 +1,4 @@
+import type { Unreadable } from "../../../src/delivery/decide";
 import type { AttemptRecord, Cancellation, DeferredClaim, DeliveryWork, EndpointHealth } from "../../../src/db/delivery-work";
 import type { QueueMessage } from "../../../src/delivery/jobs";
 import type { Lane } from "../../../src/delivery/lanes";
@@ -53,7 +54,7 @@ export function delivery(endpointId: string, overrides: Partial<DeliveryWork> = 
     queue_token: `token-${serial}`, enqueued_at: Date.UTC(2026, 11, 7, 11, 59, 59), next_attempt_at: null, last_attempt_at: null,
     payload: null, payload_r2: 0, endpoint_exists: 1, endpoint_url: `https://receiver.example/${endpointId}`, endpoint_enabled: 1,
     endpoint_headers: null, endpoint_signature: null, endpoint_retry: null, endpoint_timeout_ms: 30_000, endpoint_rate_limit: null,
-    endpoint_max_in_flight: null, endpoint_slow_since: null, ...overrides,
+    endpoint_max_in_flight: null, endpoint_slow_since: null, endpoint_secret_version: 0, endpoint_created_at: Date.UTC(2026, 11, 7, 11), ...overrides,
   };
   return { work, task: { delivery_id: id, tenant_id: work.tenant_id, endpoint_id: endpointId, token: work.queue_token, shard } };
 }
@@ -82,9 +83,9 @@ export interface OpenRequest {
 
 /**
  * In-memory ports: D1 rows by shard (a shard listed in `failing` refuses every call), receivers by
- * endpoint id ("hang" leaves the request open in `open`; `after` answers once that many ms have passed), queues that keep what they are sent.
+ * endpoint id (an Unreadable stands for a secret or payload the platform could not give; "hang" leaves the request open in `open`; `after` answers once that many ms have passed), queues that keep what they are sent.
  */
-export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Record<string, SendResult | "hang" | { after: number; result: SendResult }>, failing: { load?: number[]; record?: number[] } = {}) {
+export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Record<string, SendResult | Unreadable | "hang" | { after: number; result: SendResult }>, failing: { load?: number[]; record?: number[] } = {}) {
   const open: OpenRequest[] = [];
   const sentTo: string[] = [];
   const recorded: Array<{ shard: number; attempts: AttemptRecord[]; cancellations: Cancellation[]; health: EndpointHealth[]; deferredClaims: DeferredClaim[] }> = [];

@@ -9,7 +9,7 @@ import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./pag
 import { addIdCommand, addShowCommand } from "./id-command.ts";
 
 /** Every delivery state, checked against the API's schema: a state added or removed there fails the typecheck here. */
-const STATES: Record<Schema<"DeliverySummary">["status"], true> = { pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
+const STATES: Record<Schema<"DeliverySummary">["status"], true> = { scheduled: true, pending: true, retrying: true, succeeded: true, failed: true, cancelled: true };
 export const DELIVERY_STATUSES = Object.keys(STATES);
 
 interface ListOptions extends PagingOptions {
@@ -17,6 +17,15 @@ interface ListOptions extends PagingOptions {
   message?: string;
   status?: string;
   since?: string;
+}
+
+/**
+ * An attempt's outcome as an operator reads it: the last attempt of a delivery that failed for good
+ * was final, though the receiver's answer alone would have allowed a retry.
+ */
+function outcomeLabel(d: Schema<"Delivery">, attempt: Schema<"Delivery">["attempts"][number]): string {
+  const last = Math.max(...d.attempts.map((a) => a.attempt));
+  return d.status === "failed" && attempt.attempt === last && attempt.outcome === "retryable" ? "final" : attempt.outcome;
 }
 
 function deliveryDetails(d: Schema<"Delivery">): string {
@@ -35,7 +44,7 @@ function deliveryDetails(d: Schema<"Delivery">): string {
     [
       { title: "#", value: (a) => a.attempt },
       { title: "AT", value: (a) => time(a.created_at) },
-      { title: "OUTCOME", value: (a) => a.outcome },
+      { title: "OUTCOME", value: (a) => outcomeLabel(d, a) },
       { title: "STATUS", value: (a) => a.status_code },
       { title: "TOOK", value: (a) => `${a.duration_ms} ms` },
       { title: "ERROR", value: (a) => a.error, max: 50 },

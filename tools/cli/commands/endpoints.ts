@@ -32,6 +32,8 @@ interface EndpointFlags {
   burst?: number;
   maxInFlight?: number;
   clearLimits?: boolean;
+  filter?: Record<string, unknown>;
+  clearFilter?: boolean;
   secret?: string;
   disabled?: boolean;
   enable?: boolean;
@@ -79,6 +81,7 @@ function withEndpointFlags(command: Command): Command {
     .addOption(new Option("--rate-limit <n>", "at most n deliveries per second, across all consumers").argParser(integerIn(1, MAX_RATE_PER_SECOND)))
     .addOption(new Option("--burst <n>", `with --rate-limit: deliveries sent back to back (default ${DEFAULT_RATE_BURST})`).argParser(integerIn(1, MAX_RATE_BURST)))
     .addOption(new Option("--max-in-flight <n>", "at most n requests open at once").argParser(integerIn(1, MAX_IN_FLIGHT)))
+    .addOption(new Option("--filter <json>", `payload filter, a JSON object: '{"amount":{"$gte":100}}' (docs/delivery-control.md)`).argParser(parseObject))
     .addOption(new Option("--data <json>", "any other fields, as a JSON object merged into the request").argParser(parseObject));
 }
 
@@ -111,6 +114,8 @@ function endpointBody(flags: EndpointFlags): Record<string, unknown> {
   if (flags.rateLimit !== undefined) body.rate_limit = { per_second: flags.rateLimit, ...(flags.burst !== undefined ? { burst: flags.burst } : {}) };
   if (flags.maxInFlight !== undefined) body.max_in_flight = flags.maxInFlight;
   if (flags.clearLimits) Object.assign(body, { rate_limit: null, max_in_flight: null });
+  if (flags.filter) body.filter = flags.filter;
+  else if (flags.clearFilter) body.filter = null;
   if (flags.secret !== undefined) body.secret = flags.secret;
   if (flags.disabled || flags.disable) body.enabled = false;
   if (flags.enable) body.enabled = true;
@@ -140,11 +145,13 @@ export function endpointDetails(e: Endpoint | Schema<"CreatedEndpoint">): string
     ["source", e.source ?? "any"],
     ["headers", Object.keys(e.headers)],
     ["enabled", e.enabled ? "yes" : `no${e.disabled_reason ? ` (${e.disabled_reason})` : ""}`],
+    ["failing since", time(e.failing_since) ?? "not failing"],
     ["signature", signatureText(e.signature)],
     ["retry", retryText(e.retry)],
     ["timeout", `${e.timeout_ms} ms`],
     ["rate limit", e.rate_limit ? `${e.rate_limit.per_second}/s, burst ${e.rate_limit.burst}` : "none"],
     ["max in flight", e.max_in_flight ?? "no cap"],
+    ["filter", e.filter ? JSON.stringify(e.filter) : "none (every payload)"],
     ["delivery lane", e.delivery_lane],
     ...(e.public_key ? [["public key", e.public_key] as [string, unknown]] : []),
     ["created", time(e.created_at)],
@@ -181,6 +188,7 @@ export function registerEndpoints(program: Command): void {
           { title: "ID", value: (e) => e.id },
           { title: "URL", value: (e) => e.url, max: 60 },
           { title: "ENABLED", value: (e) => (e.enabled ? "yes" : "no") },
+          { title: "FAILING SINCE", value: (e) => time(e.failing_since) ?? "-" },
           { title: "EVENTS", value: (e) => (e.events.length ? e.events : "all"), max: 30 },
           { title: "SOURCE", value: (e) => e.source ?? "any" },
           { title: "SCHEME", value: (e) => e.signature.scheme },
@@ -198,6 +206,7 @@ export function registerEndpoints(program: Command): void {
     .option("--any-source", "listen for messages from every source")
     .option("--clear-headers", "send no static headers")
     .option("--clear-limits", "remove the rate limit and the in-flight cap")
+    .addOption(new Option("--clear-filter", "deliver every payload again").conflicts("filter"))
     .addOption(new Option("--enable", "enable it (also after an automatic disable)").conflicts("disable"))
     .option("--disable", "stop deliveries to it")
     .action(async (id: string, flags: EndpointFlags, command: Command) => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { indentJson, memberText, objectText } from "../../../src/lib/json-text.ts";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
-import { collect } from "../../lib/parse.ts";
+import { collect, parseDelay } from "../../lib/parse.ts";
 import { contextOf, segment, UsageError } from "../context.ts";
 import { details, out, table, time } from "../output.ts";
 import type { Schema } from "../client.ts";
@@ -15,6 +15,8 @@ interface SendOptions {
   endpoint?: string[];
   webhookUrl?: string;
   idempotencyKey?: string;
+  delay?: number;
+  deliverAt?: string;
 }
 
 /** The deliveries an enqueue created. */
@@ -84,18 +86,28 @@ export function registerMessages(program: Command): void {
     .option("--endpoint <id>", "send to this endpoint only; repeatable", collect)
     .option("--webhook-url <url>", "also send to this one-off URL")
     .option("--idempotency-key <key>", `send at most once per key within ${IDEMPOTENCY_WINDOW_TEXT}`)
+    .option("--delay <delay>", "deliver after this delay: seconds (90) or with a unit (60s, 5m, 2h, 7d); at most 30 days", parseDelay)
+    .option("--deliver-at <time>", "deliver at this RFC 3339 time (2026-12-08T09:00:00Z), at most 30 days ahead")
     .action(async (event: string | undefined, payloadArgument: string | undefined, options: SendOptions, command: Command) => {
       const ctx = contextOf(command);
       if (event === undefined) {
         if (options.file === undefined) throw new UsageError("No event: give <event> and a payload, or --file <messages.jsonl> (- for stdin) to send many");
-        if (options.source || options.endpoint || options.webhookUrl || options.idempotencyKey) {
-          throw new UsageError("With a JSONL file, give --source, --endpoint, --webhook-url and idempotency keys on each line instead");
+        if (options.source || options.endpoint || options.webhookUrl || options.idempotencyKey || options.delay !== undefined || options.deliverAt) {
+          throw new UsageError("With a JSONL file, give --source, --endpoint, --webhook-url, delays and idempotency keys on each line instead");
         }
         process.exitCode = await sendJsonLines(ctx, options.file);
         return;
       }
       const body = objectText(
-        { event, payload: null, source: options.source, endpoint_ids: options.endpoint, webhook_url: options.webhookUrl },
+        {
+          event,
+          payload: null,
+          source: options.source,
+          endpoint_ids: options.endpoint,
+          webhook_url: options.webhookUrl,
+          delay_seconds: options.delay,
+          deliver_at: options.deliverAt,
+        },
         { payload: readPayload(payloadArgument, options.file) },
       );
       const headers = options.idempotencyKey ? { [IDEMPOTENCY_KEY_HEADER]: options.idempotencyKey } : undefined;
@@ -112,6 +124,17 @@ export function registerMessages(program: Command): void {
       // Read as text: the payload is shown as stored, not as JSON.parse would round its numbers.
       const text = await ctx.client.requestText("GET", `${await ctx.tenantPath()}/messages/${segment(id)}`);
       out(ctx.json ? `${indentJson(text)}\n` : messageDetails(JSON.parse(text) as Schema<"Message">, memberText(text, "payload") ?? "null"));
+    });
+
+  messages
+    .command("cancel")
+    .description("cancel a message's deliveries not attempted yet (scheduled or pending); ones already attempted are left as they are")
+    .argument("<message_id>")
+    .action(async (id: string, _options: object, command: Command) => {
+      const ctx = contextOf(command);
+      const text = await ctx.client.requestText("POST", `${await ctx.tenantPath()}/messages/${segment(id)}/cancel`);
+      const message = JSON.parse(text) as Schema<"Message">;
+      out(ctx.json ? `${indentJson(text)}\n` : `Cancelled what was not attempted of message ${message.id}\n${deliveriesTable(message.deliveries)}`);
     });
 
   withPaging(messages.command("list").description("list messages, newest first"))

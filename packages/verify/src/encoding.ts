@@ -1,5 +1,3 @@
-import { fromBase64 } from "../lib/base64.ts";
-
 const encoder = new TextEncoder();
 
 /** Bytes in an ordinary (not shared) buffer, as Web Crypto takes them. */
@@ -27,11 +25,14 @@ export function concatBytes(a: Uint8Array, b: Uint8Array): Bytes {
 /** Bytes of a standard base64 string, or null when it is not one. */
 export function base64OrNull(text: string): Bytes | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  // The package has no dependencies, so it decodes with the platform's atob (Workers, Node ≥ 16, Deno, Bun).
+  let binary: string;
   try {
-    return new Uint8Array(fromBase64(text));
+    binary = atob(text);
   } catch {
     return null;
   }
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
 /** Bytes of a hex string (either case), or null when it is not one. */

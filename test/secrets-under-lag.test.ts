@@ -1,0 +1,67 @@
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { PLATFORM_FAULT_DELAY_SECONDS } from "../src/delivery/decide";
+import { faultyKv } from "../src/faults/bindings";
+import { FaultInjector } from "../src/faults/injector";
+import { NO_FAULTS } from "../src/faults/spec";
+import { forgetCachedSecrets } from "../src/secrets";
+import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { callWorker } from "./security/support";
+import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+
+/**
+ * Another location's view: KV reads lag this isolate's writes by 30 s (src/faults/kv-lag.ts), and
+ * nothing decrypted here is reused there (forgetCachedSecrets before each consumer run).
+ */
+function laggingLocation() {
+  const clock = { now: Date.now() };
+  const faults = new FaultInjector({ ...NO_FAULTS, kvStaleSeconds: 30 }, () => 0.99, () => clock.now);
+  return { clock, env: { ...env, SECRETS: faultyKv(env.SECRETS, faults) } as Env };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("kind: a secret created or rotated signs every delivery sent after the API answered, in every location", () => {
+  it("after a rotation with no grace, a location whose KV still shows the old set waits uncounted, then signs with the new secret only", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}`, retry: { max_attempts: 1 } });
+    const location = laggingLocation();
+    const rotated = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints/${endpoint.id}/secret/rotate`, { body: { grace_period_seconds: 0 } });
+    const { tasks, message } = await enqueueHeld(id, { event: "x", payload: { n: 1 } });
+
+    forgetCachedSecrets();
+    const first = await consume(tasks, { env: location.env });
+    expect(first.result.retryMessages.map((r) => r.delaySeconds)).toEqual([PLATFORM_FAULT_DELAY_SECONDS]);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 0, status: "pending" });
+    expect(await received(name)).toEqual([]);
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    await consume(first.retried, { env: location.env });
+    const [request] = await received(name);
+    expect(new Webhook(rotated.body.secret).verify(request!.body, request!.headers)).toEqual({ n: 1 });
+    expect(() => new Webhook(endpoint.secret).verify(request!.body, request!.headers)).toThrow();
+  });
+
+  it("a new endpoint's first delivery, in a location that cannot see its secret yet, waits uncounted instead of failing its only attempt", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const location = laggingLocation();
+    const created = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: `${receiverUrl()}/ok/${name}`, retry: { max_attempts: 1 } } });
+    const { tasks, message } = await enqueueHeld(id, { event: "x", payload: { n: 2 } });
+
+    forgetCachedSecrets();
+    const first = await consume(tasks, { env: location.env });
+    expect(first.result.retryMessages).toHaveLength(1);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 0, status: "pending" });
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    await consume(first.retried, { env: location.env });
+    const [request] = await received(name);
+    expect(new Webhook(created.body.secret).verify(request!.body, request!.headers)).toEqual({ n: 2 });
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 1, status: "succeeded" });
+  });
+});
