@@ -1,7 +1,7 @@
 import { compressText } from "../lib/compression";
 import { sqlMessageKeyOf } from "../lib/ids";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
-import { rollupAttempts } from "../lib/endpoint-stats";
+import type { StatsRollup } from "../lib/endpoint-stats";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
 import { statsStatement } from "./endpoint-stats";
 
@@ -233,8 +233,8 @@ export interface RecordedBatch {
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
  * streaks (a 410 disables at once) and endpoints' delivery lanes (src/db/endpoint-health.ts), the
- * endpoint stats (one upsert statement, one row per endpoint and 5-minute bucket the attempts fall
- * in: src/db/endpoint-stats.ts), and the claims of deliveries deferred past them (one statement). Returns the ids of deliveries whose
+ * endpoint stats rollups (one upsert statement, one row per rollup: src/db/endpoint-stats.ts), and
+ * the claims of deliveries deferred past them (one statement). Returns the ids of deliveries whose
  * record was live, i.e. whose state it set (the others were replaced, finished by another batch or
  * deleted meanwhile), and the endpoint transitions the write made.
  */
@@ -243,6 +243,7 @@ export async function recordBatchResults(
   attempts: AttemptRecord[],
   cancellations: Cancellation[],
   health: EndpointHealth[],
+  stats: StatsRollup[] = [],
   deferredClaims: DeferredClaim[] = [],
 ): Promise<RecordedBatch> {
   const statements: D1PreparedStatement[] = [];
@@ -251,12 +252,8 @@ export async function recordBatchResults(
     liveResults.push(statements.length + 1);
     statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
   }
-  // Every attempt counts, stale ones too: the receiver saw them.
-  const stats = statsStatement(
-    db,
-    rollupAttempts(attempts.map((a) => ({ tenantId: a.tenantId, endpointId: a.endpointId, succeeded: a.outcome === "ok", durationMs: a.durationMs, at: a.at }))),
-  );
-  if (stats) statements.push(stats);
+  const statsUpsert = statsStatement(db, stats);
+  if (statsUpsert) statements.push(statsUpsert);
   for (const c of cancellations) {
     statements.push(
       db
