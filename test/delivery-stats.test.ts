@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newTenant } from "./support/api";
 import { shardOf } from "./support/shards";
@@ -53,21 +53,5 @@ describe("hourlyDeliveryCounts", () => {
     await storeDeliveries(other.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
     const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours.reduce((n, h) => n + h.total, 0)).toBe(0);
-  });
-});
-
-describe("outcomesByEndpoint", () => {
-  it("counts finished deliveries per endpoint since a time, ignoring ones still open", async () => {
-    const tenant = await newTenant();
-    const endpointId = crypto.randomUUID();
-    await storeDeliveries(tenant.id, endpointId, [
-      { status: "succeeded", at: NOW - HOUR },
-      { status: "succeeded", at: NOW - 2 * HOUR },
-      { status: "failed", at: NOW - 3 * HOUR },
-      { status: "retrying", at: NOW - HOUR },
-      { status: "failed", at: NOW - 30 * HOUR },
-    ]);
-    const outcomes = await outcomesByEndpoint(await shardOf(tenant.id), tenant.id, NOW - 24 * HOUR);
-    expect(outcomes.get(endpointId)).toEqual({ succeeded: 2, failed: 1 });
   });
 });

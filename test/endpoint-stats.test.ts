@@ -31,6 +31,28 @@ describe("endpoint stats", () => {
     expect(res.body.totals.latency_ms.p95).toBeGreaterThanOrEqual(res.body.totals.latency_ms.p50);
   });
 
+  it("count every attempt of a retried delivery, as its receiver saw them, not the delivery once", async () => {
+    const { id } = await newTenant();
+    const name = bucket();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/fail/2/${name}`, retry: { schedule: [0, 0] } });
+    let pending = (await enqueueHeld(id, { event: "x", payload: 1 })).tasks as unknown[];
+    while (pending.length > 0) pending = (await consume(pending)).retried;
+    const { body } = await apiJson("GET", statsPath(id, endpoint.id, "?window=1h"));
+    expect((await received(name)).length).toBe(3);
+    expect(body.totals).toMatchObject({ attempts: 3, succeeded: 1, failed: 2 });
+  });
+
+  it("answer in exactly the contract's shape", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await deliverInOneBatch(id, 1);
+    const { body } = await apiJson("GET", statsPath(id, endpoint.id, "?window=1h"));
+    expect(Object.keys(body).sort()).toEqual(["series", "totals", "window"]);
+    expect(Object.keys(body.totals).sort()).toEqual(["attempts", "failed", "latency_ms", "succeeded", "success_rate"]);
+    expect(Object.keys(body.totals.latency_ms).sort()).toEqual(["p50", "p95"]);
+    for (const b of body.series) expect(Object.keys(b).sort()).toEqual(["attempts", "failed", "start", "succeeded"]);
+  });
+
   it("the series has every bucket of the window and adds up to the totals", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });

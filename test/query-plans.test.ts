@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getDeliveryWithAttempts, listDeliveries, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
 import { attemptCountsByEndpoint, purgeOldEndpointStats, readEndpointStats } from "../src/db/endpoint-stats";
@@ -87,7 +87,6 @@ describe("query plans of every read (issue 25)", () => {
     "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
     "counting deliveries per hour for the dashboard": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { now: NOW, hours: 24 }),
     "counting one endpoint's deliveries per hour": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { endpointId: k.endpointId, now: NOW, hours: 24 }),
-    "counting outcomes per endpoint": (db, k) => outcomesByEndpoint(db, k.tenantId, NOW - 24 * HOUR),
     "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR, 6 * HOUR),
     "reading a page of endpoints' recent attempt counts": (db, k) => attemptCountsByEndpoint(db, k.tenantId, [k.endpointId, crypto.randomUUID()], NOW - 24 * HOUR),
     "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),

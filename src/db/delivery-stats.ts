@@ -10,12 +10,6 @@ export interface HourlyDeliveries {
   failed: number;
 }
 
-/** Deliveries that reached a final verdict, for a success rate. */
-export interface DeliveryOutcomes {
-  succeeded: number;
-  failed: number;
-}
-
 const HOUR_MS = 3_600_000;
 
 /** `pairs(t, e)` (src/db/sql.ts) for the tenant ?1: every endpoint it has deliveries to, one seek each. */
@@ -47,19 +41,4 @@ export async function hourlyDeliveryCounts(
     const row = byBucket.get(bucket);
     return { start: from + bucket * HOUR_MS, total: row?.total ?? 0, succeeded: row?.succeeded ?? 0, failed: row?.failed ?? 0 };
   });
-}
-
-/** Succeeded and failed deliveries per endpoint of a tenant, among those created since `since`. */
-export async function outcomesByEndpoint(db: D1Database, tenantId: string, since: number): Promise<Map<string, DeliveryOutcomes>> {
-  const { results } = await db
-    .prepare(
-      `${TENANT_TARGETS}
-       SELECT d.endpoint_id, SUM(d.status = 'succeeded') AS succeeded, SUM(d.status = 'failed') AS failed
-       FROM pairs AS p CROSS JOIN deliveries AS d ON d.tenant_id = ?1 AND d.endpoint_id = p.e AND d.id >= ?2
-       WHERE p.e <> '' AND d.status IN ('succeeded', 'failed')
-       GROUP BY d.endpoint_id`,
-    )
-    .bind(tenantId, idFloor(since))
-    .all<{ endpoint_id: string; succeeded: number; failed: number }>();
-  return new Map(results.map((r) => [r.endpoint_id, { succeeded: r.succeeded, failed: r.failed }]));
 }
