@@ -211,7 +211,7 @@ describe("activity", () => {
     expect(svg.match(/<g class="bar">/g)).toHaveLength(24);
     expect(svg.match(/class="bar-bad"/g)).toHaveLength(1);
     const words = textOf(/<dl class="stats-words".*?<\/dl>/s.exec(page.html)![0]);
-    expect(words).toContain("Success rate 50% (1 of 2 attempts)");
+    expect(words).toContain("Success rate 50% (1 of 2)");
     expect(words).toMatch(/Latency about \d+ ms typical \(p50\), \d+ ms for the slowest 5% \(p95\)/);
   });
 

@@ -576,6 +576,54 @@ describe("the API reference page in Chromium", () => {
   });
 });
 
+describe("the endpoint stats in Chromium", () => {
+  it("an endpoint's stats chart shows its attempts, with success rate and latency beside it at 1920 px and under it at 390 px, with nothing from outside and no console errors", async () => {
+    const tenant = await newTenant("Stats Corp");
+    receiver.statusFor.set("/stats-chart", 500);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/stats-chart`, name: "Charted receiver", retry: { max_attempts: 1 } });
+    const send = () => admin("POST", `/v1/tenants/${tenant.id}/messages`, { event: "document.predicted", payload: {}, endpoint_ids: [endpoint.id] });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    const outside: string[] = [];
+    await page.route("**/*", (route) => {
+      if (route.request().url().startsWith(relay.url)) return route.continue();
+      outside.push(route.request().url());
+      return route.abort("internetdisconnected");
+    });
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(message.text());
+    });
+    const words = page.locator("#endpoint-chart-words");
+    await send();
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    await reloadUntil(page, async () => (await words.textContent())!.includes("(0 of 1)"));
+    receiver.statusFor.set("/stats-chart", 200);
+    for (let i = 0; i < 3; i++) await send();
+    await reloadUntil(page, async () => (await words.textContent())!.includes("(3 of 4)"));
+    expect(receiver.received.get("/stats-chart")).toHaveLength(4);
+
+    for (const width of [390, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+      const chart = page.getByTestId("endpoint-chart-svg");
+      await expect(chart.locator("g.bar").count()).resolves.toBe(24);
+      await expect(chart.locator(".bar-bad").count()).resolves.toBe(1);
+      await expect(words.textContent()).resolves.toMatch(/Success rate\s*75% \(3 of 4\).*Latency\s*about \d+ ms typical/s);
+      const [bars, text] = [(await chart.boundingBox())!, (await words.boundingBox())!];
+      expect(bars.width, `chart width at ${width}px`).toBeGreaterThanOrEqual(width === 390 ? 280 : 600);
+      if (width === 390) expect(text.y, "words under the chart on a phone").toBeGreaterThanOrEqual(bars.y + bars.height);
+      else expect(text.x, "words beside the chart on a wide screen").toBeGreaterThanOrEqual(bars.x + bars.width);
+      await expect(page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+      await page.goto(`${relay.url}/dashboard`);
+      await expect(page.locator(`tr[data-endpoint-id="${endpoint.id}"]`).textContent()).resolves.toContain("75% (3 of 4)");
+    }
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
 describe("the operator view in Chromium", () => {
   it("the admin token signs in to the operator view, which shows a failing endpoint and opens its tenant's page, without console errors", async () => {
     const tenant = await newTenant("Failing Corp");

@@ -1,5 +1,6 @@
 import type { FC } from "hono/jsx";
 import type { SeriesBucket, WindowStats } from "../../lib/endpoint-stats";
+import { successRate } from "../format";
 
 const WIDTH = 480;
 const HEIGHT = 120;
@@ -14,11 +15,6 @@ function spanLabel(start: number, bucketMs: number): string {
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-/** A 0–1 success rate in words, rounded down so 99.96% never reads as 100%. */
-export function successRateText(rate: number | null): string {
-  return rate === null ? "No attempts" : `${Math.floor(rate * 1000) / 10}%`;
 }
 
 /** The latency percentiles in words, or why there are none. */
@@ -39,6 +35,7 @@ const WINDOW_TEXT: Record<WindowStats["window"], { ago: string; mid: string }> =
  */
 export const StatsChart: FC<{ stats: WindowStats; bucketMs: number; id: string }> = ({ stats, bucketMs, id }) => {
   const { totals, series } = stats;
+  const rate = successRate(totals);
   const slot = WIDTH / series.length;
   const peak = Math.max(1, ...series.map((b) => b.attempts));
   const scale = (n: number) => (n / peak) * (HEIGHT - 4);
@@ -79,8 +76,13 @@ export const StatsChart: FC<{ stats: WindowStats; bucketMs: number; id: string }
       <dl class="stats-words" id={`${id}-words`}>
         <dt>Success rate</dt>
         <dd>
-          <strong>{successRateText(totals.success_rate)}</strong>
-          {totals.attempts > 0 && <span class="muted small"> ({totals.succeeded} of {plural(totals.attempts, "attempt", "attempts")})</span>}
+          {rate ? (
+            <>
+              <strong>{rate.percent}</strong> <span class="muted small">{rate.counts}</span>
+            </>
+          ) : (
+            "No attempts"
+          )}
         </dd>
         <dt>Failed attempts</dt>
         <dd>{totals.failed}</dd>
