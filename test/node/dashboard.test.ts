@@ -125,6 +125,24 @@ async function reloadUntil(page: Page, check: () => Promise<boolean>, timeout = 
 
 const deliveryRows = (page: Page) => page.locator("table[data-testid=deliveries] tbody tr");
 
+/**
+ * Watches a page from now on: `outside` collects every request it makes beyond the relay (each is
+ * refused, as offline), `errors` every console error (a CSP violation is one).
+ */
+async function watch(page: Page): Promise<{ outside: string[]; errors: string[] }> {
+  const outside: string[] = [];
+  const errors: string[] = [];
+  await page.route("**/*", (route) => {
+    if (route.request().url().startsWith(relay.url)) return route.continue();
+    outside.push(route.request().url());
+    return route.abort("internetdisconnected");
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  return { outside, errors };
+}
+
 describe("the dashboard in Chromium", () => {
   it("signs in with an API key, shows the tenant, and signs out", async () => {
     const tenant = await newTenant("Sign-in Corp");
@@ -547,16 +565,7 @@ describe("the API reference page in Chromium", () => {
   it("renders every operation with nothing loaded from outside the relay, without console errors, and links to /openapi.json", async () => {
     const context = await newContext();
     const page = await context.newPage();
-    const outside: string[] = [];
-    await page.route("**/*", (route) => {
-      if (route.request().url().startsWith(relay.url)) return route.continue();
-      outside.push(route.request().url());
-      return route.abort("internetdisconnected");
-    });
-    const errors: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
+    const { outside, errors } = await watch(page);
     await page.goto(`${relay.url}/docs`);
     await expect(page.getByRole("heading", { name: "Edgehook API reference" }).isVisible()).resolves.toBe(true);
     await expect(page.locator("section.op h3").filter({ hasText: "/v1/tenants/{tenant_id}/messages" }).first().isVisible()).resolves.toBe(true);
@@ -584,16 +593,7 @@ describe("the endpoint stats in Chromium", () => {
     const send = () => admin("POST", `/v1/tenants/${tenant.id}/messages`, { event: "document.predicted", payload: {}, endpoint_ids: [endpoint.id] });
     const context = await newContext();
     const page = await signIn(context, tenant.key);
-    const outside: string[] = [];
-    await page.route("**/*", (route) => {
-      if (route.request().url().startsWith(relay.url)) return route.continue();
-      outside.push(route.request().url());
-      return route.abort("internetdisconnected");
-    });
-    const errors: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
+    const { outside, errors } = await watch(page);
     const words = page.locator("#endpoint-chart-words");
     await send();
     await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
