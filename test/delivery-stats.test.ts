@@ -38,15 +38,6 @@ describe("hourlyDeliveryCounts", () => {
     expect(hours.slice(1, 23).every((h) => h.total === 0)).toBe(true);
   });
 
-  it("counts one endpoint's deliveries only when asked", async () => {
-    const tenant = await newTenant();
-    const endpointId = crypto.randomUUID();
-    await storeDeliveries(tenant.id, endpointId, [{ status: "failed", at: NOW - 60_000 }]);
-    await storeDeliveries(tenant.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { endpointId, now: NOW, hours: 24 });
-    expect(hours[23]).toMatchObject({ total: 1, failed: 1 });
-  });
-
   it("never counts another tenant's deliveries", async () => {
     const tenant = await newTenant();
     const other = await newTenant();

@@ -86,7 +86,6 @@ describe("query plans of every read (issue 25)", () => {
     "listing succeeded deliveries": (db, k) => listDeliveries(db, k.tenantId, { status: "succeeded", limit: 100 }),
     "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
     "counting deliveries per hour for the dashboard": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { now: NOW, hours: 24 }),
-    "counting one endpoint's deliveries per hour": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { endpointId: k.endpointId, now: NOW, hours: 24 }),
     "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR, 6 * HOUR),
     "reading a page of endpoints' recent attempt counts": (db, k) => attemptCountsByEndpoint(db, k.tenantId, [k.endpointId, crypto.randomUUID()], NOW - 24 * HOUR),
     "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),

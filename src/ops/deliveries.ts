@@ -67,8 +67,8 @@ export async function recoverEndpoint(
   return replayed;
 }
 
-/** The tenant's deliveries (or one endpoint's) per hour for the last `hours` hours, for the dashboard's charts. */
-export async function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
+/** The tenant's deliveries per hour for the last `hours` hours, for the dashboard's chart. */
+export async function deliveriesPerHour(env: Env, tenantId: string, options: { now: number; hours: number }) {
   const { db } = await tenantDb(env, tenantId);
   return hourlyDeliveryCounts(db, tenantId, options);
 }
