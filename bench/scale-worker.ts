@@ -4,7 +4,9 @@
 // the real functions of src/db, and answers D1's own rows read and written for it (meta.rows_read,
 // meta.rows_written: D1's billing units), summed over every statement the read ran.
 import { getDeliveryWithAttempts, listDeliveries, replayFailedForEndpoint } from "../src/db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
+import { attemptCountsByEndpoint, readEndpointStats } from "../src/db/endpoint-stats";
+import { STATS_WINDOWS, windowStartOf } from "../src/lib/endpoint-stats";
 import { loadDeliveryWork, type DeliveryRef } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
@@ -129,15 +131,17 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   list_deliveries_by_endpoint_and_status: (db, p) => listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.all, status: "failed", limit: API_PAGE }),
   list_deliveries_by_message: (db, p) => listDeliveries(db, p.tenantId, { message_id: p.messageId, limit: API_PAGE }),
   list_deliveries_since: (db, p) => listDeliveries(db, p.tenantId, { since: p.now - HOUR_MS, limit: API_PAGE }),
-  dashboard_endpoint_list: (db, p) =>
-    Promise.all([
+  dashboard_endpoint_list: async (db, p) => {
+    const [endpoints] = await Promise.all([
       listEndpoints(db, p.tenantId, { limit: DASHBOARD_ENDPOINTS }),
-      outcomesByEndpoint(db, p.tenantId, p.now - DAY_MS),
       hourlyDeliveryCounts(db, p.tenantId, { now: p.now, hours: 24 }),
-    ]).then(([endpoints]) => endpoints),
+    ]);
+    await attemptCountsByEndpoint(db, p.tenantId, endpoints.data.map((e) => e.id), p.now - DAY_MS);
+    return endpoints;
+  },
   dashboard_endpoint_page: (db, p) =>
     Promise.all([
-      hourlyDeliveryCounts(db, p.tenantId, { endpointId: p.endpoints.failing, now: p.now, hours: 24 }),
+      readEndpointStats(db, p.tenantId, p.endpoints.failing, windowStartOf("24h", p.now), STATS_WINDOWS["24h"].bucketMs),
       listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.failing, limit: DASHBOARD_ENDPOINT_PAGE }, LABELLED),
     ]).then(([, log]) => log),
   dashboard_delivery_log: (db, p) => listDeliveries(db, p.tenantId, { limit: DASHBOARD_LOG_PAGE }, LABELLED),

@@ -1,5 +1,5 @@
 import * as stored from "../db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
+import { hourlyDeliveryCounts } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
 import { endpointOn } from "./endpoints";
@@ -68,14 +68,8 @@ export async function recoverEndpoint(
   return replayed;
 }
 
-/** The tenant's deliveries (or one endpoint's) per hour for the last `hours` hours, for the dashboard's charts. */
-export async function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
+/** The tenant's deliveries per hour for the last `hours` hours, for the dashboard's chart. */
+export async function deliveriesPerHour(env: Env, tenantId: string, options: { now: number; hours: number }) {
   const { db } = await tenantDb(env, tenantId);
   return hourlyDeliveryCounts(db, tenantId, options);
-}
-
-/** Succeeded and failed deliveries per endpoint of the tenant since `since` (epoch ms), for success rates. */
-export async function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
-  const { db } = await tenantDb(env, tenantId);
-  return outcomesByEndpoint(db, tenantId, since);
 }

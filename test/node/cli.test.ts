@@ -417,6 +417,17 @@ describe("the edgehook CLI against a running relay", () => {
       await receiver.waitFor(new RegExp(`"type": "webhook.test",\\n\\s+"endpoint_id": "${endpoint.id}"`));
     });
 
+    it("prints an endpoint's stats: totals in words and one line per bucket of the window", async () => {
+      const { env, endpoint } = await tenantWithReceiver();
+      const sent = await edgehookJson(["endpoints", "test", endpoint.id], env);
+      await deliveryWhen(env, sent.deliveries[0].id, (d) => d.status === "succeeded");
+      const { stdout } = await edgehook(["endpoints", "stats", endpoint.id, "--window", "1h"], env);
+      expect(stdout).toMatch(/Attempts: +1 \(1 succeeded, 0 failed\)/);
+      expect(stdout).toMatch(/Success rate: +100\.0%/);
+      expect(stdout).toMatch(/Latency: +p50 \d+ ms · p95 \d+ ms/);
+      expect(stdout.trimEnd().split("\n").filter((line) => /^\d\d:\d\d  /.test(line))).toHaveLength(12);
+    });
+
     it("recovers an endpoint's failed deliveries since a time", async () => {
       const { env } = await tenant();
       const closed = `http://127.0.0.1:${await freePort()}/gone`;
