@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClient, EdgehookError, type ClientOptions } from "../../packages/client/src/index.ts";
+import { freePort } from "../../scripts/local-relay.ts";
 
 // @edgehook/client against a real HTTP server on 127.0.0.1 that answers each request with the next
 // scripted answer and records what it got: what a relay that is busy, slow or gone looks like.
@@ -91,10 +92,10 @@ describe("errors", () => {
   });
 
   it("names a relay that cannot be reached network_error, with status 0", async () => {
-    const unreachable = createClient({ baseUrl: "http://127.0.0.1:9", apiKey: "ek_test", retry: { retries: 0 } });
-    const error = await failure(unreachable.me());
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    const error = await failure(createClient({ baseUrl: nobody, apiKey: "ek_test", retry: { retries: 0 } }).me());
     expect([error.status, error.code]).toEqual([0, "network_error"]);
-    expect(error.message).toContain("Cannot reach the relay at http://127.0.0.1:9");
+    expect(error.message).toContain(`Cannot reach the relay at ${nobody}`);
   });
 
   it("names an attempt that gets no answer within timeoutMs timeout, with status 0", async () => {
