@@ -9,7 +9,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 /**
  * The relay's OpenAPI document, as `GET /openapi.json` serves it: the Worker runs in workerd
  * through wrangler's startWorker, on an ephemeral loopback port, for as long as it takes to read
- * the document. Used by `npm run types:cli` and the lint test (test/node/openapi-lint.test.ts).
+ * the document. Used by `npm run types:client` and the lint test (test/node/openapi-lint.test.ts).
  *
  * The Worker keeps its local state (D1, KV…) in a fresh temporary directory, removed afterwards,
  * never in the repository's `.wrangler/state`: what `npm run dev` left there (an event type a

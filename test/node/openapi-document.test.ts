@@ -20,7 +20,7 @@ vi.mock("wrangler", () => ({
   },
 }));
 
-describe("the OpenAPI document generator (npm run types:cli, the lint test)", () => {
+describe("the OpenAPI document generator (npm run types:client, the lint test)", () => {
   it("runs the Worker on a fresh, empty state directory outside the repository, never on .wrangler/state", async () => {
     started.length = 0;
     await openApiDocument();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signatureHeaders, type SignatureConfig } from "../../src/delivery/signing";
 import { generateSigningKey, publicKeyOf } from "../../src/security/signing-keys";
 import { ROOT } from "./support/processes";
+import { systemNode } from "./support/system-node";
 
 // A receiver developer's view of packages/verify: `npm pack` there, install the tarball into an
 // empty folder with no network, and verify deliveries signed by Edgehook's own signer in a plain
@@ -15,19 +16,6 @@ import { ROOT } from "./support/processes";
 const exec = promisify(execFile);
 const PACKAGE_DIR = path.join(ROOT, "packages/verify");
 const manifest = JSON.parse(readFileSync(path.join(PACKAGE_DIR, "package.json"), "utf8"));
-
-/**
- * The `node` a user's shell finds: the first on PATH outside any node_modules/.bin, so not the
- * Node 24 this repository pins as a devDependency (which `npm test` puts first on PATH).
- */
-function systemNode(): string {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (dir.includes("node_modules")) continue;
-    const candidate = path.join(dir, "node");
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error("no node on PATH outside node_modules");
-}
 
 const MESSAGE_ID = "msg_2fYk3cQZb8pXv1N0aRt7Ue";
 const BODY = JSON.stringify({ type: "invoice.paid", data: { id: "inv_42", note: "naïve ✓" } });

@@ -1,31 +1,6 @@
-import type { components } from "./api-types.ts";
+import { createClient, EdgehookError, type EdgehookClient } from "../../packages/client/src/index.ts";
 
-/** The API's schema `Name` as /openapi.json describes it (generated into api-types.ts by `npm run types:cli`). */
-export type Schema<Name extends keyof components["schemas"]> = components["schemas"][Name];
-
-/** The one error shape of the Edgehook API. */
-export type ApiErrorBody = Schema<"Error">;
-
-/** The relay answered with an error status. */
-export class ApiResponseError extends Error {
-  readonly status: number;
-  readonly body: ApiErrorBody;
-
-  constructor(status: number, body: ApiErrorBody) {
-    super(body.error.message);
-    this.name = "ApiResponseError";
-    this.status = status;
-    this.body = body;
-  }
-}
-
-/** The relay could not be reached, or did not answer in time. */
-export class ConnectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConnectionError";
-  }
-}
+export type { Schema } from "../../packages/client/src/index.ts";
 
 type Query = Record<string, string | number | undefined>;
 
@@ -40,20 +15,21 @@ interface RequestOptions {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** A thin client of the Edgehook HTTP API: JSON in, JSON out, errors as exceptions. */
+/**
+ * The CLI's way to the relay: paths built from the command line, sent through @edgehook/client (its
+ * credentials, timeout, retries and Idempotency-Key), JSON in, JSON out; failures are EdgehookErrors.
+ */
 export class ApiClient {
-  readonly baseUrl: string;
-  readonly #token: string;
+  readonly #edgehook: EdgehookClient;
 
   constructor(baseUrl: string, token: string) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.#token = token;
+    this.#edgehook = createClient({ baseUrl, apiKey: token, timeoutMs: REQUEST_TIMEOUT_MS });
   }
 
   /** Sends one request; resolves to the parsed JSON body, or null for 204. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const { status, text } = await this.#exchange(method, path, options);
-    return (text ? parseJson(text, status) : null) as T;
+    const text = await this.requestText(method, path, options);
+    return (text ? JSON.parse(text) : null) as T;
   }
 
   /**
@@ -61,33 +37,15 @@ export class ApiClient {
    * (a payload's numbers change once parsed).
    */
   async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
-    const { status, text } = await this.#exchange(method, path, options);
-    if (text) parseJson(text, status);
-    return text;
-  }
-
-  /** One HTTP exchange; error statuses and unreachable relays become exceptions. */
-  async #exchange(method: string, path: string, options: RequestOptions): Promise<{ status: number; text: string }> {
-    const url = new URL(this.baseUrl + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json", ...options.headers };
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) query.set(name, String(value));
+    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
     const body = options.bodyText ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (body !== undefined) headers["content-type"] = "application/json";
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-      throw new ConnectionError(`Cannot reach the relay at ${this.baseUrl}: ${cause}`);
-    }
+    const response = await this.#edgehook.fetch(query.size ? `${path}?${query}` : path, { method, headers, body });
     const text = await response.text();
-    if (!response.ok) {
-      const error = text ? parseJson(text, response.status) : null;
-      throw new ApiResponseError(response.status, isErrorBody(error) ? error : { error: { code: "http_error", message: `HTTP ${response.status}` } });
-    }
-    return { status: response.status, text };
+    if (text) checkJson(text, response.status);
+    return text;
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -119,15 +77,10 @@ export class ApiClient {
   }
 }
 
-function parseJson(text: string, status: number): unknown {
+function checkJson(text: string, status: number): void {
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiResponseError(status, { error: { code: "not_json", message: `The relay answered ${status} with a body that is not JSON` } });
+    JSON.parse(text);
+  } catch (cause) {
+    throw new EdgehookError({ status, code: "not_json", message: `The relay answered ${status} with a body that is not JSON`, cause });
   }
-}
-
-function isErrorBody(body: unknown): body is ApiErrorBody {
-  const error = (body as ApiErrorBody | null)?.error;
-  return typeof error?.code === "string" && typeof error.message === "string";
 }

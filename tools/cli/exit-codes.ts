@@ -1,4 +1,4 @@
-import { ApiResponseError, ConnectionError } from "./client.ts";
+import { EdgehookError } from "../../packages/client/src/index.ts";
 import { UsageError } from "./context.ts";
 
 /**
@@ -26,8 +26,8 @@ export const ExitCode = {
 /** The exit status for an error a command threw. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.usage;
-  if (error instanceof ConnectionError) return ExitCode.unreachable;
-  if (!(error instanceof ApiResponseError)) return ExitCode.failure;
+  if (!(error instanceof EdgehookError)) return ExitCode.failure;
+  if (error.status === 0) return ExitCode.unreachable;
   if (error.status === 401 || error.status === 403) return ExitCode.unauthorized;
   if (error.status === 404) return ExitCode.notFound;
   if (error.status === 429 || error.status >= 500) return ExitCode.relayError;
@@ -37,10 +37,10 @@ export function exitCodeFor(error: unknown): number {
 
 /** The error as stderr shows it: the API's error shape with --json, else a readable line per issue. */
 export function describeError(error: unknown, json: boolean): string {
-  if (error instanceof ApiResponseError) {
-    if (json) return JSON.stringify({ ...error.body, status: error.status });
-    const issues = (error.body.error.issues ?? []).map((issue) => `\n  - ${issue.path}: ${issue.message}`).join("");
-    return `error: ${error.body.error.message} (${error.body.error.code}, HTTP ${error.status})${issues}`;
+  if (error instanceof EdgehookError && error.status !== 0) {
+    if (json) return JSON.stringify({ ...error.toJSON(), status: error.status });
+    const issues = error.issues.map((issue) => `\n  - ${issue.path}: ${issue.message}`).join("");
+    return `error: ${error.message} (${error.code}, HTTP ${error.status})${issues}`;
   }
   const message = error instanceof Error ? error.message : String(error);
   if (json) return JSON.stringify({ error: { code: codeOf(error), message } });
@@ -49,6 +49,6 @@ export function describeError(error: unknown, json: boolean): string {
 
 function codeOf(error: unknown): string {
   if (error instanceof UsageError) return "usage";
-  if (error instanceof ConnectionError) return "unreachable";
+  if (error instanceof EdgehookError) return "unreachable";
   return "failure";
 }

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { SingleBar } from "cli-progress";
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_MESSAGES } from "../../../src/limits.ts";
 import type { Schema } from "../client.ts";
-import { ApiResponseError } from "../client.ts";
+import { EdgehookError } from "../../../packages/client/src/index.ts";
 import type { CommandContext } from "../context.ts";
 import { describeError, ExitCode, exitCodeFor } from "../exit-codes.ts";
 import { note, out } from "../output.ts";
@@ -70,8 +70,8 @@ async function sendBatch(ctx: CommandContext, batch: Line[]): Promise<BatchOutco
     return { lines, enqueued: sent.messages.length - replayed, replayed };
   } catch (error) {
     const byLine = new Map<number, string[]>();
-    if (error instanceof ApiResponseError) {
-      for (const issue of error.body.error.issues ?? []) {
+    if (error instanceof EdgehookError) {
+      for (const issue of error.issues) {
         const [, index, rest] = /^messages\.(\d+)\.?(.*)$/.exec(issue.path) ?? [];
         const line = index === undefined ? undefined : batch[Number(index)]?.number;
         if (line !== undefined) byLine.set(line, [...(byLine.get(line) ?? []), `${rest || "(message)"}: ${issue.message}`]);

@@ -1,7 +1,8 @@
 import { Option, type Command } from "commander";
 import { MAX_PAGE_SIZE } from "../../../src/limits.ts";
 import { integerIn, parseSince } from "../../lib/parse.ts";
-import { ApiResponseError, ConnectionError, type Schema } from "../client.ts";
+import { EdgehookError } from "../../../packages/client/src/index.ts";
+import type { Schema } from "../client.ts";
 import { contextOf } from "../context.ts";
 import { DeliveryFollower } from "../follow.ts";
 import { note, time } from "../output.ts";
@@ -42,7 +43,7 @@ export function registerTail(program: Command): void {
           announced = true;
         } catch (error) {
           // A relay that restarts or hiccups should not end a tail; anything else (auth, not found) does.
-          const transient = error instanceof ConnectionError || (error instanceof ApiResponseError && (error.status >= 500 || error.status === 429));
+          const transient = error instanceof EdgehookError && (error.status === 0 || error.status >= 500 || error.status === 429);
           if (!transient) throw error;
           note(`${error.message}; retrying`);
         }
