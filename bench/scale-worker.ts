@@ -3,7 +3,8 @@
 // messages. `POST /_scale/<read>` runs one read a tenant, an operator or the relay makes, through
 // the real functions of src/db, and answers D1's own rows read and written for it (meta.rows_read,
 // meta.rows_written: D1's billing units), summed over every statement the read ran.
-import { getDeliveryWithAttempts, listDeliveries, replayFailedForEndpoint } from "../src/db/deliveries";
+import { listDeliveries } from "../src/db/delivery-lists";
+import { getDeliveryWithAttempts, replayFailedForEndpoint } from "../src/db/deliveries";
 import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { attemptCountsByEndpoint, readEndpointStats } from "../src/db/endpoint-stats";
 import { STATS_WINDOWS, windowStartOf } from "../src/lib/endpoint-stats";

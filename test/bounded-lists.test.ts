@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { listDeliveries } from "../src/db/deliveries";
+import { listDeliveries } from "../src/db/delivery-lists";
 import { listMessages } from "../src/db/messages";
 import { deliveryIdOf, messageKeyOf, newMessageId, rowKeyText } from "../src/lib/ids";
 import { SCAN_SLACK } from "../src/limits";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { getDeliveryWithAttempts, listDeliveries, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
+import { listDeliveries } from "../src/db/delivery-lists";
+import { getDeliveryWithAttempts, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
 import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";

@@ -1,4 +1,5 @@
 import * as stored from "../db/deliveries";
+import { listDeliveries as listStored } from "../db/delivery-lists";
 import { hourlyDeliveryCounts } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
@@ -14,7 +15,7 @@ import { tenantDb } from "./tenant-db";
 /** Most failed deliveries one recover call replays. */
 const RECOVER_LIMIT = 1000;
 
-type ListQuery = Parameters<typeof stored.listDeliveries>[2];
+type ListQuery = Parameters<typeof listStored>[2];
 
 /**
  * A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age
@@ -23,14 +24,14 @@ type ListQuery = Parameters<typeof stored.listDeliveries>[2];
  */
 export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
   const { db } = await tenantDb(env, tenantId);
-  const { data, next_cursor } = await stored.listDeliveries(db, tenantId, query);
+  const { data, next_cursor } = await listStored(db, tenantId, query);
   return { data: data.map(({ event: _event, endpoint_name: _name, ...summary }) => summary), next_cursor };
 }
 
 /** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
-export async function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
+export async function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof listStored> {
   const { db } = await tenantDb(env, tenantId);
-  return stored.listDeliveries(db, tenantId, query, { labelled: true });
+  return listStored(db, tenantId, query, { labelled: true });
 }
 
 /** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */
