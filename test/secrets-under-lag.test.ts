@@ -65,3 +65,77 @@ describe("kind: a secret created or rotated signs every delivery sent after the 
     expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 1, status: "succeeded" });
   });
 });
+
+describe("kind: a tenant's own secret, which signs its one-off webhook_url deliveries, is versioned like an endpoint's", () => {
+  /** Creates a tenant through `location`'s env (so its KV writes lag there); returns its id and secret. */
+  async function tenantAt(location: ReturnType<typeof laggingLocation>, id = crypto.randomUUID()) {
+    const created = await callWorker(location.env, "POST", "/v1/tenants", { body: { id, name: "Lagging" } });
+    expect(created.status).toBe(201);
+    const secret = await callWorker(env, "GET", `/v1/tenants/${id}/secret`);
+    return { id, secret: secret.body.secret as string };
+  }
+
+  it("after a rotation with no grace, a location whose KV still shows the old set waits uncounted, then signs with the new secret only", async () => {
+    const location = laggingLocation();
+    const tenant = await tenantAt(location);
+    location.clock.now += 31_000;
+    const rotated = await callWorker(location.env, "POST", `/v1/tenants/${tenant.id}/secret/rotate`, { body: { grace_period_seconds: 0 } });
+    expect(rotated.status).toBe(200);
+    const name = bucket();
+    const { tasks, message } = await enqueueHeld(tenant.id, { event: "x", payload: { n: 3 }, webhook_url: `${receiverUrl()}/ok/${name}` });
+
+    forgetCachedSecrets();
+    const first = await consume(tasks, { env: location.env });
+    expect(first.result.retryMessages.map((r) => r.delaySeconds)).toEqual([PLATFORM_FAULT_DELAY_SECONDS]);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 0, status: "pending" });
+    expect(await received(name)).toEqual([]);
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    await consume(first.retried, { env: location.env });
+    const [request] = await received(name);
+    expect(new Webhook(rotated.body.secret).verify(request!.body, request!.headers)).toEqual({ n: 3 });
+    expect(() => new Webhook(tenant.secret).verify(request!.body, request!.headers)).toThrow();
+  });
+
+  it("a new tenant's first webhook_url delivery, in a location that cannot see its secret yet, waits uncounted, then signs with it", async () => {
+    const location = laggingLocation();
+    const tenant = await tenantAt(location);
+    const name = bucket();
+    const { tasks, message } = await enqueueHeld(tenant.id, { event: "x", payload: { n: 4 }, webhook_url: `${receiverUrl()}/ok/${name}` });
+
+    forgetCachedSecrets();
+    const first = await consume(tasks, { env: location.env });
+    expect(first.result.retryMessages).toHaveLength(1);
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 0, status: "pending" });
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    await consume(first.retried, { env: location.env });
+    const [request] = await received(name);
+    expect(new Webhook(tenant.secret).verify(request!.body, request!.headers)).toEqual({ n: 4 });
+    expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ attempts: 1, status: "succeeded" });
+  });
+
+  it("a tenant deleted and created again under its id never signs with the deleted tenant's secret that a lagging location still shows", async () => {
+    const location = laggingLocation();
+    const deleted = await tenantAt(location);
+    location.clock.now += 31_000;
+    expect((await callWorker(location.env, "DELETE", `/v1/tenants/${deleted.id}`)).status).toBe(204);
+    const again = await tenantAt(location, deleted.id);
+    const name = bucket();
+    const { tasks } = await enqueueHeld(again.id, { event: "x", payload: { n: 5 }, webhook_url: `${receiverUrl()}/ok/${name}` });
+
+    forgetCachedSecrets();
+    const first = await consume(tasks, { env: location.env });
+    expect(first.result.retryMessages).toHaveLength(1);
+    expect(await received(name)).toEqual([]);
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    await consume(first.retried, { env: location.env });
+    const [request] = await received(name);
+    expect(new Webhook(again.secret).verify(request!.body, request!.headers)).toEqual({ n: 5 });
+    expect(() => new Webhook(deleted.secret).verify(request!.body, request!.headers)).toThrow();
+  });
+});
