@@ -69,6 +69,23 @@ describe("kind: a secret created or rotated signs every delivery sent after the 
   });
 });
 
+describe("kind: the API in a location whose KV lags answers 503 with Retry-After for a secret it cannot see yet, never 500", () => {
+  it("rotating an endpoint's secret moments after its creation elsewhere answers 503 with Retry-After, then 200 once the set is visible", async () => {
+    const { id } = await newTenant();
+    const location = laggingLocation();
+    const created = await callWorker(location.env, "POST", `/v1/tenants/${id}/endpoints`, { body: { url: `${receiverUrl()}/ok/${bucket()}` } });
+    const path = `/v1/tenants/${id}/endpoints/${created.body.id}/secret/rotate`;
+
+    forgetCachedSecrets();
+    const early = await callWorker(location.env, "POST", path, { body: { grace_period_seconds: 0 } });
+    expect([early.status, early.body.error.code, early.headers.get("retry-after")]).toEqual([503, "temporarily_unavailable", "5"]);
+
+    location.clock.now += 31_000;
+    forgetCachedSecrets();
+    expect((await callWorker(location.env, "POST", path, { body: { grace_period_seconds: 0 } })).status).toBe(200);
+  });
+});
+
 describe("kind: a tenant's own secret, which signs its one-off webhook_url deliveries, is versioned like an endpoint's", () => {
   /** Creates a tenant through `location`'s env (so its KV writes lag there); returns its id and secret. */
   async function tenantAt(location: ReturnType<typeof laggingLocation>, id = crypto.randomUUID()) {

@@ -3,6 +3,8 @@
 // fail, and no attempt may be counted because of a platform fault. Every kind must meet calls to
 // fail: each payload is large enough to live in R2 (written at enqueue, read per consumer batch),
 // and each consumer invocation reads the secrets from KV as a fresh isolate would (bench/worker.ts).
+// Every endpoint's secret is rotated with no grace after the enqueue and again during the drain, as
+// the production-semantics check does: KV writes, and new versioned keys that lag their writes.
 import { randomBytes } from "node:crypto";
 
 /** The fault mix of the production-semantics check, as EDGEHOOK_FAULTS text (CONTRACT.md). */
@@ -10,6 +12,8 @@ export const FAULT_SPEC = "kv_stale_seconds=30 d1_error_rate=0.03 queue_error_ra
 const MESSAGES = 150;
 const ENDPOINTS = 3;
 const DRAIN_CAP_SECONDS = 200;
+/** Seconds into the drain at which every endpoint's secret is rotated a second time (the first is right after enqueue). */
+const SECOND_ROTATION_SECONDS = 40;
 /**
  * Random bytes per payload: as base64 text (12,000 characters) they compress to ~9 KB, over the
  * relay's 8 KiB R2_PAYLOAD_THRESHOLD_BYTES (src/limits.ts), so every message's payload is in R2.
@@ -98,10 +102,18 @@ export async function measureFaults(relay: Relay, receiverUrl: string, step: (te
       return retried(relay, "POST", `/v1/tenants/${tenant.id}/messages`, { event: "bench.faults", payload }, `faults-${n}`);
     }),
   );
+  const rotateAll = () => Promise.all(endpoints.map((id) => retried(relay, "POST", `/v1/tenants/${tenant.id}/endpoints/${id}/secret/rotate`, { grace_period_seconds: 0 })));
+  await rotateAll();
   const count = async (i: number) => ((await (await fetch(`${receiverUrl}/_count/faults-${i}`)).json()) as { delivered: number }).delivered;
-  const deadline = Date.now() + DRAIN_CAP_SECONDS * 1000;
+  const started = Date.now();
+  const deadline = started + DRAIN_CAP_SECONDS * 1000;
+  let rotatedAgain = false;
   while (Date.now() < deadline && (await Promise.all(endpoints.map((_, i) => count(i)))).some((n) => n < MESSAGES)) {
     await tally.observe();
+    if (!rotatedAgain && Date.now() - started > SECOND_ROTATION_SECONDS * 1000) {
+      rotatedAgain = true;
+      await rotateAll();
+    }
     // The sweeper re-arms deliveries whose queue send was refused (wrangler dev runs cron only when asked).
     await fetch(`${relay.url}/__scheduled`).catch(() => null);
     await new Promise((r) => setTimeout(r, 5_000));
@@ -134,7 +146,7 @@ export function renderFaults(r: FaultsResult): string {
   return [
     `A ledger run under \`EDGEHOOK_FAULTS="${r.spec}"\` (\`npm run bench -- --phase faults\`): ${r.messages} messages`,
     `(payloads stored in R2) to three endpoints allowing 2 attempts, the client retrying 503s with its Idempotency-Key;`,
-    `each consumer invocation reads the secrets from KV as a fresh isolate would.`,
+    `each consumer invocation reads the secrets from KV as a fresh isolate would, and every endpoint's secret is rotated with no grace twice.`,
     "",
     "| key | value |",
     "| --- | --- |",

@@ -7,7 +7,6 @@ import {
   deleteSecret,
   readSecretSet,
   rotationWouldDropSecret,
-  SecretUnavailableError,
   writeRotatedSecret,
   type SecretOwner,
   type SecretSet,
@@ -35,6 +34,9 @@ const RETRY_WAIT_MS = { min: 20, jitter: 40 };
  */
 const ABANDONED_CLAIM_MS = 90_000;
 
+/** What a 503 asks the client to wait when the set to rotate is not visible yet (KV shows a write everywhere within about 60 s). */
+const NOT_VISIBLE_RETRY_AFTER_SECONDS = 5;
+
 const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.min + Math.random() * RETRY_WAIT_MS.jitter));
 
 /** What a rotation does besides replacing the key. */
@@ -57,8 +59,9 @@ export interface RotationRequest {
  * row and the stored set never tell different stories. Returns the new set, or null when the
  * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 400 when a supplied key is
  * of the wrong kind, 409 `conflict` when other rotations of the same secret kept winning, or when
- * the rotation would push out an earlier secret still in its grace period (a set keeps ten);
- * SecretUnavailableError when the stored set cannot be read.
+ * the rotation would push out an earlier secret still in its grace period (a set keeps ten), 503
+ * `temporarily_unavailable` with Retry-After when the stored set is not visible in this location
+ * yet (KV lags writes made elsewhere); SecretUnavailableError when the stored set does not decrypt.
  */
 export async function rotateOwnerSecret(
   env: Pick<Env, "SECRETS" | "MASTER_KEY">,
@@ -67,12 +70,15 @@ export async function rotateOwnerSecret(
   owner: SecretOwner,
   rotation: RotationRequest,
 ): Promise<SecretSet | null> {
+  let visible = true;
   for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
     if (attempt > 0) await pause();
     const version = await readSecretVersion(db, tenantId, owner);
     if (version === null) return null;
     const existing = await readSecretSet(env, owner);
-    if (!existing) throw new SecretUnavailableError(`no secret stored for ${owner.kind} ${owner.id}`);
+    // Not visible here yet: the owner was created (or its set written) in another location moments ago.
+    visible = existing !== null;
+    if (!existing) continue;
     const now = Date.now();
     const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
     // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
@@ -102,6 +108,11 @@ export async function rotateOwnerSecret(
       return null;
     }
     return set;
+  }
+  if (!visible) {
+    throw new ApiError(503, "temporarily_unavailable", "The secret's latest set is not visible here yet; retry after the Retry-After delay", undefined, {
+      "retry-after": String(NOT_VISIBLE_RETRY_AFTER_SECONDS),
+    });
   }
   throw new ApiError(409, "conflict", "Another rotation of this secret is in progress; try again in a moment");
 }
