@@ -73,6 +73,9 @@ export default defineConfig(async () => {
             name: "unit",
             include: ["test/unit/**/*.test.ts"],
             environment: "node",
+            // Pure modules with in-memory ports and fake clocks that each test resets: one process
+            // for all the files spares a fork and a fresh import per file.
+            isolate: false,
           },
         },
         {
@@ -80,6 +83,9 @@ export default defineConfig(async () => {
             name: "node",
             include: ["test/node/**/*.test.ts"],
             environment: "node",
+            // One relay under `wrangler dev` for the files that need only "a relay"; a file that needs
+            // its own state or flags starts its own (scripts/local-relay.ts).
+            globalSetup: ["./test/node/support/relay-setup.ts"],
             testTimeout: 60_000,
             hookTimeout: 120_000,
           },

@@ -22,6 +22,8 @@ export interface Counters {
   /** D1's own meta of rows read and written (D1's billing units); first() does not expose them. */
   d1RowsRead: number;
   d1RowsWritten: number;
+  /** The share of d1RowsWritten that went to endpoint stats rollups (src/db/endpoint-stats.ts). */
+  d1StatsRowsWritten: number;
   kvReads: number;
   kvWrites: number;
   /** R2 calls on PAYLOADS, by billing class: put and list are Class A, get and head Class B; delete is free. */
@@ -49,6 +51,7 @@ const zero = (): Counters => ({
   d1Statements: 0,
   d1RowsRead: 0,
   d1RowsWritten: 0,
+  d1StatsRowsWritten: 0,
   kvReads: 0,
   kvWrites: 0,
   r2Writes: 0,
@@ -95,10 +98,12 @@ function passThrough(target: object, property: string | symbol): unknown {
 function countingD1(db: D1Database, counters: Counters): D1Database {
   // db.batch() needs the runtime's own statements, so each proxy remembers the one it wraps.
   const unwrap = new WeakMap<object, D1PreparedStatement>();
-  const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
+  // Statements that write endpoint stats, whose rows are also counted apart.
+  const stats = new WeakSet<object>();
+  const statement = (inner: D1PreparedStatement, isStats: boolean): D1PreparedStatement => {
     const proxy = new Proxy(inner, {
       get(target, property) {
-        if (property === "bind") return (...values: unknown[]) => statement(target.bind(...values));
+        if (property === "bind") return (...values: unknown[]) => statement(target.bind(...values), isStats);
         if (property === "first" || property === "run" || property === "all" || property === "raw") {
           return async (...args: unknown[]) => {
             counters.d1RoundTrips += 1;
@@ -112,17 +117,21 @@ function countingD1(db: D1Database, counters: Counters): D1Database {
       },
     });
     unwrap.set(proxy, inner);
+    if (isStats) stats.add(proxy);
     return proxy;
   };
   return new Proxy(db, {
     get(target, property) {
-      if (property === "prepare") return (sql: string) => statement(target.prepare(sql));
+      if (property === "prepare") return (sql: string) => statement(target.prepare(sql), /INSERT INTO endpoint_stats\b/.test(sql));
       if (property === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           counters.d1RoundTrips += 1;
           counters.d1Statements += statements.length;
           const results = await timed(counters, "d1Ms", () => target.batch(statements.map((s) => unwrap.get(s) ?? s)));
-          for (const result of results) addMeta(counters, result);
+          results.forEach((result, i) => {
+            addMeta(counters, result);
+            if (stats.has(statements[i]!)) counters.d1StatsRowsWritten += result.meta?.rows_written ?? 0;
+          });
           return results;
         };
       }

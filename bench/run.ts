@@ -7,7 +7,9 @@
 // runs only the scale phase (every read on a million-message shard, bench/lib/scale.ts) and
 // updates its part of latest.json and BENCHMARKS.md (`--phase faults` likewise runs the ledger under
 // injected platform faults, bench/lib/faults.ts); the other phases run without it and keep the
-// last scale figures.
+// last scale figures. `npm run bench -- --phase storage` runs only phase 6 (storage and cost: D1
+// rows written and bytes per delivery) and prints its figures without writing them: they belong
+// beside the other phases' figures of one complete run.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -194,12 +196,28 @@ async function faultsOnly(): Promise<void> {
   }
 }
 
+/** `--phase storage`: phase 6 alone (storage and cost); prints its figures, writes nothing. */
+async function storageOnly(): Promise<void> {
+  const receiver = await startReceiver();
+  const relay = await startRelay({}, { entry: "bench/worker.ts" });
+  try {
+    step(`6/7 storage and cost alone: ${SETTINGS.storageMessages} extraction payloads of ≈ 4 KiB to one endpoint`);
+    const { storage, cost } = storageFiguresOf(await measureStorage(await setUp(relay, receiver)));
+    const { units_per_delivery: _units, breakdown: _breakdown, breakdown_bulk: _bulk, ...figures } = cost;
+    process.stdout.write(`\n${JSON.stringify({ cost: figures, storage }, null, 2)}\n\nbench: storage phase alone, nothing written\n`);
+  } finally {
+    await relay.stop();
+    receiver.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const phaseAt = process.argv.indexOf("--phase");
   const phase = phaseAt >= 0 ? process.argv[phaseAt + 1] : undefined;
   if (phase === "scale") return scaleOnly();
   if (phase === "faults") return faultsOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale" and "faults"`);
+  if (phase === "storage") return storageOnly();
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "storage"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);

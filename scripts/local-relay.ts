@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -33,9 +34,35 @@ export async function freePort(preferred = 0): Promise<number> {
 }
 
 /**
- * Starts the relay with its own throw-away local state: applies the D1 migrations (control and
- * every shard), then runs `wrangler dev` on a free port with the `.dev.vars.example` settings and
- * waits until it answers.
+ * A local state folder with every D1 migration applied (control and every shard), made once per set
+ * of migrations, wrangler.toml and wrangler version and kept in the system's temp folder; relays
+ * start from a copy. The three migration runs (a wrangler process each) cost more than the rest of a
+ * relay's start. Made aside and renamed into place, so concurrent starts never see half of one.
+ */
+async function migratedState(env: NodeJS.ProcessEnv): Promise<string> {
+  const key = createHash("sha256");
+  for (const file of ["wrangler.toml", "node_modules/wrangler/package.json"]) key.update(readFileSync(path.join(ROOT, file)));
+  const migrations = path.join(ROOT, "migrations");
+  for (const file of readdirSync(migrations, { recursive: true, encoding: "utf8" }).sort()) {
+    if (file.endsWith(".sql")) key.update(file).update(readFileSync(path.join(migrations, file)));
+  }
+  const template = path.join(tmpdir(), `edgehook-migrated-${key.digest("hex").slice(0, 16)}`);
+  if (existsSync(template)) return template;
+  const fresh = mkdtempSync(path.join(tmpdir(), "edgehook-migrating-"));
+  await applyMigrations({ location: "local", persistTo: fresh }, { wrangler: WRANGLER, env, quiet: true });
+  try {
+    renameSync(fresh, template);
+  } catch {
+    // another start made it first
+    rmSync(fresh, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/**
+ * Starts the relay with its own throw-away local state, a copy of the migrated one (migratedState),
+ * then runs `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it
+ * answers.
  * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
  * bench's profiler) can attach to the Worker; `entry` runs another Worker script than wrangler.toml's
  * `main` with the same bindings (the bench's counting entry, bench/worker.ts).
@@ -47,7 +74,7 @@ export async function startRelay(
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
   const port = await freePort();
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-  await applyMigrations({ location: "local", persistTo: persist }, { wrangler: WRANGLER, env, quiet: true });
+  cpSync(await migratedState(env), persist, { recursive: true });
   const args = [
     "dev", ...(options.entry ? [options.entry] : []), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",

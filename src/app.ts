@@ -8,7 +8,7 @@ import { rootPage } from "./docs/root";
 import { describeJsonSyntaxError, jsonSyntaxError } from "./lib/json-syntax";
 import { describeApi } from "./openapi";
 import { withRetryingD1 } from "./db/transient";
-import { isTransientPlatformError } from "./platform-errors";
+import { isTransientPlatformError, STORAGE_RETRY_AFTER_SECONDS } from "./platform-errors";
 import { PayloadStorageUnavailable } from "./payloads";
 import { withRelayOrigin } from "./relay-origin";
 import { SecretUnavailableError } from "./secrets";
@@ -25,9 +25,6 @@ import { tenantSecretApi } from "./routes/tenant-secret";
 import { portalLinksApi } from "./routes/portal-links";
 import { requestBody, wireBodyLimit } from "./routes/request-body";
 import { tenantsApi } from "./routes/tenants";
-
-/** What a 503 for a transient storage failure asks the client to wait: such failures pass within seconds. */
-const STORAGE_RETRY_AFTER_SECONDS = 1;
 
 function errorResponse(error: ApiError): Response {
   return Response.json(error.toBody(), { status: error.status, headers: error.headers });

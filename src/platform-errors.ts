@@ -1,4 +1,5 @@
 import { isTransientD1Error, messagesOf } from "./db/transient";
+import { SecretNotVisibleYet } from "./secrets";
 
 /**
  * Platform failures that say nothing about the request: the same request later may well succeed,
@@ -13,14 +14,18 @@ import { isTransientD1Error, messagesOf } from "./db/transient";
  *   developers.cloudflare.com/queues/reference/error-codes/ puts the reason at the end of the message.
  * - R2: "<operation>: <message> (<code>)"; codes 10001 (internal error) and 10058 (too many
  *   requests) are the ones R2 asks callers to retry (developers.cloudflare.com/r2/api/error-codes/).
+ * - A secret set that KV does not show in this location yet (SecretNotVisibleYet).
  */
 const KV = /KV (GET|PUT|DELETE|LIST) failed: (429|5\d\d)\b/;
 const QUEUE = /Queue (send|sendBatch) failed: .*(Too Many Requests|overloaded)/i;
 const R2 = /\((10001|10058)\)/;
 
+/** What a 503 for a transient storage failure asks the client to wait (Retry-After, seconds): such failures pass within seconds. */
+export const STORAGE_RETRY_AFTER_SECONDS = 1;
+
 /** Whether `error` is a transient failure of D1, KV, Queues or R2. */
 export function isTransientPlatformError(error: unknown): boolean {
-  if (isTransientD1Error(error)) return true;
+  if (isTransientD1Error(error) || error instanceof SecretNotVisibleYet) return true;
   const text = messagesOf(error);
   return KV.test(text) || QUEUE.test(text) || R2.test(text);
 }

@@ -50,6 +50,15 @@ export class SecretUnavailableError extends Error {
   override name = "SecretUnavailableError";
 }
 
+/**
+ * The secret set D1 says an owner has is not visible in this location's KV yet: KV shows a write
+ * elsewhere "up to 60 seconds or more" later (developers.cloudflare.com/kv/concepts/how-kv-works/).
+ * Nothing is wrong with the request, so the API answers 503 with Retry-After (src/platform-errors.ts).
+ */
+export class SecretNotVisibleYet extends Error {
+  override name = "SecretNotVisibleYet";
+}
+
 /** Most earlier secrets kept co-signing after rotations. */
 const MAX_PREVIOUS_SECRETS = 10;
 /** How long a decrypted secret set is reused in this isolate before KV is read again (ms). */

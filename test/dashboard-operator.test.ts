@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
 import { ADMIN, bucket, newEndpoint, newTenant, receiverUrl } from "./support/api";
 import { DashboardClient, signedIn, textOf } from "./support/dashboard-client";
 import { consume, enqueueHeld } from "./support/worker";
@@ -8,6 +11,13 @@ async function operator() {
   const browser = new DashboardClient();
   const res = await browser.signIn(ADMIN);
   return { browser, res };
+}
+
+/** Loads `path` with `browser`'s cookies on a relay whose ADMIN_TOKEN is `adminToken`, as after a rotation. */
+async function getWithAdminToken(browser: DashboardClient, path: string, adminToken: string): Promise<Response> {
+  const cookie = [...browser.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  const request = new Request(`https://edgehook.test${path}`, { headers: { cookie }, redirect: "manual" });
+  return buildApp().fetch(request, { ...env, ADMIN_TOKEN: adminToken }, createExecutionContext());
 }
 
 /** A tenant whose endpoint's receiver answers 500, after one failed delivery (one attempt, so it is a dead letter). */
@@ -55,6 +65,13 @@ describe("the operator view", () => {
     expect(text).toContain(`A delivery of tenant ${tenant.id}`);
   });
 
+  it("does not claim a delivery its message never had", async () => {
+    const { deliveryId } = await failingTenant();
+    const { browser } = await operator();
+    const text = textOf((await browser.get(`/dashboard/operator?id=${deliveryId.slice(0, -4)}0009`)).html);
+    expect(text).toContain("No message or delivery has the id");
+  });
+
   it("says so when no message or delivery has the id", async () => {
     const { browser } = await operator();
     const text = textOf((await browser.get("/dashboard/operator?id=01a237c9-b32e-7b95-9345-276ac1100001")).html);
@@ -71,6 +88,19 @@ describe("the operator view", () => {
     const page = await browser.get(`/dashboard/endpoints/${endpoint.id}`);
     expect(page.status).toBe(200);
     expect(textOf(page.html)).toContain("Broken receiver");
+  });
+
+  it("opening another tenant ends the tenant session the browser held, on the server too", async () => {
+    const [first, second] = [await newTenant(), await newTenant()];
+    const { browser } = await operator();
+    await browser.get("/dashboard/operator");
+    await browser.post(`/dashboard/operator/tenants/${first.id}/open`, { next: "/dashboard" });
+    const firstCookie = browser.cookies.get("__Host-edgehook_session")!;
+    await browser.get("/dashboard/operator");
+    await browser.post(`/dashboard/operator/tenants/${second.id}/open`, { next: "/dashboard" });
+    const replayed = new DashboardClient();
+    replayed.cookies.set("__Host-edgehook_session", firstCookie);
+    expect((await replayed.get("/dashboard/deliveries")).status).toBe(303);
   });
 
   it("an operator session alone does not open a tenant's pages", async () => {
@@ -114,6 +144,24 @@ describe("the operator view", () => {
     await browser.get("/dashboard/operator");
     await browser.post("/dashboard/sign-out");
     expect((await browser.get("/dashboard/operator")).status).toBe(303);
+  });
+
+  it("an operator session ends when the admin token it was opened with is rotated", async () => {
+    const { browser } = await operator();
+    expect((await getWithAdminToken(browser, "/dashboard/operator", ADMIN)).status).toBe(200);
+    const afterRotation = await getWithAdminToken(browser, "/dashboard/operator", "rotated-admin-token");
+    expect(afterRotation.status).toBe(303);
+    expect(afterRotation.headers.get("location")).toBe("/dashboard/sign-in");
+  });
+
+  it("a tenant opened from the operator view closes no later than the operator session", async () => {
+    const tenant = await newTenant();
+    const { browser, res } = await operator();
+    await browser.get("/dashboard/operator");
+    const open = await browser.post(`/dashboard/operator/tenants/${tenant.id}/open`, { next: "/dashboard" });
+    const maxAge = (name: string, page: { headers: Headers }) =>
+      Number(/Max-Age=(\d+)/i.exec(page.headers.getSetCookie().findLast((c) => c.startsWith(`${name}=`))!)![1]);
+    expect(maxAge("__Host-edgehook_session", open)).toBeLessThanOrEqual(maxAge("__Host-edgehook_operator", res));
   });
 
   it("a wrong token opens nothing", async () => {

@@ -196,8 +196,30 @@ describe("activity", () => {
     const row = (id: string) => textOf(new RegExp(`<tr data-endpoint-id="${id}">.*?</tr>`).exec(page.html)![0]);
     expect(row(good.id)).toContain("100% (2 of 2)");
     expect(row(bad.id)).toContain("0% (0 of 1)");
-    expect(textOf(page.html)).toContain("No deliveries");
+    expect(textOf(page.html)).toContain("No attempts");
     expect(page.html).toContain('aria-label="3 deliveries in the last 24 hours, 1 failed"');
+  });
+
+  it("an endpoint's page charts its attempts of the last 24 hours in 24 bars, with its success rate and latency in words", async () => {
+    const { tenant, browser } = await signedIn();
+    const name = bucket();
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/fail/1/${name}`, retry: { schedule: [0] } });
+    await apiJson("POST", `/v1/tenants/${tenant.id}/messages`, { body: { event: "document.predicted", payload: {}, endpoint_ids: [endpoint.id] } });
+    await eventually(async () => (await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries?status=succeeded`)).body.data.length === 1);
+    const page = await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    const svg = /<svg[^>]*data-testid="endpoint-chart-svg"[^>]*>.*?<\/svg>/s.exec(page.html)![0];
+    expect(svg.match(/<g class="bar">/g)).toHaveLength(24);
+    expect(svg.match(/class="bar-bad"/g)).toHaveLength(1);
+    const words = textOf(/<dl class="stats-words".*?<\/dl>/s.exec(page.html)![0]);
+    expect(words).toContain("Success rate 50% (1 of 2)");
+    expect(words).toMatch(/Latency about \d+ ms typical \(p50\), \d+ ms for the slowest 5% \(p95\)/);
+  });
+
+  it("an endpoint's page without attempts says so instead of a rate", async () => {
+    const { tenant, browser } = await signedIn();
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const page = await browser.get(`/dashboard/endpoints/${endpoint.id}`);
+    expect(textOf(/<dl class="stats-words".*?<\/dl>/s.exec(page.html)![0])).toContain("Success rate No attempts");
   });
 
   it("filters the delivery log by status", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newTenant } from "./support/api";
 import { shardOf } from "./support/shards";
@@ -38,36 +38,11 @@ describe("hourlyDeliveryCounts", () => {
     expect(hours.slice(1, 23).every((h) => h.total === 0)).toBe(true);
   });
 
-  it("counts one endpoint's deliveries only when asked", async () => {
-    const tenant = await newTenant();
-    const endpointId = crypto.randomUUID();
-    await storeDeliveries(tenant.id, endpointId, [{ status: "failed", at: NOW - 60_000 }]);
-    await storeDeliveries(tenant.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
-    const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { endpointId, now: NOW, hours: 24 });
-    expect(hours[23]).toMatchObject({ total: 1, failed: 1 });
-  });
-
   it("never counts another tenant's deliveries", async () => {
     const tenant = await newTenant();
     const other = await newTenant();
     await storeDeliveries(other.id, null, [{ status: "succeeded", at: NOW - 60_000 }]);
     const hours = await hourlyDeliveryCounts(await shardOf(tenant.id), tenant.id, { now: NOW, hours: 24 });
     expect(hours.reduce((n, h) => n + h.total, 0)).toBe(0);
-  });
-});
-
-describe("outcomesByEndpoint", () => {
-  it("counts finished deliveries per endpoint since a time, ignoring ones still open", async () => {
-    const tenant = await newTenant();
-    const endpointId = crypto.randomUUID();
-    await storeDeliveries(tenant.id, endpointId, [
-      { status: "succeeded", at: NOW - HOUR },
-      { status: "succeeded", at: NOW - 2 * HOUR },
-      { status: "failed", at: NOW - 3 * HOUR },
-      { status: "retrying", at: NOW - HOUR },
-      { status: "failed", at: NOW - 30 * HOUR },
-    ]);
-    const outcomes = await outcomesByEndpoint(await shardOf(tenant.id), tenant.id, NOW - 24 * HOUR);
-    expect(outcomes.get(endpointId)).toEqual({ succeeded: 2, failed: 1 });
   });
 });

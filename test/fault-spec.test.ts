@@ -33,6 +33,12 @@ describe("EDGEHOOK_FAULTS spec", () => {
     expect(() => parseFaultSpec("d1_error_rat=0.1")).toThrow(/unknown entry "d1_error_rat=0.1".*kv_stale_seconds=N/);
   });
 
+  it("refuses a name every object has, such as constructor or __proto__, as unknown", () => {
+    for (const entry of ["constructor=0.5", "toString=1", "__proto__=0", "hasOwnProperty=0.1"]) {
+      expect(() => parseFaultSpec(entry), entry).toThrow(/unknown entry/);
+    }
+  });
+
   it("refuses a rate outside 0–1 or not a number", () => {
     for (const entry of ["d1_error_rate=1.5", "kv_error_rate=-0.1", "queue_error_rate=often", "r2_error_rate=", "r2_error_rate"]) {
       expect(() => parseFaultSpec(entry), entry).toThrow(/must be a share from 0 to 1/);

@@ -75,6 +75,7 @@ describe("API reference", () => {
       "PATCH /v1/tenants/{tenant_id}/endpoints/{endpoint_id}": "updateEndpoint",
       "DELETE /v1/tenants/{tenant_id}/endpoints/{endpoint_id}": "deleteEndpoint",
       "GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret": "getEndpointSecret",
+      "GET /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/stats": "getEndpointStats",
       "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret/rotate": "rotateEndpointSecret",
       "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/test": "sendTestMessage",
       "POST /v1/tenants/{tenant_id}/endpoints/{endpoint_id}/recover": "recoverEndpointDeliveries",

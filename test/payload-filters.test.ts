@@ -46,6 +46,22 @@ describe("payload filters on endpoints", () => {
     expect(res.body.error.issues.map((i: any) => i.path)).toEqual(["filter"]);
   });
 
+  it("a filter whose path is __proto__ is kept as sent and fans out only the payloads that have that key", async () => {
+    const { id } = await newTenant();
+    const created = await apiJson("POST", endpoints(id), {
+      rawBody: '{"url":"https://e.com/a","filter":{"__proto__":{"$eq":"admin"}}}',
+      headers: { "content-type": "application/json" },
+    });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body.filter)).toBe('{"__proto__":{"$eq":"admin"}}');
+    const fanOutOf = async (payloadText: string) => {
+      const { res } = await apiHeld("POST", `/v1/tenants/${id}/messages`, JSON.parse(`{"event":"x","payload":${payloadText}}`));
+      return ((await res.json()) as any).deliveries.map((d: any) => d.endpoint_id);
+    };
+    expect(await fanOutOf('{"role":"user"}')).toEqual([]);
+    expect(await fanOutOf('{"__proto__":"admin"}')).toEqual([created.body.id]);
+  });
+
   it("PATCH sets a filter, and null clears it", async () => {
     const { id } = await newTenant();
     const endpoint = await newEndpoint(id, { url: "https://e.com/a" });
@@ -53,6 +69,13 @@ describe("payload filters on endpoints", () => {
     expect(set.body.filter).toEqual({ kind: "invoice" });
     const cleared = await apiJson("PATCH", endpoints(id, `/${endpoint.id}`), { body: { filter: null } });
     expect(cleared.body.filter).toBeNull();
+  });
+
+  it("a PATCH that leaves filter out keeps the stored filter", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: "https://e.com/a", filter: { kind: "invoice" } });
+    const renamed = await apiJson("PATCH", endpoints(id, `/${endpoint.id}`), { body: { name: "Invoices" } });
+    expect(renamed.body.filter).toEqual({ kind: "invoice" });
   });
 
   it("a PATCH with an invalid filter is a 400 and leaves the stored filter as it was", async () => {
@@ -117,6 +140,17 @@ describe("payload filters at fan-out", () => {
     expect(await fanOut(id, { event: "x", payload: { kind: "b" } })).toEqual([endpoint.id]);
     await apiJson("PATCH", endpoints(id, `/${endpoint.id}`), { body: { filter: null } });
     expect(await fanOut(id, { event: "x", payload: { kind: "z" } })).toEqual([endpoint.id]);
+  });
+
+  it("a tenant deleted and created again under the same id fans out by its new endpoints' filters", async () => {
+    const id = `reborn-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await apiJson("POST", "/v1/tenants", { body: { name: "First", id } })).status).toBe(201);
+    await newEndpoint(id, { url: "https://e.com/old", filter: { kind: "a" } });
+    expect(await fanOut(id, { event: "x", payload: { kind: "b" } })).toEqual([]);
+    expect((await apiJson("DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    expect((await apiJson("POST", "/v1/tenants", { body: { name: "Second", id } })).status).toBe(201);
+    const reborn = await newEndpoint(id, { url: "https://e.com/new", filter: { kind: "b" } });
+    expect(await fanOut(id, { event: "x", payload: { kind: "b" } })).toEqual([reborn.id]);
   });
 
   it("a message sent to explicit endpoint_ids reaches them whatever their filters say", async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { getDeliveryWithAttempts, listDeliveries, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../src/db/delivery-stats";
+import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
+import { attemptCountsByEndpoint, purgeOldEndpointStats, readEndpointStats } from "../src/db/endpoint-stats";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
@@ -24,14 +25,14 @@ const NOW = Date.UTC(2026, 11, 7, 12);
 const HOUR = 3_600_000;
 
 /** The tables that grow with traffic. */
-const GROWING = ["messages", "deliveries", "idempotency_keys"];
+const GROWING = ["messages", "deliveries", "idempotency_keys", "endpoint_stats"];
 /** Partial indexes hold only the rows they name (open or closed deliveries, never the enqueue path's), so a scan of one is bounded by them. */
 const PARTIAL_INDEXES = ["deliveries_open", "deliveries_closed_by_tenant", "deliveries_closed_by_endpoint"];
 
 /** The names a statement gives the growing tables: the tables themselves and their aliases. */
 function growingNames(sql: string): Set<string> {
   const names = new Set(GROWING);
-  for (const [, table, alias] of sql.matchAll(/\b(messages|deliveries|idempotency_keys)\s+AS\s+(\w+)/gi)) if (GROWING.includes(table!.toLowerCase())) names.add(alias!);
+  for (const [, table, alias] of sql.matchAll(/\b(messages|deliveries|idempotency_keys|endpoint_stats)\s+AS\s+(\w+)/gi)) if (GROWING.includes(table!.toLowerCase())) names.add(alias!);
   return names;
 }
 
@@ -60,6 +61,9 @@ async function unboundedStepsOf(tenantId: string, read: (db: D1Database) => Prom
   return found.filter((f) => f.steps.length > 0);
 }
 
+/** A list cursor positioned at `id` (src/db/pagination.ts: base64url of `created_at:id`). */
+const cursorAt = (id: string) => btoa(`${NOW}:${id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
 /** A tenant with one endpoint, and the ids of a message and its first delivery (none stored: plans do not need rows). */
 async function setUp() {
   const tenant = await newTenant();
@@ -75,6 +79,11 @@ describe("query plans of every read (issue 25)", () => {
     "looking up an Idempotency-Key": (db, k) => findKeyedRequests(db, k.tenantId, ["key"], NOW - HOUR),
     "listing messages": (db, k) => listMessages(db, k.tenantId, { limit: 100 }),
     "listing messages of one event type": (db, k) => listMessages(db, k.tenantId, { event: "invoice.extracted", limit: 100 }),
+    "listing messages from one source since a time, after a cursor": (db, k) =>
+      listMessages(db, k.tenantId, { source: "ocr", since: NOW - HOUR, cursor: cursorAt(k.messageId), limit: 100 }),
+    "listing pending deliveries after a cursor": (db, k) => listDeliveries(db, k.tenantId, { status: "pending", cursor: cursorAt(k.deliveryId), limit: 100 }),
+    "listing one endpoint's scheduled deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, status: "scheduled", since: NOW - HOUR, limit: 100 }),
+    "listing deliveries with their event and endpoint name, as the dashboard does": (db, k) => listDeliveries(db, k.tenantId, { limit: 50 }, { labelled: true }),
     "listing deliveries": (db, k) => listDeliveries(db, k.tenantId, { limit: 100 }),
     "listing deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { since: NOW - HOUR, limit: 100 }),
     "listing one endpoint's deliveries": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, limit: 100 }),
@@ -85,8 +94,9 @@ describe("query plans of every read (issue 25)", () => {
     "listing succeeded deliveries": (db, k) => listDeliveries(db, k.tenantId, { status: "succeeded", limit: 100 }),
     "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
     "counting deliveries per hour for the dashboard": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { now: NOW, hours: 24 }),
-    "counting one endpoint's deliveries per hour": (db, k) => hourlyDeliveryCounts(db, k.tenantId, { endpointId: k.endpointId, now: NOW, hours: 24 }),
-    "counting outcomes per endpoint": (db, k) => outcomesByEndpoint(db, k.tenantId, NOW - 24 * HOUR),
+    "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR, 6 * HOUR),
+    "reading a page of endpoints' recent attempt counts": (db, k) => attemptCountsByEndpoint(db, k.tenantId, [k.endpointId, crypto.randomUUID()], NOW - 24 * HOUR),
+    "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { readConfig } from "../src/config";
 import { claimMs } from "../src/delivery/claim";
 import { MAX_QUEUE_DELAY_SECONDS } from "../src/delivery/backoff";
-import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { apiHeld, consume, deliveryRow, sweepHeld } from "./support/worker";
 
 // Issue 26: delayed and scheduled messages, and cancelling a message (CONTRACT.md, Delivery control).
@@ -122,6 +122,29 @@ describe("delayed and scheduled messages", () => {
     expect([...delays].sort()).toEqual([300, undefined]);
   });
 
+  it("an idempotent replay of a delayed message answers as the first response did: its deliveries scheduled", async () => {
+    const { tenantId } = await tenantWithEndpoint();
+    const body = { event: "invoice.due", payload: { n: 1 }, delay_seconds: 600 };
+    const headers = { "idempotency-key": `delayed-${bucket()}` };
+    const first = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
+    const again = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
+    type Answer = { id: string; deliveries: Array<{ status: string }> };
+    const [firstBody, againBody] = (await Promise.all([first.res.json(), again.res.json()])) as [Answer, Answer];
+    expect(againBody.id).toBe(firstBody.id);
+    expect(againBody.deliveries.map((d) => d.status)).toEqual(["scheduled"]);
+    expect(again.tasks).toHaveLength(0);
+  });
+
+  it("a batch replayed by its Idempotency-Key answers each message's scheduled or pending status as first answered", async () => {
+    const { tenantId } = await tenantWithEndpoint();
+    const body = { messages: [{ event: "x", payload: 1, delay_seconds: 300 }, { event: "x", payload: 2 }, { event: "x", payload: 3, deliver_at: new Date(Date.now() + 3_600_000).toISOString() }] };
+    const headers = { "idempotency-key": `batch-${bucket()}` };
+    await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, body, { headers });
+    const again = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, body, { headers });
+    const replayed = (await again.res.json()) as { messages: Array<{ deliveries: Array<{ status: string }> }> };
+    expect(replayed.messages.map((m) => m.deliveries[0]!.status)).toEqual(["scheduled", "pending", "scheduled"]);
+  });
+
   it("the batch route names the item whose deliver_at is too far ahead", async () => {
     const { tenantId } = await tenantWithEndpoint();
     const far = new Date(Date.now() + 40 * DAY_SECONDS * 1000).toISOString();
@@ -166,6 +189,23 @@ describe("cancelling a message", () => {
     const res = await apiJson("POST", `/v1/tenants/${tenantId}/messages/${message.id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body.deliveries.map((d: { status: string }) => d.status)).toEqual(["retrying"]);
+  });
+
+  it("cancelling while the first attempt is in flight records that attempt but never retries the delivery", async () => {
+    const tenant = await newTenant();
+    const name = bucket();
+    await newEndpoint(tenant.id, { url: `${receiverUrl()}/hold/1/${name}` });
+    const { message, tasks } = await enqueueScheduled(tenant.id, {});
+    const inFlight = consume(tasks);
+    await requestsArrived(name, 1);
+    const cancelled = await apiJson("POST", `/v1/tenants/${tenant.id}/messages/${message.id}/cancel`);
+    await release(name, 500);
+    const batch = await inFlight;
+    expect(cancelled.body.deliveries.map((d: { status: string }) => d.status)).toEqual(["cancelled"]);
+    expect(batch.result.retryMessages).toEqual([]);
+    const delivery = await apiJson("GET", `/v1/tenants/${tenant.id}/deliveries/${message.deliveries[0]!.id}`);
+    expect(delivery.body).toMatchObject({ status: "cancelled", next_attempt_at: null });
+    expect(delivery.body.attempts.map((a: { status_code: number }) => a.status_code)).toEqual([500]);
   });
 
   it("cancelling twice answers 200 both times with the same message", async () => {

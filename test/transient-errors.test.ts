@@ -101,6 +101,13 @@ describe("kind: a transient storage failure is retried once where safe, and othe
     expect(res.headers.get("retry-after")).toBe("1");
   });
 
+  it("a dashboard page that meets a database that stays locked answers its 503 page with Retry-After", async () => {
+    const flaky = flakyEnv(/./, BUSY, Infinity);
+    const res = await callWorker(flaky.env, "GET", "/dashboard/deliveries", { token: null, headers: { cookie: "__Host-edgehook_session=any" } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("1");
+  });
+
   it("a consumer batch whose results meet a busy D1 records them on the second try, so nothing is sent twice", async () => {
     const { id } = await newTenant();
     const name = bucket();

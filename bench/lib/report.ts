@@ -183,8 +183,8 @@ export function renderMarkdown(r: BenchResult): string {
       `${fmt(r.cost.delivered_first_attempt)} delivered on the first attempt; ${fmt(r.shards.count)} data database(s))`,
     "",
     table(
-      ["D1 bytes per message", "R2 objects per message", "R2 bytes per message", "D1 rows written per delivery", "USD per million deliveries"],
-      [[fmt(r.storage.d1_bytes_per_message), fmt(r.storage.r2_objects_per_message), r.storage.payloads_bucket ? fmt(r.storage.r2_bytes_per_message) : "no PAYLOADS bucket", fmt(r.cost.d1_rows_written_per_delivery), fmt(r.cost.usd_per_million_deliveries)]],
+      ["D1 bytes per message", "R2 objects per message", "R2 bytes per message", "D1 rows written per delivery", "of them endpoint stats", "USD per million deliveries"],
+      [[fmt(r.storage.d1_bytes_per_message), fmt(r.storage.r2_objects_per_message), r.storage.payloads_bucket ? fmt(r.storage.r2_bytes_per_message) : "no PAYLOADS bucket", fmt(r.cost.d1_rows_written_per_delivery), fmt(r.cost.d1_stats_rows_written_per_delivery), fmt(r.cost.usd_per_million_deliveries)]],
     ),
     "",
     table(

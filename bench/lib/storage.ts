@@ -56,6 +56,8 @@ export interface StorageCost {
   usd_per_million_deliveries_bulk: number | null;
   breakdown_bulk: CostBreakdown | null;
   d1_rows_written_per_delivery: number | null;
+  /** The share of d1_rows_written_per_delivery that is endpoint stats rollups (one row per endpoint and 5-minute bucket a consumer batch touches). */
+  d1_stats_rows_written_per_delivery: number | null;
   /** The measured units the dollars come from, per delivery. */
   units_per_delivery: UnitsPerDelivery | null;
   delivered_first_attempt: number;
@@ -187,6 +189,7 @@ export function storageFiguresOf(phase: StoragePhase): { storage: StorageFigures
       breakdown_bulk: bulkUsd?.breakdown ?? null,
       breakdown: usd?.breakdown ?? null,
       d1_rows_written_per_delivery: ratio(api.d1RowsWritten + consumer.d1RowsWritten, delivered, 2),
+      d1_stats_rows_written_per_delivery: ratio(consumer.d1StatsRowsWritten, delivered, 2),
       units_per_delivery: units && roundUnits(units),
       delivered_first_attempt: delivered,
     },

@@ -1,7 +1,7 @@
 -- Dashboard sessions opened with the admin token: the operator view across tenants. Kept apart
 -- from tenant sessions (dashboard_sessions), which always belong to one tenant.
 CREATE TABLE operator_sessions (
-  token_hash  TEXT PRIMARY KEY,   -- SHA-256 hex of the cookie's token; the token itself is not stored
+  token_hash  TEXT PRIMARY KEY,   -- HMAC-SHA256 hex of the cookie's token under ADMIN_TOKEN; the token itself is not stored
   created_at  INTEGER NOT NULL,
   expires_at  INTEGER NOT NULL
 ) WITHOUT ROWID;

@@ -3,9 +3,9 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { NONCE, secureHeaders } from "hono/secure-headers";
-import { isTransientD1Error } from "../db/transient";
 import { PayloadStorageUnavailable } from "../payloads";
 import { ApiError } from "../errors";
+import { isTransientPlatformError, STORAGE_RETRY_AFTER_SECONDS } from "../platform-errors";
 import { SecretUnavailableError } from "../secrets";
 import { DASHBOARD_JS } from "./assets/client";
 import { DASHBOARD_CSS, FAVICON_SVG } from "./assets/styles";
@@ -44,7 +44,10 @@ function onError(err: Error, c: Context<DashboardEnv>) {
     return errorPage(c, 403, err.message || "This request did not come from this dashboard. Reload the page and try again.");
   }
   if (err instanceof HTTPException && err.status === 413) return errorPage(c, 413, "The form is too large.");
-  if (isTransientD1Error(err) || err instanceof PayloadStorageUnavailable) return errorPage(c, 503, "Storage is briefly unavailable. Try again in a moment.");
+  if (isTransientPlatformError(err) || err instanceof PayloadStorageUnavailable) {
+    c.header("retry-after", String(STORAGE_RETRY_AFTER_SECONDS));
+    return errorPage(c, 503, "Storage is briefly unavailable. Try again in a moment.");
+  }
   console.error(`${c.req.method} ${c.req.path}: ${err instanceof SecretUnavailableError ? err.message : "unhandled error"}`, err);
   return errorPage(c, 500, "Something went wrong on our side; it has been logged. Try again in a moment.");
 }

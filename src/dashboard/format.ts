@@ -1,4 +1,4 @@
-import type { DeliveryOutcomes } from "../db/delivery-stats";
+import type { AttemptCounts } from "../db/endpoint-stats";
 
 /** A timestamp as the dashboard shows it: `2026-11-23 14:02:11 UTC`. */
 export function formatTime(value: string | number): string {
@@ -11,10 +11,10 @@ export function shortId(id: string): string {
 }
 
 /**
- * A success rate as `98%` and `(49 of 50)`, or null when nothing has finished yet. Rounded down,
+ * A success rate of attempts as `98%` and `(49 of 50)`, or null when there were none. Rounded down,
  * so one failure among many never shows as 100%.
  */
-export function successRate(outcomes: DeliveryOutcomes | undefined): { percent: string; counts: string } | null {
+export function successRate(outcomes: AttemptCounts | undefined): { percent: string; counts: string } | null {
   const finished = (outcomes?.succeeded ?? 0) + (outcomes?.failed ?? 0);
   if (!outcomes || finished === 0) return null;
   return { percent: `${Math.floor((outcomes.succeeded / finished) * 100)}%`, counts: `(${outcomes.succeeded} of ${finished})` };

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { deleteOperatorSession, findOperatorSession, insertOperatorSession } from "../db/operator-sessions";
 import { randomBytes, toBase64Url } from "../lib/base64";
-import { sha256Hex } from "../lib/digest";
+import { hmacSha256Hex } from "../lib/digest";
 import type { DashboardEnv } from "./env";
 import { HOST_COOKIE } from "./session";
 
@@ -10,17 +10,25 @@ import { HOST_COOKIE } from "./session";
  * Operator sessions: opened with the admin token, for the operator view across tenants. Their own
  * kind, table and cookie, so a tenant session can never stand in for one (or the other way round);
  * same cookie rules (`__Host-`, HttpOnly, SameSite=Strict) and the same CSRF check as tenant sessions.
+ * A session lives only as long as the admin token it was opened with, as a tenant session lives only
+ * as long as its API key: D1 keys it by the HMAC of its cookie token under ADMIN_TOKEN, so once the
+ * token is rotated no stored session matches any cookie.
  */
 
 /** How long an operator session lasts from sign-in: shorter than a tenant's, as it sees every tenant. */
 const OPERATOR_TTL_SECONDS = 2 * 3600;
 const OPERATOR_COOKIE = "edgehook_operator";
 
-/** Loads the operator session named by its cookie (or null) into `c.var.operator`. */
+/** What D1 stores in place of an operator session's token: its HMAC under the current ADMIN_TOKEN (see above). */
+function operatorTokenHash(env: Env, token: string): Promise<string> {
+  return hmacSha256Hex(env.ADMIN_TOKEN, token);
+}
+
+/** Loads the operator session named by its cookie (or null) into `c.var.operator`; none without an ADMIN_TOKEN. */
 export function loadOperatorSession(): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
     const token = getCookie(c, OPERATOR_COOKIE, "host");
-    c.set("operator", token ? await findOperatorSession(c.env.DB, await sha256Hex(token), Date.now()) : null);
+    c.set("operator", token && c.env.ADMIN_TOKEN ? await findOperatorSession(c.env.DB, await operatorTokenHash(c.env, token), Date.now()) : null);
     await next();
   };
 }
@@ -33,11 +41,11 @@ export function requireOperator(): MiddlewareHandler<DashboardEnv> {
   };
 }
 
-/** Opens an operator session and sets its cookie; D1 keeps only the SHA-256 of the token. */
+/** Opens an operator session and sets its cookie; D1 keeps only the token's hash (operatorTokenHash). Only after the admin token was checked. */
 export async function startOperatorSession(c: Context<DashboardEnv>): Promise<void> {
   const token = toBase64Url(randomBytes(32));
   const now = Date.now();
-  await insertOperatorSession(c.env.DB, { tokenHash: await sha256Hex(token), now, expiresAt: now + OPERATOR_TTL_SECONDS * 1000 });
+  await insertOperatorSession(c.env.DB, { tokenHash: await operatorTokenHash(c.env, token), now, expiresAt: now + OPERATOR_TTL_SECONDS * 1000 });
   setCookie(c, OPERATOR_COOKIE, token, { ...HOST_COOKIE, maxAge: OPERATOR_TTL_SECONDS });
 }
 

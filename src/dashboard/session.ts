@@ -46,20 +46,19 @@ export function requireSession(): MiddlewareHandler<DashboardEnv> {
 }
 
 /**
- * Opens a session in `tenantId` and sets its cookie. The cookie holds a random token; D1 keeps
- * only its SHA-256, so a database dump opens no sessions.
+ * Opens a session in `tenantId` and sets its cookie, ending the session the browser held before (in
+ * D1 too, so its old cookie opens nothing). The cookie holds a random token; D1 keeps only its
+ * SHA-256, so a database dump opens no sessions.
+ * @param endsBy the latest the session may end (epoch ms): an operator opening a tenant passes its
+ *   own session's end, so the tenant session never outlives the operator's
  */
-export async function startSession(c: Context<DashboardEnv>, tenantId: string, apiKeyId: string | null): Promise<void> {
+export async function startSession(c: Context<DashboardEnv>, tenantId: string, apiKeyId: string | null, endsBy = Infinity): Promise<void> {
+  await endSession(c);
   const token = toBase64Url(randomBytes(32));
   const now = Date.now();
-  await insertDashboardSession(c.env.DB, {
-    tokenHash: await sessionTokenHash(token),
-    tenantId,
-    apiKeyId,
-    now,
-    expiresAt: now + SESSION_TTL_SECONDS * 1000,
-  });
-  setCookie(c, SESSION_COOKIE, token, { ...HOST_COOKIE, maxAge: SESSION_TTL_SECONDS });
+  const expiresAt = Math.min(now + SESSION_TTL_SECONDS * 1000, endsBy);
+  await insertDashboardSession(c.env.DB, { tokenHash: await sessionTokenHash(token), tenantId, apiKeyId, now, expiresAt });
+  setCookie(c, SESSION_COOKIE, token, { ...HOST_COOKIE, maxAge: Math.max(0, Math.floor((expiresAt - now) / 1000)) });
 }
 
 /** Ends the current session, in D1 and in the browser. */

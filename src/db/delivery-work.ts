@@ -1,7 +1,9 @@
 import { compressText } from "../lib/compression";
 import { sqlMessageKeyOf } from "../lib/ids";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
+import type { StatsRollup } from "../lib/endpoint-stats";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
+import { statsStatement } from "./endpoint-stats";
 
 export type { EndpointHealth } from "./endpoint-health";
 
@@ -234,7 +236,8 @@ export interface RecordedBatch {
 /**
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
- * streaks (a 410 disables at once) and endpoints' delivery lanes (src/db/endpoint-health.ts), and
+ * streaks (a 410 disables at once) and endpoints' delivery lanes (src/db/endpoint-health.ts), the
+ * endpoint stats rollups (one upsert statement, one row per rollup: src/db/endpoint-stats.ts), and
  * the claims of deliveries deferred past them (one statement). Returns the ids of deliveries whose
  * record was live, i.e. whose state it set (the others were replaced, finished by another batch or
  * deleted meanwhile), and the endpoint transitions the write made.
@@ -244,6 +247,7 @@ export async function recordBatchResults(
   attempts: AttemptRecord[],
   cancellations: Cancellation[],
   health: EndpointHealth[],
+  stats: StatsRollup[] = [],
   deferredClaims: DeferredClaim[] = [],
 ): Promise<RecordedBatch> {
   const statements: D1PreparedStatement[] = [];
@@ -252,6 +256,8 @@ export async function recordBatchResults(
     liveResults.push(statements.length + 1);
     statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
   }
+  const statsUpsert = statsStatement(db, stats);
+  if (statsUpsert) statements.push(statsUpsert);
   for (const c of cancellations) {
     statements.push(
       db

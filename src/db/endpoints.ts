@@ -2,6 +2,7 @@ import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../sche
 import { DEFAULT_RATE_BURST, DEFAULT_TIMEOUT_MS } from "../limits";
 import { TenantMissing } from "./messages";
 import { decodeCursor, iso, paginate } from "./pagination";
+import { deleteEndpointStats } from "./endpoint-stats";
 
 /** An endpoints row as D1 returns it. */
 export interface EndpointRow {
@@ -242,8 +243,8 @@ export async function updateEndpoint(
   return row ? { endpoint: toEndpoint(row), wasEnabled: before!.results[0]!.enabled === 1 } : null;
 }
 
-/** Deletes an endpoint; returns whether the tenant had it. */
+/** Deletes an endpoint and its stats; returns whether the tenant had it. */
 export async function deleteEndpoint(db: D1Database, tenantId: string, id: string): Promise<boolean> {
-  const result = await db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId).run();
-  return result.meta.changes > 0;
+  const [result] = await db.batch([db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId), deleteEndpointStats(db, tenantId, id)]);
+  return result!.meta.changes > 0;
 }

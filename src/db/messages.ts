@@ -1,6 +1,7 @@
-import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
+import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
-import { decodeCursor, iso, paginate } from "./pagination";
+import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
+import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
@@ -103,6 +104,9 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
  * pending and never attempted): one UPDATE that seeks the message by its key and its few
  * deliveries by primary key. Deliveries attempted already, finished or cancelled are left as they
  * are, so cancelling twice changes nothing. A consumer that finds a cancelled delivery acks it.
+ * Cancelling ends the delivery's queue chain (a new queue token), so a first attempt that was
+ * already in flight is recorded as the stale attempt it now is (counted, kept in its history) and
+ * never revives the delivery into a retry the platform cancelled.
  * @param now epoch ms
  * @returns how many deliveries it cancelled
  */
@@ -112,7 +116,7 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
   const result = await db
     .prepare(
       `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
-         updated_at = max(?6, created_at + 1)
+         queue_token = ${SQL_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
        WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
          AND status IN ('scheduled', 'pending') AND attempts = 0`,
     )
@@ -121,23 +125,36 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
   return result.meta.changes;
 }
 
-/** A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket of message keys. */
-export async function listMessages(
-  db: D1Database,
-  tenantId: string,
-  query: { event?: string; limit: number; cursor?: string },
-) {
+/** Filters of a message list; `since` is epoch ms. */
+export interface MessageListQuery {
+  event?: string;
+  source?: string;
+  since?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket
+ * of message keys, cut at `since` and at the cursor (keys are time-ordered). Each is written into
+ * the range's one lower or upper bound, and only when given: SQLite seeks by a single bound each
+ * way and plans before values are bound, so `?6 IS NULL OR key < …` would bound nothing. An `event`
+ * or `source` filter has no index (one would cost a D1 row written per message): the list examines
+ * at most scanBudget(limit) messages of the range and may answer a short page with a `next_cursor`
+ * (src/db/pagination.ts scannedPage).
+ */
+export async function listMessages(db: D1Database, tenantId: string, query: MessageListQuery) {
   const before = decodeCursor(query.cursor);
-  const bucket = tenantBucket(tenantId);
+  const scan = query.event !== undefined || query.source !== undefined;
   const { results } = await db
     .prepare(
-      `SELECT id, event, source, created_at FROM messages
-       WHERE key >= ${SQL_BUCKET_START("?1")} AND key < ${SQL_BUCKET_END("?1")} AND tenant_id = ?2 AND (?3 IS NULL OR event = ?3)
-         AND (?4 IS NULL OR key < ${sqlMessageKeyOf("?4")})
-       ORDER BY key DESC LIMIT ?5`,
+      `SELECT id, event, source, created_at, (?3 IS NULL OR event = ?3) AND (?4 IS NULL OR source = ?4) AS hit FROM messages
+       WHERE key >= ${query.since === undefined ? SQL_BUCKET_START("?1") : SQL_KEY_FLOOR("?1", "?5")}
+         AND key < ${query.cursor === undefined ? SQL_BUCKET_END("?1") : `min(${SQL_BUCKET_END("?1")}, ${sqlMessageKeyOf("?6")})`} AND tenant_id = ?2
+       ORDER BY key DESC LIMIT ?7`,
     )
-    .bind(bucket, tenantId, query.event ?? null, before?.id ?? null, query.limit + 1)
-    .all<{ id: string; event: string; source: string | null; created_at: number }>();
-  const { page, next_cursor } = paginate(results, query.limit);
-  return { data: page.map((m) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };
+    .bind(tenantBucket(tenantId), tenantId, query.event ?? null, query.source ?? null, query.since ?? null, before?.id ?? null, scan ? scanBudget(query.limit) : query.limit + 1)
+    .all<{ id: string; event: string; source: string | null; created_at: number; hit: number }>();
+  const { page, next_cursor } = scan ? scannedPage(results, (m) => m.hit === 1, query.limit, scanBudget(query.limit)) : paginate(results, query.limit);
+  return { data: page.map(({ hit: _hit, ...m }) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };
 }

@@ -49,12 +49,16 @@ export async function deadLetters(db: D1Database, limit: number): Promise<DeadLe
   return results.map(({ updated_at, ...d }) => ({ ...d, failed_at: iso(updated_at) }));
 }
 
-/** The tenant of the message with this id on one shard, or null: a primary-key seek (src/lib/ids.ts). */
-export async function tenantOfMessage(db: D1Database, messageId: string): Promise<string | null> {
+/**
+ * The tenant of the message with this id on one shard and how many deliveries it has (one per
+ * target, ordinals 0 to deliveries − 1), or null: a primary-key seek (src/lib/ids.ts).
+ */
+export async function tenantOfMessage(db: D1Database, messageId: string): Promise<{ tenantId: string; deliveries: number } | null> {
   const key = messageKeyOf(messageId);
   if (!key) return null;
-  return db
-    .prepare(`SELECT tenant_id FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND id = ?4`)
+  const row = await db
+    .prepare(`SELECT tenant_id, json_array_length(targets) AS deliveries FROM messages WHERE key = ${SQL_MESSAGE_KEY("?1", "?2", "?3")} AND id = ?4`)
     .bind(key.bucket, key.offset, key.seq, messageId)
-    .first<string>("tenant_id");
+    .first<{ tenant_id: string; deliveries: number }>();
+  return row ? { tenantId: row.tenant_id, deliveries: row.deliveries } : null;
 }

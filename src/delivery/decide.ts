@@ -1,4 +1,5 @@
 import type { AttemptRecord, EndpointHealth } from "../db/delivery-work";
+import { rollupAttempts, type StatsRollup } from "../lib/endpoint-stats";
 import { maxAttempts, retryDelaySeconds } from "./backoff";
 import { signingSecretOf, type DeliveryJob } from "./jobs";
 import { nextLane, paceOf, type Lane } from "./lanes";
@@ -133,6 +134,14 @@ export function healthOf(records: AttemptRecord[], urls: Map<string, string | nu
     byEndpoint.set(r.endpointId, h);
   }
   return [...byEndpoint.values()];
+}
+
+/**
+ * The endpoint stats a shard's attempt records add (src/lib/endpoint-stats.ts): one rollup per
+ * endpoint and 5-minute bucket. Every attempt counts, a stale record's too: its receiver saw it.
+ */
+export function statsOf(records: AttemptRecord[]): StatsRollup[] {
+  return rollupAttempts(records.map((r) => ({ tenantId: r.tenantId, endpointId: r.endpointId, succeeded: r.outcome === "ok", durationMs: r.durationMs, at: r.at })));
 }
 
 /**

@@ -33,11 +33,12 @@ export function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, 
   if (work.queue_token !== task.token) return { kind: "ack" }; // superseded by a replay or sweep
   if (!OPEN.has(work.status)) return { kind: "ack" }; // already final
   if (work.endpoint_id !== "" && !work.endpoint_exists) return { kind: "cancel", reason: "Endpoint was deleted" };
-  if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
   if (work.next_attempt_at !== null && work.next_attempt_at > now + EARLY_TOLERANCE_MS) {
     // A wait longer than Queues' 12 h limit (a retry's, or a scheduled message's) arrives in hops; this is one of them.
+    // A disabled endpoint is judged when the delivery is due, not at a hop: it may be enabled again by then.
     return { kind: "wait", seconds: hopSeconds(work.next_attempt_at, now) };
   }
+  if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
   if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward", job: jobOf(work) };
   return { kind: "send", job: jobOf(work) };
 }

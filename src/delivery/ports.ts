@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import type { StatsRollup } from "../lib/endpoint-stats";
 import type { AttemptRecord, Cancellation, DeferredClaim, DeliveryRef, DeliveryWork, EndpointHealth, RecordedBatch } from "../db/delivery-work";
 import type { Deferral } from "./endpoint-gate";
 import type { DeliveryJob } from "./jobs";
@@ -30,8 +31,15 @@ export interface DeliveryStore {
   load(shard: number, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>>;
   /** Renews claims (epoch ms `now`); returns the delivery ids the batch still holds. */
   renewClaims(shard: number, claims: Array<DeliveryRef & { queue_token: string }>, now: number): Promise<Set<string>>;
-  /** Records attempts, cancellations, endpoint health and deferred claims in one D1 batch. */
-  record(shard: number, attempts: AttemptRecord[], cancellations: Cancellation[], health: EndpointHealth[], deferredClaims: DeferredClaim[]): Promise<RecordedBatch>;
+  /** Records attempts, cancellations, endpoint health, endpoint stats and deferred claims in one D1 batch. */
+  record(
+    shard: number,
+    attempts: AttemptRecord[],
+    cancellations: Cancellation[],
+    health: EndpointHealth[],
+    stats: StatsRollup[],
+    deferredClaims: DeferredClaim[],
+  ): Promise<RecordedBatch>;
 }
 
 /**

@@ -38,7 +38,7 @@ export function realPorts(env: Env, options: { clock: () => number; random: () =
     store: {
       load: (shard, refs) => loadDeliveryWork(shardDb(env, shard), refs),
       renewClaims: (shard, claims, now) => renewClaims(shardDb(env, shard), claims, now),
-      record: (shard, attempts, cancellations, health, deferred) => recordBatchResults(shardDb(env, shard), attempts, cancellations, health, deferred),
+      record: (shard, attempts, cancellations, health, stats, deferred) => recordBatchResults(shardDb(env, shard), attempts, cancellations, health, stats, deferred),
     },
     deliver: (job, now, around) =>
       withinEndpointLimits(env, { endpointId: job.work.endpoint_id, limits: job.limits }, SEND_BOUND_MS, () => around(() => attemptDelivery(env, job, policy, now(), reads))),

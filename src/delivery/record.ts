@@ -1,7 +1,7 @@
 import type { Cancellation, DeferredClaim } from "../db/delivery-work";
 import type { BatchState } from "./batch-state";
 import { deferralOutlivesClaim } from "./claim";
-import { DEFERRED_DELAY_SECONDS, healthOf, SHARD_FAILED, verdictOf, type Sent, type Verdict } from "./decide";
+import { DEFERRED_DELAY_SECONDS, healthOf, SHARD_FAILED, statsOf, verdictOf, type Sent, type Verdict } from "./decide";
 import { MAX_QUEUE_DELAY_SECONDS } from "./backoff";
 import type { Lane } from "./lanes";
 import type { ConsumerPorts } from "./ports";
@@ -39,7 +39,7 @@ async function write(state: BatchState, ports: ConsumerPorts, sents: Sent[], can
       const cancellations = cancels.filter((c) => state.tasks[c.slot]!.shard === shard);
       if (records.length === 0 && cancellations.length === 0 && deferredClaims.length === 0) return;
       try {
-        const recorded = await ports.store.record(shard, records, cancellations, healthOf(records, urls), deferredClaims);
+        const recorded = await ports.store.record(shard, records, cancellations, healthOf(records, urls), statsOf(records), deferredClaims);
         for (const id of recorded.live) live.add(id);
         await ports.events(records, recorded);
       } catch (error) {

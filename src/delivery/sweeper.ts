@@ -13,6 +13,8 @@ import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
+import { purgeOldEndpointStats } from "../db/endpoint-stats";
+import { STATS_RETENTION_MS } from "../lib/endpoint-stats";
 
 /** Per data shard and sweep: most deliveries re-armed, most messages purged. */
 const REARM_LIMIT = 1000;
@@ -65,6 +67,7 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
   // After the rows: a crash in between leaves an orphan object, never a message without its payload.
   await deletePayloads(env, purged.r2Payloads);
   await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+  await purgeOldEndpointStats(db, now - STATS_RETENTION_MS, PURGE_LIMIT);
   return { requeued: stuck.length, disabledEndpoints: disabled.length, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
 }
 

@@ -11,11 +11,12 @@ import { parseFaultSpec } from "./spec";
  * Never honoured by a deployed Worker. Two locks, both needed:
  * 1. the var `ALLOW_FAULT_INJECTION` is exactly "true" — nothing in wrangler.toml or
  *    .dev.vars.example sets it; a run opts in with `npm run dev -- --var ALLOW_FAULT_INJECTION:true`;
- * 2. the code was not bundled for Cloudflare's network. Wrangler replaces `process.env.NODE_ENV`
- *    in the bundle with the text "production" when it builds for `wrangler deploy`, `wrangler
- *    versions upload` and `wrangler dev --remote` (all of which run on Cloudflare with real
- *    bindings), and with "development" for local `wrangler dev`; `npm run deploy` forces
- *    NODE_ENV=production for its build, so even a shell that exports NODE_ENV cannot change it.
+ * 2. the code was not bundled for deployment. Wrangler replaces `process.env.NODE_ENV` in the
+ *    bundle with the shell's NODE_ENV or, when that is unset, "production" for `wrangler deploy`
+ *    and `wrangler versions upload` and "development" for `wrangler dev` (`--remote` included: a
+ *    preview on Cloudflare that a run opts in to with its own `--var`). `npm run deploy` forces
+ *    NODE_ENV=production for its build, so a shell that exports NODE_ENV cannot change it there; a
+ *    bare `wrangler deploy` from such a shell is not covered and leaves lock 1 alone.
  *    The vitest plugin leaves `process.env.NODE_ENV` to the runtime, where nothing sets it.
  * A var alone is not enough because `wrangler deploy --var` and the dashboard can set any var;
  * the request's hostname is not used because the queue and cron handlers have no request.

@@ -44,7 +44,7 @@ export function parseFaultSpec(text: string | undefined): FaultSpec {
     if (name === "kv_stale_seconds") {
       if (!(value >= 0) || !Number.isFinite(value)) throw new FaultSpecError(`EDGEHOOK_FAULTS: kv_stale_seconds must be a number of seconds ≥ 0, not "${raw ?? ""}"`);
       spec.kvStaleSeconds = value;
-    } else if (name !== undefined && name in RATES) {
+    } else if (name !== undefined && Object.hasOwn(RATES, name)) {
       if (!(value >= 0 && value <= 1)) throw new FaultSpecError(`EDGEHOOK_FAULTS: ${name} must be a share from 0 to 1, not "${raw ?? ""}"`);
       spec[RATES[name as keyof typeof RATES]] = value;
     } else {

@@ -1,4 +1,5 @@
 import type { ErrorIssue } from "../errors";
+import { substringTest } from "../lib/substring";
 import {
   MAX_FILTER_BYTES,
   MAX_FILTER_CONDITIONS,
@@ -19,7 +20,9 @@ import {
  * MAX_FILTER_CONDITIONS path conditions of at most MAX_FILTER_PATH_SEGMENTS segments, and resolving
  * one path visits each payload node at most once per segment. Matching therefore costs at most
  * conditions × segments × payload nodes steps, plus string and equality checks linear in the
- * values they compare (operands are bounded by MAX_FILTER_BYTES).
+ * values they compare (operands are bounded by MAX_FILTER_BYTES): equality, `$in` and `$nin` look
+ * at each value found once however many values they list (anyEquals), and `$contains` searches in
+ * linear time (src/lib/substring.ts).
  */
 export type PayloadFilter = { readonly [key: string]: unknown };
 
@@ -89,10 +92,13 @@ function checkCondition(fieldPath: string, value: unknown, at: string, check: Ch
   if (segments.length > MAX_FILTER_PATH_SEGMENTS) {
     check.issues.push({ path: at, message: `has ${segments.length} segments; a path may have at most ${MAX_FILTER_PATH_SEGMENTS}` });
   }
-  if (!isObject(value)) return; // a literal: equality
-  const keys = Object.keys(value);
+  const keys = isObject(value) ? Object.keys(value) : [];
   const operators = keys.filter((key) => key.startsWith("$"));
-  if (operators.length === 0) return; // an object literal: deep equality
+  if (!isObject(value) || operators.length === 0) {
+    // A literal (an object without operators too): equality.
+    if (hasUnstorableNumber(value)) check.issues.push({ path: at, message: UNSTORABLE_NUMBER });
+    return;
+  }
   if (operators.length !== keys.length) {
     check.issues.push({ path: at, message: "mixes operators ($…) and field names: use operators only, or a value to compare with" });
     return;
@@ -101,8 +107,21 @@ function checkCondition(fieldPath: string, value: unknown, at: string, check: Ch
 }
 
 function checkOperator(operator: string, operand: unknown, path: string, check: Check): void {
-  const problem = operandProblem(operator, operand);
+  const problem = operandProblem(operator, operand) ?? (hasUnstorableNumber(operand) ? UNSTORABLE_NUMBER : null);
   if (problem) check.issues.push({ path, message: problem });
+}
+
+const UNSTORABLE_NUMBER = "holds a number beyond a double's range (such as 1e400), which JSON would store as null";
+
+/**
+ * Whether a JSON value holds a number JSON.parse read as ±Infinity: a filter stores its JSON text,
+ * where that number would turn into null and the stored filter mean something else than the one
+ * checked. Recursion is bounded by the filter's byte limit, checked first.
+ */
+function hasUnstorableNumber(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (Array.isArray(value)) return value.some(hasUnstorableNumber);
+  return isObject(value) && Object.values(value).some(hasUnstorableNumber);
 }
 
 /** Why `operand` does not suit `operator`, or null when it does. */
@@ -143,7 +162,7 @@ export function matchesFilter(filter: PayloadFilter | null, payload: unknown): b
     if (key === "$or") return (value as PayloadFilter[]).some((item) => matchesFilter(item, payload));
     if (key === "$not") return !matchesFilter(value as PayloadFilter, payload);
     const found = valuesAt(payload, key.split("."));
-    if (!isOperatorObject(value)) return equalsAny(found, value);
+    if (!isOperatorObject(value)) return anyEquals(candidatesOf(found), [value]);
     return Object.entries(value).every(([operator, operand]) => holds(operator, operand, found));
   });
 }
@@ -171,35 +190,30 @@ function valuesAt(value: unknown, segments: string[]): unknown[] {
 /** The values found, and the elements of those that are arrays: what equality-like operators compare with. */
 const candidatesOf = (found: unknown[]): unknown[] => found.flatMap((value) => (Array.isArray(value) ? [value, ...value] : [value]));
 
-const equalsAny = (found: unknown[], operand: unknown): boolean => candidatesOf(found).some((value) => jsonEqual(value, operand));
-
 function holds(operator: string, operand: unknown, found: unknown[]): boolean {
   const candidates = candidatesOf(found);
   switch (operator) {
     case "$eq":
-      return equalsAny(found, operand);
+      return anyEquals(candidates, [operand]);
     case "$ne":
-      return !equalsAny(found, operand);
+      return !anyEquals(candidates, [operand]);
     case "$in":
-      return (operand as unknown[]).some((item) => equalsAny(found, item));
+      return anyEquals(candidates, operand as unknown[]);
     case "$nin":
-      return !(operand as unknown[]).some((item) => equalsAny(found, item));
+      return !anyEquals(candidates, operand as unknown[]);
     case "$exists":
       return found.length > 0 === operand;
     case "$startsWith":
       return candidates.some((value) => typeof value === "string" && value.startsWith(operand as string));
     case "$endsWith":
       return candidates.some((value) => typeof value === "string" && value.endsWith(operand as string));
-    case "$contains":
-      return found.some((value) => contains(value, operand));
+    case "$contains": {
+      const inText = typeof operand === "string" ? substringTest(operand) : () => false;
+      return found.some((value) => (typeof value === "string" ? inText(value) : Array.isArray(value) && anyEquals(value, [operand])));
+    }
     default:
       return candidates.some((value) => compares(operator, value, operand));
   }
-}
-
-function contains(value: unknown, operand: unknown): boolean {
-  if (typeof value === "string") return typeof operand === "string" && value.includes(operand);
-  return Array.isArray(value) && value.some((element) => jsonEqual(element, operand));
 }
 
 /** `$gt $gte $lt $lte` between two numbers or two strings; any other pair never compares. */
@@ -213,13 +227,58 @@ function compares(operator: string, value: unknown, operand: unknown): boolean {
   return a <= b;
 }
 
-/** Equality of two JSON values: same type, same members; object key order does not matter. */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
-  if (!isObject(a) || !isObject(b)) return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
+const isComposite = (value: unknown): value is object => typeof value === "object" && value !== null;
+
+/**
+ * Whether any of `candidates` equals (same type, same members; object key order aside) any of
+ * `operands`. Each candidate is looked at once, whatever the number of operands: a scalar is looked
+ * up in a set of the scalar operands, an array or object is written once as canonical text, cut off
+ * as soon as it is longer than the longest operand's, and looked up among the operands' texts. So
+ * an `$in` of 100 values over a long array costs one pass over it, not one per value.
+ */
+function anyEquals(candidates: unknown[], operands: unknown[]): boolean {
+  const scalars = new Set(operands.filter((operand) => !isComposite(operand)));
+  const texts = new Set(operands.filter(isComposite).map((operand) => canonicalText(operand, Infinity)!));
+  const limit = Math.max(0, ...[...texts].map((text) => text.length));
+  return candidates.some((value) => {
+    if (!isComposite(value)) return scalars.has(value);
+    if (texts.size === 0) return false;
+    const text = canonicalText(value, limit);
+    return text !== undefined && texts.has(text);
+  });
+}
+
+/**
+ * A JSON value as text with every object's keys sorted, so equal values read alike; or undefined as
+ * soon as the text is longer than `limit` characters (no equal operand is that long). Numbers are
+ * written by String(), so one beyond a double's range in a payload (JSON.parse reads 1e400 as
+ * Infinity) never reads as null. Work is at most the value's size, and stops near `limit`.
+ */
+function canonicalText(value: unknown, limit: number): string | undefined {
+  const parts: string[] = [];
+  let length = 0;
+  const write = (text: string): boolean => {
+    parts.push(text);
+    length += text.length;
+    return length <= limit;
+  };
+  const visit = (node: unknown): boolean => {
+    if (typeof node === "number") return write(String(node));
+    if (!isComposite(node)) return write(JSON.stringify(node));
+    if (Array.isArray(node)) {
+      if (!write("[")) return false;
+      for (let i = 0; i < node.length; i++) if (!(i === 0 || write(",")) || !visit(node[i])) return false;
+      return write("]");
+    }
+    const record = node as JsonObject;
+    if (!write("{")) return false;
+    const keys = Object.keys(record).sort();
+    for (let i = 0; i < keys.length; i++) {
+      if (!(i === 0 || write(",")) || !write(JSON.stringify(keys[i])) || !write(":") || !visit(record[keys[i]!])) return false;
+    }
+    return write("}");
+  };
+  return visit(value) ? parts.join("") : undefined;
 }
 
 /** The dotted payload paths a valid filter looks at, each once (the dashboard checks them against a type's schema). */

@@ -1,5 +1,5 @@
 import * as stored from "../db/deliveries";
-import { hourlyDeliveryCounts, outcomesByEndpoint } from "../db/delivery-stats";
+import { hourlyDeliveryCounts } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
 import { endpointOn } from "./endpoints";
@@ -18,7 +18,8 @@ type ListQuery = Parameters<typeof stored.listDeliveries>[2];
 
 /**
  * A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age
- * (`since`, epoch ms), as the API lists them: summaries only.
+ * (`since`, epoch ms), as the API lists them: summaries only. A page filtered by a status other
+ * than failed or cancelled may be short with a `next_cursor` (src/db/deliveries.ts).
  */
 export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
   const { db } = await tenantDb(env, tenantId);
@@ -29,7 +30,7 @@ export async function listDeliveries(env: Env, tenantId: string, query: ListQuer
 /** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
 export async function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
   const { db } = await tenantDb(env, tenantId);
-  return stored.listDeliveries(db, tenantId, query);
+  return stored.listDeliveries(db, tenantId, query, { labelled: true });
 }
 
 /** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */
@@ -67,14 +68,8 @@ export async function recoverEndpoint(
   return replayed;
 }
 
-/** The tenant's deliveries (or one endpoint's) per hour for the last `hours` hours, for the dashboard's charts. */
-export async function deliveriesPerHour(env: Env, tenantId: string, options: { endpointId?: string; now: number; hours: number }) {
+/** The tenant's deliveries per hour for the last `hours` hours, for the dashboard's chart. */
+export async function deliveriesPerHour(env: Env, tenantId: string, options: { now: number; hours: number }) {
   const { db } = await tenantDb(env, tenantId);
   return hourlyDeliveryCounts(db, tenantId, options);
-}
-
-/** Succeeded and failed deliveries per endpoint of the tenant since `since` (epoch ms), for success rates. */
-export async function outcomesPerEndpoint(env: Env, tenantId: string, since: number) {
-  const { db } = await tenantDb(env, tenantId);
-  return outcomesByEndpoint(db, tenantId, since);
 }

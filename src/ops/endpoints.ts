@@ -6,8 +6,8 @@ import { DEFAULT_ROTATION_GRACE_SECONDS, MAX_JSON_DEPTH } from "../limits";
 import { describeJsonSyntaxError, jsonSyntaxError } from "../lib/json-syntax";
 import { EventType } from "../schemas/fields";
 import { jsonDepthExceeds } from "../security/json-depth";
-import { rotateOwnerSecret } from "./secret-rotation";
-import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
+import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
+import { createSecret, deleteSecret, type SecretSet } from "../secrets";
 import { keyKindOf, keyKindOfScheme, publicKeyOf } from "../security/signing-keys";
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
 import { assertAllowedTarget, assertHeadersFitSignature, normalizedKeyInput, wrongKeyKind } from "./guards";
@@ -145,11 +145,14 @@ export async function deleteEndpoint(env: Env, tenantId: string, endpointId: str
   await deleteSecret(env, { kind: "endpoint", id: endpointId });
 }
 
-/** The endpoint's secret set; 404 when the tenant has no such endpoint or no secret is stored for it. */
+/**
+ * The endpoint's secret set as its latest rotation left it; 404 when the tenant has no such endpoint.
+ * @throws SecretNotVisibleYet (503) while KV in this location still shows no set or an older one
+ */
 export async function endpointSecret(env: Env, tenantId: string, endpointId: string): Promise<SecretSet> {
-  await getEndpoint(env, tenantId, endpointId);
-  const set = await readSecretSet(env, { kind: "endpoint", id: endpointId });
-  if (!set) throw notFound("Endpoint secret");
+  const { db } = await tenantDb(env, tenantId);
+  const set = await latestSecretSet(env, db, tenantId, { kind: "endpoint", id: endpointId });
+  if (!set) throw notFound("Endpoint");
   return set;
 }
 

@@ -11,7 +11,8 @@ import type { EnqueueRequest } from "./enqueue-request";
  *
  * What a tenant's filters are is kept in this isolate with no expiry, at the tenant's
  * filters_version; the D1 batch stores nothing unless that version is still the tenant's (shard
- * triggers bump it on every change of a filter), so a stale copy costs a rolled-back batch, one
+ * triggers bump it on every change of a filter, to at least the current epoch ms, so a tenant id
+ * deleted and created again never repeats a version: migrations/shard/0013), so a stale copy costs a rolled-back batch, one
  * read and a retry, and never a delivery by an old filter. A tenant this isolate has not seen is
  * taken to have version 0 and no filters, which is what a tenant that never set a filter has: so
  * enqueue without filters reads nothing and parses no payload, and a tenant with filters pays one

@@ -1,5 +1,5 @@
 import { deadLetters, tenantOfMessage, troubledEndpoints, type DeadLetter } from "../db/operator-view";
-import { isRelayId, messageIdOf } from "../lib/ids";
+import { isRelayId, messageIdOf, ordinalOf } from "../lib/ids";
 import type { Endpoint } from "../schemas/endpoints";
 import { shardCount, shardDb } from "../shards";
 
@@ -29,16 +29,19 @@ export async function deadLettersEverywhere(env: Env): Promise<DeadLetter[]> {
 }
 
 /**
- * Which tenant a message or delivery id belongs to, or null when no shard holds its message (or the
- * text is not an id this relay issues). One primary-key seek per shard.
+ * Which tenant a message or delivery id belongs to, or null when no shard holds its message, the
+ * message has no delivery of that ordinal, or the text is not an id this relay issues. One
+ * primary-key seek per shard.
  */
 export async function findById(env: Env, id: string): Promise<{ tenantId: string; kind: "message" | "delivery" } | null> {
   const trimmed = id.trim().toLowerCase();
   if (!isRelayId(trimmed)) return null;
   const messageId = messageIdOf(trimmed);
-  const [tenantId] = await onEveryShard(env, async (db) => {
-    const tenant = await tenantOfMessage(db, messageId);
-    return tenant ? [tenant] : [];
+  const [message] = await onEveryShard(env, async (db) => {
+    const found = await tenantOfMessage(db, messageId);
+    return found ? [found] : [];
   });
-  return tenantId ? { tenantId, kind: trimmed === messageId ? "message" : "delivery" } : null;
+  if (!message) return null;
+  if (trimmed === messageId) return { tenantId: message.tenantId, kind: "message" };
+  return ordinalOf(trimmed) < message.deliveries ? { tenantId: message.tenantId, kind: "delivery" } : null;
 }

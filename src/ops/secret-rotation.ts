@@ -7,6 +7,7 @@ import {
   deleteSecret,
   readSecretSet,
   rotationWouldDropSecret,
+  SecretNotVisibleYet,
   writeRotatedSecret,
   type SecretOwner,
   type SecretSet,
@@ -34,10 +35,21 @@ const RETRY_WAIT_MS = { min: 20, jitter: 40 };
  */
 const ABANDONED_CLAIM_MS = 90_000;
 
-/** What a 503 asks the client to wait when the set to rotate is not visible yet (KV shows a write everywhere within about 60 s). */
-const NOT_VISIBLE_RETRY_AFTER_SECONDS = 5;
-
 const pause = () => new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS.min + Math.random() * RETRY_WAIT_MS.jitter));
+
+/**
+ * `owner`'s secret set as its latest rotation left it, or null when the owner is not `tenantId`'s.
+ * `db` holds the owner's version (as for rotateOwnerSecret). The latest KV key may lag in this
+ * location: missing, or still an older set than D1's version names.
+ * @throws SecretNotVisibleYet when KV here does not show that set yet (503 with Retry-After)
+ */
+export async function latestSecretSet(env: Pick<Env, "SECRETS" | "MASTER_KEY">, db: D1Database, tenantId: string, owner: SecretOwner): Promise<SecretSet | null> {
+  const version = await readSecretVersion(db, tenantId, owner);
+  if (version === null) return null;
+  const set = await readSecretSet(env, owner);
+  if (!set || (set.version ?? 0) < version) throw new SecretNotVisibleYet(`the ${owner.kind} secret of ${owner.id} is not visible in KV here yet`);
+  return set;
+}
 
 /** What a rotation does besides replacing the key. */
 export interface RotationRequest {
@@ -59,9 +71,9 @@ export interface RotationRequest {
  * row and the stored set never tell different stories. Returns the new set, or null when the
  * owner is not the tenant's (or was deleted meanwhile). Throws ApiError 400 when a supplied key is
  * of the wrong kind, 409 `conflict` when other rotations of the same secret kept winning, or when
- * the rotation would push out an earlier secret still in its grace period (a set keeps ten), 503
- * `temporarily_unavailable` with Retry-After when the stored set is not visible in this location
- * yet (KV lags writes made elsewhere); SecretUnavailableError when the stored set does not decrypt.
+ * the rotation would push out an earlier secret still in its grace period (a set keeps ten);
+ * SecretNotVisibleYet when KV here does not show the owner's set yet (SecretUnavailableError when it
+ * cannot be decrypted).
  */
 export async function rotateOwnerSecret(
   env: Pick<Env, "SECRETS" | "MASTER_KEY">,
@@ -70,15 +82,12 @@ export async function rotateOwnerSecret(
   owner: SecretOwner,
   rotation: RotationRequest,
 ): Promise<SecretSet | null> {
-  let visible = true;
   for (let attempt = 0; attempt < ROTATION_TRIES; attempt++) {
     if (attempt > 0) await pause();
     const version = await readSecretVersion(db, tenantId, owner);
     if (version === null) return null;
     const existing = await readSecretSet(env, owner);
-    // Not visible here yet: the owner was created (or its set written) in another location moments ago.
-    visible = existing !== null;
-    if (!existing) continue;
+    if (!existing) throw new SecretNotVisibleYet(`no secret visible for ${owner.kind} ${owner.id} yet`);
     const now = Date.now();
     const settled = (existing.version ?? 0) === version || now - version > ABANDONED_CLAIM_MS;
     // Versions are claim times, so an abandoned claim's age is visible; +1 keeps them increasing.
@@ -108,11 +117,6 @@ export async function rotateOwnerSecret(
       return null;
     }
     return set;
-  }
-  if (!visible) {
-    throw new ApiError(503, "temporarily_unavailable", "The secret's latest set is not visible here yet; retry after the Retry-After delay", undefined, {
-      "retry-after": String(NOT_VISIBLE_RETRY_AFTER_SECONDS),
-    });
   }
   throw new ApiError(409, "conflict", "Another rotation of this secret is in progress; try again in a moment");
 }

@@ -3,9 +3,9 @@ import { deleteTenantData, hasTenantMirror, insertTenantMirror } from "../db/sha
 import * as stored from "../db/tenants";
 import { deletePayloads } from "../payloads";
 import { ApiError, notFound } from "../errors";
-import { rotateOwnerSecret } from "./secret-rotation";
+import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
 import { onTenantShard } from "./tenant-db";
-import { createSecret, deleteSecret, readSecretSet, type SecretSet } from "../secrets";
+import { createSecret, deleteSecret, type SecretSet } from "../secrets";
 import { forgetVerifiedKeys } from "../security/auth";
 import type { Tenant } from "../schemas/tenants";
 import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
@@ -97,11 +97,16 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   ]);
 }
 
-/** The tenant's own secret set; 404 when none is stored. */
+/**
+ * The tenant's own secret set as its latest rotation left it; 404 when the tenant does not exist.
+ * @throws SecretNotVisibleYet (503) while KV in this location still shows no set or an older one
+ */
 export async function tenantSecret(env: Env, tenantId: string): Promise<SecretSet> {
-  const set = await readSecretSet(env, { kind: "tenant", id: tenantId });
-  if (!set) throw notFound("Tenant secret");
-  return set;
+  return onTenantShard(env, tenantId, async ({ db }) => {
+    const set = await latestSecretSet(env, db, tenantId, { kind: "tenant", id: tenantId });
+    if (!set) throw new TenantMissing();
+    return set;
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { recoverEndpoint } from "../ops/deliveries";
+import { endpointStats } from "../ops/endpoint-stats";
 import { createEndpoint, deleteEndpoint, endpointSecret, getEndpoint, listEndpoints, rotateEndpointSecret, sendTestEvent, updateEndpoint } from "../ops/endpoints";
 import { secretView } from "../secrets";
 import { tenantAccess } from "../security/auth";
@@ -13,6 +14,7 @@ import {
   SecretResponse,
   UpdateEndpointBody,
 } from "../schemas/endpoints";
+import { EndpointStatsQuery, EndpointStatsSchema } from "../schemas/endpoint-stats";
 import { EnqueuedSchema, RecoverBody, ReplayedSchema } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse, parseOptionalBody } from "./api";
 
@@ -67,6 +69,23 @@ export const endpointsApi = createApi()
     async (c) => {
       const { tenant_id, endpoint_id } = c.req.valid("param");
       return c.json(await getEndpoint(c.env, tenant_id, endpoint_id), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{endpoint_id}/stats",
+      operationId: "getEndpointStats",
+      middleware: [tenantAccess()],
+      tags,
+      summary: "An endpoint's attempts in a window: by outcome, success rate, p50/p95 latency and a series of buckets",
+      request: { params: EndpointParams, query: EndpointStatsQuery },
+      responses: { 200: jsonResponse(EndpointStatsSchema, "The endpoint's stats"), ...errorResponses(400, 401, 404) },
+    }),
+    async (c) => {
+      const { tenant_id, endpoint_id } = c.req.valid("param");
+      const stats = await endpointStats(c.env, tenant_id, endpoint_id, c.req.valid("query").window);
+      return c.json({ ...stats, series: stats.series.map((b) => ({ ...b, start: new Date(b.start).toISOString() })) }, 200);
     },
   )
   .openapi(

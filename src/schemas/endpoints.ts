@@ -124,14 +124,18 @@ const FILTER_DESCRIPTION =
   "all must match, or the endpoint gets no delivery of the message. Messages sent to explicit `endpoint_ids` skip filters, as they skip " +
   "`events` and `source`. An unknown operator or a wrong operand is a 400 whose issue names its path under `filter`.";
 
-/** An endpoint's payload filter: checked by src/filters/payload-filter.ts, each problem named by its path under `filter`. */
+/**
+ * An endpoint's payload filter: checked by src/filters/payload-filter.ts, each problem named by its
+ * path under `filter`. Taken as parsed, not through z.record, which copies an object key by key and
+ * so drops a `__proto__` path (leaving a filter that passes every payload).
+ */
 const FilterInput = z
-  .record(z.string(), z.unknown())
+  .unknown()
   .superRefine((filter, ctx) => {
     for (const issue of filterProblems(filter)) ctx.addIssue({ code: "custom", path: issue.path.split(".").slice(1), message: issue.message });
   })
   .transform((filter) => filter as PayloadFilter)
-  .openapi({ description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE });
+  .openapi({ type: ["object", "null"], additionalProperties: {}, description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE });
 
 const endpointFields = {
   url: TargetUrl,

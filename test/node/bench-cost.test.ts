@@ -50,7 +50,7 @@ describe("USD per million deliveries", () => {
 });
 
 const counters = (values: Partial<Counters>): Counters => ({
-  invocations: 0, inFlight: 0, messagesIn: 0, d1RoundTrips: 0, d1Statements: 0, d1RowsRead: 0, d1RowsWritten: 0, kvReads: 0, kvWrites: 0,
+  invocations: 0, inFlight: 0, messagesIn: 0, d1RoundTrips: 0, d1Statements: 0, d1RowsRead: 0, d1RowsWritten: 0, d1StatsRowsWritten: 0, kvReads: 0, kvWrites: 0,
   r2Writes: 0, r2Reads: 0, r2Deletes: 0, queueCalls: 0, queueMessages: 0, d1Ms: 0, kvMs: 0, queueMs: 0, handlerMs: 0, ...values,
 });
 
@@ -99,5 +99,12 @@ describe("storage figures from the databases before and after", () => {
     expect(storage.r2_bytes_per_message).toBe(2000);
     expect(cost.d1_rows_written_per_delivery).toBe(3);
     expect(cost.units_per_delivery?.workersRequests).toBe(1.01);
+  });
+
+  it("reports the share of rows written per delivery that went to endpoint stats", () => {
+    const report: StorageReport = { databases: [{ binding: "DB", bytes: 0, messages: 100 }], payloads: null };
+    const { cost } = storageFiguresOf(phase(report, report, 100, { api: { d1RowsWritten: 200 }, consumer: { d1RowsWritten: 104, d1StatsRowsWritten: 4 } }));
+    expect(cost.d1_rows_written_per_delivery).toBe(3.04);
+    expect(cost.d1_stats_rows_written_per_delivery).toBe(0.04);
   });
 });

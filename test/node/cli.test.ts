@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { freePort } from "../../scripts/local-relay";
 import { CLI, RECEIVER, run, start, type Running } from "./support/processes";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 describe("the edgehook CLI against a running relay", () => {
-  let relay: LocalRelay;
+  let relay: SharedRelay;
   let receiver: Running;
   let receiverUrl: string;
   const background: Running[] = [];
@@ -18,11 +19,10 @@ describe("the edgehook CLI against a running relay", () => {
     receiverUrl = `http://127.0.0.1:${port}`;
     receiver = start(RECEIVER, ["--port", String(port), "--secret", SECRET]);
     background.push(receiver);
-    [relay] = await Promise.all([startRelay(), receiver.waitFor("listening on")]);
-  });
+    [relay] = await Promise.all([sharedRelay(), receiver.waitFor("listening on")]);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(background.map((p) => p.stop()));
-    await relay?.stop();
   });
 
   /** Runs the CLI as an operator would, with the relay's URL and admin token in the environment. */
@@ -415,6 +415,17 @@ describe("the edgehook CLI against a running relay", () => {
       const sent = await edgehookJson(["endpoints", "test", endpoint.id], env);
       expect(sent).toMatchObject({ event: "webhook.test", deliveries: [{ endpoint_id: endpoint.id }] });
       await receiver.waitFor(new RegExp(`"type": "webhook.test",\\n\\s+"endpoint_id": "${endpoint.id}"`));
+    });
+
+    it("prints an endpoint's stats: totals in words and one line per bucket of the window", async () => {
+      const { env, endpoint } = await tenantWithReceiver();
+      const sent = await edgehookJson(["endpoints", "test", endpoint.id], env);
+      await deliveryWhen(env, sent.deliveries[0].id, (d) => d.status === "succeeded");
+      const { stdout } = await edgehook(["endpoints", "stats", endpoint.id, "--window", "1h"], env);
+      expect(stdout).toMatch(/Attempts: +1 \(1 succeeded, 0 failed\)/);
+      expect(stdout).toMatch(/Success rate: +100\.0%/);
+      expect(stdout).toMatch(/Latency: +p50 \d+ ms · p95 \d+ ms/);
+      expect(stdout.trimEnd().split("\n").filter((line) => /^\d\d:\d\d  /.test(line))).toHaveLength(12);
     });
 
     it("recovers an endpoint's failed deliveries since a time", async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/browser";
-import { startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 
 // The page.evaluate bodies below run in the browser; this project's TypeScript has no DOM
 // library, so the few browser globals they use are declared here.
@@ -48,20 +48,19 @@ async function startReceiver(): Promise<Receiver> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, statusFor, received, server };
 }
 
-let relay: LocalRelay;
+let relay: SharedRelay;
 let browser: Browser;
 let receiver: Receiver;
 
 beforeAll(async () => {
   // Chromium first: when it is missing, fail at once with how to install it.
   browser = await launchChromium();
-  [relay, receiver] = await Promise.all([startRelay(), startReceiver()]);
-});
+  [relay, receiver] = await Promise.all([sharedRelay(), startReceiver()]);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
   receiver?.server.close();
-  await relay?.stop();
 });
 
 async function admin(method: string, path: string, body?: unknown) {
@@ -124,6 +123,24 @@ async function reloadUntil(page: Page, check: () => Promise<boolean>, timeout = 
 }
 
 const deliveryRows = (page: Page) => page.locator("table[data-testid=deliveries] tbody tr");
+
+/**
+ * Watches a page from now on: `outside` collects every request it makes beyond the relay (each is
+ * refused, as offline), `errors` every console error (a CSP violation is one).
+ */
+async function watch(page: Page): Promise<{ outside: string[]; errors: string[] }> {
+  const outside: string[] = [];
+  const errors: string[] = [];
+  await page.route("**/*", (route) => {
+    if (route.request().url().startsWith(relay.url)) return route.continue();
+    outside.push(route.request().url());
+    return route.abort("internetdisconnected");
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  return { outside, errors };
+}
 
 describe("the dashboard in Chromium", () => {
   it("signs in with an API key, shows the tenant, and signs out", async () => {
@@ -547,16 +564,7 @@ describe("the API reference page in Chromium", () => {
   it("renders every operation with nothing loaded from outside the relay, without console errors, and links to /openapi.json", async () => {
     const context = await newContext();
     const page = await context.newPage();
-    const outside: string[] = [];
-    await page.route("**/*", (route) => {
-      if (route.request().url().startsWith(relay.url)) return route.continue();
-      outside.push(route.request().url());
-      return route.abort("internetdisconnected");
-    });
-    const errors: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(message.text());
-    });
+    const { outside, errors } = await watch(page);
     await page.goto(`${relay.url}/docs`);
     await expect(page.getByRole("heading", { name: "Edgehook API reference" }).isVisible()).resolves.toBe(true);
     await expect(page.locator("section.op h3").filter({ hasText: "/v1/tenants/{tenant_id}/messages" }).first().isVisible()).resolves.toBe(true);
@@ -572,6 +580,45 @@ describe("the API reference page in Chromium", () => {
     const page = await context.newPage();
     await page.goto(`${relay.url}/`);
     expect(page.url()).toBe(`${relay.url}/dashboard/sign-in`);
+    await context.close();
+  });
+});
+
+describe("the endpoint stats in Chromium", () => {
+  it("an endpoint's stats chart shows its attempts, with success rate and latency beside it at 1920 px and under it at 390 px, with nothing from outside and no console errors", async () => {
+    const tenant = await newTenant("Stats Corp");
+    receiver.statusFor.set("/stats-chart", 500);
+    const endpoint = await newEndpoint(tenant.id, { url: `${receiver.url}/stats-chart`, name: "Charted receiver", retry: { max_attempts: 1 } });
+    const send = () => admin("POST", `/v1/tenants/${tenant.id}/messages`, { event: "document.predicted", payload: {}, endpoint_ids: [endpoint.id] });
+    const context = await newContext();
+    const page = await signIn(context, tenant.key);
+    const { outside, errors } = await watch(page);
+    const words = page.locator("#endpoint-chart-words");
+    await send();
+    await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+    await reloadUntil(page, async () => (await words.textContent())!.includes("(0 of 1)"));
+    receiver.statusFor.set("/stats-chart", 200);
+    for (let i = 0; i < 3; i++) await send();
+    await reloadUntil(page, async () => (await words.textContent())!.includes("(3 of 4)"));
+    expect(receiver.received.get("/stats-chart")).toHaveLength(4);
+
+    for (const width of [390, 1920]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${relay.url}/dashboard/endpoints/${endpoint.id}`);
+      const chart = page.getByTestId("endpoint-chart-svg");
+      await expect(chart.locator("g.bar").count()).resolves.toBe(24);
+      await expect(chart.locator(".bar-bad").count()).resolves.toBe(1);
+      await expect(words.textContent()).resolves.toMatch(/Success rate\s*75% \(3 of 4\).*Latency\s*about \d+ ms typical/s);
+      const [bars, text] = [(await chart.boundingBox())!, (await words.boundingBox())!];
+      expect(bars.width, `chart width at ${width}px`).toBeGreaterThanOrEqual(width === 390 ? 280 : 600);
+      if (width === 390) expect(text.y, "words under the chart on a phone").toBeGreaterThanOrEqual(bars.y + bars.height);
+      else expect(text.x, "words beside the chart on a wide screen").toBeGreaterThanOrEqual(bars.x + bars.width);
+      await expect(page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).resolves.toBeLessThanOrEqual(0);
+      await page.goto(`${relay.url}/dashboard`);
+      await expect(page.locator(`tr[data-endpoint-id="${endpoint.id}"]`).textContent()).resolves.toContain("75% (3 of 4)");
+    }
+    expect(outside).toEqual([]);
+    expect(errors).toEqual([]);
     await context.close();
   });
 });

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 import { ROOT, run } from "./support/processes";
 import path from "node:path";
 
 const DEMO = path.join(ROOT, "scripts/demo.ts");
 
 describe("npm run demo against a running relay", () => {
-  let relay: LocalRelay;
+  let relay: SharedRelay;
   beforeAll(async () => {
-    relay = await startRelay();
+    relay = await sharedRelay();
   }, 300_000);
-  afterAll(async () => {
-    await relay?.stop();
-  });
 
   it("seeds a tenant, an endpoint and a receiver, delivers a signed message and prints a dashboard link that signs in", async () => {
     const demo = await run(DEMO, ["--url", relay.url, "--exit"]);

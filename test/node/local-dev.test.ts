@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEV_ADMIN_TOKEN, freePort, startRelay, type LocalRelay } from "../../scripts/local-relay";
+import { DEV_ADMIN_TOKEN, freePort } from "../../scripts/local-relay";
 import { startNpmDev, type DevServer } from "./support/processes";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 
 /** Creates a tenant through a relay's API; returns the response. */
 function createTenant(url: string, adminToken: string) {
@@ -16,11 +17,10 @@ function createTenant(url: string, adminToken: string) {
 }
 
 describe("the relay under wrangler dev", () => {
-  let relay: LocalRelay;
+  let relay: SharedRelay;
   beforeAll(async () => {
-    relay = await startRelay();
-  });
-  afterAll(async () => relay?.stop());
+    relay = await sharedRelay();
+  }, 300_000);
 
   it("serves the API on the .dev.vars.example admin token with migrations applied", async () => {
     const res = await createTenant(relay.url, relay.adminToken);
@@ -52,7 +52,7 @@ describe("npm run dev -- --persist-to DIR", () => {
     server = startNpmDev(args);
     dev = server.child;
     await server.ready(url);
-  });
+  }, 200_000);
 
   afterAll(async () => {
     if (dev?.pid && dev.exitCode === null) {

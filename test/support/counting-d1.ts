@@ -1,44 +1,60 @@
-/** A statement run through countingD1, with the values bound to it. */
+/** A statement run through countingD1, with the values bound to it and the rows it wrote (D1's meta.rows_written). */
 export interface RanStatement {
   sql: string;
   params: unknown[];
+  rowsWritten: number;
 }
+
+/** The rows written by the statements whose SQL writes to `table` (an INSERT INTO, UPDATE or DELETE FROM it). */
+export function rowsWrittenTo(statements: RanStatement[], table: string): number {
+  const writes = new RegExp(`\\b(INSERT INTO|UPDATE|DELETE FROM) ${table}\\b`, "i");
+  return statements.filter((s) => writes.test(s.sql)).reduce((sum, s) => sum + s.rowsWritten, 0);
+}
+
+/** A statement as prepared and bound, before it runs. */
+type Source = Omit<RanStatement, "rowsWritten">;
 
 /**
  * A D1 binding that counts what D1 reports: `rowsWritten` sums meta.rows_written (table rows plus
- * index entries) over every statement run through it, and `sizeAfter` is the latest
+ * index entries) and `rowsRead` meta.rows_read (D1's billing units) over every statement run through it, and `sizeAfter` is the latest
  * meta.size_after (the database file's size in bytes). `statements` lists every statement run, in
- * order, so a test can look at their query plans.
+ * order, with the rows each wrote, so a test can look at their query plans and count writes per table.
  */
 export function countingD1(db: D1Database) {
-  const counts = { rowsWritten: 0, sizeAfter: 0 };
+  const counts = { rowsWritten: 0, rowsRead: 0, sizeAfter: 0 };
   const statements: RanStatement[] = [];
-  const sources = new WeakMap<object, RanStatement>();
-  const note = (meta: D1Meta) => {
-    counts.rowsWritten += meta.rows_written ?? 0;
+  const sources = new WeakMap<object, Source>();
+  const note = (meta: D1Meta, entry: RanStatement) => {
+    entry.rowsWritten = meta.rows_written ?? 0;
+    counts.rowsWritten += entry.rowsWritten;
+    counts.rowsRead += meta.rows_read ?? 0;
     if (meta.size_after) counts.sizeAfter = meta.size_after;
   };
   const inner = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (statement: D1PreparedStatement, source: RanStatement): D1PreparedStatement => {
-    const ran = () => statements.push(source);
+  const wrap = (statement: D1PreparedStatement, source: Source): D1PreparedStatement => {
+    const ran = () => {
+      const entry = { ...source, rowsWritten: 0 };
+      statements.push(entry);
+      return entry;
+    };
     const wrapped = {
       bind: (...values: unknown[]) => wrap(statement.bind(...values), { sql: source.sql, params: values }),
       async run() {
-        ran();
+        const entry = ran();
         const result = await statement.run();
-        note(result.meta);
+        note(result.meta, entry);
         return result;
       },
       async all() {
-        ran();
+        const entry = ran();
         const result = await statement.all();
-        note(result.meta);
+        note(result.meta, entry);
         return result;
       },
       async first(column?: string) {
-        ran();
+        const entry = ran();
         const { results, meta } = await statement.all<Record<string, unknown>>();
-        note(meta);
+        note(meta, entry);
         const row = results[0] ?? null;
         return column === undefined || row === null ? row : row[column];
       },
@@ -51,9 +67,10 @@ export function countingD1(db: D1Database) {
   const binding = {
     prepare: (sql: string) => wrap(db.prepare(sql), { sql, params: [] }),
     async batch(batched: D1PreparedStatement[]) {
-      for (const s of batched) statements.push(sources.get(s)!);
+      const entries = batched.map((s) => ({ ...sources.get(s)!, rowsWritten: 0 }));
+      statements.push(...entries);
       const results = await db.batch(batched.map((s) => inner.get(s) ?? s));
-      for (const r of results) note(r.meta);
+      results.forEach((r, i) => note(r.meta, entries[i]!));
       return results;
     },
     exec: (sql: string) => db.exec(sql),

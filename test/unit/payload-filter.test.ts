@@ -190,11 +190,63 @@ describe("checking a filter", () => {
   it("refuses an $in list longer than its limit", () => {
     expect(pathsOf({ a: { $in: Array.from({ length: 101 }, (_, i) => i) } })).toEqual(["filter.a.$in"]);
   });
+
+  it("refuses a number beyond a double's range, which would be stored as null", () => {
+    const filter = JSON.parse('{"a": {"$gt": 1e400}, "b": -1e400, "c": {"$in": [1, 1e400]}, "d": {"e": [1e999]}}');
+    expect(pathsOf(filter)).toEqual(["filter.a.$gt", "filter.b", "filter.c.$in", "filter.d"]);
+  });
 });
 
 describe("the paths of a filter", () => {
   it("lists each payload path once, from every combinator", () => {
     expect(filterPaths({ a: 1, $or: [{ "b.c": 2 }, { a: 3 }], $not: { d: { $exists: true } } })).toEqual(["a", "b.c", "d"]);
+  });
+});
+
+/** `items` as an array that counts how often its elements are read. */
+function countingArray(items: unknown[]) {
+  const reads = { count: 0 };
+  const array = new Proxy(items, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && /^\d+$/.test(key)) reads.count += 1;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  return { array, reads };
+}
+
+describe("the work of matching", () => {
+  it("an $in of 100 values reads a long array's elements a few times, not once per listed value", () => {
+    const { array, reads } = countingArray(Array.from({ length: 1000 }, (_, i) => i));
+    expect(matches({ a: { $in: Array.from({ length: 100 }, (_, i) => -1 - i) } }, { a: array })).toBe(false);
+    expect(reads.count).toBeLessThanOrEqual(3 * 1000);
+  });
+
+  it("an $nin of 100 objects reads a long array's elements a few times, not once per listed value", () => {
+    const { array, reads } = countingArray(Array.from({ length: 1000 }, (_, i) => ({ k: i })));
+    expect(matches({ a: { $nin: Array.from({ length: 100 }, (_, i) => ({ k: -1 - i })) } }, { a: array })).toBe(true);
+    expect(reads.count).toBeLessThanOrEqual(3 * 1000);
+  });
+
+  it("still finds a listed object among an array's elements, whatever its key order", () => {
+    expect(matches({ lines: { $in: [{ qty: 1, sku: "B-7" }, { sku: "Z" }] } })).toBe(true);
+    expect(matches({ lines: { $in: [{ qty: 1, sku: "A-1" }] } })).toBe(false);
+  });
+
+  it("finds a long $contains operand in a string whatever its near misses, and only where it occurs", () => {
+    const operand = `ab${"a".repeat(100)}`;
+    const nearMisses = "a".repeat(5000);
+    expect(matches({ s: { $contains: operand } }, { s: nearMisses })).toBe(false);
+    expect(matches({ s: { $contains: operand } }, { s: `${nearMisses}b${nearMisses}` })).toBe(true);
+    expect(matches({ s: { $contains: operand } }, { s: `${nearMisses}b${"a".repeat(99)}` })).toBe(false);
+    expect(matches({ s: { $contains: "abcabcabd-long-operand" } }, { s: "xxabcabcabcabd-long-operandxx" })).toBe(true);
+    expect(matches({ s: { $contains: "abcabcabd-long-operand" } }, { s: "xxabcabcabcabd-long-operanxx" })).toBe(false);
+  });
+
+  it("never takes a number beyond a double's range in the payload for null", () => {
+    expect(matches({ a: null }, JSON.parse('{"a": 1e400}'))).toBe(false);
+    expect(matches({ a: { $in: [null] } }, JSON.parse('{"a": [1e400]}'))).toBe(false);
+    expect(matches({ a: [null] }, JSON.parse('{"a": [1e400]}'))).toBe(false);
   });
 });
 

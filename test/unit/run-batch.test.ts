@@ -179,4 +179,12 @@ describe("kind: a platform fault in a batch costs no attempt", () => {
     expect(fake.recorded.flatMap((r) => r.attempts)).toEqual([]);
     expect(waitingMessage.told).toEqual([{ kind: "retry", delaySeconds: PLATFORM_FAULT_DELAY_SECONDS }]);
   });
+
+  it("nor a stats count: the endpoint stats written with a batch count only the attempts it recorded", async () => {
+    const time = new FakeTime();
+    const [sent, waiting] = [delivery(QUICK), delivery(TURNING, { endpoint_created_at: time.now })];
+    const fake = fakePorts(time, [sent.work, waiting.work], { [TURNING]: { unreadable: "secret", missing: true, error: "no signing secret visible yet" } });
+    await runBatch([message(sent.task), message(waiting.task)], MAIN, fake.ports);
+    expect(fake.recorded.flatMap((r) => r.stats)).toMatchObject([{ endpointId: QUICK, succeeded: 1, failed: 0 }]);
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { hopSeconds, MAX_QUEUE_DELAY_SECONDS } from "../../src/delivery/backoff";
+import { plan } from "../../src/delivery/plan";
 import { dueAtOf } from "../../src/ops/enqueue-request";
+import { delivery } from "./support/fake-ports";
 
 const CREATED = Date.UTC(2026, 11, 7, 12);
 
@@ -47,5 +49,24 @@ describe("the queue delay of the next hop towards a due time (hopSeconds)", () =
     while (hopSeconds(due, now) > 0) now += hopSeconds(due, now) * 1000 + lateness;
     expect(now - due).toBeGreaterThanOrEqual(0);
     expect(now - due).toBeLessThan(1_000 + lateness);
+  });
+});
+
+describe("a scheduled delivery whose endpoint changes before it is due (plan)", () => {
+  const ENDPOINT = "44444444-4444-4444-8444-444444444444";
+
+  it("waits for its time while the endpoint is disabled, since the endpoint may be enabled again by then", () => {
+    const { work, task } = delivery(ENDPOINT, { status: "scheduled", next_attempt_at: CREATED + 3 * 86_400_000, endpoint_enabled: 0 });
+    expect(plan(task, work, CREATED, "slow")).toEqual({ kind: "wait", seconds: MAX_QUEUE_DELAY_SECONDS });
+  });
+
+  it("is cancelled once due if the endpoint is still disabled", () => {
+    const { work, task } = delivery(ENDPOINT, { status: "scheduled", next_attempt_at: CREATED, endpoint_enabled: 0 });
+    expect(plan(task, work, CREATED, "slow")).toEqual({ kind: "cancel", reason: "Endpoint is disabled" });
+  });
+
+  it("is cancelled at once when the endpoint is deleted, which never comes back", () => {
+    const { work, task } = delivery(ENDPOINT, { status: "scheduled", next_attempt_at: CREATED + 3 * 86_400_000, endpoint_exists: null });
+    expect(plan(task, work, CREATED, "slow")).toEqual({ kind: "cancel", reason: "Endpoint was deleted" });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MISSING_SECRET_WAIT_MS, outcomeOf, platformFaultOf, PLATFORM_FAULT_DELAY_SECONDS, verdictOf, healthOf, SHARD_FAILED } from "../../src/delivery/decide";
+import { MISSING_SECRET_WAIT_MS, outcomeOf, platformFaultOf, PLATFORM_FAULT_DELAY_SECONDS, verdictOf, healthOf, SHARD_FAILED, statsOf } from "../../src/delivery/decide";
 import { jobOf } from "../../src/delivery/jobs";
 import { nextLane, SLOW_ANSWER_MS } from "../../src/delivery/lanes";
 import { newMessageId } from "../../src/lib/ids";
@@ -106,6 +106,12 @@ describe("decide: what an outcome means for the delivery, its endpoint and its l
     const job = jobOf(delivery(ENDPOINT).work);
     const records = [answer(200, 10), answer(200, SLOW_ANSWER_MS + 1)].map((r) => outcomeOf(job, r, NOW, () => 0.5));
     expect(healthOf(records, new Map())).toMatchObject([{ endpointId: ENDPOINT, succeeded: true, pace: "slow" }]);
+  });
+
+  it("an endpoint's stats count every attempt of the batch by outcome, in one rollup per 5-minute bucket", () => {
+    const job = jobOf(delivery(ENDPOINT).work);
+    const records = [answer(200, 10), answer(500, 30), answer(200, 20)].map((r) => outcomeOf(job, r, NOW, () => 0.5));
+    expect(statsOf(records)).toMatchObject([{ endpointId: ENDPOINT, bucketStart: NOW, succeeded: 2, failed: 1 }]);
   });
 });
 

@@ -589,6 +589,30 @@ export interface components {
             data: components["schemas"]["Endpoint"][];
             next_cursor: string | null;
         };
+        EndpointStats: {
+            /** @enum {string} */
+            window: "1h" | "24h" | "7d";
+            totals: {
+                attempts: number;
+                succeeded: number;
+                failed: number;
+                /** @description succeeded / attempts, 0–1; null with no attempts */
+                success_rate: number | null;
+                /** @description Estimated from a fixed latency histogram (exact to a bucket's width); null with no attempts */
+                latency_ms: {
+                    p50: number | null;
+                    p95: number | null;
+                };
+            };
+            /** @description Every bucket of the window, oldest first */
+            series: {
+                /** @example 2026-11-23T12:00:00.000Z */
+                start: string;
+                attempts: number;
+                succeeded: number;
+                failed: number;
+            }[];
+        };
         UpdateEndpoint: {
             /** @example https://example.com/webhooks */
             url?: string;

@@ -166,8 +166,14 @@ details.advanced[open] > summary { margin-bottom: 8px; }
 .swatch.ok { background: var(--bar-ok); } .swatch.bad { background: var(--bar-bad); } .swatch.other { background: var(--bar-other); }
 .chart details { margin-top: 8px; font-size: 0.875rem; }
 .chart details table { margin-top: 8px; }
+.stats { display: grid; grid-template-columns: minmax(0, 1fr) minmax(12rem, 18rem); gap: 16px 28px; align-items: start; }
+figure.chart { margin: 0; min-width: 0; }
+.stats-words { margin: 0; }
+.stats-words dt { color: var(--muted); font-size: 0.875rem; }
+.stats-words dd { margin: 0 0 10px; }
 @media (max-width: 720px) {
   .wrap { padding: 0 14px; }
+  .stats { grid-template-columns: 1fr; }
   main.wrap { padding-top: 18px; }
   h1 { font-size: 1.35rem; }
   .card { padding: 16px; }

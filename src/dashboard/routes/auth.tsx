@@ -30,7 +30,6 @@ export const authRoutes = new Hono<DashboardEnv>()
     if (!key) {
       return render(c, <SignInPage page={pageContext(c)} notice={null} error="That API key is not valid, or it was revoked." />, 401);
     }
-    await endSession(c);
     await startSession(c, key.tenant_id, key.id);
     return c.redirect("/dashboard", 303);
   })
@@ -45,7 +44,6 @@ export const authRoutes = new Hono<DashboardEnv>()
     if ("refused" in link) {
       return render(c, <PortalPage page={pageContext(c)} token={null} error={link.refused === "used" ? USED_LINK : INVALID_LINK} />, 400);
     }
-    await endSession(c);
     await startSession(c, link.tenantId, null);
     return c.redirect("/dashboard", 303);
   })

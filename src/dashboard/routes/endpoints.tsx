@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ApiError } from "../../errors";
-import { deliveriesPerHour, deliveryLog, outcomesPerEndpoint } from "../../ops/deliveries";
+import { deliveriesPerHour, deliveryLog } from "../../ops/deliveries";
+import { endpointStats, recentAttemptCounts } from "../../ops/endpoint-stats";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -39,7 +40,6 @@ import { EndpointsPage } from "../views/endpoint-list";
 import { EndpointPage } from "../views/endpoint-page";
 import { TestEventPage } from "../views/test-event";
 
-const DAY_MS = 86_400_000;
 const ENDPOINTS_PER_PAGE = 50;
 const DELIVERIES_PER_PAGE = 20;
 
@@ -86,11 +86,11 @@ export const endpointRoutes = new Hono<DashboardEnv>()
   .get("/", async (c) => {
     const { tenantId } = currentSession(c);
     const now = Date.now();
-    const [page, outcomes, hours] = await Promise.all([
+    const [page, hours] = await Promise.all([
       listEndpoints(c.env, tenantId, { limit: ENDPOINTS_PER_PAGE, cursor: c.req.query("cursor") }),
-      outcomesPerEndpoint(c.env, tenantId, now - DAY_MS),
       deliveriesPerHour(c.env, tenantId, { now, hours: 24 }),
     ]);
+    const outcomes = await recentAttemptCounts(c.env, tenantId, page.data.map((e) => e.id), now);
     return render(
       c,
       <EndpointsPage
@@ -121,9 +121,9 @@ export const endpointRoutes = new Hono<DashboardEnv>()
     const endpoint = await endpointOf(c);
     const { tenantId } = currentSession(c);
     const status = statusFilter(c.req.query("status"));
-    const [secrets, hours, log] = await Promise.all([
+    const [secrets, stats, log] = await Promise.all([
       endpointSecret(c.env, tenantId, endpoint.id),
-      deliveriesPerHour(c.env, tenantId, { endpointId: endpoint.id, now: Date.now(), hours: 24 }),
+      endpointStats(c.env, tenantId, endpoint.id, "24h"),
       deliveryLog(c.env, tenantId, { endpoint_id: endpoint.id, status, limit: DELIVERIES_PER_PAGE, cursor: c.req.query("cursor") }),
     ]);
     const { secret, previous, public_key } = await secretView(secrets);
@@ -135,7 +135,7 @@ export const endpointRoutes = new Hono<DashboardEnv>()
         secret={c.req.query("secret") === "shown" ? secret : null}
         publicKey={public_key ?? null}
         previousUntil={previous.map((p) => p.expires_at).sort()}
-        hours={hours}
+        stats={stats}
         deliveries={log.data}
         status={status}
         nextCursor={log.next_cursor}

@@ -25,6 +25,6 @@ export const operatorRoutes = new Hono<DashboardEnv>()
   .post("/operator/tenants/:tenantId/open", async (c) => {
     const tenant = await getTenant(c.env, c.req.param("tenantId"));
     const next = dashboardPath((await c.req.parseBody()).next) ?? "/dashboard";
-    await startSession(c, tenant.id, null);
+    await startSession(c, tenant.id, null, c.get("operator")!.expiresAt);
     return c.redirect(next, 303);
   });

@@ -1,5 +1,6 @@
 import type { FC } from "hono/jsx";
-import type { DeliveryOutcomes, HourlyDeliveries } from "../../db/delivery-stats";
+import type { HourlyDeliveries } from "../../db/delivery-stats";
+import type { AttemptCounts } from "../../db/endpoint-stats";
 import type { Endpoint } from "../../schemas/endpoints";
 import { shortId, successRate } from "../format";
 import { DeliveryChart } from "./chart";
@@ -8,9 +9,9 @@ import { EnabledBadge, endpointTitle, Events, Source } from "./endpoint-summary"
 import { Icon } from "./icons";
 import { Layout, type PageContext } from "./layout";
 
-const SuccessRate: FC<{ outcomes: DeliveryOutcomes | undefined }> = ({ outcomes }) => {
+const SuccessRate: FC<{ outcomes: AttemptCounts | undefined }> = ({ outcomes }) => {
   const rate = successRate(outcomes);
-  if (!rate) return <span class="muted">No deliveries</span>;
+  if (!rate) return <span class="muted">No attempts</span>;
   return (
     <span class="rate">
       <strong>{rate.percent}</strong> <span class="muted small">{rate.counts}</span>
@@ -23,7 +24,8 @@ export const EndpointsPage: FC<{
   page: PageContext;
   notice: string | null;
   endpoints: Endpoint[];
-  outcomes: Map<string, DeliveryOutcomes>;
+  /** Attempts by outcome in the last 24 hours, per endpoint of the page. */
+  outcomes: Map<string, AttemptCounts>;
   hours: HourlyDeliveries[];
   nextCursor: string | null;
 }> = ({ page, notice, endpoints, outcomes, hours, nextCursor }) => (

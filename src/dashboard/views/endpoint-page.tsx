@@ -1,10 +1,10 @@
 import type { FC } from "hono/jsx";
 import type { DeliveryListEntry } from "../../db/deliveries";
-import type { HourlyDeliveries } from "../../db/delivery-stats";
 import { SLOW_ANSWER_MS } from "../../delivery/lanes";
 import type { Endpoint } from "../../schemas/endpoints";
 import { formatSeconds, formatTime } from "../format";
-import { DeliveryChart } from "./chart";
+import { STATS_WINDOWS, type WindowStats } from "../../lib/endpoint-stats";
+import { StatsChart } from "./stats-chart";
 import { CopyButton, CsrfField, DetailsCard, Notice, Pager, Time } from "./components";
 import { DeliveryTable, StatusFilter } from "./delivery-log";
 import { EnabledBadge, endpointTitle, Events, Source } from "./endpoint-summary";
@@ -52,11 +52,12 @@ export const EndpointPage: FC<{
   /** ed25519 endpoints: the current public key, shown openly. */
   publicKey: string | null;
   previousUntil: string[];
-  hours: HourlyDeliveries[];
+  /** The endpoint's attempts over the last 24 hours (src/ops/endpoint-stats.ts). */
+  stats: WindowStats;
   deliveries: DeliveryListEntry[];
   status: string | undefined;
   nextCursor: string | null;
-}> = ({ page, notice, endpoint, secret, publicKey, previousUntil, hours, deliveries, status, nextCursor }) => {
+}> = ({ page, notice, endpoint, secret, publicKey, previousUntil, stats, deliveries, status, nextCursor }) => {
   const title = endpointTitle(endpoint);
   const base = `/dashboard/endpoints/${endpoint.id}`;
   return (
@@ -146,8 +147,8 @@ export const EndpointPage: FC<{
       </DetailsCard>
       <SecretCard page={page} endpoint={endpoint} secret={secret} publicKey={publicKey} previousUntil={previousUntil} />
       <section class="card" aria-labelledby="endpoint-activity-title">
-        <h2 id="endpoint-activity-title">Last 24 hours</h2>
-        <DeliveryChart hours={hours} id="endpoint-chart" />
+        <h2 id="endpoint-activity-title">Attempts, last 24 hours</h2>
+        <StatsChart stats={stats} bucketMs={STATS_WINDOWS[stats.window].bucketMs} id="endpoint-chart" />
       </section>
       <section class="card table-card" id="deliveries" aria-labelledby="deliveries-title">
         <div class="card-head">

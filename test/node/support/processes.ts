@@ -86,20 +86,23 @@ export function start(script: string, args: string[], env: Record<string, string
 /** `npm run dev` with wrangler's own flags `args`, as a developer would start it. */
 export interface DevServer {
   child: ChildProcess;
-  /** Waits until `url`/health answers; fails with the output if the server exits or 90 s pass. */
+  /** Waits until `url`/health answers; fails with the output if the server exits or 180 s pass. */
   ready: (url: string) => Promise<void>;
   /** What it printed so far, stdout and stderr together. */
   output: () => string;
 }
 
-/** Starts `npm run dev -- …args` in its own process group, so npm, the launcher, wrangler and workerd stop together. */
-export function startNpmDev(args: string[]): DevServer {
+/**
+ * Starts `npm run dev -- …args` in its own process group, so npm, the launcher, wrangler and workerd stop together.
+ * `logLevel` is wrangler's (warn unless given: "info" also logs each request); `env` adds to the launcher's environment.
+ */
+export function startNpmDev(args: string[], options: { logLevel?: string; env?: Record<string, string> } = {}): DevServer {
   let output = "";
-  const child = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", "warn"], {
+  const child = spawn("npm", ["run", "dev", "--", ...args, "--show-interactive-dev-session=false", "--log-level", options.logLevel ?? "warn"], {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", ...options.env },
   });
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -109,8 +112,10 @@ export function startNpmDev(args: string[]): DevServer {
         if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
         return fetch(`${url}/health`).then((r) => r.ok, () => false);
       },
-      { timeout: 90_000, interval: 250 },
-    );
+      { timeout: 180_000, interval: 250 },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: npm run dev did not answer at ${url}/health:\n${output}`);
+    });
   };
   return { child, ready, output: () => output };
 }

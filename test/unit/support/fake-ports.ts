@@ -5,6 +5,7 @@ import type { Lane } from "../../../src/delivery/lanes";
 import type { ConsumerPorts, Timers } from "../../../src/delivery/ports";
 import type { SendResult } from "../../../src/delivery/send";
 import type { Requeue } from "../../../src/delivery/settle";
+import type { StatsRollup } from "../../../src/lib/endpoint-stats";
 import type { DeliveryTask } from "../../../src/delivery/task";
 
 /** Time that moves only when the test says so: `advance` fires due timers in order. */
@@ -88,7 +89,7 @@ export interface OpenRequest {
 export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Record<string, SendResult | Unreadable | "hang" | { after: number; result: SendResult }>, failing: { load?: number[]; record?: number[] } = {}) {
   const open: OpenRequest[] = [];
   const sentTo: string[] = [];
-  const recorded: Array<{ shard: number; attempts: AttemptRecord[]; cancellations: Cancellation[]; health: EndpointHealth[]; deferredClaims: DeferredClaim[] }> = [];
+  const recorded: Array<{ shard: number; attempts: AttemptRecord[]; cancellations: Cancellation[]; health: EndpointHealth[]; stats: StatsRollup[]; deferredClaims: DeferredClaim[] }> = [];
   const requeued: Array<Requeue & { lane: Lane }> = [];
   const background: Array<Promise<unknown>> = [];
   const calls = { load: 0, record: 0 };
@@ -105,10 +106,10 @@ export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Recor
         return new Map(rows.filter((r) => refs.some((ref) => ref.delivery_id === r.id)).map((r) => [r.id, r]));
       },
       renewClaims: async (_shard, claims) => new Set(claims.map((c) => c.delivery_id)),
-      async record(shard, attempts, cancellations, health, deferredClaims) {
+      async record(shard, attempts, cancellations, health, stats, deferredClaims) {
         calls.record++;
         if (failing.record?.includes(shard)) throw new Error("D1 overloaded");
-        recorded.push({ shard, attempts, cancellations, health, deferredClaims });
+        recorded.push({ shard, attempts, cancellations, health, stats, deferredClaims });
         return { live: new Set(attempts.map((a) => a.deliveryId)), transitions: [] };
       },
     },

@@ -10,6 +10,7 @@ import { hintNextPage, pagingQuery, withPaging, type PagingOptions } from "./pag
 import { deliveryRefsTable } from "./messages.ts";
 import { addSecretCommands } from "./secret.ts";
 import { addIdCommand, addShowCommand } from "./id-command.ts";
+import { statsText } from "./endpoint-stats.ts";
 
 interface EndpointFlags {
   url?: string;
@@ -231,6 +232,16 @@ export function registerEndpoints(program: Command): void {
     const sent = await ctx.client.post<Schema<"EnqueuedMessage">>(`${await endpointPath(ctx, id)}/test`);
     ctx.show(sent, (m) => `Sent ${m.event} message ${m.id}\n${deliveryRefsTable(m.deliveries)}`);
   });
+
+  endpoints
+    .command("stats")
+    .description("show an endpoint's attempts, success rate and latency over a window, with a small series")
+    .argument("<endpoint_id>")
+    .addOption(new Option("--window <window>", "how far back").choices(["1h", "24h", "7d"]).default("24h"))
+    .action(async (id: string, options: { window: string }, command: Command) => {
+      const ctx = contextOf(command);
+      ctx.show(await ctx.client.get<Schema<"EndpointStats">>(`${await endpointPath(ctx, id)}/stats`, { window: options.window }), statsText);
+    });
 
   endpoints
     .command("recover")
