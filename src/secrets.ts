@@ -9,15 +9,18 @@ import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./secu
  *
  * KV key scheme (every prefix Edgehook writes):
  *   secret:endpoint:{endpoint_id}       the endpoint's latest secret set (the API and rotations read it)
- *   secret:endpoint:{endpoint_id}:v{n}  the set a rotation stamped with version n (> 0): deliveries read
- *                                       exactly the key their endpoint row's `secret_version` names
- *   secret:tenant:{tenant_id}           the tenant's secret set, signing one-off `webhook_url` deliveries
+ *   secret:endpoint:{endpoint_id}:v{n}  the set stamped with version n (> 0): deliveries read exactly
+ *                                       the key their endpoint row's `secret_version` names
+ *   secret:tenant:{tenant_id}           the tenant's latest secret set, which signs one-off `webhook_url` deliveries
+ *   secret:tenant:{tenant_id}:v{n}      its set of version n, named by the tenant's mirror row on its data shard
  *
  * Why versioned keys: KV shows a write in other locations only after up to 60 s (SCALING.md), so a
  * location reading `secret:endpoint:{id}` after a rotation could sign with the old secret. A
  * versioned key is written once and never changed, and D1 (read per batch) names it: a location
  * either reads exactly the set the row names, or nothing yet (the delivery waits, src/delivery/attempt.ts),
- * never a stale one. Version 0 (never rotated) is the unversioned key, written at creation.
+ * never a stale one. Version 0 is the unversioned key: an endpoint's until its first rotation (its
+ * id is new, so no older value can show), and a tenant's only if it predates tenant versions. A
+ * tenant's id can be chosen and so reused after a deletion: its secret is versioned from creation.
  *
  * Each value is an AES-GCM-256 envelope `{"v":1,"kid":"…","iv":"…","ct":"…"}` of a JSON
  * `SecretSet`, encrypted under the master key `kid` with a random 96-bit IV per write and the KV
@@ -27,7 +30,7 @@ import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./secu
 /** Whose secret set a KV entry holds. */
 export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
 
-/** The one version of an endpoint's set that a delivery signs with: `version` is its row's `secret_version`. */
+/** The one version of an owner's set that a delivery signs with: `version` is its row's `secret_version`. */
 export type VersionedOwner = SecretOwner & { version: number };
 
 /**
@@ -63,10 +66,10 @@ const CACHE_TTL_MS = 30_000;
 /** Most decrypted secret sets one isolate keeps (one per endpoint or tenant a consumer batch signs for). */
 const CACHE_LIMIT = 10_000;
 
-/** The KV key of an owner's latest secret set, or with `version` > 0 of an endpoint's set of that version. */
+/** The KV key of an owner's latest secret set, or with `version` > 0 of its set of that version. */
 function secretKvKey(owner: SecretOwner, version = 0): string {
   const base = `secret:${owner.kind}:${owner.id}`;
-  return owner.kind === "endpoint" && version > 0 ? `${base}:v${version}` : base;
+  return version > 0 ? `${base}:v${version}` : base;
 }
 
 /** The secrets that sign right now: the current one first, then unexpired previous ones. */
@@ -211,10 +214,16 @@ export async function readSecretSet(
   return set;
 }
 
-/** Creates an owner's first secret (the given one, or a fresh key of `kind`) and returns it. */
-export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: string, kind: KeyKind = "hmac"): Promise<string> {
+/**
+ * Creates an owner's first secret (the given one, or a fresh key of `kind`) and returns it. With
+ * `version` > 0 (the version the owner's row will name) the set is stamped with it and stored under
+ * that version's key too, before the latest key.
+ */
+export async function createSecret(env: SecretEnv, owner: SecretOwner, secret?: string, kind: KeyKind = "hmac", version = 0): Promise<string> {
   const current = secret ?? generateSigningKey(kind);
-  await writeSecretSet(env, owner, { current, previous: [] });
+  const set: SecretSet = version > 0 ? { current, previous: [], version } : { current, previous: [] };
+  if (version > 0) await writeSecretSet(env, owner, set, version);
+  await writeSecretSet(env, owner, set);
   return current;
 }
 
@@ -253,10 +262,10 @@ export async function writeRotatedSecret(
   const previous = previousAfterRotation(existing, graceSeconds, now).slice(0, MAX_PREVIOUS_SECRETS);
   const set = { current: secret, previous, version };
   // The versioned key first: once the latest key shows this set, deliveries can already find it.
-  if (owner.kind === "endpoint") await writeSecretSet(env, owner, set, version);
+  await writeSecretSet(env, owner, set, version);
   await writeSecretSet(env, owner, set);
   // The set this one replaces is named by no row any more (best effort: an orphan only costs storage).
-  if (owner.kind === "endpoint" && (existing.version ?? 0) > 0) await env.SECRETS.delete(secretKvKey(owner, existing.version)).catch(() => {});
+  if ((existing.version ?? 0) > 0) await env.SECRETS.delete(secretKvKey(owner, existing.version)).catch(() => {});
   return set;
 }
 
@@ -285,10 +294,10 @@ export function currentKeyKind(set: SecretSet): KeyKind {
   return keyKindOf(set.current);
 }
 
-/** Deletes an owner's secret set, and for an endpoint the versioned key its latest set names. */
+/** Deletes an owner's secret set, and the versioned key its latest set names. */
 export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
   const kvKey = secretKvKey(owner);
-  const version = owner.kind === "endpoint" ? ((await readSecretSet(env, owner).catch(() => null))?.version ?? 0) : 0;
+  const version = (await readSecretSet(env, owner).catch(() => null))?.version ?? 0;
   cache.forget(kvKey);
   await env.SECRETS.delete(kvKey);
   if (version > 0) await env.SECRETS.delete(secretKvKey(owner, version));

@@ -42,6 +42,8 @@ export interface DeliveryWork {
   endpoint_secret_version: number | null;
   /** When (epoch ms) the endpoint was created. */
   endpoint_created_at: number | null;
+  /** The version of the tenant's own secret set, which signs a one-off delivery (src/secrets.ts); null for an endpoint's delivery. */
+  tenant_secret_version: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -61,11 +63,13 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
-              e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at
+              e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at,
+              t.secret_version AS tenant_secret_version
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id
-       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND d.endpoint_id <> ''`,
+       LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND d.endpoint_id <> ''
+       LEFT JOIN tenants AS t ON t.id = d.tenant_id AND d.endpoint_id = ''`,
     )
     .bind(JSON.stringify(refs))
     .all<DeliveryWork>();

@@ -2,8 +2,8 @@ import type { SecretOwner } from "../secrets";
 
 /**
  * Where an owner's secret version lives: an endpoint's in its row on the tenant's data shard,
- * scoped to its tenant; the tenant's own in its row in the control database. Callers pass the
- * database that holds the owner.
+ * scoped to its tenant; the tenant's own in its mirror row on that same shard (the consumer reads
+ * both with the delivery rows). Callers pass the tenant's shard.
  */
 const TABLE = { endpoint: "endpoints", tenant: "tenants" } as const;
 const SCOPE = { endpoint: "tenant_id", tenant: "id" } as const;

@@ -2,9 +2,15 @@
 // everything the tenant owns there.
 import { SQL_BUCKET_END, SQL_BUCKET_START, tenantBucket } from "../lib/ids";
 
-/** Adds the tenant's mirror row to its shard; a row left by an earlier, rolled-back creation is kept. */
-export async function insertTenantMirror(shard: D1Database, tenantId: string): Promise<void> {
-  await shard.prepare("INSERT INTO tenants (id) VALUES (?) ON CONFLICT (id) DO NOTHING").bind(tenantId).run();
+/**
+ * Adds the tenant's mirror row to its shard, naming `secretVersion` (src/db/secret-versions.ts) as
+ * its secret's version; a row left by an earlier, rolled-back creation is kept, with the new version.
+ */
+export async function insertTenantMirror(shard: D1Database, tenantId: string, secretVersion: number): Promise<void> {
+  await shard
+    .prepare("INSERT INTO tenants (id, secret_version) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET secret_version = ?2")
+    .bind(tenantId, secretVersion)
+    .run();
 }
 
 /** Whether the tenant's mirror row is on this shard, i.e. whether the tenant lives here. */

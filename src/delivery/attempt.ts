@@ -1,11 +1,11 @@
 import { within } from "../lib/within";
 import { PayloadStorageUnavailable, readPayload } from "../payloads";
-import { activeSecrets, readSecretSet, SecretUnavailableError, type VersionedOwner } from "../secrets";
+import { activeSecrets, readSecretSet, SecretUnavailableError } from "../secrets";
 import type { TargetPolicy } from "../security/target-guard";
 import { ReadBudgetSpent, type BatchReads } from "./batch-reads";
 import { SECRET_READ_BOUND_MS } from "./claim";
 import type { Unreadable } from "./decide";
-import type { DeliveryJob } from "./jobs";
+import { signingSecretOf, type DeliveryJob } from "./jobs";
 import { send, type SendResult } from "./send";
 import { signingKeysFor } from "./signing";
 
@@ -18,14 +18,6 @@ import { signingKeysFor } from "./signing";
  * from R2) fails the attempt without sending.
  */
 
-/** The secret set a delivery signs with: its endpoint's at the version its row names, or its tenant's. */
-function ownerOf(job: DeliveryJob): VersionedOwner {
-  const { work } = job;
-  return work.endpoint_id
-    ? { kind: "endpoint", id: work.endpoint_id, version: work.endpoint_secret_version ?? 0 }
-    : { kind: "tenant", id: work.tenant_id, version: 0 };
-}
-
 /** A failed attempt that sent nothing (fail closed: never unsigned, never a wrong body); logged, retried like any failure. */
 function unsent(job: DeliveryJob, log: string, errorKind: SendResult["errorKind"], error: string): SendResult {
   console.error(`delivery ${job.work.id}: ${log}`);
@@ -34,7 +26,7 @@ function unsent(job: DeliveryJob, log: string, errorKind: SendResult["errorKind"
 
 /** The active keys that sign `job` at `now`, an Unreadable when the platform cannot give them yet, or a failed attempt. */
 async function signingKeys(env: Env, job: DeliveryJob, reads: BatchReads, now: number): Promise<string[] | Unreadable | SendResult> {
-  const owner = ownerOf(job);
+  const { owner } = signingSecretOf(job.work);
   let set;
   try {
     // Bounded like every step of a send, so a batch's lifetime stays bounded (src/delivery/claim.ts).

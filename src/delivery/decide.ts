@@ -1,8 +1,7 @@
 import type { AttemptRecord, EndpointHealth } from "../db/delivery-work";
 import { rollupAttempts, type StatsRollup } from "../lib/endpoint-stats";
-import { messageCreatedAt } from "../lib/ids";
 import { maxAttempts, retryDelaySeconds } from "./backoff";
-import type { DeliveryJob } from "./jobs";
+import { signingSecretOf, type DeliveryJob } from "./jobs";
 import { nextLane, paceOf, type Lane } from "./lanes";
 import type { SendResult } from "./send";
 
@@ -27,7 +26,7 @@ const SHARD_FAILED_DELAY_SECONDS = 30;
  */
 export const PLATFORM_FAULT_DELAY_SECONDS = 5;
 /**
- * How long after its secret was written (the endpoint's creation or the rotation its row names) a
+ * How long after its secret was written (its owner's creation or the rotation its row names) a
  * secret still not visible is waited for. KV shows a write everywhere within about 60 s (SCALING.md);
  * ten times that leaves room for a KV incident, and past it the secret is taken to be gone for good
  * (a rotation that died between its D1 claim and its KV write, a deleted key): waiting on would hold
@@ -49,8 +48,7 @@ export interface Unreadable {
  * failed attempt that sent nothing.
  */
 export function platformFaultOf(job: DeliveryJob, fault: Unreadable, now: number): { deferSeconds: number } | SendResult {
-  const { work } = job;
-  const writtenAt = work.endpoint_id ? Math.max(work.endpoint_secret_version ?? 0, work.endpoint_created_at ?? 0) : messageCreatedAt(work.message_id);
+  const { writtenAt } = signingSecretOf(job.work);
   if (!fault.missing || now - writtenAt < MISSING_SECRET_WAIT_MS) return { deferSeconds: PLATFORM_FAULT_DELAY_SECONDS };
   return { outcome: "retryable", statusCode: null, errorKind: "secret_unavailable", error: "Signing secret unavailable; nothing was sent", durationMs: 0, responseBody: null, retryAfterSeconds: null };
 }

@@ -1,5 +1,7 @@
 import type { DeliveryWork } from "../db/delivery-work";
+import { messageCreatedAt } from "../lib/ids";
 import { DEFAULT_TIMEOUT_MS } from "../limits";
+import type { VersionedOwner } from "../secrets";
 import type { RetryConfig } from "./backoff";
 import { limitsOf } from "./endpoint-gate";
 import type { EndpointLimits } from "./endpoint-limiter";
@@ -37,6 +39,21 @@ export interface DeliveryJob {
 export function receiverOf(work: Pick<DeliveryWork, "endpoint_id" | "url" | "id">): string {
   if (work.endpoint_id) return work.endpoint_id;
   return `one-off ${URL.parse(work.url ?? "")?.origin ?? work.id}`;
+}
+
+/**
+ * The secret set a delivery signs with, at the version its row names (src/secrets.ts): its
+ * endpoint's, or for a one-off delivery its tenant's; and since when (epoch ms) that version can be
+ * expected in KV: when it was written (the owner's creation or the rotation the version is the time
+ * of), or for a one-off, if later, when its message was.
+ */
+export function signingSecretOf(work: DeliveryWork): { owner: VersionedOwner; writtenAt: number } {
+  if (work.endpoint_id) {
+    const version = work.endpoint_secret_version ?? 0;
+    return { owner: { kind: "endpoint", id: work.endpoint_id, version }, writtenAt: Math.max(version, work.endpoint_created_at ?? 0) };
+  }
+  const version = work.tenant_secret_version ?? 0;
+  return { owner: { kind: "tenant", id: work.tenant_id, version }, writtenAt: Math.max(version, messageCreatedAt(work.message_id)) };
 }
 
 /** The typed job of a delivery row (its JSON columns parsed). */

@@ -64,8 +64,8 @@ export interface RotationRequest {
 
 /**
  * Rotates `owner`'s secret (an endpoint of `tenantId`, or the tenant itself): the new key signs
- * from now on and the old one co-signs for `graceSeconds`. `db` holds the owner's version: the
- * tenant's data shard for an endpoint, the control database for the tenant's own secret. For an
+ * from now on and the old one co-signs for `graceSeconds`. `db` is the tenant's data shard, which
+ * holds the owner's version (an endpoint's row, or the tenant's mirror row). For an
  * endpoint, the claim of the version also writes the new key's public key (and, for a switch of
  * scheme, the new signature config) into its row, and giving the claim back restores them, so the
  * row and the stored set never tell different stories. Returns the new set, or null when the

@@ -1,8 +1,10 @@
+import { TenantMissing } from "../db/messages";
 import { deleteTenantData, hasTenantMirror, insertTenantMirror } from "../db/shard-tenants";
 import * as stored from "../db/tenants";
 import { deletePayloads } from "../payloads";
 import { ApiError, notFound } from "../errors";
 import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
+import { onTenantShard } from "./tenant-db";
 import { createSecret, deleteSecret, type SecretSet } from "../secrets";
 import { forgetVerifiedKeys } from "../security/auth";
 import type { Tenant } from "../schemas/tenants";
@@ -39,8 +41,9 @@ async function insertWholeTenant(env: Env, input: { id?: string; name: string },
   const tenant = await stored.insertTenant(env.DB, { id: input.id ?? crypto.randomUUID(), name: input.name, shard, now });
   if (!tenant) return null;
   try {
-    await createSecret(env, { kind: "tenant", id: tenant.id });
-    await insertTenantMirror(shardDb(env, shard), tenant.id);
+    // Versioned from the start: a lagging location must never show a deleted namesake's secret.
+    await createSecret(env, { kind: "tenant", id: tenant.id }, undefined, "hmac", now);
+    await insertTenantMirror(shardDb(env, shard), tenant.id, now);
   } catch (error) {
     await Promise.allSettled([deleteTenantData(shardDb(env, shard), tenant.id), stored.deleteTenant(env.DB, tenant.id)]);
     throw error;
@@ -99,18 +102,23 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
  * @throws SecretNotVisibleYet (503) while KV in this location still shows no set or an older one
  */
 export async function tenantSecret(env: Env, tenantId: string): Promise<SecretSet> {
-  const set = await latestSecretSet(env, env.DB, tenantId, { kind: "tenant", id: tenantId });
-  if (!set) throw notFound("Tenant");
-  return set;
+  return onTenantShard(env, tenantId, async ({ db }) => {
+    const set = await latestSecretSet(env, db, tenantId, { kind: "tenant", id: tenantId });
+    if (!set) throw new TenantMissing();
+    return set;
+  });
 }
 
 /**
  * Rotates the tenant's own secret (to `secret`, or a fresh one); the old one co-signs for
- * `graceSeconds`, serialised with concurrent rotations (src/secret-rotation.ts). 404 when the tenant
+ * `graceSeconds`, serialised with concurrent rotations (src/ops/secret-rotation.ts) on the version
+ * its mirror row holds on its data shard. 404 when the tenant
  * does not exist; 409 `conflict` when other rotations kept winning.
  */
 export async function rotateTenantSecret(env: Env, tenantId: string, graceSeconds: number, secret?: string): Promise<SecretSet> {
-  const set = await rotateOwnerSecret(env, env.DB, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
-  if (!set) throw notFound("Tenant");
-  return set;
+  return onTenantShard(env, tenantId, async ({ db }) => {
+    const set = await rotateOwnerSecret(env, db, tenantId, { kind: "tenant", id: tenantId }, { graceSeconds, secret });
+    if (!set) throw new TenantMissing();
+    return set;
+  });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MISSING_SECRET_WAIT_MS, outcomeOf, platformFaultOf, PLATFORM_FAULT_DELAY_SECONDS, verdictOf, healthOf, SHARD_FAILED, statsOf } from "../../src/delivery/decide";
 import { jobOf } from "../../src/delivery/jobs";
 import { nextLane, SLOW_ANSWER_MS } from "../../src/delivery/lanes";
+import { newMessageId } from "../../src/lib/ids";
 import { plan, planBatch } from "../../src/delivery/plan";
 import { answerOf, REQUEUE_AFTER_QUEUE_ATTEMPTS, settlementOf } from "../../src/delivery/settle";
 import { answer, delivery } from "./support/fake-ports";
@@ -155,6 +156,14 @@ describe("decide: a secret or payload the platform cannot give yet costs no atte
   it("a new endpoint's secret is waited for from the endpoint's creation, not from an old rotation", () => {
     const job = jobOf(delivery(ENDPOINT, { endpoint_secret_version: 0, endpoint_created_at: NOW - 1_000 }).work);
     expect(platformFaultOf(job, notVisible, NOW)).toEqual({ deferSeconds: PLATFORM_FAULT_DELAY_SECONDS });
+  });
+
+  it("a one-off delivery's tenant secret not visible yet is waited for from the tenant's rotation, however old its message", () => {
+    const oneOff = { endpoint_id: "", url: "https://receiver.example/once", message_id: newMessageId("t1", NOW - 86_400_000) };
+    const job = jobOf(delivery("", { ...oneOff, tenant_secret_version: NOW - 60_000 }).work);
+    expect(platformFaultOf(job, notVisible, NOW)).toEqual({ deferSeconds: PLATFORM_FAULT_DELAY_SECONDS });
+    const unrotated = jobOf(delivery("", { ...oneOff, tenant_secret_version: NOW - 86_400_000 }).work);
+    expect(platformFaultOf(unrotated, notVisible, NOW)).toMatchObject({ outcome: "retryable", errorKind: "secret_unavailable" });
   });
 
   it("a KV or R2 read that fails is waited for however old the secret is: an outage is never the receiver's doing", () => {
