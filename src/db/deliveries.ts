@@ -239,12 +239,16 @@ export async function listDeliveries(db: D1Database, tenantId: string, query: Li
   };
 }
 
+// A FIFO delivery still open keeps its place in its order (later ones go on waiting for it); a
+// finished one replayed goes outside the order (fifo_seq NULL), neither waiting for nor holding others.
 const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},
-  next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1)`;
+  next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1),
+  fifo_seq = CASE WHEN status IN ('scheduled', 'pending', 'retrying') THEN fifo_seq END`;
 
 /**
  * Puts a delivery back to pending with a fresh attempt budget and a new queue token (so any
- * older queue message for it turns stale), whatever its state. Null when the tenant has no such delivery.
+ * older queue message for it turns stale), whatever its state. On a FIFO endpoint an open delivery
+ * keeps its place in the order and a finished one is sent outside it. Null when the tenant has no such delivery.
  */
 export async function replayDelivery(db: D1Database, tenantId: string, id: string, now: number): Promise<ScheduledDelivery | null> {
   const params = byIdParams(tenantId, id);
