@@ -122,6 +122,28 @@ describe("delayed and scheduled messages", () => {
     expect([...delays].sort()).toEqual([300, undefined]);
   });
 
+  it("an idempotent replay of a delayed message answers as the first response did: its deliveries scheduled", async () => {
+    const { tenantId } = await tenantWithEndpoint();
+    const body = { event: "invoice.due", payload: { n: 1 }, delay_seconds: 600 };
+    const headers = { "idempotency-key": `delayed-${bucket()}` };
+    const first = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
+    const again = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
+    const [firstBody, againBody] = (await Promise.all([first.res.json(), again.res.json()])) as Array<{ id: string; deliveries: Array<{ status: string }> }>;
+    expect(againBody.id).toBe(firstBody!.id);
+    expect(againBody.deliveries.map((d) => d.status)).toEqual(["scheduled"]);
+    expect(again.tasks).toHaveLength(0);
+  });
+
+  it("a batch replayed by its Idempotency-Key answers each message's scheduled or pending status as first answered", async () => {
+    const { tenantId } = await tenantWithEndpoint();
+    const body = { messages: [{ event: "x", payload: 1, delay_seconds: 300 }, { event: "x", payload: 2 }, { event: "x", payload: 3, deliver_at: new Date(Date.now() + 3_600_000).toISOString() }] };
+    const headers = { "idempotency-key": `batch-${bucket()}` };
+    await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, body, { headers });
+    const again = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, body, { headers });
+    const replayed = (await again.res.json()) as { messages: Array<{ deliveries: Array<{ status: string }> }> };
+    expect(replayed.messages.map((m) => m.deliveries[0]!.status)).toEqual(["scheduled", "pending", "scheduled"]);
+  });
+
   it("the batch route names the item whose deliver_at is too far ahead", async () => {
     const { tenantId } = await tenantWithEndpoint();
     const far = new Date(Date.now() + 40 * DAY_SECONDS * 1000).toISOString();

@@ -55,7 +55,7 @@ export async function checkRequest(env: Env, batch: BatchRequest, keys: RequestK
   const error: unknown = schema!.reason;
   const keyed = keys.batch || keys.items.some(Boolean);
   if (!(error instanceof ApiError && error.code === "payload_schema_mismatch" && keyed)) throw error;
-  const lookup = await onTenantShard(env, batch.tenantId, ({ db }) => lookUpKeys(db, batch.tenantId, keys, new Set(), now));
+  const lookup = await onTenantShard(env, batch.tenantId, ({ db }) => lookUpKeys(db, batch, keys, new Set(), now));
   if (lookup.whole) return { whole: lookup.whole, replays: new Map() };
   if (lookup.replays.size === 0) throw error;
   const rest = requests.flatMap((r, index) => (lookup.replays.has(index) ? [] : [{ r, index }]));

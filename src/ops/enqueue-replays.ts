@@ -5,11 +5,12 @@ import { sha256Hex } from "../lib/digest";
 import { deliveryIdOf } from "../lib/ids";
 import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import type { EnqueueResponse } from "../schemas/messages";
-import type { BatchRequest, EnqueueRequest } from "./enqueue-request";
+import { dueAtOf, type BatchRequest, type EnqueueRequest } from "./enqueue-request";
 
 /**
  * Enqueue's answers: the response of a message just stored, and the first response of an
- * idempotency key, rebuilt from what the key points at (every delivery was pending then).
+ * idempotency key, rebuilt from what the key points at and from the request replaying it (the
+ * same request, by its hash, so its delay tells whether the deliveries were `scheduled` then).
  */
 
 /** One message's answer: the single-enqueue response, marked when an idempotency key replayed it. */
@@ -29,10 +30,11 @@ export function newResponse(id: string, r: EnqueueRequest, created: number, deli
   };
 }
 
-/** The response that stored message `m`, marked replayed when `replayed`. */
-function responseOf(m: KeyedMessage, replayed: boolean): EnqueueResult {
+/** The response that stored message `m` for request `r`, marked replayed when `replayed`. */
+function responseOf(m: KeyedMessage, r: EnqueueRequest, replayed: boolean): EnqueueResult {
   const targets = JSON.parse(m.targets) as string[];
-  const deliveries = targets.map((t, ordinal) => ({ id: deliveryIdOf(m.id, ordinal), endpoint_id: t || null, status: "pending" as const }));
+  const status = dueAtOf(r, m.created_at) === null ? ("pending" as const) : ("scheduled" as const);
+  const deliveries = targets.map((t, ordinal) => ({ id: deliveryIdOf(m.id, ordinal), endpoint_id: t || null, status }));
   return { id: m.id, event: m.event, source: m.source, created_at: iso(m.created_at), deliveries: deliveries.sort(byId), ...(replayed ? { replayed } : {}) };
 }
 
@@ -69,9 +71,9 @@ export interface KeyLookup {
 
 /**
  * Looks up the live keys (set at or after `now` (epoch ms) minus IDEMPOTENCY_WINDOW_MS) of the
- * request, except those of messages in `skip` (already answered): one D1 read.
+ * batch's `requests`, except those of messages in `skip` (already answered): one D1 read.
  */
-export async function lookUpKeys(db: D1Database, tenantId: string, keys: RequestKeys, skip: Set<number>, now: number): Promise<KeyLookup> {
+export async function lookUpKeys(db: D1Database, { tenantId, requests }: BatchRequest, keys: RequestKeys, skip: Set<number>, now: number): Promise<KeyLookup> {
   const wanted = new Map<string, number>();
   if (keys.batch) wanted.set(keys.batch.key, -1);
   keys.items.forEach((k, index) => k && !skip.has(index) && wanted.set(k.key, index));
@@ -81,8 +83,8 @@ export async function lookUpKeys(db: D1Database, tenantId: string, keys: Request
     const index = wanted.get(found.key)!;
     if (found.request_hash !== (index < 0 ? keys.batch : keys.items[index])!.hash) lookup.reused.push(index);
     else if (found.messages.some((m) => m === null)) lookup.gone = true;
-    else if (index < 0) lookup.whole = found.messages.map((m) => responseOf(m!, m!.replayed));
-    else lookup.replays.set(index, responseOf(found.messages[0]!, true));
+    else if (index < 0) lookup.whole = found.messages.map((m, n) => responseOf(m!, requests[n]!, m!.replayed));
+    else lookup.replays.set(index, responseOf(found.messages[0]!, requests[index]!, true));
   }
   return lookup;
 }

@@ -177,7 +177,7 @@ export async function storeRequest(env: Env, db: D1Database, batch: BatchRequest
       if (attempt === KEY_ATTEMPTS) throw error instanceof MessageKeyTaken ? keysBusy() : keysInProgress(form);
       if (!(error instanceof IdempotencyKeyTaken)) continue;
       const answered = new Set(results.flatMap((r, index) => (r ? [index] : [])));
-      const lookup = await lookUpKeys(db, batch.tenantId, keys, answered, created);
+      const lookup = await lookUpKeys(db, batch, keys, answered, created);
       if (lookup.whole) return { results: lookup.whole, deliveries: [], replayed: true };
       if (lookup.reused.length > 0) throw keysReused(form, lookup.reused.includes(-1) ? [] : lookup.reused);
       if (lookup.gone) throw keyMessageGone();
