@@ -23,6 +23,7 @@ import { measureIsolation } from "./lib/isolation.ts";
 import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { FAULT_SPEC, FAULTS_SECTION, measureFaults, renderFaults } from "./lib/faults.ts";
+import { FIFO_SECTION, measureFifo, renderFifo } from "./lib/fifo.ts";
 import { measureScale, renderScale, SCALE_SECTION, type ScaleResult } from "./lib/scale.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
@@ -79,7 +80,7 @@ async function bench(
   relay: LocalRelay,
   receiver: { url: string; pid: number },
   inspectorPort: number | undefined,
-): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults">> {
+): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults" | "fifo">> {
   const b = await setUp(relay, receiver);
 
   step(`1/7 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
@@ -134,8 +135,8 @@ async function bench(
   };
 }
 
-/** The figures of a phase that runs alone (`scale`, `faults`) from the last run that measured them, kept while the other phases run. */
-function lastRunAlone<K extends "scale" | "faults">(phase: K): BenchResult[K] | null {
+/** The figures of a phase that runs alone (`scale`, `faults`, `fifo`) from the last run that measured them, kept while the other phases run. */
+function lastRunAlone<K extends "scale" | "faults" | "fifo">(phase: K): BenchResult[K] | null {
   try {
     return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as Partial<BenchResult>)[phase] ?? null;
   } catch {
@@ -194,12 +195,30 @@ async function faultsOnly(): Promise<void> {
   }
 }
 
+/** `--phase fifo`: what FIFO ordering costs per delivery against an endpoint without it (bench/lib/fifo.ts), alone. */
+async function fifoOnly(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  const receiver = await startReceiver();
+  const relay = await startRelay({}, { entry: "bench/worker.ts" });
+  try {
+    const fifo = await measureFifo(relay, receiver.url, step);
+    writeResultsPart({ fifo });
+    const markdown = renderFifo(fifo);
+    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, FIFO_SECTION);
+    process.stdout.write(`\n${markdown}\n\nbench: wrote the fifo figures to bench/results/latest.json and BENCHMARKS.md\n`);
+  } finally {
+    await relay.stop();
+    receiver.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const phaseAt = process.argv.indexOf("--phase");
   const phase = phaseAt >= 0 ? process.argv[phaseAt + 1] : undefined;
   if (phase === "scale") return scaleOnly();
   if (phase === "faults") return faultsOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale" and "faults"`);
+  if (phase === "fifo") return fifoOnly();
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "fifo"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
@@ -224,6 +243,7 @@ async function main(): Promise<void> {
       ...measured,
       scale: lastRunAlone("scale"),
       faults: lastRunAlone("faults"),
+      fifo: lastRunAlone("fifo"),
     };
     const result: BenchResult = { ...partial, targets: targetsOf(partial) };
     writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);

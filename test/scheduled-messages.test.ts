@@ -129,8 +129,8 @@ describe("delayed and scheduled messages", () => {
     const first = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
     const again = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, body, { headers });
     const [firstBody, againBody] = (await Promise.all([first.res.json(), again.res.json()])) as Array<{ id: string; deliveries: Array<{ status: string }> }>;
-    expect(againBody.id).toBe(firstBody!.id);
-    expect(againBody.deliveries.map((d) => d.status)).toEqual(["scheduled"]);
+    expect(againBody!.id).toBe(firstBody!.id);
+    expect(againBody!.deliveries.map((d) => d.status)).toEqual(["scheduled"]);
     expect(again.tasks).toHaveLength(0);
   });
 
