@@ -138,7 +138,7 @@ const INSERT_DELIVERIES = `
  * pending (or, with a `dueAt`, scheduled) delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
  * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
  * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
- * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,
+ * entry but the keys' age index, and deliveries_in_order's for a delivery to a FIFO endpoint). The message rows are selected from the tenant's row (no tenant,
  * nothing stored); a message's `targets` are the matching endpoints (events, source and payload filter: see
  * matchingEndpoints), or the explicit ones, plus ""
  * for a webhook_url. Returns the deliveries written, in no particular order (a delivery id names its message).
