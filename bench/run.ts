@@ -178,39 +178,39 @@ async function scaleOnly(): Promise<void> {
   process.stdout.write(`\n${markdown}\n\nbench: wrote the scale figures to bench/results/latest.json and BENCHMARKS.md\n`);
 }
 
-/** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
-async function faultsOnly(): Promise<void> {
+/**
+ * A phase that runs alone against the bench Worker (bench/worker.ts, with its counters) started with
+ * `vars`, and the bench receiver: its figures go under `name` in latest.json and into its own
+ * BENCHMARKS.md section.
+ */
+async function runAlone<T>(
+  name: "faults" | "fifo",
+  vars: Record<string, string>,
+  measure: (relay: LocalRelay, receiverUrl: string) => Promise<T>,
+  render: (figures: T) => string,
+  section: { marker: string; heading: string },
+): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const receiver = await startReceiver();
-  const relay = await startRelay({ ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, { entry: "bench/worker.ts" });
+  const relay = await startRelay(vars, { entry: "bench/worker.ts" });
   try {
-    const faults = await measureFaults(relay, receiver.url, step);
-    writeResultsPart({ faults });
-    const markdown = renderFaults(faults);
-    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, FAULTS_SECTION);
-    process.stdout.write(`\n${markdown}\n\nbench: wrote the faults figures to bench/results/latest.json and BENCHMARKS.md\n`);
+    const figures = await measure(relay, receiver.url);
+    writeResultsPart({ [name]: figures });
+    const markdown = render(figures);
+    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, section);
+    process.stdout.write(`\n${markdown}\n\nbench: wrote the ${name} figures to bench/results/latest.json and BENCHMARKS.md\n`);
   } finally {
     await relay.stop();
     receiver.stop();
   }
 }
 
+/** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
+const faultsOnly = () =>
+  runAlone("faults", { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, (relay, url) => measureFaults(relay, url, step), renderFaults, FAULTS_SECTION);
+
 /** `--phase fifo`: what FIFO ordering costs per delivery against an endpoint without it (bench/lib/fifo.ts), alone. */
-async function fifoOnly(): Promise<void> {
-  mkdirSync(RESULTS, { recursive: true });
-  const receiver = await startReceiver();
-  const relay = await startRelay({}, { entry: "bench/worker.ts" });
-  try {
-    const fifo = await measureFifo(relay, receiver.url, step);
-    writeResultsPart({ fifo });
-    const markdown = renderFifo(fifo);
-    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, FIFO_SECTION);
-    process.stdout.write(`\n${markdown}\n\nbench: wrote the fifo figures to bench/results/latest.json and BENCHMARKS.md\n`);
-  } finally {
-    await relay.stop();
-    receiver.stop();
-  }
-}
+const fifoOnly = () => runAlone("fifo", {}, (relay, url) => measureFifo(relay, url, step), renderFifo, FIFO_SECTION);
 
 async function main(): Promise<void> {
   const phaseAt = process.argv.indexOf("--phase");
