@@ -180,6 +180,16 @@ describe("FIFO endpoints", () => {
     expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it("a replay of the retrying head resends it now and it keeps its place: later deliveries still wait for it", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/2", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const replay = await replayHeld(tenantId, messages[0]!.deliveries[0]!.id);
+    await consume([replay, taskOf(tasks, messages[1]!)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 1 }]);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.attempts).toBe(0);
+  });
+
   it("a replay of a delivery that already succeeded goes outside the order: it holds no message enqueued after it", async () => {
     const { tenantId, name } = await fifoEndpoint();
     const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
