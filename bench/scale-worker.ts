@@ -45,6 +45,9 @@ const DASHBOARD_LOG_PAGE = 50;
 const DASHBOARD_ENDPOINT_PAGE = 20;
 const DASHBOARD_ENDPOINTS = 50;
 
+/** The dashboard lists deliveries with their event and endpoint name (src/ops/deliveries.ts deliveryLog). */
+const LABELLED = { labelled: true };
+
 /** A statement a read ran, with its parameters: `POST /_scale/explain/<read>` shows its query plan. */
 interface Ran {
   sql: string;
@@ -115,10 +118,13 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   list_messages: (db, p) => listMessages(db, p.tenantId, { limit: API_PAGE }),
   list_messages_by_event: (db, p) => listMessages(db, p.tenantId, { event: "document.predicted", limit: API_PAGE }),
   list_messages_by_rare_event: (db, p) => listMessages(db, p.tenantId, { event: p.rareEvent, limit: API_PAGE }),
+  list_messages_by_source: (db, p) => listMessages(db, p.tenantId, { source: p.rareSource, limit: API_PAGE }),
+  list_messages_since: (db, p) => listMessages(db, p.tenantId, { since: p.now - HOUR_MS, limit: API_PAGE }),
   list_deliveries: (db, p) => listDeliveries(db, p.tenantId, { limit: API_PAGE }),
   list_deliveries_by_endpoint: (db, p) => listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.all, limit: API_PAGE }),
   list_deliveries_by_status_failed: (db, p) => listDeliveries(db, p.tenantId, { status: "failed", limit: API_PAGE }),
   list_deliveries_by_status_pending: (db, p) => listDeliveries(db, p.tenantId, { status: "pending", limit: API_PAGE }),
+  list_deliveries_by_status_scheduled: (db, p) => listDeliveries(db, p.tenantId, { status: "scheduled", limit: API_PAGE }),
   list_deliveries_by_status_cancelled: (db, p) => listDeliveries(db, p.tenantId, { status: "cancelled", limit: API_PAGE }),
   list_deliveries_by_endpoint_and_status: (db, p) => listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.all, status: "failed", limit: API_PAGE }),
   list_deliveries_by_message: (db, p) => listDeliveries(db, p.tenantId, { message_id: p.messageId, limit: API_PAGE }),
@@ -132,10 +138,10 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   dashboard_endpoint_page: (db, p) =>
     Promise.all([
       hourlyDeliveryCounts(db, p.tenantId, { endpointId: p.endpoints.failing, now: p.now, hours: 24 }),
-      listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.failing, limit: DASHBOARD_ENDPOINT_PAGE }),
+      listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.failing, limit: DASHBOARD_ENDPOINT_PAGE }, LABELLED),
     ]).then(([, log]) => log),
-  dashboard_delivery_log: (db, p) => listDeliveries(db, p.tenantId, { limit: DASHBOARD_LOG_PAGE }),
-  dashboard_delivery_log_failed: (db, p) => listDeliveries(db, p.tenantId, { status: "failed", limit: DASHBOARD_LOG_PAGE }),
+  dashboard_delivery_log: (db, p) => listDeliveries(db, p.tenantId, { limit: DASHBOARD_LOG_PAGE }, LABELLED),
+  dashboard_delivery_log_failed: (db, p) => listDeliveries(db, p.tenantId, { status: "failed", limit: DASHBOARD_LOG_PAGE }, LABELLED),
   consumer_batch_load: async (db, p, raw) => {
     // A full consumer batch: the newest 100 deliveries of the tenant, as their queue messages name them.
     const { results } = await raw

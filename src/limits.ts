@@ -90,6 +90,15 @@ export const MAX_ENDPOINT_IDS = 100;
 /** Largest page a list route returns, and the page size when none is asked for. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 50;
+/**
+ * Rows a filtered list may examine past its page size in one call (issue 25). A filter whose
+ * matches are rare or transient (a delivery status other than failed or cancelled, an event type,
+ * a source) has no index, since one would cost a D1 row written on every enqueue (D1 counts each
+ * index entry written as a row written, https://developers.cloudflare.com/d1/platform/pricing/);
+ * such a list walks the tenant's newest-first range and stops after `limit + SCAN_SLACK` rows, so
+ * no call reads more than that however large the tenant grows (src/db/pagination.ts scannedPage).
+ */
+export const SCAN_SLACK = 100;
 
 /** Most attempts a delivery may get (the first try included); a schedule has one step fewer. */
 export const MAX_ATTEMPTS_LIMIT = 30;

@@ -61,6 +61,9 @@ async function unboundedStepsOf(tenantId: string, read: (db: D1Database) => Prom
   return found.filter((f) => f.steps.length > 0);
 }
 
+/** A list cursor positioned at `id` (src/db/pagination.ts: base64url of `created_at:id`). */
+const cursorAt = (id: string) => btoa(`${NOW}:${id}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
 /** A tenant with one endpoint, and the ids of a message and its first delivery (none stored: plans do not need rows). */
 async function setUp() {
   const tenant = await newTenant();
@@ -76,6 +79,11 @@ describe("query plans of every read (issue 25)", () => {
     "looking up an Idempotency-Key": (db, k) => findKeyedRequests(db, k.tenantId, ["key"], NOW - HOUR),
     "listing messages": (db, k) => listMessages(db, k.tenantId, { limit: 100 }),
     "listing messages of one event type": (db, k) => listMessages(db, k.tenantId, { event: "invoice.extracted", limit: 100 }),
+    "listing messages from one source since a time, after a cursor": (db, k) =>
+      listMessages(db, k.tenantId, { source: "ocr", since: NOW - HOUR, cursor: cursorAt(k.messageId), limit: 100 }),
+    "listing pending deliveries after a cursor": (db, k) => listDeliveries(db, k.tenantId, { status: "pending", cursor: cursorAt(k.deliveryId), limit: 100 }),
+    "listing one endpoint's scheduled deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, status: "scheduled", since: NOW - HOUR, limit: 100 }),
+    "listing deliveries with their event and endpoint name, as the dashboard does": (db, k) => listDeliveries(db, k.tenantId, { limit: 50 }, { labelled: true }),
     "listing deliveries": (db, k) => listDeliveries(db, k.tenantId, { limit: 100 }),
     "listing deliveries since a time": (db, k) => listDeliveries(db, k.tenantId, { since: NOW - HOUR, limit: 100 }),
     "listing one endpoint's deliveries": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, limit: 100 }),

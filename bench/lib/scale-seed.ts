@@ -9,8 +9,9 @@
  * six tenants of very different sizes, four endpoints each (one catch-all, one for `document.*`,
  * one that fails most of what it gets, one disabled), five event types of which one is rare (1 in
  * 1,000), three sources, one-off webhook_url deliveries, and every delivery status: succeeded on the
- * first attempt, after retries, failed with five attempts of history, retrying, cancelled, and
- * pending for the newest few minutes.
+ * first attempt, after retries, failed with five attempts of history, retrying, cancelled,
+ * scheduled (1 in 500 messages of the last day, due within the next day), and pending for the
+ * newest few minutes.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -31,6 +32,8 @@ const RETENTION_DAYS = 30;
 const EXPIRED_MS = 3 * 60_000;
 /** The newest messages' deliveries are still pending: queued and not yet sent. */
 const PENDING_MS = 2 * 60_000;
+/** Share of the last day's messages enqueued with a delay: their deliveries wait as 'scheduled'. */
+const SCHEDULED_SHARE = 0.002;
 
 /** Share of the messages each tenant has. */
 const TENANTS: Array<[id: string, share: number]> = [
@@ -114,7 +117,7 @@ function shardMigrations(): Array<{ name: string; sql: string }> {
  * a cached shard of another version is seeded again. Migrations that only add indexes do not need
  * it: migrateShard applies them to the copy each run takes.
  */
-const SEED_VERSION = 1;
+const SEED_VERSION = 2;
 
 /** wrangler's own record of applied migrations (`wrangler d1 migrations apply`), kept in the seeded file too. */
 const MIGRATIONS_TABLE =
@@ -168,8 +171,12 @@ function failedHistory(first: number, count: number): string {
 
 /** The deliveries of one message at `at` to its targets, statuses drawn from `next`. */
 function deliveriesOf(id: string, targets: string[], failing: string, at: number, now: number, next: () => number): DeliveryRow[] {
+  const dueAt = at > now - DAY_MS && next() < SCHEDULED_SHARE ? now + Math.floor(next() * DAY_MS) : null;
   return targets.map((endpoint, ordinal) => {
     const base = { endpoint, id: deliveryIdOf(id, ordinal), createdAt: at, history: null, lastErrorKind: null, lastError: null, nextAttemptAt: null };
+    if (dueAt !== null) {
+      return { ...base, status: "scheduled", attempts: 0, updatedAt: at, lastAttemptAt: null, lastStatusCode: null, lastOutcome: null, nextAttemptAt: dueAt };
+    }
     if (at > now - PENDING_MS) {
       return { ...base, status: "pending", attempts: 0, updatedAt: at, lastAttemptAt: null, lastStatusCode: null, lastOutcome: null };
     }

@@ -18,9 +18,9 @@ const CONFIG = path.join(ROOT, "bench", "scale.wrangler.toml");
 /** The reads that change the shard: measured once each, after all the others. */
 const WRITES = ["sweeper_pass", "retention_pass", "recover_since"];
 const READS = [
-  "poll_message", "get_delivery", "list_messages", "list_messages_by_event", "list_messages_by_rare_event",
-  "list_deliveries", "list_deliveries_by_endpoint", "list_deliveries_by_status_failed", "list_deliveries_by_status_pending",
-  "list_deliveries_by_status_cancelled", "list_deliveries_by_endpoint_and_status", "list_deliveries_by_message", "list_deliveries_since",
+  "poll_message", "get_delivery", "list_messages", "list_messages_by_event", "list_messages_by_rare_event", "list_messages_by_source",
+  "list_messages_since", "list_deliveries", "list_deliveries_by_endpoint", "list_deliveries_by_status_failed", "list_deliveries_by_status_pending",
+  "list_deliveries_by_status_scheduled", "list_deliveries_by_status_cancelled", "list_deliveries_by_endpoint_and_status", "list_deliveries_by_message", "list_deliveries_since",
   "dashboard_endpoint_list", "dashboard_endpoint_page", "dashboard_delivery_log", "dashboard_delivery_log_failed", "consumer_batch_load",
 ];
 

@@ -1,8 +1,8 @@
 import type { z } from "zod";
-import { idFloor, messageKeyOf, ordinalOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket } from "../lib/ids";
+import { idFloor, messageKeyOf, ordinalOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket } from "../lib/ids";
 import { decompressText } from "../lib/compression";
 import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
-import { decodeCursor, iso, paginate } from "./pagination";
+import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
 /** A delivery that was (re)scheduled and now needs a queue message. */
@@ -37,9 +37,17 @@ export const SUMMARY_COLUMNS = `d.id, m.id AS message_id, d.endpoint_id, CASE WH
 /** SQL joining a delivery `d` to its message `m` by the message's row key. */
 const MESSAGE_OF_DELIVERY = `messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id`;
 
+const DELIVERY_OF_TARGET = "d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)";
+
 /** SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`), by primary key. */
-export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t
-  JOIN deliveries AS d ON d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)`;
+export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
+
+/**
+ * MESSAGE_DELIVERIES with its loops in that order: messages outermost, so a walk over a range of
+ * messages yields their deliveries in the messages' order without a sort. CROSS JOIN keeps SQLite
+ * from starting at the deliveries, which it may prefer without ANALYZE statistics.
+ */
+const MESSAGES_THEN_DELIVERIES = `messages AS m CROSS JOIN json_each(m.targets) AS t CROSS JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
 
 /** Maps a delivery row to its API summary. */
 export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {
@@ -59,8 +67,11 @@ export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof Deliv
   };
 }
 
-/** A delivery in a list: its summary, its message's event and its endpoint's name (null when one-off or deleted). */
-export type DeliveryListEntry = ReturnType<typeof toDeliverySummary> & { event: string; endpoint_name: string | null };
+/**
+ * A delivery in a list: its summary, and when listed `labelled` its message's event and its
+ * endpoint's name (the name null when one-off or deleted; both null when not labelled).
+ */
+export type DeliveryListEntry = ReturnType<typeof toDeliverySummary> & { event: string | null; endpoint_name: string | null };
 
 /** One attempt as `history` keeps it (src/db/delivery-work.ts writes it); `response_z` is the hex of a compressed excerpt. */
 interface HistoryEntry {
@@ -156,88 +167,157 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
 
 type ListQuery = { endpoint_id?: string; message_id?: string; status?: string; since?: number; limit: number; cursor?: string };
 
-const LIST_COLUMNS = `${SUMMARY_COLUMNS}, m.event, e.name AS endpoint_name`;
-const ENDPOINT_NAME = "endpoints AS e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id";
-// ?1 tenant, ?2 status, ?3 since floor id, ?4 cursor id, ?5 limit; ?6.. per shape.
-const FILTERS = "(?2 IS NULL OR d.status = ?2) AND (?3 IS NULL OR d.id >= ?3) AND (?4 IS NULL OR d.id < ?4)";
-
 /**
  * The statuses a delivery keeps for good, held by the partial indexes deliveries_closed_by_tenant and
- * deliveries_closed_by_endpoint (migrations/shard/0005), and their WHERE term exactly as there:
- * SQLite uses a partial index only when the query's WHERE carries that same term.
+ * deliveries_closed_by_endpoint (migrations/shard/0006), and their WHERE term exactly as there:
+ * SQLite uses a partial index only when the query's WHERE carries that same term. Every other
+ * status is transient or common (an index on it would cost a row written on the enqueue path), so
+ * a list filtered by it is a bounded scan (src/db/pagination.ts scannedPage).
  */
 const CLOSED_STATUSES = new Set(["failed", "cancelled"]);
 const CLOSED = "d.status IN ('failed', 'cancelled')";
 
+// ?1 tenant, ?2 status, ?3 since (epoch ms), ?4 since floor id, ?5 cursor id, ?6 rows to fetch; ?7.. per shape.
+// The since and cursor terms are written only when given: SQLite plans a statement before its
+// values are bound, so a term like `(?5 IS NULL OR d.id < ?5)` would bound nothing, and every page
+// after the first would walk again from the newest row.
+const sinceAndCursor = (query: ListQuery) =>
+  `${query.since === undefined ? "" : "AND d.id >= ?4"} ${query.cursor === undefined ? "" : "AND d.id < ?5"}`;
+/** Whether a row of a scan matches the status filter: rows that do not are examined, not listed. */
+const HIT = "(?2 IS NULL OR d.status = ?2)";
+
+/** SQL for a column of the message of delivery `d`, read only for the rows `when` holds for (a scan reads no message for the rows it passes over). */
+const messageColumn = (column: string, when: string) =>
+  `CASE WHEN ${when} THEN (SELECT ${column} FROM messages WHERE key = ${sqlMessageKeyOf("d.id")} AND tenant_id = d.tenant_id) END`;
+
+/**
+ * The columns of a listed delivery. `m` is its message when the statement joins it; otherwise the
+ * message id comes from the delivery id (a message id is its deliveries' ids with the last four
+ * digits 0000) and the message row is read only for what needs it: a one-off delivery's url, and
+ * the event when `labelled`. The endpoint's name is read only when `labelled` (the dashboard).
+ */
+function listColumns(messageJoined: boolean, labelled: boolean): string {
+  const hitAnd = (term: string) => `${HIT} AND ${term}`;
+  const message = messageJoined
+    ? `m.id AS message_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url, ${labelled ? "m.event" : "NULL"} AS event`
+    : `substr(d.id, 1, 32) || '0000' AS message_id, ${messageColumn("webhook_url", hitAnd("d.endpoint_id = ''"))} AS url,
+       ${labelled ? messageColumn("event", HIT) : "NULL"} AS event`;
+  const name = labelled ? `CASE WHEN ${hitAnd("d.endpoint_id <> ''")} THEN (SELECT name FROM endpoints WHERE id = d.endpoint_id AND tenant_id = d.tenant_id) END` : "NULL";
+  return `d.id, d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at,
+    ${message}, ${name} AS endpoint_name, ${HIT} AS hit`;
+}
+
+/** One list statement, and when it is a bounded scan (its rows include some that do not match), the most rows it examines. */
+interface ListStatement {
+  statement: D1PreparedStatement;
+  budget: number | null;
+}
+
+/**
+ * Most deliveries a scan examines. A walk over the tenant's messages costs ~2.5 D1 rows read per
+ * delivery (its message's row shared by ~2, then a seek by primary key, which D1 counts as 2), so
+ * it examines no more deliveries than an unfiltered page fetches; an endpoint's range costs one
+ * row per delivery and examines scanBudget(limit).
+ */
+const budgetOf = (limit: number, walksMessages: boolean) => (walksMessages ? limit + 1 : scanBudget(limit));
+
 /**
  * The statement of one list shape: one message's targets; the tenant's (or one endpoint's)
  * failed or cancelled deliveries through their partial index; one endpoint's primary-key range; or
- * a walk over the tenant's messages. test/query-plans.test.ts checks the plan of every shape.
+ * a walk over the tenant's messages newest first, each message's deliveries in their ordinal order
+ * as its `targets` holds them (sorting them newest first would cost a sorter's rows read for every
+ * row; they share their message's time). A status with no index turns the last two into bounded scans.
+ * test/query-plans.test.ts checks the plan of every shape.
  */
-function listStatement(db: D1Database, tenantId: string, query: ListQuery): D1PreparedStatement | null {
+function listStatement(db: D1Database, tenantId: string, query: ListQuery, labelled: boolean): ListStatement | null {
   const before = decodeCursor(query.cursor);
-  const common = [tenantId, query.status ?? null, query.since === undefined ? null : idFloor(query.since), before?.id ?? null, query.limit + 1];
+  const since = query.since ?? null;
+  const scan = query.status !== undefined && !CLOSED_STATUSES.has(query.status) && !query.message_id;
+  const budget = scan ? budgetOf(query.limit, !query.endpoint_id) : null;
+  const common = [tenantId, query.status ?? null, since, since === null ? null : idFloor(since), before?.id ?? null, budget ?? query.limit + 1];
+  const result = (statement: D1PreparedStatement) => ({ statement, budget });
   if (query.status !== undefined && CLOSED_STATUSES.has(query.status) && !query.message_id) {
     const endpoint = query.endpoint_id ? [query.endpoint_id] : [];
     // Named, not left to the planner: without ANALYZE statistics it may prefer the primary key's
     // (tenant, endpoint) range, which walks every delivery of the endpoint to find the failed few.
     const index = endpoint.length ? "deliveries_closed_by_endpoint" : "deliveries_closed_by_tenant";
-    return db
-      .prepare(
-        `SELECT ${LIST_COLUMNS} FROM deliveries AS d INDEXED BY ${index} JOIN ${MESSAGE_OF_DELIVERY} LEFT JOIN ${ENDPOINT_NAME}
-         WHERE d.tenant_id = ?1 ${endpoint.length ? "AND d.endpoint_id = ?6" : ""} AND ${CLOSED} AND d.status = ?2 AND ${FILTERS}
-         ORDER BY d.id DESC LIMIT ?5`,
-      )
-      .bind(...common, ...endpoint);
+    return result(
+      db
+        .prepare(
+          `SELECT ${listColumns(false, labelled)} FROM deliveries AS d INDEXED BY ${index}
+           WHERE d.tenant_id = ?1 ${endpoint.length ? "AND d.endpoint_id = ?7" : ""} AND ${CLOSED} AND d.status = ?2 ${sinceAndCursor(query)}
+           ORDER BY d.id DESC LIMIT ?6`,
+        )
+        .bind(...common, ...endpoint),
+    );
   }
   if (query.message_id) {
     const key = messageKeyOf(query.message_id);
     if (!key) return null;
-    return db
-      .prepare(
-        `SELECT ${LIST_COLUMNS} FROM ${MESSAGE_DELIVERIES} LEFT JOIN ${ENDPOINT_NAME}
-         WHERE m.key = ${SQL_MESSAGE_KEY("?6", "?7", "?8")} AND m.tenant_id = ?1 AND m.id = ?9
-           AND (?10 IS NULL OR d.endpoint_id = ?10) AND ${FILTERS}
-         ORDER BY d.id DESC LIMIT ?5`,
-      )
-      .bind(...common, key.bucket, key.offset, key.seq, query.message_id, query.endpoint_id ?? null);
+    return result(
+      db
+        .prepare(
+          `SELECT ${listColumns(true, labelled)} FROM ${MESSAGE_DELIVERIES}
+           WHERE m.key = ${SQL_MESSAGE_KEY("?7", "?8", "?9")} AND m.tenant_id = ?1 AND m.id = ?10
+             AND (?11 IS NULL OR d.endpoint_id = ?11) AND ${HIT} ${sinceAndCursor(query)}
+           ORDER BY d.id DESC LIMIT ?6`,
+        )
+        .bind(...common, key.bucket, key.offset, key.seq, query.message_id, query.endpoint_id ?? null),
+    );
   }
   if (query.endpoint_id) {
-    return db
-      .prepare(
-        `SELECT ${LIST_COLUMNS} FROM deliveries AS d JOIN ${MESSAGE_OF_DELIVERY} LEFT JOIN ${ENDPOINT_NAME}
-         WHERE d.tenant_id = ?1 AND d.endpoint_id = ?6 AND ${FILTERS}
-         ORDER BY d.id DESC LIMIT ?5`,
-      )
-      .bind(...common, query.endpoint_id);
+    return result(
+      db
+        .prepare(
+          `SELECT ${listColumns(false, labelled)} FROM deliveries AS d
+           WHERE d.tenant_id = ?1 AND d.endpoint_id = ?7 ${sinceAndCursor(query)}
+           ORDER BY d.id DESC LIMIT ?6`,
+        )
+        .bind(...common, query.endpoint_id),
+    );
   }
-  return db
-    .prepare(
-      `SELECT ${LIST_COLUMNS} FROM ${MESSAGE_DELIVERIES} LEFT JOIN ${ENDPOINT_NAME}
-       WHERE m.key >= ${SQL_BUCKET_START("?6")} AND m.key < ${SQL_BUCKET_END("?6")} AND m.tenant_id = ?1
-         AND (?3 IS NULL OR m.key >= ${sqlMessageKeyOf("?3")}) AND (?4 IS NULL OR m.key <= ${sqlMessageKeyOf("?4")}) AND ${FILTERS}
-       ORDER BY m.key DESC, t.key DESC LIMIT ?5`,
-    )
-    .bind(...common, tenantBucket(tenantId));
+  // One bound each way (SQLite seeks by a single lower and upper bound): the tenant's bucket cut at since and at the cursor's message.
+  const keyFloor = query.since === undefined ? SQL_BUCKET_START("?7") : SQL_KEY_FLOOR("?7", "?3");
+  const keyCeiling = query.cursor === undefined ? SQL_BUCKET_END("?7") : `min(${SQL_BUCKET_END("?7")}, ${sqlMessageKeyOf("?5")} + 1)`;
+  return result(
+    db
+      .prepare(
+        `SELECT ${listColumns(true, labelled)} FROM ${MESSAGES_THEN_DELIVERIES}
+         WHERE m.key >= ${keyFloor} AND m.key < ${keyCeiling} AND m.tenant_id = ?1
+           ${query.since === undefined ? "" : "AND d.id >= ?4"} ${query.cursor === undefined ? "" : `AND (m.key < ${sqlMessageKeyOf("?5")} OR d.id > ?5)`}
+         ORDER BY m.key DESC LIMIT ?6`,
+      )
+      .bind(...common, tenantBucket(tenantId)),
+  );
 }
-
-
 
 /**
  * A page of a tenant's deliveries, newest first, filtered by endpoint, message, status and age
- * (`since`, epoch ms), each with its message's event and its endpoint's name (one query). Every
- * shape reads primary-key ranges: an endpoint's deliveries, a message's targets, or the tenant's
- * messages newest first expanded to their deliveries.
+ * (`since`, epoch ms), in one query. Every shape reads primary-key ranges or a partial index: an
+ * endpoint's deliveries, a message's targets, the tenant's failed or cancelled ones, or the
+ * tenant's messages newest first expanded to their deliveries. A status with no index of its own
+ * (pending, retrying, scheduled, succeeded) examines at most scanBudget(limit) deliveries of an
+ * endpoint's range, or limit + 1 of the tenant's (budgetOf), and may answer a short page with a
+ * `next_cursor` (src/db/pagination.ts scannedPage).
+ * `labelled` (the dashboard) adds each delivery's event and endpoint name, one row read each;
+ * without it both are null.
  */
-export async function listDeliveries(db: D1Database, tenantId: string, query: ListQuery): Promise<{ data: DeliveryListEntry[]; next_cursor: string | null }> {
-  const statement = listStatement(db, tenantId, query);
-  const results = statement ? (await statement.all<DeliverySummaryRow & { event: string; endpoint_name: string | null }>()).results : [];
-  const { page, next_cursor } = paginate(results, query.limit);
+export async function listDeliveries(
+  db: D1Database,
+  tenantId: string,
+  query: ListQuery,
+  { labelled = false }: { labelled?: boolean } = {},
+): Promise<{ data: DeliveryListEntry[]; next_cursor: string | null }> {
+  const shape = listStatement(db, tenantId, query, labelled);
+  const results = shape ? (await shape.statement.all<ListedRow>()).results : [];
+  const { page, next_cursor } = shape?.budget ? scannedPage(results, (row) => row.hit === 1, query.limit, shape.budget) : paginate(results, query.limit);
   return {
     data: page.map((row) => ({ ...toDeliverySummary(row), event: row.event, endpoint_name: row.endpoint_name })),
     next_cursor,
   };
 }
+
+type ListedRow = DeliverySummaryRow & { event: string | null; endpoint_name: string | null; hit: number };
 
 // A FIFO delivery still open keeps its place in its order (later ones go on waiting for it); a
 // finished one replayed goes outside the order (fifo_seq NULL), neither waiting for nor holding others.

@@ -1,6 +1,6 @@
-import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
+import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
-import { decodeCursor, iso, paginate } from "./pagination";
+import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
@@ -121,23 +121,36 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
   return result.meta.changes;
 }
 
-/** A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket of message keys. */
-export async function listMessages(
-  db: D1Database,
-  tenantId: string,
-  query: { event?: string; limit: number; cursor?: string },
-) {
+/** Filters of a message list; `since` is epoch ms. */
+export interface MessageListQuery {
+  event?: string;
+  source?: string;
+  since?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * A page of a tenant's messages, newest first, without payloads: one range of the tenant's bucket
+ * of message keys, cut at `since` and at the cursor (keys are time-ordered). Each is written into
+ * the range's one lower or upper bound, and only when given: SQLite seeks by a single bound each
+ * way and plans before values are bound, so `?6 IS NULL OR key < …` would bound nothing. An `event`
+ * or `source` filter has no index (one would cost a D1 row written per message): the list examines
+ * at most scanBudget(limit) messages of the range and may answer a short page with a `next_cursor`
+ * (src/db/pagination.ts scannedPage).
+ */
+export async function listMessages(db: D1Database, tenantId: string, query: MessageListQuery) {
   const before = decodeCursor(query.cursor);
-  const bucket = tenantBucket(tenantId);
+  const scan = query.event !== undefined || query.source !== undefined;
   const { results } = await db
     .prepare(
-      `SELECT id, event, source, created_at FROM messages
-       WHERE key >= ${SQL_BUCKET_START("?1")} AND key < ${SQL_BUCKET_END("?1")} AND tenant_id = ?2 AND (?3 IS NULL OR event = ?3)
-         AND (?4 IS NULL OR key < ${sqlMessageKeyOf("?4")})
-       ORDER BY key DESC LIMIT ?5`,
+      `SELECT id, event, source, created_at, (?3 IS NULL OR event = ?3) AND (?4 IS NULL OR source = ?4) AS hit FROM messages
+       WHERE key >= ${query.since === undefined ? SQL_BUCKET_START("?1") : SQL_KEY_FLOOR("?1", "?5")}
+         AND key < ${query.cursor === undefined ? SQL_BUCKET_END("?1") : `min(${SQL_BUCKET_END("?1")}, ${sqlMessageKeyOf("?6")})`} AND tenant_id = ?2
+       ORDER BY key DESC LIMIT ?7`,
     )
-    .bind(bucket, tenantId, query.event ?? null, before?.id ?? null, query.limit + 1)
-    .all<{ id: string; event: string; source: string | null; created_at: number }>();
-  const { page, next_cursor } = paginate(results, query.limit);
-  return { data: page.map((m) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };
+    .bind(tenantBucket(tenantId), tenantId, query.event ?? null, query.source ?? null, query.since ?? null, before?.id ?? null, scan ? scanBudget(query.limit) : query.limit + 1)
+    .all<{ id: string; event: string; source: string | null; created_at: number; hit: number }>();
+  const { page, next_cursor } = scan ? scannedPage(results, (m) => m.hit === 1, query.limit, scanBudget(query.limit)) : paginate(results, query.limit);
+  return { data: page.map(({ hit: _hit, ...m }) => ({ ...m, created_at: iso(m.created_at) })), next_cursor };
 }

@@ -1,5 +1,6 @@
 import { ApiError } from "../errors";
 import { toBase64Url } from "../lib/base64";
+import { SCAN_SLACK } from "../limits";
 
 /** Position after the last row of a page, ordered by (created_at, id). */
 export interface Cursor {
@@ -59,6 +60,26 @@ export function paginate<R extends { created_at: number; id: string }>(rows: R[]
   const page = rows.slice(0, limit);
   const next = rows.length > limit ? encodeCursor(page[page.length - 1]!) : null;
   return { page, next_cursor: next };
+}
+
+/** Most rows a filtered list with page size `limit` examines in one call. */
+export function scanBudget(limit: number): number {
+  return limit + SCAN_SLACK;
+}
+
+/**
+ * The page of a bounded scan: `examined` are the rows it walked, in list order, at most `budget`
+ * (fetched as `LIMIT budget`), and `matches` picks the ones the filter keeps. A full page when
+ * more than `limit` matched; otherwise the matches found (possibly none) with, when the scan
+ * stopped at its budget, the cursor after the last row it examined: a short page with a
+ * `next_cursor` means "more may follow", a null `next_cursor` means the range is done — as
+ * DynamoDB's filtered Query pages and Svix's filtered lists behave.
+ */
+export function scannedPage<R extends { created_at: number; id: string }>(examined: R[], matches: (row: R) => boolean, limit: number, budget: number) {
+  const kept = examined.filter(matches);
+  if (kept.length > limit) return paginate(kept, limit);
+  const stopped = examined.length >= budget && examined.length > 0;
+  return { page: kept, next_cursor: stopped ? encodeCursor(examined[examined.length - 1]!) : null };
 }
 
 /** Milliseconds since the epoch as an ISO-8601 string (null stays null). */

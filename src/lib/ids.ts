@@ -129,6 +129,9 @@ export function sqlMessageKeyOf(id: string): string {
 /** SQL for a message row key from three SQL expressions (bucket, offset, seq). */
 export const SQL_MESSAGE_KEY = (bucket: string, offset: string, seq: string) => `((${bucket} << 47) | (${offset} << 7) | ${seq})`;
 
+/** SQL for the first key a message of tenant bucket `bucket` created at or after `ms` (epoch ms; both SQL expressions) can have. */
+export const SQL_KEY_FLOOR = (bucket: string, ms: string) => SQL_MESSAGE_KEY(bucket, `(max(${ms}, ${KEY_EPOCH_MS}) - ${KEY_EPOCH_MS})`, "0");
+
 /** SQL for the first key of a tenant bucket's range, and the first key past it. */
 export const SQL_BUCKET_START = (bucket: string) => `(${bucket} << 47)`;
 export const SQL_BUCKET_END = (bucket: string) => `((${bucket} + 1) << 47)`;

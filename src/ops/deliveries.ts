@@ -18,7 +18,8 @@ type ListQuery = Parameters<typeof stored.listDeliveries>[2];
 
 /**
  * A page of the tenant's deliveries, newest first, filtered by endpoint, message, status and age
- * (`since`, epoch ms), as the API lists them: summaries only.
+ * (`since`, epoch ms), as the API lists them: summaries only. A page filtered by a status other
+ * than failed or cancelled may be short with a `next_cursor` (src/db/deliveries.ts).
  */
 export async function listDeliveries(env: Env, tenantId: string, query: ListQuery) {
   const { db } = await tenantDb(env, tenantId);
@@ -29,7 +30,7 @@ export async function listDeliveries(env: Env, tenantId: string, query: ListQuer
 /** A page of the tenant's delivery log as the dashboard shows it: each delivery with its event and endpoint name. */
 export async function deliveryLog(env: Env, tenantId: string, query: ListQuery): ReturnType<typeof stored.listDeliveries> {
   const { db } = await tenantDb(env, tenantId);
-  return stored.listDeliveries(db, tenantId, query);
+  return stored.listDeliveries(db, tenantId, query, { labelled: true });
 }
 
 /** One delivery of the tenant with its event and every attempt; 404 when it has none with this id. */

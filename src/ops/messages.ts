@@ -1,4 +1,4 @@
-import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages as listStoredMessages } from "../db/messages";
+import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages as listStoredMessages, type MessageListQuery } from "../db/messages";
 import { iso } from "../db/pagination";
 import { notFound } from "../errors";
 import { readPayload } from "../payloads";
@@ -45,8 +45,11 @@ export async function cancelMessage(env: Env, tenantId: string, messageId: strin
   return getMessage(env, tenantId, messageId);
 }
 
-/** A page of a tenant's messages, newest first, without payloads. */
-export async function listMessages(env: Env, tenantId: string, query: { event?: string; limit: number; cursor?: string }) {
+/**
+ * A page of a tenant's messages, newest first, without payloads, filtered by event, source and age
+ * (`since`, epoch ms); a filtered page may be short with a `next_cursor` (src/db/messages.ts).
+ */
+export async function listMessages(env: Env, tenantId: string, query: MessageListQuery) {
   const { db } = await tenantDb(env, tenantId);
   return listStoredMessages(db, tenantId, query);
 }

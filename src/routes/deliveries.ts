@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { getDelivery, listDeliveries, replayDelivery } from "../ops/deliveries";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
-import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema } from "../schemas/messages";
+import { DeliverySchema, DeliverySummarySchema, ListDeliveriesQuery, ReplayedSchema, SCANNED_FILTER_TEXT } from "../schemas/messages";
 import { createApi, jsonResponse } from "./api";
 
 const DeliveryParams = TenantParams.extend({ delivery_id: ResourceId.openapi({ param: { name: "delivery_id", in: "path" } }) });
@@ -18,6 +18,7 @@ export const deliveriesApi = createApi()
       middleware: [tenantAccess()],
       tags,
       summary: "List deliveries, newest first (filter by endpoint, message, status, since)",
+      description: `Filtered by a \`status\` other than \`failed\` or \`cancelled\`, the list ${SCANNED_FILTER_TEXT}.`,
       request: { params: TenantParams, query: PageQuery.extend(ListDeliveriesQuery.shape) },
       responses: { 200: jsonResponse(pageOf(DeliverySummarySchema, "DeliveryPage"), "A page of deliveries"), ...errorResponses(400, 401, 404) },
     }),

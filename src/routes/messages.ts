@@ -6,7 +6,7 @@ import { BATCH, batchRequestOf, enqueueRequestOf } from "../ops/enqueue-request"
 import { cancelMessage, enqueueMessage, getMessage, listMessages } from "../ops/messages";
 import { tenantAccess } from "../security/auth";
 import { errorResponses, PageQuery, pageOf, ResourceId, TenantParams } from "../schemas/common";
-import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema } from "../schemas/messages";
+import { BatchEnqueueBody, BatchEnqueuedSchema, EnqueueBody, EnqueuedSchema, EnqueueHeaders, ListMessagesQuery, MessageListItemSchema, MessageSchema, SCANNED_FILTER_TEXT } from "../schemas/messages";
 import { createApi, jsonBody, jsonResponse, jsonTextResponse } from "./api";
 
 const MessageParams = TenantParams.extend({ message_id: ResourceId.openapi({ param: { name: "message_id", in: "path" } }) });
@@ -125,9 +125,14 @@ export const messagesApi = createApi()
       operationId: "listMessages",
       middleware: [tenantAccess()],
       tags,
-      summary: "List messages, newest first",
+      summary: "List messages, newest first (filter by event, source, since)",
+      description: `Filtered by \`event\` or \`source\`, the list ${SCANNED_FILTER_TEXT}.`,
       request: { params: TenantParams, query: PageQuery.extend(ListMessagesQuery.shape) },
       responses: { 200: jsonResponse(pageOf(MessageListItemSchema, "MessagePage"), "A page of messages"), ...errorResponses(400, 401, 404) },
     }),
-    async (c) => c.json(await listMessages(c.env, c.req.valid("param").tenant_id, c.req.valid("query")), 200),
+    async (c) => {
+      const query = c.req.valid("query");
+      const since = query.since ? Date.parse(query.since) : undefined;
+      return c.json(await listMessages(c.env, c.req.valid("param").tenant_id, { ...query, since }), 200);
+    },
   );

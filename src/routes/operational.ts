@@ -175,7 +175,10 @@ export const operationalMessagesApi = createApi()
       request: { query: PageQuery.extend(ListMessagesQuery.shape) },
       responses: { 200: jsonResponse(pageOf(MessageListItemSchema, "MessagePage"), "A page of operational messages"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await listOperationalMessages(c.env, c.req.valid("query")), 200),
+    async (c) => {
+      const query = c.req.valid("query");
+      return c.json(await listOperationalMessages(c.env, { ...query, since: query.since ? Date.parse(query.since) : undefined }), 200);
+    },
   )
   .openapi(
     createRoute({

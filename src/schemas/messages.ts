@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_KEY_HEADER, MAX_ORDERING_KEY_LENGTH, MAX_SCHEDULE_SECONDS, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, MAX_ORDERING_KEY_LENGTH, MAX_SCHEDULE_SECONDS, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, SCAN_SLACK } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -194,9 +194,19 @@ export const MessageSchema = z
 /** A message in a list (no payload). */
 export const MessageListItemSchema = z.object(messageFields).openapi("MessageListItem");
 
+/** What a filtered list promises about its pages (issue 25): the OpenAPI description of its filters. */
+export const SCANNED_FILTER_TEXT =
+  `examines at most the page size + ${SCAN_SLACK} newest of the remaining items per call, so a page may hold fewer items than \`limit\`, ` +
+  "even none, and still carry a `next_cursor`: follow it until `next_cursor` is null to see every match";
+
 /** Query of `GET …/messages`. */
 export const ListMessagesQuery = z.object({
-  event: EventType.optional().openapi({ param: { name: "event", in: "query" } }),
+  event: EventType.optional().openapi({ param: { name: "event", in: "query" }, description: `Only messages of this exact event type. The list ${SCANNED_FILTER_TEXT}.` }),
+  source: SourceName.optional().openapi({ param: { name: "source", in: "query" }, description: `Only messages from this source. The list ${SCANNED_FILTER_TEXT}.` }),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name: "since", in: "query" }, description: "Only messages created at or after this time (a bound on the list's range: pages stay full)" }),
 });
 
 /** One attempt of a delivery. */
@@ -224,8 +234,14 @@ export const DeliverySchema = DeliverySummarySchema.extend({
 export const ListDeliveriesQuery = z.object({
   endpoint_id: z.uuid().optional().openapi({ param: { name: "endpoint_id", in: "query" } }),
   message_id: z.uuid().optional().openapi({ param: { name: "message_id", in: "query" } }),
-  status: DeliveryStatus.optional().openapi({ param: { name: "status", in: "query" } }),
-  since: z.iso.datetime({ offset: true }).optional().openapi({ param: { name: "since", in: "query" } }),
+  status: DeliveryStatus.optional().openapi({
+    param: { name: "status", in: "query" },
+    description: `\`failed\` and \`cancelled\` are listed through an index, in full pages. Any other status is transient or common, and the list ${SCANNED_FILTER_TEXT}.`,
+  }),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name: "since", in: "query" }, description: "Only deliveries created at or after this time (a bound on the list's range)" }),
 });
 
 /** Body of `POST …/endpoints/{id}/recover`. */

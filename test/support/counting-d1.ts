@@ -6,16 +6,17 @@ export interface RanStatement {
 
 /**
  * A D1 binding that counts what D1 reports: `rowsWritten` sums meta.rows_written (table rows plus
- * index entries) over every statement run through it, and `sizeAfter` is the latest
+ * index entries) and `rowsRead` meta.rows_read (D1's billing units) over every statement run through it, and `sizeAfter` is the latest
  * meta.size_after (the database file's size in bytes). `statements` lists every statement run, in
  * order, so a test can look at their query plans.
  */
 export function countingD1(db: D1Database) {
-  const counts = { rowsWritten: 0, sizeAfter: 0 };
+  const counts = { rowsWritten: 0, rowsRead: 0, sizeAfter: 0 };
   const statements: RanStatement[] = [];
   const sources = new WeakMap<object, RanStatement>();
   const note = (meta: D1Meta) => {
     counts.rowsWritten += meta.rows_written ?? 0;
+    counts.rowsRead += meta.rows_read ?? 0;
     if (meta.size_after) counts.sizeAfter = meta.size_after;
   };
   const inner = new WeakMap<object, D1PreparedStatement>();
