@@ -25,6 +25,7 @@ import { measureIsolation } from "./lib/isolation.ts";
 import { measureRetries } from "./lib/retry.ts";
 import { renderMarkdown, targetsOf, writeBenchmarksSection, type BenchResult } from "./lib/report.ts";
 import { FAULT_SPEC, FAULTS_SECTION, measureFaults, renderFaults } from "./lib/faults.ts";
+import { FIFO_SECTION, measureFifo, renderFifo } from "./lib/fifo.ts";
 import { measureScale, renderScale, SCALE_SECTION, type ScaleResult } from "./lib/scale.ts";
 import { measureStorage, storageFiguresOf } from "./lib/storage.ts";
 import { machineLoad } from "./lib/system.ts";
@@ -81,7 +82,7 @@ async function bench(
   relay: LocalRelay,
   receiver: { url: string; pid: number },
   inspectorPort: number | undefined,
-): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults">> {
+): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults" | "fifo">> {
   const b = await setUp(relay, receiver);
 
   step(`1/7 ingest: GET /health and enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, ${SETTINGS.ingestSeconds} s each`);
@@ -136,8 +137,8 @@ async function bench(
   };
 }
 
-/** The figures of a phase that runs alone (`scale`, `faults`) from the last run that measured them, kept while the other phases run. */
-function lastRunAlone<K extends "scale" | "faults">(phase: K): BenchResult[K] | null {
+/** The figures of a phase that runs alone (`scale`, `faults`, `fifo`) from the last run that measured them, kept while the other phases run. */
+function lastRunAlone<K extends "scale" | "faults" | "fifo">(phase: K): BenchResult[K] | null {
   try {
     return (JSON.parse(readFileSync(path.join(RESULTS, "latest.json"), "utf8")) as Partial<BenchResult>)[phase] ?? null;
   } catch {
@@ -179,17 +180,27 @@ async function scaleOnly(): Promise<void> {
   process.stdout.write(`\n${markdown}\n\nbench: wrote the scale figures to bench/results/latest.json and BENCHMARKS.md\n`);
 }
 
-/** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
-async function faultsOnly(): Promise<void> {
+/**
+ * A phase that runs alone against the bench Worker (bench/worker.ts, with its counters) started with
+ * `vars`, and the bench receiver: its figures go under `name` in latest.json and into its own
+ * BENCHMARKS.md section.
+ */
+async function runAlone<T>(
+  name: "faults" | "fifo",
+  vars: Record<string, string>,
+  measure: (relay: LocalRelay, receiverUrl: string) => Promise<T>,
+  render: (figures: T) => string,
+  section: { marker: string; heading: string },
+): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const receiver = await startReceiver();
-  const relay = await startRelay({ ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, { entry: "bench/worker.ts" });
+  const relay = await startRelay(vars, { entry: "bench/worker.ts" });
   try {
-    const faults = await measureFaults(relay, receiver.url, step);
-    writeResultsPart({ faults });
-    const markdown = renderFaults(faults);
-    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, FAULTS_SECTION);
-    process.stdout.write(`\n${markdown}\n\nbench: wrote the faults figures to bench/results/latest.json and BENCHMARKS.md\n`);
+    const figures = await measure(relay, receiver.url);
+    writeResultsPart({ [name]: figures });
+    const markdown = render(figures);
+    writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, section);
+    process.stdout.write(`\n${markdown}\n\nbench: wrote the ${name} figures to bench/results/latest.json and BENCHMARKS.md\n`);
   } finally {
     await relay.stop();
     receiver.stop();
@@ -210,6 +221,12 @@ async function storageOnly(): Promise<void> {
     receiver.stop();
   }
 }
+/** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
+const faultsOnly = () =>
+  runAlone("faults", { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, (relay, url) => measureFaults(relay, url, step), renderFaults, FAULTS_SECTION);
+
+/** `--phase fifo`: what FIFO ordering costs per delivery against an endpoint without it (bench/lib/fifo.ts), alone. */
+const fifoOnly = () => runAlone("fifo", {}, (relay, url) => measureFifo(relay, url, step), renderFifo, FIFO_SECTION);
 
 async function main(): Promise<void> {
   const phaseAt = process.argv.indexOf("--phase");
@@ -218,6 +235,8 @@ async function main(): Promise<void> {
   if (phase === "faults") return faultsOnly();
   if (phase === "storage") return storageOnly();
   if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "storage"`);
+  if (phase === "fifo") return fifoOnly();
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "fifo"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
@@ -242,6 +261,7 @@ async function main(): Promise<void> {
       ...measured,
       scale: lastRunAlone("scale"),
       faults: lastRunAlone("faults"),
+      fifo: lastRunAlone("fifo"),
     };
     const result: BenchResult = { ...partial, targets: targetsOf(partial) };
     writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);

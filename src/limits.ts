@@ -70,6 +70,9 @@ export const MAX_BEARER_TOKEN_LENGTH = 512;
 /** How far ahead (seconds) a message's `delay_seconds` or `deliver_at` may schedule it: 30 days (CONTRACT.md). */
 export const MAX_SCHEDULE_SECONDS = 30 * 86_400;
 
+/** Longest `ordering_key` a message may carry, in characters (CONTRACT.md, Delivery control). */
+export const MAX_ORDERING_KEY_LENGTH = 128;
+
 /** Most messages one `POST …/messages/batch` carries. */
 export const MAX_BATCH_MESSAGES = 100;
 /**

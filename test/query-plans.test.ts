@@ -7,6 +7,7 @@ import { listEndpoints } from "../src/db/endpoints";
 import { attemptCountsByEndpoint, purgeOldEndpointStats, readEndpointStats } from "../src/db/endpoint-stats";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
+import { storeMessages } from "../src/db/message-batch";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
@@ -140,6 +141,33 @@ describe("closed deliveries are listed through their partial indexes", () => {
     const { tenantId, endpointId } = await setUp();
     const plan = await planOf(tenantId, { endpoint_id: endpointId, status: "cancelled", limit: 100 });
     expect(plan.some((d) => d.includes("USING INDEX deliveries_closed_by_endpoint"))).toBe(true);
+  });
+});
+
+describe("FIFO orders are read through deliveries_in_order (issue 26)", () => {
+  /** Every plan line of the statements `run` made on the tenant's shard. */
+  async function plansOf(tenantId: string, run: (db: D1Database) => Promise<unknown>): Promise<string[]> {
+    const shard = await shardOf(tenantId);
+    const { db, statements } = countingD1(shard);
+    await run(db);
+    const plans = await Promise.all(statements.map(async ({ sql, params }) => (await shard.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>()).results));
+    return plans.flat().map((r) => r.detail);
+  }
+
+  it("loading a consumer batch finds the head of each FIFO delivery's order by a seek of deliveries_in_order", async () => {
+    const k = await setUp();
+    const plan = await plansOf(k.tenantId, (db) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]));
+    expect(plan.filter((d) => d.startsWith("SEARCH h ")).every((d) => d.includes("USING COVERING INDEX deliveries_in_order") || d.includes("USING INDEX deliveries_in_order"))).toBe(true);
+    expect(plan.some((d) => d.includes("deliveries_in_order"))).toBe(true);
+  });
+
+  it("enqueue takes the next place of an order by a seek of deliveries_in_order", async () => {
+    const { tenantId } = await setUp();
+    const plan = await plansOf(tenantId, (db) =>
+      storeMessages(db, { tenantId, now: NOW, expiresBefore: NOW - HOUR, filtersVersion: 0, messages: [{ id: newMessageId(tenantId, NOW), event: "x", source: null, payload: null, payloadInR2: false, dueAt: null, orderingKey: "k" }] }),
+    );
+    expect(plan.some((d) => d.startsWith("SEARCH o USING") && d.includes("deliveries_in_order"))).toBe(true);
+    expect(plan.some((d) => d.startsWith("SCAN o"))).toBe(false);
   });
 });
 

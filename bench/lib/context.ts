@@ -98,16 +98,16 @@ export async function waitFor(check: () => Promise<boolean>, capSeconds: number)
   return check();
 }
 
-async function deliveredCount(bench: Bench, run: RunName): Promise<number> {
+async function deliveredCount(bench: Pick<Bench, "receiverUrl">, run: string): Promise<number> {
   return ((await (await fetch(`${bench.receiverUrl}/_count/${run}`)).json()) as { delivered: number }).delivered;
 }
 
-export async function receiverReport(bench: Bench, run: RunName): Promise<RunReport> {
+export async function receiverReport(bench: Pick<Bench, "receiverUrl">, run: string): Promise<RunReport> {
   return (await (await fetch(`${bench.receiverUrl}/_report/${run}`)).json()) as RunReport;
 }
 
 /** The bench's counters in the relay (bench mode), per kind of handler. */
-async function counters(bench: Bench): Promise<Record<HandlerKind, Counters>> {
+async function counters(bench: Pick<Bench, "relayUrl">): Promise<Record<HandlerKind, Counters>> {
   return (await (await fetch(`${bench.relayUrl}/_bench/counters`)).json()) as Record<HandlerKind, Counters>;
 }
 
@@ -115,7 +115,7 @@ async function counters(bench: Bench): Promise<Record<HandlerKind, Counters>> {
  * The counters once no consumer batch is running: a batch records its results after the receiver
  * has answered, so a phase's last batch must finish before its counts are read.
  */
-export async function quietCounters(bench: Bench): Promise<Record<HandlerKind, Counters>> {
+export async function quietCounters(bench: Pick<Bench, "relayUrl">): Promise<Record<HandlerKind, Counters>> {
   await waitFor(async () => (await counters(bench)).consumer.inFlight === 0, 10);
   return counters(bench);
 }
@@ -154,7 +154,7 @@ export function succeeded(arrival: Arrival): Array<{ at: number; status: number 
   return arrival.attempts.filter((a) => a.status === 200);
 }
 /** Waits (bounded) until the receiver has `expected` messages of a run. */
-export async function drain(bench: Bench, run: RunName, expected: number): Promise<boolean> {
+export async function drain(bench: Pick<Bench, "receiverUrl">, run: string, expected: number): Promise<boolean> {
   return waitFor(async () => (await deliveredCount(bench, run)) >= expected, SETTINGS.drainCapSeconds);
 }
 

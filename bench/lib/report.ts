@@ -7,6 +7,7 @@ import type { IngestResult } from "./ingest.ts";
 import type { Ledger } from "./ledger.ts";
 import type { RetryResult } from "./retry.ts";
 import type { FaultsResult } from "./faults.ts";
+import type { FifoResult } from "./fifo.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ProfileSummary } from "./profile.ts";
 import type { ShardFigures, StorageCost, StorageFigures } from "./storage.ts";
@@ -41,6 +42,8 @@ export interface BenchResult {
   scale: ScaleResult | null;
   /** The faults phase (`--phase faults`, run alone): a ledger under injected platform faults; null before its first run. */
   faults: FaultsResult | null;
+  /** The fifo phase (`--phase fifo`, run alone): what ordering costs per delivery; null before its first run. */
+  fifo: FifoResult | null;
   /** Phase 8: CPU time of checking a 256 KiB payload against hostile schemas. */
   validation: ValidationResult;
   targets: Target[];

@@ -160,11 +160,13 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
 }
 
 const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},
-  next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1)`;
+  next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1),
+  fifo_seq = CASE WHEN status IN ('scheduled', 'pending', 'retrying') THEN fifo_seq END`;
 
 /**
  * Puts a delivery back to pending with a fresh attempt budget and a new queue token (so any
- * older queue message for it turns stale), whatever its state. Null when the tenant has no such delivery.
+ * older queue message for it turns stale), whatever its state. On a FIFO endpoint an open delivery
+ * keeps its place in the order and a finished one is sent outside it. Null when the tenant has no such delivery.
  */
 export async function replayDelivery(db: D1Database, tenantId: string, id: string, now: number): Promise<ScheduledDelivery | null> {
   const params = byIdParams(tenantId, id);

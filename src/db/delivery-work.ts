@@ -44,6 +44,13 @@ export interface DeliveryWork {
   endpoint_created_at: number | null;
   /** The version of the tenant's own secret set, which signs a one-off delivery (src/secrets.ts); null for an endpoint's delivery. */
   tenant_secret_version: number | null;
+  /**
+   * On a FIFO endpoint, the head of this delivery's order when it is not this delivery: the earliest
+   * open delivery of the same endpoint and ordering key (src/delivery/fifo.ts). Null otherwise.
+   */
+  head_id: string | null;
+  /** When the head is due for its next attempt (epoch ms), or null when it is due now or in flight. */
+  head_next_attempt_at: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -53,7 +60,21 @@ export interface DeliveryRef {
   delivery_id: string;
 }
 
-/** Loads a whole consumer batch in one query, every row by primary key (the keys travel as one JSON parameter). */
+/**
+ * The head of a FIFO delivery's order (`column` of it): the earliest open delivery of the same
+ * endpoint and ordering key, one seek of deliveries_in_order (its WHERE repeated so SQLite uses it).
+ * Null for a delivery outside any order, to an endpoint no longer FIFO, or at the head itself.
+ */
+const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.ordering = 'fifo' THEN (
+  SELECT h.${column} FROM deliveries AS h
+  WHERE h.tenant_id = d.tenant_id AND h.endpoint_id = d.endpoint_id AND h.ordering_key = d.ordering_key
+    AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < d.fifo_seq
+  ORDER BY h.fifo_seq LIMIT 1) END`;
+
+/**
+ * Loads a whole consumer batch in one query, every row by primary key (the keys travel as one JSON
+ * parameter), with the head of each FIFO delivery's order (two index seeks per FIFO delivery, none for others).
+ */
 export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
   const { results } = await db
     .prepare(
@@ -64,7 +85,8 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
               e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at,
-              t.secret_version AS tenant_secret_version
+              t.secret_version AS tenant_secret_version,
+              ${headOf("id")} AS head_id, ${headOf("next_attempt_at")} AS head_next_attempt_at
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id

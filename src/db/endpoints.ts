@@ -23,6 +23,7 @@ export interface EndpointRow {
   public_key: string | null;
   /** JSON text of the payload filter, or null (match all). */
   filter: string | null;
+  ordering: "none" | "fifo";
   disabled_reason: string | null;
   failing_since: number | null;
   slow_since: number | null;
@@ -57,6 +58,7 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     rate_limit: rateLimitOf(row.rate_limit),
     max_in_flight: row.max_in_flight,
     filter: row.filter === null ? null : JSON.parse(row.filter),
+    ordering: row.ordering,
     delivery_lane: row.slow_since === null ? "main" : "slow",
     ...(row.public_key ? { public_key: row.public_key } : {}),
     created_at: iso(row.created_at),
@@ -81,8 +83,8 @@ export async function insertEndpoint(
   const row = await db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
-         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key, filter)
-       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15, ?17, ?18 FROM tenants WHERE id = ?2 RETURNING *`,
+         signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key, filter, ordering)
+       SELECT ?1, id, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?15, ?17, ?18, ?19 FROM tenants WHERE id = ?2 RETURNING *`,
     )
     .bind(
       id,
@@ -103,6 +105,7 @@ export async function insertEndpoint(
       now,
       publicKey,
       input.filter ? JSON.stringify(input.filter) : null,
+      input.ordering ?? "none",
     )
     .first<EndpointRow>();
   if (!row) throw new TenantMissing();
@@ -218,6 +221,7 @@ export async function updateEndpoint(
   if (patch.rate_limit !== undefined) set("rate_limit", patch.rate_limit ? JSON.stringify(patch.rate_limit) : null);
   if (patch.max_in_flight !== undefined) set("max_in_flight", patch.max_in_flight);
   if (patch.filter !== undefined) set("filter", patch.filter ? JSON.stringify(patch.filter) : null);
+  if (patch.ordering !== undefined) set("ordering", patch.ordering);
   if (patch.enabled !== undefined) {
     set("enabled", Number(patch.enabled));
     if (patch.enabled) {

@@ -18,6 +18,8 @@ export interface BatchMessageToStore {
   webhookUrl?: string;
   /** When its deliveries are due (epoch ms, after the batch's `now`): they are `scheduled` until then. Null: due at once, `pending`. */
   dueAt: number | null;
+  /** The order its deliveries to FIFO endpoints keep (their `ordering_key`); absent = the endpoint's order without a key. */
+  orderingKey?: string;
   /** Ids of the tenant's filtered endpoints whose payload filter this message passed (fan-out only). */
   passedFilters?: string[];
   idempotency?: { key: string; requestHash: string };
@@ -69,7 +71,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
     });
     if (full.length > 0 && size + row.length + 1 > MESSAGES_JSON_CHARS) flush();
     full.push(row);
-    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash, due: m.dueAt }));
+    keys.push(JSON.stringify({ key, k: m.idempotency?.key, h: m.idempotency?.requestHash, due: m.dueAt, ok: m.orderingKey }));
     size += row.length + 1;
   }
   if (full.length > 0) flush();
@@ -106,14 +108,26 @@ const INSERT_KEYS = `
   SELECT m.tenant_id, j.value ->> 'k', j.value ->> 'h', m.id, m.created_at
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   WHERE j.value ->> 'k' IS NOT NULL`;
+// A delivery to a FIFO endpoint takes the next place in its order (endpoint and ordering key): one
+// past the last place of the order's open deliveries (one seek of deliveries_in_order), plus its
+// rank among this statement's messages of that order, in request order (json_each's key). D1 runs
+// one write at a time, so a delivery stored later always gets a later place; the enqueue order is
+// the order of commits. Places only compare among open deliveries, so an order that emptied starts over.
+const ORDER_KEY = "coalesce(j.value ->> 'ok', '')";
+const FIFO_SEQ = `coalesce((SELECT max(o.fifo_seq) FROM deliveries AS o
+    WHERE o.tenant_id = m.tenant_id AND o.endpoint_id = t.value AND o.ordering_key = ${ORDER_KEY}
+      AND o.fifo_seq IS NOT NULL AND o.status IN ('scheduled', 'pending', 'retrying')), 0)
+  + row_number() OVER (PARTITION BY t.value, ${ORDER_KEY} ORDER BY j.key)`;
 // An unknown explicit target makes tenant_id NULL and rolls the whole batch back (TargetMissing).
 // A delayed message's deliveries wait as 'scheduled' with their due time (deliveries_scheduled
-// watches them); the others are 'pending' with no index entry.
+// watches them); the others are 'pending' with no index entry (a FIFO delivery: one, in deliveries_in_order).
 const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, created_at, updated_at)
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, ordering_key, fifo_seq, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
          substr(m.id, 1, 32) || printf('%04x', t.key + 1), CASE WHEN j.value ->> 'due' IS NULL THEN 'pending' ELSE 'scheduled' END,
-         ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due', m.created_at, m.created_at
+         ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due',
+         CASE WHEN e.ordering = 'fifo' THEN ${ORDER_KEY} END, CASE WHEN e.ordering = 'fifo' THEN ${FIFO_SEQ} END,
+         m.created_at, m.created_at
   FROM json_each(?2) AS j JOIN messages AS m ON m.key = ${ROW} AND m.tenant_id = ?1
   JOIN json_each(m.targets) AS t
   LEFT JOIN endpoints AS e ON e.id = t.value AND e.tenant_id = m.tenant_id
@@ -124,7 +138,7 @@ const INSERT_DELIVERIES = `
  * pending (or, with a `dueAt`, scheduled) delivery per target and its idempotency key, in ONE atomic D1 batch of four statements
  * per chunk of messages (one chunk up to ~500 KB of compressed payloads), plus two for a
  * `batchKey`. Rows written: 1 per message, 1 per delivery and 1 per key (with no secondary index
- * entry but the keys' age index). The message rows are selected from the tenant's row (no tenant,
+ * entry but the keys' age index, and deliveries_in_order's for a delivery to a FIFO endpoint). The message rows are selected from the tenant's row (no tenant,
  * nothing stored); a message's `targets` are the matching endpoints (events, source and payload filter: see
  * matchingEndpoints), or the explicit ones, plus ""
  * for a webhook_url. Returns the deliveries written, in no particular order (a delivery id names its message).

@@ -43,11 +43,16 @@ export class BatchState {
     this.#unsettled = new Set(messages.keys());
   }
 
-  /** Takes the plans; those that need no send get their verdict now, cancellations wait to be recorded. */
+  /**
+   * Takes the plans; those that need no send get their verdict now, cancellations wait to be
+   * recorded, and held FIFO deliveries are recorded as sends held back (a claim that would lapse
+   * while they wait moves, src/delivery/record.ts).
+   */
   planned(plans: Plan[]): void {
     this.#plans = plans;
     plans.forEach((p, slot) => {
       if (p.kind === "ack") this.decide(slot, p);
+      else if (p.kind === "hold") this.#unrecorded.push({ slot, record: null, deferSeconds: p.seconds });
       else if (p.kind === "wait") this.decide(slot, { kind: "retry", delaySeconds: p.seconds });
       else if (p.kind === "unavailable") this.decide(slot, SHARD_FAILED);
       else if (p.kind === "forward") this.decide(slot, { kind: "forward" });
@@ -63,9 +68,9 @@ export class BatchState {
       .sort((a, b) => attemptsOf(b.slot) - attemptsOf(a.slot));
   }
 
-  /** The job of a planned send. */
+  /** The job of a planned send or hold. */
   jobOf(slot: number): DeliveryJob {
-    return (this.#plans[slot] as Extract<Plan, { kind: "send" }>).job;
+    return (this.#plans[slot] as Extract<Plan, { kind: "send" | "hold" }>).job;
   }
 
   decide(slot: number, verdict: Verdict): void {

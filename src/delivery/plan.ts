@@ -1,13 +1,14 @@
 import type { DeliveryWork } from "../db/delivery-work";
 import { hopSeconds } from "./backoff";
+import { holdSeconds, isHeld } from "./fifo";
 import { jobOf, type DeliveryJob } from "./jobs";
 import type { Lane } from "./lanes";
 import type { DeliveryTask } from "./task";
 
 /**
  * The plan stage (pure): what to do with each delivery of a batch given its row, before anything
- * is sent. A delivery whose row says it is done, superseded or not yet due is settled from here;
- * only "send" reaches the dispatch stage.
+ * is sent. A delivery whose row says it is done, superseded or not yet due is settled from here,
+ * as is one held behind the head of its FIFO order; only "send" reaches the dispatch stage.
  */
 
 /** A message arriving this early for its next attempt is still "on time". */
@@ -22,6 +23,8 @@ export type Plan =
   | { kind: "wait"; seconds: number }
   | { kind: "cancel"; reason: string }
   | { kind: "forward"; job: DeliveryJob }
+  /** A FIFO delivery behind the head of its order: it comes back after `seconds`, no attempt counted (src/delivery/fifo.ts). */
+  | { kind: "hold"; seconds: number; job: DeliveryJob }
   | { kind: "send"; job: DeliveryJob };
 
 /**
@@ -39,6 +42,7 @@ export function plan(task: DeliveryTask | null, work: DeliveryWork | undefined, 
     return { kind: "wait", seconds: hopSeconds(work.next_attempt_at, now) };
   }
   if (work.endpoint_id !== "" && !work.endpoint_enabled) return { kind: "cancel", reason: "Endpoint is disabled" };
+  if (isHeld(work)) return { kind: "hold", seconds: holdSeconds(work, now), job: jobOf(work) };
   if (lane === "main" && work.endpoint_slow_since !== null) return { kind: "forward", job: jobOf(work) };
   return { kind: "send", job: jobOf(work) };
 }

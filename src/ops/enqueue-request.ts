@@ -21,6 +21,8 @@ export interface EnqueueRequest {
   delaySeconds?: number;
   /** `deliver_at` (epoch ms): deliver then, or at once when that has passed. */
   deliverAt?: number;
+  /** `ordering_key`: the order it keeps on FIFO endpoints; absent = the endpoint's one order without a key. */
+  orderingKey?: string;
   /**
    * The Idempotency-Key, with what identifies the request: hashed to tell a true retry from a key
    * reused for another request.
@@ -87,6 +89,7 @@ export function enqueueRequestFrom(
     webhookUrl: body.webhook_url,
     delaySeconds: body.delay_seconds,
     deliverAt: body.deliver_at === undefined ? undefined : Date.parse(body.deliver_at),
+    orderingKey: body.ordering_key,
     idempotency: idempotencyKey
       ? { key: idempotencyKey, fingerprint: `${JSON.stringify({ ...body, payload: undefined })}\n${payload}` }
       : undefined,

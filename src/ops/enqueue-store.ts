@@ -121,7 +121,7 @@ async function storeAttempt(
         const key = keys.items[index];
         const { bytes, inR2 } = payloads[n]!;
         return { id: ids[n]!, event: r.event, source: r.source, payload: bytes, payloadInR2: inR2, endpointIds: r.endpointIds, webhookUrl: r.webhookUrl,
-          dueAt: dueAtOf(r, created), passedFilters: passedFilters(filters, r), idempotency: key && { key: key.key, requestHash: key.hash } };
+          dueAt: dueAtOf(r, created), orderingKey: r.orderingKey, passedFilters: passedFilters(filters, r), idempotency: key && { key: key.key, requestHash: key.hash } };
       }),
     });
   } catch (error) {

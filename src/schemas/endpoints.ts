@@ -137,6 +137,14 @@ const FilterInput = z
   .transform((filter) => filter as PayloadFilter)
   .openapi({ type: ["object", "null"], additionalProperties: {}, description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE });
 
+const ORDERING_DESCRIPTION =
+  "`none` (default): deliveries go as soon as they can, several at once. `fifo`: this endpoint's deliveries go one at a time in " +
+  "enqueue order, the order in which the relay stored their messages (a batch's in item order). While one is retrying, later ones " +
+  "wait, with no attempt counted, until it succeeds, fails for good (its attempts are spent) or is cancelled. A message's " +
+  "`ordering_key` orders only within that key (messages without one share one order), so one key's failing delivery never holds " +
+  "another's. Delivery stays at-least-once: a receiver may see a delivery again (a lost answer, a replay), never a later one before an " +
+  "earlier one has its final outcome. A replay goes outside the order. Changing `ordering` applies to messages enqueued afterwards.";
+
 const endpointFields = {
   url: TargetUrl,
   name: StoredText.trim().min(1).max(MAX_NAME_LENGTH).nullable(),
@@ -157,6 +165,7 @@ const endpointFields = {
     .nullable()
     .openapi({ description: `At most this many requests to this endpoint at once, across all consumers (1–${MAX_IN_FLIGHT}); null = no cap` }),
   filter: FilterInput.nullable(),
+  ordering: z.enum(["none", "fifo"]).openapi({ description: ORDERING_DESCRIPTION }),
 };
 
 /** Body of `POST …/endpoints`: `url` is required, everything else has a default. */
@@ -226,6 +235,7 @@ export const EndpointSchema = z
     rate_limit: z.object({ per_second: z.number().int(), burst: z.number().int() }).nullable(),
     max_in_flight: z.number().int().nullable(),
     filter: z.record(z.string(), z.unknown()).nullable().openapi({ description: FILTER_DESCRIPTION, example: FILTER_EXAMPLE }),
+    ordering: z.enum(["none", "fifo"]).openapi({ description: ORDERING_DESCRIPTION }),
     delivery_lane: z.enum(["main", "slow"]).openapi({
       description:
         "The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.",

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { IDEMPOTENCY_KEY_HEADER, MAX_SCHEDULE_SECONDS, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, SCAN_SLACK } from "../limits";
+import { IDEMPOTENCY_KEY_HEADER, MAX_ORDERING_KEY_LENGTH, MAX_SCHEDULE_SECONDS, IDEMPOTENCY_WINDOW_TEXT, MAX_BATCH_MESSAGES, MAX_ENDPOINT_IDS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH, SCAN_SLACK } from "../limits";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { EventType, SourceName, TargetUrl } from "./fields";
 import { Timestamp } from "./common";
@@ -39,6 +39,18 @@ const EnqueueFields = z
       .openapi({
         description: "Deliver at this time (RFC 3339, at most 30 days ahead; a time in the past means now); its deliveries are `scheduled` until then",
         example: "2026-12-08T09:00:00Z",
+      }),
+    ordering_key: z
+      .string()
+      .min(1)
+      .max(MAX_ORDERING_KEY_LENGTH)
+      .optional()
+      .openapi({
+        description:
+          `On a FIFO endpoint (\`ordering: "fifo"\`), the order this message keeps (1–${MAX_ORDERING_KEY_LENGTH} characters): its delivery waits ` +
+          "only for earlier messages with the same key, so one key's failing delivery never holds another key's. Messages without a key share " +
+          "one order. Ignored by other endpoints. See the endpoint's `ordering` for what \"in order\" promises",
+        example: "order_8812",
       }),
   })
   .strict();

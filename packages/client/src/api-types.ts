@@ -1123,6 +1123,11 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             /**
+             * @description `none` (default): deliveries go as soon as they can, several at once. `fifo`: this endpoint's deliveries go one at a time in enqueue order, the order in which the relay stored their messages (a batch's in item order). While one is retrying, later ones wait, with no attempt counted, until it succeeds, fails for good (its attempts are spent) or is cancelled. A message's `ordering_key` orders only within that key (messages without one share one order), so one key's failing delivery never holds another's. Delivery stays at-least-once: a receiver may see a delivery again (a lost answer, a replay), never a later one before an earlier one has its final outcome. A replay goes outside the order. Changing `ordering` applies to messages enqueued afterwards.
+             * @enum {string}
+             */
+            ordering: "none" | "fifo";
+            /**
              * @description The queue this endpoint's deliveries travel through. `slow` while the endpoint is new or has a new URL (until its receiver first answers within 2 s) and after a request to it took 2 s or more or timed out; `main` once it answers within 2 s. Read-only.
              * @enum {string}
              */
@@ -1193,6 +1198,11 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description `none` (default): deliveries go as soon as they can, several at once. `fifo`: this endpoint's deliveries go one at a time in enqueue order, the order in which the relay stored their messages (a batch's in item order). While one is retrying, later ones wait, with no attempt counted, until it succeeds, fails for good (its attempts are spent) or is cancelled. A message's `ordering_key` orders only within that key (messages without one share one order), so one key's failing delivery never holds another's. Delivery stays at-least-once: a receiver may see a delivery again (a lost answer, a replay), never a later one before an earlier one has its final outcome. A replay goes outside the order. Changing `ordering` applies to messages enqueued afterwards.
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo";
             /** @description The signing key. `whsec_…` (24–64 random bytes, base64) for the `standard` and `hmac-sha256` schemes; `whsk_…` (an Ed25519 private key: the base64 of its 32-byte seed, or of the 64 bytes of seed and public key that libsodium and Svix use) for `ed25519`. Never shown again for `ed25519`: responses show its public key. */
             secret?: string;
         };
@@ -1280,6 +1290,11 @@ export interface components {
             filter?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description `none` (default): deliveries go as soon as they can, several at once. `fifo`: this endpoint's deliveries go one at a time in enqueue order, the order in which the relay stored their messages (a batch's in item order). While one is retrying, later ones wait, with no attempt counted, until it succeeds, fails for good (its attempts are spent) or is cancelled. A message's `ordering_key` orders only within that key (messages without one share one order), so one key's failing delivery never holds another's. Delivery stays at-least-once: a receiver may see a delivery again (a lost answer, a replay), never a later one before an earlier one has its final outcome. A replay goes outside the order. Changing `ordering` applies to messages enqueued afterwards.
+             * @enum {string}
+             */
+            ordering?: "none" | "fifo";
             /** @description Only with a `signature` whose scheme changes between the HMAC schemes and `ed25519`: the new key, of the new scheme's kind (a fresh one when absent). The old key co-signs for a day, as after a rotation. */
             secret?: string;
         };
@@ -1338,6 +1353,11 @@ export interface components {
              * @example 2026-12-08T09:00:00Z
              */
             deliver_at?: string;
+            /**
+             * @description On a FIFO endpoint (`ordering: "fifo"`), the order this message keeps (1–128 characters): its delivery waits only for earlier messages with the same key, so one key's failing delivery never holds another key's. Messages without a key share one order. Ignored by other endpoints. See the endpoint's `ordering` for what "in order" promises
+             * @example order_8812
+             */
+            ordering_key?: string;
         };
         BatchEnqueued: {
             messages: components["schemas"]["BatchEnqueuedMessage"][];
@@ -1379,6 +1399,11 @@ export interface components {
              * @example 2026-12-08T09:00:00Z
              */
             deliver_at?: string;
+            /**
+             * @description On a FIFO endpoint (`ordering: "fifo"`), the order this message keeps (1–128 characters): its delivery waits only for earlier messages with the same key, so one key's failing delivery never holds another key's. Messages without a key share one order. Ignored by other endpoints. See the endpoint's `ordering` for what "in order" promises
+             * @example order_8812
+             */
+            ordering_key?: string;
             /** @description Works as the Idempotency-Key header of a single enqueue (the same keys: a batch item can replay a single enqueue and the other way round) */
             idempotency_key?: string;
         };

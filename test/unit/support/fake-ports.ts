@@ -55,7 +55,8 @@ export function delivery(endpointId: string, overrides: Partial<DeliveryWork> = 
     queue_token: `token-${serial}`, enqueued_at: Date.UTC(2026, 11, 7, 11, 59, 59), next_attempt_at: null, last_attempt_at: null,
     payload: null, payload_r2: 0, endpoint_exists: 1, endpoint_url: `https://receiver.example/${endpointId}`, endpoint_enabled: 1,
     endpoint_headers: null, endpoint_signature: null, endpoint_retry: null, endpoint_timeout_ms: 30_000, endpoint_rate_limit: null,
-    endpoint_max_in_flight: null, endpoint_slow_since: null, endpoint_secret_version: 0, endpoint_created_at: Date.UTC(2026, 11, 7, 11), tenant_secret_version: null, ...overrides,
+    endpoint_max_in_flight: null, endpoint_slow_since: null, endpoint_secret_version: 0, endpoint_created_at: Date.UTC(2026, 11, 7, 11), tenant_secret_version: null,
+    head_id: null, head_next_attempt_at: null, ...overrides,
   };
   return { work, task: { delivery_id: id, tenant_id: work.tenant_id, endpoint_id: endpointId, token: work.queue_token, shard } };
 }

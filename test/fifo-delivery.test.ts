@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { tasksOf, type DeliveryTask } from "../src/delivery/task";
+import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { apiHeld, consume, deliveryRow, replayHeld } from "./support/worker";
+
+// Issue 26: FIFO endpoints and ordering keys (CONTRACT.md, Delivery control), end to end against
+// the real receiver. Each consume() is one consumer batch; a held delivery comes back in the next.
+
+type Enqueued = { id: string; deliveries: Array<{ id: string }> };
+
+/** A tenant with one FIFO endpoint posting to `path` of the receiver (`ok`, `fail/N`), and its bucket. */
+async function fifoEndpoint(path = "ok", fields: Record<string, unknown> = {}) {
+  const tenant = await newTenant();
+  const name = bucket();
+  const endpoint = await newEndpoint(tenant.id, { url: `${receiverUrl()}/${path}/${name}`, ordering: "fifo", retry: { schedule: [1] }, ...fields });
+  return { tenantId: tenant.id, endpointId: endpoint.id as string, name };
+}
+
+/**
+ * Enqueues `items` in one batch request with the queue held back: the messages in order and their
+ * deliveries, one queue message each (the API packs them; the consumer takes either form), so a
+ * test can feed them to the consumer in any order and any grouping.
+ */
+async function enqueueBatch(tenantId: string, items: Array<Record<string, unknown>>) {
+  const { res, tasks } = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, {
+    messages: items.map((item) => ({ event: "order.updated", ...item })),
+  });
+  expect(res.status).toBe(202);
+  const body = (await res.json()) as { messages: Enqueued[] };
+  return { messages: body.messages, tasks: tasks.flatMap((t) => tasksOf(t)!) };
+}
+
+/** The payloads the receiver got, in the order it got them. */
+async function payloadsReceived(name: string): Promise<unknown[]> {
+  return (await received(name)).map((r) => JSON.parse(r.body));
+}
+
+/** The queue message of one delivery. */
+const taskOf = (tasks: DeliveryTask[], message: Enqueued) => tasks.find((t) => t.delivery_id === message.deliveries[0]!.id)!;
+
+/** Feeds `tasks` to the consumer batch after batch (as if each came back due) until none comes back; the number of requests each batch sent. */
+async function drain(tasks: unknown[], name: string): Promise<number[]> {
+  const sentPerBatch: number[] = [];
+  let seen = 0;
+  for (let left = tasks, round = 0; left.length > 0 && round < 20; round++) {
+    left = (await consume(left, { now: Date.now() + round * 5_000 })).retried;
+    const now = (await received(name)).length;
+    sentPerBatch.push(now - seen);
+    seen = now;
+  }
+  return sentPerBatch;
+}
+
+describe("FIFO endpoints", () => {
+  it("an endpoint is created without ordering unless asked, and can be made FIFO with PATCH", async () => {
+    const tenant = await newTenant();
+    const created = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    expect(created.ordering).toBe("none");
+    const patched = await apiJson("PATCH", `/v1/tenants/${tenant.id}/endpoints/${created.id}`, { body: { ordering: "fifo" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.ordering).toBe("fifo");
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints/${created.id}`)).body.ordering).toBe("fifo");
+  });
+
+  it("an ordering other than none or fifo is a 400 naming ordering, and no endpoint is stored", async () => {
+    const tenant = await newTenant();
+    const res = await apiJson("POST", `/v1/tenants/${tenant.id}/endpoints`, { body: { url: `${receiverUrl()}/ok/x`, ordering: "lifo" } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["ordering"]);
+    expect((await apiJson("GET", `/v1/tenants/${tenant.id}/endpoints`)).body.data).toEqual([]);
+  });
+
+  it("an ordering_key longer than 128 characters is a 400 naming it, on the single and the batch route", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const single = await apiJson("POST", `/v1/tenants/${tenantId}/messages`, { body: { event: "x", payload: 1, ordering_key: "k".repeat(129) } });
+    expect(single.status).toBe(400);
+    expect(single.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["ordering_key"]);
+    const batch = await apiJson("POST", `/v1/tenants/${tenantId}/messages/batch`, {
+      body: { messages: [{ event: "x", payload: 1, ordering_key: "k".repeat(128) }, { event: "x", payload: 2, ordering_key: "k".repeat(129) }] },
+    });
+    expect(batch.status).toBe(400);
+    expect(batch.body.error.issues.map((i: { path: string }) => i.path)).toEqual(["messages.1.ordering_key"]);
+  });
+
+  it("deliveries of N messages go one at a time and arrive in enqueue order, however their queue messages come", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { tasks } = await enqueueBatch(tenantId, [1, 2, 3, 4, 5].map((n) => ({ payload: { n } })));
+    const sentPerBatch = await drain([...tasks].reverse(), name);
+    expect(sentPerBatch).toEqual([1, 1, 1, 1, 1]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+  });
+
+  it("messages enqueued one by one keep the order in which they were enqueued", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const tasks: unknown[] = [];
+    for (const n of [1, 2, 3]) {
+      const { res, tasks: sent } = await apiHeld("POST", `/v1/tenants/${tenantId}/messages`, { event: "x", payload: { n } });
+      expect(res.status).toBe(202);
+      tasks.unshift(...sent.flatMap((t) => tasksOf(t)!));
+    }
+    await drain(tasks, name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it("while the head is retrying, later deliveries wait with no attempt counted, then go in order once it succeeds", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1");
+    const { messages, tasks } = await enqueueBatch(tenantId, [1, 2, 3].map((n) => ({ payload: { n } })));
+    const first = await consume(tasks);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("retrying");
+    for (const later of messages.slice(1)) {
+      const row = (await deliveryRow(later.deliveries[0]!.id))!;
+      expect([row.status, row.attempts]).toEqual(["pending", 0]);
+    }
+    expect(first.retried).toHaveLength(3);
+    await drain(first.retried, name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    for (const m of messages) expect((await deliveryRow(m.deliveries[0]!.id))!.status).toBe("succeeded");
+  });
+
+  it("a held delivery comes back once its head's retry is due, not before", async () => {
+    const { tenantId } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: 1 }, { payload: 2 }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    const [wait] = held.result.retryMessages.map((r) => r.delaySeconds!);
+    expect(wait).toBeGreaterThan(595);
+    expect(wait).toBeLessThanOrEqual(603);
+  });
+
+  it("a head that fails for good releases the next delivery, which waited until then", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/2", { retry: { max_attempts: 2, schedule: [1] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    expect(await drain(tasks, name)).toEqual([1, 1, 1]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 1 }, { n: 2 }]);
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("failed");
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("succeeded");
+  });
+
+  it("cancelling the message at the head releases the next delivery", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }]);
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    expect(held.retried).toHaveLength(1);
+    expect(await received(name)).toEqual([]);
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
+    await consume(held.retried);
+    expect(await payloadsReceived(name)).toEqual([{ n: 2 }]);
+  });
+
+  it("two ordering keys do not hold each other: one key's retrying head leaves the other key's deliveries going", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1");
+    const { messages, tasks } = await enqueueBatch(tenantId, [
+      { payload: { key: "a", n: 1 }, ordering_key: "a" },
+      { payload: { key: "b", n: 1 }, ordering_key: "b" },
+      { payload: { key: "a", n: 2 }, ordering_key: "a" },
+      { payload: { key: "b", n: 2 }, ordering_key: "b" },
+    ]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const next = await consume(messages.slice(1).map((m) => taskOf(tasks, m)));
+    await consume(next.retried);
+    expect(await payloadsReceived(name)).toEqual([{ key: "a", n: 1 }, { key: "b", n: 1 }, { key: "b", n: 2 }]);
+    expect((await deliveryRow(messages[2]!.deliveries[0]!.id))!.attempts).toBe(0);
+  });
+
+  it("messages without an ordering_key share one order apart from keyed ones", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1");
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 }, ordering_key: "k" }, { payload: { n: 3 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    await consume([taskOf(tasks, messages[1]!), taskOf(tasks, messages[2]!)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await deliveryRow(messages[2]!.deliveries[0]!.id))!.attempts).toBe(0);
+  });
+
+  it("an endpoint without ordering sends a later message while an earlier one is retrying", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1", { ordering: "none" });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    await consume([taskOf(tasks, messages[1]!)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a replay of the retrying head resends it now and it keeps its place: later deliveries still wait for it", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/2", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const replay = await replayHeld(tenantId, messages[0]!.deliveries[0]!.id);
+    await consume([replay, taskOf(tasks, messages[1]!)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 1 }]);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.attempts).toBe(0);
+  });
+
+  it("a replay of a delivery that already succeeded goes outside the order: it holds no message enqueued after it", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await drain(tasks, name);
+    const replay = await replayHeld(tenantId, messages[0]!.deliveries[0]!.id);
+    const { tasks: later } = await enqueueBatch(tenantId, [{ payload: { n: 3 } }]);
+    await consume(later);
+    await consume([replay]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 1 }]);
+  });
+});

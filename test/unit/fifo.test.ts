@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { MAX_QUEUE_DELAY_SECONDS } from "../../src/delivery/backoff";
+import { HOLD_POLL_SECONDS, holdSeconds } from "../../src/delivery/fifo";
+import { plan } from "../../src/delivery/plan";
+import { runBatch } from "../../src/delivery/run-batch";
+import { delivery, FakeTime, fakePorts, message } from "./support/fake-ports";
+
+// FIFO endpoints (issue 26): the hold rule (src/delivery/fifo.ts) as the plan stage applies it, with
+// a fake clock. The order itself (which delivery is the head) is D1's: test/fifo-delivery.test.ts.
+
+const NOW = Date.UTC(2026, 11, 7, 12);
+const ENDPOINT = "55555555-5555-4555-8555-555555555555";
+const HEAD = "00000000-0000-7000-8000-000000000001";
+
+describe("holdSeconds: how long a delivery behind the head of its order waits", () => {
+  it("a head that is due now or in flight is asked about again after the short poll", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null }, NOW)).toBe(HOLD_POLL_SECONDS);
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW - 5_000 }, NOW)).toBe(HOLD_POLL_SECONDS);
+  });
+
+  it("a head waiting for its retry is waited for until its retry is due, plus the poll for its result", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 90_500 }, NOW)).toBe(91 + HOLD_POLL_SECONDS);
+  });
+
+  it("a head due further out than one queue hop is waited for one hop at a time", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 3 * 86_400_000 }, NOW)).toBe(MAX_QUEUE_DELAY_SECONDS);
+  });
+});
+
+describe("plan: a FIFO delivery is sent only at the head of its order", () => {
+  it("a delivery behind a retrying head is held until the head's retry, with its job for the claim", () => {
+    const { work, task } = delivery(ENDPOINT, { head_id: HEAD, head_next_attempt_at: NOW + 30_000 });
+    expect(plan(task, work, NOW, "slow")).toMatchObject({ kind: "hold", seconds: 30 + HOLD_POLL_SECONDS, job: { work } });
+  });
+
+  it("the head itself, and any delivery outside an order, is sent", () => {
+    const { work, task } = delivery(ENDPOINT);
+    expect(plan(task, work, NOW, "slow").kind).toBe("send");
+  });
+
+  it("a held delivery whose endpoint was deleted is cancelled, not held", () => {
+    const { work, task } = delivery(ENDPOINT, { head_id: HEAD, endpoint_exists: null });
+    expect(plan(task, work, NOW, "slow")).toEqual({ kind: "cancel", reason: "Endpoint was deleted" });
+  });
+
+  it("a held delivery not due yet itself waits for its own time first", () => {
+    const { work, task } = delivery(ENDPOINT, { head_id: HEAD, next_attempt_at: NOW + 600_000 });
+    expect(plan(task, work, NOW, "slow")).toEqual({ kind: "wait", seconds: 600 });
+  });
+
+  it("in the main lane a held delivery of a slow endpoint is held, not forwarded", () => {
+    const { work, task } = delivery(ENDPOINT, { head_id: HEAD, endpoint_slow_since: NOW - 1 });
+    expect(plan(task, work, NOW, "main").kind).toBe("hold");
+  });
+});
+
+describe("kind: a held delivery costs no attempt and comes back", () => {
+  it("a batch with a head and a held delivery sends only the head, records no attempt for the other and retries its message after the hold", async () => {
+    const time = new FakeTime();
+    const head = delivery(ENDPOINT);
+    const behind = delivery(ENDPOINT, { head_id: head.work.id, head_next_attempt_at: null });
+    const fake = fakePorts(time, [head.work, behind.work], {});
+    const [headMessage, behindMessage] = [message(head.task), message(behind.task)];
+    await runBatch([headMessage, behindMessage], "edgehook-deliveries-slow", fake.ports);
+    expect(fake.sentTo).toEqual([head.work.id]);
+    expect(fake.recorded.flatMap((r) => r.attempts.map((a) => a.deliveryId))).toEqual([head.work.id]);
+    expect(headMessage.told).toEqual([{ kind: "ack" }]);
+    expect(behindMessage.told).toEqual([{ kind: "retry", delaySeconds: HOLD_POLL_SECONDS }]);
+  });
+
+  it("a delivery held longer than its claim lasts moves its claim to when it comes back, so the sweeper leaves it waiting", async () => {
+    const time = new FakeTime();
+    const behind = delivery(ENDPOINT, { head_id: HEAD, head_next_attempt_at: time.now + 3_600_000 });
+    const fake = fakePorts(time, [behind.work], {});
+    await runBatch([message(behind.task)], "edgehook-deliveries-slow", fake.ports);
+    const [claim] = fake.recorded.flatMap((r) => r.deferredClaims);
+    expect(claim).toMatchObject({ deliveryId: behind.work.id, from: time.now + (3_600 + HOLD_POLL_SECONDS) * 1000 });
+  });
+});
