@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { fromBase64, randomBytes, toBase64 } from "./lib/base64";
 import { IsolateCache, type ReadTicket } from "./lib/isolate-cache";
 import type { SecretResponse } from "./schemas/endpoints";
+import { open, seal, SecretUnavailableError } from "./security/secret-envelope";
 import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./security/signing-keys";
 
 /**
@@ -22,10 +22,11 @@ import { generateSigningKey, keyKindOf, publicKeyOf, type KeyKind } from "./secu
  * id is new, so no older value can show), and a tenant's only if it predates tenant versions. A
  * tenant's id can be chosen and so reused after a deletion: its secret is versioned from creation.
  *
- * Each value is an AES-GCM-256 envelope `{"v":1,"kid":"…","iv":"…","ct":"…"}` of a JSON
- * `SecretSet`, encrypted under the master key `kid` with a random 96-bit IV per write and the KV
- * key as additional data, so a value copied to another key does not decrypt.
+ * Each value is a JSON `SecretSet` in an AES-GCM envelope under MASTER_KEY
+ * (src/security/secret-envelope.ts), bound to its KV key.
  */
+
+export { SecretUnavailableError };
 
 /** Whose secret set a KV entry holds. */
 export type SecretOwner = { kind: "endpoint" | "tenant"; id: string };
@@ -43,11 +44,6 @@ export interface SecretSet {
   previous: Array<{ secret: string; expires_at: number }>;
   /** The rotation that wrote this set (src/secret-rotation.ts); absent until the first rotation. */
   version?: number;
-}
-
-/** Raised when a stored secret cannot be decrypted: it fails closed, never falls back to plaintext. */
-export class SecretUnavailableError extends Error {
-  override name = "SecretUnavailableError";
 }
 
 /**
@@ -75,89 +71,6 @@ function secretKvKey(owner: SecretOwner, version = 0): string {
 /** The secrets that sign right now: the current one first, then unexpired previous ones. */
 export function activeSecrets(set: SecretSet, now = Date.now()): string[] {
   return [set.current, ...set.previous.filter((p) => p.expires_at > now).map((p) => p.secret)];
-}
-
-/** One entry of MASTER_KEY: its key id and its key material as base64 text. */
-export interface MasterKeyEntry {
-  kid: string;
-  material: string;
-}
-
-/**
- * Parses `MASTER_KEY`: either one base64 key (version "1") or `kid:base64` entries separated by
- * commas, the first being the current one (new writes, derived keys) and the rest kept for reading
- * during rotation. Throws SecretUnavailableError when it is not set; the material is not decoded here.
- */
-export function masterKeyEntries(masterKey: string | undefined): MasterKeyEntry[] {
-  if (!masterKey?.trim()) throw new SecretUnavailableError("MASTER_KEY is not configured");
-  return masterKey.split(",").map((entry, index) => {
-    const [kid, material] = entry.includes(":") ? entry.trim().split(":", 2) : [String(index + 1), entry.trim()];
-    return { kid: kid!, material: material! };
-  });
-}
-
-interface MasterKey {
-  kid: string;
-  key: CryptoKey;
-}
-
-/** Imported master keys, by MASTER_KEY's text (a new value comes with a new deployment). */
-const keyrings = new IsolateCache<string, MasterKey[]>({ ttlMs: Infinity, maxEntries: 4 });
-
-/** The AES-GCM key of one MASTER_KEY entry (its material must be the base64 of 32 bytes). */
-async function importMasterKey({ kid, material }: MasterKeyEntry): Promise<MasterKey> {
-  let raw: Uint8Array;
-  try {
-    raw = fromBase64(material);
-  } catch {
-    throw new SecretUnavailableError(`MASTER_KEY entry ${kid} is not base64`);
-  }
-  if (raw.length !== 32) throw new SecretUnavailableError(`MASTER_KEY entry ${kid} must be 32 bytes`);
-  const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
-  return { kid, key };
-}
-
-/** The AES-GCM keys of MASTER_KEY's entries, imported once per isolate. */
-async function keyring(masterKey: string | undefined): Promise<MasterKey[]> {
-  const entries = masterKeyEntries(masterKey);
-  return keyrings.load(masterKey!, () => Promise.all(entries.map(importMasterKey)));
-}
-
-const encoder = new TextEncoder();
-
-async function seal(masterKey: string | undefined, kvKey: string, set: SecretSet): Promise<string> {
-  const [current] = await keyring(masterKey);
-  const iv = randomBytes(12);
-  const ct = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: encoder.encode(kvKey) },
-    current!.key,
-    encoder.encode(JSON.stringify(set)),
-  );
-  return JSON.stringify({ v: 1, kid: current!.kid, iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) });
-}
-
-async function open(masterKey: string | undefined, kvKey: string, stored: string): Promise<SecretSet> {
-  const ring = await keyring(masterKey);
-  let envelope: { v?: unknown; kid?: unknown; iv?: unknown; ct?: unknown };
-  try {
-    envelope = JSON.parse(stored);
-  } catch {
-    throw new SecretUnavailableError(`stored secret at ${kvKey} is not an envelope`);
-  }
-  const entry = ring.find((k) => k.kid === envelope.kid);
-  if (envelope.v !== 1 || !entry || typeof envelope.iv !== "string" || typeof envelope.ct !== "string") {
-    throw new SecretUnavailableError(`stored secret at ${kvKey} uses an unknown envelope or master key version`);
-  }
-  try {
-    const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: fromBase64(envelope.iv), additionalData: encoder.encode(kvKey) },
-      entry.key,
-      fromBase64(envelope.ct),
-    );
-    return JSON.parse(new TextDecoder().decode(plain)) as SecretSet;
-  } catch {
-    throw new SecretUnavailableError(`stored secret at ${kvKey} failed authentication (tampered or wrong master key)`);
-  }
 }
 
 const cache = new IsolateCache<string, SecretSet>({ ttlMs: CACHE_TTL_MS, maxEntries: CACHE_LIMIT });
@@ -209,7 +122,7 @@ export async function readSecretSet(
   const read = cache.readStarts();
   const stored = await env.SECRETS.get(kvKey);
   if (stored === null) return null;
-  const set = await open(env.MASTER_KEY, kvKey, stored);
+  const set = (await open(env.MASTER_KEY, kvKey, stored)) as SecretSet;
   remember(kvKey, set, read);
   return set;
 }

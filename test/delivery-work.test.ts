@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { getDeliveryWithAttempts } from "../src/db/deliveries";
-import { recordBatchResults, type AttemptRecord } from "../src/db/delivery-work";
+import { recordBatchResults, type AttemptRecord } from "../src/db/batch-records";
 import { newTenant } from "./support/api";
 import { enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";

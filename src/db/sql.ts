@@ -24,3 +24,6 @@ export const deliveryPairs = (tenants: string) => `
     UNION ALL
     SELECT p.t, (SELECT endpoint_id FROM deliveries WHERE tenant_id = p.t AND endpoint_id > p.e ORDER BY endpoint_id LIMIT 1)
     FROM pairs AS p WHERE p.e IS NOT NULL)`;
+
+/** A scheduled delivery a batch holds is due: from here it is pending like any other (a SET term). */
+export const SQL_DUE_IS_PENDING = "status = CASE status WHEN 'scheduled' THEN 'pending' ELSE status END";

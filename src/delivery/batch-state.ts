@@ -1,4 +1,4 @@
-import type { Cancellation } from "../db/delivery-work";
+import type { Cancellation } from "../db/batch-records";
 import { SHARD_FAILED, type Sent, type Verdict } from "./decide";
 import type { DecodedBatch, DeliveryJob, QueueMessage } from "./jobs";
 import type { Lane } from "./lanes";

@@ -1,4 +1,5 @@
-import type { AttemptRecord, EndpointHealth } from "../db/delivery-work";
+import type { AttemptRecord } from "../db/batch-records";
+import type { EndpointHealth } from "../db/endpoint-health";
 import { rollupAttempts, type StatsRollup } from "../lib/endpoint-stats";
 import { maxAttempts, retryDelaySeconds } from "./backoff";
 import { signingSecretOf, type DeliveryJob } from "./jobs";

@@ -1,6 +1,8 @@
 import type { Config } from "../config";
 import type { StatsRollup } from "../lib/endpoint-stats";
-import type { AttemptRecord, Cancellation, DeferredClaim, DeliveryRef, DeliveryWork, EndpointHealth, RecordedBatch } from "../db/delivery-work";
+import type { DeliveryRef, DeliveryWork } from "../db/delivery-work";
+import type { AttemptRecord, Cancellation, DeferredClaim, RecordedBatch } from "../db/batch-records";
+import type { EndpointHealth } from "../db/endpoint-health";
 import type { Deferral } from "./endpoint-gate";
 import type { DeliveryJob } from "./jobs";
 import type { Lane } from "./lanes";

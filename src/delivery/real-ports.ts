@@ -1,5 +1,6 @@
 import { readConfig } from "../config";
-import { loadDeliveryWork, recordBatchResults, renewClaims } from "../db/delivery-work";
+import { loadDeliveryWork, renewClaims } from "../db/delivery-work";
+import { recordBatchResults } from "../db/batch-records";
 import { batchEvents, emitOperationalEvents } from "../ops/operational-events";
 import { targetPolicyOf } from "../security/target-guard";
 import { isShardIndex, shardDb } from "../shards";

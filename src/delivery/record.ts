@@ -1,4 +1,4 @@
-import type { Cancellation, DeferredClaim } from "../db/delivery-work";
+import type { Cancellation, DeferredClaim } from "../db/batch-records";
 import type { BatchState } from "./batch-state";
 import { deferralOutlivesClaim } from "./claim";
 import { DEFERRED_DELAY_SECONDS, healthOf, SHARD_FAILED, statsOf, verdictOf, type Sent, type Verdict } from "./decide";

@@ -1,4 +1,4 @@
-import type { AttemptRecord, RecordedBatch } from "../db/delivery-work";
+import type { AttemptRecord, RecordedBatch } from "../db/batch-records";
 import type { EndpointTransition } from "../db/endpoint-health";
 import { messageIdOf, messageKeyOf, rowKeyText } from "../lib/ids";
 import { MAX_BATCH_MESSAGES } from "../limits";

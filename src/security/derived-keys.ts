@@ -1,6 +1,6 @@
 import { fromBase64 } from "../lib/base64";
 import { IsolateCache } from "../lib/isolate-cache";
-import { masterKeyEntries, SecretUnavailableError } from "../secrets";
+import { masterKeyEntries, SecretUnavailableError } from "./secret-envelope";
 
 /** What a derived key is for; each purpose gets an independent key. */
 export type KeyPurpose = "portal-link" | "dashboard-csrf";

@@ -1,5 +1,7 @@
 import type { Unreadable } from "../../../src/delivery/decide";
-import type { AttemptRecord, Cancellation, DeferredClaim, DeliveryWork, EndpointHealth } from "../../../src/db/delivery-work";
+import type { DeliveryWork } from "../../../src/db/delivery-work";
+import type { AttemptRecord, Cancellation, DeferredClaim } from "../../../src/db/batch-records";
+import type { EndpointHealth } from "../../../src/db/endpoint-health";
 import type { QueueMessage } from "../../../src/delivery/jobs";
 import type { Lane } from "../../../src/delivery/lanes";
 import type { ConsumerPorts, Timers } from "../../../src/delivery/ports";
