@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { recordBatchResults } from "../src/db/batch-records";
+import { rollupAttempts } from "../src/lib/endpoint-stats";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, enqueueHeld, sweepHeld } from "./support/worker";
@@ -110,6 +112,17 @@ describe("endpoint stats are kept", () => {
     expect(await rows()).toBe(1);
     expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
     expect(await rows()).toBe(0);
+  });
+
+  it("not for an endpoint deleted while a batch was sending to it: the batch's rollup is not written after the deletion", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
+    const db = await shardOf(id);
+    // What the in-flight batch records when its attempt's answer comes back: the sweeper only purges
+    // the rollups of endpoints that exist, so one written now would stay for ever.
+    await recordBatchResults(db, [], [], [], rollupAttempts([{ tenantId: id, endpointId: endpoint.id, succeeded: true, durationMs: 30, at: Date.now() }]));
+    expect(await db.prepare("SELECT count(*) AS n FROM endpoint_stats WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
 
   it("for 8 days: the sweeper purges older rollups and keeps newer ones", async () => {
