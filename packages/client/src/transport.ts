@@ -23,7 +23,21 @@ const IDEMPOTENCY_KEY = "idempotency-key";
  */
 const ENQUEUE_PATH = /\/v1\/tenants\/[^/]+\/messages(\/batch)?$/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; rejects with the signal's reason as soon as it aborts, so a caller's abort never waits out a Retry-After. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  });
+}
 
 /**
  * The client's one way to the relay: adds the credentials (and an Idempotency-Key to enqueues that
@@ -56,8 +70,7 @@ export function createTransport(options: TransportOptions): Fetch {
         if (outcome instanceof Response) return outcome;
         throw outcome;
       }
-      await sleep(delay);
-      if (request.signal.aborted) throw request.signal.reason;
+      await sleep(delay, request.signal);
     }
   };
 }
