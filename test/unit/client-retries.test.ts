@@ -174,6 +174,17 @@ describe("retries", () => {
     expect(error.code).toBe("timeout");
     expect(received).toHaveLength(1);
   });
+
+  it("does not resend a replay that got no answer even when the caller gave it an Idempotency-Key: only enqueues honour one", async () => {
+    answers.push(silent, json(202, {}));
+    const { api } = client({ timeoutMs: 100 });
+    const call = api.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry", {
+      params: { path: { tenant_id: TENANT, delivery_id: "dlv_1" } },
+      headers: { "idempotency-key": "replay-dlv_1" },
+    });
+    await expect(call).rejects.toMatchObject({ code: "timeout" });
+    expect(received).toHaveLength(1);
+  });
 });
 
 describe("idempotency keys", () => {

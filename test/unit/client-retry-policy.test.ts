@@ -73,7 +73,7 @@ describe("resending a call that got no answer", () => {
     expect(mayResend("POST", false)).toBe(false);
   });
 
-  it("is safe for a POST with an Idempotency-Key, which the relay answers with the first response", () => {
+  it("is safe for an enqueue, whose Idempotency-Key the relay answers with the first response", () => {
     expect(mayResend("POST", true)).toBe(true);
   });
 });

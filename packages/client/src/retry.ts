@@ -27,10 +27,11 @@ const REPEATABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS
 
 /**
  * Whether a call that got no answer (network error, timeout) may be sent again: a repeatable method,
- * or any call carrying an Idempotency-Key, which the relay answers with the first response.
+ * or a call whose Idempotency-Key the relay honours (an enqueue), which it answers with the first
+ * response. A key on any other POST (a replay, a rotation) is ignored by the relay, so it is no guard.
  */
-export function mayResend(method: string, hasIdempotencyKey: boolean): boolean {
-  return hasIdempotencyKey || REPEATABLE_METHODS.has(method.toUpperCase());
+export function mayResend(method: string, keyHonoured: boolean): boolean {
+  return keyHonoured || REPEATABLE_METHODS.has(method.toUpperCase());
 }
 
 // The three forms of an HTTP date (RFC 9110 §5.6.7), all in GMT. Matched before Date.parse, which

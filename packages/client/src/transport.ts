@@ -54,12 +54,11 @@ export function createTransport(options: TransportOptions): Fetch {
   return async (request) => {
     const headers = new Headers(request.headers);
     if (!headers.has("authorization")) headers.set("authorization", `Bearer ${options.apiKey}`);
-    if (request.method === "POST" && ENQUEUE_PATH.test(new URL(request.url).pathname) && !headers.has(IDEMPOTENCY_KEY)) {
-      headers.set(IDEMPOTENCY_KEY, crypto.randomUUID());
-    }
+    const enqueue = request.method === "POST" && ENQUEUE_PATH.test(new URL(request.url).pathname);
+    if (enqueue && !headers.has(IDEMPOTENCY_KEY)) headers.set(IDEMPOTENCY_KEY, crypto.randomUUID());
     // Read once: each attempt sends the same bytes.
     const body = request.body === null ? undefined : await request.arrayBuffer();
-    const resendable = mayResend(request.method, headers.has(IDEMPOTENCY_KEY));
+    const resendable = mayResend(request.method, enqueue);
     for (let retry = 1; ; retry++) {
       const attempt = new Request(request.url, { method: request.method, headers, body, redirect: request.redirect });
       const outcome = await attemptOnce(send, attempt, request.signal, timeoutMs);
