@@ -94,6 +94,24 @@ describe("endpoint stats", () => {
     expect(res.body.error.issues).toEqual([expect.objectContaining({ path: "window" })]);
   });
 
+  it("a window in another case, empty or given twice is a 400 in the one error shape, not the default window", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    for (const query of ["?window=1H", "?window=", "?window=1h&window=7d"]) {
+      const res = await apiJson("GET", statsPath(id, endpoint.id, query));
+      expect([res.status, res.body.error?.code, res.body.error?.issues?.[0]?.path]).toEqual([400, "validation_failed", "window"]);
+    }
+  });
+
+  it("a deleted endpoint's stats are a 404", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await deliverInOneBatch(id, 1);
+    expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
+    const res = await apiJson("GET", statsPath(id, endpoint.id));
+    expect([res.status, res.body.error.code]).toEqual([404, "not_found"]);
+  });
+
   it("another tenant's endpoint is a 404, whether asked for under the other tenant or with its key", async () => {
     const owner = await newTenant();
     const other = await newTenant();
