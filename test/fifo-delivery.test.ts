@@ -303,6 +303,16 @@ describe("FIFO endpoints at their edges", () => {
     expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
+  it("after an endpoint is made none, a replay of a delivery held behind its retrying head sends it at once", async () => {
+    const { tenantId, endpointId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    await consume([taskOf(tasks, messages[1]!)]);
+    expect((await apiJson("PATCH", `/v1/tenants/${tenantId}/endpoints/${endpointId}`, { body: { ordering: "none" } })).status).toBe(200);
+    await consume([await replayHeld(tenantId, messages[1]!.deliveries[0]!.id)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
   it("a head whose queue message was lost is re-armed by the sweeper, and the delivery held behind it goes after it", async () => {
     const { tenantId, name } = await fifoEndpoint();
     const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
