@@ -269,6 +269,25 @@ describe("FIFO endpoints at their edges", () => {
     expect(sentMeanwhile).toBe(1);
   });
 
+  it("cancelling the message at a head that is due leaves the head pending, and it is delivered before the next", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("pending");
+    await drain([...tasks].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("cancelling a message whose delivery waits behind a due head cancels it, and the order goes on without it", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [1, 2, 3].map((n) => ({ payload: { n } })));
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[1]!.id}/cancel`)).status).toBe(200);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("cancelled");
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("pending");
+    await drain([...tasks].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+
   it("a delivery held behind a head whose endpoint was then disabled is cancelled when it comes back, not held", async () => {
     const { tenantId, endpointId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
     const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
