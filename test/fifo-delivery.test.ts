@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tasksOf, type DeliveryTask } from "../src/delivery/task";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
-import { apiHeld, consume, deliveryRow, replayHeld, sweepHeld } from "./support/worker";
+import { env } from "cloudflare:test";
+import { apiHeld, consume as consumeBatch, deliveryRow, holdingQueue, replayHeld, sweepHeld } from "./support/worker";
 
 // Issue 26: FIFO endpoints and ordering keys (CONTRACT.md, Delivery control), end to end against
 // the real receiver. Each consume() is one consumer batch; a held delivery comes back in the next.
@@ -28,6 +29,17 @@ async function enqueueBatch(tenantId: string, items: Array<Record<string, unknow
   expect(res.status).toBe(202);
   const body = (await res.json()) as { messages: Enqueued[] };
   return { messages: body.messages, tasks: tasks.flatMap((t) => tasksOf(t)!) };
+}
+
+/**
+ * One consumer batch with both delivery queues held back. `woken` is what the batch queued itself (the
+ * wake of a FIFO order's next delivery); `retried` is what Queues would bring back and then the wakes,
+ * to feed a later batch.
+ */
+async function consume(tasks: unknown[], options: Parameters<typeof consumeBatch>[1] = {}) {
+  const held = holdingQueue();
+  const batch = await consumeBatch(tasks, { ...options, env: { ...env, DELIVERIES: held.queue, SLOW_DELIVERIES: held.queue } });
+  return { ...batch, woken: held.sent, retried: [...batch.retried, ...held.sent] };
 }
 
 /** The payloads the receiver got, in the order it got them. */

@@ -3,7 +3,8 @@ import type { StatsRollup } from "../lib/endpoint-stats";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
 import { statsStatement } from "./endpoint-stats";
-import { SQL_DUE_IS_PENDING } from "./sql";
+import { sqlAheadInOrder } from "./delivery-work";
+import { SQL_DUE_IS_PENDING, SQL_QUEUE_TOKEN } from "./sql";
 
 /**
  * What a consumer batch writes when it ends: its attempts, cancellations, deferred claims,
@@ -147,6 +148,28 @@ const APPLY_LIVE_RESULTS = `
   WHERE ${MATCHES} AND ${IS_LIVE}
   RETURNING id`;
 
+// The wake of a FIFO order (src/delivery/fifo.ts): a live record that closed the head of its order
+// (succeeded or failed for good) makes the next open delivery of the order, if it is due, the
+// holder of a new queue chain, claimed from now; the consumer queues it at once (src/delivery/record.ts).
+// The new token makes that delivery's held message stale (acked unsent when it comes back), so the
+// wake is its only live message. It runs in the same D1 batch as the record, so no batch can have
+// loaded the next delivery as a head on the old chain; a second wake finds nothing or moves the chain again.
+const WAKE_NEXT_IN_ORDER = `
+  UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
+  FROM (SELECT d.tenant_id, d.endpoint_id, r.at,
+               (SELECT n.id FROM deliveries AS n
+                WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
+                  AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
+                ORDER BY n.fifo_seq LIMIT 1) AS id
+        FROM (${RECORDS}) AS r
+        JOIN deliveries AS d ON d.tenant_id = r.tenant_id AND d.endpoint_id = r.endpoint_id AND d.id = r.id
+        JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
+        WHERE d.fifo_seq IS NOT NULL AND r.status IN ('succeeded', 'failed') AND d.status = r.status
+          AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at) AS w
+  WHERE deliveries.tenant_id = w.tenant_id AND deliveries.endpoint_id = w.endpoint_id AND deliveries.id = w.id
+    AND coalesce(deliveries.next_attempt_at, 0) <= w.at
+    AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")})
+  RETURNING tenant_id, endpoint_id, id AS delivery_id, queue_token AS token`;
 
 // A claim only moves forward, and only on the queue chain the batch held, while the delivery is
 // open. updated_at moves past created_at, so deliveries_open (the sweeper's watch) holds it.
@@ -163,6 +186,16 @@ export interface RecordedBatch {
   live: Set<string>;
   /** The endpoints whose health this write changed (a streak began, a 410 disabled it): each is reported by one batch only. */
   transitions: EndpointTransition[];
+  /** The FIFO deliveries this write made the head of their order, each on a new queue chain, to be queued now (WAKE_NEXT_IN_ORDER). */
+  woken: WokenDelivery[];
+}
+
+/** A delivery woken as the new head of its FIFO order, and the token of its new queue chain. */
+export interface WokenDelivery {
+  tenant_id: string;
+  endpoint_id: string;
+  delivery_id: string;
+  token: string;
 }
 
 /**
@@ -184,9 +217,11 @@ export async function recordBatchResults(
 ): Promise<RecordedBatch> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
+  const wakeResults: number[] = [];
   for (const records of attemptChunks(attempts)) {
     liveResults.push(statements.length + 1);
-    statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
+    wakeResults.push(statements.length + 2);
+    statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records), db.prepare(WAKE_NEXT_IN_ORDER).bind(records));
   }
   const statsUpsert = statsStatement(db, stats);
   if (statsUpsert) statements.push(statsUpsert);
@@ -204,10 +239,11 @@ export async function recordBatchResults(
   statements.push(...endpointHealthStatements(db, health));
   const healthTo = statements.length;
   if (deferredClaims.length > 0) statements.push(db.prepare(DEFER_CLAIMS).bind(JSON.stringify(deferredClaims)));
-  if (statements.length === 0) return { live: new Set(), transitions: [] };
+  if (statements.length === 0) return { live: new Set(), transitions: [], woken: [] };
   const results = await db.batch(statements);
   return {
     live: new Set(liveResults.flatMap((i) => (results[i]!.results as Array<{ id: string }>).map((r) => r.id))),
     transitions: results.slice(healthFrom, healthTo).flatMap((r) => r.results as EndpointTransition[]),
+    woken: wakeResults.flatMap((i) => results[i]!.results as WokenDelivery[]),
   };
 }

@@ -45,6 +45,8 @@ export interface DeliveryWork {
   head_id: string | null;
   /** When the head is due for its next attempt (epoch ms), or null when it is due now or in flight. */
   head_next_attempt_at: number | null;
+  /** How many places of the order (fifo_seq) this delivery is behind the head; null with no head. */
+  head_distance: number | null;
 }
 
 /** A delivery's primary key, as a queue message carries it. */
@@ -74,7 +76,7 @@ const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.order
 
 /**
  * Loads a whole consumer batch in one query, every row by primary key (the keys travel as one JSON
- * parameter), with the head of each FIFO delivery's order (two index seeks per FIFO delivery, none for others).
+ * parameter), with the head of each FIFO delivery's order (three index seeks per FIFO delivery, none for others).
  */
 export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
   const { results } = await db
@@ -87,7 +89,8 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
               e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at,
               t.secret_version AS tenant_secret_version,
-              ${headOf("id")} AS head_id, ${headOf("next_attempt_at")} AS head_next_attempt_at
+              ${headOf("id")} AS head_id, ${headOf("next_attempt_at")} AS head_next_attempt_at,
+              d.fifo_seq - ${headOf("fifo_seq")} AS head_distance
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id

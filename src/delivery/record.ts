@@ -6,6 +6,7 @@ import { MAX_QUEUE_DELAY_SECONDS } from "./backoff";
 import type { Lane } from "./lanes";
 import type { ConsumerPorts } from "./ports";
 import { answerOf, requeueOfHandedOff, type Requeue } from "./settle";
+import type { DeliveryTask } from "./task";
 
 /**
  * The record stage and the application of settlements: results, cancellations and deferred claims
@@ -26,6 +27,16 @@ function deferredClaimsOf(state: BatchState, ports: ConsumerPorts, sents: Sent[]
   });
 }
 
+/**
+ * Queues at once, with no delay, the FIFO deliveries the record made the head of their order (each on
+ * a new queue chain, src/db/batch-records.ts), so an order moves as fast as its receiver answers
+ * instead of at its held deliveries' poll. A wake the queue refuses is logged; the sweeper re-arms that
+ * delivery once its claim lapses.
+ */
+async function wake(state: BatchState, ports: ConsumerPorts, woken: DeliveryTask[]): Promise<void> {
+  if (woken.length > 0) await requeue(ports, [{ lane: state.lane, tasks: woken, delaySeconds: 0 }]);
+}
+
 /** Writes sends and cancellations, one D1 batch per shard that has any; returns the live deliveries and the shards that failed. */
 async function write(state: BatchState, ports: ConsumerPorts, sents: Sent[], cancels: Array<Cancellation & { slot: number }>) {
   const live = new Set<string>();
@@ -41,6 +52,7 @@ async function write(state: BatchState, ports: ConsumerPorts, sents: Sent[], can
       try {
         const recorded = await ports.store.record(shard, records, cancellations, healthOf(records, urls), statsOf(records), deferredClaims);
         for (const id of recorded.live) live.add(id);
+        await wake(state, ports, recorded.woken.map((w) => ({ ...w, shard })));
         await ports.events(records, recorded);
       } catch (error) {
         console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);

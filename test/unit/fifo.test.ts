@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_QUEUE_DELAY_SECONDS } from "../../src/delivery/backoff";
-import { HOLD_POLL_SECONDS, holdSeconds } from "../../src/delivery/fifo";
+import { HOLD_POLL_MAX_SECONDS, HOLD_POLL_SECONDS, holdSeconds } from "../../src/delivery/fifo";
 import { plan } from "../../src/delivery/plan";
 import { runBatch } from "../../src/delivery/run-batch";
 import { delivery, FakeTime, fakePorts, message } from "./support/fake-ports";
@@ -13,17 +13,30 @@ const ENDPOINT = "55555555-5555-4555-8555-555555555555";
 const HEAD = "00000000-0000-7000-8000-000000000001";
 
 describe("holdSeconds: how long a delivery behind the head of its order waits", () => {
-  it("a head that is due now or in flight is asked about again after the short poll", () => {
-    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null }, NOW)).toBe(HOLD_POLL_SECONDS);
-    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW - 5_000 }, NOW)).toBe(HOLD_POLL_SECONDS);
+  it("right behind a head that is due now or in flight, it is asked about again after the short poll", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null, head_distance: 1 }, NOW)).toBe(HOLD_POLL_SECONDS);
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW - 5_000, head_distance: 1 }, NOW)).toBe(HOLD_POLL_SECONDS);
   });
 
-  it("a head waiting for its retry is waited for until its retry is due, plus the poll for its result", () => {
-    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 90_500 }, NOW)).toBe(91 + HOLD_POLL_SECONDS);
+  it("further behind a head that is due or in flight, it waits the short poll once per place behind", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null, head_distance: 5 }, NOW)).toBe(5 * HOLD_POLL_SECONDS);
+  });
+
+  it("however far behind, the poll waits at most its cap, so a lost wake delays the order little", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null, head_distance: 10_000 }, NOW)).toBe(HOLD_POLL_MAX_SECONDS);
+  });
+
+  it("with no distance known, it waits one short poll", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: null, head_distance: null }, NOW)).toBe(HOLD_POLL_SECONDS);
+  });
+
+  it("a head waiting for its retry is waited for until its retry is due, plus the poll for its result, wherever the delivery stands", () => {
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 90_500, head_distance: 1 }, NOW)).toBe(91 + HOLD_POLL_SECONDS);
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 90_500, head_distance: 40 }, NOW)).toBe(91 + HOLD_POLL_SECONDS);
   });
 
   it("a head due further out than one queue hop is waited for one hop at a time", () => {
-    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 3 * 86_400_000 }, NOW)).toBe(MAX_QUEUE_DELAY_SECONDS);
+    expect(holdSeconds({ head_id: HEAD, head_next_attempt_at: NOW + 3 * 86_400_000, head_distance: 1 }, NOW)).toBe(MAX_QUEUE_DELAY_SECONDS);
   });
 });
 

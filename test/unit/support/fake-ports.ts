@@ -58,7 +58,7 @@ export function delivery(endpointId: string, overrides: Partial<DeliveryWork> = 
     payload: null, payload_r2: 0, endpoint_exists: 1, endpoint_url: `https://receiver.example/${endpointId}`, endpoint_enabled: 1,
     endpoint_headers: null, endpoint_signature: null, endpoint_retry: null, endpoint_timeout_ms: 30_000, endpoint_rate_limit: null,
     endpoint_max_in_flight: null, endpoint_slow_since: null, endpoint_secret_version: 0, endpoint_created_at: Date.UTC(2026, 11, 7, 11), tenant_secret_version: null,
-    head_id: null, head_next_attempt_at: null, ...overrides,
+    head_id: null, head_next_attempt_at: null, head_distance: null, ...overrides,
   };
   return { work, task: { delivery_id: id, tenant_id: work.tenant_id, endpoint_id: endpointId, token: work.queue_token, shard } };
 }
@@ -113,7 +113,7 @@ export function fakePorts(time: FakeTime, rows: DeliveryWork[], receivers: Recor
         calls.record++;
         if (failing.record?.includes(shard)) throw new Error("D1 overloaded");
         recorded.push({ shard, attempts, cancellations, health, stats, deferredClaims });
-        return { live: new Set(attempts.map((a) => a.deliveryId)), transitions: [] };
+        return { live: new Set(attempts.map((a) => a.deliveryId)), transitions: [], woken: [] };
       },
     },
     deliver: (job, _now, around) =>
