@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HOLD_POLL_SECONDS } from "../src/delivery/fifo";
 import { tasksOf, type DeliveryTask } from "../src/delivery/task";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { env } from "cloudflare:test";
@@ -354,5 +355,61 @@ describe("FIFO endpoints at their edges", () => {
     expect(rearmed.map((t) => t.delivery_id).sort()).toEqual([...ours].sort());
     await drain([...rearmed].reverse(), name);
     expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+});
+
+describe("FIFO wake: an order moves as fast as its receiver answers", () => {
+  it("a backlog of 20 in one order goes in order, each delivery sent in the batch right after its head's, moved by the wake alone", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const numbers = Array.from({ length: 20 }, (_, i) => i + 1);
+    const { tasks } = await enqueueBatch(tenantId, numbers.map((n) => ({ payload: { n } })));
+    let { woken } = await consume(tasks);
+    const sentPerBatch = [(await received(name)).length];
+    const queueMessagesHandled = [tasks.length];
+    while (woken.length > 0) {
+      queueMessagesHandled.push(woken.length);
+      woken = (await consume(woken)).woken;
+      sentPerBatch.push((await received(name)).length - sentPerBatch.reduce((a, b) => a + b, 0));
+    }
+    expect(sentPerBatch).toEqual(numbers.map(() => 1));
+    expect(await payloadsReceived(name)).toEqual(numbers.map((n) => ({ n })));
+    expect(queueMessagesHandled.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2 * numbers.length);
+  });
+
+  it("the held message of a woken delivery comes back stale and is acked without a send", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const first = await consume(tasks);
+    expect(first.woken.map((t) => (t as DeliveryTask).delivery_id)).toEqual([messages[1]!.deliveries[0]!.id]);
+    const stale = await consume([taskOf(tasks, messages[1]!)]);
+    expect(stale.result.retryMessages).toEqual([]);
+    expect(stale.result.explicitAcks).toHaveLength(1);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+    await consume(first.woken);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a wake message that comes twice sends its delivery once", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const { woken } = await consume(tasks);
+    await consume(woken);
+    await consume(woken);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a head that is retrying wakes nothing: the deliveries behind it keep waiting", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1");
+    const { tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const first = await consume(tasks);
+    expect(first.woken).toEqual([]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+  });
+
+  it("a delivery further behind a head in flight is asked about less often: the short poll once per place behind", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [1, 2, 3, 4].map((n) => ({ payload: { n } })));
+    const held = await consume(messages.slice(1).map((m) => taskOf(tasks, m)));
+    expect(held.result.retryMessages.map((r) => r.delaySeconds)).toEqual([HOLD_POLL_SECONDS, 2 * HOLD_POLL_SECONDS, 3 * HOLD_POLL_SECONDS]);
   });
 });
