@@ -12,6 +12,7 @@ import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } f
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
+import { recordBatchResults } from "../src/db/batch-records";
 import { shardOf } from "./support/shards";
 
 // Issue 25: every read of a data shard stays bounded as its tables grow to millions of rows. A
@@ -100,6 +101,11 @@ describe("query plans of every read (issue 25)", () => {
     "reading a page of endpoints' recent attempt counts": (db, k) => attemptCountsByEndpoint(db, k.tenantId, [k.endpointId, crypto.randomUUID()], NOW - 24 * HOUR),
     "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
+    "recording a consumer batch's attempts, with the wake of a FIFO order's next delivery": (db, k) =>
+      recordBatchResults(db, [{
+        deliveryId: k.deliveryId, tenantId: k.tenantId, endpointId: k.endpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok",
+        statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded", nextAttemptAt: null,
+      }], [], []),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
