@@ -234,9 +234,8 @@ async function main(): Promise<void> {
   if (phase === "scale") return scaleOnly();
   if (phase === "faults") return faultsOnly();
   if (phase === "storage") return storageOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "storage"`);
   if (phase === "fifo") return fifoOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults" and "fifo"`);
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults", "storage" and "fifo"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
