@@ -90,3 +90,26 @@ describe("kind: a held delivery costs no attempt and comes back", () => {
     expect(claim).toMatchObject({ deliveryId: behind.work.id, from: time.now + (3_600 + HOLD_POLL_SECONDS) * 1000 });
   });
 });
+
+describe("kind: the wake moves an order as soon as its head's outcome is recorded", () => {
+  it("the delivery the record woke is queued at once, with no delay, in the batch's lane, on the token the record gave it", async () => {
+    const time = new FakeTime();
+    const head = delivery(ENDPOINT);
+    const fake = fakePorts(time, [head.work], {});
+    const next = { tenant_id: head.work.tenant_id, endpoint_id: ENDPOINT, delivery_id: "00000000-0000-7000-8000-000000000002", token: "new-chain" };
+    const record = fake.ports.store.record;
+    fake.ports.store.record = async (...args) => ({ ...(await record(...args)), woken: [next] });
+    const headMessage = message(head.task);
+    await runBatch([headMessage], "edgehook-deliveries-slow", fake.ports);
+    expect(headMessage.told).toEqual([{ kind: "ack" }]);
+    expect(fake.requeued).toEqual([{ lane: "slow", delaySeconds: 0, tasks: [{ ...next, shard: head.task.shard }] }]);
+  });
+
+  it("a record that wakes nothing queues nothing", async () => {
+    const time = new FakeTime();
+    const head = delivery(ENDPOINT);
+    const fake = fakePorts(time, [head.work], {});
+    await runBatch([message(head.task)], "edgehook-deliveries-slow", fake.ports);
+    expect(fake.requeued).toEqual([]);
+  });
+});
