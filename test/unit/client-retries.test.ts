@@ -100,13 +100,13 @@ describe("errors", () => {
 
   it("names an attempt that gets no answer within timeoutMs timeout, with status 0", async () => {
     answers.push(silent);
-    const error = await failure(client({ timeoutMs: 100, retry: { retries: 0 } }).deliveries.get(TENANT, "dlv_1"));
+    const error = await failure(client({ timeoutMs: 1_000, retry: { retries: 0 } }).deliveries.get(TENANT, "dlv_1"));
     expect([error.status, error.code]).toEqual([0, "timeout"]);
   });
 
   it("names an answer whose body stops coming within timeoutMs timeout, though its status came in time", async () => {
     answers.push((res) => res.writeHead(200, { "content-type": "application/json" }).write('{"data": ['));
-    const error = await failure(client({ timeoutMs: 100, retry: { retries: 0 } }).deliveries.list(TENANT));
+    const error = await failure(client({ timeoutMs: 1_000, retry: { retries: 0 } }).deliveries.list(TENANT));
     expect([error.status, error.code]).toEqual([0, "timeout"]);
   });
 });
@@ -170,14 +170,14 @@ describe("retries", () => {
 
   it("does not resend a replay that got no answer: the relay may have replayed it already", async () => {
     answers.push(silent, json(202, {}));
-    const error = await failure(client({ timeoutMs: 100 }).deliveries.replay(TENANT, "dlv_1"));
+    const error = await failure(client({ timeoutMs: 1_000 }).deliveries.replay(TENANT, "dlv_1"));
     expect(error.code).toBe("timeout");
     expect(received).toHaveLength(1);
   });
 
   it("does not resend a replay that got no answer even when the caller gave it an Idempotency-Key: only enqueues honour one", async () => {
     answers.push(silent, json(202, {}));
-    const { api } = client({ timeoutMs: 100 });
+    const { api } = client({ timeoutMs: 1_000 });
     const call = api.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry", {
       params: { path: { tenant_id: TENANT, delivery_id: "dlv_1" } },
       headers: { "idempotency-key": "replay-dlv_1" },
@@ -211,7 +211,7 @@ describe("idempotency keys", () => {
 
   it("resends a send whose answer never came, with the same key and the same body", async () => {
     answers.push(silent, json(202, ENQUEUED));
-    expect(await client({ timeoutMs: 100 }).messages.send(TENANT, MESSAGE)).toEqual(ENQUEUED);
+    expect(await client({ timeoutMs: 1_000 }).messages.send(TENANT, MESSAGE)).toEqual(ENQUEUED);
     expect(received).toHaveLength(2);
     expect(received[1]!.headers["idempotency-key"]).toBe(received[0]!.headers["idempotency-key"]);
     expect(received.map((r) => JSON.parse(r.body))).toEqual([MESSAGE, MESSAGE]);
