@@ -50,6 +50,8 @@ export default defineConfig(async () => {
           },
         }),
       ],
+      // The tests' bundle is a local build, like `npm run dev`'s (src/faults/env.ts, lock 2).
+      define: { EDGEHOOK_LOCAL_BUILD: "true" },
       test: {
         name,
         include,

@@ -12,7 +12,7 @@ import path from "node:path";
 import { applyMigrations } from "./d1-migrations.ts";
 import { adminTokenOf, devBanner } from "./dev-banner.ts";
 import { runSweeperEvery } from "./dev-sweeper.ts";
-import { freePort } from "./local-relay.ts";
+import { freePort, LOCAL_BUILD_ARGS } from "./local-relay.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -57,7 +57,7 @@ const sweepSeconds = Number(process.env.EDGEHOOK_DEV_SWEEP_SECONDS ?? 60);
 const logArgs = flagValue(["--log-level"]) === undefined ? ["--log-level", "warn"] : [];
 // Without a network the Request.cf fetch fails with a stack trace at every start; the placeholder it falls back to is what local runs get anyway.
 const devEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
-const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...portArgs, ...logArgs, ...args], { cwd: ROOT, stdio: "inherit", env: devEnv });
+const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...LOCAL_BUILD_ARGS, ...portArgs, ...logArgs, ...args], { cwd: ROOT, stdio: "inherit", env: devEnv });
 const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 const stopSweeper = runSweeperEvery(url, sweepSeconds);
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => dev.kill(signal));

@@ -60,6 +60,12 @@ async function migratedState(env: NodeJS.ProcessEnv): Promise<string> {
 }
 
 /**
+ * The `wrangler dev` arguments that mark a bundle as built for a local run, the one place fault
+ * injection may be honoured (src/faults/env.ts); `wrangler deploy` never passes them.
+ */
+export const LOCAL_BUILD_ARGS = ["--define", "EDGEHOOK_LOCAL_BUILD:true"];
+
+/**
  * Starts the relay with its own throw-away local state, a copy of the migrated one (migratedState),
  * then runs `wrangler dev` on a free port with the `.dev.vars.example` settings and waits until it
  * answers.
@@ -76,7 +82,7 @@ export async function startRelay(
   const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
   cpSync(await migratedState(env), persist, { recursive: true });
   const args = [
-    "dev", ...(options.entry ? [options.entry] : []), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled",
+    "dev", ...(options.entry ? [options.entry] : []), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled", ...LOCAL_BUILD_ARGS,
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),

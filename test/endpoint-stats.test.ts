@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { recordBatchResults } from "../src/db/batch-records";
+import { rollupAttempts } from "../src/lib/endpoint-stats";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, enqueueHeld, sweepHeld } from "./support/worker";
@@ -92,6 +94,24 @@ describe("endpoint stats", () => {
     expect(res.body.error.issues).toEqual([expect.objectContaining({ path: "window" })]);
   });
 
+  it("a window in another case, empty or given twice is a 400 in the one error shape, not the default window", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    for (const query of ["?window=1H", "?window=", "?window=1h&window=7d"]) {
+      const res = await apiJson("GET", statsPath(id, endpoint.id, query));
+      expect([res.status, res.body.error?.code, res.body.error?.issues?.[0]?.path]).toEqual([400, "validation_failed", "window"]);
+    }
+  });
+
+  it("a deleted endpoint's stats are a 404", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    await deliverInOneBatch(id, 1);
+    expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
+    const res = await apiJson("GET", statsPath(id, endpoint.id));
+    expect([res.status, res.body.error.code]).toEqual([404, "not_found"]);
+  });
+
   it("another tenant's endpoint is a 404, whether asked for under the other tenant or with its key", async () => {
     const owner = await newTenant();
     const other = await newTenant();
@@ -110,6 +130,17 @@ describe("endpoint stats are kept", () => {
     expect(await rows()).toBe(1);
     expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
     expect(await rows()).toBe(0);
+  });
+
+  it("not for an endpoint deleted while a batch was sending to it: the batch's rollup is not written after the deletion", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    expect((await apiJson("DELETE", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).status).toBe(204);
+    const db = await shardOf(id);
+    // What the in-flight batch records when its attempt's answer comes back: the sweeper only purges
+    // the rollups of endpoints that exist, so one written now would stay for ever.
+    await recordBatchResults(db, [], [], [], rollupAttempts([{ tenantId: id, endpointId: endpoint.id, succeeded: true, durationMs: 30, at: Date.now() }]));
+    expect(await db.prepare("SELECT count(*) AS n FROM endpoint_stats WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
 
   it("for 8 days: the sweeper purges older rollups and keeps newer ones", async () => {

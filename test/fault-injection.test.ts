@@ -5,6 +5,7 @@ import worker from "../src/index";
 import { isTransientD1Error } from "../src/db/transient";
 import { faultyD1, faultyKv, faultyQueue, faultyR2 } from "../src/faults/bindings";
 import { FaultInjector } from "../src/faults/injector";
+import { builtLocally, faultInjectionAllowed } from "../src/faults/env";
 import { NO_FAULTS, type FaultSpec } from "../src/faults/spec";
 import { isTransientPlatformError } from "../src/platform-errors";
 import { buildRequest } from "./support/api";
@@ -147,6 +148,17 @@ describe("the Worker with fault injection", () => {
     const faults = await fetchWith(vars, "GET", "/__faults");
     expect(faults.status).toBe(404);
     expect((await faults.json<{ error: { code: string } }>()).error.code).toBe("not_found");
+  });
+
+  it("ignores EDGEHOOK_FAULTS when the bundle was not built by a local launcher, whatever NODE_ENV says", () => {
+    const vars = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_error_rate=1" };
+    expect(faultInjectionAllowed(vars, "development", false)).toBe(false);
+    expect(faultInjectionAllowed(vars, undefined, false)).toBe(false);
+    expect(faultInjectionAllowed(vars, "development", true)).toBe(true);
+  });
+
+  it("is running in a bundle the test config marks as a local build", () => {
+    expect(builtLocally()).toBe(true);
   });
 
   it("runs the cron sweeper on the faulty bindings too, so a run whose D1 fails names the shards it could not sweep", async () => {

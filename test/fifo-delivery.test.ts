@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tasksOf, type DeliveryTask } from "../src/delivery/task";
-import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
-import { apiHeld, consume, deliveryRow, replayHeld } from "./support/worker";
+import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
+import { apiHeld, consume, deliveryRow, replayHeld, sweepHeld } from "./support/worker";
 
 // Issue 26: FIFO endpoints and ordering keys (CONTRACT.md, Delivery control), end to end against
 // the real receiver. Each consume() is one consumer batch; a held delivery comes back in the next.
@@ -199,5 +199,148 @@ describe("FIFO endpoints", () => {
     await consume(later);
     await consume([replay]);
     expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 1 }]);
+  });
+});
+
+describe("FIFO endpoints at their edges", () => {
+  it("two messages enqueued at the same moment take distinct places and are delivered in the order of their places", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const sent = await Promise.all(
+      [1, 2].map((n) => apiHeld("POST", `/v1/tenants/${tenantId}/messages`, { event: "x", payload: { n } })),
+    );
+    const ids = await Promise.all(sent.map(async ({ res }) => ((await res.json()) as Enqueued).deliveries[0]!.id));
+    const places = await Promise.all(ids.map(async (id) => (await deliveryRow(id))!.fifo_seq as number));
+    expect(new Set(places).size).toBe(2);
+    await drain(sent.flatMap(({ tasks }) => tasks.flatMap((t) => tasksOf(t)!)).reverse(), name);
+    const byPlace = [1, 2].sort((a, b) => places[a - 1]! - places[b - 1]!).map((n) => ({ n }));
+    expect(await payloadsReceived(name)).toEqual(byPlace);
+  });
+
+  it("in a batch request that interleaves keys, each key's messages arrive in item order", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const items = [["a", 1], ["b", 1], ["a", 2], ["c", 1], ["a", 3], ["b", 2]] as const;
+    const { tasks } = await enqueueBatch(tenantId, items.map(([key, n]) => ({ payload: { key, n }, ordering_key: key })));
+    await drain([...tasks].reverse(), name);
+    const got = (await payloadsReceived(name)) as Array<{ key: string; n: number }>;
+    for (const key of ["a", "b", "c"]) expect(got.filter((p) => p.key === key).map((p) => p.n)).toEqual(items.filter(([k]) => k === key).map(([, n]) => n));
+  });
+
+  it("an ordering_key containing a NUL character is an order of its own, apart from the key cut at the NUL", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1");
+    const { messages, tasks } = await enqueueBatch(tenantId, [
+      { payload: { n: 1 }, ordering_key: "a" },
+      { payload: { n: 2 }, ordering_key: "a\u0000b" },
+    ]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    await consume([taskOf(tasks, messages[1]!)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("an ordering_key of 128 characters outside the basic plane is accepted, and 129 of them are a 400", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const ok = await apiJson("POST", `/v1/tenants/${tenantId}/messages`, { body: { event: "x", payload: 1, ordering_key: "😀".repeat(128) } });
+    expect(ok.status).toBe(202);
+    const long = await apiJson("POST", `/v1/tenants/${tenantId}/messages`, { body: { event: "x", payload: 1, ordering_key: "😀".repeat(129) } });
+    expect(long.status).toBe(400);
+  });
+
+  it("cancelling the message at the head after its first attempt leaves the head retrying, and the order waits for it", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("retrying");
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    expect(held.retried).toHaveLength(1);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+  });
+
+  it("cancelling the message at the head while its first request is on its way does not send the next delivery before that request ends", async () => {
+    const { tenantId, name } = await fifoEndpoint("hold/1");
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const headBatch = consume([taskOf(tasks, messages[0]!)]);
+    await requestsArrived(name, 1);
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
+    const next = await consume([taskOf(tasks, messages[1]!)]);
+    const sentMeanwhile = (await received(name)).length;
+    await release(name);
+    await headBatch;
+    expect(next.retried).toHaveLength(1);
+    expect(sentMeanwhile).toBe(1);
+  });
+
+  it("cancelling the message at a head that is due leaves the head pending, and it is delivered before the next", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("pending");
+    await drain([...tasks].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("cancelling a message whose delivery waits behind a due head cancels it, and the order goes on without it", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [1, 2, 3].map((n) => ({ payload: { n } })));
+    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[1]!.id}/cancel`)).status).toBe(200);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("cancelled");
+    expect((await deliveryRow(messages[0]!.deliveries[0]!.id))!.status).toBe("pending");
+    await drain([...tasks].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+
+  it("a delivery held behind a head whose endpoint was then disabled is cancelled when it comes back, not held", async () => {
+    const { tenantId, endpointId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    expect(held.retried).toHaveLength(1);
+    expect((await apiJson("PATCH", `/v1/tenants/${tenantId}/endpoints/${endpointId}`, { body: { enabled: false } })).status).toBe(200);
+    const back = await consume(held.retried);
+    expect(back.retried).toEqual([]);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("cancelled");
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+  });
+
+  it("a replay of a delivery held behind the head keeps it behind the head, with no attempt counted", async () => {
+    const { tenantId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const replay = await replayHeld(tenantId, messages[1]!.deliveries[0]!.id);
+    const back = await consume([replay]);
+    expect(back.retried).toHaveLength(1);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }]);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.attempts).toBe(0);
+  });
+
+  it("an endpoint made none sends a delivery that was held behind its retrying head when it comes back", async () => {
+    const { tenantId, endpointId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    expect((await apiJson("PATCH", `/v1/tenants/${tenantId}/endpoints/${endpointId}`, { body: { ordering: "none" } })).status).toBe(200);
+    await consume(held.retried);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("after an endpoint is made none, a replay of a delivery held behind its retrying head sends it at once", async () => {
+    const { tenantId, endpointId, name } = await fifoEndpoint("fail/1", { retry: { schedule: [600] } });
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await consume([taskOf(tasks, messages[0]!)]);
+    await consume([taskOf(tasks, messages[1]!)]);
+    expect((await apiJson("PATCH", `/v1/tenants/${tenantId}/endpoints/${endpointId}`, { body: { ordering: "none" } })).status).toBe(200);
+    await consume([await replayHeld(tenantId, messages[1]!.deliveries[0]!.id)]);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a head whose queue message was lost is re-armed by the sweeper, and the delivery held behind it goes after it", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const held = await consume([taskOf(tasks, messages[1]!)]);
+    expect(held.retried).toHaveLength(1);
+    const ours = new Set(messages.map((m) => m.deliveries[0]!.id));
+    const rearmed = (await sweepHeld(Date.now() + 10 * 60_000)).flatMap((t) => tasksOf(t)!).filter((t) => ours.has(t.delivery_id));
+    expect(rearmed.map((t) => t.delivery_id).sort()).toEqual([...ours].sort());
+    await drain([...rearmed].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 });

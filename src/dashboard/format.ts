@@ -17,7 +17,8 @@ export function shortId(id: string): string {
 export function successRate(outcomes: AttemptCounts | undefined): { percent: string; counts: string } | null {
   const finished = (outcomes?.succeeded ?? 0) + (outcomes?.failed ?? 0);
   if (!outcomes || finished === 0) return null;
-  return { percent: `${Math.floor((outcomes.succeeded / finished) * 100)}%`, counts: `(${outcomes.succeeded} of ${finished})` };
+  // Whole numbers first: (57 / 100) * 100 is 56.99999999999999 in floating point.
+  return { percent: `${Math.floor((outcomes.succeeded * 100) / finished)}%`, counts: `(${outcomes.succeeded} of ${finished})` };
 }
 
 /** A duration in whole seconds as words: `90` → `1 min 30 s`, `86400` → `24 h`. */

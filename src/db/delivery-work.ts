@@ -55,14 +55,21 @@ export interface DeliveryRef {
 }
 
 /**
+ * SQL: the open deliveries `h` ahead of delivery `d` (a table name or alias) in its FIFO order (same
+ * endpoint and ordering key, an earlier place), as a FROM and WHERE seeking deliveries_in_order (its
+ * WHERE repeated so SQLite uses it).
+ */
+export const sqlAheadInOrder = (d: string) => `deliveries AS h
+  WHERE h.tenant_id = ${d}.tenant_id AND h.endpoint_id = ${d}.endpoint_id AND h.ordering_key = ${d}.ordering_key
+    AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < ${d}.fifo_seq`;
+
+/**
  * The head of a FIFO delivery's order (`column` of it): the earliest open delivery of the same
- * endpoint and ordering key, one seek of deliveries_in_order (its WHERE repeated so SQLite uses it).
+ * endpoint and ordering key, one seek of deliveries_in_order.
  * Null for a delivery outside any order, to an endpoint no longer FIFO, or at the head itself.
  */
 const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.ordering = 'fifo' THEN (
-  SELECT h.${column} FROM deliveries AS h
-  WHERE h.tenant_id = d.tenant_id AND h.endpoint_id = d.endpoint_id AND h.ordering_key = d.ordering_key
-    AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < d.fifo_seq
+  SELECT h.${column} FROM ${sqlAheadInOrder("d")}
   ORDER BY h.fifo_seq LIMIT 1) END`;
 
 /**

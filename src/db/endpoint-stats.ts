@@ -8,17 +8,24 @@ import { LATENCY_BUCKETS, type StatsRollup } from "../lib/endpoint-stats";
 const LATENCY_COLUMNS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `latency_${i}`);
 
 // One statement for all of a batch's rollups: they travel as one JSON parameter, each adds to its
-// (tenant, endpoint, bucket) row. "WHERE true" keeps SQLite from reading ON CONFLICT as a join.
+// (tenant, endpoint, bucket) row. Only for an endpoint that still exists: one deleted while the batch
+// was sending to it took its rollups along, and the sweeper purges only existing endpoints' rollups,
+// so a row written now would stay for ever. The WHERE clause also keeps SQLite from reading ON
+// CONFLICT as a join.
 const UPSERT_ROLLUPS = `
   INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded, failed, ${LATENCY_COLUMNS.join(", ")})
   SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]',
          ${LATENCY_COLUMNS.map((_, i) => `value ->> '$[5][${i}]'`).join(", ")}
-  FROM json_each(?) WHERE true
+  FROM json_each(?)
+  WHERE EXISTS (SELECT 1 FROM endpoints AS e WHERE e.id = value ->> '$[1]' AND e.tenant_id = value ->> '$[0]')
   ON CONFLICT (tenant_id, endpoint_id, bucket_start) DO UPDATE SET
     succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
     ${LATENCY_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`;
 
-/** The statement that adds `rollups` to their rows (one row written per rollup), or null when there are none. */
+/**
+ * The statement that adds `rollups` to their rows (one row written per rollup; a rollup of an endpoint
+ * that no longer exists is dropped), or null when there are none.
+ */
 export function statsStatement(db: D1Database, rollups: StatsRollup[]): D1PreparedStatement | null {
   if (rollups.length === 0) return null;
   return db

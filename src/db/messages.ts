@@ -1,7 +1,9 @@
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
+import { sqlAheadInOrder } from "./delivery-work";
 import { SQL_QUEUE_TOKEN } from "./sql";
+import { EARLY_TOLERANCE_MS } from "../delivery/plan";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
@@ -106,7 +108,9 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
  * are, so cancelling twice changes nothing. A consumer that finds a cancelled delivery acks it.
  * Cancelling ends the delivery's queue chain (a new queue token), so a first attempt that was
  * already in flight is recorded as the stale attempt it now is (counted, kept in its history) and
- * never revives the delivery into a retry the platform cancelled.
+ * never revives the delivery into a retry the platform cancelled. The head of a FIFO order that is
+ * due (src/delivery/fifo.ts) is left as it is too: its first request may be on its way, and
+ * cancelling it would release the next delivery of the order before that request has its answer.
  * @param now epoch ms
  * @returns how many deliveries it cancelled
  */
@@ -118,9 +122,12 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
       `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
          queue_token = ${SQL_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
        WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
-         AND status IN ('scheduled', 'pending') AND attempts = 0`,
+         AND status IN ('scheduled', 'pending') AND attempts = 0
+         AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?7
+           AND EXISTS (SELECT 1 FROM endpoints AS e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.endpoint_id AND e.ordering = 'fifo')
+           AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")}))`,
     )
-    .bind(...keyParams(key), tenantId, messageId, now)
+    .bind(...keyParams(key), tenantId, messageId, now, EARLY_TOLERANCE_MS)
     .run();
   return result.meta.changes;
 }

@@ -11,8 +11,8 @@ import type { DeliveryTask } from "./task";
  * as is one held behind the head of its FIFO order; only "send" reaches the dispatch stage.
  */
 
-/** A message arriving this early for its next attempt is still "on time". */
-const EARLY_TOLERANCE_MS = 1_000;
+/** A message arriving this early (ms) for its next attempt is still "on time". */
+export const EARLY_TOLERANCE_MS = 1_000;
 
 /** The statuses of a delivery still to be attempted: a scheduled one is pending with a due time. */
 const OPEN = new Set(["scheduled", "pending", "retrying"]);

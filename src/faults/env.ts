@@ -8,15 +8,16 @@ import { parseFaultSpec } from "./spec";
  * every D1 database (control and shards), KV namespace, R2 bucket and queue producer wrapped so
  * that calls fail and KV reads lag as `EDGEHOOK_FAULTS` asks (src/faults/bindings.ts).
  *
- * Never honoured by a deployed Worker. Two locks, both needed:
+ * Never honoured by a deployed Worker. Three locks, all needed:
  * 1. the var `ALLOW_FAULT_INJECTION` is exactly "true" — nothing in wrangler.toml or
  *    .dev.vars.example sets it; a run opts in with `npm run dev -- --var ALLOW_FAULT_INJECTION:true`;
- * 2. the code was not bundled for deployment. Wrangler replaces `process.env.NODE_ENV` in the
+ * 2. the bundle was built by a local launcher: `npm run dev`, the tests' and the bench's relays
+ *    (scripts/local-relay.ts LOCAL_BUILD_ARGS) and the vitest config define EDGEHOOK_LOCAL_BUILD;
+ *    `wrangler deploy` and `wrangler versions upload`, with or without `npm run deploy`, never do,
+ *    whatever the shell's environment;
+ * 3. the code was not bundled for production. Wrangler replaces `process.env.NODE_ENV` in the
  *    bundle with the shell's NODE_ENV or, when that is unset, "production" for `wrangler deploy`
- *    and `wrangler versions upload` and "development" for `wrangler dev` (`--remote` included: a
- *    preview on Cloudflare that a run opts in to with its own `--var`). `npm run deploy` forces
- *    NODE_ENV=production for its build, so a shell that exports NODE_ENV cannot change it there; a
- *    bare `wrangler deploy` from such a shell is not covered and leaves lock 1 alone.
+ *    (`npm run deploy` forces it) and "development" for `wrangler dev`.
  *    The vitest plugin leaves `process.env.NODE_ENV` to the runtime, where nothing sets it.
  * A var alone is not enough because `wrangler deploy --var` and the dashboard can set any var;
  * the request's hostname is not used because the queue and cron handlers have no request.
@@ -33,9 +34,17 @@ export function bundleMode(): string | undefined {
   return process.env.NODE_ENV;
 }
 
-/** Whether faults may be injected: the var says "true" and the code was not bundled for production. */
-export function faultInjectionAllowed(vars: FaultVars, mode: string | undefined = bundleMode()): boolean {
-  return vars.ALLOW_FAULT_INJECTION === "true" && mode !== "production";
+/** Defined (true) only in bundles a local launcher builds (`--define EDGEHOOK_LOCAL_BUILD:true`); undeclared anywhere else. */
+declare const EDGEHOOK_LOCAL_BUILD: boolean | undefined;
+
+/** Whether a local launcher built this bundle (lock 2 of the module comment). */
+export function builtLocally(): boolean {
+  return typeof EDGEHOOK_LOCAL_BUILD !== "undefined" && EDGEHOOK_LOCAL_BUILD === true;
+}
+
+/** Whether faults may be injected: the var says "true", a local launcher built the code, and not for production. */
+export function faultInjectionAllowed(vars: FaultVars, mode: string | undefined = bundleMode(), local = builtLocally()): boolean {
+  return vars.ALLOW_FAULT_INJECTION === "true" && local && mode !== "production";
 }
 
 /** One injector per spec text in this isolate, so its counts and KV memory outlive a request. */

@@ -36,4 +36,10 @@ describe("wrangler deploy --dry-run", () => {
     const { bundle } = await dryRun("staging");
     expect(bundle).toMatch(/function bundleMode\(\) \{\s*return "production";/);
   });
+
+  it("leaves EDGEHOOK_LOCAL_BUILD undefined in the deployed bundle, so fault injection stays off whatever the shell's NODE_ENV", async () => {
+    const { bundle } = await dryRun("staging");
+    expect(bundle).toMatch(/typeof EDGEHOOK_LOCAL_BUILD !== "undefined"/);
+    expect(bundle).not.toMatch(/EDGEHOOK_LOCAL_BUILD:?\s*true/);
+  });
 });

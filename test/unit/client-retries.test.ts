@@ -103,6 +103,12 @@ describe("errors", () => {
     const error = await failure(client({ timeoutMs: 100, retry: { retries: 0 } }).deliveries.get(TENANT, "dlv_1"));
     expect([error.status, error.code]).toEqual([0, "timeout"]);
   });
+
+  it("names an answer whose body stops coming within timeoutMs timeout, though its status came in time", async () => {
+    answers.push((res) => res.writeHead(200, { "content-type": "application/json" }).write('{"data": ['));
+    const error = await failure(client({ timeoutMs: 100, retry: { retries: 0 } }).deliveries.list(TENANT));
+    expect([error.status, error.code]).toEqual([0, "timeout"]);
+  });
 });
 
 describe("retries", () => {
@@ -151,10 +157,32 @@ describe("retries", () => {
     expect(received).toHaveLength(2);
   });
 
+  it("stops waiting for a retry as soon as the caller's signal aborts, with the caller's reason", async () => {
+    answers.push(busy("3600"), json(200, { role: "admin" }));
+    const caller = new AbortController();
+    const reason = new Error("the caller gave up");
+    const call = client({ retry: { maxDelayMs: 7_200_000 } }).api.GET("/v1/me", { signal: caller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    caller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(received).toHaveLength(1);
+  });
+
   it("does not resend a replay that got no answer: the relay may have replayed it already", async () => {
     answers.push(silent, json(202, {}));
     const error = await failure(client({ timeoutMs: 100 }).deliveries.replay(TENANT, "dlv_1"));
     expect(error.code).toBe("timeout");
+    expect(received).toHaveLength(1);
+  });
+
+  it("does not resend a replay that got no answer even when the caller gave it an Idempotency-Key: only enqueues honour one", async () => {
+    answers.push(silent, json(202, {}));
+    const { api } = client({ timeoutMs: 100 });
+    const call = api.POST("/v1/tenants/{tenant_id}/deliveries/{delivery_id}/retry", {
+      params: { path: { tenant_id: TENANT, delivery_id: "dlv_1" } },
+      headers: { "idempotency-key": "replay-dlv_1" },
+    });
+    await expect(call).rejects.toMatchObject({ code: "timeout" });
     expect(received).toHaveLength(1);
   });
 });

@@ -20,6 +20,21 @@ describe("reading Retry-After", () => {
   it("ignores a header that is absent or unreadable", () => {
     expect([retryAfterSeconds(null, NOW), retryAfterSeconds("soon", NOW), retryAfterSeconds("-3", NOW)]).toEqual([undefined, undefined, undefined]);
   });
+
+  it("ignores words that a lenient date parser reads as a day in 2001, rather than retrying at once", () => {
+    expect(["in 10", "Retry 2", "a-1", "Mon 5"].map((header) => retryAfterSeconds(header, NOW))).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it("reads the obsolete HTTP date forms a recipient must accept (RFC 850, asctime) in GMT, whatever the local time zone", () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      expect([retryAfterSeconds("Monday, 07-Dec-26 16:00:30 GMT", NOW), retryAfterSeconds("Mon Dec  7 16:00:30 2026", NOW)]).toEqual([30, 30]);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });
 
 describe("the wait before a retry", () => {
@@ -58,7 +73,7 @@ describe("resending a call that got no answer", () => {
     expect(mayResend("POST", false)).toBe(false);
   });
 
-  it("is safe for a POST with an Idempotency-Key, which the relay answers with the first response", () => {
+  it("is safe for an enqueue, whose Idempotency-Key the relay answers with the first response", () => {
     expect(mayResend("POST", true)).toBe(true);
   });
 });

@@ -12,6 +12,7 @@ import {
   windowStats,
   type StatsAttempt,
 } from "../../src/lib/endpoint-stats";
+import { successRate } from "../../src/dashboard/format";
 import { statsText } from "../../tools/cli/commands/endpoint-stats";
 
 const HOUR = 3_600_000;
@@ -132,5 +133,28 @@ describe("statsText (the CLI's endpoints stats)", () => {
 
   it("says there is no success rate when there were no attempts", () => {
     expect(statsText(iso(windowStats("24h", NOW, [])))).toContain("none (no attempts)");
+  });
+});
+
+describe("successRate (the dashboard's)", () => {
+  it("shows a rate that is a whole percentage as that percentage: 57 of 100 is 57%, not 56%", () => {
+    expect(successRate({ succeeded: 57, failed: 43 })).toEqual({ percent: "57%", counts: "(57 of 100)" });
+    expect(successRate({ succeeded: 29, failed: 21 })?.percent).toBe("58%");
+  });
+
+  it("never rounds a whole percentage down, for any number of attempts up to 1000", () => {
+    const wrong: string[] = [];
+    for (let attempts = 1; attempts <= 1000; attempts++) {
+      for (let succeeded = 0; succeeded <= attempts; succeeded++) {
+        if ((succeeded * 100) % attempts !== 0) continue;
+        const shown = successRate({ succeeded, failed: attempts - succeeded })!.percent;
+        if (shown !== `${(succeeded * 100) / attempts}%`) wrong.push(`${succeeded} of ${attempts}: ${shown}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("rounds down otherwise, so one failure among many never shows as 100%", () => {
+    expect(successRate({ succeeded: 999, failed: 1 })?.percent).toBe("99%");
   });
 });

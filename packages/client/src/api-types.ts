@@ -372,7 +372,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel a message's deliveries that have not been attempted yet
-         * @description Deliveries still `scheduled`, or `pending` with no attempt yet, become `cancelled` and are never sent (a first attempt already on its way still arrives and is listed among the delivery's attempts, but the delivery stays `cancelled` and is never retried); deliveries already attempted (delivered, retrying or failed) are left as they are. Idempotent: cancelling again, or cancelling a message delivered in full, is a 200 that changes nothing. Answers the message as `GET …/messages/{id}` shows it.
+         * @description Deliveries still `scheduled`, or `pending` with no attempt yet, become `cancelled` and are never sent (a first attempt already on its way still arrives and is listed among the delivery's attempts, but the delivery stays `cancelled` and is never retried); deliveries already attempted (delivered, retrying or failed) are left as they are, and so is the head of a FIFO endpoint's order once it is due (its request may be on its way; cancelling it would let the next delivery overtake it). Idempotent: cancelling again, or cancelling a message delivered in full, is a 200 that changes nothing. Answers the message as `GET …/messages/{id}` shows it.
          */
         post: operations["cancelMessage"];
         delete?: never;

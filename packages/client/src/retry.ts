@@ -27,10 +27,23 @@ const REPEATABLE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS
 
 /**
  * Whether a call that got no answer (network error, timeout) may be sent again: a repeatable method,
- * or any call carrying an Idempotency-Key, which the relay answers with the first response.
+ * or a call whose Idempotency-Key the relay honours (an enqueue), which it answers with the first
+ * response. A key on any other POST (a replay, a rotation) is ignored by the relay, so it is no guard.
  */
-export function mayResend(method: string, hasIdempotencyKey: boolean): boolean {
-  return hasIdempotencyKey || REPEATABLE_METHODS.has(method.toUpperCase());
+export function mayResend(method: string, keyHonoured: boolean): boolean {
+  return keyHonoured || REPEATABLE_METHODS.has(method.toUpperCase());
+}
+
+// The three forms of an HTTP date (RFC 9110 §5.6.7), all in GMT. Matched before Date.parse, which
+// reads almost anything ("in 10" is a day in 2001) and reads asctime in the local time zone.
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+const RFC850_DATE = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+const ASCTIME_DATE = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/** An HTTP date in ms since the epoch, or NaN when `text` is not one. */
+function httpDate(text: string): number {
+  if (IMF_FIXDATE.test(text) || RFC850_DATE.test(text)) return Date.parse(text);
+  return ASCTIME_DATE.test(text) ? Date.parse(`${text} GMT`) : Number.NaN;
 }
 
 /**
@@ -41,8 +54,7 @@ export function retryAfterSeconds(header: string | null, now: number): number | 
   if (header === null) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text);
-  // An HTTP date names its weekday and month; Date.parse alone would read "-3" as a year.
-  const date = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN;
+  const date = httpDate(text);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 

@@ -23,7 +23,21 @@ const IDEMPOTENCY_KEY = "idempotency-key";
  */
 const ENQUEUE_PATH = /\/v1\/tenants\/[^/]+\/messages(\/batch)?$/;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`; rejects with the signal's reason as soon as it aborts, so a caller's abort never waits out a Retry-After. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+  });
+}
 
 /**
  * The client's one way to the relay: adds the credentials (and an Idempotency-Key to enqueues that
@@ -40,12 +54,11 @@ export function createTransport(options: TransportOptions): Fetch {
   return async (request) => {
     const headers = new Headers(request.headers);
     if (!headers.has("authorization")) headers.set("authorization", `Bearer ${options.apiKey}`);
-    if (request.method === "POST" && ENQUEUE_PATH.test(new URL(request.url).pathname) && !headers.has(IDEMPOTENCY_KEY)) {
-      headers.set(IDEMPOTENCY_KEY, crypto.randomUUID());
-    }
+    const enqueue = request.method === "POST" && ENQUEUE_PATH.test(new URL(request.url).pathname);
+    if (enqueue && !headers.has(IDEMPOTENCY_KEY)) headers.set(IDEMPOTENCY_KEY, crypto.randomUUID());
     // Read once: each attempt sends the same bytes.
     const body = request.body === null ? undefined : await request.arrayBuffer();
-    const resendable = mayResend(request.method, headers.has(IDEMPOTENCY_KEY));
+    const resendable = mayResend(request.method, enqueue);
     for (let retry = 1; ; retry++) {
       const attempt = new Request(request.url, { method: request.method, headers, body, redirect: request.redirect });
       const outcome = await attemptOnce(send, attempt, request.signal, timeoutMs);
@@ -56,8 +69,7 @@ export function createTransport(options: TransportOptions): Fetch {
         if (outcome instanceof Response) return outcome;
         throw outcome;
       }
-      await sleep(delay);
-      if (request.signal.aborted) throw request.signal.reason;
+      await sleep(delay, request.signal);
     }
   };
 }
