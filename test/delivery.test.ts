@@ -82,7 +82,7 @@ describe("end-to-end delivery to a real receiver", () => {
   it("a receiver failing twice then succeeding gets exactly three attempts, visible through polling", async () => {
     const { id } = await newTenant();
     const name = bucket();
-    await newEndpoint(id, { url: `${receiverUrl()}/fail/2/${name}`, retry: { schedule: [1, 1] } });
+    await newEndpoint(id, { url: `${receiverUrl()}/fail/2/${name}`, retry: { schedule: [0, 0] } });
     const message = await enqueue(id, { event: "x", payload: { try: "hard" } });
     const delivery = await pollDelivery(id, message.deliveries[0].id, (d) => d.status === "succeeded");
     expect(delivery.attempt_count).toBe(3);

@@ -275,10 +275,13 @@ describe("kind: a slow mid-batch write never holds back recording the rest of th
     await newEndpoint(id, { url: `${receiverUrl()}/hold/1/${held}`, events: ["invoice.*"] });
     const quick = await enqueueHeld(id, { event: "document.predicted", payload: {} });
     const slow = await enqueueHeld(id, { event: "invoice.paid", payload: {} });
-    // The first D1 batch (the write of the quick delivery's result, while the held one is open) takes 8 s; later ones are prompt.
+    // The first D1 batch (the write of the quick delivery's result, while the held one is open) takes
+    // 8 s, or ends as soon as the held delivery is seen recorded; later ones are prompt.
     let slowWrites = 1;
     let slowWriteBegan: () => void;
     const slowWriteBegins = new Promise<void>((resolve) => (slowWriteBegan = resolve));
+    let endSlowWrite: () => void;
+    const slowWriteMayEnd = new Promise<void>((resolve) => (endSlowWrite = resolve));
     let slowWriteEnded = false;
     const slowFirstWrite = (db: D1Database) =>
       new Proxy(db, {
@@ -286,7 +289,7 @@ describe("kind: a slow mid-batch write never holds back recording the rest of th
           if (property === "batch" && slowWrites-- > 0) {
             return async (statements: D1PreparedStatement[]) => {
               slowWriteBegan();
-              await sleep(8_000);
+              await Promise.race([slowWriteMayEnd, sleep(8_000)]);
               slowWriteEnded = true;
               return target.batch(statements);
             };
@@ -303,6 +306,7 @@ describe("kind: a slow mid-batch write never holds back recording the rest of th
     await eventually(async () => (await deliveryRow(slow.message.deliveries[0]!.id))?.status === "succeeded");
     // Order, not wall time (which a loaded machine stretches): recorded while the slow write still sleeps.
     const endedBeforeRecorded = slowWriteEnded;
+    endSlowWrite!();
     await batch;
 
     expect(endedBeforeRecorded).toBe(false);

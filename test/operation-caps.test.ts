@@ -3,12 +3,15 @@ import { describe, expect, it } from "vitest";
 import { KV_R2_READS_PER_BATCH } from "../src/delivery/batch-reads";
 import { DELIVERIES_PER_MESSAGE } from "../src/delivery/task";
 import { toBase64 } from "../src/lib/base64";
+import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
+import { CreateEndpointBody } from "../src/schemas/endpoints";
 import { forgetCachedSecrets } from "../src/secrets";
 import { bucket, newTenant, receiverUrl } from "./support/api";
 import { countingInvocation, subrequestsOf } from "./support/invocation-counts";
+import { seedEndpoints, seedR2Messages } from "./support/seed";
 import { shardOf } from "./support/shards";
-import { apiHeld, consume, holdingQueue } from "./support/worker";
+import { consume, holdingQueue } from "./support/worker";
 
 /**
  * Cloudflare's caps per Worker invocation (Workers Paid), which a consumer invocation must hold at
@@ -23,36 +26,23 @@ const D1_QUERIES_CAP = 1_000;
 const SUBREQUESTS_CAP = 10_000;
 const BATCH_MESSAGES = 100;
 const FULL_BATCH = BATCH_MESSAGES * DELIVERIES_PER_MESSAGE;
-/** Setting up a full batch (up to 1,000 endpoints and 1,000 R2 payloads through the API) takes a while in workerd. */
-const SETUP_TIMEOUT_MS = 300_000;
+/** Seeding a full batch (up to 1,000 endpoints with their KV secrets and 1,000 R2 objects) takes a while in workerd under load. */
+const SETUP_TIMEOUT_MS = 120_000;
 
-/** A payload whose compressed form is over R2_PAYLOAD_THRESHOLD_BYTES (random text does not compress), so it is stored in R2. */
-function r2Payload(): { blob: string } {
-  return { blob: toBase64(crypto.getRandomValues(new Uint8Array(R2_PAYLOAD_THRESHOLD_BYTES + 1_024))) };
+/**
+ * A stored payload over R2_PAYLOAD_THRESHOLD_BYTES once compressed (random text does not
+ * compress), so each message keeps it in R2. One compression serves every message of a test: each
+ * still has its own R2 object, which the consumer reads on its own.
+ */
+function r2Payload(): Uint8Array {
+  const bytes = compressText(JSON.stringify({ blob: toBase64(crypto.getRandomValues(new Uint8Array(R2_PAYLOAD_THRESHOLD_BYTES + 1_024))) }));
+  expect(bytes.byteLength).toBeGreaterThan(R2_PAYLOAD_THRESHOLD_BYTES);
+  return bytes;
 }
 
-/** Enqueues `messages` in batch requests of `perRequest` with the queue held back; returns the queue messages they produced. */
-async function enqueueAll(tenantId: string, messages: unknown[], perRequest: number): Promise<unknown[]> {
-  const tasks: unknown[] = [];
-  for (let i = 0; i < messages.length; i += perRequest) {
-    const { res, tasks: sent } = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/batch`, { messages: messages.slice(i, i + perRequest) });
-    expect(res.status).toBe(202);
-    tasks.push(...sent);
-  }
-  return tasks;
-}
-
-/** Creates `count` endpoints of the tenant that answer 200 into one receiver bucket; returns their ids. */
-async function endpoints(tenantId: string, count: number): Promise<string[]> {
-  const url = `${receiverUrl()}/ok/${bucket()}`;
-  const ids: string[] = [];
-  for (let i = 0; i < count; i += 50) {
-    const created = await Promise.all(
-      Array.from({ length: Math.min(50, count - i) }, () => apiHeld("POST", `/v1/tenants/${tenantId}/endpoints`, { url }).then(({ res }) => res.json() as Promise<{ id: string }>)),
-    );
-    ids.push(...created.map((e) => e.id));
-  }
-  return ids;
+/** Seeds `count` endpoints of the tenant that answer 200 into one receiver bucket; returns their ids. */
+function endpoints(tenantId: string, count: number): Promise<string[]> {
+  return seedEndpoints(tenantId, count, CreateEndpointBody.parse({ url: `${receiverUrl()}/ok/${bucket()}` }));
 }
 
 /**
@@ -78,8 +68,7 @@ describe(`kind: a consumer invocation at the largest batch (${BATCH_MESSAGES} qu
   it(`the worst case for reads, ${FULL_BATCH} deliveries each with its own endpoint and its own R2 payload, stays under ${KV_R2_OPERATIONS_CAP} KV + R2 operations, ${D1_QUERIES_CAP} D1 queries and ${SUBREQUESTS_CAP} subrequests; deliveries past the read budget wait uncounted`, async () => {
     const { id } = await newTenant();
     const ids = await endpoints(id, FULL_BATCH);
-    const messages = ids.map((endpointId) => ({ event: "caps", payload: r2Payload(), endpoint_ids: [endpointId] }));
-    const tasks = await enqueueAll(id, messages, 50);
+    const tasks = await seedR2Messages(id, r2Payload(), ids.map((endpointId) => [endpointId]));
     expect(tasks).toHaveLength(BATCH_MESSAGES);
 
     const { counts, rows } = await countedInvocation(id, tasks);
@@ -97,8 +86,7 @@ describe(`kind: a consumer invocation at the largest batch (${BATCH_MESSAGES} qu
   it(`the largest fan-out, ${BATCH_MESSAGES} R2 payloads each to ${DELIVERIES_PER_MESSAGE} endpoints, sends all ${FULL_BATCH} deliveries in one invocation under every cap, reading each payload and secret once`, async () => {
     const { id } = await newTenant();
     const ids = await endpoints(id, DELIVERIES_PER_MESSAGE);
-    const messages = Array.from({ length: BATCH_MESSAGES }, () => ({ event: "caps", payload: r2Payload(), endpoint_ids: ids }));
-    const tasks = await enqueueAll(id, messages, 50);
+    const tasks = await seedR2Messages(id, r2Payload(), Array.from({ length: BATCH_MESSAGES }, () => ids));
     expect(tasks).toHaveLength(BATCH_MESSAGES);
 
     const { counts, rows } = await countedInvocation(id, tasks);

@@ -72,15 +72,25 @@ export function toEndpoint(row: EndpointRow): Endpoint {
  * public key of its signing key (null for an HMAC secret).
  * @throws TenantMissing when the tenant is not on this shard (deleted, or moved by a re-creation): nothing was stored
  */
-export async function insertEndpoint(
+export async function insertEndpoint(...args: Parameters<typeof insertEndpointStatement>): Promise<Endpoint> {
+  const row = await insertEndpointStatement(...args).first<EndpointRow>();
+  if (!row) throw new TenantMissing();
+  return toEndpoint(row);
+}
+
+/**
+ * The statement insertEndpoint runs, returning the new row (none when the tenant is not on this
+ * shard), so that many endpoints can be written in one D1 batch (test seeding: test/support/seed.ts).
+ */
+export function insertEndpointStatement(
   db: D1Database,
   tenantId: string,
   id: string,
   input: CreateEndpointInput,
   now: number,
   publicKey: string | null = null,
-): Promise<Endpoint> {
-  const row = await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO endpoints (id, tenant_id, url, name, description, events, source, headers, enabled,
          signature, retry, timeout_ms, rate_limit, max_in_flight, created_at, updated_at, slow_since, public_key, filter, ordering)
@@ -106,10 +116,7 @@ export async function insertEndpoint(
       publicKey,
       input.filter ? JSON.stringify(input.filter) : null,
       input.ordering ?? "none",
-    )
-    .first<EndpointRow>();
-  if (!row) throw new TenantMissing();
-  return toEndpoint(row);
+    );
 }
 
 /** One endpoint of a tenant, or null. */
