@@ -88,7 +88,11 @@ export async function emitOperationalEvents(env: Env, events: OperationalEvent[]
   const about = events.filter((e) => e.tenant_id !== PLATFORM_TENANT_ID);
   if (about.length === 0) return;
   const byTenant = new Map<string, OperationalEvent[]>();
-  for (const e of about) byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+  for (const e of about) {
+    const own = byTenant.get(e.tenant_id);
+    if (own) own.push(e);
+    else byTenant.set(e.tenant_id, [e]);
+  }
   const sends = [toPlatform(env, about), ...[...byTenant].map(([tenantId, own]) => toTenant(env, tenantId, own))];
   const outcomes = await Promise.allSettled(sends);
   for (const outcome of outcomes) {
