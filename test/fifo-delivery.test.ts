@@ -413,3 +413,14 @@ describe("FIFO wake: an order moves as fast as its receiver answers", () => {
     expect(held.result.retryMessages.map((r) => r.delaySeconds)).toEqual([HOLD_POLL_SECONDS, 2 * HOLD_POLL_SECONDS, 3 * HOLD_POLL_SECONDS]);
   });
 });
+
+describe("FIFO endpoints with a rate limit and an in-flight cap", () => {
+  it("a FIFO endpoint limited to one request at a time and 50 a second still gets its messages once each, in enqueue order", async () => {
+    const { tenantId, endpointId, name } = await fifoEndpoint("ok", { rate_limit: { per_second: 50, burst: 1 }, max_in_flight: 1 });
+    const { tasks } = await enqueueBatch(tenantId, [1, 2, 3, 4].map((n) => ({ payload: { n } })));
+    await drain([...tasks].reverse(), name);
+    expect(await payloadsReceived(name)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    const listed = await apiJson("GET", `/v1/tenants/${tenantId}/deliveries?endpoint_id=${endpointId}`);
+    expect(listed.body.data.map((d: { status: string; attempt_count: number }) => [d.status, d.attempt_count])).toEqual(Array(4).fill(["succeeded", 1]));
+  });
+});
