@@ -58,6 +58,14 @@ describe("the operator view", () => {
     expect(html).toContain(`data-delivery-id="${deliveryId}"`);
   });
 
+  it("shows a dead letter's last result as the delivery log does: the receiver's status code", async () => {
+    const { deliveryId } = await failingTenant();
+    const { browser } = await operator();
+    const html = (await browser.get("/dashboard/operator")).html;
+    const row = new RegExp(`<tr data-delivery-id="${deliveryId}">[\\s\\S]*?</tr>`).exec(html)![0];
+    expect(textOf(row)).toContain("HTTP 500");
+  });
+
   it("finds a delivery by id and names its tenant", async () => {
     const { tenant, deliveryId } = await failingTenant();
     const { browser } = await operator();

@@ -40,7 +40,8 @@ export const inFlight = (status: string) => status === "pending" || status === "
 /** Seconds between refreshes of a page that shows a delivery in flight. */
 export const REFRESH_SECONDS = 5;
 
-function lastResult(d: DeliveryListEntry): string {
+/** A delivery's last result in a list: the receiver's status code, else the error, else a dash. */
+export function lastResult(d: Pick<DeliveryListEntry, "last_status_code" | "last_error">): string {
   if (d.last_status_code !== null) return `HTTP ${d.last_status_code}`;
   return d.last_error ?? "—";
 }

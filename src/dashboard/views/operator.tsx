@@ -2,7 +2,8 @@ import type { FC } from "hono/jsx";
 import type { DeadLetter } from "../../db/operator-view";
 import type { Endpoint } from "../../schemas/endpoints";
 import { shortId } from "../format";
-import { CsrfField, Time } from "./components";
+import { ActionsHeading, CsrfField, Time } from "./components";
+import { lastResult } from "./delivery-log";
 import { EnabledBadge, endpointTitle } from "./endpoint-summary";
 import { Layout, type PageContext } from "./layout";
 
@@ -65,14 +66,14 @@ export const OperatorPage: FC<{
       {endpoints.length === 0 ? (
         <p class="muted">Every endpoint is enabled and healthy.</p>
       ) : (
-        <table>
+        <table class="list stacked" data-testid="troubled-endpoints">
           <thead>
             <tr>
               <th scope="col">Tenant</th>
               <th scope="col">Endpoint</th>
               <th scope="col">Status</th>
               <th scope="col">Reason</th>
-              <th scope="col"><span class="visually-hidden">Open</span></th>
+              <ActionsHeading />
             </tr>
           </thead>
           <tbody>
@@ -99,14 +100,14 @@ export const OperatorPage: FC<{
       {deadLetters.length === 0 ? (
         <p class="muted">No delivery has failed.</p>
       ) : (
-        <table>
+        <table class="list stacked" data-testid="dead-letters">
           <thead>
             <tr>
               <th scope="col">Failed</th>
               <th scope="col">Tenant</th>
               <th scope="col">Delivery</th>
-              <th scope="col">Last error</th>
-              <th scope="col"><span class="visually-hidden">Open</span></th>
+              <th scope="col">Last result</th>
+              <ActionsHeading />
             </tr>
           </thead>
           <tbody>
@@ -117,7 +118,7 @@ export const OperatorPage: FC<{
                 <td data-label="Delivery">
                   <code title={d.id}>{shortId(d.id)}…</code> after {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"}
                 </td>
-                <td data-label="Last error">{d.last_error ?? (d.last_status_code ? `Receiver answered ${d.last_status_code}` : "")}</td>
+                <td data-label="Last result">{lastResult(d)}</td>
                 <td>
                   <OpenAsTenant page={page} tenantId={d.tenant_id} next={`/dashboard/deliveries/${d.id}`} label="Open" />
                 </td>
