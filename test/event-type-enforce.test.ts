@@ -331,7 +331,7 @@ describe("edits take effect at once", () => {
     const name = uniqueName();
     await catalogue(name, { schema: orderSchema });
     const now = Date.now();
-    const message = [{ event: name, payload: "{}" }];
+    const message = [{ event: name, payload: "{}", value: {} }];
     await assertPayloadsMatch(env, message, () => "payload", now);
     await env.DB.prepare("UPDATE event_types SET enforce = 1, updated_at = updated_at + 1 WHERE name = ?").bind(name).run();
     await expect(assertPayloadsMatch(env, message, () => "payload", now + CATALOGUE_CACHE_TTL_MS - 1)).resolves.toBeUndefined();
@@ -362,7 +362,7 @@ describe("what the check costs", () => {
     const names = Array.from({ length: 30 }, (_, i) => uniqueName(`t${i}`));
     await catalogue(names[0]!, { schema: { type: "object" }, enforce: true });
     const { env: counted, counts } = countingControlDb();
-    const messages = names.map((event) => ({ event, payload: "{}" }));
+    const messages = names.map((event) => ({ event, payload: "{}", value: {} }));
     const now = Date.now();
     await assertPayloadsMatch(counted, messages, (i) => `messages.${i}.payload`, now);
     expect(counts.statements).toBe(1);
@@ -518,7 +518,7 @@ describe("kind: a schema read that was in flight while enforcement was turned on
         }),
       }),
     } as unknown as D1Database;
-    const inFlight = assertPayloadsMatch({ ...env, DB: slowDb }, [{ event: name, payload: "{}" }], () => "payload", Date.now() + CATALOGUE_CACHE_TTL_MS * 2);
+    const inFlight = assertPayloadsMatch({ ...env, DB: slowDb }, [{ event: name, payload: "{}", value: {} }], () => "payload", Date.now() + CATALOGUE_CACHE_TTL_MS * 2);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect((await apiJson("PATCH", `/v1/event-types/${name}`, { body: { enforce: true } })).status).toBe(200);
     release();

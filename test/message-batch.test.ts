@@ -255,7 +255,7 @@ describe("batch enqueue", () => {
   it("concurrent batches of one tenant in the same millisecond are all stored: row-key clashes retry on later milliseconds, never a 500", async () => {
     const { id } = await newTenant();
     const now = Date.now();
-    const messages = Array.from({ length: 100 }, (_, i) => ({ tenantId: id, event: "x", payload: String(i), source: null }));
+    const messages = Array.from({ length: 100 }, (_, i) => ({ tenantId: id, event: "x", payload: String(i), value: i, source: null }));
 
     // A batch takes 100 of a millisecond's 128 row keys, so any two of these clash at first.
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => enqueueBatch(env, id, messages, now)));

@@ -213,6 +213,6 @@ export async function sendTestEvent(env: Env, tenantId: string, endpointId: stri
     throw new ApiError(400, "invalid_json", `The payload is not valid JSON${where ? `: ${describeJsonSyntaxError(where)}` : ""}`);
   }
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) throw new ApiError(400, "invalid_json", `The payload nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const { response } = await enqueueMessage(env, { tenantId, event, payload, source: null, endpointIds: [endpointId] });
+  const { response } = await enqueueMessage(env, { tenantId, event, payload, value: parsed, source: null, endpointIds: [endpointId] });
   return response;
 }

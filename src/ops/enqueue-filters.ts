@@ -18,7 +18,7 @@ import type { EnqueueRequest } from "./enqueue-request";
  * enqueue without filters reads nothing and parses no payload, and a tenant with filters pays one
  * read per isolate (and per filter edit).
  *
- * Work is bounded: each message's payload is parsed once, only when it fans out (no explicit
+ * Work is bounded: each message's payload is the value the route parsed, looked at only when it fans out (no explicit
  * `endpoint_ids`) and the tenant has a filtered endpoint, and each filter costs what
  * src/filters/payload-filter.ts bounds.
  */
@@ -59,6 +59,5 @@ export async function readFilters(db: D1Database, tenantId: string): Promise<Fil
  */
 export function passedFilters(filters: Filters, request: EnqueueRequest): string[] | undefined {
   if (request.endpointIds || filters.endpoints.length === 0) return undefined;
-  const payload: unknown = JSON.parse(request.payload);
-  return filters.endpoints.flatMap(({ id, filter }) => (matchesFilter(filter, payload) ? [id] : []));
+  return filters.endpoints.flatMap(({ id, filter }) => (matchesFilter(filter, request.value) ? [id] : []));
 }

@@ -14,6 +14,8 @@ export interface EnqueueRequest {
   event: string;
   /** The exact bytes every receiver will get as the body. */
   payload: string;
+  /** The same payload as the request body's JSON.parse read it: what schemas and filters look at, parsed once. */
+  value: unknown;
   source: string | null;
   endpointIds?: string[];
   webhookUrl?: string;
@@ -84,6 +86,7 @@ export function enqueueRequestFrom(
     tenantId,
     event: body.event,
     payload,
+    value: body.payload,
     source: body.source ?? null,
     endpointIds: body.endpoint_ids,
     webhookUrl: body.webhook_url,

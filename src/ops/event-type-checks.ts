@@ -63,9 +63,9 @@ function requestBudget(payloads: string[]): StepBudget {
  * The mismatches of one payload, its steps taken from `budget`.
  * @throws ApiError 422 `payload_too_complex` naming the payload when the budget runs out on it
  */
-function checkWithinBudget(schema: CompiledSchema, payload: string, path: string, event: string, budget: StepBudget, batch: boolean): ErrorIssue[] {
+function checkWithinBudget(schema: CompiledSchema, payload: unknown, path: string, event: string, budget: StepBudget, batch: boolean): ErrorIssue[] {
   try {
-    return schema.check(JSON.parse(payload), path, budget);
+    return schema.check(payload, path, budget);
   } catch (error) {
     if (!(error instanceof ValidationTooComplex)) throw error;
     const what = batch ? "the payloads of this batch against their event types' schemas" : `the payload against the schema of event type "${event}"`;
@@ -81,7 +81,8 @@ function checkWithinBudget(schema: CompiledSchema, payload: string, path: string
  * makes their payloads, whose shape the OpenAPI document fixes, and a catalogued type of the same
  * name must not drop them.
  *
- * @param messages each message's event type, source and payload (its exact JSON text)
+ * @param messages each message's event type, source, payload (its exact JSON text, which sizes the
+ *   budget) and the payload's parsed value (what is checked)
  * @param pathOf where message `index`'s payload sits in the request: `payload`, or `messages.3.payload`
  * @throws ApiError 422 `payload_schema_mismatch` whose `issues` list every mismatch (up to
  *   MAX_SCHEMA_ISSUES), each path under `pathOf(index)`; 422 `payload_too_complex` naming the
@@ -90,7 +91,7 @@ function checkWithinBudget(schema: CompiledSchema, payload: string, path: string
  */
 export async function assertPayloadsMatch(
   env: Env,
-  messages: Array<{ event: string; source?: string | null; payload: string }>,
+  messages: Array<{ event: string; source?: string | null; payload: string; value: unknown }>,
   pathOf: (index: number) => string,
   now = Date.now(),
 ): Promise<void> {
@@ -104,7 +105,7 @@ export async function assertPayloadsMatch(
   messages.forEach((m, index) => {
     const schema = m.source === OPERATIONAL_SOURCE ? undefined : validators.get(m.event);
     if (!schema || issues.length >= MAX_SCHEMA_ISSUES) return;
-    const found = checkWithinBudget(schema, m.payload, pathOf(index), m.event, budget, messages.length > 1);
+    const found = checkWithinBudget(schema, m.value, pathOf(index), m.event, budget, messages.length > 1);
     if (found.length > 0) types.add(m.event);
     issues.push(...found);
   });

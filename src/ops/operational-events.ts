@@ -30,7 +30,9 @@ function subscribesExplicitly(patterns: string[], type: OperationalEventType): b
 }
 
 function requestOf(tenantId: string, event: OperationalEvent, endpointIds?: string[]): EnqueueRequest {
-  return { tenantId, event: event.type, payload: JSON.stringify(event), source: OPERATIONAL_SOURCE, endpointIds };
+  const payload = JSON.stringify(event);
+  // Filters see the event as its receivers will: the JSON text read back (no undefined members).
+  return { tenantId, event: event.type, payload, value: JSON.parse(payload), source: OPERATIONAL_SOURCE, endpointIds };
 }
 
 /** Enqueues `requests` of one tenant, MAX_BATCH_MESSAGES per D1 batch. */

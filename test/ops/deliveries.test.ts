@@ -19,7 +19,7 @@ async function setUp() {
 
 /** Enqueues one message to the endpoint and returns its delivery id. */
 async function deliveryTo(s: Awaited<ReturnType<typeof setUp>>, now = Date.now()): Promise<string> {
-  const { response } = await enqueueMessage(s.env, { tenantId: s.tenantId, event: "test.event", payload: "{}", source: null, endpointIds: [s.endpointId] }, now);
+  const { response } = await enqueueMessage(s.env, { tenantId: s.tenantId, event: "test.event", payload: "{}", value: {}, source: null, endpointIds: [s.endpointId] }, now);
   return response.deliveries[0]!.id;
 }
 

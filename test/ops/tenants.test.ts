@@ -32,7 +32,7 @@ describe("tenant operations", () => {
   it("deleteTenant removes the tenant, its messages and every secret it owned", async () => {
     const { id } = await createTenant(env, { name: "Leaving" });
     const endpoint = await createEndpoint(env, id, { url: "https://example.com/hooks" });
-    await enqueueMessage(env, { tenantId: id, event: "test.event", payload: "{}", source: null });
+    await enqueueMessage(env, { tenantId: id, event: "test.event", payload: "{}", value: {}, source: null });
     await deleteTenant(env, id);
     expect(await tenantRow(id)).toBeNull();
     expect(await rowsOnShards("messages", id)).toBe(0);
