@@ -32,6 +32,8 @@ export interface ReadCost {
   statements: number;
   /** Rows (or items) the read returned or acted on. */
   returned: number;
+  /** The most rows one of its D1 queries read. */
+  maxRowsReadPerQuery: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -65,6 +67,7 @@ function metered(db: D1Database, cost: ReadCost, ran: Ran[] = []): D1Database {
     if (statement) statement.rowsRead = meta?.rows_read ?? 0;
     cost.statements += 1;
     cost.rowsRead += meta?.rows_read ?? 0;
+    cost.maxRowsReadPerQuery = Math.max(cost.maxRowsReadPerQuery, meta?.rows_read ?? 0);
     cost.rowsWritten += meta?.rows_written ?? 0;
   };
   const wrap = (statement: D1PreparedStatement, sql: string, params: unknown[] = []): D1PreparedStatement => {
@@ -184,7 +187,7 @@ export default {
     const read = READS[name ?? ""];
     if (!read || request.method !== "POST") return new Response("not found", { status: 404 });
     const plan = (await request.json()) as ScalePlan;
-    const cost: ReadCost = { rowsRead: 0, rowsWritten: 0, statements: 0, returned: 0 };
+    const cost: ReadCost = { rowsRead: 0, rowsWritten: 0, statements: 0, returned: 0, maxRowsReadPerQuery: 0 };
     const ran: Ran[] = [];
     const result = await read(metered(env.SHARD_0, cost, ran), plan, env.SHARD_0);
     cost.returned = count(result);

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { idFloor, messageKeyOf, ordinalOf, SQL_MESSAGE_KEY, sqlMessageKeyOf } from "../lib/ids";
 import { decompressText } from "../lib/compression";
 import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
+import { inChunks } from "./chunks";
 import { iso } from "./pagination";
 import { SQL_QUEUE_TOKEN } from "./sql";
 
@@ -177,7 +178,15 @@ export async function replayDelivery(db: D1Database, tenantId: string, id: strin
     .first<ScheduledDelivery>();
 }
 
-/** Replays every failed delivery of an endpoint created at or after `since` (at most `limit`): one range of its primary key. */
+/** Most deliveries one query of replayFailedForEndpoint replays: ~5 D1 rows read each, so ≤ ~250 a query (issue 25). */
+export const REPLAY_CHUNK = 48;
+
+/**
+ * Replays every failed delivery of an endpoint created at or after `since` (epoch ms), at most
+ * `limit`, oldest first: ranges of deliveries_closed_by_endpoint (migrations/shard/0006), which holds
+ * only closed deliveries, so it reads about as many rows as it replays, in queries of REPLAY_CHUNK.
+ * A replayed delivery leaves the index, so each query starts where the one before ended.
+ */
 export async function replayFailedForEndpoint(
   db: D1Database,
   tenantId: string,
@@ -186,14 +195,17 @@ export async function replayFailedForEndpoint(
   now: number,
   limit: number,
 ): Promise<ScheduledDelivery[]> {
-  const { results } = await db
-    .prepare(
-      `UPDATE deliveries SET ${REPLAY_SET.replaceAll("?7", "?1")}
-       WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (
-         SELECT id FROM deliveries WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id >= ?4 AND status = 'failed' ORDER BY id LIMIT ?5)
-       RETURNING id, tenant_id, endpoint_id, queue_token`,
-    )
-    .bind(now, tenantId, endpointId, idFloor(since), limit)
-    .all<ScheduledDelivery>();
-  return results;
+  return inChunks(limit, REPLAY_CHUNK, async (size) =>
+    (await db
+      .prepare(
+        `UPDATE deliveries SET ${REPLAY_SET.replaceAll("?7", "?1")}
+         WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (
+           SELECT id FROM deliveries INDEXED BY deliveries_closed_by_endpoint
+           WHERE tenant_id = ?2 AND endpoint_id = ?3 AND status IN ('failed', 'cancelled') AND status = 'failed' AND id >= ?4
+           ORDER BY id LIMIT ?5)
+         RETURNING id, tenant_id, endpoint_id, queue_token`,
+      )
+      .bind(now, tenantId, endpointId, idFloor(since), size)
+      .all<ScheduledDelivery>()).results,
+  );
 }

@@ -1,4 +1,5 @@
 import { sqlMessageKeyOf } from "../lib/ids";
+import { runsOf } from "./chunks";
 import { SQL_DUE_IS_PENDING } from "./sql";
 
 /** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
@@ -75,10 +76,23 @@ const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.order
   ORDER BY h.fifo_seq LIMIT 1) END`;
 
 /**
- * Loads a whole consumer batch in one query, every row by primary key (the keys travel as one JSON
- * parameter), with the head of each FIFO delivery's order (three index seeks per FIFO delivery, none for others).
+ * Most deliveries one load query reads: each costs ~5 D1 rows read (its row, its message's, its
+ * endpoint's by the id index and row; a FIFO delivery three seeks more), so a query reads ≤ ~250
+ * rows (issue 25) and a full consumer batch (100, the Queues maximum) takes two.
+ */
+export const LOAD_CHUNK = 50;
+
+/**
+ * Loads a consumer batch, every row by primary key (the keys travel as one JSON parameter), with
+ * the head of each FIFO delivery's order (three index seeks per FIFO delivery, none for others):
+ * one query per LOAD_CHUNK deliveries, sent together.
  */
 export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
+  const loaded = await Promise.all(runsOf(refs, LOAD_CHUNK).map((run) => loadRun(db, run)));
+  return new Map(loaded.flat().map((r) => [r.id, r]));
+}
+
+async function loadRun(db: D1Database, refs: DeliveryRef[]): Promise<DeliveryWork[]> {
   const { results } = await db
     .prepare(
       `SELECT d.id, d.tenant_id, m.id AS message_id, d.endpoint_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url,
@@ -99,7 +113,7 @@ export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Pro
     )
     .bind(JSON.stringify(refs))
     .all<DeliveryWork>();
-  return new Map(results.map((r) => [r.id, r]));
+  return results;
 }
 
 /**

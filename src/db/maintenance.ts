@@ -1,6 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
+import { inChunks } from "./chunks";
 import { deliveryPairs, SQL_QUEUE_TOKEN } from "./sql";
 
 /**
@@ -25,16 +26,33 @@ const DELIVERY_PAIRS = deliveryPairs("SELECT id FROM tenants");
 const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
 /**
+ * When an open delivery's claim began (src/delivery/claim.ts): its last enqueue or renewal, or for a
+ * retry the later of that and its due time. The key of deliveries_open (migrations/shard/0015),
+ * written exactly as there so SQLite seeks it; NULL (never stuck) when a time is missing.
+ */
+const CLAIM_BEGAN = "(CASE status WHEN 'retrying' THEN max(next_attempt_at, enqueued_at) ELSE enqueued_at END)";
+
+/**
+ * Most deliveries one re-arming or purging query acts on. Each costs about 5 D1 rows read (its index
+ * entry, its row, the write's seek and the index entries the write moves), so one query reads at most
+ * ~250 rows (issue 25), and a pass's limit is worked off in several such queries.
+ */
+export const UPKEEP_CHUNK = 48;
+/** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
+export const FRESH_PAGE = 240;
+
+/**
  * Re-arms deliveries whose queue message evidently never arrived: whose claim began before
  * `stuckBefore` (epoch ms; see src/delivery/claim.ts: the later of the last enqueue or renewal,
  * kept in enqueued_at, and a retry's due time). Each gets a new queue token so the lost message,
  * should it surface after all, is ignored, and leaves the fresh state, so deliveries_open watches it.
  *
- * Three sources: deliveries_open (retries, replays, re-arms); fresh deliveries the enqueue path
- * wrote without an index entry, found by their ids (time-ordered) from `freshFrom` (epoch ms) to
- * `stuckBefore` in every (tenant, endpoint) range of the primary key; and scheduled deliveries
- * (deliveries_scheduled) due before `stuckBefore` that no consumer moved on, which become pending.
- * At most `limit` from each source.
+ * Three sources: deliveries_open (retries, replays, re-arms), a range of its key; fresh deliveries
+ * the enqueue path wrote without an index entry, found by their ids (time-ordered) from `freshFrom`
+ * (epoch ms) to `stuckBefore` in every (tenant, endpoint) range of the primary key; and scheduled
+ * deliveries (deliveries_scheduled) due before `stuckBefore` that no consumer moved on, which become
+ * pending. At most `limit` from each source, in queries of at most UPKEEP_CHUNK deliveries re-armed
+ * or FRESH_PAGE examined.
  */
 export async function rearmStuckDeliveries(
   db: D1Database,
@@ -43,40 +61,77 @@ export async function rearmStuckDeliveries(
   now: number,
   limit: number,
 ): Promise<ScheduledDelivery[]> {
-  const [open, fresh, scheduled] = await db.batch<ScheduledDelivery>([
-    db
+  const open = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+    (await db
       .prepare(
         `UPDATE deliveries SET ${REARM_SET}
          WHERE (tenant_id, endpoint_id, id) IN (
            SELECT tenant_id, endpoint_id, id FROM deliveries
-           WHERE status IN ('pending', 'retrying') AND updated_at > created_at
-             AND ((status = 'pending' AND enqueued_at < ?2) OR (status = 'retrying' AND next_attempt_at < ?2 AND enqueued_at < ?2))
+           WHERE status IN ('pending', 'retrying') AND updated_at > created_at AND ${CLAIM_BEGAN} < ?2
            LIMIT ?3)
          RETURNING id, tenant_id, endpoint_id, queue_token`,
       )
-      .bind(now, stuckBefore, limit),
-    db
-      .prepare(
-        `${DELIVERY_PAIRS}
-         UPDATE deliveries SET ${REARM_SET}
-         WHERE (tenant_id, endpoint_id, id) IN (
-           SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
-           CROSS JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id >= ?4 AND d.id < ?5
-           WHERE d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2
-           LIMIT ?3)
-         RETURNING id, tenant_id, endpoint_id, queue_token`,
-      )
-      .bind(now, stuckBefore, limit, idFloor(freshFrom), idFloor(stuckBefore)),
-    db
+      .bind(now, stuckBefore, size)
+      .all<ScheduledDelivery>()).results,
+  );
+  const fresh = await rearmFreshDeliveries(db, stuckBefore, freshFrom, now, limit);
+  const scheduled = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+    (await db
       .prepare(
         `UPDATE deliveries SET ${REARM_SET}, status = 'pending'
          WHERE (tenant_id, endpoint_id, id) IN (
            SELECT tenant_id, endpoint_id, id FROM deliveries WHERE status = 'scheduled' AND next_attempt_at < ?2 LIMIT ?3)
          RETURNING id, tenant_id, endpoint_id, queue_token`,
       )
-      .bind(now, stuckBefore, limit),
-  ]);
-  return [...open!.results, ...fresh!.results, ...scheduled!.results];
+      .bind(now, stuckBefore, size)
+      .all<ScheduledDelivery>()).results,
+  );
+  return [...open, ...fresh, ...scheduled];
+}
+
+/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each. */
+async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; e: string }>> {
+  const { results } = await db.prepare(`${DELIVERY_PAIRS} SELECT t, e FROM pairs WHERE e IS NOT NULL`).all<{ t: string; e: string }>();
+  return results;
+}
+
+/**
+ * The fresh source of rearmStuckDeliveries: each pair's window of ids walked a page of FRESH_PAGE
+ * at a time (one lower bound each: SQLite seeks by one and would filter by the other), its stuck
+ * deliveries re-armed by key. The re-arming write checks the state again, so a
+ * delivery a consumer moved on between the two queries is left alone.
+ */
+async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
+  const rearmed: ScheduledDelivery[] = [];
+  const end = idFloor(stuckBefore);
+  for (const { t, e } of await deliveryPairsOfShard(db)) {
+    let after: string | null = null;
+    while (rearmed.length < limit) {
+      const { results: page }: { results: Array<{ id: string; stuck: number }> } = await db
+        .prepare(
+          `SELECT id, status = 'pending' AND updated_at = created_at AND enqueued_at < ?3 AS stuck FROM deliveries
+           WHERE tenant_id = ?1 AND endpoint_id = ?2 AND ${after === null ? "id >= ?4" : "id > ?6"} AND id < ?5
+           ORDER BY id LIMIT ?7`,
+        )
+        .bind(t, e, stuckBefore, idFloor(freshFrom), end, after, FRESH_PAGE)
+        .all<{ id: string; stuck: number }>();
+      const stuck = page.filter((d) => d.stuck === 1).map((d) => d.id).slice(0, limit - rearmed.length);
+      if (stuck.length > 0) {
+        const { results } = await db
+          .prepare(
+            `UPDATE deliveries SET ${REARM_SET}
+             WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (SELECT value FROM json_each(?4)) AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?5
+             RETURNING id, tenant_id, endpoint_id, queue_token`,
+          )
+          .bind(now, t, e, JSON.stringify(stuck), stuckBefore)
+          .all<ScheduledDelivery>();
+        rearmed.push(...results);
+      }
+      if (page.length < FRESH_PAGE) break;
+      after = page.at(-1)!.id;
+    }
+  }
+  return rearmed;
 }
 
 /** A sweeper task's progress mark (epoch ms), or null before its first run. */
@@ -139,15 +194,16 @@ const MESSAGE_BUCKETS = `
 /**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
  * oldest first within each tenant range: bounded work per run, and runs catch up one after the
- * other. Returns how many messages went and which of them had their payload in R2.
+ * other. Each query deletes at most UPKEEP_CHUNK rows (issue 25: ≤ ~250 D1 rows read per query).
+ * Returns how many messages and deliveries went and which of the messages had their payload in R2.
  */
 export async function purgeOldMessages(
   db: D1Database,
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const [deliveries, messages] = await db.batch<PurgedR2Payload & { payload_r2: number }>([
-    db
+  const deliveries = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
+    const { meta } = await db
       .prepare(
         `${DELIVERY_PAIRS}
          DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
@@ -155,8 +211,12 @@ export async function purgeOldMessages(
            CROSS JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id < ?1
            LIMIT ?2)`,
       )
-      .bind(idFloor(before), limit),
-    db
+      .bind(idFloor(before), size)
+      .run();
+    return Array.from({ length: meta.changes }, () => null);
+  });
+  const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+    (await db
       .prepare(
         `${MESSAGE_BUCKETS}
          DELETE FROM messages WHERE key IN (
@@ -164,10 +224,10 @@ export async function purgeOldMessages(
            LIMIT ?2)
          RETURNING tenant_id, id, payload_r2`,
       )
-      .bind(before, limit),
-  ]);
-  const purged = messages!.results;
-  return { messages: purged.length, deliveries: deliveries!.meta.changes, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
+      .bind(before, size)
+      .all<PurgedR2Payload & { payload_r2: number }>()).results,
+  );
+  return { messages: purged.length, deliveries: deliveries.length, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
 }
 
 /** Deletes idempotency keys past their window. */
