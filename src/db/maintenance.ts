@@ -1,7 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { inChunks } from "./chunks";
+import { inChunks, runsOf } from "./chunks";
 import { deliveryPairs, SQL_QUEUE_TOKEN } from "./sql";
 
 /**
@@ -33,11 +33,12 @@ const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_a
 const CLAIM_BEGAN = "(CASE status WHEN 'retrying' THEN max(next_attempt_at, enqueued_at) ELSE enqueued_at END)";
 
 /**
- * Most deliveries one re-arming or purging query acts on. Each costs about 5 D1 rows read (its index
- * entry, its row, the write's seek and the index entries the write moves), so one query reads at most
- * ~250 rows (issue 25), and a pass's limit is worked off in several such queries.
+ * Most rows one re-arming or purging query acts on. Each costs about 5 D1 rows read (its index
+ * entry, its row, the write's seek and the index entries the write moves), and a purge's walk over
+ * the shard's (tenant, endpoint) pairs adds one per pair (~70 with the bench's scale seed), so one
+ * query reads at most ~250 rows (issue 25); a pass's limit is worked off in several such queries.
  */
-export const UPKEEP_CHUNK = 48;
+export const UPKEEP_CHUNK = 32;
 /** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
 export const FRESH_PAGE = 240;
 
@@ -98,7 +99,7 @@ async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; 
 /**
  * The fresh source of rearmStuckDeliveries: each pair's window of ids walked a page of FRESH_PAGE
  * at a time (one lower bound each: SQLite seeks by one and would filter by the other), its stuck
- * deliveries re-armed by key. The re-arming write checks the state again, so a
+ * deliveries re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
  * delivery a consumer moved on between the two queries is left alone.
  */
 async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
@@ -116,14 +117,14 @@ async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFr
         .bind(t, e, stuckBefore, idFloor(freshFrom), end, after, FRESH_PAGE)
         .all<{ id: string; stuck: number }>();
       const stuck = page.filter((d) => d.stuck === 1).map((d) => d.id).slice(0, limit - rearmed.length);
-      if (stuck.length > 0) {
+      for (const run of runsOf(stuck, UPKEEP_CHUNK)) {
         const { results } = await db
           .prepare(
             `UPDATE deliveries SET ${REARM_SET}
              WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (SELECT value FROM json_each(?4)) AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?5
              RETURNING id, tenant_id, endpoint_id, queue_token`,
           )
-          .bind(now, t, e, JSON.stringify(stuck), stuckBefore)
+          .bind(now, t, e, JSON.stringify(run), stuckBefore)
           .all<ScheduledDelivery>();
         rearmed.push(...results);
       }

@@ -1,8 +1,9 @@
-/** A statement run through countingD1, with the values bound to it and the rows it wrote (D1's meta.rows_written). */
+/** A statement run through countingD1, with the values bound to it and the rows it wrote and read (D1's meta.rows_written, meta.rows_read). */
 export interface RanStatement {
   sql: string;
   params: unknown[];
   rowsWritten: number;
+  rowsRead: number;
 }
 
 /** The rows written by the statements whose SQL writes to `table` (an INSERT INTO, UPDATE or DELETE FROM it). */
@@ -12,7 +13,7 @@ export function rowsWrittenTo(statements: RanStatement[], table: string): number
 }
 
 /** A statement as prepared and bound, before it runs. */
-type Source = Omit<RanStatement, "rowsWritten">;
+type Source = Omit<RanStatement, "rowsWritten" | "rowsRead">;
 
 /**
  * A D1 binding that counts what D1 reports: `rowsWritten` sums meta.rows_written (table rows plus
@@ -26,6 +27,7 @@ export function countingD1(db: D1Database) {
   const sources = new WeakMap<object, Source>();
   const note = (meta: D1Meta, entry: RanStatement) => {
     entry.rowsWritten = meta.rows_written ?? 0;
+    entry.rowsRead = meta.rows_read ?? 0;
     counts.rowsWritten += entry.rowsWritten;
     counts.rowsRead += meta.rows_read ?? 0;
     if (meta.size_after) counts.sizeAfter = meta.size_after;
@@ -33,7 +35,7 @@ export function countingD1(db: D1Database) {
   const inner = new WeakMap<object, D1PreparedStatement>();
   const wrap = (statement: D1PreparedStatement, source: Source): D1PreparedStatement => {
     const ran = () => {
-      const entry = { ...source, rowsWritten: 0 };
+      const entry = { ...source, rowsWritten: 0, rowsRead: 0 };
       statements.push(entry);
       return entry;
     };
@@ -67,7 +69,7 @@ export function countingD1(db: D1Database) {
   const binding = {
     prepare: (sql: string) => wrap(db.prepare(sql), { sql, params: [] }),
     async batch(batched: D1PreparedStatement[]) {
-      const entries = batched.map((s) => ({ ...sources.get(s)!, rowsWritten: 0 }));
+      const entries = batched.map((s) => ({ ...sources.get(s)!, rowsWritten: 0, rowsRead: 0 }));
       statements.push(...entries);
       const results = await db.batch(batched.map((s) => inner.get(s) ?? s));
       results.forEach((r, i) => note(r.meta, entries[i]!));
