@@ -75,6 +75,14 @@ async function setUp() {
   return { tenantId: tenant.id, endpointId: endpoint.id as string, messageId, deliveryId: deliveryIdOf(messageId, 0) };
 }
 
+/** Stores the setUp's delivery as the enqueue path left it an hour ago (fresh, pending), so the sweeper's walk finds it stuck. */
+async function storeFreshDelivery(db: D1Database, k: Awaited<ReturnType<typeof setUp>>): Promise<void> {
+  await db
+    .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 't', ?4, ?4, ?4)")
+    .bind(k.tenantId, k.endpointId, k.deliveryId, NOW - HOUR)
+    .run();
+}
+
 describe("query plans of every read (issue 25)", () => {
   const reads: Record<string, (db: D1Database, k: Awaited<ReturnType<typeof setUp>>) => Promise<unknown>> = {
     "polling a message": (db, k) => getMessageWithDeliveries(db, k.tenantId, k.messageId),
@@ -107,6 +115,10 @@ describe("query plans of every read (issue 25)", () => {
         statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded", nextAttemptAt: null,
       }], [], []),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
+    "walking fresh deliveries page by page and re-arming the stuck ones by key": async (db, k) => {
+      await storeFreshDelivery(db, k);
+      return rearmStuckDeliveries(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
+    },
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
@@ -147,6 +159,29 @@ describe("closed deliveries are listed through their partial indexes", () => {
     const { tenantId, endpointId } = await setUp();
     const plan = await planOf(tenantId, { endpoint_id: endpointId, status: "cancelled", limit: 100 });
     expect(plan.some((d) => d.includes("USING INDEX deliveries_closed_by_endpoint"))).toBe(true);
+  });
+});
+
+describe("the sweeper finds lapsed claims by a range of deliveries_open", () => {
+  it("re-arming open deliveries seeks deliveries_open by when the claim began instead of walking it whole", async () => {
+    const k = await setUp();
+    const shard = await shardOf(k.tenantId);
+    const { db, statements } = countingD1(shard);
+    await rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000);
+    const open = statements.find((s) => s.sql.includes("updated_at > created_at"))!;
+    const plan = (await shard.prepare(`EXPLAIN QUERY PLAN ${open.sql}`).bind(...open.params).all<{ detail: string }>()).results.map((r) => r.detail);
+    expect(plan).toContain("SEARCH deliveries USING INDEX deliveries_open (<expr><?)");
+  });
+
+  it("the walk over fresh deliveries seeks each page from where the last one ended", async () => {
+    const k = await setUp();
+    const shard = await shardOf(k.tenantId);
+    await storeFreshDelivery(shard, k);
+    const { db, statements } = countingD1(shard);
+    await rearmStuckDeliveries(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
+    const page = statements.find((s) => s.sql.includes("AS stuck FROM deliveries"))!;
+    const plan = (await shard.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).bind(...page.params).all<{ detail: string }>()).results.map((r) => r.detail);
+    expect(plan).toEqual(["SEARCH deliveries USING PRIMARY KEY (tenant_id=? AND endpoint_id=? AND id>? AND id<?)"]);
   });
 });
 

@@ -19,6 +19,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { brotliCompressSync, constants } from "node:zlib";
 import { deliveryIdOf, KEY_EPOCH_MS, tenantBucket } from "../../src/lib/ids.ts";
+import { STATS_BUCKET_MS, STATS_RETENTION_MS } from "../../src/lib/endpoint-stats.ts";
 import { extractionPayload, random } from "./extraction-payload.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -138,6 +139,33 @@ export function migrateShard(file: string): string[] {
     }
     if (missing.length > 0) db.exec("ANALYZE");
     return missing.map((m) => m.name);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Fills endpoint_stats (migrations/shard/0010, newer than the cached seed) of the shard copy in
+ * `file` from its deliveries, when it is empty: one rollup per endpoint and 5-minute bucket that
+ * had a latest attempt in the STATS_RETENTION_MS before `now` (epoch ms), as the consumer would
+ * have written them. Dashboard reads of endpoint stats then read as many rollups as they would in
+ * production. Returns how many rollups it wrote.
+ */
+export function rollUpAttempts(file: string, now: number): number {
+  const db = new DatabaseSync(file);
+  try {
+    if (Number(db.prepare("SELECT count(*) AS n FROM endpoint_stats").get()!.n) > 0) return 0;
+    const result = db
+      .prepare(
+        `INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded, failed, latency_2)
+         SELECT tenant_id, endpoint_id, last_attempt_at / ${STATS_BUCKET_MS} * ${STATS_BUCKET_MS},
+                sum(last_outcome = 'ok'), sum(last_outcome <> 'ok'), count(*)
+         FROM deliveries WHERE endpoint_id <> '' AND last_attempt_at >= ? AND last_attempt_at < ?
+         GROUP BY 1, 2, 3`,
+      )
+      .run(now - STATS_RETENTION_MS, now);
+    db.exec("ANALYZE endpoint_stats");
+    return Number(result.changes);
   } finally {
     db.close();
   }

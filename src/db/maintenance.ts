@@ -34,11 +34,10 @@ const CLAIM_BEGAN = "(CASE status WHEN 'retrying' THEN max(next_attempt_at, enqu
 
 /**
  * Most rows one re-arming or purging query acts on. Each costs about 5 D1 rows read (its index
- * entry, its row, the write's seek and the index entries the write moves), and a purge's walk over
- * the shard's (tenant, endpoint) pairs adds one per pair (~70 with the bench's scale seed), so one
- * query reads at most ~250 rows (issue 25); a pass's limit is worked off in several such queries.
+ * entry, its row, the write's seek and the index entries the write moves), so one query reads at
+ * most ~250 rows (issue 25); a pass's limit is worked off in several such queries.
  */
-export const UPKEEP_CHUNK = 32;
+export const UPKEEP_CHUNK = 40;
 /** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
 export const FRESH_PAGE = 240;
 
@@ -192,10 +191,17 @@ const MESSAGE_BUCKETS = `
     SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47
     FROM buckets WHERE buckets.b IS NOT NULL)`;
 
+/** The tenant buckets of the shard that have messages: one seek each. */
+async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
+  const { results } = await db.prepare(`${MESSAGE_BUCKETS} SELECT b FROM buckets WHERE b IS NOT NULL`).all<{ b: number }>();
+  return results.map((r) => r.b);
+}
+
 /**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
  * oldest first within each tenant range: bounded work per run, and runs catch up one after the
- * other. Each query deletes at most UPKEEP_CHUNK rows (issue 25: ≤ ~250 D1 rows read per query).
+ * other. The shard's (tenant, endpoint) pairs and tenant buckets are found once, then each query
+ * deletes at most UPKEEP_CHUNK rows from their ranges (issue 25: ≤ ~250 D1 rows read per query).
  * Returns how many messages and deliveries went and which of the messages had their payload in R2.
  */
 export async function purgeOldMessages(
@@ -203,29 +209,29 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
+  const pairs = JSON.stringify((await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]));
   const deliveries = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
     const { meta } = await db
       .prepare(
-        `${DELIVERY_PAIRS}
-         DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
-           SELECT d.tenant_id, d.endpoint_id, d.id FROM pairs AS p
-           CROSS JOIN deliveries AS d ON d.tenant_id = p.t AND d.endpoint_id = p.e AND d.id < ?1
+        `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT d.tenant_id, d.endpoint_id, d.id FROM json_each(?3) AS p
+           CROSS JOIN deliveries AS d ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id < ?1
            LIMIT ?2)`,
       )
-      .bind(idFloor(before), size)
+      .bind(idFloor(before), size, pairs)
       .run();
     return Array.from({ length: meta.changes }, () => null);
   });
+  const buckets = JSON.stringify(await messageBucketsOfShard(db));
   const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
     (await db
       .prepare(
-        `${MESSAGE_BUCKETS}
-         DELETE FROM messages WHERE key IN (
-           SELECT m.key FROM buckets CROSS JOIN messages AS m ON m.key >= (buckets.b << 47) AND m.key < (buckets.b << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
+        `DELETE FROM messages WHERE key IN (
+           SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
            LIMIT ?2)
          RETURNING tenant_id, id, payload_r2`,
       )
-      .bind(before, size)
+      .bind(before, size, buckets)
       .all<PurgedR2Payload & { payload_r2: number }>()).results,
   );
   return { messages: purged.length, deliveries: deliveries.length, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
