@@ -5,8 +5,7 @@
 // meta.rows_written: D1's billing units), summed over every statement the read ran.
 import { listDeliveries } from "../src/db/delivery-lists";
 import { getDeliveryWithAttempts, replayFailedForEndpoint } from "../src/db/deliveries";
-import { hourlyDeliveryCounts } from "../src/db/delivery-stats";
-import { attemptCountsByEndpoint, readEndpointStats } from "../src/db/endpoint-stats";
+import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
 import { STATS_WINDOWS, windowStartOf } from "../src/lib/endpoint-stats";
 import { loadDeliveryWork, type DeliveryRef } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
@@ -135,12 +134,12 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   list_deliveries_by_endpoint_and_status: (db, p) => listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.all, status: "failed", limit: API_PAGE }),
   list_deliveries_by_message: (db, p) => listDeliveries(db, p.tenantId, { message_id: p.messageId, limit: API_PAGE }),
   list_deliveries_since: (db, p) => listDeliveries(db, p.tenantId, { since: p.now - HOUR_MS, limit: API_PAGE }),
+  // As src/ops/endpoint-stats.ts endpointActivity and the endpoint list's page of endpoints, together.
   dashboard_endpoint_list: async (db, p) => {
     const [endpoints] = await Promise.all([
       listEndpoints(db, p.tenantId, { limit: DASHBOARD_ENDPOINTS }),
-      hourlyDeliveryCounts(db, p.tenantId, { now: p.now, hours: 24 }),
+      tenantRollupsSince(db, p.tenantId, windowStartOf("24h", p.now)),
     ]);
-    await attemptCountsByEndpoint(db, p.tenantId, endpoints.data.map((e) => e.id), p.now - DAY_MS);
     return endpoints;
   },
   dashboard_endpoint_page: (db, p) =>

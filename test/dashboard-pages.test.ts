@@ -177,7 +177,7 @@ describe("an ed25519 endpoint's public key", () => {
 });
 
 describe("activity", () => {
-  it("shows each endpoint's success rate over the last 24 hours and a chart of deliveries and failures", async () => {
+  it("shows each endpoint's success rate over the last 24 hours and a chart of its attempts and failures", async () => {
     const { tenant, browser } = await signedIn();
     const name = bucket();
     const good = await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${name}`, name: "Good" });
@@ -197,7 +197,7 @@ describe("activity", () => {
     expect(row(good.id)).toContain("100% (2 of 2)");
     expect(row(bad.id)).toContain("0% (0 of 1)");
     expect(textOf(page.html)).toContain("No attempts");
-    expect(page.html).toContain('aria-label="3 deliveries in the last 24 hours, 1 failed"');
+    expect(page.html).toContain('aria-label="3 attempts in the last 24 hours, 1 failed"');
   });
 
   it("an endpoint's page charts its attempts of the last 24 hours in 24 bars, with its success rate and latency in words", async () => {

@@ -64,21 +64,27 @@ export interface AttemptCounts {
   failed: number;
 }
 
+/** One stored rollup's counts by outcome (src/lib/endpoint-stats.ts tenantActivity folds them). */
+export interface RollupCounts extends AttemptCounts {
+  endpointId: string;
+  /** Start of its 5-minute bucket, epoch ms. */
+  bucketStart: number;
+}
+
 /**
- * Attempts by outcome since `since` (epoch ms) for each of `endpointIds` (a page of them): one
- * query, one range seek per endpoint, one row returned per endpoint that had attempts.
+ * Every rollup of the tenant's endpoints from `from` (epoch ms) on, as stored: one range seek per
+ * endpoint, one row read per endpoint and 5-minute bucket with attempts (no sort: the caller folds).
  */
-export async function attemptCountsByEndpoint(db: D1Database, tenantId: string, endpointIds: string[], since: number): Promise<Map<string, AttemptCounts>> {
-  if (endpointIds.length === 0) return new Map();
+export async function tenantRollupsSince(db: D1Database, tenantId: string, from: number): Promise<RollupCounts[]> {
   const { results } = await db
     .prepare(
-      `SELECT s.endpoint_id, SUM(s.succeeded) AS succeeded, SUM(s.failed) AS failed
-       FROM json_each(?2) AS k CROSS JOIN endpoint_stats AS s ON s.tenant_id = ?1 AND s.endpoint_id = k.value AND s.bucket_start >= ?3
-       GROUP BY s.endpoint_id`,
+      `SELECT s.endpoint_id AS endpointId, s.bucket_start AS bucketStart, s.succeeded, s.failed
+       FROM endpoints AS e CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start >= ?2
+       WHERE e.tenant_id = ?1`,
     )
-    .bind(tenantId, JSON.stringify(endpointIds), since)
-    .all<{ endpoint_id: string; succeeded: number; failed: number }>();
-  return new Map(results.map((r) => [r.endpoint_id, { succeeded: r.succeeded, failed: r.failed }]));
+    .bind(tenantId, from)
+    .all<RollupCounts>();
+  return results;
 }
 
 /**

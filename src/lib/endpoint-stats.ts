@@ -165,3 +165,26 @@ export function windowStats(window: StatsWindow, now: number, rows: Array<Omit<S
     series,
   };
 }
+
+/** A tenant's last 24 hours for its endpoint list: attempts per hour across its endpoints, and per endpoint. */
+export interface TenantActivity {
+  /** The 24h window's series (hourly, oldest first, empty hours with zeros), summed over the tenant's endpoints. */
+  series: SeriesBucket[];
+  /** Attempts by outcome in that window, per endpoint that had any. */
+  byEndpoint: Map<string, { succeeded: number; failed: number }>;
+}
+
+/** Folds a tenant's stored rollups into its TenantActivity for the 24h window ending `now` (epoch ms); rollups outside it are left out. */
+export function tenantActivity(now: number, rows: Array<{ endpointId: string; bucketStart: number; succeeded: number; failed: number }>): TenantActivity {
+  const from = windowStartOf("24h", now);
+  const inWindow = rows.filter((r) => r.bucketStart >= from && r.bucketStart <= now);
+  const { series } = windowStats("24h", now, inWindow.map((r) => ({ bucketStart: r.bucketStart, succeeded: r.succeeded, failed: r.failed, latency: [] })));
+  const byEndpoint = new Map<string, { succeeded: number; failed: number }>();
+  for (const r of inWindow) {
+    const counts = byEndpoint.get(r.endpointId) ?? { succeeded: 0, failed: 0 };
+    counts.succeeded += r.succeeded;
+    counts.failed += r.failed;
+    byEndpoint.set(r.endpointId, counts);
+  }
+  return { series, byEndpoint };
+}

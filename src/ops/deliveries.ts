@@ -1,6 +1,5 @@
 import * as stored from "../db/deliveries";
 import { listDeliveries as listStored } from "../db/delivery-lists";
-import { hourlyDeliveryCounts } from "../db/delivery-stats";
 import { enqueueDeliveries } from "../delivery/task";
 import { notFound } from "../errors";
 import { endpointOn } from "./endpoints";
@@ -69,8 +68,3 @@ export async function recoverEndpoint(
   return replayed;
 }
 
-/** The tenant's deliveries per hour for the last `hours` hours, for the dashboard's chart. */
-export async function deliveriesPerHour(env: Env, tenantId: string, options: { now: number; hours: number }) {
-  const { db } = await tenantDb(env, tenantId);
-  return hourlyDeliveryCounts(db, tenantId, options);
-}

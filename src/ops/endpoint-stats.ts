@@ -1,10 +1,7 @@
-import { attemptCountsByEndpoint, readEndpointStats, type AttemptCounts } from "../db/endpoint-stats";
-import { STATS_WINDOWS, windowStartOf, windowStats, type StatsWindow, type WindowStats } from "../lib/endpoint-stats";
+import { readEndpointStats, tenantRollupsSince } from "../db/endpoint-stats";
+import { STATS_WINDOWS, tenantActivity, windowStartOf, windowStats, type StatsWindow, type TenantActivity, type WindowStats } from "../lib/endpoint-stats";
 import { endpointOn } from "./endpoints";
 import { tenantDb } from "./tenant-db";
-
-/** How far back an endpoint list's success rate looks: 24 hours, in ms. */
-export const RECENT_SUCCESS_MS = 86_400_000;
 
 /**
  * One endpoint's attempts in `window` ending `now` (epoch ms): counts by outcome, success rate,
@@ -17,8 +14,12 @@ export async function endpointStats(env: Env, tenantId: string, endpointId: stri
   return windowStats(window, now, rows);
 }
 
-/** Attempts by outcome in the last 24 hours for each of a page of the tenant's endpoints (one query). */
-export async function recentAttemptCounts(env: Env, tenantId: string, endpointIds: string[], now = Date.now()): Promise<Map<string, AttemptCounts>> {
+/**
+ * The tenant's attempts of the last 24 hours (the 24h window ending `now`, epoch ms) for its
+ * endpoint list: per hour across its endpoints, and per endpoint. One query over the endpoints'
+ * rollups: it reads one row per endpoint and 5-minute bucket with attempts, never a delivery.
+ */
+export async function endpointActivity(env: Env, tenantId: string, now = Date.now()): Promise<TenantActivity> {
   const { db } = await tenantDb(env, tenantId);
-  return attemptCountsByEndpoint(db, tenantId, endpointIds, now - RECENT_SUCCESS_MS);
+  return tenantActivity(now, await tenantRollupsSince(db, tenantId, windowStartOf("24h", now)));
 }

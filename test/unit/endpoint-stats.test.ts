@@ -8,6 +8,7 @@ import {
   rollupAttempts,
   STATS_BUCKET_MS,
   STATS_WINDOWS,
+  tenantActivity,
   windowStartOf,
   windowStats,
   type StatsAttempt,
@@ -113,6 +114,32 @@ describe("windowStats", () => {
     expect(stats.series[23]).toEqual({ start: from + 23 * HOUR, attempts: 4, succeeded: 0, failed: 4 });
     expect(stats.totals).toMatchObject({ attempts: 8, succeeded: 3, failed: 5, success_rate: 3 / 8 });
     expect(stats.totals.latency_ms.p50).toBeLessThanOrEqual(50);
+  });
+});
+
+describe("tenantActivity (the dashboard's endpoint list)", () => {
+  const rollup = (endpointId: string, bucketStart: number, succeeded: number, failed: number) => ({ endpointId, bucketStart, succeeded, failed });
+
+  it("sums every endpoint's attempts per hour of the last 24, oldest first, with empty hours as zeros", () => {
+    const thisHour = bucketStartOf(NOW, HOUR);
+    const { series } = tenantActivity(NOW, [rollup("a", thisHour, 2, 1), rollup("b", thisHour + STATS_BUCKET_MS, 1, 0), rollup("a", thisHour - 23 * HOUR, 0, 4)]);
+    expect(series).toHaveLength(24);
+    expect(series[23]).toEqual({ start: thisHour, attempts: 4, succeeded: 3, failed: 1 });
+    expect(series[0]).toEqual({ start: thisHour - 23 * HOUR, attempts: 4, succeeded: 0, failed: 4 });
+    expect(series.slice(1, 23).every((h) => h.attempts === 0)).toBe(true);
+  });
+
+  it("counts each endpoint's attempts by outcome over the same window", () => {
+    const thisHour = bucketStartOf(NOW, HOUR);
+    const { byEndpoint } = tenantActivity(NOW, [rollup("a", thisHour, 2, 1), rollup("a", thisHour - 5 * HOUR, 1, 1), rollup("b", thisHour, 0, 3)]);
+    expect(Object.fromEntries(byEndpoint)).toEqual({ a: { succeeded: 3, failed: 2 }, b: { succeeded: 0, failed: 3 } });
+  });
+
+  it("leaves out rollups from before the window, from the chart and the counts alike", () => {
+    const before = windowStartOf("24h", NOW) - STATS_BUCKET_MS;
+    const { series, byEndpoint } = tenantActivity(NOW, [rollup("a", before, 5, 5)]);
+    expect(series.every((h) => h.attempts === 0)).toBe(true);
+    expect(byEndpoint.size).toBe(0);
   });
 });
 

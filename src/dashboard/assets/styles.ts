@@ -5,7 +5,7 @@ export const DASHBOARD_CSS = `
   --bg: #f6f7f9; --surface: #fff; --text: #1c2330; --muted: #5b6576; --border: #dde1e8;
   --primary: #3b4fd8; --primary-text: #fff; --primary-soft: #eef0fd; --focus: #2f6fed;
   --ok: #146c2e; --ok-bg: #dcf5e3; --bad: #b42318; --bad-bg: #fde4e1; --warn: #8a4b00; --warn-bg: #fdf0d5;
-  --idle: #475467; --idle-bg: #eceff3; --bar-ok: #3aa15a; --bar-bad: #d94a3d; --bar-other: #a5adbb;
+  --idle: #475467; --idle-bg: #eceff3; --bar-ok: #3aa15a; --bar-bad: #d94a3d;
   --radius: 10px; --shadow: 0 1px 2px rgb(16 24 40 / 6%), 0 1px 3px rgb(16 24 40 / 8%);
 }
 @media (prefers-color-scheme: dark) {
@@ -13,7 +13,7 @@ export const DASHBOARD_CSS = `
     --bg: #0f1318; --surface: #181d25; --text: #e6e9ef; --muted: #9aa4b5; --border: #2c3440;
     --primary: #7c8cff; --primary-text: #0f1318; --primary-soft: #222a45; --focus: #8fb0ff;
     --ok: #7ee29a; --ok-bg: #173524; --bad: #ff9b90; --bad-bg: #431d1a; --warn: #ffc971; --warn-bg: #3e2f12;
-    --idle: #c2c9d4; --idle-bg: #2a313c; --bar-other: #5d6675; --shadow: none;
+    --idle: #c2c9d4; --idle-bg: #2a313c; --shadow: none;
   }
 }
 * { box-sizing: border-box; }
@@ -156,14 +156,13 @@ details.advanced[open] > summary { margin-bottom: 8px; }
 .chart svg { display: block; width: 100%; height: 120px; }
 .chart .bar-ok { fill: var(--bar-ok); }
 .chart .bar-bad { fill: var(--bar-bad); }
-.chart .bar-other { fill: var(--bar-other); }
 .chart .baseline { stroke: var(--border); stroke-width: 1; }
 .chart .axis { display: flex; justify-content: space-between; color: var(--muted); font-size: 0.8rem; margin-top: 4px; }
 .chart figure { margin: 0; }
 .chart figcaption { display: flex; justify-content: space-between; gap: 8px 16px; flex-wrap: wrap; margin-bottom: 10px; }
 .legend { display: flex; gap: 14px; flex-wrap: wrap; color: var(--muted); font-size: 0.875rem; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: baseline; }
-.swatch.ok { background: var(--bar-ok); } .swatch.bad { background: var(--bar-bad); } .swatch.other { background: var(--bar-other); }
+.swatch.ok { background: var(--bar-ok); } .swatch.bad { background: var(--bar-bad); }
 .chart details { margin-top: 8px; font-size: 0.875rem; }
 .chart details table { margin-top: 8px; }
 .stats { display: grid; grid-template-columns: minmax(0, 1fr) minmax(12rem, 18rem); gap: 16px 28px; align-items: start; }

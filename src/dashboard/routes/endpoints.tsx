@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { ApiError } from "../../errors";
-import { deliveriesPerHour, deliveryLog } from "../../ops/deliveries";
-import { endpointStats, recentAttemptCounts } from "../../ops/endpoint-stats";
+import { deliveryLog } from "../../ops/deliveries";
+import { endpointActivity, endpointStats } from "../../ops/endpoint-stats";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -85,19 +85,17 @@ function refusal(error: ApiError): string {
 export const endpointRoutes = new Hono<DashboardEnv>()
   .get("/", async (c) => {
     const { tenantId } = currentSession(c);
-    const now = Date.now();
-    const [page, hours] = await Promise.all([
+    const [page, activity] = await Promise.all([
       listEndpoints(c.env, tenantId, { limit: ENDPOINTS_PER_PAGE, cursor: c.req.query("cursor") }),
-      deliveriesPerHour(c.env, tenantId, { now, hours: 24 }),
+      endpointActivity(c.env, tenantId),
     ]);
-    const outcomes = await recentAttemptCounts(c.env, tenantId, page.data.map((e) => e.id), now);
     return render(
       c,
       <EndpointsPage
         {...pageProps(c, "endpoints")}
         endpoints={page.data}
-        outcomes={outcomes}
-        hours={hours}
+        outcomes={activity.byEndpoint}
+        hours={activity.series}
         nextCursor={page.next_cursor}
       />,
     );

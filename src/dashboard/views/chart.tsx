@@ -1,5 +1,5 @@
 import type { FC } from "hono/jsx";
-import type { HourlyDeliveries } from "../../db/delivery-stats";
+import type { SeriesBucket } from "../../lib/endpoint-stats";
 
 const WIDTH = 480;
 const HEIGHT = 120;
@@ -11,28 +11,30 @@ function hourLabel(start: number): string {
   return `${hour(start)}–${hour(start + 3_600_000)} UTC`;
 }
 
-function describe(hour: HourlyDeliveries): string {
-  const other = hour.total - hour.succeeded - hour.failed;
-  return `${hourLabel(hour.start)}: ${hour.total} ${hour.total === 1 ? "delivery" : "deliveries"}, ${hour.succeeded} succeeded, ${hour.failed} failed${other ? `, ${other} in progress` : ""}`;
+const attemptsWord = (n: number) => (n === 1 ? "attempt" : "attempts");
+
+function describe(hour: SeriesBucket): string {
+  return `${hourLabel(hour.start)}: ${hour.attempts} ${attemptsWord(hour.attempts)}, ${hour.succeeded} succeeded, ${hour.failed} failed`;
 }
 
 /**
- * Deliveries and failures per hour over the last 24 hours, as an inline SVG bar chart (stacked:
- * failed at the bottom, then succeeded, then still in progress). Colours come from CSS classes,
- * so the strict CSP needs no inline styles; the numbers are also available as a table.
+ * Attempts per hour over the last 24 hours by outcome, as an inline SVG bar chart (stacked: failed
+ * at the bottom, then succeeded). They come from the endpoints' stats rollups, so a chart reads no
+ * delivery (issue 25). Colours come from CSS classes, so the strict CSP needs no inline styles; the
+ * numbers are also available as a table.
  */
-export const DeliveryChart: FC<{ hours: HourlyDeliveries[]; id: string }> = ({ hours, id }) => {
-  const total = hours.reduce((sum, h) => sum + h.total, 0);
+export const AttemptChart: FC<{ hours: SeriesBucket[]; id: string }> = ({ hours, id }) => {
+  const total = hours.reduce((sum, h) => sum + h.attempts, 0);
   const failed = hours.reduce((sum, h) => sum + h.failed, 0);
-  const peak = Math.max(1, ...hours.map((h) => h.total));
+  const peak = Math.max(1, ...hours.map((h) => h.attempts));
   const scale = (n: number) => (n / peak) * (HEIGHT - 4);
-  const summary = `${total} ${total === 1 ? "delivery" : "deliveries"} in the last 24 hours, ${failed} failed`;
+  const summary = `${total} ${attemptsWord(total)} in the last 24 hours, ${failed} failed`;
   return (
     <div class="chart">
       <figure>
         <figcaption>
           <span id={`${id}-summary`}>
-            <strong>{total}</strong> {total === 1 ? "delivery" : "deliveries"} · <strong>{failed}</strong> failed
+            <strong>{total}</strong> {attemptsWord(total)} · <strong>{failed}</strong> failed
           </span>
           <span class="legend" aria-hidden="true">
             <span>
@@ -40,9 +42,6 @@ export const DeliveryChart: FC<{ hours: HourlyDeliveries[]; id: string }> = ({ h
             </span>
             <span>
               <span class="swatch bad"></span>Failed
-            </span>
-            <span>
-              <span class="swatch other"></span>In progress
             </span>
           </span>
         </figcaption>
@@ -52,16 +51,12 @@ export const DeliveryChart: FC<{ hours: HourlyDeliveries[]; id: string }> = ({ h
             const width = SLOT - GAP;
             const failedHeight = scale(hour.failed);
             const okHeight = scale(hour.succeeded);
-            const otherHeight = scale(hour.total - hour.succeeded - hour.failed);
             return (
               <g>
                 <title>{describe(hour)}</title>
                 <rect x={x} y={0} width={width} height={HEIGHT} fill="transparent" />
                 {hour.failed > 0 && <rect class="bar-bad" x={x} y={HEIGHT - failedHeight} width={width} height={failedHeight} />}
                 {hour.succeeded > 0 && <rect class="bar-ok" x={x} y={HEIGHT - failedHeight - okHeight} width={width} height={okHeight} />}
-                {otherHeight > 0 && (
-                  <rect class="bar-other" x={x} y={HEIGHT - failedHeight - okHeight - otherHeight} width={width} height={otherHeight} />
-                )}
               </g>
             );
           })}
@@ -80,18 +75,18 @@ export const DeliveryChart: FC<{ hours: HourlyDeliveries[]; id: string }> = ({ h
             <thead>
               <tr>
                 <th scope="col">Hour</th>
-                <th scope="col" class="num">Deliveries</th>
+                <th scope="col" class="num">Attempts</th>
                 <th scope="col" class="num">Succeeded</th>
                 <th scope="col" class="num">Failed</th>
               </tr>
             </thead>
             <tbody>
               {hours
-                .filter((h) => h.total > 0)
+                .filter((h) => h.attempts > 0)
                 .map((h) => (
                   <tr>
                     <td>{hourLabel(h.start)}</td>
-                    <td class="num">{h.total}</td>
+                    <td class="num">{h.attempts}</td>
                     <td class="num">{h.succeeded}</td>
                     <td class="num">{h.failed}</td>
                   </tr>

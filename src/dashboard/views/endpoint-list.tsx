@@ -1,9 +1,9 @@
 import type { FC } from "hono/jsx";
-import type { HourlyDeliveries } from "../../db/delivery-stats";
+import type { SeriesBucket } from "../../lib/endpoint-stats";
 import type { AttemptCounts } from "../../db/endpoint-stats";
 import type { Endpoint } from "../../schemas/endpoints";
 import { shortId, successRate } from "../format";
-import { DeliveryChart } from "./chart";
+import { AttemptChart } from "./chart";
 import { ActionsHeading, BreakableUrl, CopyButton, Pager, RowActions } from "./components";
 import { EnabledBadge, endpointTitle, Events, Source } from "./endpoint-summary";
 import { Icon } from "./icons";
@@ -26,7 +26,8 @@ export const EndpointsPage: FC<{
   endpoints: Endpoint[];
   /** Attempts by outcome in the last 24 hours, per endpoint of the page. */
   outcomes: Map<string, AttemptCounts>;
-  hours: HourlyDeliveries[];
+  /** Attempts per hour of the last 24 hours, across the tenant's endpoints. */
+  hours: SeriesBucket[];
   nextCursor: string | null;
 }> = ({ page, notice, endpoints, outcomes, hours, nextCursor }) => (
   <Layout title="Endpoints" page={page} notice={notice}>
@@ -39,7 +40,7 @@ export const EndpointsPage: FC<{
     </div>
     <section class="card" aria-labelledby="activity-title">
       <h2 id="activity-title">Last 24 hours</h2>
-      <DeliveryChart hours={hours} id="tenant-chart" />
+      <AttemptChart hours={hours} id="tenant-chart" />
     </section>
     {endpoints.length === 0 ? (
       <section class="card empty">
