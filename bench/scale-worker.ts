@@ -6,7 +6,7 @@
 import { listDeliveries } from "../src/db/delivery-lists";
 import { getDeliveryWithAttempts, replayFailedForEndpoint } from "../src/db/deliveries";
 import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
-import { STATS_WINDOWS, windowStartOf } from "../src/lib/endpoint-stats";
+import { windowStartOf } from "../src/lib/endpoint-stats";
 import { loadDeliveryWork, type DeliveryRef } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
@@ -144,7 +144,7 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   },
   dashboard_endpoint_page: (db, p) =>
     Promise.all([
-      readEndpointStats(db, p.tenantId, p.endpoints.failing, windowStartOf("24h", p.now), STATS_WINDOWS["24h"].bucketMs),
+      readEndpointStats(db, p.tenantId, p.endpoints.failing, windowStartOf("24h", p.now)),
       listDeliveries(db, p.tenantId, { endpoint_id: p.endpoints.failing, limit: DASHBOARD_ENDPOINT_PAGE }, LABELLED),
     ]).then(([, log]) => log),
   dashboard_delivery_log: (db, p) => listDeliveries(db, p.tenantId, { limit: DASHBOARD_LOG_PAGE }, LABELLED),

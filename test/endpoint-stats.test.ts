@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { recordBatchResults } from "../src/db/batch-records";
-import { rollupAttempts } from "../src/lib/endpoint-stats";
+import { foldEndpointStatsIntoHours, readEndpointStats } from "../src/db/endpoint-stats";
+import { rollupAttempts, windowStartOf, windowStats } from "../src/lib/endpoint-stats";
+import { countingD1 } from "./support/counting-d1";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, enqueueHeld, sweepHeld } from "./support/worker";
@@ -149,10 +151,76 @@ describe("endpoint stats are kept", () => {
     await deliverInOneBatch(id, 1);
     const db = await shardOf(id);
     const starts = async () =>
-      (await db.prepare("SELECT bucket_start FROM endpoint_stats WHERE tenant_id = ? AND endpoint_id = ?").bind(id, endpoint.id).all<{ bucket_start: number }>()).results.length;
+      (await db
+        .prepare("SELECT bucket_start FROM endpoint_stats WHERE tenant_id = ?1 AND endpoint_id = ?2 UNION ALL SELECT hour_start FROM endpoint_stats_hourly WHERE tenant_id = ?1 AND endpoint_id = ?2")
+        .bind(id, endpoint.id)
+        .all<{ bucket_start: number }>()).results.length;
     await sweepHeld(Date.now() + 7 * DAY);
     expect(await starts()).toBe(1);
     await sweepHeld(Date.now() + 8 * DAY + 600_000);
     expect(await starts()).toBe(0);
+  });
+});
+
+describe("endpoint stats folded into hours", () => {
+  const HOUR = 3_600_000;
+  /** 2026-12-07 13:37 UTC. */
+  const NOW = Date.UTC(2026, 11, 7, 13, 37);
+  const hourStart = Date.UTC(2026, 11, 7, 13);
+
+  /** Stores 5-minute rollups of one endpoint: [bucket start, succeeded, failed, slow (latency_7)]. */
+  async function storeRollups(db: D1Database, tenantId: string, endpointId: string, rows: Array<[number, number, number, number]>) {
+    await db.batch(
+      rows.map(([start, succeeded, failed, slow]) =>
+        db
+          .prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded, failed, latency_0, latency_7) VALUES (?, ?, ?, ?, ?, ?, ?)")
+          .bind(tenantId, endpointId, start, succeeded, failed, succeeded + failed - slow, slow),
+      ),
+    );
+  }
+
+  async function tiers(db: D1Database, tenantId: string) {
+    const count = async (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = ?`).bind(tenantId).first<number>("n");
+    return { fiveMinute: await count("endpoint_stats"), hourly: await count("endpoint_stats_hourly") };
+  }
+
+  it("an endpoint's stats read the same for every window after the sweeper folds old 5-minute rollups into hours", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const db = await shardOf(id);
+    await storeRollups(db, id, endpoint.id, [
+      [hourStart - 3 * HOUR, 2, 1, 1], [hourStart - 3 * HOUR + 600_000, 1, 0, 0], [hourStart - 26 * HOUR + 300_000, 4, 0, 0],
+      [hourStart - HOUR + 300_000, 0, 2, 2], [hourStart + 300_000, 5, 0, 0],
+    ]);
+    const read = async () => Promise.all((["1h", "24h", "7d"] as const).map(async (w) => windowStats(w, NOW, await readEndpointStats(db, id, endpoint.id, windowStartOf(w, NOW)))));
+    const before = await read();
+    expect(await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(3);
+    expect(await tiers(db, id)).toEqual({ fiveMinute: 2, hourly: 2 });
+    expect(await read()).toEqual(before);
+  });
+
+  it("a later fold adds to an hour an earlier fold left", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const db = await shardOf(id);
+    await storeRollups(db, id, endpoint.id, [[hourStart - 3 * HOUR, 2, 1, 0]]);
+    await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000);
+    await storeRollups(db, id, endpoint.id, [[hourStart - 3 * HOUR + 300_000, 1, 1, 0]]);
+    await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000);
+    const stats = windowStats("24h", NOW, await readEndpointStats(db, id, endpoint.id, windowStartOf("24h", NOW)));
+    expect(stats.totals).toMatchObject({ attempts: 5, succeeded: 3, failed: 2 });
+    expect(await tiers(db, id)).toEqual({ fiveMinute: 0, hourly: 1 });
+  });
+
+  it("folds more rollups than one query moves, no query reading more than 250 rows", async () => {
+    const { id } = await newTenant();
+    const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
+    const shard = await shardOf(id);
+    const starts = Array.from({ length: 200 }, (_, i) => hourStart - 2 * HOUR - i * 300_000);
+    await storeRollups(shard, id, endpoint.id, starts.map((start): [number, number, number, number] => [start, 1, 0, 0]));
+    const { db, statements } = countingD1(shard);
+    expect(await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(200);
+    expect(await tiers(shard, id)).toEqual({ fiveMinute: 0, hourly: new Set(starts.map((start) => Math.floor(start / HOUR))).size });
+    expect(Math.max(...statements.map((s) => s.rowsRead))).toBeLessThanOrEqual(250);
   });
 });

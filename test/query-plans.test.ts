@@ -3,7 +3,7 @@ import { listDeliveries } from "../src/db/delivery-lists";
 import { getDeliveryWithAttempts, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
-import { purgeOldEndpointStats, readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats, readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { storeMessages } from "../src/db/message-batch";
@@ -103,9 +103,13 @@ describe("query plans of every read (issue 25)", () => {
     "listing one endpoint's failed deliveries": (db, k) => listDeliveries(db, k.tenantId, { endpoint_id: k.endpointId, status: "failed", limit: 100 }),
     "listing succeeded deliveries": (db, k) => listDeliveries(db, k.tenantId, { status: "succeeded", limit: 100 }),
     "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
-    "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR, 6 * HOUR),
+    "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR),
     "reading the tenant's endpoint rollups of the last 24 hours for the endpoint list": (db, k) => tenantRollupsSince(db, k.tenantId, NOW - 24 * HOUR),
     "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
+    "folding old endpoint stats into hours": async (db, k) => {
+      await db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(k.tenantId, k.endpointId, NOW - 3 * HOUR).run();
+      return foldEndpointStatsIntoHours(db, NOW - HOUR, 2000);
+    },
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "recording a consumer batch's attempts, with the wake of a FIFO order's next delivery": (db, k) =>
       recordBatchResults(db, [{

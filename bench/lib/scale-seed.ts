@@ -145,27 +145,30 @@ export function migrateShard(file: string): string[] {
 }
 
 /**
- * Fills endpoint_stats (migrations/shard/0010, newer than the cached seed) of the shard copy in
- * `file` from its deliveries, when it is empty: one rollup per endpoint and 5-minute bucket that
- * had a latest attempt in the STATS_RETENTION_MS before `now` (epoch ms), as the consumer would
- * have written them. Dashboard reads of endpoint stats then read as many rollups as they would in
- * production. Returns how many rollups it wrote.
+ * Fills the endpoint stats (migrations/shard/0010 and 0016, newer than the cached seed) of the shard
+ * copy in `file` from its deliveries, when they are empty: one rollup per endpoint and 5-minute
+ * bucket that had a latest attempt in the STATS_RETENTION_MS before `now` (epoch ms), as the consumer
+ * would have written them, with the buckets of hours that ended over an hour ago folded into hours,
+ * as the sweeper would have (src/db/endpoint-stats.ts foldEndpointStatsIntoHours). Dashboard reads
+ * of endpoint stats then read as many rollups as they would in production. Returns how many it wrote.
  */
 export function rollUpAttempts(file: string, now: number): number {
   const db = new DatabaseSync(file);
+  const folded = (Math.floor(now / 3_600_000) - 1) * 3_600_000;
   try {
     if (Number(db.prepare("SELECT count(*) AS n FROM endpoint_stats").get()!.n) > 0) return 0;
-    const result = db
-      .prepare(
-        `INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded, failed, latency_2)
-         SELECT tenant_id, endpoint_id, last_attempt_at / ${STATS_BUCKET_MS} * ${STATS_BUCKET_MS},
-                sum(last_outcome = 'ok'), sum(last_outcome <> 'ok'), count(*)
-         FROM deliveries WHERE endpoint_id <> '' AND last_attempt_at >= ? AND last_attempt_at < ?
-         GROUP BY 1, 2, 3`,
-      )
-      .run(now - STATS_RETENTION_MS, now);
-    db.exec("ANALYZE endpoint_stats");
-    return Number(result.changes);
+    const rollups = (table: string, start: string, size: number, from: number, to: number) =>
+      db
+        .prepare(
+          `INSERT INTO ${table} (tenant_id, endpoint_id, ${start}, succeeded, failed, latency_2)
+           SELECT tenant_id, endpoint_id, last_attempt_at / ${size} * ${size}, sum(last_outcome = 'ok'), sum(last_outcome <> 'ok'), count(*)
+           FROM deliveries WHERE endpoint_id <> '' AND last_attempt_at >= ? AND last_attempt_at < ?
+           GROUP BY 1, 2, 3`,
+        )
+        .run(from, to).changes;
+    const written = Number(rollups("endpoint_stats_hourly", "hour_start", 3_600_000, now - STATS_RETENTION_MS, folded)) + Number(rollups("endpoint_stats", "bucket_start", STATS_BUCKET_MS, folded, now));
+    db.exec("ANALYZE endpoint_stats; ANALYZE endpoint_stats_hourly;");
+    return written;
   } finally {
     db.close();
   }

@@ -1,4 +1,7 @@
 import { LATENCY_BUCKETS, type StatsRollup } from "../lib/endpoint-stats";
+import { inChunks } from "./chunks";
+
+const HOUR_MS = 3_600_000;
 
 /**
  * Endpoint stats rows (migrations/shard/0010_endpoint_stats.sql): written by the consumer batch as
@@ -33,29 +36,26 @@ export function statsStatement(db: D1Database, rollups: StatsRollup[]): D1Prepar
     .bind(JSON.stringify(rollups.map((r) => [r.tenantId, r.endpointId, r.bucketStart, r.succeeded, r.failed, r.latency])));
 }
 
-/** Stored rollups summed per series bucket: `bucketStart` is the series bucket's start (epoch ms). */
+/** A stored rollup's bucket and counts: `bucketStart` is the start of its 5 minutes or, folded, of its hour (epoch ms). */
 export type SeriesRollup = Omit<StatsRollup, "tenantId" | "endpointId">;
 
+// An endpoint's rollups from ?3 on, both tiers: the hours folded so far, and the 5-minute buckets since.
+const ROLLUPS_SINCE = (columns: string, where: string) => `
+  SELECT ${columns.replaceAll("$start", "bucket_start")} FROM endpoint_stats AS s WHERE ${where} AND s.bucket_start >= ?3
+  UNION ALL
+  SELECT ${columns.replaceAll("$start", "hour_start")} FROM endpoint_stats_hourly AS s WHERE ${where} AND s.hour_start >= ?3`;
+
 /**
- * One endpoint's rollups from `from` (epoch ms) on, summed per `bucketMs`-long series bucket: one
- * range seek on the primary key, at most as many rows returned as the series has buckets.
+ * One endpoint's rollups from `from` (epoch ms) on, as stored (src/lib/endpoint-stats.ts
+ * windowStats folds them into the window's series): two range seeks on the primary keys, one row
+ * read per hour folded and per 5-minute bucket since (~48 for 24 hours, ~190 for 7 days).
  */
-export async function readEndpointStats(db: D1Database, tenantId: string, endpointId: string, from: number, bucketMs: number): Promise<SeriesRollup[]> {
+export async function readEndpointStats(db: D1Database, tenantId: string, endpointId: string, from: number): Promise<SeriesRollup[]> {
   const { results } = await db
-    .prepare(
-      `SELECT CAST((bucket_start - ?3) / ?4 AS INTEGER) AS i, SUM(succeeded) AS succeeded, SUM(failed) AS failed,
-              ${LATENCY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(", ")}
-       FROM endpoint_stats WHERE tenant_id = ?1 AND endpoint_id = ?2 AND bucket_start >= ?3
-       GROUP BY i`,
-    )
-    .bind(tenantId, endpointId, from, bucketMs)
+    .prepare(ROLLUPS_SINCE(`$start AS bucketStart, succeeded, failed, ${LATENCY_COLUMNS.join(", ")}`, "s.tenant_id = ?1 AND s.endpoint_id = ?2"))
+    .bind(tenantId, endpointId, from)
     .all<Record<string, number>>();
-  return results.map((r) => ({
-    bucketStart: from + r.i! * bucketMs,
-    succeeded: r.succeeded!,
-    failed: r.failed!,
-    latency: LATENCY_COLUMNS.map((c) => r[c]!),
-  }));
+  return results.map((r) => ({ bucketStart: r.bucketStart!, succeeded: r.succeeded!, failed: r.failed!, latency: LATENCY_COLUMNS.map((c) => r[c]!) }));
 }
 
 /** Attempts of one endpoint by outcome. */
@@ -72,14 +72,19 @@ export interface RollupCounts extends AttemptCounts {
 }
 
 /**
- * Every rollup of the tenant's endpoints from `from` (epoch ms) on, as stored: one range seek per
- * endpoint, one row read per endpoint and 5-minute bucket with attempts (no sort: the caller folds).
+ * Every rollup of the tenant's endpoints from `from` (epoch ms) on, as stored, both tiers: two range
+ * seeks per endpoint, one row read per endpoint and hour folded or 5-minute bucket since (no sort:
+ * the caller folds).
  */
 export async function tenantRollupsSince(db: D1Database, tenantId: string, from: number): Promise<RollupCounts[]> {
   const { results } = await db
     .prepare(
       `SELECT s.endpoint_id AS endpointId, s.bucket_start AS bucketStart, s.succeeded, s.failed
        FROM endpoints AS e CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start >= ?2
+       WHERE e.tenant_id = ?1
+       UNION ALL
+       SELECT s.endpoint_id, s.hour_start, s.succeeded, s.failed
+       FROM endpoints AS e CROSS JOIN endpoint_stats_hourly AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.hour_start >= ?2
        WHERE e.tenant_id = ?1`,
     )
     .bind(tenantId, from)
@@ -87,25 +92,68 @@ export async function tenantRollupsSince(db: D1Database, tenantId: string, from:
   return results;
 }
 
+/** Most 5-minute rollups one fold moves into hours: up to 4 D1 rows read each by one query (the rollup, its sort into hours, the hour it adds to), so ≤ ~250 a query. */
+export const FOLD_CHUNK = 60;
+
 /**
- * Deletes up to `limit` rollups older than `before` (epoch ms): one range seek per endpoint of the
- * shard, so the work per run is bounded and runs catch up one after the other. Returns how many went.
- * Rollups of deleted endpoints go with them (deleteEndpointStats), not here.
+ * Folds the 5-minute rollups of buckets before `before` (epoch ms, an hour's start) into one row per
+ * endpoint and hour (endpoint_stats_hourly, adding to a row an earlier fold left), at most `limit`,
+ * FOLD_CHUNK at a time, each chunk's move one atomic D1 batch. Returns how many rollups it folded.
  */
-export async function purgeOldEndpointStats(db: D1Database, before: number, limit: number): Promise<number> {
-  const result = await db
-    .prepare(
-      `DELETE FROM endpoint_stats WHERE (tenant_id, endpoint_id, bucket_start) IN (
-         SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM endpoints AS e
+export async function foldEndpointStatsIntoHours(db: D1Database, before: number, limit: number): Promise<number> {
+  const folded = await inChunks(limit, FOLD_CHUNK, async (size) => {
+    const { results: keys } = await db
+      .prepare(
+        `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM endpoints AS e
          CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start < ?1
-         LIMIT ?2)`,
-    )
-    .bind(before, limit)
-    .run();
-  return result.meta.changes;
+         LIMIT ?2`,
+      )
+      .bind(before, size)
+      .all<{ tenant_id: string; endpoint_id: string; bucket_start: number }>();
+    if (keys.length === 0) return keys;
+    const picked = JSON.stringify(keys.map((k) => [k.tenant_id, k.endpoint_id, k.bucket_start]));
+    const these = "(tenant_id, endpoint_id, bucket_start) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))";
+    await db.batch([
+      db
+        .prepare(
+          `INSERT INTO endpoint_stats_hourly (tenant_id, endpoint_id, hour_start, succeeded, failed, ${LATENCY_COLUMNS.join(", ")})
+           SELECT tenant_id, endpoint_id, bucket_start / ${HOUR_MS} * ${HOUR_MS}, SUM(succeeded), SUM(failed), ${LATENCY_COLUMNS.map((c) => `SUM(${c})`).join(", ")}
+           FROM endpoint_stats WHERE ${these}
+           GROUP BY 1, 2, 3
+           ON CONFLICT (tenant_id, endpoint_id, hour_start) DO UPDATE SET
+             succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+             ${LATENCY_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+        )
+        .bind(picked),
+      db.prepare(`DELETE FROM endpoint_stats WHERE ${these}`).bind(picked),
+    ]);
+    return keys;
+  });
+  return folded.length;
 }
 
-/** The statement that deletes one endpoint's rollups, to run with the endpoint's own deletion. */
-export function deleteEndpointStats(db: D1Database, tenantId: string, endpointId: string): D1PreparedStatement {
-  return db.prepare("DELETE FROM endpoint_stats WHERE tenant_id = ? AND endpoint_id = ?").bind(tenantId, endpointId);
+/**
+ * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): one range seek per
+ * endpoint of the shard, so the work per run is bounded and runs catch up one after the other.
+ * Returns how many went. Rollups of deleted endpoints go with them (deleteEndpointStats), not here.
+ */
+export async function purgeOldEndpointStats(db: D1Database, before: number, limit: number): Promise<number> {
+  const purged = await db.batch(
+    [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]].map(([table, start]) =>
+      db
+        .prepare(
+          `DELETE FROM ${table} WHERE (tenant_id, endpoint_id, ${start}) IN (
+             SELECT s.tenant_id, s.endpoint_id, s.${start} FROM endpoints AS e
+             CROSS JOIN ${table} AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.${start} < ?1
+             LIMIT ?2)`,
+        )
+        .bind(before, limit),
+    ),
+  );
+  return purged.reduce((sum, r) => sum + r.meta.changes, 0);
+}
+
+/** The statements that delete one endpoint's rollups of both tiers, to run with the endpoint's own deletion. */
+export function deleteEndpointStats(db: D1Database, tenantId: string, endpointId: string): D1PreparedStatement[] {
+  return ["endpoint_stats", "endpoint_stats_hourly"].map((table) => db.prepare(`DELETE FROM ${table} WHERE tenant_id = ? AND endpoint_id = ?`).bind(tenantId, endpointId));
 }

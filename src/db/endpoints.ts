@@ -256,6 +256,6 @@ export async function updateEndpoint(
 
 /** Deletes an endpoint and its stats; returns whether the tenant had it. */
 export async function deleteEndpoint(db: D1Database, tenantId: string, id: string): Promise<boolean> {
-  const [result] = await db.batch([db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId), deleteEndpointStats(db, tenantId, id)]);
+  const [result] = await db.batch([db.prepare("DELETE FROM endpoints WHERE id = ? AND tenant_id = ?").bind(id, tenantId), ...deleteEndpointStats(db, tenantId, id)]);
   return result!.meta.changes > 0;
 }

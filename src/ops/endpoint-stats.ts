@@ -1,5 +1,5 @@
 import { readEndpointStats, tenantRollupsSince } from "../db/endpoint-stats";
-import { STATS_WINDOWS, tenantActivity, windowStartOf, windowStats, type StatsWindow, type TenantActivity, type WindowStats } from "../lib/endpoint-stats";
+import { tenantActivity, windowStartOf, windowStats, type StatsWindow, type TenantActivity, type WindowStats } from "../lib/endpoint-stats";
 import { endpointOn } from "./endpoints";
 import { tenantDb } from "./tenant-db";
 
@@ -10,7 +10,7 @@ import { tenantDb } from "./tenant-db";
 export async function endpointStats(env: Env, tenantId: string, endpointId: string, window: StatsWindow, now = Date.now()): Promise<WindowStats> {
   const { db } = await tenantDb(env, tenantId);
   await endpointOn(db, tenantId, endpointId);
-  const rows = await readEndpointStats(db, tenantId, endpointId, windowStartOf(window, now), STATS_WINDOWS[window].bucketMs);
+  const rows = await readEndpointStats(db, tenantId, endpointId, windowStartOf(window, now));
   return windowStats(window, now, rows);
 }
 
