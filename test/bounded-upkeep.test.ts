@@ -99,6 +99,15 @@ describe("retention purges in small queries", () => {
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 
+  it("purges every expired row of every tenant and endpoint when the chunks end part-way through their ranges", async () => {
+    const tenants = [await stored(50, NOW - 40 * DAY, () => ({ status: "succeeded" })), await stored(50, NOW - 40 * DAY, () => ({ status: "failed" }))];
+    for (const { tenantId } of tenants) await purgeOldMessages(await shardOf(tenantId), NOW - 30 * DAY, 2000);
+    for (const { tenantId } of tenants) {
+      const db = await shardOf(tenantId);
+      expect(await db.prepare("SELECT (SELECT count(*) FROM deliveries WHERE tenant_id = ?1) + (SELECT count(*) FROM messages WHERE tenant_id = ?1) AS n").bind(tenantId).first("n")).toBe(0);
+    }
+  });
+
   it("purges no more messages than its limit", async () => {
     const s = await stored(130, NOW - 40 * DAY, () => ({ status: "succeeded" }));
     const purged = await purgeOldMessages(await shardOf(s.tenantId), NOW - 30 * DAY, 60);
