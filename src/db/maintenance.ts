@@ -209,44 +209,32 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  // A chunk walks the pairs (and buckets) in key order, so the ones before the last it deleted from are
-  // done: the next chunk starts at that one instead of seeking every emptied range again.
-  let pairs = await deliveryPairsOfShard(db);
+  const pairs = JSON.stringify((await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]));
   const deliveries = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
-    const { results } = await db
+    const { meta } = await db
       .prepare(
         `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
            SELECT d.tenant_id, d.endpoint_id, d.id FROM json_each(?3) AS p
            CROSS JOIN deliveries AS d ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id < ?1
-           LIMIT ?2)
-         RETURNING tenant_id AS t, endpoint_id AS e`,
+           LIMIT ?2)`,
       )
-      .bind(idFloor(before), size, JSON.stringify(pairs.map(({ t, e }) => [t, e])))
-      .all<{ t: string; e: string }>();
-    const at = new Map(pairs.map((p, i) => [JSON.stringify([p.t, p.e]), i]));
-    pairs = pairs.slice(Math.max(0, ...results.map((r) => at.get(JSON.stringify([r.t, r.e])) ?? 0)));
-    return results;
+      .bind(idFloor(before), size, pairs)
+      .run();
+    return Array.from({ length: meta.changes }, () => null);
   });
-  let buckets = await messageBucketsOfShard(db);
-  const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
-    const { results } = await db
+  const buckets = JSON.stringify(await messageBucketsOfShard(db));
+  const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+    (await db
       .prepare(
         `DELETE FROM messages WHERE key IN (
            SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
            LIMIT ?2)
-         RETURNING tenant_id, id, payload_r2, key >> 47 AS bucket`,
+         RETURNING tenant_id, id, payload_r2`,
       )
-      .bind(before, size, JSON.stringify(buckets))
-      .all<PurgedR2Payload & { payload_r2: number; bucket: number }>();
-    const last = Math.max(...results.map((r) => r.bucket));
-    buckets = buckets.filter((b) => b >= last);
-    return results;
-  });
-  return {
-    messages: purged.length,
-    deliveries: deliveries.length,
-    r2Payloads: purged.filter((m) => m.payload_r2 === 1).map(({ tenant_id, id }) => ({ tenant_id, id })),
-  };
+      .bind(before, size, buckets)
+      .all<PurgedR2Payload & { payload_r2: number }>()).results,
+  );
+  return { messages: purged.length, deliveries: deliveries.length, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
 }
 
 /** Deletes idempotency keys past their window. */
