@@ -227,7 +227,7 @@ function build(file: string, total: number, now: number): Omit<SeedCatalog, "see
      VALUES (?, ?, ?, ?, ?, ?, '{"scheme":"standard"}', '{}', 10000, ?, ?, ?, ?, ?, NULL)`,
   );
   const insertMessage = db.prepare(
-    "INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+    "INSERT INTO messages (key, tenant_id, packed_id, event, source, packed_targets, webhook_url, payload, payload_r2, packed_created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
   );
   const insertDelivery = db.prepare(
     `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, attempts, attempt_base, queue_token, enqueued_at, next_attempt_at, last_attempt_at,
