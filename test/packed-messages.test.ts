@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deliveryIdOf, messageCreatedAt, messageKeyOf, newMessageId, packedMessageId, rowKeyText, SQL_MESSAGE_KEY, tenantBucket } from "../src/lib/ids";
-import { apiJson, newEndpoint, newTenant } from "./support/api";
-import { enqueueHeld } from "./support/worker";
+import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
+import { consume, deliveryRow, enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";
 
 // Message rows store their id, a single target and their time packed (migrations/shard/0014), and
@@ -108,7 +108,7 @@ describe("packed message rows", () => {
         .prepare("INSERT INTO messages (key, tenant_id, packed_id, event, packed_targets, payload, packed_created_at) VALUES (CAST(? AS INTEGER), ?, ?, 'x', ?, NULL, ?)")
         .bind(rowKeyText(messageKeyOf(id)!), tenantId, id, JSON.stringify([endpoint.id]), createdAt),
       db
-        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, created_at, updated_at) VALUES (?, ?, ?, 'succeeded', 't', ?, ?)")
+        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, created_at, updated_at) VALUES (?, ?, ?, 'succeeded', 't', ?, ?)")
         .bind(tenantId, endpoint.id, deliveryIdOf(id, 0), createdAt, createdAt),
     ]);
     const row = await storedColumns(tenantId, id);
@@ -117,5 +117,32 @@ describe("packed message rows", () => {
     expect(listed.body.data).toEqual([{ id, event: "x", source: null, created_at: new Date(createdAt).toISOString() }]);
     const delivery = await apiJson("GET", `/v1/tenants/${tenantId}/deliveries/${deliveryIdOf(id, 0)}`);
     expect(delivery.body).toMatchObject({ id: deliveryIdOf(id, 0), message_id: id, endpoint_id: endpoint.id, status: "succeeded" });
+  });
+
+  it("a new delivery stores its queue token as 8 bytes and reads it as the 16 hex digits its queue message carries", async () => {
+    const { id: tenantId } = await newTenant();
+    await newEndpoint(tenantId, { url: "https://example.com/hook" });
+    const { message, tasks } = await enqueueHeld(tenantId, { event: "x", payload: 1 });
+    const row = await (await shardOf(tenantId))
+      .prepare("SELECT queue_token, typeof(packed_queue_token) AS stored, length(packed_queue_token) AS bytes FROM deliveries WHERE tenant_id = ? AND id = ?")
+      .bind(tenantId, message.deliveries[0]!.id)
+      .first<{ queue_token: string; stored: string; bytes: number }>();
+    expect(row).toMatchObject({ stored: "blob", bytes: 8 });
+    expect(row!.queue_token).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(tasks)).toContain(row!.queue_token);
+  });
+
+  it("a delivery whose token was stored as text before the packing is sent by a queue message carrying that token", async () => {
+    const { id: tenantId } = await newTenant();
+    const name = bucket();
+    await newEndpoint(tenantId, { url: `${receiverUrl()}/ok/${name}` });
+    const { message, tasks } = await enqueueHeld(tenantId, { event: "x", payload: 1 });
+    const deliveryId = message.deliveries[0]!.id;
+    const { queue_token: token } = (await deliveryRow(deliveryId))!;
+    const oldToken = "0123456789abcdef";
+    await (await shardOf(tenantId)).prepare("UPDATE deliveries SET packed_queue_token = ? WHERE tenant_id = ? AND id = ?").bind(oldToken, tenantId, deliveryId).run();
+    await consume(tasks.map((t) => JSON.parse(JSON.stringify(t).replaceAll(token, oldToken))));
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "succeeded", queue_token: oldToken });
+    expect(await received(name)).toHaveLength(1);
   });
 });

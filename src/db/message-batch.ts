@@ -130,7 +130,7 @@ const FIFO_SEQ = `coalesce((SELECT max(o.fifo_seq) FROM deliveries AS o
 // A delayed message's deliveries wait as 'scheduled' with their due time (deliveries_scheduled
 // watches them); the others are 'pending' with no index entry (a FIFO delivery: one, in deliveries_in_order).
 const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, ordering_key, fifo_seq, created_at, updated_at)
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, next_attempt_at, ordering_key, fifo_seq, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
          substr(m.id, 1, 32) || printf('%04x', t.key + 1), CASE WHEN j.value ->> 'due' IS NULL THEN 'pending' ELSE 'scheduled' END,
          ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due',

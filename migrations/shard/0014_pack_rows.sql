@@ -1,4 +1,4 @@
--- Leaner message rows (issue 25). A 4 KiB extraction payload compresses to ~915 bytes, and its row
+-- Leaner rows (issue 25). A 4 KiB extraction payload compresses to ~915 bytes, and its message row
 -- with the message id, its one target and its time as text came to ~1,055 bytes: three rows fitted a
 -- 4,096-byte page and ~900 bytes of every page stayed empty (~300 bytes per message). New rows store
 -- those three columns packed, so four rows fit a page; rows written before this migration keep their
@@ -31,3 +31,11 @@ ALTER TABLE messages ADD COLUMN targets TEXT GENERATED ALWAYS AS (
     json_array(substr(lower(hex(packed_targets)), 1, 8) || '-' || substr(lower(hex(packed_targets)), 9, 4) || '-'
       || substr(lower(hex(packed_targets)), 13, 4) || '-' || substr(lower(hex(packed_targets)), 17, 4) || '-' || substr(lower(hex(packed_targets)), 21, 12))
   ELSE packed_targets END) VIRTUAL;
+
+-- packed_queue_token: a delivery's queue token as its 16 hex digits (old rows), or as their 8 bytes
+-- (rows and tokens written since: src/db/sql.ts SQL_QUEUE_TOKEN). 8 bytes less per delivery.
+-- A later rebuild of either table must copy the stored columns by name: SELECT * now includes the
+-- generated ones.
+ALTER TABLE deliveries RENAME COLUMN queue_token TO packed_queue_token;
+ALTER TABLE deliveries ADD COLUMN queue_token TEXT GENERATED ALWAYS AS (
+  CASE WHEN typeof(packed_queue_token) = 'blob' THEN lower(hex(packed_queue_token)) ELSE packed_queue_token END) VIRTUAL;
