@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -30,6 +31,11 @@ function queueConsumersWith(batchTimeoutSeconds: number) {
     deadLetterQueue: c.dead_letter_queue,
   }]));
 }
+
+// Every Node the tests spawn (the CLI, the receiver, wrangler, `npm run dev`) keeps its compiled code in
+// one cache across the run and across runs: a CLI command starts in ~0.4 s instead of ~1.1 s, and the
+// node project spawns hundreds. Node checks each entry against the source, so a stale one is never used.
+process.env.NODE_COMPILE_CACHE ??= path.join(tmpdir(), "edgehook-node-compile-cache");
 
 export default defineConfig(async () => {
   const migrations = (set: string) => readD1Migrations(path.join(import.meta.dirname, "migrations", set));
