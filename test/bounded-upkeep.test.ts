@@ -38,11 +38,11 @@ async function stored(count: number, from: number, delivery: (createdAt: number)
     const d = delivery(createdAt);
     return [
       db
-        .prepare("INSERT INTO messages (key, tenant_id, id, event, targets, payload, created_at) VALUES (CAST(?1 AS INTEGER), ?2, ?3, 'x', json_array(?4), x'00', ?5)")
+        .prepare("INSERT INTO messages (key, tenant_id, packed_id, event, packed_targets, payload, packed_created_at) VALUES (CAST(?1 AS INTEGER), ?2, ?3, 'x', json_array(?4), x'00', ?5)")
         .bind(rowKeyText(messageKeyOf(messageId)!), tenant.id, messageId, endpoint.id, createdAt),
       db
         .prepare(
-          `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, created_at, updated_at)
+          `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, next_attempt_at, created_at, updated_at)
            VALUES (?1, ?2, ?3, ?4, 'token', ?5, ?6, ?7, ?8)`,
         )
         .bind(tenant.id, endpoint.id, deliveryIdOf(messageId, 0), d.status, d.enqueuedAt ?? createdAt, d.nextAttemptAt ?? null, createdAt, d.updatedAt ?? createdAt),

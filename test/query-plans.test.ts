@@ -77,7 +77,7 @@ async function setUp() {
 /** Stores the setUp's delivery as the enqueue path left it an hour ago (fresh, pending), so the sweeper's walk finds it stuck. */
 async function storeFreshDelivery(db: D1Database, k: Awaited<ReturnType<typeof setUp>>): Promise<void> {
   await db
-    .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 't', ?4, ?4, ?4)")
+    .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 't', ?4, ?4, ?4)")
     .bind(k.tenantId, k.endpointId, k.deliveryId, NOW - HOUR)
     .run();
 }
