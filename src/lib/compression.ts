@@ -24,13 +24,12 @@ const SLOW_QUALITY = 10;
 /** A fast pass's output larger than this (bytes) is worth the slow pass. */
 const SLOW_PASS_FROM_BYTES = 128;
 
+// Read once: looking them up on `constants` per call showed in the batch route's profile.
+const { BROTLI_PARAM_QUALITY, BROTLI_PARAM_MODE, BROTLI_MODE_TEXT, BROTLI_PARAM_SIZE_HINT } = constants;
+
 function brotli(bytes: Uint8Array, quality: number): Uint8Array {
   return brotliCompressSync(bytes, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: quality,
-      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
-    },
+    params: { [BROTLI_PARAM_QUALITY]: quality, [BROTLI_PARAM_MODE]: BROTLI_MODE_TEXT, [BROTLI_PARAM_SIZE_HINT]: bytes.byteLength },
   });
 }
 
