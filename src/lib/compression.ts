@@ -11,12 +11,12 @@ import { brotliCompressSync, brotliDecompressSync, constants } from "node:zlib";
  * million at Workers' CPU price, against ~$0.14 per million messages and month of D1 storage saved;
  * SCALING.md). Quality 11 saves 3 % more for nearly three times the CPU.
  *
- * Why a fast pass first: quality 10 has a fixed cost of ~0.5 ms whatever the input (a 50-byte JSON
- * or 4 KiB of repeated text, measured in Node's zlib, the library workerd's `node:zlib` wraps), and
- * it buys only what the fast pass left: ~19 % of it on the extraction payloads (1,136 → 916 bytes).
- * A text that quality 3 already brings down to SLOW_PASS_FROM_BYTES or less keeps that form: quality
- * 10 could save a few tens of bytes at most, and on such inputs it is often no smaller at all. The
- * fast pass costs ~0.1 ms on a 4 KiB extraction payload, ~5 % of the quality-10 pass that follows it.
+ * Why a fast pass first: quality 10 costs at least ~0.35 ms whatever the input (0.35 ms for a
+ * 40-byte JSON, 0.6 ms for 4 KiB of repeated text, measured in workerd), and it buys only what the
+ * fast pass left: ~19 % of it on the extraction payloads (1,136 → 916 bytes). A text that quality 3
+ * already brings down to SLOW_PASS_FROM_BYTES or less keeps that form: quality 10 could save a few
+ * tens of bytes at most, and on such inputs it is often no smaller at all. The fast pass costs
+ * ~0.15 ms on a 4 KiB extraction payload, ~5 % of the quality-10 pass that follows it.
  * This was the batch route's largest cost per message (bench `--phase ingest --profile`, BENCHMARKS.md).
  */
 const FAST_QUALITY = 3;
