@@ -31,10 +31,10 @@ async function seed(tenantId: string, endpointId: string, rows: Row[]): Promise<
     const at = NOW - (rows.length - i) * 1000;
     return [
       db
-        .prepare("INSERT INTO messages (key, tenant_id, id, event, source, targets, payload, created_at) VALUES (CAST(? AS INTEGER), ?, ?, ?, ?, ?, NULL, ?)")
+        .prepare("INSERT INTO messages (key, tenant_id, packed_id, event, source, packed_targets, payload, packed_created_at) VALUES (CAST(? AS INTEGER), ?, ?, ?, ?, ?, NULL, ?)")
         .bind(rowKeyText(messageKeyOf(id)!), tenantId, id, row.event, row.source ?? null, JSON.stringify([endpointId]), at),
       db
-        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, created_at, updated_at) VALUES (?, ?, ?, ?, 'token', ?, ?)")
+        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, created_at, updated_at) VALUES (?, ?, ?, ?, 'token', ?, ?)")
         .bind(tenantId, endpointId, deliveryIdOf(id, 0), row.status ?? "succeeded", at, at),
     ];
   });

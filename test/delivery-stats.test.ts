@@ -13,7 +13,7 @@ async function storeDeliveries(tenantId: string, endpointId: string | null, rows
   const shard = await shardOf(tenantId);
   for (const row of rows) {
     await shard.prepare(
-      `INSERT INTO deliveries (id, tenant_id, endpoint_id, status, queue_token, created_at, updated_at)
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, status, packed_queue_token, created_at, updated_at)
        VALUES (?, ?, ?, ?, 't', ?, ?)`,
     )
       .bind(deliveryIdOf(newMessageId(tenantId, row.at), 0), tenantId, endpointId ?? "", row.status, row.at, row.at)

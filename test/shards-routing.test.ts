@@ -290,7 +290,7 @@ describe("the sweeper on every shard", () => {
     const [, tenant] = await tenantOnEachShard();
     await newEndpoint(tenant.id, { url: `${receiverUrl()}/ok/${bucket()}` });
     const { message } = await enqueueHeld(tenant.id, { event: "x", payload: 1 }, { failQueue: true });
-    const broken = flakyD1(env.SHARD_0, { pattern: /UPDATE deliveries SET queue_token/, message: "D1_ERROR: disk I/O error", times: Infinity });
+    const broken = flakyD1(env.SHARD_0, { pattern: /UPDATE deliveries SET packed_queue_token/, message: "D1_ERROR: disk I/O error", times: Infinity });
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const { queue, sent } = holdingQueue();
 

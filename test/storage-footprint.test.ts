@@ -135,15 +135,17 @@ describe("storage footprint (issue 13)", () => {
     expect(beside() - afterFirst).toBeLessThanOrEqual(3);
   });
 
-  // Issue 13's target is 1,500; measured ~1,577 (see the report / SCALING.md), so this holds the line at 1,600.
-  it("200 realistic 4 KiB payloads delivered once take at most 1,600 bytes of D1 each", async () => {
+  // Issue 25's target is 1,200. Packed message rows (migrations/shard/0014) fit four to a page: ~1,311
+  // measured here, on a shard other tests' tenants share (their rows split its pages too), ~1,250 in
+  // the bench (SCALING.md "Bytes per message"); three rows to a page, as before, would be ~1,580.
+  it("200 realistic 4 KiB payloads delivered once take at most 1,350 bytes of D1 each", async () => {
     const { id } = await newTenant();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
     const before = await databaseSize(id);
     await enqueueAndDeliver(id, 200, 1000);
     const perMessage = ((await databaseSize(id)) - before) / 200;
     console.info(`storage footprint: ${perMessage} D1 bytes per message`);
-    expect(perMessage).toBeLessThanOrEqual(1600);
+    expect(perMessage).toBeLessThanOrEqual(1350);
   });
 
   it("space a purge frees is reused: re-inserting as many messages does not grow the database beyond a small slack", async () => {

@@ -16,10 +16,10 @@ async function seedShardRows(shard: D1Database, tenantId: string): Promise<strin
       .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/', '{}', '{}', 1000, 0, 0)")
       .bind(endpoint, tenantId),
     shard
-      .prepare(`INSERT INTO messages (key, tenant_id, id, event, targets, payload, created_at) VALUES (${SQL_MESSAGE_KEY("?", "?", "?")}, ?, ?, 'e', ?, '{}', 0)`)
+      .prepare(`INSERT INTO messages (key, tenant_id, packed_id, event, packed_targets, payload, packed_created_at) VALUES (${SQL_MESSAGE_KEY("?", "?", "?")}, ?, ?, 'e', ?, '{}', 0)`)
       .bind(bucket, offset, seq, tenantId, message, JSON.stringify([endpoint])),
     shard
-      .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, queue_token, attempts, last_attempt, last_outcome, created_at, updated_at) VALUES (?, ?, ?, 't', 1, 1, 'ok', 0, 0)")
+      .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, packed_queue_token, attempts, last_attempt, last_outcome, created_at, updated_at) VALUES (?, ?, ?, 't', 1, 1, 'ok', 0, 0)")
       .bind(tenantId, endpoint, deliveryIdOf(message, 0)),
     shard.prepare("INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, created_at) VALUES (?, 'k', 'h', ?, 0)").bind(tenantId, message),
   ]);

@@ -227,10 +227,10 @@ function build(file: string, total: number, now: number): Omit<SeedCatalog, "see
      VALUES (?, ?, ?, ?, ?, ?, '{"scheme":"standard"}', '{}', 10000, ?, ?, ?, ?, ?, NULL)`,
   );
   const insertMessage = db.prepare(
-    "INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+    "INSERT INTO messages (key, tenant_id, packed_id, event, source, packed_targets, webhook_url, payload, payload_r2, packed_created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
   );
   const insertDelivery = db.prepare(
-    `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, attempts, attempt_base, queue_token, enqueued_at, next_attempt_at, last_attempt_at,
+    `INSERT INTO deliveries (tenant_id, endpoint_id, id, status, attempts, attempt_base, packed_queue_token, enqueued_at, next_attempt_at, last_attempt_at,
        last_attempt, last_status_code, last_error_kind, last_error, last_duration_ms, last_outcome, last_response, history, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );

@@ -4,7 +4,7 @@ import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
 import { statsStatement } from "./endpoint-stats";
 import { sqlAheadInOrder } from "./delivery-work";
-import { SQL_DUE_IS_PENDING, SQL_QUEUE_TOKEN } from "./sql";
+import { SQL_DUE_IS_PENDING, SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
  * What a consumer batch writes when it ends: its attempts, cancellations, deferred claims,
@@ -155,7 +155,7 @@ const APPLY_LIVE_RESULTS = `
 // wake is its only live message. It runs in the same D1 batch as the record, so no batch can have
 // loaded the next delivery as a head on the old chain; a second wake finds nothing or moves the chain again.
 const WAKE_NEXT_IN_ORDER = `
-  UPDATE deliveries SET queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
+  UPDATE deliveries SET ${SQL_NEW_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
   FROM (SELECT d.tenant_id, d.endpoint_id, r.at,
                (SELECT n.id FROM deliveries AS n
                 WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key

@@ -3,7 +3,7 @@ import { idFloor, messageKeyOf, ordinalOf, SQL_MESSAGE_KEY, sqlMessageKeyOf } fr
 import { decompressText } from "../lib/compression";
 import type { AttemptOutcome, DeliveryStatus, DeliverySummarySchema } from "../schemas/messages";
 import { iso } from "./pagination";
-import { SQL_QUEUE_TOKEN } from "./sql";
+import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /** A delivery that was (re)scheduled and now needs a queue message. */
 export interface ScheduledDelivery {
@@ -159,7 +159,7 @@ export async function getDeliveryWithAttempts(db: D1Database, tenantId: string, 
   return { ...toDeliverySummary(row), event: row.event, attempts: await attemptsOf(row) };
 }
 
-const REPLAY_SET = `status = 'pending', attempt_base = attempts, queue_token = ${SQL_QUEUE_TOKEN},
+const REPLAY_SET = `status = 'pending', attempt_base = attempts, ${SQL_NEW_QUEUE_TOKEN},
   next_attempt_at = NULL, enqueued_at = ?7, updated_at = max(?7, created_at + 1),
   fifo_seq = CASE WHEN status IN ('scheduled', 'pending', 'retrying') THEN fifo_seq END`;
 

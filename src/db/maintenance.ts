@@ -1,7 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { deliveryPairs, SQL_QUEUE_TOKEN } from "./sql";
+import { deliveryPairs, SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
  * The SQL of the delivery path's upkeep: the dead-letter consumer's last word on a delivery, and
@@ -22,7 +22,7 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
 // Every (tenant, endpoint) pair that has deliveries, one seek each (the shard's tenants are few).
 const DELIVERY_PAIRS = deliveryPairs("SELECT id FROM tenants");
 
-const REARM_SET = `queue_token = ${SQL_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
+const REARM_SET = `${SQL_NEW_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
 /**
  * Re-arms deliveries whose queue message evidently never arrived: whose claim began before

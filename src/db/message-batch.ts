@@ -1,5 +1,5 @@
 import { toHex } from "../lib/base64";
-import { MAX_TARGETS_PER_MESSAGE, messageKeyOf, rowKeyText } from "../lib/ids";
+import { KEY_EPOCH_MS, MAX_TARGETS_PER_MESSAGE, messageKeyOf, packedMessageId, rowKeyText } from "../lib/ids";
 import { batchKeyStatements, type BatchKeyToStore } from "./idempotency-keys";
 import { FiltersChanged, IdempotencyKeyTaken, matchingEndpoints, MessageKeyTaken, TargetMissing, TenantMissing, TooManyTargets, type NewDelivery } from "./messages";
 import { SQL_QUEUE_TOKEN } from "./sql";
@@ -60,7 +60,7 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
     const key = rowKeyText(messageKeyOf(m.id)!);
     const row = JSON.stringify({
       key,
-      id: m.id,
+      packed_id: packedMessageId(m.id),
       event: m.event,
       source: m.source,
       endpoint_ids: m.endpointIds,
@@ -85,6 +85,13 @@ const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS
 // More targets than a delivery id can number make `targets` NULL, which rolls the whole batch back
 // (TooManyTargets). The subquery evaluates the targets once.
 const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_PER_MESSAGE} THEN x END FROM (SELECT ${WITH_ONE_OFF} AS x))`;
+/** A canonical lowercase UUID (SQL expression) as 16 bytes; NULL for any other text, which must stay text to come back the same. */
+const UUID_BYTES = (uuid: string) =>
+  `(SELECT CASE WHEN length(u) = 36 AND lower(u) = u AND substr(u, 9, 1) || substr(u, 14, 1) || substr(u, 19, 1) || substr(u, 24, 1) = '----'
+     THEN unhex(replace(u, '-', '')) END FROM (SELECT ${uuid} AS u))`;
+// The row's `targets` as it is stored (migrations/shard/0014): one endpoint id as its 16 bytes, any
+// other list as JSON text. NULL stays NULL (TooManyTargets).
+const PACKED_TARGETS = `(SELECT CASE WHEN json_array_length(x) = 1 THEN coalesce(${UUID_BYTES("x ->> 0")}, x) ELSE x END FROM (SELECT ${CAPPED_TARGETS} AS x))`;
 
 // Every statement takes a whole chunk of messages as one JSON parameter (json_each), so a batch of
 // 100 messages binds a handful of parameters, far from D1's 100 per statement, and its statement
@@ -92,10 +99,11 @@ const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_
 // A filters_version other than the one the filters were evaluated at makes `event` NULL, which
 // rolls the whole batch back (FiltersChanged).
 const INSERT_MESSAGES = `
-  INSERT INTO messages (key, tenant_id, id, event, source, targets, webhook_url, payload, payload_r2, created_at)
-  SELECT ${ROW}, t.id, j.value ->> 'id', CASE WHEN t.filters_version = ?4 THEN j.value ->> 'event' END, j.value ->> 'source',
-         ${CAPPED_TARGETS},
-         j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2', ?3
+  INSERT INTO messages (key, tenant_id, packed_id, event, source, packed_targets, webhook_url, payload, payload_r2, packed_created_at)
+  SELECT ${ROW}, t.id, unhex(j.value ->> 'packed_id'), CASE WHEN t.filters_version = ?4 THEN j.value ->> 'event' END, j.value ->> 'source',
+         ${PACKED_TARGETS},
+         j.value ->> 'webhook_url', unhex(j.value ->> 'payload'), j.value ->> 'r2',
+         CASE WHEN ?3 = ${KEY_EPOCH_MS} + ((${ROW} >> 7) & ${2 ** 40 - 1}) THEN 0 ELSE ?3 END
   FROM tenants AS t JOIN json_each(?2) AS j
   WHERE t.id = ?1
   RETURNING id`;
@@ -122,7 +130,7 @@ const FIFO_SEQ = `coalesce((SELECT max(o.fifo_seq) FROM deliveries AS o
 // A delayed message's deliveries wait as 'scheduled' with their due time (deliveries_scheduled
 // watches them); the others are 'pending' with no index entry (a FIFO delivery: one, in deliveries_in_order).
 const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, queue_token, enqueued_at, next_attempt_at, ordering_key, fifo_seq, created_at, updated_at)
+  INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, next_attempt_at, ordering_key, fifo_seq, created_at, updated_at)
   SELECT CASE WHEN t.value = '' THEN m.tenant_id ELSE e.tenant_id END, t.value,
          substr(m.id, 1, 32) || printf('%04x', t.key + 1), CASE WHEN j.value ->> 'due' IS NULL THEN 'pending' ELSE 'scheduled' END,
          ${SQL_QUEUE_TOKEN}, m.created_at, j.value ->> 'due',
@@ -173,7 +181,7 @@ export async function storeMessages(db: D1Database, batch: MessageBatchToStore):
     if (reason.includes("UNIQUE constraint failed: idempotency_keys")) throw new IdempotencyKeyTaken();
     if (reason.includes("NOT NULL constraint failed: deliveries.tenant_id")) throw new TargetMissing();
     if (reason.includes("UNIQUE constraint failed: messages.key")) throw new MessageKeyTaken();
-    if (reason.includes("NOT NULL constraint failed: messages.targets")) throw new TooManyTargets();
+    if (reason.includes("NOT NULL constraint failed: messages.packed_targets")) throw new TooManyTargets();
     if (reason.includes("NOT NULL constraint failed: messages.event")) throw new FiltersChanged();
     throw error;
   }

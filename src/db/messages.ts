@@ -2,7 +2,7 @@ import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESS
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
 import { sqlAheadInOrder } from "./delivery-work";
-import { SQL_QUEUE_TOKEN } from "./sql";
+import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 import { EARLY_TOLERANCE_MS } from "../delivery/plan";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
@@ -120,7 +120,7 @@ export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: stri
   const result = await db
     .prepare(
       `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
-         queue_token = ${SQL_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
+         ${SQL_NEW_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
        WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
          AND status IN ('scheduled', 'pending') AND attempts = 0
          AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?7

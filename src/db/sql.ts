@@ -8,8 +8,15 @@ export const SQL_UUID_V4 = `lower(
   hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
   substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;
 
-/** A random 64-bit token in hex: names the live queue chain of a delivery. */
-export const SQL_QUEUE_TOKEN = "lower(hex(randomblob(8)))";
+/**
+ * A random 64-bit token, stored as its 8 bytes in `packed_queue_token` (migrations/shard/0014):
+ * names the live queue chain of a delivery. Rows read it as `queue_token`, 16 lowercase hex digits
+ * (the form queue messages carry), as rows written before that migration stored it.
+ */
+export const SQL_QUEUE_TOKEN = "randomblob(8)";
+
+/** The SET term that starts a new queue chain for a delivery (see SQL_QUEUE_TOKEN). */
+export const SQL_NEW_QUEUE_TOKEN = `packed_queue_token = ${SQL_QUEUE_TOKEN}`;
 
 /**
  * A recursive CTE `pairs(t, e)`: every (tenant, endpoint) pair that has deliveries, for the tenants

@@ -82,6 +82,19 @@ export function messageKeyOf(id: string): MessageKey | null {
   return { bucket: parseInt(digits.slice(17, 21), 16), offset: ms - KEY_EPOCH_MS, seq: parseInt(digits.slice(13, 16), 16) >> 5 };
 }
 
+/**
+ * The packed form of a message id in its row (migrations/shard/0014): the 11 hex digits its row key
+ * does not carry (13–16: sequence and random bits; 21–27: random bits) and a 0, as 12 hex digits for
+ * SQL's unhex() (a 6-byte BLOB, against 36 bytes of text). The row's generated `id` column puts the
+ * key's time and tenant bucket back around them.
+ * @throws Error for an id this relay never issued as a message id (it would not come back the same)
+ */
+export function packedMessageId(id: string): string {
+  const digits = id.replace(/-/g, "");
+  if (!isRelayId(id) || !digits.endsWith("0000") || messageKeyOf(id) === null) throw new Error(`not a message id: ${id}`);
+  return `${digits.slice(13, 17)}${digits.slice(21, 28)}0`;
+}
+
 /** When (epoch ms) a message was created, from its id (or a delivery's); 0 for an id this relay never issued. */
 export function messageCreatedAt(id: string): number {
   return isRelayId(id) ? parseInt(id.slice(0, 8) + id.slice(9, 13), 16) : 0;
