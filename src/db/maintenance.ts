@@ -2,7 +2,7 @@ import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
 import { inChunks, runsOf } from "./chunks";
-import { deliveryPairs, SQL_NEW_QUEUE_TOKEN } from "./sql";
+import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
  * The SQL of the delivery path's upkeep: the dead-letter consumer's last word on a delivery, and
@@ -20,8 +20,25 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
     .run();
 }
 
-// Every (tenant, endpoint) pair that has deliveries, one seek each (the shard's tenants are few).
-const DELIVERY_PAIRS = deliveryPairs("SELECT id FROM tenants");
+/**
+ * Most (tenant, endpoint) pairs or tenant buckets one query finds: ~2 D1 rows read each (~4 at a
+ * tenant's first pair), so however many a shard has, no query reads more than ~250 rows (issue 25).
+ */
+export const PAIRS_PAGE = 60;
+
+// The next ?3 (tenant, endpoint) pairs that have deliveries after the pair (?1, ?2), skipping along
+// the deliveries' primary key: one seek per pair (two for a tenant's first), however many deliveries
+// each has. Two single-column seeks, not one row-value (tenant_id, endpoint_id) > (…): SQLite steps
+// through every delivery of the previous pair for that.
+const NEXT_PAIRS = `
+  WITH RECURSIVE pairs(v, n) AS (
+    SELECT json_array(?1, ?2), 0
+    UNION ALL
+    SELECT coalesce(
+      (SELECT json_array(tenant_id, endpoint_id) FROM deliveries WHERE tenant_id = p.v ->> 0 AND endpoint_id > p.v ->> 1 ORDER BY endpoint_id LIMIT 1),
+      (SELECT json_array(tenant_id, endpoint_id) FROM deliveries WHERE tenant_id > p.v ->> 0 ORDER BY tenant_id, endpoint_id LIMIT 1)), p.n + 1
+    FROM pairs AS p WHERE p.v IS NOT NULL AND p.n < ?3)
+  SELECT v ->> 0 AS t, v ->> 1 AS e FROM pairs WHERE n > 0 AND v IS NOT NULL`;
 
 const REARM_SET = `${SQL_NEW_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
@@ -89,10 +106,15 @@ export async function rearmStuckDeliveries(
   return [...open, ...fresh, ...scheduled];
 }
 
-/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each. */
+/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each, PAIRS_PAGE a query. */
 async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; e: string }>> {
-  const { results } = await db.prepare(`${DELIVERY_PAIRS} SELECT t, e FROM pairs WHERE e IS NOT NULL`).all<{ t: string; e: string }>();
-  return results;
+  // Tenant ids are never empty, so ("", "") comes before every pair.
+  let last = { t: "", e: "" };
+  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
+    const { results } = await db.prepare(NEXT_PAIRS).bind(last.t, last.e, size).all<{ t: string; e: string }>();
+    last = results.at(-1) ?? last;
+    return results;
+  });
 }
 
 /**
@@ -183,18 +205,44 @@ export interface PurgedR2Payload {
   id: string;
 }
 
-// Every tenant bucket that has messages, by a loose index scan over the message keys (one seek each).
-const MESSAGE_BUCKETS = `
-  WITH RECURSIVE buckets(b) AS (
-    SELECT (SELECT min(key) FROM messages) >> 47
+// The next ?2 tenant buckets that have messages after bucket ?1 (-1: from the first), by a loose
+// index scan over the message keys: one seek each.
+const NEXT_BUCKETS = `
+  WITH RECURSIVE buckets(b, n) AS (
+    SELECT ?1, 0
     UNION ALL
-    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47
-    FROM buckets WHERE buckets.b IS NOT NULL)`;
+    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47, buckets.n + 1
+    FROM buckets WHERE buckets.b IS NOT NULL AND buckets.n < ?2)
+  SELECT b FROM buckets WHERE n > 0 AND b IS NOT NULL`;
 
-/** The tenant buckets of the shard that have messages: one seek each. */
+/** The tenant buckets of the shard that have messages: one seek each, PAIRS_PAGE a query. */
 async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
-  const { results } = await db.prepare(`${MESSAGE_BUCKETS} SELECT b FROM buckets WHERE b IS NOT NULL`).all<{ b: number }>();
-  return results.map((r) => r.b);
+  let last = -1;
+  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
+    const { results } = await db.prepare(NEXT_BUCKETS).bind(last, size).all<{ b: number }>();
+    last = results.at(-1)?.b ?? last;
+    return results.map((r) => r.b);
+  });
+}
+
+/**
+ * Most (tenant, endpoint) pairs or tenant buckets one purging query seeks: ~2 D1 rows read each
+ * even when nothing there is old enough, so with UPKEEP_CHUNK deletions a query reads ≤ ~250 rows.
+ */
+export const PURGE_RANGES = 20;
+
+/**
+ * Runs `purge(ranges, size)` over `ranges` PURGE_RANGES at a time, each run in chunks of at most
+ * UPKEEP_CHUNK, until `limit` rows went or every run is done. Returns every row purged.
+ */
+async function purgeInRuns<R, T>(ranges: R[], limit: number, purge: (ranges: string, size: number) => Promise<T[]>): Promise<T[]> {
+  const purged: T[] = [];
+  for (const run of runsOf(ranges, PURGE_RANGES)) {
+    if (purged.length >= limit) break;
+    const json = JSON.stringify(run);
+    purged.push(...(await inChunks(limit - purged.length, UPKEEP_CHUNK, (size) => purge(json, size))));
+  }
+  return purged;
 }
 
 /**
@@ -209,8 +257,8 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const pairs = JSON.stringify((await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]));
-  const deliveries = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
+  const pairs = (await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]);
+  const deliveries = await purgeInRuns(pairs, limit, async (pairs, size) => {
     const { meta } = await db
       .prepare(
         `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
@@ -222,8 +270,7 @@ export async function purgeOldMessages(
       .run();
     return Array.from({ length: meta.changes }, () => null);
   });
-  const buckets = JSON.stringify(await messageBucketsOfShard(db));
-  const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+  const purged = await purgeInRuns(await messageBucketsOfShard(db), limit, async (buckets, size) =>
     (await db
       .prepare(
         `DELETE FROM messages WHERE key IN (
