@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../src/db/endpoint-stats";
 import { purgeOldMessages, rearmStuckDeliveries } from "../src/db/maintenance";
 import { deliveryIdOf, KEY_EPOCH_MS, newMessageId, SQL_MESSAGE_KEY } from "../src/lib/ids";
 import { newTenant } from "./support/api";
@@ -66,6 +67,48 @@ describe("upkeep on a shard with many endpoints and tenants", () => {
   it("the sweeper walks the fresh deliveries of 400 endpoints, no query reading more than 250 rows", async () => {
     const { db } = await deliveriesToManyEndpoints(400);
     const most = await mostRowsReadByOneQuery(db, (d) => rearmStuckDeliveries(d, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 100));
+    expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
+  });
+});
+
+describe("endpoint stats upkeep on a shard with many endpoints", () => {
+  const HOUR = 3_600_000;
+
+  /** A tenant with `count` endpoints (written straight to the shard) and, for each, 5-minute rollups starting at each of `starts` (epoch ms). */
+  async function endpointsWithRollups(count: number, starts: number[]) {
+    const tenant = await newTenant();
+    const db = await shardOf(tenant.id);
+    const ids = Array.from({ length: count }, (_, i) => `${tenant.id}-endpoint-${i}`);
+    await db.batch(
+      ids.map((id) =>
+        db
+          .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)")
+          .bind(id, tenant.id),
+      ),
+    );
+    await db.batch(
+      ids.flatMap((id) =>
+        starts.map((start) => db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(tenant.id, id, start)),
+      ),
+    );
+    const attempts = async (table: string) => db.prepare(`SELECT count(*) AS rows, coalesce(sum(succeeded), 0) AS attempts FROM ${table} WHERE tenant_id = ?`).bind(tenant.id).first<{ rows: number; attempts: number }>();
+    return { db, attempts };
+  }
+
+  it("the fold moves every old rollup of 400 endpoints into hours, no query reading more than 250 rows", async () => {
+    const { db, attempts } = await endpointsWithRollups(400, [NOW - 3 * HOUR, NOW - 3 * HOUR + 5 * MINUTE, NOW - 10 * MINUTE]);
+    const most = await mostRowsReadByOneQuery(db, (d) => foldEndpointStatsIntoHours(d, NOW - HOUR, 2000));
+    expect({ fiveMinute: await attempts("endpoint_stats"), hourly: await attempts("endpoint_stats_hourly") }).toEqual({
+      fiveMinute: { rows: 400, attempts: 400 },
+      hourly: { rows: 400, attempts: 800 },
+    });
+    expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
+  });
+
+  it("the purge deletes every expired rollup of 400 endpoints and keeps the rest, no query reading more than 250 rows", async () => {
+    const { db, attempts } = await endpointsWithRollups(400, [NOW - 9 * DAY, NOW - HOUR]);
+    const most = await mostRowsReadByOneQuery(db, (d) => purgeOldEndpointStats(d, NOW - 8 * DAY, 2000));
+    expect(await attempts("endpoint_stats")).toEqual({ rows: 400, attempts: 400 });
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 });

@@ -1,7 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { inChunks, runsOf } from "./chunks";
+import { inChunks, inRuns, runsOf } from "./chunks";
 import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
@@ -232,20 +232,6 @@ async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
 export const PURGE_RANGES = 20;
 
 /**
- * Runs `purge(ranges, size)` over `ranges` PURGE_RANGES at a time, each run in chunks of at most
- * UPKEEP_CHUNK, until `limit` rows went or every run is done. Returns every row purged.
- */
-async function purgeInRuns<R, T>(ranges: R[], limit: number, purge: (ranges: string, size: number) => Promise<T[]>): Promise<T[]> {
-  const purged: T[] = [];
-  for (const run of runsOf(ranges, PURGE_RANGES)) {
-    if (purged.length >= limit) break;
-    const json = JSON.stringify(run);
-    purged.push(...(await inChunks(limit - purged.length, UPKEEP_CHUNK, (size) => purge(json, size))));
-  }
-  return purged;
-}
-
-/**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
  * oldest first within each tenant range: bounded work per run, and runs catch up one after the
  * other. The shard's (tenant, endpoint) pairs and tenant buckets are found once, then each query
@@ -258,7 +244,7 @@ export async function purgeOldMessages(
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
   const pairs = (await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]);
-  const deliveries = await purgeInRuns(pairs, limit, async (pairs, size) => {
+  const deliveries = await inRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
     const { meta } = await db
       .prepare(
         `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
@@ -270,7 +256,7 @@ export async function purgeOldMessages(
       .run();
     return Array.from({ length: meta.changes }, () => null);
   });
-  const purged = await purgeInRuns(await messageBucketsOfShard(db), limit, async (buckets, size) =>
+  const purged = await inRuns(await messageBucketsOfShard(db), PURGE_RANGES, limit, UPKEEP_CHUNK, async (buckets, size) =>
     (await db
       .prepare(
         `DELETE FROM messages WHERE key IN (
