@@ -9,7 +9,9 @@
 // injected platform faults, bench/lib/faults.ts); the other phases run without it and keep the
 // last scale figures. `npm run bench -- --phase storage` runs only phase 6 (storage and cost: D1
 // rows written and bytes per delivery) and prints its figures without writing them: they belong
-// beside the other phases' figures of one complete run.
+// beside the other phases' figures of one complete run; `--phase ingest` likewise runs phase 1 alone
+// (with `--profile`, a CPU profile of the Worker over its alternating single and bulk slices, written
+// to bench/results/ingest.cpuprofile).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -18,7 +20,8 @@ import { freePort, startRelay, type LocalRelay } from "../scripts/local-relay.ts
 import { setUp, SETTINGS } from "./lib/context.ts";
 import { costOf } from "./lib/cost.ts";
 import { measureDelivery, measurePaced, type PhaseHooks } from "./lib/delivery.ts";
-import { measureIngest } from "./lib/ingest.ts";
+import { measureIngest, type IngestResult } from "./lib/ingest.ts";
+import type { Throughput } from "./lib/load.ts";
 import { ledgerOf } from "./lib/ledger.ts";
 import { attachProfiler, summarise, type ProfileSummary } from "./lib/profile.ts";
 import { measureIsolation } from "./lib/isolation.ts";
@@ -63,8 +66,8 @@ function commit(): string {
 
 const step = (text: string) => process.stdout.write(`bench: ${text}\n`);
 
-/** Profiles the Worker around a phase when asked to; the summary lands in `into.summary`. */
-async function profiling(inspectorPort: number | undefined, into: { summary?: ProfileSummary }): Promise<PhaseHooks> {
+/** Profiles the Worker around a phase when asked to, into bench/results/`file`; the summary lands in `into.summary`. */
+async function profiling(inspectorPort: number | undefined, into: { summary?: ProfileSummary }, file = "delivery.cpuprofile"): Promise<PhaseHooks> {
   if (!inspectorPort) return {};
   const profiler = await attachProfiler(inspectorPort);
   return {
@@ -72,7 +75,7 @@ async function profiling(inspectorPort: number | undefined, into: { summary?: Pr
     after: async () => {
       const profile = await profiler.stop();
       profiler.close();
-      writeFileSync(path.join(RESULTS, "delivery.cpuprofile"), JSON.stringify(profile));
+      writeFileSync(path.join(RESULTS, file), JSON.stringify(profile));
       into.summary = summarise(profile);
     },
   };
@@ -221,6 +224,40 @@ async function storageOnly(): Promise<void> {
     receiver.stop();
   }
 }
+/** `--phase ingest`: phase 1 alone (no-op ceiling, enqueue, bulk ÷ single); prints its figures, writes nothing but a profile when asked. */
+async function ingestOnly(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  const receiver = await startReceiver();
+  const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
+  const relay = await startRelay({}, { inspectorPort, entry: "bench/worker.ts" });
+  try {
+    step(`load average ${machineLoad().loadavg.join(" / ")}; 1/7 ingest alone: GET /health, enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, then single and bulk in alternating slices`);
+    const profile: { summary?: ProfileSummary } = {};
+    const ingest = await measureIngest(await setUp(relay, receiver), await profiling(inspectorPort, profile, "ingest.cpuprofile"));
+    process.stdout.write(`\n${JSON.stringify(ingestFiguresOf(ingest, profile.summary), null, 2)}\n\nbench: ingest phase alone, nothing written${profile.summary ? " but bench/results/ingest.cpuprofile" : ""}\n`);
+  } finally {
+    await relay.stop();
+    receiver.stop();
+  }
+}
+
+/** What `--phase ingest` prints: the figures outside checks read, each run's rate and latency, and the profile's top functions. */
+function ingestFiguresOf(ingest: IngestResult, profile: ProfileSummary | undefined) {
+  const { single_messages_per_second, bulk_messages_per_second, bulk_over_single, single_over_noop_idle } = ingest;
+  const run = (r: Throughput) => ({ req_per_s: r.reqPerSec, p50_ms: r.p50Ms, p99_ms: r.p99Ms, non2xx: r.non2xx });
+  return {
+    ingest: { single_messages_per_second, bulk_messages_per_second, bulk_over_single, single_over_noop_idle },
+    runs: {
+      noop: ingest.noop.map(run),
+      ...Object.fromEntries(ingest.enqueue.map((e) => [`enqueue_${e.payloadBytes}`, run(e.run)])),
+      unrouted: run(ingest.unrouted.run),
+      single: run(ingest.single.run),
+      bulk: run(ingest.bulk.run),
+    },
+    ...(profile ? { profile } : {}),
+  };
+}
+
 /** `--phase faults`: a ledger run under injected platform faults (bench/lib/faults.ts), alone. */
 const faultsOnly = () =>
   runAlone("faults", { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: FAULT_SPEC, SWEEP_STUCK_AFTER_SECONDS: "30" }, (relay, url) => measureFaults(relay, url, step), renderFaults, FAULTS_SECTION);
@@ -235,7 +272,8 @@ async function main(): Promise<void> {
   if (phase === "faults") return faultsOnly();
   if (phase === "storage") return storageOnly();
   if (phase === "fifo") return fifoOnly();
-  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults", "storage" and "fifo"`);
+  if (phase === "ingest") return ingestOnly();
+  if (phase !== undefined) throw new Error(`unknown phase "${phase}": the phases that run alone are "scale", "faults", "storage", "fifo" and "ingest"`);
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);

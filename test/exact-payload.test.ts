@@ -92,4 +92,30 @@ describe("the payload arrives exactly as the platform sent it", () => {
     expect((await res.json<any>()).error.code).toBe("invalid_json");
     expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
   });
+  it("a batch body that is not valid UTF-8 is a 400 invalid_json and nothing is stored", async () => {
+    const { id } = await newTenant();
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"messages":[{"event":"x","payload":"'), 0xc3, 0x28, ...new TextEncoder().encode('"}]}')]);
+    const res = await api("POST", `${messages(id)}/batch`, { rawBody: bytes });
+    expect(res.status).toBe(400);
+    expect((await res.json<any>()).error.code).toBe("invalid_json");
+    expect(await (await shardOf(id)).prepare("SELECT count(*) AS n FROM messages WHERE tenant_id = ?").bind(id).first("n")).toBe(0);
+  });
+
+  it("a body that starts with a UTF-8 byte order mark is read as the JSON after it, its payload stored exactly", async () => {
+    const { id } = await newTenant();
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"event":"x","payload":{"n": 1.50}}')]);
+    const res = await api("POST", messages(id), { rawBody: bytes });
+    expect(res.status).toBe(202);
+    expect(await storedPayload((await res.json<{ id: string }>()).id)).toBe('{"n": 1.50}');
+  });
+
+  it("a batch body with a byte order mark keeps every payload's exact text", async () => {
+    const { id } = await newTenant();
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"messages":[{"event":"x","payload":"é\\u00e9"},{"event":"x","payload":[1e2]}]}')]);
+    const res = await api("POST", `${messages(id)}/batch`, { rawBody: bytes });
+    expect(res.status).toBe(202);
+    const [first, second] = (await res.json<{ messages: Array<{ id: string }> }>()).messages;
+    expect(await storedPayload(first!.id)).toBe('"é\\u00e9"');
+    expect(await storedPayload(second!.id)).toBe("[1e2]");
+  });
 });

@@ -1,3 +1,4 @@
+import type { PhaseHooks } from "./delivery.ts";
 import { type Bench, drain, enqueueHeaders, enqueueUrl, SETTINGS } from "./context.ts";
 import { payloadOf, throughput, type Throughput } from "./load.ts";
 import { percentile, ratio } from "./stats.ts";
@@ -54,9 +55,10 @@ export interface IngestResult {
 
 /**
  * The runtime's ceiling (GET /health, before and after) and enqueue req/s at each payload size,
- * with the ratio to the mean of the two no-op runs.
+ * with the ratio to the mean of the two no-op runs. `hooks` run around the alternating single and
+ * bulk slices (a CPU profile of the batch route beside the single one).
  */
-export async function measureIngest(bench: Bench): Promise<IngestResult> {
+export async function measureIngest(bench: Bench, hooks: PhaseHooks = {}): Promise<IngestResult> {
   const noopRun = (seconds: number) => throughput({ url: `${bench.relayUrl}/health`, seconds });
   const enqueueRun = (payloadBytes: number, seconds: number, event = "bench.ingest") =>
     throughput({
@@ -88,10 +90,12 @@ export async function measureIngest(bench: Bench): Promise<IngestResult> {
     });
   const singles: Throughput[] = [];
   const bulks: Throughput[] = [];
+  await hooks.before?.();
   for (let round = 0; round < ALTERNATE_ROUNDS; round++) {
     singles.push(await enqueueRun(4096, SLICE_SECONDS, "bench.unrouted"));
     bulks.push(await bulkRun(SLICE_SECONDS));
   }
+  await hooks.after?.();
   const alternated = ALTERNATE_ROUNDS * SLICE_SECONDS;
   const single = combined(singles, alternated);
   const bulk = combined(bulks, alternated);

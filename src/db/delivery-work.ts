@@ -85,15 +85,17 @@ export const LOAD_CHUNK = 50;
 /**
  * Loads a consumer batch, every row by primary key (the keys travel as one JSON parameter), with
  * the head of each FIFO delivery's order (three index seeks per FIFO delivery, none for others):
- * one query per LOAD_CHUNK deliveries, sent together.
+ * one query per LOAD_CHUNK deliveries, all in one D1 `batch()`: one round trip, and one snapshot of the shard.
  */
 export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
-  const loaded = await Promise.all(runsOf(refs, LOAD_CHUNK).map((run) => loadRun(db, run)));
-  return new Map(loaded.flat().map((r) => [r.id, r]));
+  const runs = runsOf(refs, LOAD_CHUNK);
+  if (runs.length === 0) return new Map();
+  const loaded = await db.batch<DeliveryWork>(runs.map((run) => loadStatement(db, run)));
+  return new Map(loaded.flatMap((r) => r.results).map((r) => [r.id, r]));
 }
 
-async function loadRun(db: D1Database, refs: DeliveryRef[]): Promise<DeliveryWork[]> {
-  const { results } = await db
+function loadStatement(db: D1Database, refs: DeliveryRef[]): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT d.id, d.tenant_id, m.id AS message_id, d.endpoint_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url,
               d.status, d.attempts, d.attempt_base, d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at,
@@ -111,9 +113,7 @@ async function loadRun(db: D1Database, refs: DeliveryRef[]): Promise<DeliveryWor
        LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND d.endpoint_id <> ''
        LEFT JOIN tenants AS t ON t.id = d.tenant_id AND d.endpoint_id = ''`,
     )
-    .bind(JSON.stringify(refs))
-    .all<DeliveryWork>();
-  return results;
+    .bind(JSON.stringify(refs));
 }
 
 /**
