@@ -16,24 +16,29 @@ const DAY = 86_400_000;
 const ROWS_PER_QUERY = 250;
 
 /** A tenant whose deliveries go to `endpoints` endpoint ids, one expired (40 days old) and one recent (1 day old) delivery each, written straight to the shard. */
-async function deliveriesToManyEndpoints(endpoints: number) {
+async function deliveriesToManyEndpoints(endpoints: number, status = "succeeded") {
   const tenant = await newTenant();
   const db = await shardOf(tenant.id);
   const rows = Array.from({ length: endpoints }, (_, i) => [NOW - 40 * DAY + i, NOW - DAY + i]).flat();
   await db.batch(
     rows.map((at, i) =>
       db
-        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'succeeded', 't', ?4, ?4, ?4)")
-        .bind(tenant.id, `endpoint-${String(i >> 1).padStart(4, "0")}`, deliveryIdOf(newMessageId(tenant.id, at, 0), 0), at),
+        .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?5, 't', ?4, ?4, ?4)")
+        .bind(tenant.id, `endpoint-${String(i >> 1).padStart(4, "0")}`, deliveryIdOf(newMessageId(tenant.id, at, 0), 0), at, status),
     ),
   );
   return { tenantId: tenant.id, db };
 }
 
 async function mostRowsReadByOneQuery(db: D1Database, run: (db: D1Database) => Promise<unknown>): Promise<number> {
+  return (await queriesOf(db, run)).most;
+}
+
+/** How many queries `run` made, and the most rows one of them read. */
+async function queriesOf(db: D1Database, run: (db: D1Database) => Promise<unknown>): Promise<{ queries: number; most: number }> {
   const { db: counted, statements } = countingD1(db);
   await run(counted);
-  return Math.max(...statements.map((s) => s.rowsRead));
+  return { queries: statements.length, most: Math.max(...statements.map((s) => s.rowsRead)) };
 }
 
 describe("upkeep on a shard with many endpoints and tenants", () => {
@@ -64,10 +69,38 @@ describe("upkeep on a shard with many endpoints and tenants", () => {
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 
-  it("the sweeper walks the fresh deliveries of 400 endpoints, no query reading more than 250 rows", async () => {
+  it("the sweeper walks the fresh deliveries of 400 endpoints in a query per 40 of them, not one each, none reading more than 250 rows", async () => {
     const { db } = await deliveriesToManyEndpoints(400);
-    const most = await mostRowsReadByOneQuery(db, (d) => rearmStuckDeliveries(d, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 100));
+    const pairs = (await db.prepare("SELECT count(*) AS n FROM (SELECT DISTINCT tenant_id, endpoint_id FROM deliveries)").first<number>("n"))!;
+    const { queries, most } = await queriesOf(db, (d) => rearmStuckDeliveries(d, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 100));
+    expect(queries).toBeLessThanOrEqual(Math.ceil(pairs / 40) + Math.ceil(pairs / 60) + 4);
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
+  });
+
+  it("the sweeper re-arms every stuck fresh delivery to 400 endpoints", async () => {
+    const { tenantId, db } = await deliveriesToManyEndpoints(400, "pending");
+    const rearmed = await rearmStuckDeliveries(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
+    expect(new Set(rearmed.map((d) => d.id)).size).toBe(400);
+    const fresh = await db.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND updated_at = created_at AND created_at > ?").bind(tenantId, NOW - 2 * DAY).first("n");
+    expect(fresh).toBe(0);
+  });
+
+  it("the sweeper re-arms every stuck fresh delivery when its pages end part-way through the second of three endpoints", async () => {
+    const tenant = await newTenant();
+    const db = await shardOf(tenant.id);
+    await db.batch(
+      Array.from({ length: 300 }, (_, i) => {
+        const at = NOW - DAY + i;
+        return db
+          .prepare("INSERT INTO deliveries (tenant_id, endpoint_id, id, status, packed_queue_token, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', 't', ?4, ?4, ?4)")
+          .bind(tenant.id, `endpoint-${i % 3}`, deliveryIdOf(newMessageId(tenant.id, at, 0), 0), at);
+      }),
+    );
+    const rearmed = await rearmStuckDeliveries(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
+    expect(new Set(rearmed.filter((d) => d.tenant_id === tenant.id).map((d) => d.id)).size).toBe(300);
+    const tenantId = tenant.id;
+    const fresh = await db.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND updated_at = created_at AND created_at > ?").bind(tenantId, NOW - 2 * DAY).first("n");
+    expect(fresh).toBe(0);
   });
 });
 

@@ -118,39 +118,53 @@ async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; 
 }
 
 /**
- * The fresh source of rearmStuckDeliveries: each pair's window of ids walked a page of FRESH_PAGE
- * at a time (one lower bound each: SQLite seeks by one and would filter by the other), its stuck
- * deliveries re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
+ * Most (tenant, endpoint) pairs one query of the fresh-delivery walk seeks (~2 D1 rows read each
+ * where its window is empty): a shard's pairs take a query per FRESH_PAIRS, not one each, which
+ * would spend D1's 1,000 queries per invocation (the sweeper's, for every shard) at ~1,000 pairs.
+ */
+export const FRESH_PAIRS = 40;
+
+/**
+ * The fresh source of rearmStuckDeliveries: the windows of ids of FRESH_PAIRS pairs at a time,
+ * walked a page of FRESH_PAGE − 2 × FRESH_PAIRS deliveries at a time (each pair from its own lower
+ * bound, so SQLite seeks it; a full page resumes at the pair and id where it ended), the stuck ones
+ * re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
  * delivery a consumer moved on between the two queries is left alone.
  */
 async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
   const rearmed: ScheduledDelivery[] = [];
-  const end = idFloor(stuckBefore);
-  for (const { t, e } of await deliveryPairsOfShard(db)) {
-    let after: string | null = null;
-    while (rearmed.length < limit) {
-      const { results: page }: { results: Array<{ id: string; stuck: number }> } = await db
+  const page = FRESH_PAGE - 2 * FRESH_PAIRS;
+  for (const run of runsOf(await deliveryPairsOfShard(db), FRESH_PAIRS)) {
+    // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
+    // below every id after `id`.
+    let windows = run.map(({ t, e }) => [t, e, idFloor(freshFrom)]);
+    while (windows.length > 0 && rearmed.length < limit) {
+      const { results: seen } = await db
         .prepare(
-          `SELECT id, status = 'pending' AND updated_at = created_at AND enqueued_at < ?3 AS stuck FROM deliveries
-           WHERE tenant_id = ?1 AND endpoint_id = ?2 AND ${after === null ? "id >= ?4" : "id > ?6"} AND id < ?5
-           ORDER BY id LIMIT ?7`,
+          `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
+           FROM json_each(?1) AS p CROSS JOIN deliveries AS d
+             ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
+           LIMIT ?4`,
         )
-        .bind(t, e, stuckBefore, idFloor(freshFrom), end, after, FRESH_PAGE)
-        .all<{ id: string; stuck: number }>();
-      const stuck = page.filter((d) => d.stuck === 1).map((d) => d.id).slice(0, limit - rearmed.length);
-      for (const run of runsOf(stuck, UPKEEP_CHUNK)) {
+        .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
+        .all<{ pair: number; id: string; stuck: number }>();
+      const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
+      for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
         const { results } = await db
           .prepare(
             `UPDATE deliveries SET ${REARM_SET}
-             WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (SELECT value FROM json_each(?4)) AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?5
+             WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
+               AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
              RETURNING id, tenant_id, endpoint_id, queue_token`,
           )
-          .bind(now, t, e, JSON.stringify(run), stuckBefore)
+          .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
           .all<ScheduledDelivery>();
         rearmed.push(...results);
       }
-      if (page.length < FRESH_PAGE) break;
-      after = page.at(-1)!.id;
+      if (seen.length < page) break;
+      const last = seen.at(-1)!;
+      windows = windows.slice(last.pair);
+      windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
     }
   }
   return rearmed;
