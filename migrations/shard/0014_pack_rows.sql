@@ -11,6 +11,8 @@
 -- packed_targets: the JSON array as text, or, for a message with one target whose id is a canonical
 -- lowercase UUID, that id as a 16-byte BLOB.
 -- packed_created_at: epoch ms, or 0 when it is the millisecond the row key carries (every new row).
+-- D1 supports VIRTUAL generated columns, computed when read, added by ALTER TABLE too:
+-- https://developers.cloudflare.com/d1/reference/generated-columns/
 ALTER TABLE messages RENAME COLUMN id TO packed_id;
 ALTER TABLE messages RENAME COLUMN targets TO packed_targets;
 ALTER TABLE messages RENAME COLUMN created_at TO packed_created_at;

@@ -28,3 +28,20 @@ export function runsOf<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
   return runs;
 }
+
+/**
+ * Runs `work(run, size)` over `items` cut into runs of at most `runSize` (each passed as JSON text),
+ * each run in chunks of at most `size` rows (inChunks), until `limit` rows are done or every run
+ * is. For a pass over many ranges (a shard's endpoints, pairs or tenant buckets) whose every query
+ * seeks each range of its run even where nothing is left: the run size bounds those seeks.
+ * Returns every row, in order.
+ */
+export async function inRuns<I, T>(items: I[], runSize: number, limit: number, size: number, work: (run: string, size: number) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (const run of runsOf(items, runSize)) {
+    if (rows.length >= limit) break;
+    const json = JSON.stringify(run);
+    rows.push(...(await inChunks(limit - rows.length, size, (asked) => work(json, asked))));
+  }
+  return rows;
+}

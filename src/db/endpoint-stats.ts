@@ -1,5 +1,5 @@
 import { LATENCY_BUCKETS, type StatsRollup } from "../lib/endpoint-stats";
-import { inChunks } from "./chunks";
+import { inChunks, inRuns } from "./chunks";
 
 const HOUR_MS = 3_600_000;
 
@@ -92,23 +92,46 @@ export async function tenantRollupsSince(db: D1Database, tenantId: string, from:
   return results;
 }
 
-/** Most 5-minute rollups one fold moves into hours: up to 4 D1 rows read each by one query (the rollup, its sort into hours, the hour it adds to), so ≤ ~250 a query. */
-export const FOLD_CHUNK = 60;
+/** Most endpoints one query of the shard's endpoint list reads: one D1 row each. */
+export const ENDPOINTS_PAGE = 240;
+/**
+ * Most endpoints one fold or purge query seeks: ~2 D1 rows read each even where nothing is left, so
+ * with its rollups a query reads ≤ ~250 rows however many endpoints the shard has (issue 25).
+ */
+export const ENDPOINTS_RUN = 40;
+
+/** The shard's endpoints as [tenant id, endpoint id], ENDPOINTS_PAGE a query by the primary key. */
+async function endpointsOfShard(db: D1Database): Promise<Array<[string, string]>> {
+  let last = "";
+  return inChunks(Infinity, ENDPOINTS_PAGE, async (size) => {
+    const { results } = await db.prepare("SELECT tenant_id, id FROM endpoints WHERE id > ?1 ORDER BY id LIMIT ?2").bind(last, size).all<{ tenant_id: string; id: string }>();
+    last = results.at(-1)?.id ?? last;
+    return results.map((e): [string, string] => [e.tenant_id, e.id]);
+  });
+}
+
+/**
+ * Most 5-minute rollups one fold moves into hours: up to 4 D1 rows read each by one query (the
+ * rollup, its sort into hours, the hour it adds to), so ≤ ~250 a query; finding them seeks
+ * ENDPOINTS_RUN endpoints besides.
+ */
+export const FOLD_CHUNK = 50;
 
 /**
  * Folds the 5-minute rollups of buckets before `before` (epoch ms, an hour's start) into one row per
  * endpoint and hour (endpoint_stats_hourly, adding to a row an earlier fold left), at most `limit`,
- * FOLD_CHUNK at a time, each chunk's move one atomic D1 batch. Returns how many rollups it folded.
+ * FOLD_CHUNK at a time from ENDPOINTS_RUN endpoints, each chunk's move one atomic D1 batch. Returns
+ * how many rollups it folded.
  */
 export async function foldEndpointStatsIntoHours(db: D1Database, before: number, limit: number): Promise<number> {
-  const folded = await inChunks(limit, FOLD_CHUNK, async (size) => {
+  const folded = await inRuns(await endpointsOfShard(db), ENDPOINTS_RUN, limit, FOLD_CHUNK, async (endpoints, size) => {
     const { results: keys } = await db
       .prepare(
-        `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM endpoints AS e
-         CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start < ?1
+        `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM json_each(?3) AS e
+         CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.bucket_start < ?1
          LIMIT ?2`,
       )
-      .bind(before, size)
+      .bind(before, size, endpoints)
       .all<{ tenant_id: string; endpoint_id: string; bucket_start: number }>();
     if (keys.length === 0) return keys;
     const picked = JSON.stringify(keys.map((k) => [k.tenant_id, k.endpoint_id, k.bucket_start]));
@@ -132,25 +155,34 @@ export async function foldEndpointStatsIntoHours(db: D1Database, before: number,
   return folded.length;
 }
 
+/** Most rollups one purging query deletes: ~5 D1 rows read each, so with its ENDPOINTS_RUN seeks ≤ ~250 a query. */
+export const STATS_PURGE_CHUNK = 30;
+
 /**
- * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): one range seek per
- * endpoint of the shard, so the work per run is bounded and runs catch up one after the other.
- * Returns how many went. Rollups of deleted endpoints go with them (deleteEndpointStats), not here.
+ * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): range seeks of
+ * ENDPOINTS_RUN endpoints of the shard a query, STATS_PURGE_CHUNK rollups at most, so the work per
+ * run is bounded and runs catch up one after the other. Returns how many went. Rollups of deleted
+ * endpoints go with them (deleteEndpointStats), not here.
  */
 export async function purgeOldEndpointStats(db: D1Database, before: number, limit: number): Promise<number> {
-  const purged = await db.batch(
-    [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]].map(([table, start]) =>
-      db
+  const endpoints = await endpointsOfShard(db);
+  let purged = 0;
+  for (const [table, start] of [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const) {
+    const gone = await inRuns(endpoints, ENDPOINTS_RUN, limit, STATS_PURGE_CHUNK, async (run, size) => {
+      const { meta } = await db
         .prepare(
           `DELETE FROM ${table} WHERE (tenant_id, endpoint_id, ${start}) IN (
-             SELECT s.tenant_id, s.endpoint_id, s.${start} FROM endpoints AS e
-             CROSS JOIN ${table} AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.${start} < ?1
+             SELECT s.tenant_id, s.endpoint_id, s.${start} FROM json_each(?3) AS e
+             CROSS JOIN ${table} AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.${start} < ?1
              LIMIT ?2)`,
         )
-        .bind(before, limit),
-    ),
-  );
-  return purged.reduce((sum, r) => sum + r.meta.changes, 0);
+        .bind(before, size, run)
+        .run();
+      return Array.from({ length: meta.changes }, () => null);
+    });
+    purged += gone.length;
+  }
+  return purged;
 }
 
 /** The statements that delete one endpoint's rollups of both tiers, to run with the endpoint's own deletion. */

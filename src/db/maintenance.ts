@@ -1,8 +1,8 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { inChunks, runsOf } from "./chunks";
-import { deliveryPairs, SQL_NEW_QUEUE_TOKEN } from "./sql";
+import { inChunks, inRuns, runsOf } from "./chunks";
+import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
  * The SQL of the delivery path's upkeep: the dead-letter consumer's last word on a delivery, and
@@ -20,8 +20,25 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
     .run();
 }
 
-// Every (tenant, endpoint) pair that has deliveries, one seek each (the shard's tenants are few).
-const DELIVERY_PAIRS = deliveryPairs("SELECT id FROM tenants");
+/**
+ * Most (tenant, endpoint) pairs or tenant buckets one query finds: ~2 D1 rows read each (~4 at a
+ * tenant's first pair), so however many a shard has, no query reads more than ~250 rows (issue 25).
+ */
+export const PAIRS_PAGE = 60;
+
+// The next ?3 (tenant, endpoint) pairs that have deliveries after the pair (?1, ?2), skipping along
+// the deliveries' primary key: one seek per pair (two for a tenant's first), however many deliveries
+// each has. Two single-column seeks, not one row-value (tenant_id, endpoint_id) > (…): SQLite steps
+// through every delivery of the previous pair for that.
+const NEXT_PAIRS = `
+  WITH RECURSIVE pairs(v, n) AS (
+    SELECT json_array(?1, ?2), 0
+    UNION ALL
+    SELECT coalesce(
+      (SELECT json_array(tenant_id, endpoint_id) FROM deliveries WHERE tenant_id = p.v ->> 0 AND endpoint_id > p.v ->> 1 ORDER BY endpoint_id LIMIT 1),
+      (SELECT json_array(tenant_id, endpoint_id) FROM deliveries WHERE tenant_id > p.v ->> 0 ORDER BY tenant_id, endpoint_id LIMIT 1)), p.n + 1
+    FROM pairs AS p WHERE p.v IS NOT NULL AND p.n < ?3)
+  SELECT v ->> 0 AS t, v ->> 1 AS e FROM pairs WHERE n > 0 AND v IS NOT NULL`;
 
 const REARM_SET = `${SQL_NEW_QUEUE_TOKEN}, enqueued_at = ?1, updated_at = max(?1, created_at + 1)`;
 
@@ -89,46 +106,65 @@ export async function rearmStuckDeliveries(
   return [...open, ...fresh, ...scheduled];
 }
 
-/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each. */
+/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each, PAIRS_PAGE a query. */
 async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; e: string }>> {
-  const { results } = await db.prepare(`${DELIVERY_PAIRS} SELECT t, e FROM pairs WHERE e IS NOT NULL`).all<{ t: string; e: string }>();
-  return results;
+  // Tenant ids are never empty, so ("", "") comes before every pair.
+  let last = { t: "", e: "" };
+  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
+    const { results } = await db.prepare(NEXT_PAIRS).bind(last.t, last.e, size).all<{ t: string; e: string }>();
+    last = results.at(-1) ?? last;
+    return results;
+  });
 }
 
 /**
- * The fresh source of rearmStuckDeliveries: each pair's window of ids walked a page of FRESH_PAGE
- * at a time (one lower bound each: SQLite seeks by one and would filter by the other), its stuck
- * deliveries re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
+ * Most (tenant, endpoint) pairs one query of the fresh-delivery walk seeks (~2 D1 rows read each
+ * where its window is empty): a shard's pairs take a query per FRESH_PAIRS, not one each, which
+ * would spend D1's 1,000 queries per invocation (the sweeper's, for every shard) at ~1,000 pairs.
+ */
+export const FRESH_PAIRS = 40;
+
+/**
+ * The fresh source of rearmStuckDeliveries: the windows of ids of FRESH_PAIRS pairs at a time,
+ * walked a page of FRESH_PAGE − 2 × FRESH_PAIRS deliveries at a time (each pair from its own lower
+ * bound, so SQLite seeks it; a full page resumes at the pair and id where it ended), the stuck ones
+ * re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
  * delivery a consumer moved on between the two queries is left alone.
  */
 async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
   const rearmed: ScheduledDelivery[] = [];
-  const end = idFloor(stuckBefore);
-  for (const { t, e } of await deliveryPairsOfShard(db)) {
-    let after: string | null = null;
-    while (rearmed.length < limit) {
-      const { results: page }: { results: Array<{ id: string; stuck: number }> } = await db
+  const page = FRESH_PAGE - 2 * FRESH_PAIRS;
+  for (const run of runsOf(await deliveryPairsOfShard(db), FRESH_PAIRS)) {
+    // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
+    // below every id after `id`.
+    let windows = run.map(({ t, e }) => [t, e, idFloor(freshFrom)]);
+    while (windows.length > 0 && rearmed.length < limit) {
+      const { results: seen } = await db
         .prepare(
-          `SELECT id, status = 'pending' AND updated_at = created_at AND enqueued_at < ?3 AS stuck FROM deliveries
-           WHERE tenant_id = ?1 AND endpoint_id = ?2 AND ${after === null ? "id >= ?4" : "id > ?6"} AND id < ?5
-           ORDER BY id LIMIT ?7`,
+          `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
+           FROM json_each(?1) AS p CROSS JOIN deliveries AS d
+             ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
+           LIMIT ?4`,
         )
-        .bind(t, e, stuckBefore, idFloor(freshFrom), end, after, FRESH_PAGE)
-        .all<{ id: string; stuck: number }>();
-      const stuck = page.filter((d) => d.stuck === 1).map((d) => d.id).slice(0, limit - rearmed.length);
-      for (const run of runsOf(stuck, UPKEEP_CHUNK)) {
+        .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
+        .all<{ pair: number; id: string; stuck: number }>();
+      const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
+      for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
         const { results } = await db
           .prepare(
             `UPDATE deliveries SET ${REARM_SET}
-             WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (SELECT value FROM json_each(?4)) AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?5
+             WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
+               AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
              RETURNING id, tenant_id, endpoint_id, queue_token`,
           )
-          .bind(now, t, e, JSON.stringify(run), stuckBefore)
+          .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
           .all<ScheduledDelivery>();
         rearmed.push(...results);
       }
-      if (page.length < FRESH_PAGE) break;
-      after = page.at(-1)!.id;
+      if (seen.length < page) break;
+      const last = seen.at(-1)!;
+      windows = windows.slice(last.pair);
+      windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
     }
   }
   return rearmed;
@@ -183,19 +219,31 @@ export interface PurgedR2Payload {
   id: string;
 }
 
-// Every tenant bucket that has messages, by a loose index scan over the message keys (one seek each).
-const MESSAGE_BUCKETS = `
-  WITH RECURSIVE buckets(b) AS (
-    SELECT (SELECT min(key) FROM messages) >> 47
+// The next ?2 tenant buckets that have messages after bucket ?1 (-1: from the first), by a loose
+// index scan over the message keys: one seek each.
+const NEXT_BUCKETS = `
+  WITH RECURSIVE buckets(b, n) AS (
+    SELECT ?1, 0
     UNION ALL
-    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47
-    FROM buckets WHERE buckets.b IS NOT NULL)`;
+    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47, buckets.n + 1
+    FROM buckets WHERE buckets.b IS NOT NULL AND buckets.n < ?2)
+  SELECT b FROM buckets WHERE n > 0 AND b IS NOT NULL`;
 
-/** The tenant buckets of the shard that have messages: one seek each. */
+/** The tenant buckets of the shard that have messages: one seek each, PAIRS_PAGE a query. */
 async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
-  const { results } = await db.prepare(`${MESSAGE_BUCKETS} SELECT b FROM buckets WHERE b IS NOT NULL`).all<{ b: number }>();
-  return results.map((r) => r.b);
+  let last = -1;
+  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
+    const { results } = await db.prepare(NEXT_BUCKETS).bind(last, size).all<{ b: number }>();
+    last = results.at(-1)?.b ?? last;
+    return results.map((r) => r.b);
+  });
 }
+
+/**
+ * Most (tenant, endpoint) pairs or tenant buckets one purging query seeks: ~2 D1 rows read each
+ * even when nothing there is old enough, so with UPKEEP_CHUNK deletions a query reads ≤ ~250 rows.
+ */
+export const PURGE_RANGES = 20;
 
 /**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
@@ -209,8 +257,8 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const pairs = JSON.stringify((await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]));
-  const deliveries = await inChunks(limit, UPKEEP_CHUNK, async (size) => {
+  const pairs = (await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]);
+  const deliveries = await inRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
     const { meta } = await db
       .prepare(
         `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
@@ -222,8 +270,7 @@ export async function purgeOldMessages(
       .run();
     return Array.from({ length: meta.changes }, () => null);
   });
-  const buckets = JSON.stringify(await messageBucketsOfShard(db));
-  const purged = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
+  const purged = await inRuns(await messageBucketsOfShard(db), PURGE_RANGES, limit, UPKEEP_CHUNK, async (buckets, size) =>
     (await db
       .prepare(
         `DELETE FROM messages WHERE key IN (

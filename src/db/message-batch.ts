@@ -85,10 +85,13 @@ const WITH_ONE_OFF = `CASE WHEN j.value ->> 'webhook_url' IS NULL THEN ${TARGETS
 // More targets than a delivery id can number make `targets` NULL, which rolls the whole batch back
 // (TooManyTargets). The subquery evaluates the targets once.
 const CAPPED_TARGETS = `(SELECT CASE WHEN json_array_length(x) <= ${MAX_TARGETS_PER_MESSAGE} THEN x END FROM (SELECT ${WITH_ONE_OFF} AS x))`;
-/** A canonical lowercase UUID (SQL expression) as 16 bytes; NULL for any other text, which must stay text to come back the same. */
+/**
+ * A canonical lowercase UUID (SQL expression) as 16 bytes; NULL for any other text, which must stay
+ * text to come back the same: other dashes or other characters than hex digits (unhex() gives NULL).
+ */
 const UUID_BYTES = (uuid: string) =>
   `(SELECT CASE WHEN length(u) = 36 AND lower(u) = u AND substr(u, 9, 1) || substr(u, 14, 1) || substr(u, 19, 1) || substr(u, 24, 1) = '----'
-     THEN unhex(replace(u, '-', '')) END FROM (SELECT ${uuid} AS u))`;
+     AND length(replace(u, '-', '')) = 32 THEN unhex(replace(u, '-', '')) END FROM (SELECT ${uuid} AS u))`;
 // The row's `targets` as it is stored (migrations/shard/0014): one endpoint id as its 16 bytes, any
 // other list as JSON text. NULL stays NULL (TooManyTargets).
 const PACKED_TARGETS = `(SELECT CASE WHEN json_array_length(x) = 1 THEN coalesce(${UUID_BYTES("x ->> 0")}, x) ELSE x END FROM (SELECT ${CAPPED_TARGETS} AS x))`;

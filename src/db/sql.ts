@@ -18,19 +18,5 @@ export const SQL_QUEUE_TOKEN = "randomblob(8)";
 /** The SET term that starts a new queue chain for a delivery (see SQL_QUEUE_TOKEN). */
 export const SQL_NEW_QUEUE_TOKEN = `packed_queue_token = ${SQL_QUEUE_TOKEN}`;
 
-/**
- * A recursive CTE `pairs(t, e)`: every (tenant, endpoint) pair that has deliveries, for the tenants
- * the SQL `tenants` selects (one column, `id`), found by skipping along the deliveries' primary key:
- * one seek per pair, however many deliveries each has, so a range per pair (a window of ids) reads
- * that window only. `e` is "" for one-off deliveries; deliveries of deleted endpoints count too.
- * Each tenant's list ends with one row whose `e` is NULL, which joins nothing.
- */
-export const deliveryPairs = (tenants: string) => `
-  WITH RECURSIVE pairs(t, e) AS (
-    SELECT tt.id, (SELECT endpoint_id FROM deliveries WHERE tenant_id = tt.id ORDER BY endpoint_id LIMIT 1) FROM (${tenants}) AS tt
-    UNION ALL
-    SELECT p.t, (SELECT endpoint_id FROM deliveries WHERE tenant_id = p.t AND endpoint_id > p.e ORDER BY endpoint_id LIMIT 1)
-    FROM pairs AS p WHERE p.e IS NOT NULL)`;
-
 /** A scheduled delivery a batch holds is due: from here it is pending like any other (a SET term). */
 export const SQL_DUE_IS_PENDING = "status = CASE status WHEN 'scheduled' THEN 'pending' ELSE status END";

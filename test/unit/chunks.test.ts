@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inChunks, runsOf } from "../../src/db/chunks";
+import { inChunks, inRuns, runsOf } from "../../src/db/chunks";
 
 /** A chunk function over `total` rows: answers the next `size` of them (numbered from 0) and notes each size asked. */
 function rowsUpTo(total: number) {
@@ -41,5 +41,39 @@ describe("runsOf", () => {
 
   it("cuts an empty list into no runs", () => {
     expect(runsOf([], 50)).toEqual([]);
+  });
+});
+
+describe("inRuns", () => {
+  /** Ranges named by letter, each holding `rows[letter]` rows; a call answers the next `size` rows of its run's ranges and notes the run and size asked. */
+  function ranges(rows: Record<string, number>) {
+    const left = { ...rows };
+    const calls: Array<[string[], number]> = [];
+    const work = async (run: string, size: number) => {
+      const names = JSON.parse(run) as string[];
+      calls.push([names, size]);
+      const got: string[] = [];
+      for (const name of names) while (got.length < size && left[name]! > 0) got.push(`${name}${left[name]!--}`);
+      return got;
+    };
+    return { calls, work };
+  }
+
+  it("does every range's work, each run of ranges in chunks, one run after the other", async () => {
+    const { calls, work } = ranges({ a: 3, b: 0, c: 2 });
+    expect(await inRuns(["a", "b", "c"], 2, 100, 2, work)).toEqual(["a3", "a2", "a1", "c2", "c1"]);
+    expect(calls).toEqual([[["a", "b"], 2], [["a", "b"], 2], [["c"], 2], [["c"], 2]]);
+  });
+
+  it("stops at the limit, asking the last chunk for no more than it leaves", async () => {
+    const { calls, work } = ranges({ a: 3, b: 3 });
+    expect(await inRuns(["a", "b"], 1, 4, 2, work)).toEqual(["a3", "a2", "a1", "b3"]);
+    expect(calls.at(-1)).toEqual([["b"], 1]);
+  });
+
+  it("asks nothing of an empty list of ranges", async () => {
+    const { calls, work } = ranges({});
+    expect(await inRuns([], 2, 100, 2, work)).toEqual([]);
+    expect(calls).toEqual([]);
   });
 });
