@@ -71,11 +71,12 @@ export const LOCAL_BUILD_ARGS = ["--define", "EDGEHOOK_LOCAL_BUILD:true"];
  * answers.
  * `vars` override Worker vars (`--var NAME:value`); `inspectorPort` is where DevTools (and the
  * bench's profiler) can attach to the Worker; `entry` runs another Worker script than wrangler.toml's
- * `main` with the same bindings (the bench's counting entry, bench/worker.ts).
+ * `main` with the same bindings (the bench's counting entry, bench/worker.ts); `config` is another
+ * wrangler configuration file than wrangler.toml, in the repository's root (its paths are relative).
  */
 export async function startRelay(
   vars: Record<string, string> = {},
-  options: { inspectorPort?: number; entry?: string } = {},
+  options: { inspectorPort?: number; entry?: string; config?: string } = {},
 ): Promise<LocalRelay> {
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-relay-"));
   const port = await freePort();
@@ -86,6 +87,7 @@ export async function startRelay(
     "--env-file", ".dev.vars.example", "--show-interactive-dev-session=false", "--log-level", "warn",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
+    ...(options.config ? ["--config", options.config] : []),
   ];
   const child: ChildProcess = spawn(WRANGLER, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

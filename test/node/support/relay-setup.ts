@@ -1,7 +1,23 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startRelay, type LocalRelay } from "../../../scripts/local-relay";
+
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+
+/**
+ * wrangler.toml with every queue consumer's batch timeout cut to 0.1 s, written beside it (its paths
+ * are relative to its folder): a test waits for queue hops, and under the deployed 1 s each hop waits
+ * out the timeout whenever a batch is not full. Everything else is wrangler.toml's. Returns its path.
+ */
+function quickQueuesConfig(): string {
+  const file = path.join(ROOT, ".wrangler-test-relay.toml");
+  const deployed = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  writeFileSync(file, deployed.replace(/^max_batch_timeout = .*$/gm, "max_batch_timeout = 0.1"));
+  return file;
+}
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,8 +35,9 @@ declare module "vitest" {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let starting: Promise<LocalRelay> | undefined;
+  let config: string | undefined;
   const broker = createServer((_req, res) => {
-    starting ??= startRelay();
+    starting ??= startRelay({}, { config: (config = quickQueuesConfig()) });
     starting.then(
       (relay) => res.end(relay.url),
       (error: Error) => res.writeHead(500).end(error.message),
@@ -32,5 +49,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     broker.close();
     const relay = await starting?.catch(() => undefined);
     await relay?.stop();
+    if (config) rmSync(config, { force: true });
   };
 }
