@@ -99,7 +99,7 @@ describe("kind: a slow receiver never delays or leaves unrecorded another endpoi
 });
 
 describe("kind: an endpoint's rate limit and in-flight cap hold across consumer batches", () => {
-  it("60 messages to an endpoint limited to 10 per second arrive over at least 5.5 s, each on its first attempt, none lost", async () => {
+  it("60 messages to an endpoint limited to 10 per second arrive over at least 5 s, each on its first attempt, none lost", async () => {
     const { id } = await newTenant();
     const limited = bucket();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${limited}`, rate_limit: { per_second: 10 } });
@@ -109,7 +109,10 @@ describe("kind: an endpoint's rate limit and in-flight cap hold across consumer 
 
     const arrivals = (await received(limited)).map((r) => r.at);
     expect(arrivals).toHaveLength(60);
-    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(5_500);
+    // The limiter spaces the 60 sends 100 ms apart (5.9 s from first to last); at the receiver the span
+    // shrinks by however much longer the first send took to arrive than the last (a cold connection
+    // on a loaded machine: ~0.5 s seen). Unlimited, all 60 arrive within a second.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(5_000);
     for (const id of deliveryIds) expect(await deliveryRow(id)).toMatchObject({ status: "succeeded", attempts: 1 });
   }, 60_000);
 
