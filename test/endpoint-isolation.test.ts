@@ -99,20 +99,20 @@ describe("kind: a slow receiver never delays or leaves unrecorded another endpoi
 });
 
 describe("kind: an endpoint's rate limit and in-flight cap hold across consumer batches", () => {
-  it("60 messages to an endpoint limited to 10 per second arrive over at least 5 s, each on its first attempt, none lost", async () => {
+  it("60 messages to an endpoint limited to 10 per second arrive over at least 5.5 s, each on its first attempt, none lost", async () => {
     const { id } = await newTenant();
     const limited = bucket();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${limited}`, rate_limit: { per_second: 10 } });
+    // One delivery first, so the endpoint's limiter and the connection to the receiver are warm: a cold
+    // first send arrives late and shortens the span the receiver sees (5.44 s seen on a loaded run).
+    await deliverThroughQueue((await enqueueMany(id, 1)).tasks);
     const { deliveryIds, tasks } = await enqueueMany(id, 60);
 
     await deliverThroughQueue(tasks);
 
-    const arrivals = (await received(limited)).map((r) => r.at);
+    const arrivals = (await received(limited)).map((r) => r.at).slice(1);
     expect(arrivals).toHaveLength(60);
-    // The limiter spaces the 60 sends 100 ms apart (5.9 s from first to last); at the receiver the span
-    // shrinks by however much longer the first send took to arrive than the last (a cold connection
-    // on a loaded machine: ~0.5 s seen). Unlimited, all 60 arrive within a second.
-    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(5_000);
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeGreaterThanOrEqual(5_500);
     for (const id of deliveryIds) expect(await deliveryRow(id)).toMatchObject({ status: "succeeded", attempts: 1 });
   }, 60_000);
 
