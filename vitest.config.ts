@@ -3,6 +3,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
+import { TEST_QUEUE_BATCH_TIMEOUT_SECONDS } from "./test/support/queue-batch-timeout";
 
 // Four projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
 // clocks and in-memory ports, in milliseconds; "workers" runs inside workerd against miniflare's
@@ -72,7 +73,7 @@ export default defineConfig(async () => {
               TEST_SHARD_MIGRATIONS: shardMigrations,
             },
             outboundService,
-            queueConsumers: queueConsumersWith(0.1),
+            queueConsumers: queueConsumersWith(TEST_QUEUE_BATCH_TIMEOUT_SECONDS),
             // A deliberately tight limiter that the rate-limiting test swaps in for API_RATE_LIMITER.
             ratelimits: { TEST_TIGHT_RATE_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 } } },
           },

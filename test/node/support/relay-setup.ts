@@ -4,18 +4,19 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startRelay, type LocalRelay } from "../../../scripts/local-relay";
+import { TEST_QUEUE_BATCH_TIMEOUT_SECONDS } from "../../support/queue-batch-timeout";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
 /**
- * wrangler.toml with every queue consumer's batch timeout cut to 0.1 s, written beside it (its paths
- * are relative to its folder): a test waits for queue hops, and under the deployed 1 s each hop waits
- * out the timeout whenever a batch is not full. Everything else is wrangler.toml's. Returns its path.
+ * wrangler.toml with every queue consumer's batch timeout cut to TEST_QUEUE_BATCH_TIMEOUT_SECONDS,
+ * written beside it (its paths are relative to its folder); everything else is wrangler.toml's.
+ * Returns its path.
  */
 function quickQueuesConfig(): string {
   const file = path.join(ROOT, ".wrangler-test-relay.toml");
   const deployed = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
-  writeFileSync(file, deployed.replace(/^max_batch_timeout = .*$/gm, "max_batch_timeout = 0.1"));
+  writeFileSync(file, deployed.replace(/^max_batch_timeout = .*$/gm, `max_batch_timeout = ${TEST_QUEUE_BATCH_TIMEOUT_SECONDS}`));
   return file;
 }
 
