@@ -6,16 +6,15 @@
  */
 
 /**
- * Runs `chunk(size, done)` until it answers fewer rows than asked (nothing is left) or `limit` rows are
- * done, asking each time for `size` rows at most (fewer for the last one up to `limit`). `done` is
- * how many earlier chunks answered. Returns every row, in order; sequential, so each chunk sees the
- * writes of the ones before.
+ * Runs `chunk(size)` until it answers fewer rows than asked (nothing is left) or `limit` rows are
+ * done, asking each time for `size` rows at most (fewer for the last one up to `limit`). Returns
+ * every row, in order; sequential, so each chunk sees the writes of the ones before.
  */
-export async function inChunks<T>(limit: number, size: number, chunk: (size: number, done: number) => Promise<T[]>): Promise<T[]> {
+export async function inChunks<T>(limit: number, size: number, chunk: (size: number) => Promise<T[]>): Promise<T[]> {
   const rows: T[] = [];
   while (rows.length < limit) {
     const asked = Math.min(size, limit - rows.length);
-    const got = await chunk(asked, rows.length);
+    const got = await chunk(asked);
     rows.push(...got);
     if (got.length < asked) break;
   }

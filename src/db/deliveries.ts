@@ -39,7 +39,7 @@ export const SUMMARY_COLUMNS = `d.id, m.id AS message_id, d.endpoint_id, CASE WH
 const MESSAGE_OF_DELIVERY = `messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id`;
 
 /** SQL joining a message target `t` (json_each of `m.targets`) to its delivery `d` by primary key. */
-export const DELIVERY_OF_TARGET = "d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)";
+const DELIVERY_OF_TARGET = "d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)";
 
 /** SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`), by primary key. */
 export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
@@ -179,7 +179,7 @@ export async function replayDelivery(db: D1Database, tenantId: string, id: strin
 }
 
 /** Most deliveries one query of replayFailedForEndpoint replays: ~6 D1 rows read each (the closed indexes move too), so ≤ ~250 a query (issue 25). */
-export const REPLAY_CHUNK = 40;
+const REPLAY_CHUNK = 40;
 
 /**
  * Replays every failed delivery of an endpoint created at or after `since` (epoch ms), at most
@@ -201,6 +201,7 @@ export async function replayFailedForEndpoint(
         `UPDATE deliveries SET ${REPLAY_SET.replaceAll("?7", "?1")}
          WHERE tenant_id = ?2 AND endpoint_id = ?3 AND id IN (
            SELECT id FROM deliveries INDEXED BY deliveries_closed_by_endpoint
+           -- The IN term repeats the partial index's WHERE: without it SQLite may not use the index it is told to.
            WHERE tenant_id = ?2 AND endpoint_id = ?3 AND status IN ('failed', 'cancelled') AND status = 'failed' AND id >= ?4
            ORDER BY id LIMIT ?5)
          RETURNING id, tenant_id, endpoint_id, queue_token`,

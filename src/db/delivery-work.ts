@@ -46,7 +46,10 @@ export interface DeliveryWork {
   head_id: string | null;
   /** When the head is due for its next attempt (epoch ms), or null when it is due now or in flight. */
   head_next_attempt_at: number | null;
-  /** How many places of the order (fifo_seq) this delivery is behind the head; null with no head. */
+  /**
+   * How far behind the head this delivery's place is (difference of fifo_seq); null with no head.
+   * An upper bound on the deliveries ahead: places of replayed or finished deliveries leave gaps.
+   */
   head_distance: number | null;
 }
 
@@ -80,7 +83,7 @@ const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.order
  * endpoint's by the id index and row; a FIFO delivery three seeks more), so a query reads ≤ ~250
  * rows (issue 25) and a full consumer batch (100, the Queues maximum) takes two.
  */
-export const LOAD_CHUNK = 50;
+const LOAD_CHUNK = 50;
 
 /**
  * Loads a consumer batch, every row by primary key (the keys travel as one JSON parameter), with

@@ -1,7 +1,5 @@
-import { LATENCY_BUCKETS, type StatsRollup } from "../lib/endpoint-stats";
+import { LATENCY_BUCKETS, STATS_FOLDED_BUCKET_MS as HOUR_MS, type StatsRollup } from "../lib/endpoint-stats";
 import { inChunks, inRuns } from "./chunks";
-
-const HOUR_MS = 3_600_000;
 
 /**
  * Endpoint stats rows (migrations/shard/0010_endpoint_stats.sql): written by the consumer batch as
@@ -93,12 +91,12 @@ export async function tenantRollupsSince(db: D1Database, tenantId: string, from:
 }
 
 /** Most endpoints one query of the shard's endpoint list reads: one D1 row each. */
-export const ENDPOINTS_PAGE = 240;
+const ENDPOINTS_PAGE = 240;
 /**
  * Most endpoints one fold or purge query seeks: ~2 D1 rows read each even where nothing is left, so
  * with its rollups a query reads ≤ ~250 rows however many endpoints the shard has (issue 25).
  */
-export const ENDPOINTS_RUN = 40;
+const ENDPOINTS_RUN = 40;
 
 /** The shard's endpoints as [tenant id, endpoint id], ENDPOINTS_PAGE a query by the primary key. */
 async function endpointsOfShard(db: D1Database): Promise<Array<[string, string]>> {
@@ -115,7 +113,7 @@ async function endpointsOfShard(db: D1Database): Promise<Array<[string, string]>
  * rollup, its sort into hours, the hour it adds to), so ≤ ~250 a query; finding them seeks
  * ENDPOINTS_RUN endpoints besides.
  */
-export const FOLD_CHUNK = 50;
+const FOLD_CHUNK = 50;
 
 /**
  * Folds the 5-minute rollups of buckets before `before` (epoch ms, an hour's start) into one row per
@@ -156,7 +154,7 @@ export async function foldEndpointStatsIntoHours(db: D1Database, before: number,
 }
 
 /** Most rollups one purging query deletes: ~5 D1 rows read each, so with its ENDPOINTS_RUN seeks ≤ ~250 a query. */
-export const STATS_PURGE_CHUNK = 30;
+const STATS_PURGE_CHUNK = 30;
 
 /**
  * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): range seeks of

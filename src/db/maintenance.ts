@@ -24,7 +24,7 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
  * Most (tenant, endpoint) pairs or tenant buckets one query finds: ~2 D1 rows read each (~4 at a
  * tenant's first pair), so however many a shard has, no query reads more than ~250 rows (issue 25).
  */
-export const PAIRS_PAGE = 60;
+const PAIRS_PAGE = 60;
 
 // The next ?3 (tenant, endpoint) pairs that have deliveries after the pair (?1, ?2), skipping along
 // the deliveries' primary key: one seek per pair (two for a tenant's first), however many deliveries
@@ -54,9 +54,9 @@ const CLAIM_BEGAN = "(CASE status WHEN 'retrying' THEN max(next_attempt_at, enqu
  * entry, its row, the write's seek and the index entries the write moves), so one query reads at
  * most ~250 rows (issue 25); a pass's limit is worked off in several such queries.
  */
-export const UPKEEP_CHUNK = 40;
+const UPKEEP_CHUNK = 40;
 /** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
-export const FRESH_PAGE = 240;
+const FRESH_PAGE = 240;
 
 /**
  * Re-arms deliveries whose queue message evidently never arrived: whose claim began before
@@ -122,7 +122,7 @@ async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; 
  * where its window is empty): a shard's pairs take a query per FRESH_PAIRS, not one each, which
  * would spend D1's 1,000 queries per invocation (the sweeper's, for every shard) at ~1,000 pairs.
  */
-export const FRESH_PAIRS = 40;
+const FRESH_PAIRS = 40;
 
 /**
  * The fresh source of rearmStuckDeliveries: the windows of ids of FRESH_PAIRS pairs at a time,
@@ -136,7 +136,9 @@ async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFr
   const page = FRESH_PAGE - 2 * FRESH_PAIRS;
   for (const run of runsOf(await deliveryPairsOfShard(db), FRESH_PAIRS)) {
     // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
-    // below every id after `id`.
+    // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
+    // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
+    // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
     let windows = run.map(({ t, e }) => [t, e, idFloor(freshFrom)]);
     while (windows.length > 0 && rearmed.length < limit) {
       const { results: seen } = await db
@@ -243,7 +245,7 @@ async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
  * Most (tenant, endpoint) pairs or tenant buckets one purging query seeks: ~2 D1 rows read each
  * even when nothing there is old enough, so with UPKEEP_CHUNK deletions a query reads ≤ ~250 rows.
  */
-export const PURGE_RANGES = 20;
+const PURGE_RANGES = 20;
 
 /**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),

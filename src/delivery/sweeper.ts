@@ -14,7 +14,7 @@ import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
 import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
-import { bucketStartOf, STATS_RETENTION_MS } from "../lib/endpoint-stats";
+import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
 
 /** Per data shard and sweep: most deliveries re-armed, most messages purged. */
 const REARM_LIMIT = 1000;
@@ -26,7 +26,6 @@ export const PURGE_LIMIT = 2000;
  */
 const FRESH_LOOKBACK_MS = 3_600_000;
 const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
-const HOUR_MS = 3_600_000;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -69,7 +68,7 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
   await deletePayloads(env, purged.r2Payloads);
   await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
-  await foldEndpointStatsIntoHours(db, bucketStartOf(now, HOUR_MS) - HOUR_MS, PURGE_LIMIT);
+  await foldEndpointStatsIntoHours(db, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT);
   await purgeOldEndpointStats(db, now - STATS_RETENTION_MS, PURGE_LIMIT);
   return { requeued: stuck.length, disabledEndpoints: disabled.length, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
 }

@@ -7,6 +7,9 @@
 /** The stored bucket size: 5 minutes, in ms. Every window's series is a whole multiple of it. */
 export const STATS_BUCKET_MS = 300_000;
 
+/** The bucket the sweeper folds older 5-minute rows into (migrations/shard/0016): an hour, in ms. */
+export const STATS_FOLDED_BUCKET_MS = 3_600_000;
+
 /**
  * Upper bounds (ms, inclusive) of the latency histogram's buckets; one more bucket holds everything
  * slower. Mirrored by the columns latency_0…latency_7 of migrations/shard/0010_endpoint_stats.sql.

@@ -17,7 +17,8 @@ export async function endpointStats(env: Env, tenantId: string, endpointId: stri
 /**
  * The tenant's attempts of the last 24 hours (the 24h window ending `now`, epoch ms) for its
  * endpoint list: per hour across its endpoints, and per endpoint. One query over the endpoints'
- * rollups: it reads one row per endpoint and 5-minute bucket with attempts, never a delivery.
+ * rollups: per endpoint its hourly rows (folded by the sweeper) and the 5-minute rows not folded
+ * yet, with attempts; never a delivery.
  */
 export async function endpointActivity(env: Env, tenantId: string, now = Date.now()): Promise<TenantActivity> {
   const { db } = await tenantDb(env, tenantId);

@@ -14,7 +14,8 @@ const ROOT = path.resolve(import.meta.dirname, "../../..");
  * Returns its path.
  */
 function quickQueuesConfig(): string {
-  const file = path.join(ROOT, ".wrangler-test-relay.toml");
+  // One per run (two runs at once each write their own); .gitignore covers the pattern.
+  const file = path.join(ROOT, `.wrangler-test-relay-${process.pid}.toml`);
   const deployed = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
   writeFileSync(file, deployed.replace(/^max_batch_timeout = .*$/gm, `max_batch_timeout = ${TEST_QUEUE_BATCH_TIMEOUT_SECONDS}`));
   return file;
