@@ -28,6 +28,7 @@ it("a full batch of attempts too large for one D1 parameter is recorded whole, e
     at: Date.now(),
     status: "retrying",
     nextAttemptAt: Date.now() + 5000,
+    inOrder: false,
   }));
 
   const shard = await shardOf(id);

@@ -114,7 +114,7 @@ describe("query plans of every read (issue 25)", () => {
     "recording a consumer batch's attempts, with the wake of a FIFO order's next delivery": (db, k) =>
       recordBatchResults(db, [{
         deliveryId: k.deliveryId, tenantId: k.tenantId, endpointId: k.endpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok",
-        statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded", nextAttemptAt: null,
+        statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded", nextAttemptAt: null, inOrder: true,
       }], [], []),
     "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "walking fresh deliveries page by page and re-arming the stuck ones by key": async (db, k) => {

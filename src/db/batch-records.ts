@@ -30,6 +30,11 @@ export interface AttemptRecord {
   at: number;
   status: Extract<DeliveryStatus, "succeeded" | "retrying" | "failed">;
   nextAttemptAt: number | null;
+  /**
+   * Whether the delivery held a place in a FIFO order when its batch loaded it (fifo_seq set): only
+   * such a record can wake the next delivery of its order (WAKE_NEXT_IN_ORDER). Not stored.
+   */
+  inOrder: boolean;
 }
 
 /** A delivery closed without an attempt (its endpoint went away or was disabled). */
@@ -78,7 +83,7 @@ function attemptChunks(attempts: AttemptRecord[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
-  for (const { responseBody, ...a } of attempts) {
+  for (const { responseBody, inOrder: _, ...a } of attempts) {
     const row = JSON.stringify({ ...a, ...storedExcerpt(responseBody) });
     if (current.length > 0 && size + row.length + 1 > RECORDS_JSON_CHARS) {
       chunks.push(`[${current.join(",")}]`);
@@ -154,6 +159,8 @@ const APPLY_LIVE_RESULTS = `
 // The new token makes that delivery's held message stale (acked unsent when it comes back), so the
 // wake is its only live message. It runs in the same D1 batch as the record, so no batch can have
 // loaded the next delivery as a head on the old chain; a second wake finds nothing or moves the chain again.
+// Its records are only those that may close a place in an order (closesPlace): most batches have none
+// and run no wake at all.
 const WAKE_NEXT_IN_ORDER = `
   UPDATE deliveries SET ${SQL_NEW_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
   FROM (SELECT d.tenant_id, d.endpoint_id, r.at,
@@ -161,11 +168,11 @@ const WAKE_NEXT_IN_ORDER = `
                 WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
                   AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
                 ORDER BY n.fifo_seq LIMIT 1) AS id
-        FROM (${RECORDS}) AS r
+        FROM (SELECT value ->> 'tenantId' AS tenant_id, value ->> 'endpointId' AS endpoint_id, value ->> 'deliveryId' AS id,
+                     value ->> 'queueToken' AS queue_token, value ->> 'status' AS status, value ->> 'at' AS at FROM json_each(?)) AS r
         JOIN deliveries AS d ON d.tenant_id = r.tenant_id AND d.endpoint_id = r.endpoint_id AND d.id = r.id
         JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
-        WHERE d.fifo_seq IS NOT NULL AND r.status IN ('succeeded', 'failed') AND d.status = r.status
-          AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at) AS w
+        WHERE d.fifo_seq IS NOT NULL AND d.status = r.status AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at) AS w
   WHERE deliveries.tenant_id = w.tenant_id AND deliveries.endpoint_id = w.endpoint_id AND deliveries.id = w.id
     AND coalesce(deliveries.next_attempt_at, 0) <= w.at
     AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")})
@@ -198,6 +205,15 @@ export interface WokenDelivery {
   token: string;
 }
 
+/** Whether a record may close a place in a FIFO order: its delivery held one when loaded, and it ends (succeeded, or failed for good). */
+const closesPlace = (a: AttemptRecord) => a.inOrder && a.status !== "retrying";
+
+/** The wake of the orders `attempts` may close a place in, or null when they close none: see WAKE_NEXT_IN_ORDER. */
+function wakeStatement(db: D1Database, attempts: AttemptRecord[]): D1PreparedStatement | null {
+  const closing = attempts.filter(closesPlace).map(({ tenantId, endpointId, deliveryId, queueToken, status, at }) => ({ tenantId, endpointId, deliveryId, queueToken, status, at }));
+  return closing.length > 0 ? db.prepare(WAKE_NEXT_IN_ORDER).bind(JSON.stringify(closing)) : null;
+}
+
 /**
  * Writes a consumer batch's results in ONE D1 batch: attempts and delivery states (two
  * statements for all attempts, at most one record per delivery), cancellations, endpoint failure
@@ -217,12 +233,13 @@ export async function recordBatchResults(
 ): Promise<RecordedBatch> {
   const statements: D1PreparedStatement[] = [];
   const liveResults: number[] = [];
-  const wakeResults: number[] = [];
   for (const records of attemptChunks(attempts)) {
     liveResults.push(statements.length + 1);
-    wakeResults.push(statements.length + 2);
-    statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records), db.prepare(WAKE_NEXT_IN_ORDER).bind(records));
+    statements.push(db.prepare(RECORD_STALE_ATTEMPTS).bind(records), db.prepare(APPLY_LIVE_RESULTS).bind(records));
   }
+  const wake = wakeStatement(db, attempts);
+  const wakeResult = statements.length;
+  if (wake) statements.push(wake);
   const statsUpsert = statsStatement(db, stats);
   if (statsUpsert) statements.push(statsUpsert);
   for (const c of cancellations) {
@@ -244,6 +261,6 @@ export async function recordBatchResults(
   return {
     live: new Set(liveResults.flatMap((i) => (results[i]!.results as Array<{ id: string }>).map((r) => r.id))),
     transitions: results.slice(healthFrom, healthTo).flatMap((r) => r.results as EndpointTransition[]),
-    woken: wakeResults.flatMap((i) => results[i]!.results as WokenDelivery[]),
+    woken: wake ? (results[wakeResult]!.results as WokenDelivery[]) : [],
   };
 }

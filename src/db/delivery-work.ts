@@ -17,6 +17,11 @@ export interface DeliveryWork {
   enqueued_at: number | null;
   next_attempt_at: number | null;
   last_attempt_at: number | null;
+  /**
+   * The delivery's place in its FIFO order (src/delivery/fifo.ts), or null outside any order: its
+   * endpoint was not FIFO when it was enqueued, or it was replayed once finished. A place is never given later.
+   */
+  fifo_seq: number | null;
   /** The message's compressed payload (null when in R2: payload_r2 = 1); src/payloads.ts reads it. */
   payload: number[] | null;
   payload_r2: number;
@@ -101,7 +106,7 @@ function loadStatement(db: D1Database, refs: DeliveryRef[]): D1PreparedStatement
   return db
     .prepare(
       `SELECT d.id, d.tenant_id, m.id AS message_id, d.endpoint_id, CASE WHEN d.endpoint_id = '' THEN m.webhook_url END AS url,
-              d.status, d.attempts, d.attempt_base, d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at,
+              d.status, d.attempts, d.attempt_base, d.queue_token, d.enqueued_at, d.next_attempt_at, d.last_attempt_at, d.fifo_seq,
               m.payload, m.payload_r2,
               e.enabled IS NOT NULL AS endpoint_exists, e.url AS endpoint_url, e.enabled AS endpoint_enabled,
               e.headers AS endpoint_headers, e.signature AS endpoint_signature, e.retry AS endpoint_retry,

@@ -108,6 +108,7 @@ export function outcomeOf(job: DeliveryJob, result: SendResult, now: number, ran
     at,
     status,
     nextAttemptAt: delaySeconds === null ? null : at + delaySeconds * 1000,
+    inOrder: work.fifo_seq !== null,
     delaySeconds,
   };
 }

@@ -84,6 +84,13 @@ describe("decide: what an outcome means for the delivery, its endpoint and its l
     expect(outcomeOf(job, answer(200), NOW, () => 0.5).at).toBe(NOW + 6);
   });
 
+  it("the record of a delivery holding a place in a FIFO order says so, so recording knows it may wake the order", () => {
+    const inOrder = jobOf(delivery(ENDPOINT, { fifo_seq: 3 }).work);
+    const outside = jobOf(delivery(ENDPOINT).work);
+    expect(outcomeOf(inOrder, answer(200), NOW, () => 0.5).inOrder).toBe(true);
+    expect(outcomeOf(outside, answer(200), NOW, () => 0.5).inOrder).toBe(false);
+  });
+
   it("a slow request sends the endpoint and the retry to the slow lane; a quick one brings the endpoint back to the main lane", () => {
     expect(nextLane("main", "slow")).toEqual({ endpoint: "slow", retry: "slow" });
     expect(nextLane("slow", "quick")).toEqual({ endpoint: "main", retry: "slow" });

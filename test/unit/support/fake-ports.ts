@@ -54,7 +54,7 @@ export function delivery(endpointId: string, overrides: Partial<DeliveryWork> = 
   const id = `00000000-0000-4000-8000-${String(serial).padStart(12, "0")}`;
   const work: DeliveryWork = {
     id, tenant_id: "t1", message_id: `msg_${serial}`, endpoint_id: endpointId, url: null, status: "pending", attempts: 0, attempt_base: 0,
-    queue_token: `token-${serial}`, enqueued_at: Date.UTC(2026, 11, 7, 11, 59, 59), next_attempt_at: null, last_attempt_at: null,
+    queue_token: `token-${serial}`, enqueued_at: Date.UTC(2026, 11, 7, 11, 59, 59), next_attempt_at: null, last_attempt_at: null, fifo_seq: null,
     payload: null, payload_r2: 0, endpoint_exists: 1, endpoint_url: `https://receiver.example/${endpointId}`, endpoint_enabled: 1,
     endpoint_headers: null, endpoint_signature: null, endpoint_retry: null, endpoint_timeout_ms: 30_000, endpoint_rate_limit: null,
     endpoint_max_in_flight: null, endpoint_slow_since: null, endpoint_secret_version: 0, endpoint_created_at: Date.UTC(2026, 11, 7, 11), tenant_secret_version: null,
