@@ -221,6 +221,13 @@ describe("FIFO orders are read through deliveries_in_order (issue 26)", () => {
     expect(plan.some((d) => d.includes("deliveries_in_order"))).toBe(true);
   });
 
+  it("loading a consumer batch seeks each FIFO delivery's head once, then reads the head's row by its primary key", async () => {
+    const k = await setUp();
+    const plan = await plansOf(k.tenantId, (db) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]));
+    expect(plan.filter((d) => d.startsWith("SEARCH h ") && d.includes("deliveries_in_order"))).toHaveLength(1);
+    expect(plan).toContain("SEARCH head USING PRIMARY KEY (tenant_id=? AND endpoint_id=? AND id=?) LEFT-JOIN");
+  });
+
   it("enqueue takes the next place of an order by a seek of deliveries_in_order", async () => {
     const { tenantId } = await setUp();
     const plan = await plansOf(tenantId, (db) =>

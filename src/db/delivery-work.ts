@@ -75,24 +75,24 @@ export const sqlAheadInOrder = (d: string) => `deliveries AS h
     AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < ${d}.fifo_seq`;
 
 /**
- * The head of a FIFO delivery's order (`column` of it): the earliest open delivery of the same
- * endpoint and ordering key, one seek of deliveries_in_order.
- * Null for a delivery outside any order, to an endpoint no longer FIFO, or at the head itself.
+ * The head of a FIFO delivery `d`'s order, joined as `head`: the earliest open delivery of the same
+ * endpoint and ordering key, found by one seek of deliveries_in_order (which holds its id) and read
+ * by its primary key. No row for a delivery outside any order (nothing is sought for it), to an
+ * endpoint no longer FIFO, or at the head itself.
  */
-const headOf = (column: string) => `CASE WHEN d.fifo_seq IS NOT NULL AND e.ordering = 'fifo' THEN (
-  SELECT h.${column} FROM ${sqlAheadInOrder("d")}
-  ORDER BY h.fifo_seq LIMIT 1) END`;
+const JOIN_HEAD = `LEFT JOIN deliveries AS head ON head.tenant_id = d.tenant_id AND head.endpoint_id = d.endpoint_id
+  AND head.id = CASE WHEN d.fifo_seq IS NOT NULL AND e.ordering = 'fifo' THEN (SELECT h.id FROM ${sqlAheadInOrder("d")} ORDER BY h.fifo_seq LIMIT 1) END`;
 
 /**
  * Most deliveries one load query reads: each costs ~5 D1 rows read (its row, its message's, its
- * endpoint's by the id index and row; a FIFO delivery three seeks more), so a query reads ≤ ~250
- * rows (issue 25) and a full consumer batch (100, the Queues maximum) takes two.
+ * endpoint's by the id index and row; a FIFO delivery two seeks more: its head's id, then the head's
+ * row), so a query reads ≤ ~250 rows (issue 25) and a full consumer batch (100, the Queues maximum) takes two.
  */
 const LOAD_CHUNK = 50;
 
 /**
  * Loads a consumer batch, every row by primary key (the keys travel as one JSON parameter), with
- * the head of each FIFO delivery's order (three index seeks per FIFO delivery, none for others):
+ * the head of each FIFO delivery's order (two seeks per FIFO delivery, none for others):
  * one query per LOAD_CHUNK deliveries, all in one D1 `batch()`: one round trip, and one snapshot of the shard.
  */
 export async function loadDeliveryWork(db: D1Database, refs: DeliveryRef[]): Promise<Map<string, DeliveryWork>> {
@@ -113,13 +113,13 @@ function loadStatement(db: D1Database, refs: DeliveryRef[]): D1PreparedStatement
               e.timeout_ms AS endpoint_timeout_ms, e.rate_limit AS endpoint_rate_limit, e.max_in_flight AS endpoint_max_in_flight,
               e.slow_since AS endpoint_slow_since, e.secret_version AS endpoint_secret_version, e.created_at AS endpoint_created_at,
               t.secret_version AS tenant_secret_version,
-              ${headOf("id")} AS head_id, ${headOf("next_attempt_at")} AS head_next_attempt_at,
-              d.fifo_seq - ${headOf("fifo_seq")} AS head_distance
+              head.id AS head_id, head.next_attempt_at AS head_next_attempt_at, d.fifo_seq - head.fifo_seq AS head_distance
        FROM json_each(?) AS k
        JOIN deliveries AS d ON d.tenant_id = k.value ->> 'tenant_id' AND d.endpoint_id = k.value ->> 'endpoint_id' AND d.id = k.value ->> 'delivery_id'
        JOIN messages AS m ON m.key = ${sqlMessageKeyOf("d.id")} AND m.tenant_id = d.tenant_id
        LEFT JOIN endpoints AS e ON e.id = d.endpoint_id AND d.endpoint_id <> ''
-       LEFT JOIN tenants AS t ON t.id = d.tenant_id AND d.endpoint_id = ''`,
+       LEFT JOIN tenants AS t ON t.id = d.tenant_id AND d.endpoint_id = ''
+       ${JOIN_HEAD}`,
     )
     .bind(JSON.stringify(refs));
 }
