@@ -52,8 +52,8 @@ async function write(state: BatchState, ports: ConsumerPorts, sents: Sent[], can
       try {
         const recorded = await ports.store.record(shard, records, cancellations, healthOf(records, urls), statsOf(records), deferredClaims);
         for (const id of recorded.live) live.add(id);
-        await wake(state, ports, recorded.woken.map((w) => ({ ...w, shard })));
-        await ports.events(records, recorded);
+        // Neither waits for the other's queue send: a wake does not hold the operational events back.
+        await Promise.all([wake(state, ports, recorded.woken.map((w) => ({ ...w, shard }))), ports.events(records, recorded)]);
       } catch (error) {
         console.error(`data shard ${shard}: recording ${records.length + cancellations.length} results failed, their messages come back: ${(error as Error).message}`);
         failedShards.add(shard);

@@ -3,7 +3,7 @@ import { MAX_QUEUE_DELAY_SECONDS } from "../../src/delivery/backoff";
 import { HOLD_POLL_MAX_SECONDS, HOLD_POLL_SECONDS, holdSeconds } from "../../src/delivery/fifo";
 import { plan } from "../../src/delivery/plan";
 import { runBatch } from "../../src/delivery/run-batch";
-import { delivery, FakeTime, fakePorts, message } from "./support/fake-ports";
+import { delivery, FakeTime, fakePorts, message, settle } from "./support/fake-ports";
 
 // FIFO endpoints (issue 26): the hold rule (src/delivery/fifo.ts) as the plan stage applies it, with
 // a fake clock. The order itself (which delivery is the head) is D1's: test/fifo-delivery.test.ts.
@@ -103,6 +103,24 @@ describe("kind: the wake moves an order as soon as its head's outcome is recorde
     await runBatch([headMessage], "edgehook-deliveries-slow", fake.ports);
     expect(headMessage.told).toEqual([{ kind: "ack" }]);
     expect(fake.requeued).toEqual([{ lane: "slow", delaySeconds: 0, tasks: [{ ...next, shard: head.task.shard }] }]);
+  });
+
+  it("the operational events of a record go out while its wake is still being queued", async () => {
+    const time = new FakeTime();
+    const head = delivery(ENDPOINT);
+    const fake = fakePorts(time, [head.work], {});
+    const next = { tenant_id: head.work.tenant_id, endpoint_id: ENDPOINT, delivery_id: "00000000-0000-7000-8000-000000000002", token: "new-chain" };
+    const record = fake.ports.store.record;
+    fake.ports.store.record = async (...args) => ({ ...(await record(...args)), woken: [next] });
+    let queueWake = () => {};
+    fake.ports.requeue = () => new Promise<void>((resolve) => (queueWake = resolve));
+    const reported: string[] = [];
+    fake.ports.events = async (records) => void reported.push(...records.map((r) => r.deliveryId));
+    const batch = runBatch([message(head.task)], "edgehook-deliveries-slow", fake.ports);
+    await settle();
+    expect(reported).toEqual([head.work.id]);
+    queueWake();
+    await batch;
   });
 
   it("a record that wakes nothing queues nothing", async () => {
