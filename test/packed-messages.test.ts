@@ -95,6 +95,13 @@ describe("packed message rows", () => {
     expect(packedMessageId(message)).toMatch(/^[0-9a-f]{12}$/);
   });
 
+  it("packing with the row key its caller already parsed gives the same packed id, and still refuses a delivery id", () => {
+    const message = newMessageId("t", Date.now());
+    const delivery = deliveryIdOf(message, 0);
+    expect(packedMessageId(message, messageKeyOf(message))).toBe(packedMessageId(message));
+    expect(() => packedMessageId(delivery, messageKeyOf(delivery))).toThrow(/not a message id/);
+  });
+
   it("a row written before the packing (text id, JSON targets, its time) reads back and polls as it was", async () => {
     const { id: tenantId } = await newTenant();
     const endpoint = await newEndpoint(tenantId, { url: "https://example.com/hook" });

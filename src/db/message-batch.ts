@@ -57,10 +57,11 @@ function messageChunks(batch: MessageBatchToStore): Array<{ full: string; keys: 
     size = 2;
   };
   for (const m of batch.messages) {
-    const key = rowKeyText(messageKeyOf(m.id)!);
+    const parsed = messageKeyOf(m.id)!;
+    const key = rowKeyText(parsed);
     const row = JSON.stringify({
       key,
-      packed_id: packedMessageId(m.id),
+      packed_id: packedMessageId(m.id, parsed),
       event: m.event,
       source: m.source,
       endpoint_ids: m.endpointIds,

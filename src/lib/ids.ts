@@ -86,12 +86,13 @@ export function messageKeyOf(id: string): MessageKey | null {
  * The packed form of a message id in its row (migrations/shard/0014): the 11 hex digits its row key
  * does not carry (13–16: sequence and random bits; 21–27: random bits) and a 0, as 12 hex digits for
  * SQL's unhex() (a 6-byte BLOB, against 36 bytes of text). The row's generated `id` column puts the
- * key's time and tenant bucket back around them.
+ * key's time and tenant bucket back around them. `key` is the id's row key (messageKeyOf), passed by
+ * a caller that has parsed it already so the id is not parsed twice.
  * @throws Error for an id this relay never issued as a message id (it would not come back the same)
  */
-export function packedMessageId(id: string): string {
+export function packedMessageId(id: string, key: MessageKey | null = messageKeyOf(id)): string {
+  if (key === null || !id.endsWith("0000")) throw new Error(`not a message id: ${id}`);
   const digits = id.replace(/-/g, "");
-  if (!isRelayId(id) || !digits.endsWith("0000") || messageKeyOf(id) === null) throw new Error(`not a message id: ${id}`);
   return `${digits.slice(13, 17)}${digits.slice(21, 28)}0`;
 }
 
