@@ -1,11 +1,14 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { replayFailedForEndpoint } from "../src/db/deliveries";
 import { loadDeliveryWork } from "../src/db/delivery-work";
-import { purgeOldMessages, rearmStuckDeliveries } from "../src/db/maintenance";
 import { deliveryIdOf, messageKeyOf, newMessageId, rowKeyText } from "../src/lib/ids";
+import { shardCount, withDatabases } from "../src/shards";
 import { newEndpoint, newTenant } from "./support/api";
-import { countingD1 } from "./support/counting-d1";
+import { countingD1, type RanStatement } from "./support/counting-d1";
 import { shardOf } from "./support/shards";
+import { sweepHeld } from "./support/worker";
+import { purgeOld, rearmStuck } from "./support/upkeep";
 
 // Issue 25: D1 runs one query at a time per database, so the relay's upkeep (the sweeper, retention,
 // recovering an endpoint, the consumer's batch load) does its work in queries that each read at most
@@ -62,27 +65,27 @@ async function mostRowsReadByOneQuery<T>(tenantId: string, run: (db: D1Database)
 describe("the sweeper re-arms stuck deliveries in small queries", () => {
   it("re-arms every fresh delivery of a window longer than one query walks, no query reading more than 250 rows", async () => {
     const s = await stored(600, NOW - 30 * MINUTE, () => ({ status: "pending" }));
-    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => rearmStuckDeliveries(db, NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000));
+    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => rearmStuck(db, NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000));
     expect(result.filter((d) => d.tenant_id === s.tenantId).map((d) => d.id).sort()).toEqual([...s.deliveryIds].sort());
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 
   it("re-arms every open delivery whose claim lapsed, more than one query's worth, no query reading more than 250 rows", async () => {
     const s = await stored(150, NOW - 2 * DAY, (createdAt) => ({ status: "retrying", updatedAt: createdAt + 1, enqueuedAt: NOW - HOUR, nextAttemptAt: NOW - 30 * MINUTE }));
-    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => rearmStuckDeliveries(db, NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000));
+    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => rearmStuck(db, NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000));
     expect(result.filter((d) => d.tenant_id === s.tenantId)).toHaveLength(150);
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 
   it("leaves a retry that is not due yet, however long ago it was enqueued", async () => {
     const s = await stored(3, NOW - 2 * DAY, (createdAt) => ({ status: "retrying", updatedAt: createdAt + 1, enqueuedAt: NOW - DAY, nextAttemptAt: NOW + HOUR }));
-    const rearmed = await rearmStuckDeliveries(await shardOf(s.tenantId), NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000);
+    const rearmed = await rearmStuck(await shardOf(s.tenantId), NOW - 5 * MINUTE, NOW - HOUR, NOW, 1000);
     expect(rearmed.filter((d) => d.tenant_id === s.tenantId)).toEqual([]);
   });
 
   it("re-arms no more fresh deliveries than its limit", async () => {
     const s = await stored(300, NOW - 30 * MINUTE, () => ({ status: "pending" }));
-    const rearmed = await rearmStuckDeliveries(await shardOf(s.tenantId), NOW - 5 * MINUTE, NOW - HOUR, NOW, 100);
+    const rearmed = await rearmStuck(await shardOf(s.tenantId), NOW - 5 * MINUTE, NOW - HOUR, NOW, 100);
     expect(rearmed.filter((d) => d.tenant_id === s.tenantId)).toHaveLength(100);
   });
 });
@@ -90,7 +93,7 @@ describe("the sweeper re-arms stuck deliveries in small queries", () => {
 describe("retention purges in small queries", () => {
   it("purges every expired message and delivery, more than one query's worth, no query reading more than 250 rows", async () => {
     const s = await stored(130, NOW - 40 * DAY, () => ({ status: "succeeded" }));
-    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => purgeOldMessages(db, NOW - 30 * DAY, 2000));
+    const { result, most } = await mostRowsReadByOneQuery(s.tenantId, (db) => purgeOld(db, NOW - 30 * DAY, 2000));
     expect(result.messages).toBeGreaterThanOrEqual(130);
     expect(result.deliveries).toBeGreaterThanOrEqual(130);
     const db = await shardOf(s.tenantId);
@@ -101,7 +104,7 @@ describe("retention purges in small queries", () => {
 
   it("purges every expired row of every tenant and endpoint when the chunks end part-way through their ranges", async () => {
     const tenants = [await stored(50, NOW - 40 * DAY, () => ({ status: "succeeded" })), await stored(50, NOW - 40 * DAY, () => ({ status: "failed" }))];
-    for (const { tenantId } of tenants) await purgeOldMessages(await shardOf(tenantId), NOW - 30 * DAY, 2000);
+    for (const { tenantId } of tenants) await purgeOld(await shardOf(tenantId), NOW - 30 * DAY, 2000);
     for (const { tenantId } of tenants) {
       const db = await shardOf(tenantId);
       expect(await db.prepare("SELECT (SELECT count(*) FROM deliveries WHERE tenant_id = ?1) + (SELECT count(*) FROM messages WHERE tenant_id = ?1) AS n").bind(tenantId).first("n")).toBe(0);
@@ -110,8 +113,27 @@ describe("retention purges in small queries", () => {
 
   it("purges no more messages than its limit", async () => {
     const s = await stored(130, NOW - 40 * DAY, () => ({ status: "succeeded" }));
-    const purged = await purgeOldMessages(await shardOf(s.tenantId), NOW - 30 * DAY, 60);
+    const purged = await purgeOld(await shardOf(s.tenantId), NOW - 30 * DAY, 60);
     expect(purged.messages).toBe(60);
+  });
+});
+
+describe("a sweep walks each shard's ranges once", () => {
+  it("each data shard's (tenant, endpoint) pairs and its endpoints are listed once per sweep, for every step that needs them", async () => {
+    await stored(3, NOW - 40 * DAY, () => ({ status: "pending" }));
+    const ranOn: RanStatement[][] = [];
+    const counted = withDatabases(env, (db) => {
+      const { db: counting, statements } = countingD1(db);
+      ranOn.push(statements);
+      return counting;
+    });
+    await sweepHeld(NOW, counted);
+    const statements = ranOn.flat();
+    // A listing starts from the first range: ("", "") for the pairs, "" for the endpoints.
+    const pairListings = statements.filter((s) => s.sql.includes("WITH RECURSIVE pairs") && s.params[0] === "" && s.params[1] === "");
+    const endpointListings = statements.filter((s) => /^SELECT tenant_id, id FROM endpoints WHERE id > /.test(s.sql) && s.params[0] === "");
+    expect(pairListings).toHaveLength(shardCount(env));
+    expect(endpointListings).toHaveLength(shardCount(env));
   });
 });
 

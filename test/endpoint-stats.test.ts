@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { recordBatchResults } from "../src/db/batch-records";
-import { foldEndpointStatsIntoHours, readEndpointStats } from "../src/db/endpoint-stats";
+import { readEndpointStats } from "../src/db/endpoint-stats";
 import { rollupAttempts, windowStartOf, windowStats } from "../src/lib/endpoint-stats";
 import { countingD1 } from "./support/counting-d1";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { shardOf } from "./support/shards";
 import { consume, enqueueHeld, sweepHeld } from "./support/worker";
+import { foldStats } from "./support/upkeep";
 
 const DAY = 86_400_000;
 
@@ -194,7 +195,7 @@ describe("endpoint stats folded into hours", () => {
     ]);
     const read = async () => Promise.all((["1h", "24h", "7d"] as const).map(async (w) => windowStats(w, NOW, await readEndpointStats(db, id, endpoint.id, windowStartOf(w, NOW)))));
     const before = await read();
-    expect(await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(3);
+    expect(await foldStats(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(3);
     expect(await tiers(db, id)).toEqual({ fiveMinute: 2, hourly: 2 });
     expect(await read()).toEqual(before);
   });
@@ -204,9 +205,9 @@ describe("endpoint stats folded into hours", () => {
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
     const db = await shardOf(id);
     await storeRollups(db, id, endpoint.id, [[hourStart - 3 * HOUR, 2, 1, 0]]);
-    await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000);
+    await foldStats(db, hourStart - HOUR, 1000);
     await storeRollups(db, id, endpoint.id, [[hourStart - 3 * HOUR + 300_000, 1, 1, 0]]);
-    await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000);
+    await foldStats(db, hourStart - HOUR, 1000);
     const stats = windowStats("24h", NOW, await readEndpointStats(db, id, endpoint.id, windowStartOf("24h", NOW)));
     expect(stats.totals).toMatchObject({ attempts: 5, succeeded: 3, failed: 2 });
     expect(await tiers(db, id)).toEqual({ fiveMinute: 0, hourly: 1 });
@@ -219,7 +220,7 @@ describe("endpoint stats folded into hours", () => {
     const starts = Array.from({ length: 200 }, (_, i) => hourStart - 2 * HOUR - i * 300_000);
     await storeRollups(shard, id, endpoint.id, starts.map((start): [number, number, number, number] => [start, 1, 0, 0]));
     const { db, statements } = countingD1(shard);
-    expect(await foldEndpointStatsIntoHours(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(200);
+    expect(await foldStats(db, hourStart - HOUR, 1000)).toBeGreaterThanOrEqual(200);
     expect(await tiers(shard, id)).toEqual({ fiveMinute: 0, hourly: new Set(starts.map((start) => Math.floor(start / HOUR))).size });
     expect(Math.max(...statements.map((s) => s.rowsRead))).toBeLessThanOrEqual(250);
   });

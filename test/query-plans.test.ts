@@ -3,8 +3,8 @@ import { listDeliveries } from "../src/db/delivery-lists";
 import { getDeliveryWithAttempts, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
-import { foldEndpointStatsIntoHours, purgeOldEndpointStats, readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
-import { autoDisableFailingEndpoints, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
+import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark } from "../src/db/maintenance";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { storeMessages } from "../src/db/message-batch";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
@@ -13,6 +13,7 @@ import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
 import { recordBatchResults } from "../src/db/batch-records";
 import { shardOf } from "./support/shards";
+import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 
 // Issue 25: every read of a data shard stays bounded as its tables grow to millions of rows. A
 // query plan is the part of that a test can hold without a million rows: these run every read the
@@ -105,10 +106,10 @@ describe("query plans of every read (issue 25)", () => {
     "listing endpoints": (db, k) => listEndpoints(db, k.tenantId, { limit: 50 }),
     "reading one endpoint's stats for 7 days": (db, k) => readEndpointStats(db, k.tenantId, k.endpointId, NOW - 7 * 24 * HOUR),
     "reading the tenant's endpoint rollups of the last 24 hours for the endpoint list": (db, k) => tenantRollupsSince(db, k.tenantId, NOW - 24 * HOUR),
-    "purging old endpoint stats": (db) => purgeOldEndpointStats(db, NOW - 8 * 24 * HOUR, 2000),
+    "purging old endpoint stats": (db) => purgeStats(db, NOW - 8 * 24 * HOUR, 2000),
     "folding old endpoint stats into hours": async (db, k) => {
       await db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(k.tenantId, k.endpointId, NOW - 3 * HOUR).run();
-      return foldEndpointStatsIntoHours(db, NOW - HOUR, 2000);
+      return foldStats(db, NOW - HOUR, 2000);
     },
     "loading a consumer batch": (db, k) => loadDeliveryWork(db, [{ tenant_id: k.tenantId, endpoint_id: k.endpointId, delivery_id: k.deliveryId }]),
     "recording a consumer batch's attempts, with the wake of a FIFO order's next delivery": (db, k) =>
@@ -116,15 +117,15 @@ describe("query plans of every read (issue 25)", () => {
         deliveryId: k.deliveryId, tenantId: k.tenantId, endpointId: k.endpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok",
         statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded", nextAttemptAt: null, inOrder: true,
       }], [], []),
-    "re-arming stuck deliveries": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
+    "re-arming stuck deliveries": (db) => rearmStuck(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "walking fresh deliveries page by page and re-arming the stuck ones by key": async (db, k) => {
       await storeFreshDelivery(db, k);
-      return rearmStuckDeliveries(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
+      return rearmStuck(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
     },
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
-    "purging expired messages and deliveries": (db) => purgeOldMessages(db, NOW - 30 * 24 * HOUR, 2000),
+    "purging expired messages and deliveries": (db) => purgeOld(db, NOW - 30 * 24 * HOUR, 2000),
     "purging expired Idempotency-Keys": (db) => purgeIdempotencyKeys(db, NOW - 24 * HOUR),
     "replaying a delivery": (db, k) => replayDelivery(db, k.tenantId, k.deliveryId, NOW),
     "recovering an endpoint's failed deliveries since a time": (db, k) => replayFailedForEndpoint(db, k.tenantId, k.endpointId, NOW - HOUR, NOW, 1000),
@@ -186,7 +187,7 @@ describe("the sweeper finds lapsed claims by a range of deliveries_open", () => 
     const k = await setUp();
     const shard = await shardOf(k.tenantId);
     const { db, statements } = countingD1(shard);
-    await rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000);
+    await rearmStuck(db, NOW - 300_000, NOW - HOUR, NOW, 1000);
     const open = statements.find((s) => s.sql.includes("updated_at > created_at"))!;
     const plan = (await shard.prepare(`EXPLAIN QUERY PLAN ${open.sql}`).bind(...open.params).all<{ detail: string }>()).results.map((r) => r.detail);
     expect(plan).toContain("SEARCH deliveries USING INDEX deliveries_open (<expr><?)");
@@ -197,7 +198,7 @@ describe("the sweeper finds lapsed claims by a range of deliveries_open", () => 
     const shard = await shardOf(k.tenantId);
     await storeFreshDelivery(shard, k);
     const { db, statements } = countingD1(shard);
-    await rearmStuckDeliveries(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
+    await rearmStuck(db, NOW - 300_000, NOW - 2 * HOUR, NOW, 1000);
     const page = statements.find((s) => s.sql.includes("AS stuck"))!;
     const plan = (await shard.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).bind(...page.params).all<{ detail: string }>()).results.map((r) => r.detail);
     expect(plan).toEqual(["SCAN p VIRTUAL TABLE INDEX 1:", "SEARCH d USING PRIMARY KEY (tenant_id=? AND endpoint_id=? AND id>? AND id<?)"]);

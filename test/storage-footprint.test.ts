@@ -3,7 +3,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { extractionPayload } from "../bench/lib/extraction-payload";
 import { buildApp } from "../src/app";
-import { purgeOldMessages } from "../src/db/maintenance";
 import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { payloadKey } from "../src/payloads";
@@ -12,6 +11,7 @@ import { countingD1, rowsWrittenTo } from "./support/counting-d1";
 import { consume, holdingQueue, sweepHeld } from "./support/worker";
 import type { DeliveryTask } from "../src/delivery/task";
 import { shardIndexOf, shardOf } from "./support/shards";
+import { purgeOld } from "./support/upkeep";
 
 const DAY = 86_400_000;
 
@@ -166,7 +166,7 @@ describe("storage footprint (issue 13)", () => {
     const later = Date.now() + 31 * DAY;
     const runs: number[] = [];
     for (let run = 0; run < 200; run++) {
-      const { messages } = await purgeOldMessages(await shardOf(id), later, 8);
+      const { messages } = await purgeOld(await shardOf(id), later, 8);
       runs.push(messages);
       if (messages === 0) break;
     }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../src/db/endpoint-stats";
-import { purgeOldMessages, rearmStuckDeliveries } from "../src/db/maintenance";
 import { deliveryIdOf, KEY_EPOCH_MS, newMessageId, SQL_MESSAGE_KEY } from "../src/lib/ids";
 import { newTenant } from "./support/api";
 import { countingD1 } from "./support/counting-d1";
 import { shardOf } from "./support/shards";
+import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 
 // Issue 25 bounds every upkeep query to ~250 D1 rows read however much work there is. How many
 // (tenant, endpoint) pairs and tenant buckets a shard holds grows with its tenants, so neither may
@@ -44,7 +43,7 @@ async function queriesOf(db: D1Database, run: (db: D1Database) => Promise<unknow
 describe("upkeep on a shard with many endpoints and tenants", () => {
   it("retention purges every expired delivery to 400 endpoints, keeps the recent ones, no query reading more than 250 rows", async () => {
     const { tenantId, db } = await deliveriesToManyEndpoints(400);
-    const most = await mostRowsReadByOneQuery(db, (d) => purgeOldMessages(d, NOW - 30 * DAY, 2000));
+    const most = await mostRowsReadByOneQuery(db, (d) => purgeOld(d, NOW - 30 * DAY, 2000));
     const left = await db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM deliveries WHERE tenant_id = ?").bind(tenantId).first<{ n: number; oldest: number }>();
     expect(left).toEqual({ n: 400, oldest: NOW - DAY });
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
@@ -63,7 +62,7 @@ describe("upkeep on a shard with many endpoints and tenants", () => {
         ),
       ),
     );
-    const most = await mostRowsReadByOneQuery(db, (d) => purgeOldMessages(d, NOW - 30 * DAY, 2000));
+    const most = await mostRowsReadByOneQuery(db, (d) => purgeOld(d, NOW - 30 * DAY, 2000));
     const left = await db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM messages WHERE tenant_id = ?").bind(tenant.id).first<{ n: number; oldest: number }>();
     expect(left).toEqual({ n: 300, oldest: NOW - DAY });
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
@@ -72,14 +71,14 @@ describe("upkeep on a shard with many endpoints and tenants", () => {
   it("the sweeper walks the fresh deliveries of 400 endpoints in a query per 40 of them, not one each, none reading more than 250 rows", async () => {
     const { db } = await deliveriesToManyEndpoints(400);
     const pairs = (await db.prepare("SELECT count(*) AS n FROM (SELECT DISTINCT tenant_id, endpoint_id FROM deliveries)").first<number>("n"))!;
-    const { queries, most } = await queriesOf(db, (d) => rearmStuckDeliveries(d, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 100));
+    const { queries, most } = await queriesOf(db, (d) => rearmStuck(d, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 100));
     expect(queries).toBeLessThanOrEqual(Math.ceil(pairs / 40) + Math.ceil(pairs / 60) + 4);
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });
 
   it("the sweeper re-arms every stuck fresh delivery to 400 endpoints", async () => {
     const { tenantId, db } = await deliveriesToManyEndpoints(400, "pending");
-    const rearmed = await rearmStuckDeliveries(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
+    const rearmed = await rearmStuck(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
     expect(new Set(rearmed.map((d) => d.id)).size).toBe(400);
     const fresh = await db.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND updated_at = created_at AND created_at > ?").bind(tenantId, NOW - 2 * DAY).first("n");
     expect(fresh).toBe(0);
@@ -96,7 +95,7 @@ describe("upkeep on a shard with many endpoints and tenants", () => {
           .bind(tenant.id, `endpoint-${i % 3}`, deliveryIdOf(newMessageId(tenant.id, at, 0), 0), at);
       }),
     );
-    const rearmed = await rearmStuckDeliveries(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
+    const rearmed = await rearmStuck(db, NOW - 10 * MINUTE, NOW - 2 * DAY, NOW, 1000);
     expect(new Set(rearmed.filter((d) => d.tenant_id === tenant.id).map((d) => d.id)).size).toBe(300);
     const tenantId = tenant.id;
     const fresh = await db.prepare("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ? AND updated_at = created_at AND created_at > ?").bind(tenantId, NOW - 2 * DAY).first("n");
@@ -130,7 +129,7 @@ describe("endpoint stats upkeep on a shard with many endpoints", () => {
 
   it("the fold moves every old rollup of 400 endpoints into hours, no query reading more than 250 rows", async () => {
     const { db, attempts } = await endpointsWithRollups(400, [NOW - 3 * HOUR, NOW - 3 * HOUR + 5 * MINUTE, NOW - 10 * MINUTE]);
-    const most = await mostRowsReadByOneQuery(db, (d) => foldEndpointStatsIntoHours(d, NOW - HOUR, 2000));
+    const most = await mostRowsReadByOneQuery(db, (d) => foldStats(d, NOW - HOUR, 2000));
     expect({ fiveMinute: await attempts("endpoint_stats"), hourly: await attempts("endpoint_stats_hourly") }).toEqual({
       fiveMinute: { rows: 400, attempts: 400 },
       hourly: { rows: 400, attempts: 800 },
@@ -140,7 +139,7 @@ describe("endpoint stats upkeep on a shard with many endpoints", () => {
 
   it("the purge deletes every expired rollup of 400 endpoints and keeps the rest, no query reading more than 250 rows", async () => {
     const { db, attempts } = await endpointsWithRollups(400, [NOW - 9 * DAY, NOW - HOUR]);
-    const most = await mostRowsReadByOneQuery(db, (d) => purgeOldEndpointStats(d, NOW - 8 * DAY, 2000));
+    const most = await mostRowsReadByOneQuery(db, (d) => purgeStats(d, NOW - 8 * DAY, 2000));
     expect(await attempts("endpoint_stats")).toEqual({ rows: 400, attempts: 400 });
     expect(most).toBeLessThanOrEqual(ROWS_PER_QUERY);
   });

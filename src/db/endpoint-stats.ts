@@ -98,13 +98,19 @@ const ENDPOINTS_PAGE = 240;
  */
 const ENDPOINTS_RUN = 40;
 
-/** The shard's endpoints as [tenant id, endpoint id], ENDPOINTS_PAGE a query by the primary key. */
-async function endpointsOfShard(db: D1Database): Promise<Array<[string, string]>> {
+/** An endpoint as its rollups' key begins: a range of endpoint_stats and endpoint_stats_hourly. */
+export type EndpointKey = [tenantId: string, endpointId: string];
+
+/**
+ * The shard's endpoints as [tenant id, endpoint id], ENDPOINTS_PAGE a query by the primary key. A
+ * sweep lists them once for the fold and the purge (foldEndpointStatsIntoHours, purgeOldEndpointStats).
+ */
+export async function endpointsOfShard(db: D1Database): Promise<EndpointKey[]> {
   let last = "";
   return inChunks(Infinity, ENDPOINTS_PAGE, async (size) => {
     const { results } = await db.prepare("SELECT tenant_id, id FROM endpoints WHERE id > ?1 ORDER BY id LIMIT ?2").bind(last, size).all<{ tenant_id: string; id: string }>();
     last = results.at(-1)?.id ?? last;
-    return results.map((e): [string, string] => [e.tenant_id, e.id]);
+    return results.map((e): EndpointKey => [e.tenant_id, e.id]);
   });
 }
 
@@ -118,11 +124,11 @@ const FOLD_CHUNK = 50;
 /**
  * Folds the 5-minute rollups of buckets before `before` (epoch ms, an hour's start) into one row per
  * endpoint and hour (endpoint_stats_hourly, adding to a row an earlier fold left), at most `limit`,
- * FOLD_CHUNK at a time from ENDPOINTS_RUN endpoints, each chunk's move one atomic D1 batch. Returns
- * how many rollups it folded.
+ * FOLD_CHUNK at a time from ENDPOINTS_RUN of `endpoints` (endpointsOfShard), each chunk's move one
+ * atomic D1 batch. Returns how many rollups it folded.
  */
-export async function foldEndpointStatsIntoHours(db: D1Database, before: number, limit: number): Promise<number> {
-  const folded = await inRuns(await endpointsOfShard(db), ENDPOINTS_RUN, limit, FOLD_CHUNK, async (endpoints, size) => {
+export async function foldEndpointStatsIntoHours(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
+  const folded = await inRuns(endpoints, ENDPOINTS_RUN, limit, FOLD_CHUNK, async (endpoints, size) => {
     const { results: keys } = await db
       .prepare(
         `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM json_each(?3) AS e
@@ -158,12 +164,11 @@ const STATS_PURGE_CHUNK = 30;
 
 /**
  * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): range seeks of
- * ENDPOINTS_RUN endpoints of the shard a query, STATS_PURGE_CHUNK rollups at most, so the work per
- * run is bounded and runs catch up one after the other. Returns how many went. Rollups of deleted
+ * ENDPOINTS_RUN of `endpoints` (endpointsOfShard) a query, STATS_PURGE_CHUNK rollups at most, so the
+ * work per run is bounded and runs catch up one after the other. Returns how many went. Rollups of deleted
  * endpoints go with them (deleteEndpointStats), not here.
  */
-export async function purgeOldEndpointStats(db: D1Database, before: number, limit: number): Promise<number> {
-  const endpoints = await endpointsOfShard(db);
+export async function purgeOldEndpointStats(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
   let purged = 0;
   for (const [table, start] of [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const) {
     const gone = await inRuns(endpoints, ENDPOINTS_RUN, limit, STATS_PURGE_CHUNK, async (run, size) => {

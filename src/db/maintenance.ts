@@ -66,13 +66,14 @@ const FRESH_PAGE = 240;
  *
  * Three sources: deliveries_open (retries, replays, re-arms), a range of its key; fresh deliveries
  * the enqueue path wrote without an index entry, found by their ids (time-ordered) from `freshFrom`
- * (epoch ms) to `stuckBefore` in every (tenant, endpoint) range of the primary key; and scheduled
+ * (epoch ms) to `stuckBefore` in the range of each of `pairs` (deliveryPairsOfShard); and scheduled
  * deliveries (deliveries_scheduled) due before `stuckBefore` that no consumer moved on, which become
  * pending. At most `limit` from each source, in queries of at most UPKEEP_CHUNK deliveries re-armed
  * or FRESH_PAGE examined.
  */
 export async function rearmStuckDeliveries(
   db: D1Database,
+  pairs: DeliveryPair[],
   stuckBefore: number,
   freshFrom: number,
   now: number,
@@ -91,7 +92,7 @@ export async function rearmStuckDeliveries(
       .bind(now, stuckBefore, size)
       .all<ScheduledDelivery>()).results,
   );
-  const fresh = await rearmFreshDeliveries(db, stuckBefore, freshFrom, now, limit);
+  const fresh = await rearmFreshDeliveries(db, pairs, stuckBefore, freshFrom, now, limit);
   const scheduled = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
     (await db
       .prepare(
@@ -106,14 +107,18 @@ export async function rearmStuckDeliveries(
   return [...open, ...fresh, ...scheduled];
 }
 
-/** The (tenant, endpoint) pairs of the shard that have deliveries: one seek each, PAIRS_PAGE a query. */
-async function deliveryPairsOfShard(db: D1Database): Promise<Array<{ t: string; e: string }>> {
+/** A (tenant id, endpoint id) pair that has deliveries: a range of the deliveries' primary key. */
+export type DeliveryPair = [tenantId: string, endpointId: string];
+
+/** The shard's pairs, one seek each, PAIRS_PAGE a query; a sweep lists them once for re-arming and purge. */
+export async function deliveryPairsOfShard(db: D1Database): Promise<DeliveryPair[]> {
   // Tenant ids are never empty, so ("", "") comes before every pair.
-  let last = { t: "", e: "" };
+  let last: DeliveryPair = ["", ""];
   return inChunks(Infinity, PAIRS_PAGE, async (size) => {
-    const { results } = await db.prepare(NEXT_PAIRS).bind(last.t, last.e, size).all<{ t: string; e: string }>();
-    last = results.at(-1) ?? last;
-    return results;
+    const { results } = await db.prepare(NEXT_PAIRS).bind(last[0], last[1], size).all<{ t: string; e: string }>();
+    const pairs = results.map(({ t, e }): DeliveryPair => [t, e]);
+    last = pairs.at(-1) ?? last;
+    return pairs;
   });
 }
 
@@ -131,15 +136,15 @@ const FRESH_PAIRS = 40;
  * re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
  * delivery a consumer moved on between the two queries is left alone.
  */
-async function rearmFreshDeliveries(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
+async function rearmFreshDeliveries(db: D1Database, pairs: DeliveryPair[], stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
   const rearmed: ScheduledDelivery[] = [];
   const page = FRESH_PAGE - 2 * FRESH_PAIRS;
-  for (const run of runsOf(await deliveryPairsOfShard(db), FRESH_PAIRS)) {
+  for (const run of runsOf(pairs, FRESH_PAIRS)) {
     // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
     // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
     // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
     // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
-    let windows = run.map(({ t, e }) => [t, e, idFloor(freshFrom)]);
+    let windows = run.map(([t, e]) => [t, e, idFloor(freshFrom)]);
     while (windows.length > 0 && rearmed.length < limit) {
       const { results: seen } = await db
         .prepare(
@@ -250,16 +255,17 @@ const PURGE_RANGES = 20;
 /**
  * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
  * oldest first within each tenant range: bounded work per run, and runs catch up one after the
- * other. The shard's (tenant, endpoint) pairs and tenant buckets are found once, then each query
- * deletes at most UPKEEP_CHUNK rows from their ranges (issue 25: ≤ ~250 D1 rows read per query).
+ * other. Deliveries go from the ranges of `pairs` (deliveryPairsOfShard), messages from the shard's
+ * tenant buckets, found once; each query deletes at most UPKEEP_CHUNK rows from their ranges (issue
+ * 25: ≤ ~250 D1 rows read per query).
  * Returns how many messages and deliveries went and which of the messages had their payload in R2.
  */
 export async function purgeOldMessages(
   db: D1Database,
+  pairs: DeliveryPair[],
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const pairs = (await deliveryPairsOfShard(db)).map(({ t, e }) => [t, e]);
   const deliveries = await inRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
     const { meta } = await db
       .prepare(

@@ -2,6 +2,7 @@ import { readConfig } from "../config";
 import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import {
   autoDisableFailingEndpoints,
+  deliveryPairsOfShard,
   purgeIdempotencyKeys,
   purgeOldMessages,
   readSweeperMark,
@@ -13,7 +14,7 @@ import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
-import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
+import { endpointsOfShard, foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
 import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
 
 /** Per data shard and sweep: most deliveries re-armed, most messages purged. */
@@ -51,7 +52,9 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
   const stuckBefore = now - claimMs(config);
   const mark = await readSweeperMark(db, FRESH_SCAN_MARK);
   const freshFrom = Math.min(mark ?? 0, stuckBefore - FRESH_LOOKBACK_MS);
-  const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT);
+  // Listed once for the re-arming and the purge: a pair that appears in between has only fresh deliveries.
+  const pairs = await deliveryPairsOfShard(db);
+  const stuck = await rearmStuckDeliveries(db, pairs, stuckBefore, freshFrom, now, REARM_LIMIT);
   await enqueueDeliveries(env.DELIVERIES, shard, stuck);
   if (stuck.length < REARM_LIMIT) await writeSweeperMark(db, FRESH_SCAN_MARK, stuckBefore);
   const disabled = await autoDisableFailingEndpoints(db, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
@@ -63,13 +66,15 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
     reason: "failures" as const,
     detail: e.disabled_reason,
   })));
-  const purged = await purgeOldMessages(db, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
+  const purged = await purgeOldMessages(db, pairs, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
   // After the rows: a crash in between leaves an orphan object, never a message without its payload.
   await deletePayloads(env, purged.r2Payloads);
   await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
-  await foldEndpointStatsIntoHours(db, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT);
-  await purgeOldEndpointStats(db, now - STATS_RETENTION_MS, PURGE_LIMIT);
+  // Listed once for the fold and the purge: an endpoint created in between has no old rollups.
+  const endpoints = await endpointsOfShard(db);
+  await foldEndpointStatsIntoHours(db, endpoints, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT);
+  await purgeOldEndpointStats(db, endpoints, now - STATS_RETENTION_MS, PURGE_LIMIT);
   return { requeued: stuck.length, disabledEndpoints: disabled.length, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
 }
 
