@@ -3,7 +3,8 @@
 //   - no function longer than MAX_FUNCTION_LINES, except in dashboard views (JSX markup is long);
 //   - no file longer than MAX_FILE_LINES, and no dashboard view longer than MAX_VIEW_LINES;
 //   - no cycle of runtime imports (`import type` and type-only specifiers do not count: they vanish
-//     when TypeScript is erased, so they cannot make a module see another half-initialised).
+//     when TypeScript is erased, so they cannot make a module see another half-initialised);
+//   - no import, of types either, from the data layer (src/db) up into the layers above it.
 // Lines are counted as an editor shows them, blank lines and comments included. Prints one offender
 // a line and exits 1 when there is any. test/node/structure.test.ts runs it over src/.
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -13,6 +14,11 @@ import ts from "typescript";
 export const MAX_FUNCTION_LINES = 60;
 export const MAX_FILE_LINES = 300;
 export const MAX_VIEW_LINES = 200;
+/**
+ * The directories of src/ above the data layer (DESIGN.md "Source layout": stages, operations,
+ * routes and pages call src/db, never the other way): a module of src/db imports nothing from them.
+ */
+export const ABOVE_DB = ["delivery", "ops", "routes", "dashboard"];
 
 /** One broken rule: `key` names it stably (file, rule, function), whatever its message says. */
 export interface Offender {
@@ -87,16 +93,24 @@ function resolveImport(from: string, specifier: string, files: Set<string>): str
   return [base, `${stem}.ts`, `${stem}.tsx`, path.join(base, "index.ts")].find((candidate) => files.has(candidate));
 }
 
-/** The runtime imports of `source` among `files`. */
-export function runtimeImports(source: ts.SourceFile, files: Set<string>): string[] {
+/** The files among `files` that the import and export declarations of `source` that `counts` name. */
+function importsOf(source: ts.SourceFile, files: Set<string>, counts: (node: ts.ImportDeclaration | ts.ExportDeclaration) => boolean): string[] {
   return source.statements.flatMap((statement) => {
     if (!(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement))) return [];
     const specifier = statement.moduleSpecifier;
-    if (!specifier || !ts.isStringLiteral(specifier) || !isRuntimeImport(statement)) return [];
+    if (!specifier || !ts.isStringLiteral(specifier) || !counts(statement)) return [];
     const target = resolveImport(source.fileName, specifier.text, files);
     return target ? [target] : [];
   });
 }
+
+/** The runtime imports of `source` among `files`. */
+export function runtimeImports(source: ts.SourceFile, files: Set<string>): string[] {
+  return importsOf(source, files, isRuntimeImport);
+}
+
+/** The top directory under the checked root of a file named as checkStructure names it (`src/db/x.ts` → `db`). */
+const layerOf = (name: string) => name.split("/")[1];
 
 /** The strongly connected groups of more than one file (or a file importing itself): Tarjan's algorithm. */
 export function importCycles(graph: Map<string, string[]>): string[][] {
@@ -153,6 +167,10 @@ export function checkStructure(root: string): Offender[] {
       }
     }
     graph.set(file, runtimeImports(source, known));
+    if (layerOf(name) !== "db") continue;
+    for (const target of importsOf(source, known, () => true).map(relative).filter((t) => ABOVE_DB.includes(layerOf(t)!))) {
+      offenders.push({ key: `${name}: imports ${target}`, message: `${name} imports ${target}: src/db is below src/${layerOf(target)}, not above it` });
+    }
   }
   for (const cycle of importCycles(graph)) {
     const names = cycle.map(relative);

@@ -3,8 +3,7 @@ import type { StatsRollup } from "../lib/endpoint-stats";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
 import { statsStatement } from "./endpoint-stats";
-import { sqlAheadInOrder } from "./delivery-work";
-import { SQL_DUE_IS_PENDING, SQL_NEW_QUEUE_TOKEN } from "./sql";
+import { SQL_DUE_IS_PENDING, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder } from "./sql";
 
 /**
  * What a consumer batch writes when it ends: its attempts, cancellations, deferred claims,

@@ -1,6 +1,6 @@
 import { sqlMessageKeyOf } from "../lib/ids";
 import { runsOf } from "./chunks";
-import { SQL_DUE_IS_PENDING } from "./sql";
+import { SQL_DUE_IS_PENDING, sqlAheadInOrder } from "./sql";
 
 /** One delivery joined with its message and (if any) endpoint: all the consumer needs to send it. */
 export interface DeliveryWork {
@@ -64,15 +64,6 @@ export interface DeliveryRef {
   endpoint_id: string;
   delivery_id: string;
 }
-
-/**
- * SQL: the open deliveries `h` ahead of delivery `d` (a table name or alias) in its FIFO order (same
- * endpoint and ordering key, an earlier place), as a FROM and WHERE seeking deliveries_in_order (its
- * WHERE repeated so SQLite uses it).
- */
-export const sqlAheadInOrder = (d: string) => `deliveries AS h
-  WHERE h.tenant_id = ${d}.tenant_id AND h.endpoint_id = ${d}.endpoint_id AND h.ordering_key = ${d}.ordering_key
-    AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < ${d}.fifo_seq`;
 
 /**
  * The head of a FIFO delivery `d`'s order, joined as `head`: the earliest open delivery of the same

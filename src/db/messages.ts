@@ -1,9 +1,7 @@
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
-import { sqlAheadInOrder } from "./delivery-work";
-import { SQL_NEW_QUEUE_TOKEN } from "./sql";
-import { EARLY_TOLERANCE_MS } from "../delivery/plan";
+import { EARLY_TOLERANCE_MS, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder } from "./sql";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {

@@ -1,6 +1,8 @@
 /**
- * SQL expressions for values D1 must generate inside a statement, so that fan-out can insert
- * one row per matching endpoint with `INSERT … SELECT` in the same round trip as the message.
+ * SQL shared by the statements of the data shards: expressions for values D1 must generate inside
+ * a statement (so that fan-out can insert one row per matching endpoint with `INSERT … SELECT` in
+ * the same round trip as the message), terms several statements repeat, and the constants those
+ * statements share with the delivery stages, kept here so the db layer imports nothing from them.
  */
 
 /** A random RFC 9562 version-4 UUID, lowercase. */
@@ -20,3 +22,15 @@ export const SQL_NEW_QUEUE_TOKEN = `packed_queue_token = ${SQL_QUEUE_TOKEN}`;
 
 /** A scheduled delivery a batch holds is due: from here it is pending like any other (a SET term). */
 export const SQL_DUE_IS_PENDING = "status = CASE status WHEN 'scheduled' THEN 'pending' ELSE status END";
+
+/** A message arriving this early (ms) for its next attempt is still "on time" (src/delivery/plan.ts). */
+export const EARLY_TOLERANCE_MS = 1_000;
+
+/**
+ * SQL: the open deliveries `h` ahead of delivery `d` (a table name or alias) in its FIFO order (same
+ * endpoint and ordering key, an earlier place), as a FROM and WHERE seeking deliveries_in_order (its
+ * WHERE repeated so SQLite uses it).
+ */
+export const sqlAheadInOrder = (d: string) => `deliveries AS h
+  WHERE h.tenant_id = ${d}.tenant_id AND h.endpoint_id = ${d}.endpoint_id AND h.ordering_key = ${d}.ordering_key
+    AND h.fifo_seq IS NOT NULL AND h.status IN ('scheduled', 'pending', 'retrying') AND h.fifo_seq < ${d}.fifo_seq`;

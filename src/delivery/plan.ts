@@ -1,4 +1,5 @@
 import type { DeliveryWork } from "../db/delivery-work";
+import { EARLY_TOLERANCE_MS } from "../db/sql";
 import { hopSeconds } from "./backoff";
 import { holdSeconds, isHeld } from "./fifo";
 import { jobOf, type DeliveryJob } from "./jobs";
@@ -10,9 +11,6 @@ import type { DeliveryTask } from "./task";
  * is sent. A delivery whose row says it is done, superseded or not yet due is settled from here,
  * as is one held behind the head of its FIFO order; only "send" reaches the dispatch stage.
  */
-
-/** A message arriving this early (ms) for its next attempt is still "on time". */
-export const EARLY_TOLERANCE_MS = 1_000;
 
 /** The statuses of a delivery still to be attempted: a scheduled one is pending with a due time. */
 const OPEN = new Set(["scheduled", "pending", "retrying"]);

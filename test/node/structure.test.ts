@@ -7,7 +7,7 @@ import { checkStructure, MAX_FILE_LINES, MAX_FUNCTION_LINES, MAX_VIEW_LINES } fr
 const SRC = path.resolve(import.meta.dirname, "..", "..", "src");
 
 describe("the structure of src/", () => {
-  it("has no function, file or dashboard view over its size and no runtime import cycle", () => {
+  it("has no function, file or dashboard view over its size, no runtime import cycle and no import up from src/db", () => {
     expect(checkStructure(SRC).map((o) => o.message)).toEqual([]);
   });
 });
@@ -69,6 +69,25 @@ describe("the structure check", () => {
     const src = tree({
       "a.ts": 'import type { B } from "./b";\nexport type A = B;\nexport const a = 1;\n',
       "b.ts": 'import { type A } from "./a";\nexport type B = A;\nexport const b = 2;\n',
+    });
+    expect(checkStructure(src)).toEqual([]);
+  });
+
+  it("names a module of the data layer that imports from a layer above it, types included", () => {
+    const src = tree({
+      "db/messages.ts": 'import { EARLY } from "../delivery/plan";\nimport type { Job } from "../ops/jobs";\nexport const m = EARLY;\nexport type M = Job;\n',
+      "delivery/plan.ts": "export const EARLY = 1;\n",
+      "ops/jobs.ts": "export type Job = number;\n",
+    });
+    expect(checkStructure(src).map((o) => o.key)).toEqual(["src/db/messages.ts: imports src/delivery/plan.ts", "src/db/messages.ts: imports src/ops/jobs.ts"]);
+  });
+
+  it("lets the data layer import its own modules and the shared ones below the stages", () => {
+    const src = tree({
+      "db/messages.ts": 'import { SQL } from "./sql";\nimport { id } from "../lib/ids";\nexport const m = SQL + id;\n',
+      "db/sql.ts": "export const SQL = 'x';\n",
+      "lib/ids.ts": "export const id = 'y';\n",
+      "delivery/plan.ts": 'import { m } from "../db/messages";\nexport const p = m;\n',
     });
     expect(checkStructure(src)).toEqual([]);
   });
