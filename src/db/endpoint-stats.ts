@@ -1,5 +1,5 @@
 import { LATENCY_BUCKETS, STATS_FOLDED_BUCKET_MS as HOUR_MS, type StatsRollup } from "../lib/endpoint-stats";
-import { inChunks, inRuns } from "./chunks";
+import { countInRuns, inChunks, inRuns } from "./chunks";
 
 /**
  * Endpoint stats rows (migrations/shard/0010_endpoint_stats.sql): written by the consumer batch as
@@ -171,7 +171,7 @@ const STATS_PURGE_CHUNK = 30;
 export async function purgeOldEndpointStats(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
   let purged = 0;
   for (const [table, start] of [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const) {
-    const gone = await inRuns(endpoints, ENDPOINTS_RUN, limit, STATS_PURGE_CHUNK, async (run, size) => {
+    purged += await countInRuns(endpoints, ENDPOINTS_RUN, limit, STATS_PURGE_CHUNK, async (run, size) => {
       const { meta } = await db
         .prepare(
           `DELETE FROM ${table} WHERE (tenant_id, endpoint_id, ${start}) IN (
@@ -181,9 +181,8 @@ export async function purgeOldEndpointStats(db: D1Database, endpoints: EndpointK
         )
         .bind(before, size, run)
         .run();
-      return Array.from({ length: meta.changes }, () => null);
+      return meta.changes;
     });
-    purged += gone.length;
   }
   return purged;
 }

@@ -1,7 +1,7 @@
 import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { inChunks, inRuns, runsOf } from "./chunks";
+import { countInRuns, inChunks, inRuns, runsOf } from "./chunks";
 import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 
 /**
@@ -266,7 +266,7 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
 ): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const deliveries = await inRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
+  const deliveries = await countInRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
     const { meta } = await db
       .prepare(
         `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
@@ -276,7 +276,7 @@ export async function purgeOldMessages(
       )
       .bind(idFloor(before), size, pairs)
       .run();
-    return Array.from({ length: meta.changes }, () => null);
+    return meta.changes;
   });
   const purged = await inRuns(await messageBucketsOfShard(db), PURGE_RANGES, limit, UPKEEP_CHUNK, async (buckets, size) =>
     (await db
@@ -289,7 +289,7 @@ export async function purgeOldMessages(
       .bind(before, size, buckets)
       .all<PurgedR2Payload & { payload_r2: number }>()).results,
   );
-  return { messages: purged.length, deliveries: deliveries.length, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
+  return { messages: purged.length, deliveries, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
 }
 
 /** Deletes idempotency keys past their window. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inChunks, inRuns, runsOf } from "../../src/db/chunks";
+import { countInChunks, countInRuns, inChunks, inRuns, runsOf } from "../../src/db/chunks";
 
 /** A chunk function over `total` rows: answers the next `size` of them (numbered from 0) and notes each size asked. */
 function rowsUpTo(total: number) {
@@ -75,5 +75,37 @@ describe("inRuns", () => {
     const { calls, work } = ranges({});
     expect(await inRuns([], 2, 100, 2, work)).toEqual([]);
     expect(calls).toEqual([]);
+  });
+});
+
+describe("counting chunks and runs: work that answers how many rows it did, as a DELETE's meta.changes", () => {
+  it("countInChunks adds up what each chunk did and stops at the first that did fewer than asked", async () => {
+    const { asked, chunk } = rowsUpTo(70);
+    expect(await countInChunks(1000, 32, async (size) => (await chunk(size)).length)).toBe(70);
+    expect(asked).toEqual([32, 32, 32]);
+  });
+
+  it("countInChunks asks for no more than the limit leaves, and stops there", async () => {
+    const { asked, chunk } = rowsUpTo(1000);
+    expect(await countInChunks(70, 32, async (size) => (await chunk(size)).length)).toBe(70);
+    expect(asked).toEqual([32, 32, 6]);
+  });
+
+  it("countInRuns adds up every run's chunks, one run after the other, and stops at the limit", async () => {
+    const left: Record<string, number> = { a: 3, b: 0, c: 5 };
+    const calls: Array<[string[], number]> = [];
+    const deleted = await countInRuns(["a", "b", "c"], 2, 6, 2, async (run, size) => {
+      const names = JSON.parse(run) as string[];
+      calls.push([names, size]);
+      let done = 0;
+      for (const name of names) {
+        const taken = Math.min(size - done, left[name]!);
+        left[name]! -= taken;
+        done += taken;
+      }
+      return done;
+    });
+    expect(deleted).toBe(6);
+    expect(calls).toEqual([[["a", "b"], 2], [["a", "b"], 2], [["c"], 2], [["c"], 1]]);
   });
 });
