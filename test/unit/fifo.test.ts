@@ -92,13 +92,18 @@ describe("kind: a held delivery costs no attempt and comes back", () => {
 });
 
 describe("kind: the wake moves an order as soon as its head's outcome is recorded", () => {
-  it("the delivery the record woke is queued at once, with no delay, in the batch's lane, on the token the record gave it", async () => {
-    const time = new FakeTime();
+  /** A head of an order whose recorded outcome wakes `next`, the delivery after it, and in-memory ports. */
+  function headThatWakes() {
     const head = delivery(ENDPOINT);
-    const fake = fakePorts(time, [head.work], {});
+    const fake = fakePorts(new FakeTime(), [head.work], {});
     const next = { tenant_id: head.work.tenant_id, endpoint_id: ENDPOINT, delivery_id: "00000000-0000-7000-8000-000000000002", token: "new-chain" };
     const record = fake.ports.store.record;
     fake.ports.store.record = async (...args) => ({ ...(await record(...args)), woken: [next] });
+    return { head, fake, next };
+  }
+
+  it("the delivery the record woke is queued at once, with no delay, in the batch's lane, on the token the record gave it", async () => {
+    const { head, fake, next } = headThatWakes();
     const headMessage = message(head.task);
     await runBatch([headMessage], "edgehook-deliveries-slow", fake.ports);
     expect(headMessage.told).toEqual([{ kind: "ack" }]);
@@ -106,12 +111,7 @@ describe("kind: the wake moves an order as soon as its head's outcome is recorde
   });
 
   it("the operational events of a record go out while its wake is still being queued", async () => {
-    const time = new FakeTime();
-    const head = delivery(ENDPOINT);
-    const fake = fakePorts(time, [head.work], {});
-    const next = { tenant_id: head.work.tenant_id, endpoint_id: ENDPOINT, delivery_id: "00000000-0000-7000-8000-000000000002", token: "new-chain" };
-    const record = fake.ports.store.record;
-    fake.ports.store.record = async (...args) => ({ ...(await record(...args)), woken: [next] });
+    const { head, fake } = headThatWakes();
     let queueWake = () => {};
     fake.ports.requeue = () => new Promise<void>((resolve) => (queueWake = resolve));
     const reported: string[] = [];
