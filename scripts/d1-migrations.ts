@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
+import { applyLocalMigrations, localMigrationSources } from "./local-migrations.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SHARD_BINDING = /^SHARD_(\d+)$/;
@@ -88,14 +89,35 @@ export function runWrangler(args: string[], options: WranglerOptions = {}): Prom
 }
 
 /**
- * Applies the pending migrations of every D1 database of the target environment, one database
- * after another (control first), each with its own migrations_dir from wrangler.toml.
- * @throws Error from databaseBindings, or from the first `wrangler d1 migrations apply` that fails;
- *   the databases after it are left as they were.
+ * Applies the pending migrations of every D1 database of the target environment, each with its own
+ * migrations_dir from wrangler.toml. Remote: `wrangler d1 migrations apply`, one database after
+ * another (control first). Local: two wrangler runs per database (scripts/local-migrations.ts
+ * says why).
+ * @throws Error from databaseBindings, or from the first wrangler run that fails; the databases
+ *   after it are left as they were.
  */
 export async function applyMigrations(target: MigrationTarget, options: WranglerOptions = {}): Promise<void> {
-  const where = [`--${target.location}`, ...(target.persistTo ? ["--persist-to", target.persistTo] : [])];
-  for (const binding of databaseBindings(target.env)) {
-    await runWrangler(["d1", "migrations", "apply", binding, ...where, ...envArgs(target.env), ...(target.extraArgs ?? [])], options);
+  const where = [`--${target.location}`, ...(target.persistTo ? ["--persist-to", target.persistTo] : []), ...envArgs(target.env), ...(target.extraArgs ?? [])];
+  const configPath = configPathOf(target.extraArgs ?? []);
+  const bindings = databaseBindings(target.env, configPath);
+  if (target.location === "local") {
+    const sources = localMigrationSources(bindings, configPath, target.env);
+    const run = (args: string[]) => runWrangler(args, { ...options, quiet: true });
+    // One after another: workerd processes on one state folder at once can fail with SQLITE_BUSY.
+    for (const source of sources) await applyLocalMigrations(source, where, run);
+    return;
   }
+  for (const binding of bindings) {
+    await runWrangler(["d1", "migrations", "apply", binding, ...where], options);
+  }
+}
+
+/** The wrangler configuration file that `--config`/`-c` and `--cwd` in `args` choose, as wrangler resolves them. */
+function configPathOf(args: string[]): string {
+  const valueOf = (names: string[]) => {
+    const at = args.findLastIndex((arg) => names.includes(arg));
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const cwd = path.resolve(ROOT, valueOf(["--cwd"]) ?? ".");
+  return path.resolve(cwd, valueOf(["--config", "-c"]) ?? "wrangler.toml");
 }

@@ -78,7 +78,8 @@ type HonoRequest = Parameters<MiddlewareHandler<AppEnv>>[0]["req"];
  * validator's JSON.parse and the enqueue routes' exact-payload slicing reuse it: otherwise each
  * decodes the bytes again (a 400 KB batch body was decoded three times, ~10 % of the batch route's
  * time in a CPU profile). Hono keeps promises in `bodyCache` though its type names the values
- * (hono 4.13 request.js, #cachedBody), as its own validator's formData entry shows.
+ * (hono 4.13 request.js, #cachedBody), as its own validator's formData entry shows. package.json holds
+ * hono to 4.13.x (`~`) so that a minor release that changes this cache is taken on purpose.
  */
 function keepText(req: HonoRequest, text: string): void {
   req.bodyCache.text = Promise.resolve(text) as unknown as string;

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type LocalRelay } from "../../scripts/local-relay";
 import { ROOT } from "./support/processes";
+import { sharedRelay, type SharedRelay } from "./support/shared-relay";
 import { systemNode } from "./support/system-node";
 
 // A platform developer's view of packages/client: `npm pack` there, install the tarball into an
@@ -21,7 +21,7 @@ const TSC = path.join(ROOT, "node_modules/typescript/bin/tsc");
 
 let workDir: string;
 let installDir: string;
-let relay: Promise<LocalRelay>;
+let relay: SharedRelay;
 let receiver: Server;
 let receiverUrl: string;
 const delivered: string[] = [];
@@ -54,13 +54,10 @@ describe("the @edgehook/client tarball, installed into an empty folder", () => {
       if (!tarball) throw new Error("npm pack made no tarball");
       await exec("npm", ["install", "--offline", "--no-audit", "--no-fund", path.join(workDir, tarball)], { cwd: installDir });
     };
-    // Kept as a promise so that afterAll stops the relay even when this hook gives up waiting for it.
-    relay = startRelay();
-    await Promise.all([relay, install()]);
+    [relay] = await Promise.all([sharedRelay(), install()]);
   }, 600_000);
 
   afterAll(async () => {
-    await (await relay?.catch(() => undefined))?.stop();
     await new Promise((resolve) => receiver?.close(resolve));
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
@@ -96,7 +93,7 @@ describe("the @edgehook/client tarball, installed into an empty folder", () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       console.log(JSON.stringify({ sent: sent.id, polled: message.id, payload: message.payload, statuses: message.deliveries.map((d) => d.status) }));`;
-    const { url, adminToken } = await relay;
+    const { url, adminToken } = relay;
     const result = JSON.parse(await runInPackage(script, url, adminToken, receiverUrl));
     expect(result).toEqual({ sent: expect.any(String), polled: result.sent, payload: { invoice: "inv_42", amount: 1999 }, statuses: ["succeeded"] });
     expect(delivered).toContain('{"invoice":"inv_42","amount":1999}');
@@ -113,7 +110,7 @@ describe("the @edgehook/client tarball, installed into an empty folder", () => {
       } catch (error) {
         console.log(JSON.stringify({ isEdgehookError: error instanceof EdgehookError, status: error.status, code: error.code }));
       }`;
-    const { url, adminToken } = await relay;
+    const { url, adminToken } = relay;
     expect(JSON.parse(await runInPackage(script, url, adminToken))).toEqual({ isEdgehookError: true, status: 404, code: "not_found" });
   });
 

@@ -1,0 +1,106 @@
+// Local D1 migrations in two wrangler runs per database instead of one per migration.
+// `wrangler d1 migrations apply --local` starts a Miniflare (a workerd process) for the migrations
+// table, another for the list of applied ones, and one more for every pending migration: 17 for a
+// fresh shard, ~15 s of a fresh `npm run dev` per shard. Here one `wrangler d1 execute --command`
+// creates and lists the table, and one `wrangler d1 execute --file` applies every pending
+// migration with the row wrangler records for it (the statement `buildMigrationQuery` appends in
+// wrangler 4), so `wrangler d1 migrations list/apply` see them applied. Remote databases keep
+// `wrangler d1 migrations apply` (scripts/d1-migrations.ts).
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { unstable_readConfig } from "wrangler";
+
+/** wrangler's default `migrations_table`, and the table it creates when it is missing (wrangler 4). */
+const DEFAULT_MIGRATIONS_TABLE = "d1_migrations";
+
+/** One local database's migrations as wrangler.toml declares them. */
+export interface LocalMigrationSource {
+  binding: string;
+  /** Absolute folder of the `.sql` files, applied in file-name order. */
+  dir: string;
+  table: string;
+}
+
+const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quoteText = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+/**
+ * The migration folder and table of every binding in `bindings`, read from the wrangler
+ * configuration at `configPath` for `env` (undefined or "" = the top level).
+ * @throws Error when a binding has no D1 database in that environment.
+ */
+export function localMigrationSources(bindings: string[], configPath: string, env?: string): LocalMigrationSource[] {
+  const { d1_databases }: { d1_databases: { binding: string; migrations_dir?: string; migrations_table?: string }[] } = unstable_readConfig(
+    { config: configPath, env: env || undefined },
+    { hideWarnings: true },
+  );
+  return bindings.map((binding) => {
+    const database = d1_databases.find((d) => d.binding === binding);
+    if (!database) throw new Error(`${configPath}: no D1 binding "${binding}"`);
+    return {
+      binding,
+      dir: path.resolve(path.dirname(configPath), database.migrations_dir ?? "migrations"),
+      table: database.migrations_table ?? DEFAULT_MIGRATIONS_TABLE,
+    };
+  });
+}
+
+/** The SQL that creates the migrations table when missing, then lists the applied migrations' names. */
+export function appliedMigrationsQuery(table: string): string {
+  const name = quoteIdentifier(table);
+  return (
+    `CREATE TABLE IF NOT EXISTS ${name}(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);\n` +
+    `SELECT name FROM ${name} ORDER BY id;`
+  );
+}
+
+/**
+ * The names of the `.sql` files in `dir` not in `applied`, in file-name order (the zero-padded
+ * numbers wrangler's `d1 migrations create` gives sort so).
+ */
+export function pendingMigrations(dir: string, applied: readonly string[]): string[] {
+  const done = new Set(applied);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".sql") && !done.has(file))
+    .sort();
+}
+
+/** One SQL text applying `names` from `dir` in order, each followed by the row that records it in `table`. */
+export function migrationScript(dir: string, names: readonly string[], table: string): string {
+  return names
+    .map((name) => `${readFileSync(path.join(dir, name), "utf8")}\nINSERT INTO ${quoteIdentifier(table)} (name) values (${quoteText(name)});`)
+    .join("\n");
+}
+
+/** Runs wrangler with these arguments and resolves with its stdout; rejects when it exits non-zero. */
+export type RunWrangler = (args: string[]) => Promise<string>;
+
+/**
+ * Applies one local database's pending migrations: one wrangler run lists them, one applies them
+ * all in one D1 batch (so a failing migration leaves none of them applied). `where` are the flags
+ * that choose the state and environment (`--local`, `--persist-to`, `--env`, `--config`, …).
+ * @throws Error from `run` when wrangler fails, or when its `--json` answer has no list of names.
+ */
+export async function applyLocalMigrations(source: LocalMigrationSource, where: string[], run: RunWrangler): Promise<void> {
+  const listed = JSON.parse(await run(["d1", "execute", source.binding, ...where, "--json", "--command", appliedMigrationsQuery(source.table)])) as {
+    results?: { name?: unknown }[];
+  }[];
+  const rows = listed.at(-1)?.results;
+  if (!Array.isArray(rows)) throw new Error(`wrangler d1 execute ${source.binding}: no list of applied migrations in its answer`);
+  const pending = pendingMigrations(
+    source.dir,
+    rows.map((row) => String(row.name)),
+  );
+  if (pending.length === 0) return;
+  const folder = mkdtempSync(path.join(tmpdir(), "edgehook-migrations-"));
+  try {
+    const file = path.join(folder, `${source.binding}.sql`);
+    writeFileSync(file, migrationScript(source.dir, pending, source.table));
+    await run(["d1", "execute", source.binding, ...where, "--file", file]).catch((error: Error) => {
+      throw new Error(`applying ${pending.join(", ")} to ${source.binding} failed, none of them applied: ${error.message}`);
+    });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,78 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { applyMigrations } from "../../scripts/d1-migrations";
+import { migrationScript, pendingMigrations } from "../../scripts/local-migrations";
+import { ROOT } from "./support/processes";
+
+const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
+const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+const dir = mkdtempSync(path.join(tmpdir(), "edgehook-local-migrations-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let projects = 0;
+/** A project folder with a wrangler.toml whose one D1 database, DB, takes the migrations given (file name → SQL). */
+function projectWith(migrations: Record<string, string>): { config: string; migrations: string; state: string } {
+  const root = path.join(dir, `project-${projects++}`);
+  const folder = path.join(root, "migrations");
+  mkdirSync(folder, { recursive: true });
+  for (const [name, sql] of Object.entries(migrations)) writeFileSync(path.join(folder, name), sql);
+  const config = path.join(root, "wrangler.toml");
+  writeFileSync(config, `name = "t"\ncompatibility_date = "2026-10-30"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "t"\nmigrations_dir = "migrations"\n`);
+  return { config, migrations: folder, state: path.join(root, "state") };
+}
+
+const applyLocally = (project: { config: string; state: string }) =>
+  applyMigrations({ location: "local", persistTo: project.state, extraArgs: ["--config", project.config] }, { wrangler: WRANGLER, env: WRANGLER_ENV, quiet: true });
+
+/** The two result sets of two statements wrangler itself runs against the project's local database, as JSON results. */
+function wranglerJson(project: { config: string; state: string }, sql: string): [{ results: Record<string, unknown>[] }, { results: Record<string, unknown>[] }] {
+  const out = execFileSync(WRANGLER, ["d1", "execute", "DB", "--local", "--persist-to", project.state, "--config", project.config, "--json", "--command", sql], {
+    env: WRANGLER_ENV,
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as [{ results: Record<string, unknown>[] }, { results: Record<string, unknown>[] }];
+}
+
+describe("the local migrations of a database", () => {
+  it("are pending when their file is not among the applied names, in file-name order", () => {
+    const { migrations } = projectWith({ "0002_b.sql": "", "0001_a.sql": "", "0010_c.sql": "", "notes.md": "" });
+
+    expect(pendingMigrations(migrations, ["0002_b.sql"])).toEqual(["0001_a.sql", "0010_c.sql"]);
+  });
+
+  it("are applied each with the row wrangler records for it, quotes in names escaped", () => {
+    const { migrations } = projectWith({ "0001_it's.sql": "CREATE TABLE a (x);" });
+
+    expect(migrationScript(migrations, ["0001_it's.sql"], "d1_migrations")).toBe(
+      `CREATE TABLE a (x);\nINSERT INTO "d1_migrations" (name) values ('0001_it''s.sql');`,
+    );
+  });
+
+  it("apply only what is pending, and wrangler's own migrations list then has nothing left to apply", async () => {
+    const project = projectWith({ "0001_a.sql": "CREATE TABLE a (x INTEGER);\n", "0002_b.sql": "-- a comment; with a semicolon\nINSERT INTO a VALUES (1);\n" });
+    await applyLocally(project);
+    writeFileSync(path.join(project.migrations, "0003_c.sql"), "INSERT INTO a VALUES (3);\n");
+    await applyLocally(project);
+
+    const [applied, rows] = wranglerJson(project, "SELECT name FROM d1_migrations ORDER BY id; SELECT x FROM a ORDER BY x");
+    expect(applied.results.map((r) => r.name)).toEqual(["0001_a.sql", "0002_b.sql", "0003_c.sql"]);
+    expect(rows.results.map((r) => r.x)).toEqual([1, 3]);
+    const listed = execFileSync(WRANGLER, ["d1", "migrations", "list", "DB", "--local", "--persist-to", project.state, "--config", project.config], {
+      env: WRANGLER_ENV,
+      encoding: "utf8",
+    });
+    expect(listed).toContain("No migrations to apply");
+  }, 60_000);
+
+  it("leave none of the pending ones applied when one fails, and name them", async () => {
+    const project = projectWith({ "0001_a.sql": "CREATE TABLE a (x INTEGER);\n", "0002_bad.sql": "INSERT INTO missing VALUES (1);\n" });
+
+    await expect(applyLocally(project)).rejects.toThrow("applying 0001_a.sql, 0002_bad.sql to DB failed, none of them applied");
+    const [applied, tables] = wranglerJson(project, "SELECT count(*) AS n FROM d1_migrations; SELECT count(*) AS n FROM sqlite_schema WHERE name = 'a'");
+    expect(applied.results).toEqual([{ n: 0 }]);
+    expect(tables.results).toEqual([{ n: 0 }]);
+  }, 60_000);
+});
