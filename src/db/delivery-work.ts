@@ -19,7 +19,8 @@ export interface DeliveryWork {
   last_attempt_at: number | null;
   /**
    * The delivery's place in its FIFO order (src/delivery/fifo.ts), or null outside any order: its
-   * endpoint was not FIFO when it was enqueued, or it was replayed once finished. A place is never given later.
+   * endpoint was not FIFO when it was enqueued, or it was replayed once finished. A place is never
+   * given later.
    */
   fifo_seq: number | null;
   /** The message's compressed payload (null when in R2: payload_r2 = 1); src/payloads.ts reads it. */
@@ -77,7 +78,8 @@ const JOIN_HEAD = `LEFT JOIN deliveries AS head ON head.tenant_id = d.tenant_id 
 /**
  * Most deliveries one load query reads: each costs ~5 D1 rows read (its row, its message's, its
  * endpoint's by the id index and row; a FIFO delivery two seeks more: its head's id, then the head's
- * row), so a query reads ≤ ~250 rows (issue 25) and a full consumer batch (100, the Queues maximum) takes two.
+ * row), so a query reads ≤ ~250 rows (issue 25) and a full consumer batch (100, the Queues maximum)
+ * takes two.
  */
 const LOAD_CHUNK = 50;
 

@@ -165,8 +165,8 @@ const STATS_PURGE_CHUNK = 30;
 /**
  * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): range seeks of
  * ENDPOINTS_RUN of `endpoints` (endpointsOfShard) a query, STATS_PURGE_CHUNK rollups at most, so the
- * work per run is bounded and runs catch up one after the other. Returns how many went. Rollups of deleted
- * endpoints go with them (deleteEndpointStats), not here.
+ * work per run is bounded and runs catch up one after the other. Returns how many went. Rollups of
+ * deleted endpoints go with them (deleteEndpointStats), not here.
  */
 export async function purgeOldEndpointStats(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
   let purged = 0;
