@@ -55,15 +55,32 @@ export function appliedMigrationsQuery(table: string): string {
   );
 }
 
+/** The number a migration's file name starts with (`0012_x.sql` → 12), NaN when it has none. */
+const leadingNumber = (name: string) => parseInt(name.split("_")[0]!, 10);
+
 /**
- * The names of the `.sql` files in `dir` not in `applied`, in file-name order (the zero-padded
- * numbers wrangler's `d1 migrations create` gives sort so).
+ * wrangler 4's order of migration files (getD1MigrationFiles in wrangler-dist/cli.js), which remote
+ * databases get: by leading number, numbered files before the others, then by name. Plain name
+ * order differs once the numbers differ in width (`9_b.sql` before `10_c.sql`).
+ */
+export function compareMigrationNames(a: string, b: string): number {
+  const [m, n] = [leadingNumber(a), leadingNumber(b)];
+  if (Number.isFinite(m) && Number.isFinite(n) && m !== n) return m - n;
+  if (Number.isFinite(m) !== Number.isFinite(n)) return Number.isFinite(m) ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The names of the migration files in `dir` not in `applied`, in wrangler's order
+ * (compareMigrationNames): the files wrangler's default pattern `*.sql` matches, hidden ones
+ * (a leading dot) not.
  */
 export function pendingMigrations(dir: string, applied: readonly string[]): string[] {
   const done = new Set(applied);
-  return readdirSync(dir)
-    .filter((file) => file.endsWith(".sql") && !done.has(file))
-    .sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && !entry.name.startsWith(".") && entry.name.endsWith(".sql") && !done.has(entry.name))
+    .map((entry) => entry.name)
+    .sort(compareMigrationNames);
 }
 
 /** One SQL text applying `names` from `dir` in order, each followed by the row that records it in `table`. */

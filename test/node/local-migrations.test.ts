@@ -43,6 +43,19 @@ describe("the local migrations of a database", () => {
     expect(pendingMigrations(migrations, ["0002_b.sql"])).toEqual(["0001_a.sql", "0010_c.sql"]);
   });
 
+  it("are pending in wrangler's order: by leading number whatever its width, numbered files first", () => {
+    const { migrations } = projectWith({ "10_c.sql": "", "9_b.sql": "", "0001_a.sql": "", "seed.sql": "", "9_a.sql": "" });
+
+    expect(pendingMigrations(migrations, [])).toEqual(["0001_a.sql", "9_a.sql", "9_b.sql", "10_c.sql", "seed.sql"]);
+  });
+
+  it("leave out hidden files and folders, as wrangler's pattern does", () => {
+    const { migrations } = projectWith({ "0001_a.sql": "", ".0002_draft.sql": "" });
+    mkdirSync(path.join(migrations, "0003_folder.sql"));
+
+    expect(pendingMigrations(migrations, [])).toEqual(["0001_a.sql"]);
+  });
+
   it("are applied each with the row wrangler records for it, quotes in names escaped", () => {
     const { migrations } = projectWith({ "0001_it's.sql": "CREATE TABLE a (x);" });
 
