@@ -94,27 +94,38 @@ export function migrationScript(dir: string, names: readonly string[], table: st
 export type RunWrangler = (args: string[]) => Promise<string>;
 
 /**
- * Applies one local database's pending migrations: one wrangler run lists them, one applies them
- * all in one D1 batch (so a failing migration leaves none of them applied). `where` are the flags
- * that choose the state and environment (`--local`, `--persist-to`, `--env`, `--config`, …).
+ * The names in the local database's migrations table (created when missing), in the order applied:
+ * one wrangler run.
  * @throws Error from `run` when wrangler fails, or when its `--json` answer has no list of names.
  */
-export async function applyLocalMigrations(source: LocalMigrationSource, where: string[], run: RunWrangler): Promise<void> {
+async function appliedMigrations(source: LocalMigrationSource, where: string[], run: RunWrangler): Promise<string[]> {
   const listed = JSON.parse(await run(["d1", "execute", source.binding, ...where, "--json", "--command", appliedMigrationsQuery(source.table)])) as {
     results?: { name?: unknown }[];
   }[];
   const rows = listed.at(-1)?.results;
   if (!Array.isArray(rows)) throw new Error(`wrangler d1 execute ${source.binding}: no list of applied migrations in its answer`);
-  const pending = pendingMigrations(
-    source.dir,
-    rows.map((row) => String(row.name)),
-  );
+  return rows.map((row) => String(row.name));
+}
+
+/**
+ * Applies one local database's pending migrations: one wrangler run lists them, one applies them
+ * all in one D1 batch (so a failing migration leaves none of them applied). `where` are the flags
+ * that choose the state and environment (`--local`, `--persist-to`, `--env`, `--config`, …). When
+ * the batch fails, the table is listed once more: another run on the same state (a second
+ * `npm run dev`) may have applied the same migrations meanwhile, which makes this one's batch fail
+ * on a table that exists or a name already recorded; then the database is where it should be.
+ * @throws Error from `run` when wrangler fails, or when its `--json` answer has no list of names.
+ */
+export async function applyLocalMigrations(source: LocalMigrationSource, where: string[], run: RunWrangler): Promise<void> {
+  const pending = pendingMigrations(source.dir, await appliedMigrations(source, where, run));
   if (pending.length === 0) return;
   const folder = mkdtempSync(path.join(tmpdir(), "edgehook-migrations-"));
   try {
     const file = path.join(folder, `${source.binding}.sql`);
     writeFileSync(file, migrationScript(source.dir, pending, source.table));
-    await run(["d1", "execute", source.binding, ...where, "--file", file]).catch((error: Error) => {
+    await run(["d1", "execute", source.binding, ...where, "--file", file]).catch(async (error: Error) => {
+      const applied = new Set(await appliedMigrations(source, where, run).catch(() => []));
+      if (pending.every((name) => applied.has(name))) return "";
       throw new Error(`applying ${pending.join(", ")} to ${source.binding} failed, none of them applied: ${error.message}`);
     });
   } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../scripts/d1-migrations";
-import { migrationScript, pendingMigrations } from "../../scripts/local-migrations";
+import { applyLocalMigrations, migrationScript, pendingMigrations, type RunWrangler } from "../../scripts/local-migrations";
 import { ROOT } from "./support/processes";
 
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -36,6 +36,20 @@ function wranglerJson(project: { config: string; state: string }, sql: string): 
   return JSON.parse(out) as [{ results: Record<string, unknown>[] }, { results: Record<string, unknown>[] }];
 }
 
+/**
+ * A stand-in for wrangler on a local database that another run (a second `npm run dev`) migrates
+ * between this run's listing and its batch: the batch fails, and the table then holds what the
+ * other run recorded.
+ */
+function wranglerRacedBy(recordedByOtherRun: string[]): RunWrangler {
+  const recorded: string[] = [];
+  return async (args) => {
+    if (args.includes("--json")) return JSON.stringify([{ results: [] }, { results: recorded.map((name) => ({ name })) }]);
+    recorded.push(...recordedByOtherRun);
+    throw new Error("UNIQUE constraint failed: d1_migrations.name");
+  };
+}
+
 describe("the local migrations of a database", () => {
   it("are pending when their file is not among the applied names, in file-name order", () => {
     const { migrations } = projectWith({ "0002_b.sql": "", "0001_a.sql": "", "0010_c.sql": "", "notes.md": "" });
@@ -54,6 +68,22 @@ describe("the local migrations of a database", () => {
     mkdirSync(path.join(migrations, "0003_folder.sql"));
 
     expect(pendingMigrations(migrations, [])).toEqual(["0001_a.sql"]);
+  });
+
+  it("count as applied when another run on the same state applied them while this one tried", async () => {
+    const { migrations } = projectWith({ "0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);" });
+    const source = { binding: "DB", dir: migrations, table: "d1_migrations" };
+
+    await expect(applyLocalMigrations(source, ["--local"], wranglerRacedBy(["0001_a.sql", "0002_b.sql"]))).resolves.toBeUndefined();
+  });
+
+  it("still fail, naming this run's pending ones, when another run applied only some of them", async () => {
+    const { migrations } = projectWith({ "0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);" });
+    const source = { binding: "DB", dir: migrations, table: "d1_migrations" };
+
+    await expect(applyLocalMigrations(source, ["--local"], wranglerRacedBy(["0001_a.sql"]))).rejects.toThrow(
+      "applying 0001_a.sql, 0002_b.sql to DB failed, none of them applied: UNIQUE constraint failed",
+    );
   });
 
   it("are applied each with the row wrangler records for it, quotes in names escaped", () => {
