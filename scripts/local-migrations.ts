@@ -41,7 +41,8 @@ export function localMigrationSources(bindings: string[], configPath: string, en
     return {
       binding,
       dir: path.resolve(path.dirname(configPath), database.migrations_dir ?? "migrations"),
-      table: database.migrations_table ?? DEFAULT_MIGRATIONS_TABLE,
+      // `||` as wrangler's getDatabaseInfoFromConfig has it: an empty migrations_table is the default one.
+      table: database.migrations_table || DEFAULT_MIGRATIONS_TABLE,
     };
   });
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../scripts/d1-migrations";
-import { applyLocalMigrations, migrationScript, pendingMigrations, type RunWrangler } from "../../scripts/local-migrations";
+import { applyLocalMigrations, localMigrationSources, migrationScript, pendingMigrations, type RunWrangler } from "../../scripts/local-migrations";
 import { ROOT } from "./support/processes";
 
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
@@ -84,6 +84,13 @@ describe("the local migrations of a database", () => {
     await expect(applyLocalMigrations(source, ["--local"], wranglerRacedBy(["0001_a.sql"]))).rejects.toThrow(
       "applying 0001_a.sql, 0002_b.sql to DB failed, none of them applied: UNIQUE constraint failed",
     );
+  });
+
+  it("are recorded in wrangler's d1_migrations when wrangler.toml sets migrations_table empty, as wrangler records them", () => {
+    const { config } = projectWith({});
+    writeFileSync(config, `${readFileSync(config, "utf8")}migrations_table = ""\n`);
+
+    expect(localMigrationSources(["DB"], config)).toEqual([{ binding: "DB", dir: path.join(path.dirname(config), "migrations"), table: "d1_migrations" }]);
   });
 
   it("are applied each with the row wrangler records for it, quotes in names escaped", () => {
