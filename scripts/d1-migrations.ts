@@ -102,7 +102,11 @@ export async function applyMigrations(target: MigrationTarget, options: Wrangler
   const bindings = databaseBindings(target.env, configPath);
   if (target.location === "local") {
     const sources = localMigrationSources(bindings, configPath, target.env);
-    const run = (args: string[]) => runWrangler(args, { ...options, quiet: true });
+    // The listing's stdout is read as JSON, which wrangler's debug lines (WRANGLER_LOG=debug, set to
+    // look into `wrangler dev`) would break: wrangler's default level, under which `--json` prints
+    // only the JSON (a lower one prints nothing at all).
+    const env = { ...(options.env ?? process.env), WRANGLER_LOG: "log" };
+    const run = (args: string[]) => runWrangler(args, { ...options, env, quiet: true });
     // One after another: workerd processes on one state folder at once can fail with SQLITE_BUSY.
     for (const source of sources) await applyLocalMigrations(source, where, run);
     return;

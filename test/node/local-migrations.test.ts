@@ -117,6 +117,17 @@ describe("the local migrations of a database", () => {
     expect(listed).toContain("No migrations to apply");
   }, 60_000);
 
+  it("are applied when wrangler is set to print its debug lines (WRANGLER_LOG=debug)", async () => {
+    const project = projectWith({ "0001_a.sql": "CREATE TABLE a (x INTEGER);\n" });
+    await applyMigrations(
+      { location: "local", persistTo: project.state, extraArgs: ["--config", project.config] },
+      { wrangler: WRANGLER, env: { ...WRANGLER_ENV, WRANGLER_LOG: "debug" }, quiet: true },
+    );
+
+    const [applied] = wranglerJson(project, "SELECT name FROM d1_migrations; SELECT 1");
+    expect(applied.results).toEqual([{ name: "0001_a.sql" }]);
+  }, 60_000);
+
   it("leave none of the pending ones applied when one fails, and name them", async () => {
     const project = projectWith({ "0001_a.sql": "CREATE TABLE a (x INTEGER);\n", "0002_bad.sql": "INSERT INTO missing VALUES (1);\n" });
 
