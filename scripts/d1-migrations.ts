@@ -92,7 +92,7 @@ export function runWrangler(args: string[], options: WranglerOptions = {}): Prom
  * Applies the pending migrations of every D1 database of the target environment, each with its own
  * migrations_dir from wrangler.toml. Remote: `wrangler d1 migrations apply`, one database after
  * another (control first). Local: two wrangler runs per database (scripts/local-migrations.ts
- * says why).
+ * says why), or `wrangler d1 migrations apply` for one whose wrangler.toml sets migrations_pattern.
  * @throws Error from databaseBindings, or from the first wrangler run that fails; the databases
  *   after it are left as they were.
  */
@@ -108,7 +108,10 @@ export async function applyMigrations(target: MigrationTarget, options: Wrangler
     const env = { ...(options.env ?? process.env), WRANGLER_LOG: "log" };
     const run = (args: string[]) => runWrangler(args, { ...options, env, quiet: true });
     // One after another: workerd processes on one state folder at once can fail with SQLITE_BUSY.
-    for (const source of sources) await applyLocalMigrations(source, where, run);
+    for (const source of sources) {
+      if (source.patterned) await run(["d1", "migrations", "apply", source.binding, ...where]);
+      else await applyLocalMigrations(source, where, run);
+    }
     return;
   }
   for (const binding of bindings) {

@@ -20,6 +20,12 @@ export interface LocalMigrationSource {
   /** Absolute folder of the `.sql` files, applied in file-name order. */
   dir: string;
   table: string;
+  /**
+   * wrangler.toml sets `migrations_pattern` (files in sub-folders, as drizzle writes them): this
+   * module lists only the folder's own `.sql` files, so such a database is left to
+   * `wrangler d1 migrations apply` (scripts/d1-migrations.ts).
+   */
+  patterned: boolean;
 }
 
 const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -31,7 +37,9 @@ const quoteText = (text: string) => `'${text.replace(/'/g, "''")}'`;
  * @throws Error when a binding has no D1 database in that environment.
  */
 export function localMigrationSources(bindings: string[], configPath: string, env?: string): LocalMigrationSource[] {
-  const { d1_databases }: { d1_databases: { binding: string; migrations_dir?: string; migrations_table?: string }[] } = unstable_readConfig(
+  const { d1_databases }: {
+    d1_databases: { binding: string; migrations_dir?: string; migrations_table?: string; migrations_pattern?: string }[];
+  } = unstable_readConfig(
     { config: configPath, env: env || undefined },
     { hideWarnings: true },
   );
@@ -43,6 +51,7 @@ export function localMigrationSources(bindings: string[], configPath: string, en
       dir: path.resolve(path.dirname(configPath), database.migrations_dir ?? "migrations"),
       // `||` as wrangler's getDatabaseInfoFromConfig has it: an empty migrations_table is the default one.
       table: database.migrations_table || DEFAULT_MIGRATIONS_TABLE,
+      patterned: database.migrations_pattern !== undefined,
     };
   });
 }

@@ -72,14 +72,14 @@ describe("the local migrations of a database", () => {
 
   it("count as applied when another run on the same state applied them while this one tried", async () => {
     const { migrations } = projectWith({ "0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);" });
-    const source = { binding: "DB", dir: migrations, table: "d1_migrations" };
+    const source = { binding: "DB", dir: migrations, table: "d1_migrations", patterned: false };
 
     await expect(applyLocalMigrations(source, ["--local"], wranglerRacedBy(["0001_a.sql", "0002_b.sql"]))).resolves.toBeUndefined();
   });
 
   it("still fail, naming this run's pending ones, when another run applied only some of them", async () => {
     const { migrations } = projectWith({ "0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);" });
-    const source = { binding: "DB", dir: migrations, table: "d1_migrations" };
+    const source = { binding: "DB", dir: migrations, table: "d1_migrations", patterned: false };
 
     await expect(applyLocalMigrations(source, ["--local"], wranglerRacedBy(["0001_a.sql"]))).rejects.toThrow(
       "applying 0001_a.sql, 0002_b.sql to DB failed, none of them applied: UNIQUE constraint failed",
@@ -90,7 +90,7 @@ describe("the local migrations of a database", () => {
     const { config } = projectWith({});
     writeFileSync(config, `${readFileSync(config, "utf8")}migrations_table = ""\n`);
 
-    expect(localMigrationSources(["DB"], config)).toEqual([{ binding: "DB", dir: path.join(path.dirname(config), "migrations"), table: "d1_migrations" }]);
+    expect(localMigrationSources(["DB"], config)).toEqual([{ binding: "DB", dir: path.join(path.dirname(config), "migrations"), table: "d1_migrations", patterned: false }]);
   });
 
   it("are applied each with the row wrangler records for it, quotes in names escaped", () => {
@@ -126,6 +126,17 @@ describe("the local migrations of a database", () => {
 
     const [applied] = wranglerJson(project, "SELECT name FROM d1_migrations; SELECT 1");
     expect(applied.results).toEqual([{ name: "0001_a.sql" }]);
+  }, 60_000);
+
+  it("of a database whose wrangler.toml sets migrations_pattern are the files that pattern finds, as wrangler applies them", async () => {
+    const project = projectWith({});
+    writeFileSync(project.config, `${readFileSync(project.config, "utf8")}migrations_pattern = "migrations/*/migration.sql"\n`);
+    mkdirSync(path.join(project.migrations, "0001_a"));
+    writeFileSync(path.join(project.migrations, "0001_a", "migration.sql"), "CREATE TABLE a (x INTEGER);\n");
+    await applyLocally(project);
+
+    const [applied] = wranglerJson(project, "SELECT name FROM d1_migrations; SELECT 1");
+    expect(applied.results).toEqual([{ name: "0001_a/migration.sql" }]);
   }, 60_000);
 
   it("leave none of the pending ones applied when one fails, and name them", async () => {
