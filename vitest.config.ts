@@ -3,12 +3,15 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
+import { ISOLATED_TESTS } from "./test/support/isolated-tests";
 import { TEST_QUEUE_BATCH_TIMEOUT_SECONDS } from "./test/support/queue-batch-timeout";
 
-// Four projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
+// Five projects: "unit" runs pure modules and the consumer's orchestration in Node with fake
 // clocks and in-memory ports, in milliseconds; "workers" runs inside workerd against miniflare's
-// real D1, KV and Queues; "node" runs tools that live outside the Worker (CLI, receiver, browser)
-// against a relay started with `wrangler dev`; "network" is "workers" with workerd's own network.
+// real D1, KV and Queues, its files sharing a runtime; "workers-isolated" is "workers" with a fresh
+// runtime and storage per file (test/support/isolated-tests.ts); "node" runs tools that live outside
+// the Worker (CLI, receiver, browser) against a relay started with `wrangler dev`; "network" is
+// "workers" with workerd's own network.
 
 /** Tests whose Worker reaches 127.0.0.1 over real TCP rather than through the test proxy. */
 const REAL_NETWORK_TESTS = ["test/network-errors.test.ts"];
@@ -56,8 +59,11 @@ export default defineConfig(async () => {
     });
     return new Response(response.body, { status: response.status, headers: response.headers });
   };
-  /** A workerd project with its own outbound network for the Worker's fetch (undefined: workerd's own). */
-  const workerdProject = (name: string, include: string[], exclude: string[], outboundService: typeof loopbackOnly | undefined) => (
+  /**
+   * A workerd project with its own outbound network for the Worker's fetch (undefined: workerd's own);
+   * `isolate` false lets its files share one runtime and its storage per vitest worker.
+   */
+  const workerdProject = (name: string, include: string[], exclude: string[], outboundService: typeof loopbackOnly | undefined, isolate = true) => (
     {
       plugins: [
         cloudflareTest({
@@ -87,6 +93,7 @@ export default defineConfig(async () => {
         exclude,
         globalSetup: ["./test/support/receiver-setup.ts"],
         setupFiles: ["./test/support/apply-migrations.ts"],
+        isolate,
         testTimeout: 30_000,
         hookTimeout: 30_000,
       },
@@ -98,7 +105,10 @@ export default defineConfig(async () => {
       // CPU, so three files at a time finish well before one (vitest's default here is cores - 1).
       maxWorkers: 3,
       projects: [
-        workerdProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/unit/**", ...REAL_NETWORK_TESTS], loopbackOnly),
+        // Files that make their own tenants and read only those share a runtime; the ones whose checks
+        // depend on the whole database or the isolate's state get a fresh one (test/support/isolated-tests.ts).
+        workerdProject("workers", ["test/**/*.test.ts"], ["test/node/**", "test/unit/**", ...REAL_NETWORK_TESTS, ...ISOLATED_TESTS], loopbackOnly, false),
+        workerdProject("workers-isolated", ISOLATED_TESTS, [], loopbackOnly),
         // workerd's own network, as `wrangler dev` has: a refused connection fails the Worker's fetch as in
         // production, where the test proxy above would turn it into a 500 answer. Its tests call 127.0.0.1 only.
         workerdProject("network", REAL_NETWORK_TESTS, [], undefined),

@@ -5,6 +5,7 @@ import { buildApp } from "../src/app";
 import { api, apiJson, buildRequest, newEndpoint, newTenant, tick } from "./support/api";
 import { flakyDatabases } from "./support/flaky-d1";
 import { shardOf } from "./support/shards";
+import { kvKeys } from "./support/kv-keys";
 
 const path = (t: string, rest = "") => `/v1/tenants/${t}/endpoints${rest}`;
 
@@ -246,9 +247,7 @@ describe("endpoint secrets", () => {
 
 describe("an endpoint create that D1 fails", () => {
   /** How many endpoint secrets KV holds. */
-  async function endpointSecrets(): Promise<number> {
-    return (await env.SECRETS.list({ prefix: "secret:endpoint:" })).keys.length;
-  }
+  const endpointSecrets = async () => (await kvKeys(env.SECRETS, "secret:endpoint:")).length;
 
   /** Creates an endpoint with its row's insert failing (twice, past the one retry) with `message`. */
   async function createFailing(message: string) {

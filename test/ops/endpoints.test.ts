@@ -14,6 +14,7 @@ import { createTenant } from "../../src/ops/tenants";
 import { readSecretSet } from "../../src/secrets";
 import { holdingQueue } from "../support/worker";
 import { rowsOnShards } from "../support/shards";
+import { kvKeys } from "../support/kv-keys";
 
 /** The tenant created for a test, with a fresh id. */
 const tenant = () => createTenant(env, { name: "Ops test tenant" });
@@ -32,7 +33,7 @@ async function apiErrorOf(promise: Promise<unknown>): Promise<ApiError> {
 }
 
 const endpointRows = (tenantId: string) => rowsOnShards("endpoints", tenantId);
-const endpointSecretKeys = async () => (await env.SECRETS.list({ prefix: "secret:endpoint:" })).keys.map((k) => k.name);
+const endpointSecretKeys = () => kvKeys(env.SECRETS, "secret:endpoint:");
 
 describe("endpoint operations", () => {
   it("createEndpoint stores the endpoint and its secret, and returns the secret once", async () => {
