@@ -22,6 +22,7 @@ export const ISOLATED_TESTS = [
   "test/fault-injection.test.ts",
   "test/fault-spec.test.ts",
   "test/fifo-delivery.test.ts",
+  "test/operational-webhooks.test.ts",
   "test/query-plans.test.ts",
   "test/scheduled-messages.test.ts",
   "test/secrets-under-lag.test.ts",
@@ -31,5 +32,9 @@ export const ISOLATED_TESTS = [
   "test/upkeep-many-endpoints.test.ts",
 ];
 
-/** What in a test file's source marks it as one that must run isolated (see ISOLATED_TESTS). */
-export const NEEDS_ISOLATION = /sweepHeld|\.scheduled\(|sweepShard|support\/upkeep|src\/faults\/|EDGEHOOK_FAULTS|dashboard\/operator|size_after/;
+/**
+ * What in a test file's source marks it as one that must run isolated (see ISOLATED_TESTS): the
+ * sweeper (through test/support/worker.ts, the scheduled handler, or src/delivery/sweeper itself),
+ * an upkeep pass, fault injection, the operator view, a database's size.
+ */
+export const NEEDS_ISOLATION = /sweepHeld|\.scheduled\(|sweepShard|delivery\/sweeper|support\/upkeep|src\/faults\/|EDGEHOOK_FAULTS|dashboard\/operator|size_after/;
