@@ -18,6 +18,14 @@ describe("the workerd test files that share a runtime", () => {
     expect(needing.filter((file) => !ISOLATED_TESTS.includes(file))).toEqual([]);
   });
 
+  it("delete every operational endpoint they register: it hears every tenant's endpoint events, the later files' too", () => {
+    const shared = workerdTestFiles().filter((file) => !ISOLATED_TESTS.includes(file));
+    const source = (file: string) => readFileSync(path.join(ROOT, file), "utf8");
+    const registering = shared.filter((file) => source(file).includes('"POST", "/v1/operational-endpoints"'));
+
+    expect(registering.filter((file) => !source(file).includes('"DELETE", `/v1/operational-endpoints/'))).toEqual([]);
+  });
+
   it("leave out only files that exist, so a renamed file does not silently start sharing", () => {
     expect(ISOLATED_TESTS.filter((file) => !workerdTestFiles().includes(file))).toEqual([]);
   });

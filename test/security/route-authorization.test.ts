@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDashboard } from "../../src/dashboard/app";
 import { api, apiJson, newEndpoint, newTenant } from "../support/api";
 import { DashboardClient } from "../support/dashboard-client";
@@ -110,6 +110,11 @@ describe("authorization of every API operation", () => {
   let world: Awaited<ReturnType<typeof fixture>>;
   beforeAll(async () => {
     world = await fixture();
+  });
+
+  // An operational endpoint hears every tenant's endpoint events, the files after this one in the runtime included.
+  afterAll(async () => {
+    expect((await api("DELETE", `/v1/operational-endpoints/${world.platform.endpoint_id}`)).status).toBe(204);
   });
 
   it("the OpenAPI document lists the operations the walk covers", () => {
