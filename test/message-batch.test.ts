@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_TARGETS_PER_MESSAGE } from "../src/lib/ids";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { enqueueBatch } from "../src/ops/enqueue";
@@ -10,6 +10,10 @@ import { apiHeld } from "./support/worker";
 import { rowsOnShards, shardIndexOf, shardOf } from "./support/shards";
 
 const batchPath = (t: string) => `/v1/tenants/${t}/messages/batch`;
+
+// Silenced console methods come back before the next test, and before the next file in this runtime.
+afterEach(() => vi.restoreAllMocks());
+
 const count = rowsOnShards;
 /** A payload that compresses to more than R2_PAYLOAD_THRESHOLD_BYTES, so it is stored in R2. */
 const largePayload = () => ({ blob: Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("") });

@@ -1,6 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { flakyDatabases } from "./support/flaky-d1";
@@ -19,6 +19,9 @@ const RESET = "D1_ERROR: D1 DB reset because its code was updated.";
 function flakyEnv(pattern: RegExp, message: string, times: number) {
   return flakyDatabases(env, { pattern, message, times });
 }
+
+// Silenced console methods come back before the next test, and before the next file in this runtime.
+afterEach(() => vi.restoreAllMocks());
 
 describe("kind: a transient storage failure is retried once where safe, and otherwise answers 503, never 500", () => {
   it("a read refused as busy once is run again and the request succeeds", async () => {
