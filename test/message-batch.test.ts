@@ -234,20 +234,20 @@ describe("batch enqueue", () => {
   it("a batch whose message would reach more endpoints than a delivery id can number (65,535) is a 422 and stores nothing", async () => {
     const { id } = await newTenant();
     // 65,536 endpoints take every event, one more only "rare"; written straight to the shard, as the API would take 65,537 requests.
-    // Their ids are the row number and a UUID's random tail: endpoint ids are unique across the shard, which other test files share.
-    const tail = crypto.randomUUID().slice(8);
+    // Their ids end in this test's own digits, as endpoint ids are unique across the shard's tenants.
+    const suffix = crypto.randomUUID().slice(-12);
     await (await shardOf(id))
       .prepare(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MAX_TARGETS_PER_MESSAGE + 2})
          INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, events, created_at, updated_at)
-         SELECT printf('%08x', i) || ?2, ?1, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000,
+         SELECT printf('%08x-0000-4000-8000-%s', i, ?2), ?1, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000,
                 CASE WHEN i = 1 THEN '["rare"]' ELSE '[]' END, i, i FROM n`,
       )
-      .bind(id, tail)
+      .bind(id, suffix)
       .run();
 
     const { status, body, tasks } = await batchHeld(id, [
-      { event: "rare", payload: 1, endpoint_ids: [`00000001${tail}`] },
+      { event: "rare", payload: 1, endpoint_ids: [`00000001-0000-4000-8000-${suffix}`] },
       { event: "common", payload: 2 },
     ]);
 

@@ -154,15 +154,15 @@ describe("enqueue and fan-out", () => {
 
   it("a message reaching more targets than a delivery id can number (65,535) is a 422 and stores nothing; 65,535 go through", async () => {
     const { id } = await newTenant();
-    // Endpoints written straight to the shard: the API would take 65,535 requests to make them. Their ids
-    // are the row number and a UUID's random tail: endpoint ids are unique across the shard, which other test files share.
+    // Endpoints written straight to the shard: the API would take 65,535 requests to make them. Their
+    // ids end in this test's own digits, as endpoint ids are unique across the shard's tenants.
     await (await shardOf(id))
       .prepare(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MAX_TARGETS_PER_MESSAGE})
          INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at)
-         SELECT printf('%08x', i) || ?2, ?1, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000, i, i FROM n`,
+         SELECT printf('%08x-0000-4000-8000-%s', i, ?2), ?1, 'https://example.com/hook', '{"scheme":"standard"}', '{}', 1000, i, i FROM n`,
       )
-      .bind(id, crypto.randomUUID().slice(8))
+      .bind(id, crypto.randomUUID().slice(-12))
       .run();
 
     const over = await apiJson("POST", messages(id), { body: { event: "x", payload: 1, webhook_url: "https://example.com/one-off" } });
