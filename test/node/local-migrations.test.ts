@@ -101,10 +101,14 @@ describe("the local migrations of a database", () => {
     );
   });
 
-  it("apply only what is pending, and wrangler's own migrations list then has nothing left to apply", async () => {
-    const project = projectWith({ "0001_a.sql": "CREATE TABLE a (x INTEGER);\n", "0002_b.sql": "-- a comment; with a semicolon\nINSERT INTO a VALUES (1);\n" });
-    await applyLocally(project);
-    writeFileSync(path.join(project.migrations, "0003_c.sql"), "INSERT INTO a VALUES (3);\n");
+  // Only what is pending is applied: the race tests above with a stand-in wrangler, and a restart of
+  // `npm run dev` on a migrated folder (test/node/dev-recovery.test.ts) with the real one.
+  it("are applied, and wrangler's own migrations list then has nothing left to apply", async () => {
+    const project = projectWith({
+      "0001_a.sql": "CREATE TABLE a (x INTEGER);\n",
+      "0002_b.sql": "-- a comment; with a semicolon\nINSERT INTO a VALUES (1);\n",
+      "0003_c.sql": "INSERT INTO a VALUES (3);\n",
+    });
     await applyLocally(project);
 
     const [applied, rows] = wranglerJson(project, "SELECT name FROM d1_migrations ORDER BY id; SELECT x FROM a ORDER BY x");
