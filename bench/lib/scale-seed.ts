@@ -19,7 +19,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { brotliCompressSync, constants } from "node:zlib";
 import { deliveryIdOf, KEY_EPOCH_MS, tenantBucket } from "../../src/lib/ids.ts";
-import { STATS_BUCKET_MS, STATS_RETENTION_MS } from "../../src/lib/endpoint-stats.ts";
+import { bucketStartOf, STATS_BUCKET_MS, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../../src/lib/endpoint-stats.ts";
 import { extractionPayload, random } from "./extraction-payload.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -154,7 +154,7 @@ export function migrateShard(file: string): string[] {
  */
 export function rollUpAttempts(file: string, now: number): number {
   const db = new DatabaseSync(file);
-  const folded = (Math.floor(now / 3_600_000) - 1) * 3_600_000;
+  const folded = bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS;
   try {
     if (Number(db.prepare("SELECT count(*) AS n FROM endpoint_stats").get()!.n) > 0) return 0;
     const rollups = (table: string, start: string, size: number, from: number, to: number) =>
@@ -166,7 +166,7 @@ export function rollUpAttempts(file: string, now: number): number {
            GROUP BY 1, 2, 3`,
         )
         .run(from, to).changes;
-    const written = Number(rollups("endpoint_stats_hourly", "hour_start", 3_600_000, now - STATS_RETENTION_MS, folded)) + Number(rollups("endpoint_stats", "bucket_start", STATS_BUCKET_MS, folded, now));
+    const written = Number(rollups("endpoint_stats_hourly", "hour_start", STATS_FOLDED_BUCKET_MS, now - STATS_RETENTION_MS, folded)) + Number(rollups("endpoint_stats", "bucket_start", STATS_BUCKET_MS, folded, now));
     db.exec("ANALYZE endpoint_stats; ANALYZE endpoint_stats_hourly;");
     return written;
   } finally {
