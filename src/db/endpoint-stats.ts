@@ -65,7 +65,7 @@ export interface AttemptCounts {
 /** One stored rollup's counts by outcome (src/lib/endpoint-stats.ts tenantActivity folds them). */
 export interface RollupCounts extends AttemptCounts {
   endpointId: string;
-  /** Start of its 5-minute bucket, epoch ms. */
+  /** Start of its 5-minute bucket or, folded, of its hour (epoch ms). */
   bucketStart: number;
 }
 
