@@ -57,7 +57,7 @@ export function localMigrationSources(bindings: string[], configPath: string, en
 }
 
 /** The SQL that creates the migrations table when missing, then lists the applied migrations' names. */
-export function appliedMigrationsQuery(table: string): string {
+function appliedMigrationsQuery(table: string): string {
   const name = quoteIdentifier(table);
   return (
     `CREATE TABLE IF NOT EXISTS ${name}(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL);\n` +
@@ -73,7 +73,7 @@ const leadingNumber = (name: string) => parseInt(name.split("_")[0]!, 10);
  * databases get: by leading number, numbered files before the others, then by name. Plain name
  * order differs once the numbers differ in width (`9_b.sql` before `10_c.sql`).
  */
-export function compareMigrationNames(a: string, b: string): number {
+function compareMigrationNames(a: string, b: string): number {
   const [m, n] = [leadingNumber(a), leadingNumber(b)];
   if (Number.isFinite(m) && Number.isFinite(n) && m !== n) return m - n;
   if (Number.isFinite(m) !== Number.isFinite(n)) return Number.isFinite(m) ? -1 : 1;
