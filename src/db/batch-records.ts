@@ -167,8 +167,7 @@ const WAKE_NEXT_IN_ORDER = `
                 WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
                   AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
                 ORDER BY n.fifo_seq LIMIT 1) AS id
-        FROM (SELECT value ->> 'tenantId' AS tenant_id, value ->> 'endpointId' AS endpoint_id, value ->> 'deliveryId' AS id,
-                     value ->> 'queueToken' AS queue_token, value ->> 'status' AS status, value ->> 'at' AS at FROM json_each(?)) AS r
+        FROM (${RECORDS}) AS r
         JOIN deliveries AS d ON d.tenant_id = r.tenant_id AND d.endpoint_id = r.endpoint_id AND d.id = r.id
         JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
         WHERE d.fifo_seq IS NOT NULL AND d.status = r.status AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at) AS w
