@@ -10,6 +10,7 @@ import {
   writeSweeperMark,
 } from "../db/maintenance";
 import { emitOperationalEvents } from "../ops/operational-events";
+import { purgeQueuedSecrets } from "../ops/secret-purges";
 import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
@@ -34,11 +35,13 @@ export interface SweepReport {
   disabledEndpoints: number;
   purgedMessages: number;
   purgedDeliveries: number;
+  /** Deleted owners (tenants, endpoints) whose secrets it deleted from KV (src/ops/secret-purges.ts). */
+  purgedSecrets: number;
   /** Indexes of the data shards whose sweep failed part-way (the error is logged); the others were swept. */
   failedShards: number[];
 }
 
-type ShardSweep = Omit<SweepReport, "failedShards">;
+type ShardSweep = Omit<SweepReport, "failedShards" | "purgedSecrets">;
 
 /**
  * Sweeps one data shard: re-arms its lost deliveries (queued with that shard's index), disables its
@@ -79,7 +82,7 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
 }
 
 /**
- * The cron sweeper, run on every data shard at once: re-enqueues deliveries whose queue message
+ * The cron sweeper, run on every data shard at once: deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
  * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
  * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
  * reuses the pages a purge frees, so a shard stops growing once retention is reached. A shard that
@@ -88,8 +91,15 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
  */
 export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
   const shards = Array.from({ length: shardCount(env) }, (_, index) => index);
-  const swept = await Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now)));
-  const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, failedShards: [] };
+  const [swept, purgedSecrets] = await Promise.all([
+    Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now))),
+    // The control database's queue; a failure leaves it for the next run.
+    purgeQueuedSecrets(env).catch((error: Error) => {
+      console.error(`deleting queued secrets of deleted owners failed: ${error.message}`);
+      return 0;
+    }),
+  ]);
+  const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, purgedSecrets, failedShards: [] };
   swept.forEach((result, shard) => {
     if (result.status === "rejected") {
       console.error(`sweep of data shard ${shard} failed: ${(result.reason as Error)?.message ?? result.reason}`);

@@ -29,6 +29,7 @@ export const ISOLATED_TESTS = [
   "test/shards-routing.test.ts",
   "test/storage-footprint.test.ts",
   "test/sweeper.test.ts",
+  "test/tenant-deletion-under-caps.test.ts",
   "test/upkeep-many-endpoints.test.ts",
 ];
 
