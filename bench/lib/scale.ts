@@ -10,7 +10,7 @@ import path from "node:path";
 import { freePort } from "../../scripts/local-relay.ts";
 import type { ReadCost, ScalePlan } from "../scale-worker.ts";
 import { ALL_SCALE_READS, SCALE_WRITES, type ScaleRead } from "./scale-reads.ts";
-import { migrateShard, RARE_EVENT, RARE_SOURCE, rollUpAttempts, seededShard, type SeedCatalog } from "./scale-seed.ts";
+import { fillEndpointStatsFromDeliveries, migrateShard, RARE_EVENT, RARE_SOURCE, seededShard, type SeedCatalog } from "./scale-seed.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -74,7 +74,7 @@ export function stateWith(seeded: string, now: number): string {
   for (const f of files.filter((f) => f.startsWith(`${database}-`))) rmSync(path.join(dir, f));
   copyFileSync(seeded, path.join(dir, database));
   migrateShard(path.join(dir, database));
-  rollUpAttempts(path.join(dir, database), now);
+  fillEndpointStatsFromDeliveries(path.join(dir, database), now);
   return persist;
 }
 
