@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
 import { createSecret } from "../src/secrets";
-import { buildRequest, newTenant } from "./support/api";
+import { apiJson, buildRequest, newTenant } from "./support/api";
 import { kvKeys } from "./support/kv-keys";
 import { shardOf } from "./support/shards";
 
@@ -40,8 +40,8 @@ async function secretsLeft(endpointIds: string[]): Promise<string[]> {
 }
 
 /** Calls the Worker's fetch handler with `vars` added to the test env. */
-function fetchWith(vars: Record<string, string>, method: string, path: string) {
-  return worker.fetch(buildRequest(method, path) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
+function fetchWith(vars: Record<string, string>, method: string, path: string, body?: unknown) {
+  return worker.fetch(buildRequest(method, path, { body }) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
 }
 
 /** One run of the cron sweeper with `vars` added to the test env. */
@@ -83,5 +83,50 @@ describe("deleting a tenant under Cloudflare's per-invocation caps", () => {
     expect(await secretsLeft(endpointIds)).toHaveLength(10);
     await cronWith({});
     expect(await secretsLeft(endpointIds)).toEqual([]);
+  });
+});
+
+describe("a tenant id used again after a deletion", () => {
+  const KV_REFUSES = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "kv_error_rate=1" };
+
+  /** Creates tenant `id` through the API and returns its secret as the API shows it. */
+  async function createdWithSecret(id: string): Promise<string> {
+    expect((await apiJson("POST", "/v1/tenants", { body: { id, name: id } })).status).toBe(201);
+    const { status, body } = await apiJson("GET", `/v1/tenants/${id}/secret`);
+    expect(status).toBe(200);
+    return body.secret as string;
+  }
+
+  it("a tenant created again with a deleted tenant's id keeps its secret when the sweeper purges the deleted one's", async () => {
+    const id = `reused-${crypto.randomUUID()}`;
+    await createdWithSecret(id);
+    // KV refuses the deletion's own purge, so the old tenant's secret stays queued for the sweeper.
+    expect((await fetchWith(KV_REFUSES, "DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    const secret = await createdWithSecret(id);
+    await cronWith({});
+    const { status, body } = await apiJson("GET", `/v1/tenants/${id}/secret`);
+    expect(status).toBe(200);
+    expect(body.secret).toBe(secret);
+  });
+
+  it("creating a tenant with a deleted tenant's id deletes that tenant's queued secret, leaving only the new one in KV", async () => {
+    const id = `reused-${crypto.randomUUID()}`;
+    await createdWithSecret(id);
+    expect((await fetchWith(KV_REFUSES, "DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    await createdWithSecret(id);
+    const keys = await kvKeys(env.SECRETS, `secret:tenant:${id}`);
+    expect(keys).toHaveLength(2);
+    expect(keys).toContain(`secret:tenant:${id}`);
+  });
+
+  it("a tenant is not created with a deleted tenant's id while KV refuses to delete that tenant's queued secret", async () => {
+    const id = `reused-${crypto.randomUUID()}`;
+    await createdWithSecret(id);
+    expect((await fetchWith(KV_REFUSES, "DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    const res = await fetchWith(KV_REFUSES, "POST", "/v1/tenants", { id, name: id });
+    expect(res.status).toBe(503);
+    expect((await apiJson("GET", `/v1/tenants/${id}`)).status).toBe(404);
+    await cronWith({});
+    expect(await kvKeys(env.SECRETS, `secret:tenant:${id}`)).toEqual([]);
   });
 });

@@ -32,6 +32,11 @@ export async function queuedSecretPurges(db: D1Database, limit: number): Promise
   return results;
 }
 
+/** Whether `owner`'s secret is queued for deletion (one primary-key read). */
+export async function secretPurgeQueued(db: D1Database, owner: SecretOwner): Promise<boolean> {
+  return (await db.prepare("SELECT 1 AS queued FROM secret_purges WHERE kind = ? AND id = ?").bind(owner.kind, owner.id).first("queued")) !== null;
+}
+
 /** Takes `owners` off the queue: their secrets are deleted. */
 export async function removeSecretPurges(db: D1Database, owners: SecretOwner[]): Promise<void> {
   if (owners.length === 0) return;

@@ -1,4 +1,4 @@
-import { queuedSecretPurges, removeSecretPurges } from "../db/secret-purges";
+import { queuedSecretPurges, removeSecretPurges, secretPurgeQueued } from "../db/secret-purges";
 import { deleteSecret, type SecretOwner } from "../secrets";
 
 /**
@@ -33,4 +33,16 @@ export async function purgeQueuedSecrets(env: Pick<Env, "DB" | "SECRETS" | "MAST
   const owners = await queuedSecretPurges(env.DB, SECRET_PURGES_PER_INVOCATION);
   await purgeSecrets(env, owners);
   return owners.length;
+}
+
+/**
+ * Deletes now the secret of `owner` if a deleted namesake's is still queued, and takes it off the
+ * queue: a tenant id can be chosen, so a tenant created again with a deleted tenant's id would
+ * otherwise have its new secret deleted by the queued purge (its KV keys are the namesake's).
+ * @throws Error when KV or D1 fails (the purge stays queued; the caller must not write a secret for `owner`)
+ */
+export async function purgeNamesakeSecret(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owner: SecretOwner): Promise<void> {
+  if (!(await secretPurgeQueued(env.DB, owner))) return;
+  await deleteSecret(env, owner);
+  await removeSecretPurges(env.DB, [owner]);
 }
