@@ -207,10 +207,21 @@ export function currentKeyKind(set: SecretSet): KeyKind {
   return keyKindOf(set.current);
 }
 
-/** Deletes an owner's secret set, and the versioned key its latest set names. */
-export async function deleteSecret(env: SecretEnv, owner: SecretOwner): Promise<void> {
+/**
+ * Deletes an owner's secret set, and the versioned key its latest set names. When the read of that
+ * version fails the versioned key is left behind; with `versionRequired` the read's error is thrown
+ * instead and nothing is deleted, so a caller that keeps the owner queued until its secret is gone
+ * (src/ops/secret-purges.ts) tries again. A set that no longer decrypts (SecretUnavailableError)
+ * names no version either way: its latest key is deleted.
+ * @throws Error when KV fails (a read, with `versionRequired`, or a delete)
+ */
+export async function deleteSecret(env: SecretEnv, owner: SecretOwner, options: { versionRequired?: boolean } = {}): Promise<void> {
   const kvKey = secretKvKey(owner);
-  const version = (await readSecretSet(env, owner).catch(() => null))?.version ?? 0;
+  const unreadable = (error: unknown) => {
+    if (options.versionRequired && !(error instanceof SecretUnavailableError)) throw error;
+    return null;
+  };
+  const version = (await readSecretSet(env, owner).catch(unreadable))?.version ?? 0;
   cache.forget(kvKey);
   await env.SECRETS.delete(kvKey);
   if (version > 0) await env.SECRETS.delete(secretKvKey(owner, version));

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
+import { deleteTenant } from "../src/ops/tenants";
 import { createSecret } from "../src/secrets";
 import { apiJson, buildRequest, newTenant } from "./support/api";
 import { kvKeys } from "./support/kv-keys";
@@ -81,6 +82,25 @@ describe("deleting a tenant under Cloudflare's per-invocation caps", () => {
     const res = await fetchWith({ ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "kv_error_rate=1" }, "DELETE", `/v1/tenants/${tenantId}`);
     expect(res.status).toBe(204);
     expect(await secretsLeft(endpointIds)).toHaveLength(10);
+    await cronWith({});
+    expect(await secretsLeft(endpointIds)).toEqual([]);
+  });
+});
+
+/** The test env whose KV reads fail as an unavailable store's do, while its writes and deletes go through. */
+function kvReadsFailing(): Env {
+  const get = async () => {
+    throw new Error("KV GET failed: 503 Service Unavailable");
+  };
+  const kv = env.SECRETS;
+  const SECRETS = { get, getWithMetadata: get, put: kv.put.bind(kv), delete: kv.delete.bind(kv), list: kv.list.bind(kv) };
+  return { ...env, SECRETS: SECRETS as unknown as KVNamespace } as Env;
+}
+
+describe("deleting a tenant while KV fails part-way", () => {
+  it("secrets whose version KV could not read stay queued, and the next sweep deletes their versioned keys too", async () => {
+    const { tenantId, endpointIds } = await tenantWithEndpoints(3);
+    await deleteTenant(kvReadsFailing(), tenantId);
     await cronWith({});
     expect(await secretsLeft(endpointIds)).toEqual([]);
   });

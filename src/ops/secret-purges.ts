@@ -16,12 +16,13 @@ export const SECRET_PURGES_PER_INVOCATION = 250;
 
 /**
  * Deletes the secrets of `owners` (at most SECRET_PURGES_PER_INVOCATION), then takes them off the
- * control database's queue. A KV failure leaves them queued for the sweeper's next run; the owners
- * deleted before it are taken off.
+ * control database's queue. A KV failure (reading a set's version included, or its versioned key would
+ * be left behind for good) leaves them queued for the sweeper's next run; the owners deleted before it
+ * are taken off.
  * @throws Error when the queue's D1 write fails (the secrets stay queued, and deleting twice is harmless)
  */
 export async function purgeSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owners: SecretOwner[]): Promise<void> {
-  const settled = await Promise.allSettled(owners.map((owner) => deleteSecret(env, owner)));
+  const settled = await Promise.allSettled(owners.map((owner) => deleteSecret(env, owner, { versionRequired: true })));
   const deleted = owners.filter((_, i) => settled[i]!.status === "fulfilled");
   await removeSecretPurges(env.DB, deleted);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -43,6 +44,6 @@ export async function purgeQueuedSecrets(env: Pick<Env, "DB" | "SECRETS" | "MAST
  */
 export async function purgeNamesakeSecret(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owner: SecretOwner): Promise<void> {
   if (!(await secretPurgeQueued(env.DB, owner))) return;
-  await deleteSecret(env, owner);
+  await deleteSecret(env, owner, { versionRequired: true });
   await removeSecretPurges(env.DB, [owner]);
 }
