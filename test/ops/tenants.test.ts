@@ -5,6 +5,7 @@ import { createEndpoint } from "../../src/ops/endpoints";
 import { enqueueMessage } from "../../src/ops/messages";
 import { createTenant, deleteTenant, getTenant, rotateTenantSecret, tenantSecret } from "../../src/ops/tenants";
 import { readSecretSet } from "../../src/secrets";
+import { flakyDatabases } from "../support/flaky-d1";
 import { rowsOnShards } from "../support/shards";
 
 const tenantRow = (id: string) => env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(id).first();
@@ -39,6 +40,16 @@ describe("tenant operations", () => {
     expect(await readSecretSet(env, { kind: "tenant", id })).toBeNull();
     expect(await readSecretSet(env, { kind: "endpoint", id: endpoint.id })).toBeNull();
     expect(await deleteTenant(env, id).catch((e: ApiError) => e.status)).toBe(404);
+  });
+
+  it("deleteTenant completes when only taking the secrets it deleted off the purge queue fails", async () => {
+    const { id } = await createTenant(env, { name: "Leaving" });
+    const overloaded = { pattern: /DELETE FROM secret_purges/, message: "D1_ERROR: D1 DB is overloaded. Requests queued for too long.", times: 1 };
+    const flaky = flakyDatabases(env, overloaded);
+    await deleteTenant(flaky.env, id);
+    expect(flaky.state.runs).toBe(1);
+    expect(await tenantRow(id)).toBeNull();
+    expect(await readSecretSet(env, { kind: "tenant", id })).toBeNull();
   });
 
   it("rotateTenantSecret keeps the old secret co-signing for the grace period", async () => {
