@@ -19,7 +19,7 @@ export async function hasTenantMirror(shard: D1Database, tenantId: string): Prom
 }
 
 /**
- * Deletes, in one atomic batch, the tenant's deliveries, messages, endpoints, endpoint stats,
+ * Deletes, in one atomic batch, the tenant's deliveries, messages, endpoints, endpoint stats (both tiers),
  * idempotency keys and mirror row from its shard. Messages are found by the tenant's key range (src/lib/ids.ts), not by a
  * scan. Returns the ids of the endpoints deleted, whose secrets (in KV) the caller deletes next, and
  * the messages whose payload is in R2, whose objects it deletes next. The batch must finish within
@@ -39,6 +39,7 @@ export async function deleteTenantData(
     statement("DELETE FROM deliveries WHERE tenant_id = ?1"),
     inRange(`DELETE FROM messages WHERE ${inTenantRange}`),
     statement("DELETE FROM endpoint_stats WHERE tenant_id = ?1"),
+    statement("DELETE FROM endpoint_stats_hourly WHERE tenant_id = ?1"),
     statement("DELETE FROM idempotency_keys WHERE tenant_id = ?1"),
     statement("DELETE FROM tenants WHERE id = ?1"),
   ]);

@@ -6,7 +6,7 @@ import { enqueueMessage } from "../../src/ops/messages";
 import { createTenant, deleteTenant, getTenant, rotateTenantSecret, tenantSecret } from "../../src/ops/tenants";
 import { readSecretSet } from "../../src/secrets";
 import { flakyDatabases } from "../support/flaky-d1";
-import { rowsOnShards } from "../support/shards";
+import { rowsOnShards, shardOf } from "../support/shards";
 
 const tenantRow = (id: string) => env.DB.prepare("SELECT id FROM tenants WHERE id = ?").bind(id).first();
 
@@ -50,6 +50,20 @@ describe("tenant operations", () => {
     expect(flaky.state.runs).toBe(1);
     expect(await tenantRow(id)).toBeNull();
     expect(await readSecretSet(env, { kind: "tenant", id })).toBeNull();
+  });
+
+  it("deleteTenant removes its endpoints' stats rollups, the hourly ones included", async () => {
+    const { id } = await createTenant(env, { name: "Measured" });
+    const endpoint = await createEndpoint(env, id, { url: "https://example.com/hooks" });
+    const db = await shardOf(id);
+    await db.batch(
+      ["endpoint_stats (tenant_id, endpoint_id, bucket_start", "endpoint_stats_hourly (tenant_id, endpoint_id, hour_start"].map((into) =>
+        db.prepare(`INSERT INTO ${into}, succeeded) VALUES (?, ?, 0, 1)`).bind(id, endpoint.id),
+      ),
+    );
+    await deleteTenant(env, id);
+    expect(await rowsOnShards("endpoint_stats", id)).toBe(0);
+    expect(await rowsOnShards("endpoint_stats_hourly", id)).toBe(0);
   });
 
   it("rotateTenantSecret keeps the old secret co-signing for the grace period", async () => {
