@@ -2,8 +2,10 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
+import { leaseSecretPurges } from "../src/db/secret-purges";
+import { purgeQueuedSecrets, SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
 import { deleteTenant } from "../src/ops/tenants";
+import { sweep } from "../src/delivery/sweeper";
 import { createSecret } from "../src/secrets";
 import { apiJson, buildRequest, newTenant } from "./support/api";
 import { kvKeys } from "./support/kv-keys";
@@ -97,6 +99,24 @@ function kvReadsFailing(): Env {
   return { ...env, SECRETS: SECRETS as unknown as KVNamespace } as Env;
 }
 
+/** The test env whose KV reads of keys starting with `prefix` wait until released; `reached` resolves at the first. */
+function kvReadsHeldFor(prefix: string) {
+  let release!: () => void;
+  let reach!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const kv = env.SECRETS;
+  const get = async (key: string, options?: unknown) => {
+    if (key.startsWith(prefix)) {
+      reach();
+      await released;
+    }
+    return kv.get(key, options as KVNamespaceGetOptions<"text">);
+  };
+  const SECRETS = { get, put: kv.put.bind(kv), delete: kv.delete.bind(kv), list: kv.list.bind(kv) };
+  return { env: { ...env, SECRETS: SECRETS as unknown as KVNamespace } as Env, reached, release };
+}
+
 describe("deleting a tenant while KV fails part-way", () => {
   it("secrets whose version KV could not read stay queued, and the next sweep deletes their versioned keys too", async () => {
     const { tenantId, endpointIds } = await tenantWithEndpoints(3);
@@ -149,4 +169,33 @@ describe("a tenant id used again after a deletion", () => {
     await cronWith({});
     expect(await kvKeys(env.SECRETS, `secret:tenant:${id}`)).toEqual([]);
   });
+
+  it("a tenant is not created with a deleted tenant's id while a purge of that tenant's secret is under way", async () => {
+    const id = `reused-${crypto.randomUUID()}`;
+    await createdWithSecret(id);
+    expect((await fetchWith(KV_REFUSES, "DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    const gate = kvReadsHeldFor(`secret:tenant:${id}`);
+    const sweeping = sweep(gate.env);
+    await gate.reached;
+    const res = await apiJson("POST", "/v1/tenants", { body: { id, name: id } });
+    gate.release();
+    await sweeping;
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+    expect((await apiJson("GET", `/v1/tenants/${id}`)).status).toBe(404);
+  });
+
+  it("a purge that stopped part-way holds the secrets it leased only until its lease runs out", async () => {
+    const id = `reused-${crypto.randomUUID()}`;
+    await createdWithSecret(id);
+    expect((await fetchWith(KV_REFUSES, "DELETE", `/v1/tenants/${id}`)).status).toBe(204);
+    const now = Date.now();
+    const owner = { kind: "tenant" as const, id };
+    expect(await leaseSecretPurges(env.DB, now, now + 60_000, 1, [owner])).toEqual([owner]);
+    await purgeQueuedSecrets(env, now + 59_000);
+    expect(await kvKeys(env.SECRETS, `secret:tenant:${id}`)).toHaveLength(2);
+    await purgeQueuedSecrets(env, now + 60_000);
+    expect(await kvKeys(env.SECRETS, `secret:tenant:${id}`)).toEqual([]);
+  });
 });
+

@@ -26,23 +26,42 @@ export function deleteTenantQueuingSecrets(db: D1Database, tenantId: string, own
   ];
 }
 
-/** Up to `limit` queued owners, in primary-key order (one range read). */
-export async function queuedSecretPurges(db: D1Database, limit: number): Promise<SecretOwner[]> {
-  const { results } = await db.prepare("SELECT kind, id FROM secret_purges ORDER BY kind, id LIMIT ?").bind(limit).all<SecretOwner>();
+/**
+ * Leases queued owners until `until` (epoch ms) and returns them: `owners` when given (those still
+ * queued), else up to `limit` in primary-key order (one range read); never one whose lease is live
+ * at `now`, nor a tenant that exists again (its creation purges its namesake's secret itself).
+ */
+export async function leaseSecretPurges(db: D1Database, now: number, until: number, limit: number, owners?: SecretOwner[]): Promise<SecretOwner[]> {
+  const from = owners ? "json_each(?4) AS o JOIN secret_purges AS p ON p.kind = o.value ->> 0 AND p.id = o.value ->> 1" : "secret_purges AS p";
+  const { results } = await db
+    .prepare(
+      `UPDATE secret_purges SET leased_until = ?2
+       WHERE (kind, id) IN (
+         SELECT p.kind, p.id FROM ${from}
+         WHERE p.leased_until <= ?1 AND NOT (p.kind = 'tenant' AND EXISTS (SELECT 1 FROM tenants AS t WHERE t.id = p.id))
+         ORDER BY p.kind, p.id LIMIT ?3)
+       RETURNING kind, id`,
+    )
+    .bind(now, until, limit, ...(owners ? [ownersJson(owners)] : []))
+    .all<SecretOwner>();
   return results;
 }
 
-/** Whether `owner`'s secret is queued for deletion (one primary-key read). */
-export async function secretPurgeQueued(db: D1Database, owner: SecretOwner): Promise<boolean> {
-  return (await db.prepare("SELECT 1 AS queued FROM secret_purges WHERE kind = ? AND id = ?").bind(owner.kind, owner.id).first("queued")) !== null;
+/** Whether `owner`'s secret is queued for deletion, and whether a purge holds it at `now` (epoch ms); one primary-key read. */
+export async function secretPurgeOf(db: D1Database, owner: SecretOwner, now: number): Promise<{ queued: boolean; leased: boolean }> {
+  const leased = await db.prepare("SELECT leased_until > ? AS leased FROM secret_purges WHERE kind = ? AND id = ?").bind(now, owner.kind, owner.id).first<number>("leased");
+  return { queued: leased !== null, leased: leased === 1 };
 }
 
-/** Takes `owners` off the queue: their secrets are deleted. */
-export async function removeSecretPurges(db: D1Database, owners: SecretOwner[]): Promise<void> {
-  if (owners.length === 0) return;
-  await db.batch(
-    runsOf(owners, OWNERS_PER_STATEMENT).map((run) =>
+/** Takes `deleted` off the queue (their secrets are gone) and frees the lease of `failed`, for the next purge to try again. */
+export async function settleSecretPurges(db: D1Database, deleted: SecretOwner[], failed: SecretOwner[] = []): Promise<void> {
+  const statements = [
+    ...runsOf(deleted, OWNERS_PER_STATEMENT).map((run) =>
       db.prepare("DELETE FROM secret_purges WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))").bind(ownersJson(run)),
     ),
-  );
+    ...runsOf(failed, OWNERS_PER_STATEMENT).map((run) =>
+      db.prepare("UPDATE secret_purges SET leased_until = 0 WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))").bind(ownersJson(run)),
+    ),
+  ];
+  if (statements.length > 0) await db.batch(statements);
 }

@@ -11,10 +11,17 @@ function toTenant(row: TenantRow): Tenant {
   return { id: row.id, name: row.name, created_at: iso(row.created_at) };
 }
 
-/** Inserts a tenant's control row, placing it on data shard `shard`; returns null when the id is taken. */
+/**
+ * Inserts a tenant's control row, placing it on data shard `shard`; returns null when the id is taken,
+ * or while a purge of a deleted namesake's secret holds it (src/db/secret-purges.ts leaseSecretPurges).
+ */
 export async function insertTenant(db: D1Database, tenant: { id: string; name: string; shard: number; now: number }): Promise<Tenant | null> {
   const row = await db
-    .prepare("INSERT INTO tenants (id, name, shard, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *")
+    .prepare(
+      `INSERT INTO tenants (id, name, shard, created_at)
+       SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM secret_purges WHERE kind = 'tenant' AND id = ?1 AND leased_until > ?4)
+       ON CONFLICT (id) DO NOTHING RETURNING *`,
+    )
     .bind(tenant.id, tenant.name, tenant.shard, tenant.now)
     .first<TenantRow>();
   return row ? toTenant(row) : null;

@@ -1,4 +1,5 @@
-import { queuedSecretPurges, removeSecretPurges, secretPurgeQueued } from "../db/secret-purges";
+import { leaseSecretPurges, secretPurgeOf, settleSecretPurges } from "../db/secret-purges";
+import { ApiError } from "../errors";
 import { deleteSecret, type SecretOwner } from "../secrets";
 
 /**
@@ -15,35 +16,60 @@ import { deleteSecret, type SecretOwner } from "../secrets";
 export const SECRET_PURGES_PER_INVOCATION = 250;
 
 /**
- * Deletes the secrets of `owners` (at most SECRET_PURGES_PER_INVOCATION), then takes them off the
- * control database's queue. A KV failure (reading a set's version included, or its versioned key would
- * be left behind for good) leaves them queued for the sweeper's next run; the owners deleted before it
- * are taken off.
- * @throws Error when the queue's D1 write fails (the secrets stay queued, and deleting twice is harmless)
+ * How long a purge holds the owners it leased (ms): far longer than its KV deletes take. While it
+ * holds a tenant, that tenant's id cannot be created again (src/db/tenants.ts insertTenant); a purge
+ * that dies leaves its owners to the next one after this.
  */
-export async function purgeSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owners: SecretOwner[]): Promise<void> {
-  const settled = await Promise.allSettled(owners.map((owner) => deleteSecret(env, owner, { versionRequired: true })));
-  const deleted = owners.filter((_, i) => settled[i]!.status === "fulfilled");
-  await removeSecretPurges(env.DB, deleted);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) console.error(`deleting ${owners.length - deleted.length} secrets of deleted owners failed, the sweeper retries: ${(failed.reason as Error)?.message}`);
+const PURGE_LEASE_MS = 60_000;
+
+/** How long a client asked to wait for a tenant id held by a purge waits before trying again (s). */
+const HELD_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Deletes the secrets of those of `owners` still queued and free (at most SECRET_PURGES_PER_INVOCATION),
+ * leasing them first so that none of their ids can be created again meanwhile, then takes them off
+ * the control database's queue. A KV failure (reading a set's version included, or its versioned
+ * key would be left behind for good) leaves them queued, their lease freed, for the sweeper's next
+ * run. Returns how many it leased.
+ * @throws Error when the queue's D1 writes fail (the secrets stay queued, and deleting twice is harmless)
+ */
+export async function purgeSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owners?: SecretOwner[], now = Date.now()): Promise<number> {
+  const leased = await leaseSecretPurges(env.DB, now, now + PURGE_LEASE_MS, SECRET_PURGES_PER_INVOCATION, owners);
+  const settled = await Promise.allSettled(leased.map((owner) => deleteSecret(env, owner, { versionRequired: true })));
+  const deleted = leased.filter((_, i) => settled[i]!.status === "fulfilled");
+  const failed = leased.filter((_, i) => settled[i]!.status === "rejected");
+  await settleSecretPurges(env.DB, deleted, failed);
+  const error = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (error) console.error(`deleting ${failed.length} secrets of deleted owners failed, the sweeper retries: ${(error.reason as Error)?.message}`);
+  return leased.length;
 }
 
 /** The sweeper's share: deletes the secrets of up to SECRET_PURGES_PER_INVOCATION queued owners; returns how many it took. */
-export async function purgeQueuedSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">): Promise<number> {
-  const owners = await queuedSecretPurges(env.DB, SECRET_PURGES_PER_INVOCATION);
-  await purgeSecrets(env, owners);
-  return owners.length;
+export function purgeQueuedSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, now = Date.now()): Promise<number> {
+  return purgeSecrets(env, undefined, now);
 }
 
 /**
  * Deletes now the secret of `owner` if a deleted namesake's is still queued, and takes it off the
  * queue: a tenant id can be chosen, so a tenant created again with a deleted tenant's id would
- * otherwise have its new secret deleted by the queued purge (its KV keys are the namesake's).
+ * otherwise have its new secret deleted by the queued purge (its KV keys are the namesake's). The
+ * caller holds the id (its control row exists), so no other purge takes the namesake meanwhile.
  * @throws Error when KV or D1 fails (the purge stays queued; the caller must not write a secret for `owner`)
  */
-export async function purgeNamesakeSecret(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owner: SecretOwner): Promise<void> {
-  if (!(await secretPurgeQueued(env.DB, owner))) return;
+export async function purgeNamesakeSecret(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owner: SecretOwner, now = Date.now()): Promise<void> {
+  if (!(await secretPurgeOf(env.DB, owner, now)).queued) return;
   await deleteSecret(env, owner, { versionRequired: true });
-  await removeSecretPurges(env.DB, [owner]);
+  await settleSecretPurges(env.DB, [owner]);
+}
+
+/**
+ * @throws ApiError 503 (Retry-After) when a purge holds the secret of a deleted namesake of `owner`
+ *   at `now` (epoch ms): its id is free again once the purge ends
+ */
+export async function assertNamesakeNotPurging(db: D1Database, owner: SecretOwner, now: number): Promise<void> {
+  if ((await secretPurgeOf(db, owner, now)).leased) {
+    throw new ApiError(503, "temporarily_unavailable", `The secret of a deleted ${owner.kind} with id "${owner.id}" is being deleted; retry after the Retry-After delay`, undefined, {
+      "retry-after": String(HELD_RETRY_AFTER_SECONDS),
+    });
+  }
 }

@@ -7,7 +7,7 @@ import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
 import { onTenantShard } from "./tenant-db";
 import { createSecret, type SecretOwner, type SecretSet } from "../secrets";
 import { deleteTenantQueuingSecrets } from "../db/secret-purges";
-import { purgeNamesakeSecret, purgeSecrets, SECRET_PURGES_PER_INVOCATION } from "./secret-purges";
+import { assertNamesakeNotPurging, purgeNamesakeSecret, purgeSecrets } from "./secret-purges";
 import { forgetVerifiedKeys } from "../security/auth";
 import type { Tenant } from "../schemas/tenants";
 import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
@@ -22,7 +22,8 @@ import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
  * Creates a tenant where it will live (409 when `id` is taken): its control row naming the shard
  * pickShardForNewTenant chose, its own signing secret in KV, then its mirror row on that shard, which
  * makes it whole. A deleted tenant's id whose old secret is still queued for deletion has it deleted
- * first (purgeNamesakeSecret), so the queued purge cannot delete the new one. When the KV or shard write fails the rows already written are removed, so no
+ * first (purgeNamesakeSecret), so the queued purge cannot delete the new one; while a purge is
+ * deleting it, the id is refused with 503 and Retry-After. When the KV or shard write fails the rows already written are removed, so no
  * tenant is left half-made. That clean-up can fail too, and a D1 write whose connection was lost may
  * have run although it threw: either way a control row is left without its mirror row, and the
  * client, answered 503, sends the create again. Such a leftover (never answered 201, or a deletion
@@ -31,6 +32,7 @@ import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
 export async function createTenant(env: Env, input: { id?: string; name: string }, now = Date.now()): Promise<Tenant> {
   const tenant = await insertWholeTenant(env, input, now);
   if (tenant) return tenant;
+  if (input.id !== undefined) await assertNamesakeNotPurging(env.DB, { kind: "tenant", id: input.id }, now);
   if (input.id !== undefined && (await removeUnfinishedTenant(env, input.id))) {
     const retried = await insertWholeTenant(env, input, now);
     if (retried) return retried;
@@ -44,7 +46,7 @@ async function insertWholeTenant(env: Env, input: { id?: string; name: string },
   const tenant = await stored.insertTenant(env.DB, { id: input.id ?? crypto.randomUUID(), name: input.name, shard, now });
   if (!tenant) return null;
   try {
-    await purgeNamesakeSecret(env, { kind: "tenant", id: tenant.id });
+    await purgeNamesakeSecret(env, { kind: "tenant", id: tenant.id }, now);
     // Versioned from the start: a lagging location must never show a deleted namesake's secret.
     await createSecret(env, { kind: "tenant", id: tenant.id }, undefined, "hmac", now);
     await insertTenantMirror(shardDb(env, shard), tenant.id, now);
@@ -101,7 +103,7 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   forgetVerifiedKeys(tenantId);
   // The tenant is gone now: a purge that fails leaves its owners queued for the sweeper, not an error
   // for a deletion a retry would answer with 404.
-  const purge = purgeSecrets(env, owners.slice(0, SECRET_PURGES_PER_INVOCATION)).catch((error: Error) => {
+  const purge = purgeSecrets(env, owners).catch((error: Error) => {
     console.error(`tenant ${tenantId}: taking its deleted secrets off the purge queue failed, the sweeper deletes them again: ${error.message}`);
   });
   await Promise.all([purge, deletePayloads(env, r2Payloads)]);
