@@ -79,19 +79,21 @@ export interface Walked<K> {
  * buckets): lists the keys after `after`, `pageSize` a query, and hands them to `run` `runSize` at
  * a time (a query that seeks every range of its run even where nothing is left: the run size bounds
  * those seeks), until `run` answers false (it stopped short: its limit or the budget ran out), the
- * budget has no room for the next page, or the keys end. The page queries are charged to `budget`;
- * `run` charges its own. When the keys end the next walk starts again from the first (`after` null).
+ * budget has no room for the next page and the first step of a run after it (`sizes.queries`, 1
+ * unless a step sends more: a page it could not work on would be listed again next time for nothing),
+ * or the keys end. The page queries are charged to `budget`; `run` charges its own. When the keys
+ * end the next walk starts again from the first (`after` null).
  */
 export async function walkRanges<K>(
   after: K | null,
   page: KeyPage<K>,
-  sizes: { page: number; run: number },
+  sizes: { page: number; run: number; queries?: number },
   budget: QueryBudget,
   run: (keys: K[]) => Promise<boolean>,
 ): Promise<Walked<K>> {
   let reached = after;
   for (;;) {
-    if (!budget.allows()) return { after: reached, end: false };
+    if (!budget.allows(1 + (sizes.queries ?? 1))) return { after: reached, end: false };
     budget.charge();
     const keys = await page(reached, sizes.page);
     for (const keysOfRun of runsOf(keys, sizes.run)) {
@@ -111,7 +113,7 @@ export interface Pass<K> {
 /** Every key from the first, `pageSize` a query, as far as `budget` allows; `complete` when it got to the last. */
 export async function listRanges<K>(page: KeyPage<K>, pageSize: number, budget: QueryBudget): Promise<{ keys: K[]; complete: boolean }> {
   const keys: K[] = [];
-  const { end } = await walkRanges(null, page, { page: pageSize, run: pageSize }, budget, async (run) => {
+  const { end } = await walkRanges(null, page, { page: pageSize, run: pageSize, queries: 0 }, budget, async (run) => {
     keys.push(...run);
     return true;
   });

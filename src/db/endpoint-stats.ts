@@ -130,7 +130,7 @@ const FOLD_QUERIES = 3;
  */
 export async function foldEndpointStatsIntoHours(db: D1Database, after: EndpointPair | null, before: number, limit: number, budget: QueryBudget): Promise<Pass<EndpointPair>> {
   let folded = 0;
-  const walked = await walkRanges(after, endpointsAfter(db), { page: ENDPOINTS_PAGE, run: ENDPOINTS_RUN }, budget, async (endpoints) => {
+  const walked = await walkRanges(after, endpointsAfter(db), { page: ENDPOINTS_PAGE, run: ENDPOINTS_RUN, queries: FOLD_QUERIES }, budget, async (endpoints) => {
     const run = JSON.stringify(endpoints);
     const chunked = await countInChunks(limit - folded, FOLD_CHUNK, async (size) => {
       const { results: keys } = await db

@@ -1,7 +1,7 @@
 import { idFloor } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { inChunks, type KeyPage, listRanges, runsOf } from "./chunks";
+import { inChunks, type KeyPage, runsOf, walkRanges, type Walked } from "./chunks";
 import { type QueryBudget, unlimitedQueries } from "./query-budget";
 import { SQL_NEW_QUEUE_TOKEN } from "./sql";
 import type { EndpointPair } from "./sweeper-walks";
@@ -61,11 +61,11 @@ export const UPKEEP_CHUNK = 40;
 /** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
 const FRESH_PAGE = 240;
 
-/** What rearmStuckDeliveries re-armed, and whether its walk of fresh deliveries got through every pair of the shard. */
+/** What rearmStuckDeliveries re-armed, and where its walk of fresh deliveries over the shard's pairs stopped. */
 export interface Rearmed {
   deliveries: ScheduledDelivery[];
-  /** False when the fresh walk stopped at its limit or its budget: its window is not covered yet. */
-  freshWalked: boolean;
+  /** `end` when the walk got through the last pair; otherwise where the next resumes (its limit or its budget ran out). */
+  fresh: Walked<EndpointPair>;
 }
 
 /**
@@ -79,8 +79,9 @@ export interface Rearmed {
  * scheduled deliveries (deliveries_scheduled) due before `stuckBefore` that no consumer moved on,
  * which become pending; and fresh deliveries the enqueue path wrote without an index entry, found by
  * their ids (time-ordered) from `freshFrom` (epoch ms) to `stuckBefore` in the range of each of the
- * shard's (tenant, endpoint) pairs (deliveryPairsOfShard). At most `limit` from each source, in
- * queries of at most UPKEEP_CHUNK deliveries re-armed or FRESH_PAGE examined, as far as `budget` allows.
+ * shard's (tenant, endpoint) pairs, walked from after `freshAfter` (null: the first pair; a walk the
+ * budget cut short resumes there). At most `limit` from each source, in queries of at most
+ * UPKEEP_CHUNK deliveries re-armed or FRESH_PAGE examined, as far as `budget` allows.
  */
 export async function rearmStuckDeliveries(
   db: D1Database,
@@ -89,6 +90,7 @@ export async function rearmStuckDeliveries(
   now: number,
   limit: number,
   budget: QueryBudget = unlimitedQueries(),
+  freshAfter: EndpointPair | null = null,
 ): Promise<Rearmed> {
   const open = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
     (await db
@@ -114,9 +116,10 @@ export async function rearmStuckDeliveries(
       .bind(now, stuckBefore, size)
       .all<ScheduledDelivery>()).results,
   budget);
-  const pairs = await deliveryPairsOfShard(db, budget);
-  const fresh = await rearmFreshDeliveries(db, pairs.keys, { stuckBefore, freshFrom, now, limit }, budget);
-  return { deliveries: [...open, ...fresh.rearmed, ...scheduled], freshWalked: pairs.complete && fresh.complete };
+  const fresh: ScheduledDelivery[] = [];
+  const window = { stuckBefore, freshFrom, now, limit };
+  const walked = await walkRanges(freshAfter, pairsAfter(db), { page: PAIRS_PAGE, run: FRESH_PAIRS }, budget, (run) => rearmFreshRun(db, run, window, budget, fresh));
+  return { deliveries: [...open, ...fresh, ...scheduled], fresh: walked };
 }
 
 /** The next pairs after `after` (null: from the first) that have deliveries, one seek each, in one query. */
@@ -130,76 +133,66 @@ export function pairsAfter(db: D1Database): KeyPage<EndpointPair> {
 }
 
 /**
- * The shard's pairs, one seek each, PAIRS_PAGE a query, as far as `budget` allows (`complete` when
- * it listed them all): re-arming walks every pair's fresh deliveries each sweep.
- */
-async function deliveryPairsOfShard(db: D1Database, budget: QueryBudget): Promise<{ keys: EndpointPair[]; complete: boolean }> {
-  return listRanges(pairsAfter(db), PAIRS_PAGE, budget);
-}
-
-/**
  * Most (tenant, endpoint) pairs one query of the fresh-delivery walk seeks (~2 D1 rows read each
  * where its window is empty): a shard's pairs take a query per FRESH_PAIRS, not one each, which
  * would spend D1's 1,000 queries per invocation (the sweeper's, for every shard) at ~1,000 pairs.
+ * One page of the pairs' listing (PAIRS_PAGE), so each page listed is one run walked.
  */
-const FRESH_PAIRS = 40;
+const FRESH_PAIRS = PAIRS_PAGE;
 
 /**
- * The fresh source of rearmStuckDeliveries: the windows of ids of FRESH_PAIRS pairs at a time,
+ * The fresh source of rearmStuckDeliveries for one run of FRESH_PAIRS pairs: their windows of ids,
  * walked a page of FRESH_PAGE − 2 × FRESH_PAIRS deliveries at a time (each pair from its own lower
  * bound, so SQLite seeks it; a full page resumes at the pair and id where it ended), the stuck ones
- * re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
- * delivery a consumer moved on between the two queries is left alone. `complete` is false when it
- * stopped at `limit` or at the budget (checked before each query, so it never stops mid-write).
+ * re-armed by key, UPKEEP_CHUNK a query, into `rearmed`. The re-arming write checks the state
+ * again, so a delivery a consumer moved on between the two queries is left alone. Answers false when
+ * it stopped at the limit or at the budget (checked before each query, so it never stops mid-write).
  */
-async function rearmFreshDeliveries(
+async function rearmFreshRun(
   db: D1Database,
-  pairs: EndpointPair[],
+  run: EndpointPair[],
   { stuckBefore, freshFrom, now, limit }: { stuckBefore: number; freshFrom: number; now: number; limit: number },
   budget: QueryBudget,
-): Promise<{ rearmed: ScheduledDelivery[]; complete: boolean }> {
-  const rearmed: ScheduledDelivery[] = [];
+  rearmed: ScheduledDelivery[],
+): Promise<boolean> {
   const page = FRESH_PAGE - 2 * FRESH_PAIRS;
-  for (const run of runsOf(pairs, FRESH_PAIRS)) {
-    // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
-    // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
-    // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
-    // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
-    let windows = run.map(([t, e]) => [t, e, idFloor(freshFrom)]);
-    while (windows.length > 0) {
-      if (rearmed.length >= limit || !budget.allows()) return { rearmed, complete: false };
+  // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
+  // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
+  // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
+  // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
+  let windows = run.map(([t, e]) => [t, e, idFloor(freshFrom)]);
+  for (;;) {
+    if (rearmed.length >= limit || !budget.allows()) return false;
+    budget.charge();
+    const { results: seen } = await db
+      .prepare(
+        `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
+         FROM json_each(?1) AS p CROSS JOIN deliveries AS d
+           ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
+         LIMIT ?4`,
+      )
+      .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
+      .all<{ pair: number; id: string; stuck: number }>();
+    const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
+    for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
+      if (!budget.allows()) return false;
       budget.charge();
-      const { results: seen } = await db
+      const { results } = await db
         .prepare(
-          `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
-           FROM json_each(?1) AS p CROSS JOIN deliveries AS d
-             ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
-           LIMIT ?4`,
+          `UPDATE deliveries SET ${REARM_SET}
+           WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
+             AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
+           RETURNING id, tenant_id, endpoint_id, queue_token`,
         )
-        .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
-        .all<{ pair: number; id: string; stuck: number }>();
-      const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
-      for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
-        if (!budget.allows()) return { rearmed, complete: false };
-        budget.charge();
-        const { results } = await db
-          .prepare(
-            `UPDATE deliveries SET ${REARM_SET}
-             WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
-               AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
-             RETURNING id, tenant_id, endpoint_id, queue_token`,
-          )
-          .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
-          .all<ScheduledDelivery>();
-        rearmed.push(...results);
-      }
-      if (seen.length < page) break;
-      const last = seen.at(-1)!;
-      windows = windows.slice(last.pair);
-      windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
+        .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
+        .all<ScheduledDelivery>();
+      rearmed.push(...results);
     }
+    if (seen.length < page) return true;
+    const last = seen.at(-1)!;
+    windows = windows.slice(last.pair);
+    windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
   }
-  return { rearmed, complete: true };
 }
 
 /** A sweeper task's progress mark (epoch ms), or null before its first run. */

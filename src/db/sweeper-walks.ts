@@ -12,6 +12,14 @@ export type EndpointPair = [tenantId: string, endpointId: string];
 
 /** Where each walk resumes: after this key, or from the first when null. */
 export interface WalkMarks {
+  /** Re-arming's walk of fresh deliveries over the deliveries' (tenant, endpoint) pairs. */
+  freshPairs: EndpointPair | null;
+  /**
+   * When the fresh walk under way began (its first sweep's threshold, epoch ms), or null between
+   * walks: a pair walked then was looked at only up to it, so the fresh-scan mark moves to it, no
+   * further, when the walk reaches the last pair.
+   */
+  freshBegan: number | null;
   /** Retention over the deliveries' (tenant, endpoint) pairs. */
   purgeDeliveries: EndpointPair | null;
   /** Retention over the messages' tenant buckets. */
@@ -22,7 +30,7 @@ export interface WalkMarks {
   purgeStats: EndpointPair | null;
 }
 
-const FROM_THE_FIRST: WalkMarks = { purgeDeliveries: null, purgeMessages: null, foldStats: null, purgeStats: null };
+const FROM_THE_FIRST: WalkMarks = { freshPairs: null, freshBegan: null, purgeDeliveries: null, purgeMessages: null, foldStats: null, purgeStats: null };
 
 const isPair = (v: unknown): v is EndpointPair => Array.isArray(v) && v.length === 2 && v.every((part) => typeof part === "string");
 
@@ -41,9 +49,12 @@ function markOf<K>(after: string | null | undefined, isKey: (v: unknown) => v is
 export async function readWalkMarks(db: D1Database): Promise<WalkMarks> {
   const { results } = await db.prepare("SELECT name, after FROM sweeper_walks").all<{ name: string; after: string | null }>();
   const stored = new Map(results.map((r) => [r.name, r.after]));
+  const isInteger = (v: unknown): v is number => Number.isInteger(v);
   return {
+    freshPairs: markOf(stored.get("freshPairs"), isPair),
+    freshBegan: markOf(stored.get("freshBegan"), isInteger),
     purgeDeliveries: markOf(stored.get("purgeDeliveries"), isPair),
-    purgeMessages: markOf(stored.get("purgeMessages"), (v): v is number => Number.isInteger(v)),
+    purgeMessages: markOf(stored.get("purgeMessages"), isInteger),
     foldStats: markOf(stored.get("foldStats"), isPair),
     purgeStats: markOf(stored.get("purgeStats"), isPair),
   };

@@ -3,7 +3,7 @@ import { IDEMPOTENCY_WINDOW_MS } from "../limits";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark, rearmStuckDeliveries, writeSweeperMark } from "../db/maintenance";
 import { QueryBudget } from "../db/query-budget";
 import { purgeOldDeliveries, purgeOldMessages } from "../db/retention";
-import { readWalkMarks, writeWalkMarks } from "../db/sweeper-walks";
+import { readWalkMarks, type WalkMarks, writeWalkMarks } from "../db/sweeper-walks";
 import { emitOperationalEvents } from "../ops/operational-events";
 import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
@@ -33,8 +33,14 @@ const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
  * subrequests, not D1 queries (10,000 per invocation; SCALING.md).
  */
 export const SWEEP_QUERY_BUDGET = 800;
-/** A shard's queries after re-arming, kept back from it: auto-disable, the Idempotency-Key purge, the walk marks' read and write. */
-const QUERIES_AFTER_REARM = 4;
+/**
+ * The most of a shard's budget re-arming may use. It comes first, but its fresh walk resumes where it
+ * stopped like the others, so it need not take everything: the quarter kept back (with what it
+ * leaves unused) keeps retention and the stats fold moving on a shard whose pairs outnumber a
+ * sweep's queries, and pays the few fixed queries (auto-disable, the Idempotency-Key purge, the
+ * walk marks' write).
+ */
+const REARM_SHARE = 3 / 4;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -49,24 +55,25 @@ export interface SweepReport {
 type ShardSweep = Omit<SweepReport, "failedShards">;
 
 /**
- * Re-arms the shard's lost deliveries (queued with that shard's index) within `budget`, keeping one
- * query for the fresh-scan mark, which moves only when the fresh walk covered every pair: a walk the
- * budget cut short is walked again from the same time next sweep. Returns how many it re-armed.
+ * Re-arms the shard's lost deliveries (queued with that shard's index) within `budget`, its fresh
+ * walk resuming where the last sweep's stopped. The fresh-scan mark moves only when that walk
+ * reaches the last pair, and only to the threshold of the sweep that began it: a pair walked then
+ * was looked at up to that time. Returns how many it re-armed and the fresh walk's marks.
  */
-async function rearmShard(env: Env, shard: number, now: number, budget: QueryBudget): Promise<number> {
+async function rearmShard(env: Env, shard: number, now: number, marks: WalkMarks, budget: QueryBudget): Promise<{ requeued: number; marks: Pick<WalkMarks, "freshPairs" | "freshBegan"> }> {
   const db = shardDb(env, shard);
   // Only deliveries no consumer batch can still hold: re-arming one a batch is sending would send it twice.
   const stuckBefore = now - claimMs(readConfig(env));
   budget.charge();
   const mark = await readSweeperMark(db, FRESH_SCAN_MARK);
   const freshFrom = Math.min(mark ?? 0, stuckBefore - FRESH_LOOKBACK_MS);
-  const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT, budget.portion(budget.left - 1));
+  const began = marks.freshBegan ?? stuckBefore;
+  const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT, budget.portion(budget.left - 1), marks.freshPairs);
   await enqueueDeliveries(env.DELIVERIES, shard, stuck.deliveries);
-  if (stuck.freshWalked) {
-    budget.charge();
-    await writeSweeperMark(db, FRESH_SCAN_MARK, stuckBefore);
-  }
-  return stuck.deliveries.length;
+  if (!stuck.fresh.end) return { requeued: stuck.deliveries.length, marks: { freshPairs: stuck.fresh.after, freshBegan: began } };
+  budget.charge();
+  await writeSweeperMark(db, FRESH_SCAN_MARK, began);
+  return { requeued: stuck.deliveries.length, marks: { freshPairs: null, freshBegan: null } };
 }
 
 /** Disables the shard's endpoints failing across the window, an `endpoint.disabled` event each. */
@@ -87,13 +94,11 @@ async function disableFailing(env: Env, shard: number, now: number, budget: Quer
 /**
  * Expires the shard's old data, R2 payloads included, and folds its endpoint stats: four walks, each
  * resuming where the last sweep's stopped and at most PURGE_LIMIT rows a run, within `budget`.
+ * Returns how many messages and deliveries went and the walks' new marks.
  */
-async function expireShard(env: Env, shard: number, now: number, budget: QueryBudget): Promise<{ messages: number; deliveries: number }> {
+async function expireShard(env: Env, shard: number, now: number, marks: WalkMarks, walks: QueryBudget) {
   const db = shardDb(env, shard);
   const retainFrom = now - readConfig(env).RETENTION_DAYS * 86_400_000;
-  budget.charge();
-  const marks = await readWalkMarks(db);
-  const walks = budget.portion(budget.left - 1);
   // Each walk gets an equal share of what is left when its turn comes, so one with a backlog cannot
   // starve the others, and what one leaves unused goes to those after it.
   const share = (walksLeft: number) => walks.portion(Math.floor(walks.left / walksLeft));
@@ -104,23 +109,30 @@ async function expireShard(env: Env, shard: number, now: number, budget: QueryBu
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
   const folded = await foldEndpointStatsIntoHours(db, marks.foldStats, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT, share(2));
   const stats = await purgeOldEndpointStats(db, marks.purgeStats, now - STATS_RETENTION_MS, PURGE_LIMIT, share(1));
-  budget.charge();
-  await writeWalkMarks(db, { purgeDeliveries: deliveries.after, purgeMessages: messages.after, foldStats: folded.after, purgeStats: stats.after });
-  return { messages: messages.done, deliveries: deliveries.done };
+  return {
+    messages: messages.done,
+    deliveries: deliveries.done,
+    marks: { purgeDeliveries: deliveries.after, purgeMessages: messages.after, foldStats: folded.after, purgeStats: stats.after },
+  };
 }
 
 /**
  * Sweeps one data shard within `budget`: re-arming first (it is what keeps a delivery from waiting
- * for ever), with all but the few queries the steps after it need; then auto-disabling, the
- * Idempotency-Key purge, and expiry with what re-arming left.
+ * for ever) with up to REARM_SHARE of it; then auto-disabling, the Idempotency-Key purge, and expiry
+ * with what is left. The walks' marks are read once before and written once after.
  */
 async function sweepShard(env: Env, shard: number, now: number, budget: QueryBudget): Promise<ShardSweep> {
-  const requeued = await rearmShard(env, shard, now, budget.portion(budget.left - QUERIES_AFTER_REARM));
+  const db = shardDb(env, shard);
+  budget.charge();
+  const marks = await readWalkMarks(db);
+  const rearmed = await rearmShard(env, shard, now, marks, budget.portion(Math.floor(budget.left * REARM_SHARE)));
   const disabledEndpoints = await disableFailing(env, shard, now, budget);
   budget.charge();
-  await purgeIdempotencyKeys(shardDb(env, shard), now - IDEMPOTENCY_WINDOW_MS);
-  const purged = await expireShard(env, shard, now, budget);
-  return { requeued, disabledEndpoints, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
+  await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+  const expired = await expireShard(env, shard, now, marks, budget.portion(budget.left - 1));
+  budget.charge();
+  await writeWalkMarks(db, { ...rearmed.marks, ...expired.marks });
+  return { requeued: rearmed.requeued, disabledEndpoints, purgedMessages: expired.messages, purgedDeliveries: expired.deliveries };
 }
 
 /**

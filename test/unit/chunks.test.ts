@@ -73,10 +73,10 @@ describe("walkRanges", () => {
     expect(runs.flat()).toEqual(["k03", "k04"]);
   });
 
-  it("charges each page a query and stops before a page the budget has no room for, marking the last key it finished", async () => {
+  it("charges each page a query and stops before a page the budget has no room for, with its first run's query, marking the last key it finished", async () => {
     const { asked, page } = keyed(10);
-    const budget = new QueryBudget(2);
-    const walked = await walkRanges(null, page, { page: 3, run: 3 }, budget, async () => true);
+    const budget = new QueryBudget(4);
+    const walked = await walkRanges(null, page, { page: 3, run: 3 }, budget, async () => (budget.charge(), true));
     expect(asked).toEqual([null, "k02"]);
     expect(walked).toEqual({ after: "k05", end: false });
     expect(budget.left).toBe(0);
@@ -86,6 +86,12 @@ describe("walkRanges", () => {
     const { page } = keyed(6);
     const walked = await walkRanges(null, page, { page: 6, run: 2 }, new QueryBudget(Infinity), async (run) => run[0] !== "k02");
     expect(walked).toEqual({ after: "k01", end: false });
+  });
+
+  it("lists no page that the budget leaves no query to work on", async () => {
+    const { asked, page } = keyed(4);
+    expect(await walkRanges(null, page, { page: 2, run: 2, queries: 3 }, new QueryBudget(3), async () => true)).toEqual({ after: null, end: false });
+    expect(asked).toEqual([]);
   });
 
   it("keeps its mark when it could not list a single page", async () => {
@@ -100,7 +106,8 @@ describe("walkRanges", () => {
     let mark: string | null = null;
     let ends = 0;
     for (let sweep = 0; sweep < 4; sweep++) {
-      const walked: Walked<string> = await walkRanges(mark, page, { page: 2, run: 2 }, new QueryBudget(2), async (run) => (seen.push(...run), true));
+      const budget = new QueryBudget(4);
+      const walked: Walked<string> = await walkRanges(mark, page, { page: 2, run: 2 }, budget, async (run) => (budget.charge(), seen.push(...run), true));
       mark = walked.after;
       if (walked.end) ends++;
     }
