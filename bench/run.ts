@@ -39,8 +39,15 @@ const RESULTS = path.join(ROOT, "bench", "results");
 /** The whole run is abandoned (and cleaned up) past this. */
 const RUN_CAP_SECONDS = 300;
 
+/** The bench receiver (bench/receiver.ts) in its own Node process. */
+interface Receiver {
+  url: string;
+  pid: number;
+  stop: () => void;
+}
+
 /** Starts bench/receiver.ts in its own Node process and waits for its port. */
-async function startReceiver(): Promise<{ url: string; pid: number; stop: () => void }> {
+async function startReceiver(): Promise<Receiver> {
   const child = spawn(process.execPath, [path.join(ROOT, "bench", "receiver.ts")], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
@@ -48,6 +55,38 @@ async function startReceiver(): Promise<{ url: string; pid: number; stop: () => 
     if (match) return { url: `http://127.0.0.1:${match[1]}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
   }
   throw new Error("the receiver exited before listening");
+}
+
+/**
+ * Runs `work` against the bench receiver and the bench Worker (bench/worker.ts, with its counters)
+ * under `wrangler dev` with `vars` and the DevTools `inspectorPort` when given (startRelay), and stops
+ * both after it, whatever its outcome. Past `capSeconds` (when given) the run is abandoned: both are
+ * stopped and the process exits with 1.
+ */
+async function withRelay<T>(
+  vars: Record<string, string>,
+  options: { inspectorPort?: number; capSeconds?: number },
+  work: (relay: LocalRelay, receiver: Receiver) => Promise<T>,
+): Promise<T> {
+  const receiver = await startReceiver();
+  let relay: LocalRelay | undefined;
+  const { capSeconds } = options;
+  const cap =
+    capSeconds === undefined
+      ? undefined
+      : setTimeout(() => {
+          process.stderr.write(`bench: over ${capSeconds} s, giving up\n`);
+          void relay?.stop().finally(() => process.exit(1));
+          receiver.stop();
+        }, capSeconds * 1000);
+  try {
+    relay = await startRelay(vars, { inspectorPort: options.inspectorPort, entry: "bench/worker.ts" });
+    return await work(relay, receiver);
+  } finally {
+    clearTimeout(cap);
+    await relay?.stop();
+    receiver.stop();
+  }
 }
 
 function versionOf(pkg: string): string {
@@ -83,7 +122,7 @@ async function profiling(inspectorPort: number | undefined, into: { summary?: Pr
 
 async function bench(
   relay: LocalRelay,
-  receiver: { url: string; pid: number },
+  receiver: Receiver,
   inspectorPort: number | undefined,
 ): Promise<Omit<BenchResult, "generatedAt" | "commit" | "versions" | "machine" | "durationSeconds" | "targets" | "scale" | "faults" | "fifo">> {
   const b = await setUp(relay, receiver);
@@ -196,49 +235,35 @@ async function runAlone<T>(
   section: { marker: string; heading: string },
 ): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
-  const receiver = await startReceiver();
-  const relay = await startRelay(vars, { entry: "bench/worker.ts" });
-  try {
+  await withRelay(vars, {}, async (relay, receiver) => {
     const figures = await measure(relay, receiver.url);
     writeResultsPart({ [name]: figures });
     const markdown = render(figures);
     writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown, section);
     process.stdout.write(`\n${markdown}\n\nbench: wrote the ${name} figures to bench/results/latest.json and BENCHMARKS.md\n`);
-  } finally {
-    await relay.stop();
-    receiver.stop();
-  }
+  });
 }
 
 /** `--phase storage`: phase 6 alone (storage and cost); prints its figures, writes nothing. */
 async function storageOnly(): Promise<void> {
-  const receiver = await startReceiver();
-  const relay = await startRelay({}, { entry: "bench/worker.ts" });
-  try {
+  await withRelay({}, {}, async (relay, receiver) => {
     step(`6/7 storage and cost alone: ${SETTINGS.storageMessages} extraction payloads of ≈ 4 KiB to one endpoint`);
     const { storage, cost } = storageFiguresOf(await measureStorage(await setUp(relay, receiver)));
     const { units_per_delivery: _units, breakdown: _breakdown, breakdown_bulk: _bulk, ...figures } = cost;
     process.stdout.write(`\n${JSON.stringify({ cost: figures, storage }, null, 2)}\n\nbench: storage phase alone, nothing written\n`);
-  } finally {
-    await relay.stop();
-    receiver.stop();
-  }
+  });
 }
+
 /** `--phase ingest`: phase 1 alone (no-op ceiling, enqueue, bulk ÷ single); prints its figures, writes nothing but a profile when asked. */
 async function ingestOnly(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
-  const receiver = await startReceiver();
   const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
-  const relay = await startRelay({}, { inspectorPort, entry: "bench/worker.ts" });
-  try {
+  await withRelay({}, { inspectorPort }, async (relay, receiver) => {
     step(`load average ${machineLoad().loadavg.join(" / ")}; 1/7 ingest alone: GET /health, enqueue at ${SETTINGS.payloadSizes.join(", ")} bytes, then single and bulk in alternating slices`);
     const profile: { summary?: ProfileSummary } = {};
     const ingest = await measureIngest(await setUp(relay, receiver), await profiling(inspectorPort, profile, "ingest.cpuprofile"));
     process.stdout.write(`\n${JSON.stringify(ingestFiguresOf(ingest, profile.summary), null, 2)}\n\nbench: ingest phase alone, nothing written${profile.summary ? " but bench/results/ingest.cpuprofile" : ""}\n`);
-  } finally {
-    await relay.stop();
-    receiver.stop();
-  }
+  });
 }
 
 /** What `--phase ingest` prints: the figures outside checks read, each run's rate and latency, and the profile's top functions. */
@@ -277,17 +302,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const start = machineLoad();
   step(`load average ${start.loadavg.join(" / ")} on ${start.cpus} CPUs; starting the relay under wrangler dev`);
-  const receiver = await startReceiver();
-  let relay: LocalRelay | undefined;
-  const cap = setTimeout(() => {
-    process.stderr.write(`bench: over ${RUN_CAP_SECONDS} s, giving up\n`);
-    void relay?.stop().finally(() => process.exit(1));
-    receiver.stop();
-  }, RUN_CAP_SECONDS * 1000);
-  try {
-    mkdirSync(RESULTS, { recursive: true });
-    const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
-    relay = await startRelay({}, { inspectorPort, entry: "bench/worker.ts" });
+  mkdirSync(RESULTS, { recursive: true });
+  const inspectorPort = process.argv.includes("--profile") ? await freePort() : undefined;
+  await withRelay({}, { inspectorPort, capSeconds: RUN_CAP_SECONDS }, async (relay, receiver) => {
     const measured = await bench(relay, receiver, inspectorPort);
     const partial = {
       generatedAt: new Date().toISOString(),
@@ -305,11 +322,7 @@ async function main(): Promise<void> {
     const markdown = renderMarkdown(result);
     writeBenchmarksSection(path.join(ROOT, "BENCHMARKS.md"), markdown);
     process.stdout.write(`\n${markdown}\n\nbench: wrote bench/results/latest.json and BENCHMARKS.md\n`);
-  } finally {
-    clearTimeout(cap);
-    await relay?.stop();
-    receiver.stop();
-  }
+  });
 }
 
 await main();

@@ -13,6 +13,7 @@ import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark, rea
 import { unlimitedQueries } from "../src/db/query-budget";
 import { purgeOldDeliveries, purgeOldMessages } from "../src/db/retention";
 import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
+import { isScaleRead, type ScaleRead } from "./lib/scale-reads.ts";
 
 /** Which keys a read is called with: one seeded tenant's, and the time the seeded history ends at. */
 export interface ScalePlan {
@@ -118,8 +119,8 @@ function metered(db: D1Database, cost: ReadCost, ran: Ran[] = []): D1Database {
 const count = (value: unknown): number =>
   typeof value === "number" ? value : Array.isArray(value) ? value.length : value instanceof Map ? value.size : value && typeof value === "object" && "data" in value ? (value.data as unknown[]).length : value ? 1 : 0;
 
-/** Every read, by the name bench/results/latest.json gives it under `scale.rows_read_per_call`. */
-const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => Promise<unknown>> = {
+/** Every read, by its name (bench/lib/scale-reads.ts). */
+const READS: Record<ScaleRead, (db: D1Database, p: ScalePlan, raw: D1Database) => Promise<unknown>> = {
   poll_message: (db, p) => getMessageWithDeliveries(db, p.tenantId, p.messageId),
   get_delivery: (db, p) => getDeliveryWithAttempts(db, p.tenantId, p.failedDeliveryId),
   list_messages: (db, p) => listMessages(db, p.tenantId, { limit: API_PAGE }),
@@ -182,15 +183,10 @@ const READS: Record<string, (db: D1Database, p: ScalePlan, raw: D1Database) => P
   recover_since: (db, p) => replayFailedForEndpoint(db, p.tenantId, p.endpoints.failing, p.now - HOUR_MS, p.now, RECOVER_LIMIT),
 };
 
-/** The reads that change the shard, in the order the phase runs them (once each, after the others). */
-export const SCALE_WRITES = ["sweeper_pass", "retention_pass", "recover_since"];
-/** Every read's name, the changing ones last. */
-export const SCALE_READS = Object.keys(READS);
-
 export default {
   async fetch(request, env) {
     const [, action, name] = /^\/_scale\/(?:(explain)\/)?([a-z_]+)$/.exec(new URL(request.url).pathname) ?? [];
-    const read = READS[name ?? ""];
+    const read = name !== undefined && isScaleRead(name) ? READS[name] : undefined;
     if (!read || request.method !== "POST") return new Response("not found", { status: 404 });
     const plan = (await request.json()) as ScalePlan;
     const cost: ReadCost = { rowsRead: 0, rowsWritten: 0, statements: 0, returned: 0, maxRowsReadPerQuery: 0 };

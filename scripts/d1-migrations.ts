@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { unstable_readConfig } from "wrangler";
+import { flagValue } from "./flags.ts";
 import { applyLocalMigrations, localMigrationSources } from "./local-migrations.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -119,12 +120,13 @@ export async function applyMigrations(target: MigrationTarget, options: Wrangler
   }
 }
 
-/** The wrangler configuration file that `--config`/`-c` and `--cwd` in `args` choose, as wrangler resolves them. */
-function configPathOf(args: string[]): string {
-  const valueOf = (names: string[]) => {
-    const at = args.findLastIndex((arg) => names.includes(arg));
-    return at >= 0 ? args[at + 1] : undefined;
-  };
-  const cwd = path.resolve(ROOT, valueOf(["--cwd"]) ?? ".");
-  return path.resolve(cwd, valueOf(["--config", "-c"]) ?? "wrangler.toml");
+/**
+ * The wrangler configuration file that `--config`/`-c` and `--cwd` in `args` choose, as wrangler
+ * resolves them: each flag as `--flag value` or `--flag=value` (wrangler reads both, and `-cFILE` as
+ * no flag at all), the file relative to `--cwd`, and `--cwd` relative to the project folder, where
+ * wrangler runs (runWrangler). Without `--config`, that folder's wrangler.toml. Returns an absolute path.
+ */
+export function configPathOf(args: string[]): string {
+  const cwd = path.resolve(ROOT, flagValue(args, ["--cwd"]) ?? ".");
+  return path.resolve(cwd, flagValue(args, ["--config", "-c"]) ?? "wrangler.toml");
 }

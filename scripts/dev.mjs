@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { applyMigrations } from "./d1-migrations.ts";
+import { flagValue } from "./flags.ts";
 import { adminTokenOf, devBanner } from "./dev-banner.ts";
 import { runSweeperEvery } from "./dev-sweeper.ts";
 import { freePort, LOCAL_BUILD_ARGS } from "./local-relay.ts";
@@ -20,41 +21,29 @@ const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 const args = process.argv.slice(2);
 const DEFAULT_PORT = 8787;
 
-/** The value of a flag given as `--flag value` or `--flag=value` (the last one wins, as in wrangler), or undefined. */
-function flagValue(names) {
-  let value;
-  args.forEach((arg, i) => {
-    for (const name of names) {
-      if (arg === name && i + 1 < args.length) value = args[i + 1];
-      else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
-    }
-  });
-  return value;
-}
-
 // A caller naming its own vars file (--env-file) does not want .dev.vars made for it.
-if (!existsSync(path.join(ROOT, ".dev.vars")) && flagValue(["--env-file"]) === undefined) {
+if (!existsSync(path.join(ROOT, ".dev.vars")) && flagValue(args, ["--env-file"]) === undefined) {
   copyFileSync(path.join(ROOT, ".dev.vars.example"), path.join(ROOT, ".dev.vars"));
   console.log("Created .dev.vars from .dev.vars.example (ADMIN_TOKEN=dev-admin-token)");
 }
 
 const extraArgs = [["--config", "-c"], ["--cwd"]].flatMap(([name, ...aliases]) => {
-  const value = flagValue([name, ...aliases]);
+  const value = flagValue(args, [name, ...aliases]);
   return value === undefined ? [] : [name, value];
 });
 await applyMigrations(
-  { location: "local", env: flagValue(["--env", "-e"]), persistTo: flagValue(["--persist-to"]), extraArgs },
+  { location: "local", env: flagValue(args, ["--env", "-e"]), persistTo: flagValue(args, ["--persist-to"]), extraArgs },
   { wrangler: WRANGLER, env: { ...process.env, CI: "true" }, quiet: true },
 );
 
 // The sweeper companion needs to know where the relay listens, so the port is chosen here when the
 // caller did not choose one: wrangler's default, 8787, when it is free.
-const portArgs = flagValue(["--port"]) === undefined ? ["--port", String(await freePort(DEFAULT_PORT))] : [];
-const port = flagValue(["--port"]) ?? portArgs[1];
-const host = flagValue(["--ip"]) ?? "localhost";
+const portArgs = flagValue(args, ["--port"]) === undefined ? ["--port", String(await freePort(DEFAULT_PORT))] : [];
+const port = flagValue(args, ["--port"]) ?? portArgs[1];
+const host = flagValue(args, ["--ip"]) ?? "localhost";
 const sweepSeconds = Number(process.env.EDGEHOOK_DEV_SWEEP_SECONDS ?? 60);
 
-const logArgs = flagValue(["--log-level"]) === undefined ? ["--log-level", "warn"] : [];
+const logArgs = flagValue(args, ["--log-level"]) === undefined ? ["--log-level", "warn"] : [];
 // Without a network the Request.cf fetch fails with a stack trace at every start; the placeholder it falls back to is what local runs get anyway.
 const devEnv = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false" };
 const dev = spawn(WRANGLER, ["dev", "--test-scheduled", ...LOCAL_BUILD_ARGS, ...portArgs, ...logArgs, ...args], { cwd: ROOT, stdio: "inherit", env: devEnv });
@@ -71,8 +60,8 @@ while (dev.exitCode === null && !(await fetch(`${url}/health`).then((r) => r.ok,
   await new Promise((resolve) => setTimeout(resolve, 250));
 }
 if (dev.exitCode === null) {
-  const varsFile = path.resolve(ROOT, flagValue(["--env-file"]) ?? ".dev.vars");
-  const banner = devBanner({ url, port: Number(port), preferredPort: DEFAULT_PORT, portChosen: flagValue(["--port"]) !== undefined, adminToken: adminTokenOf(args, varsFile) });
+  const varsFile = path.resolve(ROOT, flagValue(args, ["--env-file"]) ?? ".dev.vars");
+  const banner = devBanner({ url, port: Number(port), preferredPort: DEFAULT_PORT, portChosen: flagValue(args, ["--port"]) !== undefined, adminToken: adminTokenOf(args, varsFile) });
   if (sweepSeconds > 0) banner.splice(-1, 0, `  Sweeper      every ${sweepSeconds} s, as the deployed cron (EDGEHOOK_DEV_SWEEP_SECONDS=0 turns it off)`);
   console.log(banner.join("\n"));
 }

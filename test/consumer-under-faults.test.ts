@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { withPlatformFaults } from "../src/faults/env";
 import { FaultInjector } from "../src/faults/injector";
+import { NO_FAULTS } from "../src/faults/spec";
 import { forgetCachedSecrets } from "../src/secrets";
 import { bucket, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
 import { callWorker } from "./security/support";
@@ -24,7 +25,7 @@ function seeded(seed: number): () => number {
 function faultyWorld() {
   const clock = { now: Date.now() };
   const faults = new FaultInjector(
-    { kvStaleSeconds: 30, d1ErrorRate: 0.03, queueErrorRate: 0.03, r2ErrorRate: 0.03, kvErrorRate: 0.03 },
+    { ...NO_FAULTS, kvStaleSeconds: 30, d1ErrorRate: 0.03, queueErrorRate: 0.03, r2ErrorRate: 0.03, kvErrorRate: 0.03 },
     seeded(23),
     () => clock.now,
   );

@@ -5,6 +5,7 @@ import worker from "../src/index";
 import { isTransientD1Error } from "../src/db/transient";
 import { faultyD1, faultyKv, faultyQueue, faultyR2 } from "../src/faults/bindings";
 import { FaultInjector } from "../src/faults/injector";
+import { InvocationCaps } from "../src/faults/invocation-caps";
 import { builtLocally, faultInjectionAllowed } from "../src/faults/env";
 import { NO_FAULTS, type FaultSpec } from "../src/faults/spec";
 import { isTransientPlatformError } from "../src/platform-errors";
@@ -19,8 +20,8 @@ function injector(spec: Partial<FaultSpec>, draws: number[] = []) {
 }
 
 /** Calls the Worker's own fetch handler with `vars` added to the test env. */
-function fetchWith(vars: Record<string, string>, method: string, path: string) {
-  return worker.fetch(buildRequest(method, path) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
+function fetchWith(vars: Record<string, string>, method: string, path: string, body?: unknown) {
+  return worker.fetch(buildRequest(method, path, { body }) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
 }
 
 afterEach(() => vi.unstubAllEnvs());
@@ -59,6 +60,55 @@ describe("D1 under injected faults", () => {
     expect(results.map((r) => r.results)).toEqual([[{ one: 1 }], [{ two: 2 }]]);
     expect(await db.prepare("SELECT 3 AS three").first("three")).toBe(3);
     expect(await db.prepare("SELECT 4 AS four").raw()).toEqual([[4]]);
+  });
+});
+
+describe("Cloudflare's per-invocation caps", () => {
+  it("the D1 query past d1_queries_per_invocation throws what Cloudflare throws, unrun, and is not retried as transient", async () => {
+    const { faults } = injector({ d1QueriesPerInvocation: 2 });
+    const db = faultyD1(env.DB, faults, new InvocationCaps(faults));
+    expect(await db.prepare("SELECT 1 AS one").first("one")).toBe(1);
+    expect(await db.prepare("SELECT 2 AS two").first("two")).toBe(2);
+    const error = await db.prepare("SELECT 3 AS three").first().catch((e: unknown) => e);
+    expect((error as Error).message).toBe("Too many API requests by single Worker invocation.");
+    expect(isTransientD1Error(error)).toBe(false);
+    expect(faults.injected.d1_error).toBe(1);
+  });
+
+  it("a D1 batch counts each of its statements", async () => {
+    const { faults } = injector({ d1QueriesPerInvocation: 3 });
+    const db = faultyD1(env.DB, faults, new InvocationCaps(faults));
+    await db.batch([db.prepare("SELECT 1"), db.prepare("SELECT 2")]);
+    await expect(db.batch([db.prepare("SELECT 3"), db.prepare("SELECT 4")])).rejects.toThrow("Too many API requests by single Worker invocation.");
+  });
+
+  it("the KV operation past kv_operations_per_invocation throws, whether a read, a write, a delete or a list", async () => {
+    const key = `cap-${crypto.randomUUID()}`;
+    const { faults } = injector({ kvOperationsPerInvocation: 3 });
+    const kv = faultyKv(env.SECRETS, faults, new InvocationCaps(faults));
+    await kv.put(key, "v");
+    expect(await kv.get(key)).toBe("v");
+    await kv.list({ prefix: key });
+    await expect(kv.delete(key)).rejects.toThrow("Too many API requests by single Worker invocation.");
+    expect(await env.SECRETS.get(key)).toBe("v");
+    expect(faults.injected.kv_error).toBe(1);
+    await env.SECRETS.delete(key);
+  });
+
+  it("each invocation of the Worker starts with its own count", async () => {
+    const vars = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=2" };
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await fetchWith(vars, "GET", "/v1/tenants?limit=1")).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+  });
+
+  it("a request that needs more queries than its cap answers internal_error, without internals", async () => {
+    const vars = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1" };
+    const res = await fetchWith(vars, "POST", "/v1/tenants", { name: "capped" });
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(JSON.parse(body)).toMatchObject({ error: { code: "internal_error" } });
+    expect(body).not.toContain("Too many API requests");
   });
 });
 

@@ -19,7 +19,19 @@ describe("EDGEHOOK_FAULTS spec", () => {
       queueErrorRate: 0.1,
       r2ErrorRate: 1,
       kvErrorRate: 0,
+      d1QueriesPerInvocation: 0,
+      kvOperationsPerInvocation: 0,
     });
+  });
+
+  it("reads Cloudflare's per-invocation caps as whole numbers, 0 meaning no cap", () => {
+    expect(parseFaultSpec("d1_queries_per_invocation=1000 kv_operations_per_invocation=0")).toEqual({ ...NO_FAULTS, d1QueriesPerInvocation: 1000 });
+  });
+
+  it("refuses a cap that is negative, fractional or not a number", () => {
+    for (const entry of ["d1_queries_per_invocation=-1", "kv_operations_per_invocation=2.5", "d1_queries_per_invocation=many", "kv_operations_per_invocation="]) {
+      expect(() => parseFaultSpec(entry), entry).toThrow(/must be a whole number ≥ 0/);
+    }
   });
 
   it("injects nothing when empty or unset", () => {

@@ -150,15 +150,57 @@ describe("FIFO endpoints", () => {
     expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("succeeded");
   });
 
-  it("cancelling the message at the head releases the next delivery", async () => {
+  it("cancelling a head scheduled for later queues the next delivery at once, on a new queue chain", async () => {
+    const { tenantId, name } = await fifoEndpoint();
+    const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }]);
+    const next = taskOf(tasks, messages[1]!);
+    expect((await consume([next])).retried).toHaveLength(1);
+    expect(await received(name)).toEqual([]);
+    const cancel = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`);
+    expect(cancel.res.status).toBe(200);
+    expect(cancel.tasks.map((t) => t.delivery_id)).toEqual([next.delivery_id]);
+    expect(cancel.tasks[0]!.token).not.toBe(next.token);
+    expect(cancel.delays).toEqual([undefined]);
+    await consume(cancel.tasks);
+    expect(await payloadsReceived(name)).toEqual([{ n: 2 }]);
+  });
+
+  it("the next delivery's held message is acked unsent once the cancel has queued it afresh", async () => {
     const { tenantId, name } = await fifoEndpoint();
     const { messages, tasks } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }]);
     const held = await consume([taskOf(tasks, messages[1]!)]);
-    expect(held.retried).toHaveLength(1);
-    expect(await received(name)).toEqual([]);
-    expect((await apiJson("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`)).status).toBe(200);
-    await consume(held.retried);
+    const cancel = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`);
+    await consume(cancel.tasks);
+    const stale = await consume(held.retried);
+    expect(stale.retried).toEqual([]);
     expect(await payloadsReceived(name)).toEqual([{ n: 2 }]);
+  });
+
+  it("cancelling a message whose delivery waits behind the head queues nothing", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const { messages } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }, { payload: { n: 3 } }]);
+    const cancel = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/${messages[1]!.id}/cancel`);
+    expect(cancel.res.status).toBe(200);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("cancelled");
+    expect(cancel.tasks).toEqual([]);
+  });
+
+  it("cancelling a scheduled head queues nothing when the next delivery is itself scheduled for later", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const { messages } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 }, delay_seconds: 600 }]);
+    const cancel = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`);
+    expect(cancel.res.status).toBe(200);
+    expect(cancel.tasks).toEqual([]);
+    expect((await deliveryRow(messages[1]!.deliveries[0]!.id))!.status).toBe("scheduled");
+  });
+
+  it("cancelling a scheduled head still succeeds when the queue refuses the next delivery", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const { messages } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }]);
+    const cancel = await apiHeld("POST", `/v1/tenants/${tenantId}/messages/${messages[0]!.id}/cancel`, undefined, { failQueue: true });
+    expect(cancel.res.status).toBe(200);
+    expect(((await cancel.res.json()) as { deliveries: Array<{ status: string }> }).deliveries.map((d) => d.status)).toEqual(["cancelled"]);
+    expect(cancel.queueCalls).toBe(1);
   });
 
   it("two ordering keys do not hold each other: one key's retrying head leaves the other key's deliveries going", async () => {

@@ -152,7 +152,7 @@ export function migrateShard(file: string): string[] {
  * as the sweeper would have (src/db/endpoint-stats.ts foldEndpointStatsIntoHours). Dashboard reads
  * of endpoint stats then read as many rollups as they would in production. Returns how many it wrote.
  */
-export function rollUpAttempts(file: string, now: number): number {
+export function fillEndpointStatsFromDeliveries(file: string, now: number): number {
   const db = new DatabaseSync(file);
   const folded = bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS;
   try {

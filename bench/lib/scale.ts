@@ -9,26 +9,19 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "../../scripts/local-relay.ts";
 import type { ReadCost, ScalePlan } from "../scale-worker.ts";
-import { migrateShard, RARE_EVENT, RARE_SOURCE, rollUpAttempts, seededShard, type SeedCatalog } from "./scale-seed.ts";
+import { ALL_SCALE_READS, SCALE_WRITES, type ScaleRead } from "./scale-reads.ts";
+import { fillEndpointStatsFromDeliveries, migrateShard, RARE_EVENT, RARE_SOURCE, seededShard, type SeedCatalog } from "./scale-seed.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const WRANGLER = path.join(ROOT, "node_modules", ".bin", "wrangler");
 const CONFIG = path.join(ROOT, "bench", "scale.wrangler.toml");
-/** The reads that change the shard: measured once each, after all the others. */
-const WRITES = ["sweeper_pass", "retention_pass", "recover_since"];
 /**
  * The relay's passes that do many things in many D1 queries (a consumer batch's load, a sweep, a
  * retention run, a recovery): D1 runs one query at a time per database, so what holds the shard up
  * is the most rows one of their queries reads, and that is their `rows_read_per_call`.
  */
-const PASSES = ["consumer_batch_load", "sweeper_pass", "retention_pass", "recover_since"];
-const READS = [
-  "poll_message", "get_delivery", "list_messages", "list_messages_by_event", "list_messages_by_rare_event", "list_messages_by_source",
-  "list_messages_since", "list_deliveries", "list_deliveries_by_endpoint", "list_deliveries_by_status_failed", "list_deliveries_by_status_pending",
-  "list_deliveries_by_status_scheduled", "list_deliveries_by_status_cancelled", "list_deliveries_by_endpoint_and_status", "list_deliveries_by_message", "list_deliveries_since",
-  "dashboard_endpoint_list", "dashboard_endpoint_page", "dashboard_delivery_log", "dashboard_delivery_log_failed", "consumer_batch_load",
-];
+const PASSES: readonly ScaleRead[] = ["consumer_batch_load", ...SCALE_WRITES];
 
 /** The scale phase's settings. */
 export const SCALE_SETTINGS = {
@@ -81,7 +74,7 @@ export function stateWith(seeded: string, now: number): string {
   for (const f of files.filter((f) => f.startsWith(`${database}-`))) rmSync(path.join(dir, f));
   copyFileSync(seeded, path.join(dir, database));
   migrateShard(path.join(dir, database));
-  rollUpAttempts(path.join(dir, database), now);
+  fillEndpointStatsFromDeliveries(path.join(dir, database), now);
   return persist;
 }
 
@@ -157,8 +150,8 @@ export async function measureScale(log: (line: string) => void): Promise<ScaleRe
   const perPass: Record<string, number> = {};
   const queries: Record<string, number> = {};
   try {
-    for (const name of [...READS, ...WRITES]) {
-      const calls = WRITES.includes(name) ? 1 : SCALE_SETTINGS.callsPerRead;
+    for (const name of ALL_SCALE_READS) {
+      const calls = SCALE_WRITES.some((write) => write === name) ? 1 : SCALE_SETTINGS.callsPerRead;
       if (calls > 1) await callRead(worker.url, name, plan);
       const runs = [];
       for (let i = 0; i < calls; i++) runs.push(await callRead(worker.url, name, plan));

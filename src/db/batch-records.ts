@@ -3,7 +3,7 @@ import type { StatsRollup } from "../lib/endpoint-stats";
 import type { AttemptOutcome, DeliveryStatus } from "../schemas/messages";
 import { endpointHealthStatements, type EndpointHealth, type EndpointTransition } from "./endpoint-health";
 import { statsStatement } from "./endpoint-stats";
-import { SQL_DUE_IS_PENDING, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder } from "./sql";
+import { SQL_DUE_IS_PENDING, sqlWakeNextInOrder, type WokenDelivery } from "./sql";
 
 /**
  * What a consumer batch writes when it ends: its attempts, cancellations, deferred claims,
@@ -152,29 +152,18 @@ const APPLY_LIVE_RESULTS = `
   WHERE ${MATCHES} AND ${IS_LIVE}
   RETURNING id`;
 
-// The wake of a FIFO order (src/delivery/fifo.ts): a live record that closed the head of its order
-// (succeeded or failed for good) makes the next open delivery of the order, if it is due, the
-// holder of a new queue chain, claimed from now; the consumer queues it at once (src/delivery/record.ts).
-// The new token makes that delivery's held message stale (acked unsent when it comes back), so the
-// wake is its only live message. It runs in the same D1 batch as the record, so no batch can have
-// loaded the next delivery as a head on the old chain; a second wake finds nothing or moves the chain again.
+// The wake of a FIFO order (src/db/sql.ts sqlWakeNextInOrder): a live record that closed the head of
+// its order (succeeded or failed for good) wakes the next open delivery of the order; the consumer
+// queues it at once (src/delivery/record.ts). A second wake finds nothing or moves the chain again.
 // Its records are only those that may close a place in an order (closesPlace): most batches have none
 // and run no wake at all.
-const WAKE_NEXT_IN_ORDER = `
-  UPDATE deliveries SET ${SQL_NEW_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
-  FROM (SELECT d.tenant_id, d.endpoint_id, r.at,
-               (SELECT n.id FROM deliveries AS n
-                WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
-                  AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
-                ORDER BY n.fifo_seq LIMIT 1) AS id
-        FROM (${RECORDS}) AS r
-        JOIN deliveries AS d ON d.tenant_id = r.tenant_id AND d.endpoint_id = r.endpoint_id AND d.id = r.id
-        JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
-        WHERE d.fifo_seq IS NOT NULL AND d.status = r.status AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at) AS w
-  WHERE deliveries.tenant_id = w.tenant_id AND deliveries.endpoint_id = w.endpoint_id AND deliveries.id = w.id
-    AND coalesce(deliveries.next_attempt_at, 0) <= w.at
-    AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")})
-  RETURNING tenant_id, endpoint_id, id AS delivery_id, queue_token AS token`;
+const WAKE_NEXT_IN_ORDER = sqlWakeNextInOrder(
+  `(${RECORDS}) AS r
+   JOIN deliveries AS d ON d.tenant_id = r.tenant_id AND d.endpoint_id = r.endpoint_id AND d.id = r.id
+   JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
+   WHERE d.fifo_seq IS NOT NULL AND d.status = r.status AND d.queue_token = r.queue_token AND d.last_attempt_at = r.at`,
+  "r.at",
+);
 
 // A claim only moves forward, and only on the queue chain the batch held, while the delivery is
 // open. updated_at moves past created_at, so deliveries_open (the sweeper's watch) holds it.
@@ -195,13 +184,6 @@ export interface RecordedBatch {
   woken: WokenDelivery[];
 }
 
-/** A delivery woken as the new head of its FIFO order, and the token of its new queue chain. */
-export interface WokenDelivery {
-  tenant_id: string;
-  endpoint_id: string;
-  delivery_id: string;
-  token: string;
-}
 
 /** Whether a record may close a place in a FIFO order: its delivery held one when loaded, and it ends (succeeded, or failed for good). */
 const closesPlace = (a: AttemptRecord) => a.inOrder && a.status !== "retrying";

@@ -39,11 +39,24 @@ export function statsStatement(db: D1Database, rollups: StatsRollup[]): D1Prepar
 /** A stored rollup's bucket and counts: `bucketStart` is the start of its 5 minutes or, folded, of its hour (epoch ms). */
 export type SeriesRollup = Omit<StatsRollup, "tenantId" | "endpointId">;
 
-// An endpoint's rollups from ?3 on, both tiers: the hours folded so far, and the 5-minute buckets since.
-const ROLLUPS_SINCE = (columns: string, where: string) => `
-  SELECT ${columns.replaceAll("$start", "bucket_start")} FROM endpoint_stats AS s WHERE ${where} AND s.bucket_start >= ?3
-  UNION ALL
-  SELECT ${columns.replaceAll("$start", "hour_start")} FROM endpoint_stats_hourly AS s WHERE ${where} AND s.hour_start >= ?3`;
+/** A read of rollups from both tiers (ROLLUPS_SINCE); `s` names the rollup row in each. */
+interface RollupsRead {
+  /** The columns read; `$start` stands for the start of the row's bucket, whichever its tier. */
+  columns: string;
+  /** Tables joined before the rollups, ending in the join (e.g. `endpoints AS e CROSS JOIN `). */
+  join?: string;
+  /** The terms that pick the endpoints whose rollups are read (a seek of each tier's primary key). */
+  where: string;
+  /** The parameter holding the first bucket start read (epoch ms), e.g. `?3`. */
+  since: string;
+}
+
+// Rollups live in two tiers, the hours folded so far and the 5-minute buckets since: every read of
+// them is one UNION ALL of the same select over both, so neither tier can be forgotten.
+const ROLLUPS_SINCE = ({ columns, join = "", where, since }: RollupsRead) =>
+  ([["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const)
+    .map(([table, start]) => `SELECT ${columns.replaceAll("$start", `s.${start}`)} FROM ${join}${table} AS s WHERE ${where} AND s.${start} >= ${since}`)
+    .join("\nUNION ALL\n");
 
 /**
  * One endpoint's rollups from `from` (epoch ms) on, as stored (src/lib/endpoint-stats.ts
@@ -52,7 +65,7 @@ const ROLLUPS_SINCE = (columns: string, where: string) => `
  */
 export async function readEndpointStats(db: D1Database, tenantId: string, endpointId: string, from: number): Promise<SeriesRollup[]> {
   const { results } = await db
-    .prepare(ROLLUPS_SINCE(`$start AS bucketStart, succeeded, failed, ${LATENCY_COLUMNS.join(", ")}`, "s.tenant_id = ?1 AND s.endpoint_id = ?2"))
+    .prepare(ROLLUPS_SINCE({ columns: `$start AS bucketStart, succeeded, failed, ${LATENCY_COLUMNS.join(", ")}`, where: "s.tenant_id = ?1 AND s.endpoint_id = ?2", since: "?3" }))
     .bind(tenantId, endpointId, from)
     .all<Record<string, number>>();
   return results.map((r) => ({ bucketStart: r.bucketStart!, succeeded: r.succeeded!, failed: r.failed!, latency: LATENCY_COLUMNS.map((c) => r[c]!) }));
@@ -79,13 +92,12 @@ export interface RollupCounts extends AttemptCounts {
 export async function tenantRollupsSince(db: D1Database, tenantId: string, from: number): Promise<RollupCounts[]> {
   const { results } = await db
     .prepare(
-      `SELECT s.endpoint_id AS endpointId, s.bucket_start AS bucketStart, s.succeeded, s.failed
-       FROM endpoints AS e CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.bucket_start >= ?2
-       WHERE e.tenant_id = ?1
-       UNION ALL
-       SELECT s.endpoint_id, s.hour_start, s.succeeded, s.failed
-       FROM endpoints AS e CROSS JOIN endpoint_stats_hourly AS s ON s.tenant_id = e.tenant_id AND s.endpoint_id = e.id AND s.hour_start >= ?2
-       WHERE e.tenant_id = ?1`,
+      ROLLUPS_SINCE({
+        columns: "s.endpoint_id AS endpointId, $start AS bucketStart, s.succeeded, s.failed",
+        join: "endpoints AS e CROSS JOIN ",
+        where: "e.tenant_id = ?1 AND s.tenant_id = e.tenant_id AND s.endpoint_id = e.id",
+        since: "?2",
+      }),
     )
     .bind(tenantId, from)
     .all<RollupCounts>();

@@ -1,7 +1,10 @@
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
-import { EARLY_TOLERANCE_MS, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder } from "./sql";
+import { EARLY_TOLERANCE_MS, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder, sqlWakeNextInOrder, type WokenDelivery } from "./sql";
+
+/** The last error of a delivery cancelled before its first attempt. */
+const CANCELLED_UNATTEMPTED = "Cancelled before its first attempt";
 
 /** A delivery freshly written by enqueue: what the queue message and the 202 need. */
 export interface NewDelivery {
@@ -99,6 +102,37 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
   return { row, deliveries: (deliveries!.results as DeliverySummaryRow[]).map(toDeliverySummary) };
 }
 
+/** What cancelling a message's deliveries did (cancelUnattemptedDeliveries). */
+export interface CancelledMessage {
+  /** How many deliveries it cancelled. */
+  cancelled: number;
+  /** The FIFO deliveries it made the head of their order, each on a new queue chain: the caller queues them now. */
+  woken: WokenDelivery[];
+}
+
+const CANCEL_UNATTEMPTED = `
+  UPDATE deliveries SET status = 'cancelled', last_error = '${CANCELLED_UNATTEMPTED}', next_attempt_at = NULL,
+    ${SQL_NEW_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
+  WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
+    AND status IN ('scheduled', 'pending') AND attempts = 0
+    AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?7
+      AND EXISTS (SELECT 1 FROM endpoints AS e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.endpoint_id AND e.ordering = 'fifo')
+      AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")}))`;
+
+// The places the cancel just closed: the message's FIFO deliveries it cancelled, i.e. cancelled
+// unattempted at this very millisecond. Only a scheduled head not yet due wakes anything (a due head
+// is never cancelled, a delivery behind a head leaves that head ahead of the next). Two cancels of
+// one message in the same millisecond would wake the same delivery twice: at worst one duplicate send,
+// which webhook-id lets a receiver drop.
+const WAKE_AFTER_CANCEL = sqlWakeNextInOrder(
+  `${MESSAGE_DELIVERIES}
+   JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
+   WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5
+     AND d.fifo_seq IS NOT NULL AND d.status = 'cancelled' AND d.attempts = 0 AND d.last_error = '${CANCELLED_UNATTEMPTED}'
+     AND d.updated_at = max(?6, d.created_at + 1)`,
+  "?6",
+);
+
 /**
  * Cancels the deliveries of a tenant's message that no attempt has reached yet (scheduled, or
  * pending and never attempted): one UPDATE that seeks the message by its key and its few
@@ -109,25 +143,16 @@ export async function getMessageWithDeliveries(db: D1Database, tenantId: string,
  * never revives the delivery into a retry the platform cancelled. The head of a FIFO order that is
  * due (src/delivery/fifo.ts) is left as it is too: its first request may be on its way, and
  * cancelling it would release the next delivery of the order before that request has its answer.
+ * Cancelling a head that is scheduled for later wakes the next delivery of its order in the same
+ * D1 batch (sqlWakeNextInOrder), so the order goes on now rather than when the cancelled head was due.
  * @param now epoch ms
- * @returns how many deliveries it cancelled
  */
-export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<number> {
+export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<CancelledMessage> {
   const key = messageKeyOf(messageId);
-  if (!key) return 0;
-  const result = await db
-    .prepare(
-      `UPDATE deliveries SET status = 'cancelled', last_error = 'Cancelled before its first attempt', next_attempt_at = NULL,
-         ${SQL_NEW_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
-       WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
-         AND status IN ('scheduled', 'pending') AND attempts = 0
-         AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?7
-           AND EXISTS (SELECT 1 FROM endpoints AS e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.endpoint_id AND e.ordering = 'fifo')
-           AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")}))`,
-    )
-    .bind(...keyParams(key), tenantId, messageId, now, EARLY_TOLERANCE_MS)
-    .run();
-  return result.meta.changes;
+  if (!key) return { cancelled: 0, woken: [] };
+  const params = [...keyParams(key), tenantId, messageId, now, EARLY_TOLERANCE_MS];
+  const [cancel, wake] = await db.batch([db.prepare(CANCEL_UNATTEMPTED).bind(...params), db.prepare(WAKE_AFTER_CANCEL).bind(...params.slice(0, 6))]);
+  return { cancelled: cancel!.meta.changes, woken: wake!.results as WokenDelivery[] };
 }
 
 /** Filters of a message list; `since` is epoch ms. */

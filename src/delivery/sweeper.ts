@@ -5,6 +5,7 @@ import { QueryBudget } from "../db/query-budget";
 import { purgeOldDeliveries, purgeOldMessages } from "../db/retention";
 import { readWalkMarks, type WalkMarks, writeWalkMarks } from "../db/sweeper-walks";
 import { emitOperationalEvents } from "../ops/operational-events";
+import { purgeQueuedSecrets } from "../ops/secret-purges";
 import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
@@ -33,6 +34,8 @@ const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
  * subrequests, not D1 queries (10,000 per invocation; SCALING.md).
  */
 export const SWEEP_QUERY_BUDGET = 800;
+/** The control database's queries of a sweep, taken off the top: the queued secrets purge's read and its one delete (src/ops/secret-purges.ts, ≤ 250 owners). */
+const SECRET_PURGE_QUERIES = 2;
 /**
  * The most of a shard's budget re-arming may use. It comes first, but its fresh walk resumes where it
  * stopped like the others, so it need not take everything: the quarter kept back (with what it
@@ -48,11 +51,13 @@ export interface SweepReport {
   disabledEndpoints: number;
   purgedMessages: number;
   purgedDeliveries: number;
+  /** Deleted owners (tenants, endpoints) whose secrets it deleted from KV (src/ops/secret-purges.ts). */
+  purgedSecrets: number;
   /** Indexes of the data shards whose sweep failed part-way (the error is logged); the others were swept. */
   failedShards: number[];
 }
 
-type ShardSweep = Omit<SweepReport, "failedShards">;
+type ShardSweep = Omit<SweepReport, "failedShards" | "purgedSecrets">;
 
 /**
  * Re-arms the shard's lost deliveries (queued with that shard's index) within `budget`, its fresh
@@ -136,25 +141,33 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
 }
 
 /**
- * The cron sweeper, run on every data shard at once: re-enqueues deliveries whose queue message
+ * The cron sweeper, run on every data shard at once: deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
  * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
  * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
  * reuses the pages a purge frees, so a shard stops growing once retention is reached. A shard that
  * fails is logged and named in `failedShards` without stopping the others; the next sweep (a minute
  * later) picks up where it stopped, since every step is idempotent.
  *
- * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer),
- *   shared equally by the shards: a shard with more ranges than its share covers is walked over
- *   successive sweeps (src/db/sweeper-walks.ts).
+ * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer):
+ *   the control database's secret purge takes SECRET_PURGE_QUERIES, the shards share the rest
+ *   equally, and a shard with more ranges than its share covers is walked over successive sweeps
+ *   (src/db/sweeper-walks.ts).
  */
 export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
   const shards = Array.from({ length: shardCount(env) }, (_, index) => index);
   // An equal share each: the shards are swept at once, so a pool they drew from would go to whichever
   // asked first, and one big shard would starve the rest. A share a shard leaves unused is not lost
   // work: every walk resumes next minute where it stopped.
-  const share = Math.floor(queries / shards.length);
-  const swept = await Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now, new QueryBudget(share))));
-  const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, failedShards: [] };
+  const share = Math.floor((queries - SECRET_PURGE_QUERIES) / shards.length);
+  const [swept, purgedSecrets] = await Promise.all([
+    Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now, new QueryBudget(share)))),
+    // The control database's queue; a failure leaves it for the next run.
+    purgeQueuedSecrets(env).catch((error: Error) => {
+      console.error(`deleting queued secrets of deleted owners failed: ${error.message}`);
+      return 0;
+    }),
+  ]);
+  const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, purgedSecrets, failedShards: [] };
   swept.forEach((result, shard) => {
     if (result.status === "rejected") {
       console.error(`sweep of data shard ${shard} failed: ${(result.reason as Error)?.message ?? result.reason}`);

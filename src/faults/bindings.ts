@@ -1,4 +1,5 @@
 import type { FaultInjector } from "./injector";
+import type { InvocationCaps } from "./invocation-caps";
 
 /**
  * Bindings that fail, or lag, the way Cloudflare's do, as a FaultInjector decides. Each injected
@@ -22,8 +23,12 @@ const KV_ERRORS = { GET: "503 Service Unavailable", PUT: "429 Too Many Requests"
 
 const D1_EXECUTE = new Set<PropertyKey>(["first", "all", "run", "raw"]);
 
-/** Calls `run` unless a D1 fault is drawn; an interrupted call may have run first. */
-async function d1Call<T>(faults: FaultInjector, run: () => Promise<T>): Promise<T> {
+/**
+ * Calls `run` (`queries` D1 queries) unless the invocation's cap refuses it or a D1 fault is drawn;
+ * an interrupted call may have run first.
+ */
+async function d1Call<T>(faults: FaultInjector, caps: InvocationCaps | undefined, queries: number, run: () => Promise<T>): Promise<T> {
+  caps?.chargeD1(queries);
   if (!faults.fails("d1_error")) return run();
   if (faults.pick(["refused", "interrupted"] as const) === "refused") throw new Error(D1_REFUSED);
   if (faults.pick(["unrun", "ran"] as const) === "ran") await run();
@@ -36,8 +41,11 @@ function passThrough(target: object, property: PropertyKey): unknown {
   return typeof value === "function" ? value.bind(target) : value;
 }
 
-/** `db` whose statement runs (run, all, first, raw) and batches fail at the spec's d1_error_rate. */
-export function faultyD1(db: D1Database, faults: FaultInjector): D1Database {
+/**
+ * `db` whose statement runs (run, all, first, raw) and batches fail at the spec's d1_error_rate, and,
+ * with `caps`, once the invocation has made d1_queries_per_invocation queries.
+ */
+export function faultyD1(db: D1Database, faults: FaultInjector, caps?: InvocationCaps): D1Database {
   const innerOf = new WeakMap<object, D1PreparedStatement>();
   const statement = (inner: D1PreparedStatement): D1PreparedStatement => {
     const wrapped = new Proxy(inner, {
@@ -45,7 +53,7 @@ export function faultyD1(db: D1Database, faults: FaultInjector): D1Database {
         if (property === "bind") return (...values: unknown[]) => statement(target.bind(...values));
         if (D1_EXECUTE.has(property)) {
           const method = Reflect.get(target, property, target) as (...args: unknown[]) => Promise<unknown>;
-          return (...args: unknown[]) => d1Call(faults, () => method.apply(target, args));
+          return (...args: unknown[]) => d1Call(faults, caps, 1, () => method.apply(target, args));
         }
         return passThrough(target, property);
       },
@@ -57,7 +65,7 @@ export function faultyD1(db: D1Database, faults: FaultInjector): D1Database {
     get(target, property) {
       if (property === "prepare") return (sql: string) => statement(target.prepare(sql));
       if (property === "batch") {
-        return (statements: D1PreparedStatement[]) => d1Call(faults, () => target.batch(statements.map((s) => innerOf.get(s) ?? s)));
+        return (statements: D1PreparedStatement[]) => d1Call(faults, caps, statements.length, () => target.batch(statements.map((s) => innerOf.get(s) ?? s)));
       }
       return passThrough(target, property);
     },
@@ -120,10 +128,12 @@ function kvText(value: unknown): string | undefined {
  * `kv` whose get, getWithMetadata, put and delete fail at the spec's kv_error_rate, and whose reads
  * of a single key lag this isolate's writes to it by kv_stale_seconds (FaultInjector.kvLag). Before
  * its first write to a key it reads what the key holds, which is what a lagging read sees until
- * the write shows.
+ * the write shows. With `caps`, every get, getWithMetadata, put, delete and list counts towards
+ * kv_operations_per_invocation, and one past it throws.
  */
-export function faultyKv(kv: KVNamespace, faults: FaultInjector): KVNamespace {
+export function faultyKv(kv: KVNamespace, faults: FaultInjector, caps?: InvocationCaps): KVNamespace {
   const fail = (operation: keyof typeof KV_ERRORS) => {
+    caps?.chargeKv();
     if (faults.fails("kv_error")) throw new Error(`KV ${operation} failed: ${KV_ERRORS[operation]}`);
   };
   const lagging = (key: unknown) => {
@@ -163,6 +173,11 @@ export function faultyKv(kv: KVNamespace, faults: FaultInjector): KVNamespace {
           return async (key: string) => {
             fail("DELETE");
             await write(key, null, () => target.delete(key));
+          };
+        case "list":
+          return async (options?: KVNamespaceListOptions) => {
+            caps?.chargeKv();
+            return target.list(options);
           };
         default:
           return passThrough(target, property);

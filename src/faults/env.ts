@@ -1,7 +1,8 @@
 import { withDatabases } from "../shards";
 import { faultyD1, faultyKv, faultyQueue, faultyR2 } from "./bindings";
 import { FaultInjector } from "./injector";
-import { parseFaultSpec } from "./spec";
+import { InvocationCaps } from "./invocation-caps";
+import { capsInvocations, parseFaultSpec } from "./spec";
 
 /**
  * Fault injection for local runs and tests (CONTRACT.md, "Fault injection"): the Worker's env with
@@ -68,21 +69,29 @@ export function faultInjectorFor(env: object): FaultInjector | null {
 
 const wrappedEnvs = new WeakMap<object, Env>();
 
+/** `env` with its bindings wrapped by `injector`, counting towards `caps` when given. */
+function wrapBindings<E extends Env>(env: E, injector: FaultInjector, caps?: InvocationCaps): E {
+  return {
+    ...withDatabases(env, (db) => faultyD1(db, injector, caps)),
+    SECRETS: faultyKv(env.SECRETS, injector, caps),
+    PAYLOADS: faultyR2(env.PAYLOADS, injector),
+    DELIVERIES: faultyQueue(env.DELIVERIES, injector),
+    SLOW_DELIVERIES: faultyQueue(env.SLOW_DELIVERIES, injector),
+  };
+}
+
 /**
- * `env` with its bindings wrapped by `injector` (one wrapped env per env object); `env` itself when
- * the injector is null. Bindings other than D1, KV, R2 and the queue producers pass through.
+ * `env` with its bindings wrapped by `injector`; `env` itself when the injector is null. Bindings
+ * other than D1, KV, R2 and the queue producers pass through. Call it once per invocation (fetch,
+ * queue batch, cron run): a spec with per-invocation caps gets fresh counters each call; without
+ * caps the wrapped env is made once per env object.
  */
 export function withPlatformFaults<E extends Env>(env: E, injector: FaultInjector | null): E {
   if (!injector) return env;
+  if (capsInvocations(injector.spec)) return wrapBindings(env, injector, new InvocationCaps(injector));
   let wrapped = wrappedEnvs.get(env) as E | undefined;
   if (!wrapped) {
-    wrapped = {
-      ...withDatabases(env, (db) => faultyD1(db, injector)),
-      SECRETS: faultyKv(env.SECRETS, injector),
-      PAYLOADS: faultyR2(env.PAYLOADS, injector),
-      DELIVERIES: faultyQueue(env.DELIVERIES, injector),
-      SLOW_DELIVERIES: faultyQueue(env.SLOW_DELIVERIES, injector),
-    };
+    wrapped = wrapBindings(env, injector);
     wrappedEnvs.set(env, wrapped);
   }
   return wrapped;

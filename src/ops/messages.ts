@@ -6,6 +6,7 @@ import type { EnqueueResponse } from "../schemas/messages";
 import { enqueue } from "./enqueue";
 import { SINGLE, type EnqueueRequest } from "./enqueue-request";
 import { tenantDb } from "./tenant-db";
+import { enqueueDeliveries } from "../delivery/task";
 
 /**
  * Enqueues one message (the API's `POST …/messages`, and every test event): the enqueue pipeline
@@ -35,13 +36,19 @@ export async function getMessage(env: Env, tenantId: string, messageId: string) 
 /**
  * Cancels a tenant's message (`POST …/messages/{id}/cancel`): its deliveries not attempted yet
  * become `cancelled`, the others stay as they are; cancelling again, or a message delivered in full,
- * changes nothing. One D1 write, then the message as getMessage reads it.
+ * changes nothing. One D1 write, then the message as getMessage reads it. A FIFO delivery that the
+ * cancel made the head of its order is queued at once; if the queue refuses it, the cancel stands
+ * and the sweeper re-arms that delivery once its claim lapses (SWEEP_STUCK_AFTER_SECONDS).
  * @param now epoch ms
  * @throws ApiError 404 when the tenant has no message with this id
  */
 export async function cancelMessage(env: Env, tenantId: string, messageId: string, now = Date.now()) {
-  const { db } = await tenantDb(env, tenantId);
-  await cancelUnattemptedDeliveries(db, tenantId, messageId, now);
+  const shard = await tenantDb(env, tenantId);
+  const { woken } = await cancelUnattemptedDeliveries(shard.db, tenantId, messageId, now);
+  const next = woken.map((w) => ({ id: w.delivery_id, tenant_id: w.tenant_id, endpoint_id: w.endpoint_id, queue_token: w.token }));
+  await enqueueDeliveries(env.DELIVERIES, shard.index, next, now).catch((error: Error) => {
+    console.error(`queueing ${next.length} FIFO deliveries woken by cancelling message ${messageId} failed, the sweeper re-arms them: ${error.message}`);
+  });
   return getMessage(env, tenantId, messageId);
 }
 

@@ -5,7 +5,9 @@ import { deletePayloads } from "../payloads";
 import { ApiError, notFound } from "../errors";
 import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
 import { onTenantShard } from "./tenant-db";
-import { createSecret, deleteSecret, type SecretSet } from "../secrets";
+import { createSecret, type SecretOwner, type SecretSet } from "../secrets";
+import { deleteTenantQueuingSecrets } from "../db/secret-purges";
+import { purgeSecrets, SECRET_PURGES_PER_INVOCATION } from "./secret-purges";
 import { forgetVerifiedKeys } from "../security/auth";
 import type { Tenant } from "../schemas/tenants";
 import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
@@ -79,22 +81,23 @@ export function listTenants(env: Env, query: { limit: number; cursor?: string })
 /**
  * Deletes a tenant and everything it owns: its data on its shard first (one atomic batch, the
  * mirror row with it, so no enqueue can slip in between), then its control row (API keys, portal
- * links and sessions go with it), then its own and its endpoints' secrets in KV and its R2 payloads. A failure part-way
- * leaves the control row, so deleting again finishes the job. 404 when there is no such tenant.
+ * links and sessions go with it) in one batch with the queueing of its own and its endpoints'
+ * secrets for deletion (src/ops/secret-purges.ts), then its R2 payloads and the secrets that fit in
+ * this request's share of KV's per-invocation cap; the cron sweeper deletes the rest. A failure
+ * before the control row is deleted leaves it, so deleting again finishes the job. 404 when there
+ * is no such tenant.
  */
 export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   // Not the cached shard: it may predate a deletion and re-creation of this id in another isolate.
   const shard = await stored.shardIndexOfTenant(env.DB, tenantId);
   if (shard === null) throw notFound("Tenant");
   const { endpointIds, r2Payloads } = await deleteTenantData(shardDb(env, shard), tenantId);
-  if (!(await stored.deleteTenant(env.DB, tenantId))) throw notFound("Tenant");
+  const owners: SecretOwner[] = [{ kind: "tenant", id: tenantId }, ...endpointIds.map((id) => ({ kind: "endpoint" as const, id }))];
+  const [deleted] = await env.DB.batch(deleteTenantQueuingSecrets(env.DB, tenantId, owners));
+  if (deleted!.meta.changes === 0) throw notFound("Tenant");
   forgetTenantShard(tenantId);
   forgetVerifiedKeys(tenantId);
-  await Promise.all([
-    deleteSecret(env, { kind: "tenant", id: tenantId }),
-    ...endpointIds.map((id) => deleteSecret(env, { kind: "endpoint", id })),
-    deletePayloads(env, r2Payloads),
-  ]);
+  await Promise.all([purgeSecrets(env, owners.slice(0, SECRET_PURGES_PER_INVOCATION)), deletePayloads(env, r2Payloads)]);
 }
 
 /**

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { databaseBindings } from "../../scripts/d1-migrations";
+import { configPathOf, databaseBindings } from "../../scripts/d1-migrations";
+import { ROOT } from "./support/processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "edgehook-bindings-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,5 +41,37 @@ describe("the databases that take migrations", () => {
 
   it("must include the control database DB", () => {
     expect(() => databaseBindings("staging", configWith(["DB", "SHARD_0"], ["SHARD_0"]))).toThrow('[env.staging] has no D1 binding "DB"');
+  });
+});
+
+describe("the wrangler configuration that migrations read, as wrangler finds it from the flags passed on", () => {
+  it("is the project's wrangler.toml when no flag names another", () => {
+    expect(configPathOf(["--persist-to", "state"])).toBe(path.join(ROOT, "wrangler.toml"));
+  });
+
+  for (const flags of [["--config", "other.toml"], ["--config=other.toml"], ["-c", "other.toml"], ["-c=other.toml"]]) {
+    it(`is the file that ${flags.join(" ")} names, relative to the project folder`, () => {
+      expect(configPathOf(["--local", ...flags])).toBe(path.join(ROOT, "other.toml"));
+    });
+  }
+
+  for (const flags of [["--cwd", "sub"], ["--cwd=sub"]]) {
+    it(`is the wrangler.toml of the folder that ${flags.join(" ")} names`, () => {
+      expect(configPathOf(flags)).toBe(path.join(ROOT, "sub", "wrangler.toml"));
+    });
+  }
+
+  for (const flags of [["--cwd", "sub", "-c", "other.toml"], ["-c=other.toml", "--cwd=sub"]]) {
+    it(`is the relative file that ${flags.join(" ")} names, in the folder --cwd names`, () => {
+      expect(configPathOf(flags)).toBe(path.join(ROOT, "sub", "other.toml"));
+    });
+  }
+
+  it("is an absolute --config file as given, whatever --cwd says", () => {
+    expect(configPathOf(["--cwd", "sub", "--config", path.join(dir, "other.toml")])).toBe(path.join(dir, "other.toml"));
+  });
+
+  it("keeps an = inside the value of --config=", () => {
+    expect(configPathOf(["--config=a=b.toml"])).toBe(path.join(ROOT, "a=b.toml"));
   });
 });

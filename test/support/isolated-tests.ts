@@ -30,6 +30,7 @@ export const ISOLATED_TESTS = [
   "test/storage-footprint.test.ts",
   "test/sweep-budget.test.ts",
   "test/sweeper.test.ts",
+  "test/tenant-deletion-under-caps.test.ts",
   "test/upkeep-many-endpoints.test.ts",
 ];
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { recordBatchResults, type AttemptRecord, type WokenDelivery } from "../../src/db/batch-records";
+import { recordBatchResults, type AttemptRecord } from "../../src/db/batch-records";
+import type { WokenDelivery } from "../../src/db/sql";
 
 const NOW = Date.UTC(2026, 11, 7, 12);
 
