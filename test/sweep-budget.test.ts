@@ -45,7 +45,7 @@ async function expiredPairs(index: number, pairs: number) {
   return { tenantId, db, left };
 }
 
-/** A tenant on shard `index` with `count` endpoints, each with a 5-minute rollup of an hour long folded-eligible (3 hours ago). */
+/** A tenant on shard `index` with `count` endpoints, each with a 5-minute rollup from 3 hours ago: old enough to fold into its hour. */
 async function endpointsWithOldRollups(index: number, count: number) {
   const db = shardDb(env, index);
   const tenantId = await tenantOn(index, "stats");
@@ -82,10 +82,10 @@ async function countedSweep(queries = BUDGET): Promise<{ requeued: number; state
 }
 
 /** Sweeps until `done` answers true, at most MOST_SWEEPS times; answers how many sweeps it took and the most statements one made. */
-async function sweepUntil(done: () => Promise<boolean>): Promise<{ sweeps: number; mostStatements: number }> {
+async function sweepUntil(done: () => Promise<boolean>, queries = BUDGET): Promise<{ sweeps: number; mostStatements: number }> {
   let mostStatements = 0;
   for (let sweeps = 1; sweeps <= MOST_SWEEPS; sweeps++) {
-    const { statements } = await countedSweep();
+    const { statements } = await countedSweep(queries);
     mostStatements = Math.max(mostStatements, statements.length);
     if (await done()) return { sweeps, mostStatements };
   }
@@ -125,6 +125,15 @@ describe("the sweeper's D1 query budget", () => {
     const { sweeps, mostStatements } = await sweepUntil(async () => (await stats.unfolded()) === 0);
     expect(sweeps).toBeGreaterThan(1);
     expect(mostStatements).toBeLessThanOrEqual(BUDGET);
+  });
+
+  it("re-arms a lost delivery behind more (tenant, endpoint) pairs than re-arming's share of one sweep walks, over successive sweeps", async () => {
+    await expiredPairs(0, 1000);
+    // Its tenant id sorts after the other tenant's: the walk reaches its pair last.
+    const lost = await stuckDelivery(0);
+    const { sweeps, mostStatements } = await sweepUntil(lost.rearmed, 40);
+    expect(sweeps).toBeGreaterThan(1);
+    expect(mostStatements).toBeLessThanOrEqual(40);
   });
 
   it("re-arms a lost delivery even when expiry has more to do than the budget leaves", async () => {
