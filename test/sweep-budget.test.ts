@@ -1,5 +1,7 @@
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { shardCount, shardDb, withDatabases } from "../src/shards";
 import { countingD1, type RanStatement } from "./support/counting-d1";
@@ -153,5 +155,16 @@ describe("the sweeper's D1 query budget", () => {
     await countedSweep();
     expect(await lost.rearmed()).toBe(true);
     expect(await small.left()).toEqual({ n: 1, oldest: NOW - DAY });
+  });
+
+  it("a cron run over a shard with more ranges than 1,000 queries would sweep stays under D1's per-invocation cap, injected as Cloudflare enforces it", async () => {
+    // Unbudgeted, 6,500 pairs and 6,500 endpoints take ~1,100 queries a sweep (SCALING.md): past the cap.
+    const db = shardDb(env, 0);
+    const tenantId = await tenantOn(0, "capped");
+    const ids = Array.from({ length: 6500 }, (_, i) => `${tenantId}-endpoint-${i}`);
+    await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
+    await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
+    const capped = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000" } as Env;
+    await expect(worker.scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), capped)).resolves.toBeUndefined();
   });
 });
