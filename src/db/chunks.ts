@@ -109,13 +109,3 @@ export interface Pass<K> {
   done: number;
   after: K | null;
 }
-
-/** Every key from the first, `pageSize` a query, as far as `budget` allows; `complete` when it got to the last. */
-export async function listRanges<K>(page: KeyPage<K>, pageSize: number, budget: QueryBudget): Promise<{ keys: K[]; complete: boolean }> {
-  const keys: K[] = [];
-  const { end } = await walkRanges(null, page, { page: pageSize, run: pageSize, queries: 0 }, budget, async (run) => {
-    keys.push(...run);
-    return true;
-  });
-  return { keys, complete: end };
-}

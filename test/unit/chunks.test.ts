@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countInChunks, type KeyPage, inChunks, listRanges, runsOf, walkRanges, type Walked } from "../../src/db/chunks";
+import { countInChunks, type KeyPage, inChunks, runsOf, walkRanges, type Walked } from "../../src/db/chunks";
 import { QueryBudget } from "../../src/db/query-budget";
 
 /** A chunk function over `total` rows: answers the next `size` of them (numbered from 0) and notes each size asked. */
@@ -114,18 +114,6 @@ describe("walkRanges", () => {
     expect(seen.slice(0, 11)).toEqual(keys);
     expect(seen.slice(11, 13)).toEqual(["k00", "k01"]);
     expect(ends).toBe(1);
-  });
-});
-
-describe("listRanges", () => {
-  it("lists every key from the first and says it is complete", async () => {
-    const { keys, page } = keyed(5);
-    expect(await listRanges(page, 2, new QueryBudget(Infinity))).toEqual({ keys, complete: true });
-  });
-
-  it("lists as far as the budget allows and says it is not complete", async () => {
-    const { page } = keyed(5);
-    expect(await listRanges(page, 2, new QueryBudget(2))).toEqual({ keys: ["k00", "k01", "k02", "k03"], complete: false });
   });
 });
 
