@@ -9,7 +9,9 @@ import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats"
 import { windowStartOf } from "../src/lib/endpoint-stats";
 import { loadDeliveryWork, type DeliveryRef } from "../src/db/delivery-work";
 import { listEndpoints } from "../src/db/endpoints";
-import { autoDisableFailingEndpoints, deliveryPairsOfShard, purgeIdempotencyKeys, purgeOldMessages, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
+import { unlimitedQueries } from "../src/db/query-budget";
+import { purgeOldDeliveries, purgeOldMessages } from "../src/db/retention";
 import { getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { isScaleRead, type ScaleRead } from "./lib/scale-reads.ts";
 
@@ -167,12 +169,17 @@ const READS: Record<ScaleRead, (db: D1Database, p: ScalePlan, raw: D1Database) =
       .bind(stuckBefore - 60_000)
       .run();
     const mark = await readSweeperMark(db, "fresh_deliveries_scanned_to");
-    const stuck = await rearmStuckDeliveries(db, await deliveryPairsOfShard(db), stuckBefore, Math.min(mark ?? 0, stuckBefore - HOUR_MS), p.now, REARM_LIMIT);
+    // Unbounded by a query budget, so the pass covers the whole shard (the sweeper's budget would stop it part-way).
+    const stuck = (await rearmStuckDeliveries(db, stuckBefore, Math.min(mark ?? 0, stuckBefore - HOUR_MS), p.now, REARM_LIMIT, unlimitedQueries())).deliveries;
     await autoDisableFailingEndpoints(db, 432_000_000, p.now);
     await purgeIdempotencyKeys(db, p.now - DAY_MS);
     return stuck;
   },
-  retention_pass: async (db, p) => (await purgeOldMessages(db, await deliveryPairsOfShard(db), p.now - RETENTION_DAYS * DAY_MS, PURGE_LIMIT)).messages,
+  // Both walks from the first range, unbounded by a query budget: a whole pass over the shard.
+  retention_pass: async (db, p) => {
+    await purgeOldDeliveries(db, null, p.now - RETENTION_DAYS * DAY_MS, PURGE_LIMIT, unlimitedQueries());
+    return (await purgeOldMessages(db, null, p.now - RETENTION_DAYS * DAY_MS, PURGE_LIMIT, unlimitedQueries())).done;
+  },
   recover_since: (db, p) => replayFailedForEndpoint(db, p.tenantId, p.endpoints.failing, p.now - HOUR_MS, p.now, RECOVER_LIMIT),
 };
 

@@ -118,8 +118,8 @@ describe("retention purges in small queries", () => {
   });
 });
 
-describe("a sweep walks each shard's ranges once", () => {
-  it("each data shard's (tenant, endpoint) pairs and its endpoints are listed once per sweep, for every step that needs them", async () => {
+describe("a sweep lists each shard's ranges once per walk", () => {
+  it("re-arming lists each data shard's (tenant, endpoint) pairs from the first, and each expiry walk lists its ranges once, from its mark", async () => {
     await stored(3, NOW - 40 * DAY, () => ({ status: "pending" }));
     const ranOn: RanStatement[][] = [];
     const counted = withDatabases(env, (db) => {
@@ -129,11 +129,13 @@ describe("a sweep walks each shard's ranges once", () => {
     });
     await sweepHeld(NOW, counted);
     const statements = ranOn.flat();
-    // A listing starts from the first range: ("", "") for the pairs, "" for the endpoints.
+    // A listing starts from the first range (("", "") for the pairs, "" for the endpoints) or from a walk's mark.
     const pairListings = statements.filter((s) => s.sql.includes("WITH RECURSIVE pairs") && s.params[0] === "" && s.params[1] === "");
     const endpointListings = statements.filter((s) => /^SELECT tenant_id, id FROM endpoints WHERE id > /.test(s.sql) && s.params[0] === "");
-    expect(pairListings).toHaveLength(shardCount(env));
-    expect(endpointListings).toHaveLength(shardCount(env));
+    // Per shard: re-arming's, and retention's over the deliveries on its first walk.
+    expect(pairListings).toHaveLength(2 * shardCount(env));
+    // Per shard: the fold's and the stats purge's, each on its first walk.
+    expect(endpointListings).toHaveLength(2 * shardCount(env));
   });
 });
 

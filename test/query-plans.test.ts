@@ -14,6 +14,11 @@ import { countingD1, type RanStatement } from "./support/counting-d1";
 import { recordBatchResults } from "../src/db/batch-records";
 import { shardOf } from "./support/shards";
 import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../src/db/endpoint-stats";
+import { rearmStuckDeliveries } from "../src/db/maintenance";
+import { unlimitedQueries } from "../src/db/query-budget";
+import { purgeOldDeliveries, purgeOldMessages } from "../src/db/retention";
+import { readWalkMarks, writeWalkMarks } from "../src/db/sweeper-walks";
 
 // Issue 25: every read of a data shard stays bounded as its tables grow to millions of rows. A
 // query plan is the part of that a test can hold without a million rows: these run every read the
@@ -124,6 +129,14 @@ describe("query plans of every read (issue 25)", () => {
     },
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
+    "reading the sweeper's walk marks": (db) => readWalkMarks(db),
+    "writing the sweeper's walk marks": (db, k) =>
+      writeWalkMarks(db, { freshPairs: [k.tenantId, k.endpointId], freshBegan: NOW, purgeDeliveries: [k.tenantId, ""], purgeMessages: 3, foldStats: null, purgeStats: [k.tenantId, k.endpointId] }),
+    "walking fresh deliveries from the walk's mark": (db, k) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000, unlimitedQueries(), [k.tenantId, ""]),
+    "purging expired deliveries from the walk's mark": (db, k) => purgeOldDeliveries(db, [k.tenantId, ""], NOW - 30 * 24 * HOUR, 2000, unlimitedQueries()),
+    "purging expired messages from the walk's mark": (db) => purgeOldMessages(db, 0, NOW - 30 * 24 * HOUR, 2000, unlimitedQueries()),
+    "folding endpoint stats from the walk's mark": (db, k) => foldEndpointStatsIntoHours(db, [k.tenantId, ""], NOW - HOUR, 2000, unlimitedQueries()),
+    "purging endpoint stats from the walk's mark": (db, k) => purgeOldEndpointStats(db, [k.tenantId, ""], NOW - 8 * 24 * HOUR, 2000, unlimitedQueries()),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
     "purging expired messages and deliveries": (db) => purgeOld(db, NOW - 30 * 24 * HOUR, 2000),
     "purging expired Idempotency-Keys": (db) => purgeIdempotencyKeys(db, NOW - 24 * HOUR),

@@ -1,5 +1,7 @@
 import { LATENCY_BUCKETS, STATS_FOLDED_BUCKET_MS as HOUR_MS, type StatsRollup } from "../lib/endpoint-stats";
-import { countInRuns, inChunks, inRuns } from "./chunks";
+import { countInChunks, type KeyPage, type Pass, walkRanges } from "./chunks";
+import type { QueryBudget } from "./query-budget";
+import type { EndpointPair } from "./sweeper-walks";
 
 /**
  * Endpoint stats rows (migrations/shard/0010_endpoint_stats.sql): written by the consumer batch as
@@ -110,20 +112,15 @@ const ENDPOINTS_PAGE = 240;
  */
 const ENDPOINTS_RUN = 40;
 
-/** An endpoint as its rollups' key begins: a range of endpoint_stats and endpoint_stats_hourly. */
-export type EndpointKey = [tenantId: string, endpointId: string];
-
-/**
- * The shard's endpoints as [tenant id, endpoint id], ENDPOINTS_PAGE a query by the primary key. A
- * sweep lists them once for the fold and the purge (foldEndpointStatsIntoHours, purgeOldEndpointStats).
- */
-export async function endpointsOfShard(db: D1Database): Promise<EndpointKey[]> {
-  let last = "";
-  return inChunks(Infinity, ENDPOINTS_PAGE, async (size) => {
-    const { results } = await db.prepare("SELECT tenant_id, id FROM endpoints WHERE id > ?1 ORDER BY id LIMIT ?2").bind(last, size).all<{ tenant_id: string; id: string }>();
-    last = results.at(-1)?.id ?? last;
-    return results.map((e): EndpointKey => [e.tenant_id, e.id]);
-  });
+/** The next endpoints after `after` (null: from the first) as [tenant id, endpoint id], by the primary key, in one query. */
+function endpointsAfter(db: D1Database): KeyPage<EndpointPair> {
+  return async (after, size) => {
+    const { results } = await db
+      .prepare("SELECT tenant_id, id FROM endpoints WHERE id > ?1 ORDER BY id LIMIT ?2")
+      .bind(after?.[1] ?? "", size)
+      .all<{ tenant_id: string; id: string }>();
+    return results.map((e): EndpointPair => [e.tenant_id, e.id]);
+  };
 }
 
 /**
@@ -132,71 +129,96 @@ export async function endpointsOfShard(db: D1Database): Promise<EndpointKey[]> {
  * ENDPOINTS_RUN endpoints besides.
  */
 const FOLD_CHUNK = 50;
+/** The queries of one fold chunk: the read that picks its rollups and the batch of two that moves them. */
+const FOLD_QUERIES = 3;
 
 /**
  * Folds the 5-minute rollups of buckets before `before` (epoch ms, an hour's start) into one row per
  * endpoint and hour (endpoint_stats_hourly, adding to a row an earlier fold left), at most `limit`,
- * FOLD_CHUNK at a time from ENDPOINTS_RUN of `endpoints` (endpointsOfShard), each chunk's move one
- * atomic D1 batch. Returns how many rollups it folded.
+ * FOLD_CHUNK at a time from ENDPOINTS_RUN of the shard's endpoints, walked from after `after` (null:
+ * the first), ENDPOINTS_PAGE listed a query, until `limit` or `budget` runs out or the endpoints
+ * end. Each chunk's move is one atomic D1 batch, begun only when its read and both writes fit the
+ * budget. Returns how many rollups it folded and where the next fold resumes.
  */
-export async function foldEndpointStatsIntoHours(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
-  const folded = await inRuns(endpoints, ENDPOINTS_RUN, limit, FOLD_CHUNK, async (endpoints, size) => {
-    const { results: keys } = await db
-      .prepare(
-        `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM json_each(?3) AS e
-         CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.bucket_start < ?1
-         LIMIT ?2`,
-      )
-      .bind(before, size, endpoints)
-      .all<{ tenant_id: string; endpoint_id: string; bucket_start: number }>();
-    if (keys.length === 0) return keys;
-    const picked = JSON.stringify(keys.map((k) => [k.tenant_id, k.endpoint_id, k.bucket_start]));
-    const these = "(tenant_id, endpoint_id, bucket_start) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))";
-    await db.batch([
-      db
+export async function foldEndpointStatsIntoHours(db: D1Database, after: EndpointPair | null, before: number, limit: number, budget: QueryBudget): Promise<Pass<EndpointPair>> {
+  let folded = 0;
+  const walked = await walkRanges(after, endpointsAfter(db), { page: ENDPOINTS_PAGE, run: ENDPOINTS_RUN, queries: FOLD_QUERIES }, budget, async (endpoints) => {
+    const run = JSON.stringify(endpoints);
+    const chunked = await countInChunks(limit - folded, FOLD_CHUNK, async (size) => {
+      const { results: keys } = await db
         .prepare(
-          `INSERT INTO endpoint_stats_hourly (tenant_id, endpoint_id, hour_start, succeeded, failed, ${LATENCY_COLUMNS.join(", ")})
-           SELECT tenant_id, endpoint_id, bucket_start / ${HOUR_MS} * ${HOUR_MS}, SUM(succeeded), SUM(failed), ${LATENCY_COLUMNS.map((c) => `SUM(${c})`).join(", ")}
-           FROM endpoint_stats WHERE ${these}
-           GROUP BY 1, 2, 3
-           ON CONFLICT (tenant_id, endpoint_id, hour_start) DO UPDATE SET
-             succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
-             ${LATENCY_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+          `SELECT s.tenant_id, s.endpoint_id, s.bucket_start FROM json_each(?3) AS e
+           CROSS JOIN endpoint_stats AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.bucket_start < ?1
+           LIMIT ?2`,
         )
-        .bind(picked),
-      db.prepare(`DELETE FROM endpoint_stats WHERE ${these}`).bind(picked),
-    ]);
-    return keys;
+        .bind(before, size, run)
+        .all<{ tenant_id: string; endpoint_id: string; bucket_start: number }>();
+      if (keys.length === 0) return 0;
+      budget.charge(FOLD_QUERIES - 1);
+      await db.batch(moveIntoHours(db, JSON.stringify(keys.map((k) => [k.tenant_id, k.endpoint_id, k.bucket_start]))));
+      return keys.length;
+    }, budget, FOLD_QUERIES);
+    folded += chunked.done;
+    return chunked.complete;
   });
-  return folded.length;
+  return { done: folded, after: walked.after };
+}
+
+/** The two statements that add the 5-minute rollups `picked` names ([tenant, endpoint, bucket start] as JSON) to their hours and delete them. */
+function moveIntoHours(db: D1Database, picked: string): D1PreparedStatement[] {
+  const these = "(tenant_id, endpoint_id, bucket_start) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))";
+  return [
+    db
+      .prepare(
+        `INSERT INTO endpoint_stats_hourly (tenant_id, endpoint_id, hour_start, succeeded, failed, ${LATENCY_COLUMNS.join(", ")})
+         SELECT tenant_id, endpoint_id, bucket_start / ${HOUR_MS} * ${HOUR_MS}, SUM(succeeded), SUM(failed), ${LATENCY_COLUMNS.map((c) => `SUM(${c})`).join(", ")}
+         FROM endpoint_stats WHERE ${these}
+         GROUP BY 1, 2, 3
+         ON CONFLICT (tenant_id, endpoint_id, hour_start) DO UPDATE SET
+           succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+           ${LATENCY_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+      )
+      .bind(picked),
+    db.prepare(`DELETE FROM endpoint_stats WHERE ${these}`).bind(picked),
+  ];
 }
 
 /** Most rollups one purging query deletes: ~5 D1 rows read each, so with its ENDPOINTS_RUN seeks ≤ ~250 a query. */
 const STATS_PURGE_CHUNK = 30;
 
+/** The two tiers of rollups, each with the column its bucket starts at. */
+const TIERS = [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const;
+
 /**
  * Deletes up to `limit` rollups of each tier older than `before` (epoch ms): range seeks of
- * ENDPOINTS_RUN of `endpoints` (endpointsOfShard) a query, STATS_PURGE_CHUNK rollups at most, so the
- * work per run is bounded and runs catch up one after the other. Returns how many went. Rollups of
- * deleted endpoints go with them (deleteEndpointStats), not here.
+ * ENDPOINTS_RUN of the shard's endpoints a query, walked from after `after` (null: the first),
+ * STATS_PURGE_CHUNK rollups at most, until a tier's `limit` or `budget` runs out or the endpoints
+ * end, so the work per run is bounded and runs catch up one after the other. Returns how many went
+ * and where the next purge resumes. Rollups of deleted endpoints go with them (deleteEndpointStats), not here.
  */
-export async function purgeOldEndpointStats(db: D1Database, endpoints: EndpointKey[], before: number, limit: number): Promise<number> {
-  let purged = 0;
-  for (const [table, start] of [["endpoint_stats", "bucket_start"], ["endpoint_stats_hourly", "hour_start"]] as const) {
-    purged += await countInRuns(endpoints, ENDPOINTS_RUN, limit, STATS_PURGE_CHUNK, async (run, size) => {
-      const { meta } = await db
-        .prepare(
-          `DELETE FROM ${table} WHERE (tenant_id, endpoint_id, ${start}) IN (
-             SELECT s.tenant_id, s.endpoint_id, s.${start} FROM json_each(?3) AS e
-             CROSS JOIN ${table} AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.${start} < ?1
-             LIMIT ?2)`,
-        )
-        .bind(before, size, run)
-        .run();
-      return meta.changes;
-    });
-  }
-  return purged;
+export async function purgeOldEndpointStats(db: D1Database, after: EndpointPair | null, before: number, limit: number, budget: QueryBudget): Promise<Pass<EndpointPair>> {
+  const purgedOf = TIERS.map(() => 0);
+  const walked = await walkRanges(after, endpointsAfter(db), { page: ENDPOINTS_PAGE, run: ENDPOINTS_RUN }, budget, async (endpoints) => {
+    const run = JSON.stringify(endpoints);
+    for (const [tier, [table, start]] of TIERS.entries()) {
+      const chunked = await countInChunks(limit - purgedOf[tier]!, STATS_PURGE_CHUNK, async (size) => {
+        const { meta } = await db
+          .prepare(
+            `DELETE FROM ${table} WHERE (tenant_id, endpoint_id, ${start}) IN (
+               SELECT s.tenant_id, s.endpoint_id, s.${start} FROM json_each(?3) AS e
+               CROSS JOIN ${table} AS s ON s.tenant_id = e.value ->> 0 AND s.endpoint_id = e.value ->> 1 AND s.${start} < ?1
+               LIMIT ?2)`,
+          )
+          .bind(before, size, run)
+          .run();
+        return meta.changes;
+      }, budget);
+      purgedOf[tier]! += chunked.done;
+      if (!chunked.complete) return false;
+    }
+    return true;
+  });
+  return { done: purgedOf.reduce((a, b) => a + b, 0), after: walked.after };
 }
 
 /** The statements that delete one endpoint's rollups of both tiers, to run with the endpoint's own deletion. */

@@ -1,12 +1,15 @@
-import { idFloor, KEY_EPOCH_MS } from "../lib/ids";
+import { idFloor } from "../lib/ids";
 import type { ScheduledDelivery } from "./deliveries";
 import type { DeliveryRef } from "./delivery-work";
-import { countInRuns, inChunks, inRuns, runsOf } from "./chunks";
+import { inChunks, type KeyPage, runsOf, walkRanges, type Walked } from "./chunks";
+import { type QueryBudget, unlimitedQueries } from "./query-budget";
 import { SQL_NEW_QUEUE_TOKEN } from "./sql";
+import type { EndpointPair } from "./sweeper-walks";
 
 /**
  * The SQL of the delivery path's upkeep: the dead-letter consumer's last word on a delivery, and
- * the cron sweeper's re-arming of lost queue messages, auto-disabling and expiry.
+ * the cron sweeper's re-arming of lost queue messages, auto-disabling and its marks (retention:
+ * src/db/retention.ts).
  */
 
 /** Marks a dead-lettered delivery failed, unless it already finished or was replayed meanwhile. */
@@ -24,7 +27,7 @@ export async function failDeadLettered(db: D1Database, delivery: DeliveryRef, to
  * Most (tenant, endpoint) pairs or tenant buckets one query finds: ~2 D1 rows read each (~4 at a
  * tenant's first pair), so however many a shard has, no query reads more than ~250 rows (issue 25).
  */
-const PAIRS_PAGE = 60;
+export const PAIRS_PAGE = 60;
 
 // The next ?3 (tenant, endpoint) pairs that have deliveries after the pair (?1, ?2), skipping along
 // the deliveries' primary key: one seek per pair (two for a tenant's first), however many deliveries
@@ -54,9 +57,16 @@ const CLAIM_BEGAN = "(CASE status WHEN 'retrying' THEN max(next_attempt_at, enqu
  * entry, its row, the write's seek and the index entries the write moves), so one query reads at
  * most ~250 rows (issue 25); a pass's limit is worked off in several such queries.
  */
-const UPKEEP_CHUNK = 40;
+export const UPKEEP_CHUNK = 40;
 /** Most deliveries one query of the fresh-delivery walk examines: one D1 row read each. */
 const FRESH_PAGE = 240;
+
+/** What rearmStuckDeliveries re-armed, and where its walk of fresh deliveries over the shard's pairs stopped. */
+export interface Rearmed {
+  deliveries: ScheduledDelivery[];
+  /** `end` when the walk got through the last pair; otherwise where the next resumes (its limit or its budget ran out). */
+  fresh: Walked<EndpointPair>;
+}
 
 /**
  * Re-arms deliveries whose queue message evidently never arrived: whose claim began before
@@ -64,21 +74,24 @@ const FRESH_PAGE = 240;
  * kept in enqueued_at, and a retry's due time). Each gets a new queue token so the lost message,
  * should it surface after all, is ignored, and leaves the fresh state, so deliveries_open watches it.
  *
- * Three sources: deliveries_open (retries, replays, re-arms), a range of its key; fresh deliveries
- * the enqueue path wrote without an index entry, found by their ids (time-ordered) from `freshFrom`
- * (epoch ms) to `stuckBefore` in the range of each of `pairs` (deliveryPairsOfShard); and scheduled
- * deliveries (deliveries_scheduled) due before `stuckBefore` that no consumer moved on, which become
- * pending. At most `limit` from each source, in queries of at most UPKEEP_CHUNK deliveries re-armed
- * or FRESH_PAGE examined.
+ * Three sources, the two index ranges first, since they cost a query per UPKEEP_CHUNK re-armed
+ * however large the shard: deliveries_open (retries, replays, re-arms), a range of its key;
+ * scheduled deliveries (deliveries_scheduled) due before `stuckBefore` that no consumer moved on,
+ * which become pending; and fresh deliveries the enqueue path wrote without an index entry, found by
+ * their ids (time-ordered) from `freshFrom` (epoch ms) to `stuckBefore` in the range of each of the
+ * shard's (tenant, endpoint) pairs, walked from after `freshAfter` (null: the first pair; a walk the
+ * budget cut short resumes there). At most `limit` from each source, in queries of at most
+ * UPKEEP_CHUNK deliveries re-armed or FRESH_PAGE examined, as far as `budget` allows.
  */
 export async function rearmStuckDeliveries(
   db: D1Database,
-  pairs: DeliveryPair[],
   stuckBefore: number,
   freshFrom: number,
   now: number,
   limit: number,
-): Promise<ScheduledDelivery[]> {
+  budget: QueryBudget = unlimitedQueries(),
+  freshAfter: EndpointPair | null = null,
+): Promise<Rearmed> {
   const open = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
     (await db
       .prepare(
@@ -91,8 +104,7 @@ export async function rearmStuckDeliveries(
       )
       .bind(now, stuckBefore, size)
       .all<ScheduledDelivery>()).results,
-  );
-  const fresh = await rearmFreshDeliveries(db, pairs, stuckBefore, freshFrom, now, limit);
+  budget);
   const scheduled = await inChunks(limit, UPKEEP_CHUNK, async (size) =>
     (await db
       .prepare(
@@ -103,78 +115,84 @@ export async function rearmStuckDeliveries(
       )
       .bind(now, stuckBefore, size)
       .all<ScheduledDelivery>()).results,
-  );
-  return [...open, ...fresh, ...scheduled];
+  budget);
+  const fresh: ScheduledDelivery[] = [];
+  const window = { stuckBefore, freshFrom, now, limit };
+  const walked = await walkRanges(freshAfter, pairsAfter(db), { page: PAIRS_PAGE, run: FRESH_PAIRS }, budget, (run) => rearmFreshRun(db, run, window, budget, fresh));
+  return { deliveries: [...open, ...fresh, ...scheduled], fresh: walked };
 }
 
-/** A (tenant id, endpoint id) pair that has deliveries: a range of the deliveries' primary key. */
-export type DeliveryPair = [tenantId: string, endpointId: string];
-
-/** The shard's pairs, one seek each, PAIRS_PAGE a query; a sweep lists them once for re-arming and purge. */
-export async function deliveryPairsOfShard(db: D1Database): Promise<DeliveryPair[]> {
-  // Tenant ids are never empty, so ("", "") comes before every pair.
-  let last: DeliveryPair = ["", ""];
-  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
-    const { results } = await db.prepare(NEXT_PAIRS).bind(last[0], last[1], size).all<{ t: string; e: string }>();
-    const pairs = results.map(({ t, e }): DeliveryPair => [t, e]);
-    last = pairs.at(-1) ?? last;
-    return pairs;
-  });
+/** The next pairs after `after` (null: from the first) that have deliveries, one seek each, in one query. */
+export function pairsAfter(db: D1Database): KeyPage<EndpointPair> {
+  return async (after, size) => {
+    // Tenant ids are never empty, so ("", "") comes before every pair.
+    const [t, e] = after ?? ["", ""];
+    const { results } = await db.prepare(NEXT_PAIRS).bind(t, e, size).all<{ t: string; e: string }>();
+    return results.map(({ t, e }): EndpointPair => [t, e]);
+  };
 }
 
 /**
  * Most (tenant, endpoint) pairs one query of the fresh-delivery walk seeks (~2 D1 rows read each
  * where its window is empty): a shard's pairs take a query per FRESH_PAIRS, not one each, which
  * would spend D1's 1,000 queries per invocation (the sweeper's, for every shard) at ~1,000 pairs.
+ * One page of the pairs' listing (PAIRS_PAGE), so each page listed is one run walked.
  */
-const FRESH_PAIRS = 40;
+const FRESH_PAIRS = PAIRS_PAGE;
 
 /**
- * The fresh source of rearmStuckDeliveries: the windows of ids of FRESH_PAIRS pairs at a time,
+ * The fresh source of rearmStuckDeliveries for one run of FRESH_PAIRS pairs: their windows of ids,
  * walked a page of FRESH_PAGE − 2 × FRESH_PAIRS deliveries at a time (each pair from its own lower
  * bound, so SQLite seeks it; a full page resumes at the pair and id where it ended), the stuck ones
- * re-armed by key, UPKEEP_CHUNK a query. The re-arming write checks the state again, so a
- * delivery a consumer moved on between the two queries is left alone.
+ * re-armed by key, UPKEEP_CHUNK a query, into `rearmed`. The re-arming write checks the state
+ * again, so a delivery a consumer moved on between the two queries is left alone. Answers false when
+ * it stopped at the limit or at the budget (checked before each query, so it never stops mid-write).
  */
-async function rearmFreshDeliveries(db: D1Database, pairs: DeliveryPair[], stuckBefore: number, freshFrom: number, now: number, limit: number): Promise<ScheduledDelivery[]> {
-  const rearmed: ScheduledDelivery[] = [];
+async function rearmFreshRun(
+  db: D1Database,
+  run: EndpointPair[],
+  { stuckBefore, freshFrom, now, limit }: { stuckBefore: number; freshFrom: number; now: number; limit: number },
+  budget: QueryBudget,
+  rearmed: ScheduledDelivery[],
+): Promise<boolean> {
   const page = FRESH_PAGE - 2 * FRESH_PAIRS;
-  for (const run of runsOf(pairs, FRESH_PAIRS)) {
-    // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
-    // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
-    // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
-    // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
-    let windows = run.map(([t, e]) => [t, e, idFloor(freshFrom)]);
-    while (windows.length > 0 && rearmed.length < limit) {
-      const { results: seen } = await db
+  // [tenant, endpoint, lowest id to look at]; ids are hex digits and dashes, so `id || ' '` is
+  // below every id after `id`. The page comes in (pair, id) order because the plan walks json_each
+  // in key order and seeks each pair's primary-key range (test/query-plans.test.ts pins that plan);
+  // an ORDER BY would add a sorter that reads every candidate row before the LIMIT.
+  let windows = run.map(([t, e]) => [t, e, idFloor(freshFrom)]);
+  for (;;) {
+    if (rearmed.length >= limit || !budget.allows()) return false;
+    budget.charge();
+    const { results: seen } = await db
+      .prepare(
+        `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
+         FROM json_each(?1) AS p CROSS JOIN deliveries AS d
+           ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
+         LIMIT ?4`,
+      )
+      .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
+      .all<{ pair: number; id: string; stuck: number }>();
+    const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
+    for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
+      if (!budget.allows()) return false;
+      budget.charge();
+      const { results } = await db
         .prepare(
-          `SELECT p.key AS pair, d.id, d.status = 'pending' AND d.updated_at = d.created_at AND d.enqueued_at < ?2 AS stuck
-           FROM json_each(?1) AS p CROSS JOIN deliveries AS d
-             ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id >= p.value ->> 2 AND d.id < ?3
-           LIMIT ?4`,
+          `UPDATE deliveries SET ${REARM_SET}
+           WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
+             AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
+           RETURNING id, tenant_id, endpoint_id, queue_token`,
         )
-        .bind(JSON.stringify(windows), stuckBefore, idFloor(stuckBefore), page)
-        .all<{ pair: number; id: string; stuck: number }>();
-      const stuck = seen.filter((d) => d.stuck === 1).slice(0, limit - rearmed.length);
-      for (const chunk of runsOf(stuck, UPKEEP_CHUNK)) {
-        const { results } = await db
-          .prepare(
-            `UPDATE deliveries SET ${REARM_SET}
-             WHERE (tenant_id, endpoint_id, id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
-               AND status = 'pending' AND updated_at = created_at AND enqueued_at < ?3
-             RETURNING id, tenant_id, endpoint_id, queue_token`,
-          )
-          .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
-          .all<ScheduledDelivery>();
-        rearmed.push(...results);
-      }
-      if (seen.length < page) break;
-      const last = seen.at(-1)!;
-      windows = windows.slice(last.pair);
-      windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
+        .bind(now, JSON.stringify(chunk.map((d) => [windows[d.pair]![0], windows[d.pair]![1], d.id])), stuckBefore)
+        .all<ScheduledDelivery>();
+      rearmed.push(...results);
     }
+    if (seen.length < page) return true;
+    const last = seen.at(-1)!;
+    windows = windows.slice(last.pair);
+    windows[0] = [windows[0]![0]!, windows[0]![1]!, `${last.id} `];
   }
-  return rearmed;
 }
 
 /** A sweeper task's progress mark (epoch ms), or null before its first run. */
@@ -218,78 +236,6 @@ export async function autoDisableFailingEndpoints(db: D1Database, windowMs: numb
     .bind(now, windowMs)
     .all<AutoDisabledEndpoint>();
   return results;
-}
-
-/** A purged message whose payload R2 holds: its object must go too. */
-export interface PurgedR2Payload {
-  tenant_id: string;
-  id: string;
-}
-
-// The next ?2 tenant buckets that have messages after bucket ?1 (-1: from the first), by a loose
-// index scan over the message keys: one seek each.
-const NEXT_BUCKETS = `
-  WITH RECURSIVE buckets(b, n) AS (
-    SELECT ?1, 0
-    UNION ALL
-    SELECT (SELECT min(key) FROM messages WHERE key >= ((buckets.b + 1) << 47)) >> 47, buckets.n + 1
-    FROM buckets WHERE buckets.b IS NOT NULL AND buckets.n < ?2)
-  SELECT b FROM buckets WHERE n > 0 AND b IS NOT NULL`;
-
-/** The tenant buckets of the shard that have messages: one seek each, PAIRS_PAGE a query. */
-async function messageBucketsOfShard(db: D1Database): Promise<number[]> {
-  let last = -1;
-  return inChunks(Infinity, PAIRS_PAGE, async (size) => {
-    const { results } = await db.prepare(NEXT_BUCKETS).bind(last, size).all<{ b: number }>();
-    last = results.at(-1)?.b ?? last;
-    return results.map((r) => r.b);
-  });
-}
-
-/**
- * Most (tenant, endpoint) pairs or tenant buckets one purging query seeks: ~2 D1 rows read each
- * even when nothing there is old enough, so with UPKEEP_CHUNK deletions a query reads ≤ ~250 rows.
- */
-const PURGE_RANGES = 20;
-
-/**
- * Deletes up to `limit` messages and up to `limit` deliveries created before `before` (epoch ms),
- * oldest first within each tenant range: bounded work per run, and runs catch up one after the
- * other. Deliveries go from the ranges of `pairs` (deliveryPairsOfShard), messages from the shard's
- * tenant buckets, found once; each query deletes at most UPKEEP_CHUNK rows from their ranges (issue
- * 25: ≤ ~250 D1 rows read per query).
- * Returns how many messages and deliveries went and which of the messages had their payload in R2.
- */
-export async function purgeOldMessages(
-  db: D1Database,
-  pairs: DeliveryPair[],
-  before: number,
-  limit: number,
-): Promise<{ messages: number; deliveries: number; r2Payloads: PurgedR2Payload[] }> {
-  const deliveries = await countInRuns(pairs, PURGE_RANGES, limit, UPKEEP_CHUNK, async (pairs, size) => {
-    const { meta } = await db
-      .prepare(
-        `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
-           SELECT d.tenant_id, d.endpoint_id, d.id FROM json_each(?3) AS p
-           CROSS JOIN deliveries AS d ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id < ?1
-           LIMIT ?2)`,
-      )
-      .bind(idFloor(before), size, pairs)
-      .run();
-    return meta.changes;
-  });
-  const purged = await inRuns(await messageBucketsOfShard(db), PURGE_RANGES, limit, UPKEEP_CHUNK, async (buckets, size) =>
-    (await db
-      .prepare(
-        `DELETE FROM messages WHERE key IN (
-           SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
-           LIMIT ?2)
-         RETURNING tenant_id, id, payload_r2`,
-      )
-      .bind(before, size, buckets)
-      .all<PurgedR2Payload & { payload_r2: number }>()).results,
-  );
-  return { messages: purged.length, deliveries, r2Payloads: purged.filter((m) => m.payload_r2 === 1) };
 }
 
 /** Deletes idempotency keys past their window. */

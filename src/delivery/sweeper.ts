@@ -1,21 +1,16 @@
 import { readConfig } from "../config";
 import { IDEMPOTENCY_WINDOW_MS } from "../limits";
-import {
-  autoDisableFailingEndpoints,
-  deliveryPairsOfShard,
-  purgeIdempotencyKeys,
-  purgeOldMessages,
-  readSweeperMark,
-  rearmStuckDeliveries,
-  writeSweeperMark,
-} from "../db/maintenance";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark, rearmStuckDeliveries, writeSweeperMark } from "../db/maintenance";
+import { QueryBudget } from "../db/query-budget";
+import { purgeOldDeliveries, purgeOldMessages } from "../db/retention";
+import { readWalkMarks, type WalkMarks, writeWalkMarks } from "../db/sweeper-walks";
 import { emitOperationalEvents } from "../ops/operational-events";
 import { purgeQueuedSecrets } from "../ops/secret-purges";
 import { deletePayloads } from "../payloads";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
-import { endpointsOfShard, foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
 import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
 
 /** Per data shard and sweep: most deliveries re-armed, most messages purged. */
@@ -28,6 +23,30 @@ export const PURGE_LIMIT = 2000;
  */
 const FRESH_LOOKBACK_MS = 3_600_000;
 const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
+
+/**
+ * D1 queries one sweep makes at most, over every data shard: D1 allows 1,000 per Worker invocation
+ * on Workers Paid (https://developers.cloudflare.com/d1/platform/limits/, "Queries per Worker
+ * invocation"), and the query past it fails. The 200 kept back are for what the sweep cannot count
+ * ahead: the second try src/db/transient.ts makes of a statement D1 refused (a query again), and the
+ * operational events of endpoints it disables (src/ops/operational-events.ts stores a message for the
+ * platform and each subscribing tenant, a few queries each). Queue sends and R2 deletes are
+ * subrequests, not D1 queries (10,000 per invocation; SCALING.md).
+ */
+export const SWEEP_QUERY_BUDGET = 800;
+/**
+ * The control database's queries of a sweep, taken off the top: the queued secrets purge's lease of
+ * up to 250 owners, then one batch that deletes the purged and frees those KV refused (src/ops/secret-purges.ts).
+ */
+const SECRET_PURGE_QUERIES = 3;
+/**
+ * The most of a shard's budget re-arming may use. It comes first, but its fresh walk resumes where it
+ * stopped like the others, so it need not take everything: the quarter kept back (with what it
+ * leaves unused) keeps retention and the stats fold moving on a shard whose pairs outnumber a
+ * sweep's queries, and pays the few fixed queries (auto-disable, the Idempotency-Key purge, the
+ * walk marks' write).
+ */
+const REARM_SHARE = 3 / 4;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -44,23 +63,31 @@ export interface SweepReport {
 type ShardSweep = Omit<SweepReport, "failedShards" | "purgedSecrets">;
 
 /**
- * Sweeps one data shard: re-arms its lost deliveries (queued with that shard's index), disables its
- * endpoints failing across the window (an `endpoint.disabled` event each), and expires its old data, R2 payloads included, at most
- * PURGE_LIMIT messages a run.
+ * Re-arms the shard's lost deliveries (queued with that shard's index) within `budget`, its fresh
+ * walk resuming where the last sweep's stopped. The fresh-scan mark moves only when that walk
+ * reaches the last pair, and only to the threshold of the sweep that began it: a pair walked then
+ * was looked at up to that time. Returns how many it re-armed and the fresh walk's marks.
  */
-async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSweep> {
-  const config = readConfig(env);
+async function rearmShard(env: Env, shard: number, now: number, marks: WalkMarks, budget: QueryBudget): Promise<{ requeued: number; marks: Pick<WalkMarks, "freshPairs" | "freshBegan"> }> {
   const db = shardDb(env, shard);
   // Only deliveries no consumer batch can still hold: re-arming one a batch is sending would send it twice.
-  const stuckBefore = now - claimMs(config);
+  const stuckBefore = now - claimMs(readConfig(env));
+  budget.charge();
   const mark = await readSweeperMark(db, FRESH_SCAN_MARK);
   const freshFrom = Math.min(mark ?? 0, stuckBefore - FRESH_LOOKBACK_MS);
-  // Listed once for the re-arming and the purge: a pair that appears in between has only fresh deliveries.
-  const pairs = await deliveryPairsOfShard(db);
-  const stuck = await rearmStuckDeliveries(db, pairs, stuckBefore, freshFrom, now, REARM_LIMIT);
-  await enqueueDeliveries(env.DELIVERIES, shard, stuck);
-  if (stuck.length < REARM_LIMIT) await writeSweeperMark(db, FRESH_SCAN_MARK, stuckBefore);
-  const disabled = await autoDisableFailingEndpoints(db, config.AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const began = marks.freshBegan ?? stuckBefore;
+  const stuck = await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, REARM_LIMIT, budget.portion(budget.left - 1), marks.freshPairs);
+  await enqueueDeliveries(env.DELIVERIES, shard, stuck.deliveries);
+  if (!stuck.fresh.end) return { requeued: stuck.deliveries.length, marks: { freshPairs: stuck.fresh.after, freshBegan: began } };
+  budget.charge();
+  await writeSweeperMark(db, FRESH_SCAN_MARK, began);
+  return { requeued: stuck.deliveries.length, marks: { freshPairs: null, freshBegan: null } };
+}
+
+/** Disables the shard's endpoints failing across the window, an `endpoint.disabled` event each. */
+async function disableFailing(env: Env, shard: number, now: number, budget: QueryBudget): Promise<number> {
+  budget.charge();
+  const disabled = await autoDisableFailingEndpoints(shardDb(env, shard), readConfig(env).AUTO_DISABLE_AFTER_SECONDS * 1000, now);
   await emitOperationalEvents(env, disabled.map((e) => ({
     type: "endpoint.disabled" as const,
     tenant_id: e.tenant_id,
@@ -69,16 +96,51 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
     reason: "failures" as const,
     detail: e.disabled_reason,
   })));
-  const purged = await purgeOldMessages(db, pairs, now - config.RETENTION_DAYS * 86_400_000, PURGE_LIMIT);
+  return disabled.length;
+}
+
+/**
+ * Expires the shard's old data, R2 payloads included, and folds its endpoint stats: four walks, each
+ * resuming where the last sweep's stopped and at most PURGE_LIMIT rows a run, within `budget`.
+ * Returns how many messages and deliveries went and the walks' new marks.
+ */
+async function expireShard(env: Env, shard: number, now: number, marks: WalkMarks, walks: QueryBudget) {
+  const db = shardDb(env, shard);
+  const retainFrom = now - readConfig(env).RETENTION_DAYS * 86_400_000;
+  // Each walk gets an equal share of what is left when its turn comes, so one with a backlog cannot
+  // starve the others, and what one leaves unused goes to those after it.
+  const share = (walksLeft: number) => walks.portion(Math.floor(walks.left / walksLeft));
+  const deliveries = await purgeOldDeliveries(db, marks.purgeDeliveries, retainFrom, PURGE_LIMIT, share(4));
+  const messages = await purgeOldMessages(db, marks.purgeMessages, retainFrom, PURGE_LIMIT, share(3));
   // After the rows: a crash in between leaves an orphan object, never a message without its payload.
-  await deletePayloads(env, purged.r2Payloads);
-  await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+  await deletePayloads(env, messages.r2Payloads);
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
-  // Listed once for the fold and the purge: an endpoint created in between has no old rollups.
-  const endpoints = await endpointsOfShard(db);
-  await foldEndpointStatsIntoHours(db, endpoints, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT);
-  await purgeOldEndpointStats(db, endpoints, now - STATS_RETENTION_MS, PURGE_LIMIT);
-  return { requeued: stuck.length, disabledEndpoints: disabled.length, purgedMessages: purged.messages, purgedDeliveries: purged.deliveries };
+  const folded = await foldEndpointStatsIntoHours(db, marks.foldStats, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT, share(2));
+  const stats = await purgeOldEndpointStats(db, marks.purgeStats, now - STATS_RETENTION_MS, PURGE_LIMIT, share(1));
+  return {
+    messages: messages.done,
+    deliveries: deliveries.done,
+    marks: { purgeDeliveries: deliveries.after, purgeMessages: messages.after, foldStats: folded.after, purgeStats: stats.after },
+  };
+}
+
+/**
+ * Sweeps one data shard within `budget`: re-arming first (it is what keeps a delivery from waiting
+ * for ever) with up to REARM_SHARE of it; then auto-disabling, the Idempotency-Key purge, and expiry
+ * with what is left. The walks' marks are read once before and written once after.
+ */
+async function sweepShard(env: Env, shard: number, now: number, budget: QueryBudget): Promise<ShardSweep> {
+  const db = shardDb(env, shard);
+  budget.charge();
+  const marks = await readWalkMarks(db);
+  const rearmed = await rearmShard(env, shard, now, marks, budget.portion(Math.floor(budget.left * REARM_SHARE)));
+  const disabledEndpoints = await disableFailing(env, shard, now, budget);
+  budget.charge();
+  await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+  const expired = await expireShard(env, shard, now, marks, budget.portion(budget.left - 1));
+  budget.charge();
+  await writeWalkMarks(db, { ...rearmed.marks, ...expired.marks });
+  return { requeued: rearmed.requeued, disabledEndpoints, purgedMessages: expired.messages, purgedDeliveries: expired.deliveries };
 }
 
 /**
@@ -88,11 +150,20 @@ async function sweepShard(env: Env, shard: number, now: number): Promise<ShardSw
  * reuses the pages a purge frees, so a shard stops growing once retention is reached. A shard that
  * fails is logged and named in `failedShards` without stopping the others; the next sweep (a minute
  * later) picks up where it stopped, since every step is idempotent.
+ *
+ * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer):
+ *   the control database's secret purge takes SECRET_PURGE_QUERIES, the shards share the rest
+ *   equally, and a shard with more ranges than its share covers is walked over successive sweeps
+ *   (src/db/sweeper-walks.ts).
  */
-export async function sweep(env: Env, now = Date.now()): Promise<SweepReport> {
+export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
   const shards = Array.from({ length: shardCount(env) }, (_, index) => index);
+  // An equal share each: the shards are swept at once, so a pool they drew from would go to whichever
+  // asked first, and one big shard would starve the rest. A share a shard leaves unused is not lost
+  // work: every walk resumes next minute where it stopped.
+  const share = Math.floor((queries - SECRET_PURGE_QUERIES) / shards.length);
   const [swept, purgedSecrets] = await Promise.all([
-    Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now))),
+    Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now, new QueryBudget(share)))),
     // The control database's queue; a failure leaves it for the next run.
     purgeQueuedSecrets(env).catch((error: Error) => {
       console.error(`deleting queued secrets of deleted owners failed: ${error.message}`);

@@ -28,6 +28,7 @@ export const ISOLATED_TESTS = [
   "test/secrets-under-lag.test.ts",
   "test/shards-routing.test.ts",
   "test/storage-footprint.test.ts",
+  "test/sweep-budget.test.ts",
   "test/sweeper.test.ts",
   "test/tenant-deletion-under-caps.test.ts",
   "test/upkeep-many-endpoints.test.ts",

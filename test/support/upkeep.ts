@@ -1,25 +1,30 @@
-import { endpointsOfShard, foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../../src/db/endpoint-stats";
-import { deliveryPairsOfShard, purgeOldMessages, rearmStuckDeliveries } from "../../src/db/maintenance";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../../src/db/endpoint-stats";
+import { rearmStuckDeliveries } from "../../src/db/maintenance";
+import { unlimitedQueries } from "../../src/db/query-budget";
+import { purgeOldDeliveries, purgeOldMessages } from "../../src/db/retention";
 
-// The sweeper's upkeep steps as one call each, listing the shard's ranges first as sweepShard does
-// (src/delivery/sweeper.ts), so a test counts and plans the listing's queries with the step's.
+// The sweeper's upkeep steps as one call each over the whole shard, from the first range and with
+// no query budget (src/delivery/sweeper.ts gives each a budget and a mark to resume from), so a
+// test counts and plans the listing's queries with the step's.
 
-/** Lists the shard's (tenant, endpoint) pairs, then rearmStuckDeliveries over them. */
+/** rearmStuckDeliveries with no query budget: the deliveries it re-armed. */
 export async function rearmStuck(db: D1Database, stuckBefore: number, freshFrom: number, now: number, limit: number) {
-  return rearmStuckDeliveries(db, await deliveryPairsOfShard(db), stuckBefore, freshFrom, now, limit);
+  return (await rearmStuckDeliveries(db, stuckBefore, freshFrom, now, limit, unlimitedQueries())).deliveries;
 }
 
-/** Lists the shard's (tenant, endpoint) pairs, then purgeOldMessages over them. */
+/** Retention's two walks from the first range, with no query budget: up to `limit` deliveries, then up to `limit` messages. */
 export async function purgeOld(db: D1Database, before: number, limit: number) {
-  return purgeOldMessages(db, await deliveryPairsOfShard(db), before, limit);
+  const deliveries = await purgeOldDeliveries(db, null, before, limit, unlimitedQueries());
+  const messages = await purgeOldMessages(db, null, before, limit, unlimitedQueries());
+  return { deliveries: deliveries.done, messages: messages.done, r2Payloads: messages.r2Payloads };
 }
 
-/** Lists the shard's endpoints, then foldEndpointStatsIntoHours over them. */
+/** foldEndpointStatsIntoHours from the first endpoint, with no query budget: how many rollups it folded. */
 export async function foldStats(db: D1Database, before: number, limit: number) {
-  return foldEndpointStatsIntoHours(db, await endpointsOfShard(db), before, limit);
+  return (await foldEndpointStatsIntoHours(db, null, before, limit, unlimitedQueries())).done;
 }
 
-/** Lists the shard's endpoints, then purgeOldEndpointStats over them. */
+/** purgeOldEndpointStats from the first endpoint, with no query budget: how many rollups went. */
 export async function purgeStats(db: D1Database, before: number, limit: number) {
-  return purgeOldEndpointStats(db, await endpointsOfShard(db), before, limit);
+  return (await purgeOldEndpointStats(db, null, before, limit, unlimitedQueries())).done;
 }

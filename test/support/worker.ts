@@ -69,10 +69,13 @@ export async function replayHeld(tenantId: string, deliveryId: string): Promise<
   return tasks[0]!;
 }
 
-/** Runs the sweeper as if at `at` (epoch ms) with the queue held back; returns the queue messages it produced. */
-export async function sweepHeld(at: number, sweepEnv: Env = env): Promise<DeliveryTask[]> {
+/**
+ * Runs the sweeper as if at `at` (epoch ms) with the queue held back, within `queries` D1 queries
+ * (the production budget unless given); returns the queue messages it produced.
+ */
+export async function sweepHeld(at: number, sweepEnv: Env = env, queries?: number): Promise<DeliveryTask[]> {
   const { queue, sent } = holdingQueue();
-  await sweep({ ...sweepEnv, DELIVERIES: queue }, at);
+  await sweep({ ...sweepEnv, DELIVERIES: queue }, at, queries);
   return sent;
 }
 
