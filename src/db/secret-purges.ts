@@ -28,11 +28,12 @@ export function deleteTenantQueuingSecrets(db: D1Database, tenantId: string, own
 
 /**
  * Leases queued owners until `until` (epoch ms) and returns them: `owners` when given (those still
- * queued), else up to `limit` in primary-key order (one range read); never one whose lease is live
- * at `now`, nor a tenant that exists again (its creation purges its namesake's secret itself).
+ * queued, each a primary-key seek), else up to `limit` in primary-key order (one range read); never
+ * one whose lease is live at `now`, nor a tenant that exists again (its creation purges its
+ * namesake's secret itself).
  */
 export async function leaseSecretPurges(db: D1Database, now: number, until: number, limit: number, owners?: SecretOwner[]): Promise<SecretOwner[]> {
-  const from = owners ? "json_each(?4) AS o JOIN secret_purges AS p ON p.kind = o.value ->> 0 AND p.id = o.value ->> 1" : "secret_purges AS p";
+  const from = owners ? "json_each(?4) AS o CROSS JOIN secret_purges AS p ON p.kind = o.value ->> 0 AND p.id = o.value ->> 1" : "secret_purges AS p";
   const { results } = await db
     .prepare(
       `UPDATE secret_purges SET leased_until = ?2

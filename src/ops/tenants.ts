@@ -23,8 +23,8 @@ import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
  * pickShardForNewTenant chose, its own signing secret in KV, then its mirror row on that shard, which
  * makes it whole. A deleted tenant's id whose old secret is still queued for deletion has it deleted
  * first (purgeNamesakeSecret), so the queued purge cannot delete the new one; while a purge is
- * deleting it, the id is refused with 503 and Retry-After. When the KV or shard write fails the rows already written are removed, so no
- * tenant is left half-made. That clean-up can fail too, and a D1 write whose connection was lost may
+ * deleting it, the id is refused with 503 and Retry-After. When the KV or shard write fails the rows
+ * already written are removed, so no tenant is left half-made. That clean-up can fail too, and a D1 write whose connection was lost may
  * have run although it threw: either way a control row is left without its mirror row, and the
  * client, answered 503, sends the create again. Such a leftover (never answered 201, or a deletion
  * that stopped after the shard) is removed and the tenant created afresh, so the retry gets its 201.
