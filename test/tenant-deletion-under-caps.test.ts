@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { leaseSecretPurges } from "../src/db/secret-purges";
 import { purgeQueuedSecrets, SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
+import { createEndpoint, deleteEndpoint } from "../src/ops/endpoints";
 import { deleteTenant } from "../src/ops/tenants";
 import { sweep } from "../src/delivery/sweeper";
 import { createSecret } from "../src/secrets";
@@ -123,6 +124,26 @@ describe("deleting a tenant while KV fails part-way", () => {
     await deleteTenant(kvReadsFailing(), tenantId);
     await cronWith({});
     expect(await secretsLeft(endpointIds)).toEqual([]);
+  });
+});
+
+describe("deleting an endpoint while KV refuses deletes", () => {
+  it("an endpoint whose secret KV refuses to delete is deleted, and the sweeper deletes its secret later", async () => {
+    const { id: tenantId } = await newTenant();
+    const endpoint = await createEndpoint(env, tenantId, { url: "https://example.com/hooks" });
+    const kv = env.SECRETS;
+    const refusing = {
+      get: kv.get.bind(kv),
+      put: kv.put.bind(kv),
+      list: kv.list.bind(kv),
+      delete: async () => {
+        throw new Error("KV DELETE failed: 429 Too Many Requests");
+      },
+    };
+    await deleteEndpoint({ ...env, SECRETS: refusing as unknown as KVNamespace } as Env, tenantId, endpoint.id);
+    expect((await apiJson("GET", `/v1/tenants/${tenantId}/endpoints/${endpoint.id}`)).status).toBe(404);
+    await cronWith({});
+    expect(await kvKeys(env.SECRETS, `secret:endpoint:${endpoint.id}`)).toEqual([]);
   });
 });
 

@@ -18,12 +18,17 @@ const ownersJson = (owners: SecretOwner[]) => JSON.stringify(owners.map((o) => [
  * statement's `meta.changes` says whether the tenant existed.
  */
 export function deleteTenantQueuingSecrets(db: D1Database, tenantId: string, owners: SecretOwner[]): D1PreparedStatement[] {
-  return [
-    db.prepare("DELETE FROM tenants WHERE id = ?").bind(tenantId),
-    ...runsOf(owners, OWNERS_PER_STATEMENT).map((run) =>
-      db.prepare("INSERT OR IGNORE INTO secret_purges (kind, id) SELECT value ->> 0, value ->> 1 FROM json_each(?)").bind(ownersJson(run)),
-    ),
-  ];
+  return [db.prepare("DELETE FROM tenants WHERE id = ?").bind(tenantId), ...queueing(db, owners)];
+}
+
+const queueing = (db: D1Database, owners: SecretOwner[]) =>
+  runsOf(owners, OWNERS_PER_STATEMENT).map((run) =>
+    db.prepare("INSERT OR IGNORE INTO secret_purges (kind, id) SELECT value ->> 0, value ->> 1 FROM json_each(?)").bind(ownersJson(run)),
+  );
+
+/** Queues `owners`' secrets for deletion by the sweeper (src/ops/secret-purges.ts); one already queued stays as it is. */
+export async function queueSecretPurges(db: D1Database, owners: SecretOwner[]): Promise<void> {
+  await db.batch(queueing(db, owners));
 }
 
 /**

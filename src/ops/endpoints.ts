@@ -7,6 +7,7 @@ import { describeJsonSyntaxError, jsonSyntaxError } from "../lib/json-syntax";
 import { EventType } from "../schemas/fields";
 import { jsonDepthExceeds } from "../security/json-depth";
 import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
+import { purgeSecretOrQueue } from "./secret-purges";
 import { createSecret, deleteSecret, type SecretSet } from "../secrets";
 import { keyKindOf, keyKindOfScheme, publicKeyOf } from "../security/signing-keys";
 import type { CreateEndpointInput, Endpoint, UpdateEndpointInput } from "../schemas/endpoints";
@@ -138,11 +139,14 @@ function enabledChange(endpoint: Endpoint, now: number): OperationalEvent {
   return { type: "endpoint.disabled", ...about, reason: "manual", detail: endpoint.disabled_reason };
 }
 
-/** Deletes an endpoint, then its signing secret; pending deliveries to it are cancelled when they come up. */
+/**
+ * Deletes an endpoint, then its signing secret (queued for the sweeper when KV fails: the endpoint
+ * is gone, and a retry would be a 404); pending deliveries to it are cancelled when they come up.
+ */
 export async function deleteEndpoint(env: Env, tenantId: string, endpointId: string): Promise<void> {
   const { db } = await tenantDb(env, tenantId);
   if (!(await stored.deleteEndpoint(db, tenantId, endpointId))) throw notFound("Endpoint");
-  await deleteSecret(env, { kind: "endpoint", id: endpointId });
+  await purgeSecretOrQueue(env, { kind: "endpoint", id: endpointId });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { leaseSecretPurges, secretPurgeOf, settleSecretPurges } from "../db/secret-purges";
+import { leaseSecretPurges, queueSecretPurges, secretPurgeOf, settleSecretPurges } from "../db/secret-purges";
 import { ApiError } from "../errors";
 import { deleteSecret, type SecretOwner } from "../secrets";
 
@@ -47,6 +47,18 @@ export async function purgeSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY
 /** The sweeper's share: deletes the secrets of up to SECRET_PURGES_PER_INVOCATION queued owners; returns how many it took. */
 export function purgeQueuedSecrets(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, now = Date.now()): Promise<number> {
   return purgeSecrets(env, undefined, now);
+}
+
+/**
+ * Deletes the secret of `owner`, which is gone; when KV fails, queues it for the sweeper instead, so
+ * the owner's deletion stands without its secret left in KV for good.
+ * @throws Error when KV and then the queue's D1 write both fail
+ */
+export async function purgeSecretOrQueue(env: Pick<Env, "DB" | "SECRETS" | "MASTER_KEY">, owner: SecretOwner): Promise<void> {
+  await deleteSecret(env, owner, { versionRequired: true }).catch(async (error: Error) => {
+    console.warn(`deleting the secret of ${owner.kind} ${owner.id} failed, queued for the sweeper: ${error.message}`);
+    await queueSecretPurges(env.DB, [owner]);
+  });
 }
 
 /**
