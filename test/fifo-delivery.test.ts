@@ -3,6 +3,8 @@ import { HOLD_POLL_SECONDS } from "../src/delivery/fifo";
 import { tasksOf, type DeliveryTask } from "../src/delivery/task";
 import { apiJson, bucket, newEndpoint, newTenant, received, receiverUrl, release, requestsArrived } from "./support/api";
 import { env } from "cloudflare:test";
+import { cancelUnattemptedDeliveries } from "../src/db/messages";
+import { shardOf } from "./support/shards";
 import { apiHeld, consume as consumeBatch, deliveryRow, holdingQueue, replayHeld, sweepHeld } from "./support/worker";
 
 // Issue 26: FIFO endpoints and ordering keys (CONTRACT.md, Delivery control), end to end against
@@ -163,6 +165,15 @@ describe("FIFO endpoints", () => {
     expect(cancel.delays).toEqual([undefined]);
     await consume(cancel.tasks);
     expect(await payloadsReceived(name)).toEqual([{ n: 2 }]);
+  });
+
+  it("two cancels of a scheduled head within the same millisecond wake the next delivery once", async () => {
+    const { tenantId } = await fifoEndpoint();
+    const { messages } = await enqueueBatch(tenantId, [{ payload: { n: 1 }, delay_seconds: 3_600 }, { payload: { n: 2 } }]);
+    const db = await shardOf(tenantId);
+    const now = Date.now();
+    const [first, second] = await Promise.all([0, 1].map(() => cancelUnattemptedDeliveries(db, tenantId, messages[0]!.id, now)));
+    expect([first!.woken, second!.woken].flat().map((w) => w.delivery_id)).toEqual([messages[1]!.deliveries[0]!.id]);
   });
 
   it("the next delivery's held message is acked unsent once the cancel has queued it afresh", async () => {

@@ -1,7 +1,8 @@
+import { toHex } from "../lib/base64";
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
-import { EARLY_TOLERANCE_MS, SQL_NEW_QUEUE_TOKEN, sqlAheadInOrder, sqlWakeNextInOrder, type WokenDelivery } from "./sql";
+import { EARLY_TOLERANCE_MS, sqlAheadInOrder, sqlWakeNextInOrder, type WokenDelivery } from "./sql";
 
 /** The last error of a delivery cancelled before its first attempt. */
 const CANCELLED_UNATTEMPTED = "Cancelled before its first attempt";
@@ -110,26 +111,26 @@ export interface CancelledMessage {
   woken: WokenDelivery[];
 }
 
+// ?7: the cancel's own queue token (8 random bytes as hex), which ends each delivery's queue chain
+// and tells the wake below which deliveries this very cancel closed.
 const CANCEL_UNATTEMPTED = `
   UPDATE deliveries SET status = 'cancelled', last_error = '${CANCELLED_UNATTEMPTED}', next_attempt_at = NULL,
-    ${SQL_NEW_QUEUE_TOKEN}, updated_at = max(?6, created_at + 1)
+    packed_queue_token = unhex(?7), updated_at = max(?6, created_at + 1)
   WHERE (tenant_id, endpoint_id, id) IN (SELECT d.tenant_id, d.endpoint_id, d.id FROM ${MESSAGE_DELIVERIES} WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5)
     AND status IN ('scheduled', 'pending') AND attempts = 0
-    AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?7
+    AND NOT (fifo_seq IS NOT NULL AND coalesce(next_attempt_at, 0) <= ?6 + ?8
       AND EXISTS (SELECT 1 FROM endpoints AS e WHERE e.tenant_id = deliveries.tenant_id AND e.id = deliveries.endpoint_id AND e.ordering = 'fifo')
       AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")}))`;
 
-// The places the cancel just closed: the message's FIFO deliveries it cancelled, i.e. cancelled
-// unattempted at this very millisecond. Only a scheduled head not yet due wakes anything (a due head
-// is never cancelled, a delivery behind a head leaves that head ahead of the next). Two cancels of
-// one message in the same millisecond would wake the same delivery twice: at worst one duplicate send,
-// which webhook-id lets a receiver drop.
+// The places the cancel just closed: the message's FIFO deliveries it cancelled, i.e. those holding
+// its token (?7). Only a scheduled head not yet due wakes anything (a due head is never cancelled, a
+// delivery behind a head leaves that head ahead of the next). A second cancel of the message, even
+// in the same millisecond, cancels nothing and so wakes nothing: the next delivery is woken once.
 const WAKE_AFTER_CANCEL = sqlWakeNextInOrder(
   `${MESSAGE_DELIVERIES}
    JOIN endpoints AS e ON e.id = d.endpoint_id AND e.ordering = 'fifo' AND e.enabled = 1
    WHERE m.key = ${KEY} AND m.tenant_id = ?4 AND m.id = ?5
-     AND d.fifo_seq IS NOT NULL AND d.status = 'cancelled' AND d.attempts = 0 AND d.last_error = '${CANCELLED_UNATTEMPTED}'
-     AND d.updated_at = max(?6, d.created_at + 1)`,
+     AND d.fifo_seq IS NOT NULL AND d.status = 'cancelled' AND d.packed_queue_token = unhex(?7)`,
   "?6",
 );
 
@@ -150,8 +151,9 @@ const WAKE_AFTER_CANCEL = sqlWakeNextInOrder(
 export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<CancelledMessage> {
   const key = messageKeyOf(messageId);
   if (!key) return { cancelled: 0, woken: [] };
-  const params = [...keyParams(key), tenantId, messageId, now, EARLY_TOLERANCE_MS];
-  const [cancel, wake] = await db.batch([db.prepare(CANCEL_UNATTEMPTED).bind(...params), db.prepare(WAKE_AFTER_CANCEL).bind(...params.slice(0, 6))]);
+  const token = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  const params = [...keyParams(key), tenantId, messageId, now, token];
+  const [cancel, wake] = await db.batch([db.prepare(CANCEL_UNATTEMPTED).bind(...params, EARLY_TOLERANCE_MS), db.prepare(WAKE_AFTER_CANCEL).bind(...params)]);
   return { cancelled: cancel!.meta.changes, woken: wake!.results as WokenDelivery[] };
 }
 
