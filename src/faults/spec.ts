@@ -15,7 +15,7 @@ export interface FaultSpec {
   r2ErrorRate: number;
   /** Share (0–1) of KV get, getWithMetadata, put and delete calls that fail. */
   kvErrorRate: number;
-  /** Most D1 calls (a statement run or a batch) one Worker invocation may make, as on Cloudflare (1,000); 0 = no cap. */
+  /** Most D1 queries one Worker invocation may make (a statement run is one, a batch one per statement), as on Cloudflare (1,000); 0 = no cap. */
   d1QueriesPerInvocation: number;
   /** Most KV operations one Worker invocation may make, as on Cloudflare (1,000); 0 = no cap. */
   kvOperationsPerInvocation: number;
