@@ -174,6 +174,21 @@ export function fillEndpointStatsFromDeliveries(file: string, now: number): numb
   }
 }
 
+/**
+ * Drops the planner's statistics (sqlite_stat1, which ANALYZE wrote while seeding) from the shard
+ * copy in `file`: a D1 database created by migrations has none unless someone runs ANALYZE or
+ * PRAGMA optimize, and without them SQLite may pick another join order or index. The scale phase
+ * measures the plans production gets.
+ */
+export function withoutPlannerStatistics(file: string): void {
+  const db = new DatabaseSync(file);
+  try {
+    db.exec("DROP TABLE IF EXISTS sqlite_stat1; DROP TABLE IF EXISTS sqlite_stat4;");
+  } finally {
+    db.close();
+  }
+}
+
 interface DeliveryRow {
   endpoint: string;
   id: string;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { freePort } from "../../scripts/local-relay.ts";
 import type { ReadCost, ScalePlan } from "../scale-worker.ts";
 import { ALL_SCALE_READS, SCALE_WRITES, type ScaleRead } from "./scale-reads.ts";
-import { fillEndpointStatsFromDeliveries, migrateShard, RARE_EVENT, RARE_SOURCE, seededShard, type SeedCatalog } from "./scale-seed.ts";
+import { fillEndpointStatsFromDeliveries, migrateShard, withoutPlannerStatistics, RARE_EVENT, RARE_SOURCE, seededShard, type SeedCatalog } from "./scale-seed.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -56,9 +56,9 @@ export interface ScaleResult {
 }
 
 /**
- * A fresh local state folder whose SHARD_0 is a copy of `seeded` with the migrations it lacks and
- * its endpoint stats rolled up as of `now` (epoch ms): wrangler creates the database file, which the
- * copy then replaces.
+ * A fresh local state folder whose SHARD_0 is a copy of `seeded` with the migrations it lacks, its
+ * endpoint stats rolled up as of `now` (epoch ms) and no planner statistics: wrangler creates the
+ * database file, which the copy then replaces.
  */
 export function stateWith(seeded: string, now: number): string {
   const persist = mkdtempSync(path.join(tmpdir(), "edgehook-scale-"));
@@ -75,6 +75,7 @@ export function stateWith(seeded: string, now: number): string {
   copyFileSync(seeded, path.join(dir, database));
   migrateShard(path.join(dir, database));
   fillEndpointStatsFromDeliveries(path.join(dir, database), now);
+  withoutPlannerStatistics(path.join(dir, database));
   return persist;
 }
 
