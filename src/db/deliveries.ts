@@ -41,8 +41,13 @@ const MESSAGE_OF_DELIVERY = `messages AS m ON m.key = ${sqlMessageKeyOf("d.id")}
 /** SQL joining a message target `t` (json_each of `m.targets`) to its delivery `d` by primary key. */
 const DELIVERY_OF_TARGET = "d.tenant_id = m.tenant_id AND d.endpoint_id = t.value AND d.id = substr(m.id, 1, 32) || printf('%04x', t.key + 1)";
 
-/** SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`), by primary key. */
-export const MESSAGE_DELIVERIES = `messages AS m JOIN json_each(m.targets) AS t JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
+/**
+ * SQL joining `messages AS m` to its deliveries in ordinal order (`json_each AS t`, `deliveries AS d`),
+ * by primary key. CROSS JOIN keeps that order: without planner statistics (a database made by
+ * migrations has none) SQLite may put `d` before `t` and seek it by tenant alone, reading every
+ * delivery of the tenant (1.8 million at the bench's scale; SCALING.md).
+ */
+export const MESSAGE_DELIVERIES = `messages AS m CROSS JOIN json_each(m.targets) AS t CROSS JOIN deliveries AS d ON ${DELIVERY_OF_TARGET}`;
 
 /** Maps a delivery row to its API summary. */
 export function toDeliverySummary(row: DeliverySummaryRow): z.infer<typeof DeliverySummarySchema> {

@@ -54,13 +54,15 @@ export interface WokenDelivery {
  * as a head on its old chain. Returns (RETURNING) tenant_id, endpoint_id, delivery_id, token.
  */
 export const sqlWakeNextInOrder = (closed: string, at: string) => `
+  WITH w AS MATERIALIZED (
+    SELECT d.tenant_id, d.endpoint_id, ${at} AS at,
+           (SELECT n.id FROM deliveries AS n
+            WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
+              AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
+            ORDER BY n.fifo_seq LIMIT 1) AS id
+    FROM ${closed})
   UPDATE deliveries SET ${SQL_NEW_QUEUE_TOKEN}, enqueued_at = w.at, updated_at = max(w.at, created_at + 1), ${SQL_DUE_IS_PENDING}
-  FROM (SELECT d.tenant_id, d.endpoint_id, ${at} AS at,
-               (SELECT n.id FROM deliveries AS n
-                WHERE n.tenant_id = d.tenant_id AND n.endpoint_id = d.endpoint_id AND n.ordering_key = d.ordering_key
-                  AND n.fifo_seq IS NOT NULL AND n.status IN ('scheduled', 'pending', 'retrying') AND n.fifo_seq > d.fifo_seq
-                ORDER BY n.fifo_seq LIMIT 1) AS id
-        FROM ${closed}) AS w
+  FROM w
   WHERE deliveries.tenant_id = w.tenant_id AND deliveries.endpoint_id = w.endpoint_id AND deliveries.id = w.id
     AND coalesce(deliveries.next_attempt_at, 0) <= w.at
     AND NOT EXISTS (SELECT 1 FROM ${sqlAheadInOrder("deliveries")})

@@ -24,6 +24,7 @@ export const ISOLATED_TESTS = [
   "test/fifo-delivery.test.ts",
   "test/operational-webhooks.test.ts",
   "test/query-plans.test.ts",
+  "test/reads-at-volume.test.ts",
   "test/scheduled-messages.test.ts",
   "test/secrets-under-lag.test.ts",
   "test/shards-routing.test.ts",
