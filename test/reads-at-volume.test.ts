@@ -5,6 +5,7 @@ import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listDeliveries } from "../src/db/delivery-lists";
 import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
 import { listEndpoints } from "../src/db/endpoints";
+import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark } from "../src/db/maintenance";
 import { storeMessages } from "../src/db/message-batch";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
@@ -82,6 +83,8 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
   const reads: Record<string, (db: D1Database) => Promise<unknown>> = {
     "polling a message": (db) => getMessageWithDeliveries(db, tenantId, middle()),
     "reading a delivery with its attempts": (db) => getDeliveryWithAttempts(db, tenantId, deliveryIdOf(middle(), 0)),
+    "looking up an Idempotency-Key": (db) => findKeyedRequests(db, tenantId, [`key-${MESSAGES / 200}-0`], NOW - HOUR),
+    "looking up an Idempotency-Key nobody used": (db) => findKeyedRequests(db, tenantId, ["never-used"], NOW - HOUR),
     "listing one message's deliveries": (db) => listDeliveries(db, tenantId, { message_id: middle(), limit: 100 }),
     "cancelling a message": (db) => cancelUnattemptedDeliveries(db, tenantId, messageIds[0]!, NOW),
     "loading a consumer batch": (db) => loadDeliveryWork(db, messageIds.slice(0, 100).map((id) => ({ tenant_id: tenantId, endpoint_id: endpointId, delivery_id: deliveryIdOf(id, 0) }))),
