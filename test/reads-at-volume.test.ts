@@ -36,6 +36,9 @@ const EVERY = 10;
 let tenantId = "";
 let endpointId = "";
 let fifoEndpointId = "";
+/** The ordinals of each message's deliveries to the plain and the FIFO endpoint: a message's targets are in endpoint id order. */
+let plain = 0;
+let fifo = 1;
 let messageIds: string[] = [];
 
 beforeAll(async () => {
@@ -43,6 +46,7 @@ beforeAll(async () => {
   tenantId = tenant.id;
   endpointId = (await newEndpoint(tenantId, { url: "https://example.com/hook" })).id as string;
   fifoEndpointId = (await newEndpoint(tenantId, { url: "https://example.com/ordered", ordering: "fifo" })).id as string;
+  [plain, fifo] = endpointId < fifoEndpointId ? [0, 1] : [1, 0];
   const db = await shardOf(tenantId);
   for (let batch = 0; batch < MESSAGES / 100; batch++) {
     const at = NOW - (MESSAGES / 100 - batch) * 1_000;
@@ -54,7 +58,7 @@ beforeAll(async () => {
     await storeMessages(db, { tenantId, now: at, expiresBefore: at - 86_400_000, filtersVersion: 0, messages });
     messageIds.push(...messages.map((m) => m.id));
   }
-  const closed = (status: string, from: number) => JSON.stringify(messageIds.filter((_, i) => i % EVERY === from).map((id) => deliveryIdOf(id, 0)));
+  const closed = (status: string, from: number) => JSON.stringify(messageIds.filter((_, i) => i % EVERY === from).flatMap((id) => [deliveryIdOf(id, plain), deliveryIdOf(id, fifo)]));
   await db.batch([
     db.prepare("UPDATE deliveries SET status = 'failed', attempts = 1, updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed("failed", 1)),
     db.prepare("UPDATE deliveries SET status = 'cancelled', updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed("cancelled", 2)),
@@ -82,20 +86,22 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
   const failed = () => messageIds[MESSAGES / 2 + 1]!;
   const reads: Record<string, (db: D1Database) => Promise<unknown>> = {
     "polling a message": (db) => getMessageWithDeliveries(db, tenantId, middle()),
-    "reading a delivery with its attempts": (db) => getDeliveryWithAttempts(db, tenantId, deliveryIdOf(middle(), 0)),
+    "reading a delivery with its attempts": (db) => getDeliveryWithAttempts(db, tenantId, deliveryIdOf(middle(), plain)),
     "looking up an Idempotency-Key": (db) => findKeyedRequests(db, tenantId, [`key-${MESSAGES / 200}-0`], NOW - HOUR),
     "looking up an Idempotency-Key nobody used": (db) => findKeyedRequests(db, tenantId, ["never-used"], NOW - HOUR),
     "listing one message's deliveries": (db) => listDeliveries(db, tenantId, { message_id: middle(), limit: 100 }),
     "cancelling a message": (db) => cancelUnattemptedDeliveries(db, tenantId, messageIds[0]!, NOW),
-    "loading a consumer batch": (db) => loadDeliveryWork(db, messageIds.slice(0, 100).map((id) => ({ tenant_id: tenantId, endpoint_id: endpointId, delivery_id: deliveryIdOf(id, 0) }))),
+    "loading a consumer batch": (db) => loadDeliveryWork(db, messageIds.slice(0, 100).map((id) => ({ tenant_id: tenantId, endpoint_id: endpointId, delivery_id: deliveryIdOf(id, plain) }))),
+    "loading a consumer batch of FIFO deliveries": (db) =>
+      loadDeliveryWork(db, messageIds.slice(-100).map((id) => ({ tenant_id: tenantId, endpoint_id: fifoEndpointId, delivery_id: deliveryIdOf(id, fifo) }))),
     "recording 50 attempts of a consumer batch, with the wake of a FIFO order's next delivery": (db) =>
       recordBatchResults(db, messageIds.slice(100, 150).map((id) => ({
-        deliveryId: deliveryIdOf(id, 0), tenantId, endpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok" as const,
+        deliveryId: deliveryIdOf(id, plain), tenantId, endpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok" as const,
         statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded" as const, nextAttemptAt: null, inOrder: true,
       })), [], []),
     "recording 50 attempts of FIFO deliveries, waking each order's next": (db) =>
       recordBatchResults(db, messageIds.slice(200, 250).map((id) => ({
-        deliveryId: deliveryIdOf(id, 1), tenantId, endpointId: fifoEndpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok" as const,
+        deliveryId: deliveryIdOf(id, fifo), tenantId, endpointId: fifoEndpointId, queueToken: "t", seenLastAttemptAt: null, outcome: "ok" as const,
         statusCode: 200, errorKind: null, error: null, durationMs: 5, responseBody: "ok", at: NOW, status: "succeeded" as const, nextAttemptAt: null, inOrder: true,
       })), [], []),
     "enqueueing one more message into the tenant": (db) =>
@@ -105,8 +111,8 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
         tenantId, now: NOW, expiresBefore: NOW - 86_400_000, filtersVersion: 0,
         messages: [{ id: newMessageId(tenantId, NOW, 2), event: "invoice.extracted", source: null, payload: null, payloadInR2: false, dueAt: null, orderingKey: "k1", idempotency: { key: "one-more", requestHash: "h" } }],
       }),
-    "replaying a delivery": (db) => replayDelivery(db, tenantId, deliveryIdOf(messageIds[300]!, 0), NOW),
-    "replaying a failed FIFO delivery": (db) => replayDelivery(db, tenantId, deliveryIdOf(failed(), 1), NOW),
+    "replaying a delivery": (db) => replayDelivery(db, tenantId, deliveryIdOf(messageIds[300]!, plain), NOW),
+    "replaying a failed FIFO delivery": (db) => replayDelivery(db, tenantId, deliveryIdOf(failed(), fifo), NOW),
     "recovering an endpoint's failed deliveries since a time": (db) => replayFailedForEndpoint(db, tenantId, endpointId, NOW - 60_000, NOW, 1000),
     "listing messages": (db) => listMessages(db, tenantId, { limit: 100 }),
     "listing messages of a rare event type": (db) => listMessages(db, tenantId, { event: "rare.event", limit: 100 }),
