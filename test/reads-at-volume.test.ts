@@ -22,11 +22,12 @@ import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 // deliveries, to seek `deliveries` by tenant alone when polling one message: every delivery of the
 // tenant read, 1.8 million at the bench's scale, where test/query-plans.test.ts saw a primary-key
 // seek. These run every read and write of test/query-plans.test.ts, the dashboard's, the operator
-// view's and the enqueue path's on a tenant with thousands of messages (each to a plain and a FIFO
-// endpoint, some failed, some cancelled, some under an Idempotency-Key, with endpoint stats) and
-// hold every statement to the issue's 250 D1 rows read.
+// view's and the enqueue path's on a tenant with 20,000 messages (the bad plan showed from 3,000;
+// 20,000 costs seconds more), each to a plain and a FIFO endpoint, some failed, some cancelled, some
+// under an Idempotency-Key, with endpoint stats, and hold every statement to the issue's 250 D1 rows
+// read.
 
-const MESSAGES = 6_000;
+const MESSAGES = 20_000;
 const MOST_ROWS_READ = 250;
 const NOW = Date.now();
 const HOUR = 3_600_000;
