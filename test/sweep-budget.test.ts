@@ -5,7 +5,8 @@ import worker from "../src/index";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { shardCount, shardDb, withDatabases } from "../src/shards";
 import { countingD1, type RanStatement } from "./support/counting-d1";
-import { sweepHeld } from "./support/worker";
+import { sweep } from "../src/delivery/sweeper";
+import { holdingQueue, sweepHeld } from "./support/worker";
 
 // D1 allows 1,000 queries per Worker invocation (src/delivery/sweeper.ts SWEEP_QUERY_BUDGET), and
 // workerd does not cap them locally: these sweeps run with a small budget passed in and count every
@@ -155,6 +156,20 @@ describe("the sweeper's D1 query budget", () => {
     await countedSweep();
     expect(await lost.rearmed()).toBe(true);
     expect(await small.left()).toEqual({ n: 1, oldest: NOW - DAY });
+  });
+
+  it("a budget too small to sweep every shard at once fails no shard: the shards take turns", async () => {
+    // 10 queries over two shards left each 3, fewer than a shard's fixed queries: every shard threw RangeError every run.
+    const { queue } = holdingQueue();
+    const reports = [await sweep({ ...env, DELIVERIES: queue }, NOW, 10), await sweep({ ...env, DELIVERIES: queue }, NOW + MINUTE, 10)];
+    expect(reports.map((r) => r.failedShards)).toEqual([[], []]);
+  });
+
+  it("a budget too small to walk every shard's fresh deliveries at once still re-arms a lost delivery on every shard within a few sweeps", async () => {
+    // 16 queries over two shards left each 6: enough for the fixed queries, never for re-arming's fresh walk.
+    const lost = [await stuckDelivery(0), await stuckDelivery(1)];
+    for (let minute = 0; minute < 4; minute++) await sweep({ ...env, DELIVERIES: holdingQueue().queue }, NOW + minute * MINUTE, 16);
+    expect(await Promise.all(lost.map((l) => l.rearmed()))).toEqual([true, true]);
   });
 
   it("a cron run over a shard with more ranges than 1,000 queries would sweep stays under D1's per-invocation cap, injected as Cloudflare enforces it", async () => {

@@ -47,6 +47,18 @@ const SECRET_PURGE_QUERIES = 3;
  * walk marks' write).
  */
 const REARM_SHARE = 3 / 4;
+/**
+ * The least share of the budget a shard is swept with. Below ~42 a step cannot move: the shard's
+ * fixed queries (the walk marks read and written, the fresh-scan mark read and written,
+ * auto-disabling, the Idempotency-Key purge) take 6, re-arming's three quarters must leave its
+ * fresh walk a page and a run (a share of 9 leaves it exactly that), and when re-arming spends its
+ * three quarters the four expiry walks need 2 each (a page and a run) of what is left. With less,
+ * a share either threw RangeError at a fixed query or swept without ever re-arming a fresh delivery
+ * or purging (test/sweep-budget.test.ts).
+ */
+export const SHARD_SWEEP_QUERIES = 48;
+/** How often the cron sweeper runs (wrangler.toml `crons = ["* * * * *"]`): shards that take turns take one a run. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -144,6 +156,19 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
 }
 
 /**
+ * The data shards the sweep at `now` (epoch ms) sweeps: all of them when `available` queries give
+ * each SHARD_SWEEP_QUERIES, otherwise as many turns as that takes, one a run (by the run's minute),
+ * so each shard is swept every few minutes with a share it can move with instead of every minute
+ * with one it cannot.
+ */
+function shardsInTurn(count: number, available: number, now: number): number[] {
+  // Never more turns than shards: a shard alone in its turn gets everything there is.
+  const turns = Math.min(count, Math.max(1, Math.ceil((count * SHARD_SWEEP_QUERIES) / available)));
+  const turn = Math.floor(now / SWEEP_INTERVAL_MS) % turns;
+  return Array.from({ length: count }, (_, index) => index).filter((index) => index % turns === turn);
+}
+
+/**
  * The cron sweeper, run on every data shard at once: deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
  * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
  * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
@@ -153,15 +178,17 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
  *
  * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer):
  *   the control database's secret purge takes SECRET_PURGE_QUERIES, the shards share the rest
- *   equally, and a shard with more ranges than its share covers is walked over successive sweeps
- *   (src/db/sweeper-walks.ts).
+ *   equally (taking turns over successive runs when a share would fall below SHARD_SWEEP_QUERIES:
+ *   past 16 shards at SWEEP_QUERY_BUDGET), and a shard with more ranges than its share covers is
+ *   walked over successive sweeps (src/db/sweeper-walks.ts).
  */
 export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
-  const shards = Array.from({ length: shardCount(env) }, (_, index) => index);
+  const available = queries - SECRET_PURGE_QUERIES;
+  const shards = shardsInTurn(shardCount(env), available, now);
   // An equal share each: the shards are swept at once, so a pool they drew from would go to whichever
   // asked first, and one big shard would starve the rest. A share a shard leaves unused is not lost
   // work: every walk resumes next minute where it stopped.
-  const share = Math.floor((queries - SECRET_PURGE_QUERIES) / shards.length);
+  const share = Math.floor(available / Math.max(1, shards.length));
   const [swept, purgedSecrets] = await Promise.all([
     Promise.allSettled(shards.map((shard) => sweepShard(env, shard, now, new QueryBudget(share)))),
     // The control database's queue; a failure leaves it for the next run.
@@ -171,7 +198,8 @@ export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BU
     }),
   ]);
   const report: SweepReport = { requeued: 0, disabledEndpoints: 0, purgedMessages: 0, purgedDeliveries: 0, purgedSecrets, failedShards: [] };
-  swept.forEach((result, shard) => {
+  swept.forEach((result, i) => {
+    const shard = shards[i]!;
     if (result.status === "rejected") {
       console.error(`sweep of data shard ${shard} failed: ${(result.reason as Error)?.message ?? result.reason}`);
       report.failedShards.push(shard);
