@@ -2,7 +2,7 @@ import { buildApp } from "./app";
 import { withRetryingD1 } from "./db/transient";
 import { consumeDeadLetters } from "./delivery/dead-letter";
 import { consumeDeliveries } from "./delivery/consumer";
-import { sweep } from "./delivery/sweeper";
+import { sweep, SWEEP_RETRIES } from "./delivery/sweeper";
 import { faultInjectorFor, faultsResponse, withPlatformFaults } from "./faults/env";
 import { FaultSpecError } from "./faults/spec";
 
@@ -49,7 +49,7 @@ export default {
   },
 
   async scheduled(controller, env) {
-    const report = await sweep(withRetryingD1(platformEnv(env)), controller.scheduledTime);
+    const report = await sweep(withRetryingD1(platformEnv(env), SWEEP_RETRIES), controller.scheduledTime);
     if (report.requeued || report.disabledEndpoints || report.purgedMessages) console.log("sweep", report);
     // The other shards were swept; failing the run marks it in Cron Events, where an operator looks.
     if (report.failedShards.length > 0) throw new Error(`sweep failed on data shard(s) ${report.failedShards.join(", ")}`);

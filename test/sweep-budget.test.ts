@@ -5,7 +5,12 @@ import worker from "../src/index";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { shardCount, shardDb, withDatabases } from "../src/shards";
 import { countingD1, type RanStatement } from "./support/counting-d1";
-import { sweep } from "../src/delivery/sweeper";
+import { withRetryingD1 } from "../src/db/transient";
+import { faultyD1 } from "../src/faults/bindings";
+import { FaultInjector } from "../src/faults/injector";
+import { InvocationCaps } from "../src/faults/invocation-caps";
+import { NO_FAULTS } from "../src/faults/spec";
+import { sweep, SWEEP_RETRIES } from "../src/delivery/sweeper";
 import { holdingQueue, sweepHeld } from "./support/worker";
 
 // D1 allows 1,000 queries per Worker invocation (src/delivery/sweeper.ts SWEEP_QUERY_BUDGET), and
@@ -95,6 +100,26 @@ async function sweepUntil(done: () => Promise<boolean>, queries = BUDGET): Promi
   throw new Error(`not done after ${MOST_SWEEPS} sweeps`);
 }
 
+/** `count` endpoints on shard `index` with one recent delivery each: more pairs and endpoints than a sweep's share walks. */
+async function manyPairsAndEndpoints(index: number, count: number): Promise<void> {
+  const db = shardDb(env, index);
+  const tenantId = await tenantOn(index, "many");
+  const ids = Array.from({ length: count }, (_, i) => `${tenantId}-endpoint-${i}`);
+  await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
+  await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
+}
+
+/**
+ * `db` that D1's overload refuses on every statement and batch the first time it is tried and runs
+ * the second (src/faults: each draw of [0, 0, 0.99] is a refusal, then its retry), counting every
+ * query tried against `caps`.
+ */
+function refusingEveryFirstTry(db: D1Database, caps: InvocationCaps): D1Database {
+  const draws = [0, 0, 0.99];
+  let draw = 0;
+  return faultyD1(db, new FaultInjector({ ...NO_FAULTS, d1ErrorRate: 0.5 }, () => draws[draw++ % draws.length]!), caps);
+}
+
 /** The tables a test writes, children first: each test starts from empty shards, and from no sweeper marks. */
 const TABLES = ["deliveries", "endpoint_stats", "endpoint_stats_hourly", "endpoints", "tenants", "sweeper_state", "sweeper_walks"];
 
@@ -171,6 +196,18 @@ describe("the sweeper's D1 query budget", () => {
     for (let minute = 0; minute < 4; minute++) await sweep({ ...env, DELIVERIES: holdingQueue().queue }, NOW + minute * MINUTE, 16);
     expect(await Promise.all(lost.map((l) => l.rearmed()))).toEqual([true, true]);
   });
+
+  it("a sweep whose every statement D1 first refuses as overloaded, and takes when tried again, stays under D1's 1,000 queries an invocation, retries included", async () => {
+    await Promise.all([0, 1].map((index) => manyPairsAndEndpoints(index, 3000)));
+    // D1's cap as src/faults injects it (d1_queries_per_invocation=1000), counted over every database of the run.
+    const capped = new FaultInjector({ ...NO_FAULTS, d1QueriesPerInvocation: 1000 });
+    const caps = new InvocationCaps(capped);
+    const refusing = withDatabases(env, (db) => refusingEveryFirstTry(db, caps));
+    const report = await sweep(withRetryingD1({ ...refusing, DELIVERIES: holdingQueue().queue }, SWEEP_RETRIES), NOW);
+    // Unbounded, the second tries took it to ~1,600 queries. Once SWEEP_RETRIES are spent a refusal fails its shard, for the next run to redo.
+    expect(capped.injected.d1_error).toBe(0);
+    expect(report.failedShards).toEqual([0, 1]);
+  }, 60_000);
 
   it("a cron run over a shard with more ranges than 1,000 queries would sweep stays under D1's per-invocation cap, injected as Cloudflare enforces it", async () => {
     // Unbudgeted, 6,500 pairs and 6,500 endpoints take ~1,100 queries a sweep (SCALING.md): past the cap.

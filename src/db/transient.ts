@@ -36,13 +36,20 @@ export function isInterruptedD1Error(error: unknown): boolean {
   return INTERRUPTED.test(messagesOf(error));
 }
 
-/** Runs `run`, and once more after a short pause if it failed transiently and running it twice is safe. */
-async function onceMore<T>(run: () => Promise<T>, readOnly: boolean): Promise<T> {
+/** How many second tries the databases of one wrapped env may still make between them. */
+interface Retries {
+  left: number;
+}
+
+/** Runs `run`, and once more after a short pause if it failed transiently, running it twice is safe and `retries` has one left. */
+async function onceMore<T>(run: () => Promise<T>, readOnly: boolean, retries: Retries): Promise<T> {
   try {
     return await run();
   } catch (error) {
     const text = messagesOf(error);
     if (!REFUSED.test(text) && !(readOnly && INTERRUPTED.test(text))) throw error;
+    if (retries.left <= 0) throw error;
+    retries.left--;
     await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
     return run();
   }
@@ -52,13 +59,13 @@ const innerOf = new WeakMap<object, D1PreparedStatement>();
 const readsOnly = new WeakMap<object, boolean>();
 const EXECUTE = new Set<PropertyKey>(["first", "all", "run", "raw"]);
 
-function retryingStatement(statement: D1PreparedStatement, readOnly: boolean): D1PreparedStatement {
+function retryingStatement(statement: D1PreparedStatement, readOnly: boolean, retries: Retries): D1PreparedStatement {
   const wrapped = new Proxy(statement, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
-      if (property === "bind") return (...values: unknown[]) => retryingStatement(target.bind(...values), readOnly);
-      if (EXECUTE.has(property)) return (...args: unknown[]) => onceMore(() => value.apply(target, args), readOnly);
+      if (property === "bind") return (...values: unknown[]) => retryingStatement(target.bind(...values), readOnly, retries);
+      if (EXECUTE.has(property)) return (...args: unknown[]) => onceMore(() => value.apply(target, args), readOnly, retries);
       return value.bind(target);
     },
   });
@@ -69,19 +76,20 @@ function retryingStatement(statement: D1PreparedStatement, readOnly: boolean): D
 
 /**
  * `db` with every statement and batch run once more after a transient failure when that is safe:
- * always when D1 refused it (busy, overloaded), and when it was interrupted only if it only reads.
- * Anything else, or a second failure, is thrown as it came (the API answers a transient one with
- * 503, see src/app.ts).
+ * always when D1 refused it (busy, overloaded), and when it was interrupted only if it only reads,
+ * as long as `retries` has one left (shared by every database of a wrapped env). Anything else, or
+ * a second failure, is thrown as it came (the API answers a transient one with 503, see src/app.ts).
  */
-export function retryingD1(db: D1Database): D1Database {
+export function retryingD1(db: D1Database, retries: Retries = { left: Infinity }): D1Database {
   return new Proxy(db, {
     get(target, property) {
-      if (property === "prepare") return (sql: string) => retryingStatement(target.prepare(sql), READ_ONLY.test(sql));
+      if (property === "prepare") return (sql: string) => retryingStatement(target.prepare(sql), READ_ONLY.test(sql), retries);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) =>
           onceMore(
             () => target.batch(statements.map((s) => innerOf.get(s) ?? s)),
             statements.every((s) => readsOnly.get(s) === true),
+            retries,
           );
       }
       const value: unknown = Reflect.get(target, property, target);
@@ -92,8 +100,17 @@ export function retryingD1(db: D1Database): D1Database {
 
 const retryingEnvs = new WeakMap<object, Env>();
 
-/** The Worker's env with its control database and every data shard wrapped by retryingD1 (one wrapper per env object). */
-export function withRetryingD1<E extends Env>(env: E): E {
+/**
+ * The Worker's env with its control database and every data shard wrapped by retryingD1 (one wrapper
+ * per env object). With `retries`, a wrapper of its own whose databases make at most that many second
+ * tries between them: a retry is a D1 query too, and work that counts its queries against D1's 1,000
+ * per invocation (the cron sweeper) keeps that many back for them.
+ */
+export function withRetryingD1<E extends Env>(env: E, retries?: number): E {
+  if (retries !== undefined) {
+    const shared: Retries = { left: retries };
+    return withDatabases(env, (db) => retryingD1(db, shared));
+  }
   let wrapped = retryingEnvs.get(env) as E | undefined;
   if (!wrapped) {
     wrapped = withDatabases(env, retryingD1);

@@ -35,6 +35,13 @@ const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
  */
 export const SWEEP_QUERY_BUDGET = 800;
 /**
+ * Second tries of statements D1 refused that one sweep may make (src/db/transient.ts), out of the 200
+ * SWEEP_QUERY_BUDGET keeps back: without a bound, a sweep all of whose statements D1 refused once made
+ * up to 1,600 queries and met the cap. Past it a refused statement fails its shard's sweep, which the
+ * next run redoes. The other 50 are for the operational events of disabled endpoints.
+ */
+export const SWEEP_RETRIES = 150;
+/**
  * The control database's queries of a sweep, taken off the top: the queued secrets purge's lease of
  * up to 250 owners, then one batch that deletes the purged and frees those KV refused (src/ops/secret-purges.ts).
  */
