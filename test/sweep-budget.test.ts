@@ -120,6 +120,23 @@ function refusingEveryFirstTry(db: D1Database, caps: InvocationCaps): D1Database
   return faultyD1(db, new FaultInjector({ ...NO_FAULTS, d1ErrorRate: 0.5 }, () => draws[draw++ % draws.length]!), caps);
 }
 
+/** `db` on which every statement whose SQL contains `text` fails, as a D1 that keeps failing one step would. */
+function failingOn(db: D1Database, text: string): D1Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property !== "prepare") {
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (sql: string) => {
+        if (!sql.includes(text)) return target.prepare(sql);
+        const failing = { bind: () => failing, run: () => Promise.reject(new Error(`D1_ERROR: ${text} failed`)) };
+        return failing as unknown as D1PreparedStatement;
+      };
+    },
+  });
+}
+
 /** The tables a test writes, children first: each test starts from empty shards, and from no sweeper marks. */
 const TABLES = ["deliveries", "endpoint_stats", "endpoint_stats_hourly", "endpoints", "tenants", "sweeper_state", "sweeper_walks"];
 
@@ -162,6 +179,14 @@ describe("the sweeper's D1 query budget", () => {
     const { sweeps, mostStatements } = await sweepUntil(lost.rearmed, 40);
     expect(sweeps).toBeGreaterThan(1);
     expect(mostStatements).toBeLessThanOrEqual(40);
+  });
+
+  it("re-arms a lost delivery behind more (tenant, endpoint) pairs than one sweep walks while a later step of that shard's sweep fails every run", async () => {
+    await expiredPairs(0, 1000);
+    const lost = await stuckDelivery(0);
+    const purgeFails = withDatabases(env, (db) => failingOn(db, "DELETE FROM idempotency_keys"));
+    for (let sweeps = 0; sweeps < MOST_SWEEPS && !(await lost.rearmed()); sweeps++) await sweepHeld(NOW, purgeFails, 40);
+    expect(await lost.rearmed()).toBe(true);
   });
 
   it("re-arms a lost delivery even when expiry has more to do than the budget leaves", async () => {

@@ -146,20 +146,28 @@ async function expireShard(env: Env, shard: number, now: number, marks: WalkMark
 /**
  * Sweeps one data shard within `budget`: re-arming first (it is what keeps a delivery from waiting
  * for ever) with up to REARM_SHARE of it; then auto-disabling, the Idempotency-Key purge, and expiry
- * with what is left. The walks' marks are read once before and written once after.
+ * with what is left. The walks' marks are read once before and written once after, re-arming's even
+ * when a later step fails: otherwise a step that kept failing would restart re-arming's walk from the
+ * same pair every run, and a lost delivery past what one sweep walks would wait for ever.
  */
 async function sweepShard(env: Env, shard: number, now: number, budget: QueryBudget): Promise<ShardSweep> {
   const db = shardDb(env, shard);
   budget.charge();
   const marks = await readWalkMarks(db);
   const rearmed = await rearmShard(env, shard, now, marks, budget.portion(Math.floor(budget.left * REARM_SHARE)));
-  const disabledEndpoints = await disableFailing(env, shard, now, budget);
-  budget.charge();
-  await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
-  const expired = await expireShard(env, shard, now, marks, budget.portion(budget.left - 1));
-  budget.charge();
-  await writeWalkMarks(db, { ...rearmed.marks, ...expired.marks });
-  return { requeued: rearmed.requeued, disabledEndpoints, purgedMessages: expired.messages, purgedDeliveries: expired.deliveries };
+  // The one query the marks' write takes is kept back from the steps before it.
+  const steps = budget.portion(budget.left - 1);
+  let expired: Awaited<ReturnType<typeof expireShard>> | undefined;
+  try {
+    const disabledEndpoints = await disableFailing(env, shard, now, steps);
+    steps.charge();
+    await purgeIdempotencyKeys(db, now - IDEMPOTENCY_WINDOW_MS);
+    expired = await expireShard(env, shard, now, marks, steps.portion(steps.left));
+    return { requeued: rearmed.requeued, disabledEndpoints, purgedMessages: expired.messages, purgedDeliveries: expired.deliveries };
+  } finally {
+    budget.charge();
+    await writeWalkMarks(db, { ...marks, ...rearmed.marks, ...expired?.marks });
+  }
 }
 
 /**
