@@ -241,7 +241,7 @@ describe("the sweeper's D1 query budget", () => {
     const ids = Array.from({ length: 6500 }, (_, i) => `${tenantId}-endpoint-${i}`);
     await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
     await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
-    const capped = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000" } as Env;
+    const capped = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000 kv_operations_per_invocation=1000" } as Env;
     await expect(worker.scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), capped)).resolves.toBeUndefined();
   });
 });
