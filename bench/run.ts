@@ -76,8 +76,9 @@ async function withRelay<T>(
       ? undefined
       : setTimeout(() => {
           process.stderr.write(`bench: over ${capSeconds} s, giving up\n`);
-          void relay?.stop().finally(() => process.exit(1));
           receiver.stop();
+          // A relay still starting has nothing to stop yet: exit all the same.
+          void (relay?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
         }, capSeconds * 1000);
   try {
     relay = await startRelay(vars, { inspectorPort: options.inspectorPort, entry: "bench/worker.ts" });
