@@ -171,7 +171,7 @@ const READS: Record<ScaleRead, (db: D1Database, p: ScalePlan, raw: D1Database) =
     const mark = await readSweeperMark(db, "fresh_deliveries_scanned_to");
     // Unbounded by a query budget, so the pass covers the whole shard (the sweeper's budget would stop it part-way).
     const stuck = (await rearmStuckDeliveries(db, stuckBefore, Math.min(mark ?? 0, stuckBefore - HOUR_MS), p.now, REARM_LIMIT, unlimitedQueries())).deliveries;
-    await autoDisableFailingEndpoints(db, 432_000_000, p.now);
+    await autoDisableFailingEndpoints(db, 432_000_000, p.now, 20);
     await purgeIdempotencyKeys(db, p.now - DAY_MS);
     return stuck;
   },

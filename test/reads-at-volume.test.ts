@@ -135,7 +135,7 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
     "finding a message's tenant for the operator view": (db) => tenantOfMessage(db, middle()),
     "reading the sweeper's marks": async (db) => [await readSweeperMark(db, "fresh_deliveries_scanned_to"), await readWalkMarks(db)],
     "re-arming stuck deliveries": (db) => rearmStuck(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
-    "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW),
+    "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW, 20),
     "purging expired messages and deliveries": (db) => purgeOld(db, NOW - 30 * 24 * HOUR, 2000),
     "purging expired Idempotency-Keys": (db) => purgeIdempotencyKeys(db, NOW - 24 * HOUR),
     "folding old endpoint stats into hours": (db) => foldStats(db, NOW - HOUR, 2000),

@@ -10,7 +10,8 @@ import { faultyD1 } from "../src/faults/bindings";
 import { FaultInjector } from "../src/faults/injector";
 import { InvocationCaps } from "../src/faults/invocation-caps";
 import { NO_FAULTS } from "../src/faults/spec";
-import { sweep, SWEEP_RETRIES } from "../src/delivery/sweeper";
+import { sweep, SWEEP_QUERY_BUDGET, SWEEP_RETRIES } from "../src/delivery/sweeper";
+import { ADMIN, apiJson } from "./support/api";
 import { holdingQueue, sweepHeld } from "./support/worker";
 
 // D1 allows 1,000 queries per Worker invocation (src/delivery/sweeper.ts SWEEP_QUERY_BUDGET), and
@@ -137,6 +138,24 @@ function failingOn(db: D1Database, text: string): D1Database {
   });
 }
 
+/**
+ * `count` tenants on shard `index` (in the control database too), each with an endpoint failing for
+ * 7 days (past AUTO_DISABLE_AFTER_SECONDS) and one subscribed to `endpoint.disabled`.
+ */
+async function failingTenants(index: number, count: number) {
+  const db = shardDb(env, index);
+  const tenants = Array.from({ length: count }, () => `failing-${++unique}-${crypto.randomUUID()}`);
+  await env.DB.batch(tenants.map((t) => env.DB.prepare("INSERT INTO tenants (id, name, shard, created_at) VALUES (?, 'failing', ?, 0)").bind(t, index)));
+  await db.batch(tenants.map((t) => db.prepare("INSERT INTO tenants (id) VALUES (?)").bind(t)));
+  const endpoint = "INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at, failing_since, last_failed_at, events) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0, ?, ?, ?)";
+  await db.batch(tenants.flatMap((t) => [
+    db.prepare(endpoint).bind(crypto.randomUUID(), t, NOW - 7 * DAY, NOW - MINUTE, "[]"),
+    db.prepare(endpoint).bind(crypto.randomUUID(), t, null, null, '["endpoint.disabled"]'),
+  ]));
+  const enabledFailing = async () => db.prepare("SELECT count(*) AS n FROM endpoints WHERE enabled = 1 AND failing_since IS NOT NULL").first<number>("n");
+  return { enabledFailing };
+}
+
 /** The tables a test writes, children first: each test starts from empty shards, and from no sweeper marks. */
 const TABLES = ["deliveries", "endpoint_stats", "endpoint_stats_hourly", "endpoints", "tenants", "sweeper_state", "sweeper_walks"];
 
@@ -233,6 +252,19 @@ describe("the sweeper's D1 query budget", () => {
     expect(capped.injected.d1_error).toBe(0);
     expect(report.failedShards).toEqual([0, 1]);
   }, 60_000);
+
+  it("a sweep that disables the failing endpoints of many tenants, each with an endpoint subscribed to endpoint.disabled, stays under D1's 1,000 queries an invocation, the events included", async () => {
+    await apiJson("POST", "/v1/operational-endpoints", { token: ADMIN, body: { url: "https://example.com/operations" } });
+    await Promise.all([0, 1].map((index) => manyPairsAndEndpoints(index, 3000)));
+    await failingTenants(0, 150);
+    const { statements } = await countedSweep(SWEEP_QUERY_BUDGET);
+    expect(statements.length).toBeLessThanOrEqual(1000);
+  }, 60_000);
+
+  it("disables every failing endpoint of many tenants over successive sweeps", async () => {
+    const shard = await failingTenants(0, 60);
+    await sweepUntil(async () => (await shard.enabledFailing()) === 0);
+  });
 
   it("a cron run over a shard with more ranges than 1,000 queries would sweep stays under D1's per-invocation cap, injected as Cloudflare enforces it", async () => {
     // Unbudgeted, 6,500 pairs and 6,500 endpoints take ~1,100 queries a sweep (SCALING.md): past the cap.

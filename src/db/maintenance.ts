@@ -216,24 +216,27 @@ export interface AutoDisabledEndpoint {
 }
 
 /**
- * Disables endpoints whose failures span at least `windowMs`: a failure `windowMs` or more after
- * the first failure of a streak no success interrupted. An endpoint that merely got no traffic
- * after failing is left alone, however long ago that was. Returns the endpoints it disabled (only
- * ones enabled until this write, so two sweeps never both report one).
+ * Disables up to `limit` endpoints whose failures span at least `windowMs`: a failure `windowMs` or
+ * more after the first failure of a streak no success interrupted. An endpoint that merely got no
+ * traffic after failing is left alone, however long ago that was. Returns the endpoints it disabled
+ * (only ones enabled until this write, so two sweeps never both report one); the rest wait for the
+ * next call.
  *
  * @param windowMs AUTO_DISABLE_AFTER_SECONDS in milliseconds
  * @param now epoch milliseconds
  */
-export async function autoDisableFailingEndpoints(db: D1Database, windowMs: number, now: number): Promise<AutoDisabledEndpoint[]> {
+export async function autoDisableFailingEndpoints(db: D1Database, windowMs: number, now: number, limit: number): Promise<AutoDisabledEndpoint[]> {
   const { results } = await db
     .prepare(
       `UPDATE endpoints SET enabled = 0, updated_at = ?1,
          disabled_reason = 'Disabled automatically: every delivery failed since ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000, 'unixepoch')
            || ', still failing at ' || strftime('%Y-%m-%dT%H:%M:%SZ', last_failed_at / 1000, 'unixepoch')
-       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ?1 - ?2 AND last_failed_at - failing_since >= ?2
+       WHERE id IN (
+         SELECT id FROM endpoints WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ?1 - ?2 AND last_failed_at - failing_since >= ?2
+         LIMIT ?3)
        RETURNING id AS endpoint_id, tenant_id, disabled_reason`,
     )
-    .bind(now, windowMs)
+    .bind(now, windowMs, limit)
     .all<AutoDisabledEndpoint>();
   return results;
 }

@@ -28,9 +28,9 @@ const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
  * D1 queries one sweep makes at most, over every data shard: D1 allows 1,000 per Worker invocation
  * on Workers Paid (https://developers.cloudflare.com/d1/platform/limits/, "Queries per Worker
  * invocation"), and the query past it fails. The 200 kept back are for what the sweep cannot count
- * ahead: the second try src/db/transient.ts makes of a statement D1 refused (a query again), and the
- * operational events of endpoints it disables (src/ops/operational-events.ts stores a message for the
- * platform and each subscribing tenant, a few queries each). Queue sends and R2 deletes are
+ * ahead: the second try src/db/transient.ts makes of a statement D1 refused (a query again, at most
+ * SWEEP_RETRIES), and slack for the operational events of endpoints it disables, which it charges at
+ * an estimate (EVENT_QUERIES). Queue sends and R2 deletes are
  * subrequests, not D1 queries (10,000 per invocation; SCALING.md).
  */
 export const SWEEP_QUERY_BUDGET = 800;
@@ -38,9 +38,16 @@ export const SWEEP_QUERY_BUDGET = 800;
  * Second tries of statements D1 refused that one sweep may make (src/db/transient.ts), out of the 200
  * SWEEP_QUERY_BUDGET keeps back: without a bound, a sweep all of whose statements D1 refused once made
  * up to 1,600 queries and met the cap. Past it a refused statement fails its shard's sweep, which the
- * next run redoes. The other 50 are for the operational events of disabled endpoints.
+ * next run redoes. The other 50 are slack for EVENT_QUERIES, an estimate.
  */
 export const SWEEP_RETRIES = 150;
+/**
+ * D1 queries the `endpoint.disabled` event of one disabled endpoint costs at most: its tenant's
+ * subscribers read and, when one subscribes, an enqueue of a few queries (src/ops/operational-events.ts);
+ * measured ~4.4 a tenant (test/sweep-budget.test.ts: 150 tenants' events took a sweep to 1,401 queries
+ * before they were counted). The platform's one enqueue of a shard's events is charged as much again.
+ */
+const EVENT_QUERIES = 5;
 /**
  * The control database's queries of a sweep, taken off the top: the queued secrets purge's lease of
  * up to 250 owners, then one batch that deletes the purged and frees those KV refused (src/ops/secret-purges.ts).
@@ -55,15 +62,16 @@ const SECRET_PURGE_QUERIES = 3;
  */
 const REARM_SHARE = 3 / 4;
 /**
- * The least share of the budget a shard is swept with. Below ~42 a step cannot move: the shard's
+ * The least share of the budget a shard is swept with. Below 86 a step cannot move: the shard's
  * fixed queries (the walk marks read and written, the fresh-scan mark read and written,
  * auto-disabling, the Idempotency-Key purge) take 6, re-arming's three quarters must leave its
  * fresh walk a page and a run (a share of 9 leaves it exactly that), and when re-arming spends its
- * three quarters the four expiry walks need 2 each (a page and a run) of what is left. With less,
+ * three quarters the four expiry walks need 2 each (a page and a run) of what is left, and
+ * auto-disabling one endpoint with its and the platform's events 2 × EVENT_QUERIES + 1 of half of it. With less,
  * a share either threw RangeError at a fixed query or swept without ever re-arming a fresh delivery
  * or purging (test/sweep-budget.test.ts).
  */
-export const SHARD_SWEEP_QUERIES = 48;
+export const SHARD_SWEEP_QUERIES = 88;
 /** How often the cron sweeper runs (wrangler.toml `crons = ["* * * * *"]`): shards that take turns take one a run. */
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -103,10 +111,17 @@ async function rearmShard(env: Env, shard: number, now: number, marks: WalkMarks
   return { requeued: stuck.deliveries.length, marks: { freshPairs: null, freshBegan: null } };
 }
 
-/** Disables the shard's endpoints failing across the window, an `endpoint.disabled` event each. */
+/**
+ * Disables the shard's endpoints failing across the window, an `endpoint.disabled` event each, as
+ * many as half of `budget` pays EVENT_QUERIES each for, the platform's enqueue of them included (the
+ * rest wait for the next sweep), and charges their events to it.
+ */
 async function disableFailing(env: Env, shard: number, now: number, budget: QueryBudget): Promise<number> {
+  const most = Math.floor((budget.left - 1) / 2 / EVENT_QUERIES) - 1;
+  if (most < 1) return 0;
   budget.charge();
-  const disabled = await autoDisableFailingEndpoints(shardDb(env, shard), readConfig(env).AUTO_DISABLE_AFTER_SECONDS * 1000, now);
+  const disabled = await autoDisableFailingEndpoints(shardDb(env, shard), readConfig(env).AUTO_DISABLE_AFTER_SECONDS * 1000, now, most);
+  if (disabled.length > 0) budget.charge((disabled.length + 1) * EVENT_QUERIES);
   await emitOperationalEvents(env, disabled.map((e) => ({
     type: "endpoint.disabled" as const,
     tenant_id: e.tenant_id,
@@ -194,7 +209,7 @@ function shardsInTurn(count: number, available: number, now: number): number[] {
  * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer):
  *   the control database's secret purge takes SECRET_PURGE_QUERIES, the shards share the rest
  *   equally (taking turns over successive runs when a share would fall below SHARD_SWEEP_QUERIES:
- *   past 16 shards at SWEEP_QUERY_BUDGET), and a shard with more ranges than its share covers is
+ *   past 9 shards at SWEEP_QUERY_BUDGET), and a shard with more ranges than its share covers is
  *   walked over successive sweeps (src/db/sweeper-walks.ts).
  */
 export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
