@@ -35,7 +35,7 @@ const HOUR = 3_600_000;
 /** The tables that grow with traffic. */
 const GROWING = ["messages", "deliveries", "idempotency_keys", "endpoint_stats"];
 /** Partial indexes hold only the rows they name (open or closed deliveries, never the enqueue path's), so a scan of one is bounded by them. */
-const PARTIAL_INDEXES = ["deliveries_open", "deliveries_closed_by_tenant", "deliveries_closed_by_endpoint"];
+const PARTIAL_INDEXES = ["deliveries_open", "deliveries_closed_by_tenant", "deliveries_closed_by_endpoint", "deliveries_failed"];
 
 /** The names a statement gives the growing tables: the tables themselves and their aliases. */
 function growingNames(sql: string): Set<string> {

@@ -9,7 +9,7 @@ import { findKeyedRequests } from "../src/db/idempotency-keys";
 import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark } from "../src/db/maintenance";
 import { storeMessages } from "../src/db/message-batch";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
-import { tenantOfMessage, troubledEndpoints } from "../src/db/operator-view";
+import { deadLetters, tenantOfMessage, troubledEndpoints } from "../src/db/operator-view";
 import { readWalkMarks } from "../src/db/sweeper-walks";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
@@ -132,6 +132,7 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
     "reading one endpoint's stats for 7 days": (db) => readEndpointStats(db, tenantId, endpointId, NOW - 7 * 24 * HOUR),
     "reading the tenant's endpoint rollups of the last 24 hours for the endpoint list": (db) => tenantRollupsSince(db, tenantId, NOW - 24 * HOUR),
     "listing the shard's troubled endpoints for the operator view": (db) => troubledEndpoints(db, 50),
+    "listing the shard's newest dead letters for the operator view": (db) => deadLetters(db, 50),
     "finding a message's tenant for the operator view": (db) => tenantOfMessage(db, middle()),
     "reading the sweeper's marks": async (db) => [await readSweeperMark(db, "fresh_deliveries_scanned_to"), await readWalkMarks(db)],
     "re-arming stuck deliveries": (db) => rearmStuck(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
