@@ -12,6 +12,7 @@ import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1, type RanStatement } from "./support/counting-d1";
 import { recordBatchResults } from "../src/db/batch-records";
+import { queuedPayloads, removeQueuedPayloads } from "../src/db/payload-purges";
 import { shardOf } from "./support/shards";
 import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../src/db/endpoint-stats";
@@ -129,6 +130,8 @@ describe("query plans of every read (issue 25)", () => {
     },
     "cancelling a message's unattempted deliveries": (db, k) => cancelUnattemptedDeliveries(db, k.tenantId, k.messageId, NOW),
     "reading the sweeper's mark": (db) => readSweeperMark(db, "fresh_deliveries_scanned_to"),
+    "reading the queue of R2 payloads to delete": (db) => queuedPayloads(db, 1000),
+    "taking deleted R2 payloads off their queue": (db, k) => removeQueuedPayloads(db, [{ tenant_id: k.tenantId, id: k.messageId }]),
     "reading the sweeper's walk marks": (db) => readWalkMarks(db),
     "writing the sweeper's walk marks": (db, k) =>
       writeWalkMarks(db, { freshPairs: [k.tenantId, k.endpointId], freshBegan: NOW, purgeDeliveries: [k.tenantId, ""], purgeMessages: 3, foldStats: null, purgeStats: [k.tenantId, k.endpointId] }),

@@ -44,12 +44,6 @@ export async function purgeOldDeliveries(db: D1Database, after: EndpointPair | n
   return { done: purged, after: walked.after };
 }
 
-/** A purged message whose payload R2 holds: its object must go too. */
-export interface PurgedR2Payload {
-  tenant_id: string;
-  id: string;
-}
-
 // The next ?2 tenant buckets that have messages after bucket ?1 (-1: from the first), by a loose
 // index scan over the message keys: one seek each.
 const NEXT_BUCKETS = `
@@ -71,7 +65,8 @@ function bucketsAfter(db: D1Database): KeyPage<number> {
 /**
  * Deletes up to `limit` messages created before `before` (epoch ms), oldest first within each tenant
  * bucket, walking the shard's buckets from after `after` (null: the first) as purgeOldDeliveries
- * walks pairs. Returns also which of the messages had their payload in R2.
+ * walks pairs. A message whose payload is in R2 leaves it queued for deletion (a trigger of
+ * migrations/shard/0019; src/ops/payload-purges.ts deletes the objects).
  */
 export async function purgeOldMessages(
   db: D1Database,
@@ -79,24 +74,24 @@ export async function purgeOldMessages(
   before: number,
   limit: number,
   budget: QueryBudget,
-): Promise<Pass<number> & { r2Payloads: PurgedR2Payload[] }> {
-  const gone: Array<PurgedR2Payload & { payload_r2: number }> = [];
+): Promise<Pass<number>> {
+  let gone = 0;
   const walked = await walkRanges(after, bucketsAfter(db), { page: PAIRS_PAGE, run: PURGE_RANGES }, budget, async (buckets) => {
     const run = JSON.stringify(buckets);
-    const chunked = await countInChunks(limit - gone.length, UPKEEP_CHUNK, async (size) => {
+    const chunked = await countInChunks(limit - gone, UPKEEP_CHUNK, async (size) => {
       const { results } = await db
         .prepare(
           `DELETE FROM messages WHERE key IN (
              SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
              LIMIT ?2)
-           RETURNING tenant_id, id, payload_r2`,
+           RETURNING key`,
         )
         .bind(before, size, run)
-        .all<PurgedR2Payload & { payload_r2: number }>();
-      gone.push(...results);
+        .all();
+      gone += results.length;
       return results.length;
     }, budget);
     return chunked.complete;
   });
-  return { done: gone.length, after: walked.after, r2Payloads: gone.filter((m) => m.payload_r2 === 1).map(({ tenant_id, id }) => ({ tenant_id, id })) };
+  return { done: gone, after: walked.after };
 }

@@ -21,21 +21,20 @@ export async function hasTenantMirror(shard: D1Database, tenantId: string): Prom
 /**
  * Deletes, in one atomic batch, the tenant's deliveries, messages, endpoints, endpoint stats (both tiers),
  * idempotency keys and mirror row from its shard. Messages are found by the tenant's key range (src/lib/ids.ts), not by a
- * scan. Returns the ids of the endpoints deleted, whose secrets (in KV) the caller deletes next, and
- * the messages whose payload is in R2, whose objects it deletes next. The batch must finish within
+ * scan. Returns the ids of the endpoints deleted, whose secrets (in KV) the caller deletes next; the
+ * messages whose payload is in R2 leave it queued for deletion (migrations/shard/0019). The batch must finish within
  * D1's 30 s per-batch limit (developers.cloudflare.com/d1/platform/limits/), which bounds the data
  * one tenant can hold.
  */
 export async function deleteTenantData(
   shard: D1Database,
   tenantId: string,
-): Promise<{ endpointIds: string[]; r2Payloads: Array<{ tenant_id: string; id: string }> }> {
+): Promise<{ endpointIds: string[] }> {
   const statement = (sql: string) => shard.prepare(sql).bind(tenantId);
   const inRange = (sql: string) => shard.prepare(sql).bind(tenantId, tenantBucket(tenantId));
   const inTenantRange = `key >= ${SQL_BUCKET_START("?2")} AND key < ${SQL_BUCKET_END("?2")} AND tenant_id = ?1`;
-  const [endpoints, r2] = await shard.batch<{ id: string; tenant_id: string }>([
+  const [endpoints] = await shard.batch<{ id: string }>([
     statement("DELETE FROM endpoints WHERE tenant_id = ?1 RETURNING id"),
-    inRange(`SELECT tenant_id, id FROM messages WHERE ${inTenantRange} AND payload_r2 = 1`),
     statement("DELETE FROM deliveries WHERE tenant_id = ?1"),
     inRange(`DELETE FROM messages WHERE ${inTenantRange}`),
     statement("DELETE FROM endpoint_stats WHERE tenant_id = ?1"),
@@ -43,5 +42,5 @@ export async function deleteTenantData(
     statement("DELETE FROM idempotency_keys WHERE tenant_id = ?1"),
     statement("DELETE FROM tenants WHERE id = ?1"),
   ]);
-  return { endpointIds: endpoints!.results.map((row) => row.id), r2Payloads: r2!.results };
+  return { endpointIds: endpoints!.results.map((row) => row.id) };
 }

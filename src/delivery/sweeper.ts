@@ -6,7 +6,7 @@ import { purgeOldDeliveries, purgeOldMessages } from "../db/retention";
 import { readWalkMarks, type WalkMarks, writeWalkMarks } from "../db/sweeper-walks";
 import { emitOperationalEvents } from "../ops/operational-events";
 import { purgeQueuedSecrets } from "../ops/secret-purges";
-import { deletePayloads } from "../payloads";
+import { PAYLOAD_PURGE_QUERIES, purgeQueuedPayloads } from "../ops/payload-purges";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { enqueueDeliveries } from "./task";
@@ -146,8 +146,12 @@ async function expireShard(env: Env, shard: number, now: number, marks: WalkMark
   const share = (walksLeft: number) => walks.portion(Math.floor(walks.left / walksLeft));
   const deliveries = await purgeOldDeliveries(db, marks.purgeDeliveries, retainFrom, PURGE_LIMIT, share(4));
   const messages = await purgeOldMessages(db, marks.purgeMessages, retainFrom, PURGE_LIMIT, share(3));
-  // After the rows: a crash in between leaves an orphan object, never a message without its payload.
-  await deletePayloads(env, messages.r2Payloads);
+  // The objects of messages gone, queued as their rows went (this run's and any R2 refused before);
+  // R2 refusing leaves them queued for the next run rather than failing the shard's sweep.
+  if (walks.allows(PAYLOAD_PURGE_QUERIES)) {
+    walks.charge(PAYLOAD_PURGE_QUERIES);
+    await purgeQueuedPayloads(env, db).catch((error: Error) => console.error(`data shard ${shard}: deleting queued R2 payloads failed, they stay queued: ${error.message}`));
+  }
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
   const folded = await foldEndpointStatsIntoHours(db, marks.foldStats, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT, share(2));
   const stats = await purgeOldEndpointStats(db, marks.purgeStats, now - STATS_RETENTION_MS, PURGE_LIMIT, share(1));

@@ -1,7 +1,7 @@
 import { TenantMissing } from "../db/messages";
 import { deleteTenantData, hasTenantMirror, insertTenantMirror } from "../db/shard-tenants";
 import * as stored from "../db/tenants";
-import { deletePayloads } from "../payloads";
+import { purgeQueuedPayloads } from "./payload-purges";
 import { ApiError, notFound } from "../errors";
 import { latestSecretSet, rotateOwnerSecret } from "./secret-rotation";
 import { onTenantShard } from "./tenant-db";
@@ -86,8 +86,9 @@ export function listTenants(env: Env, query: { limit: number; cursor?: string })
  * Deletes a tenant and everything it owns: its data on its shard first (one atomic batch, the
  * mirror row with it, so no enqueue can slip in between), then its control row (API keys, portal
  * links and sessions go with it) in one batch with the queueing of its own and its endpoints'
- * secrets for deletion (src/ops/secret-purges.ts), then its R2 payloads and the secrets that fit in
- * this request's share of KV's per-invocation cap; the cron sweeper deletes the rest. A failure
+ * secrets for deletion (src/ops/secret-purges.ts), then its R2 payloads (queued by the shard as its
+ * messages went: src/ops/payload-purges.ts) and the secrets that fit in this request's share of KV's
+ * per-invocation cap; the cron sweeper deletes the rest. A failure
  * before the control row is deleted leaves it, so deleting again finishes the job. 404 when there
  * is no such tenant.
  */
@@ -95,7 +96,7 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   // Not the cached shard: it may predate a deletion and re-creation of this id in another isolate.
   const shard = await stored.shardIndexOfTenant(env.DB, tenantId);
   if (shard === null) throw notFound("Tenant");
-  const { endpointIds, r2Payloads } = await deleteTenantData(shardDb(env, shard), tenantId);
+  const { endpointIds } = await deleteTenantData(shardDb(env, shard), tenantId);
   const owners: SecretOwner[] = [{ kind: "tenant", id: tenantId }, ...endpointIds.map((id) => ({ kind: "endpoint" as const, id }))];
   const [deleted] = await env.DB.batch(deleteTenantQueuingSecrets(env.DB, tenantId, owners));
   if (deleted!.meta.changes === 0) throw notFound("Tenant");
@@ -106,7 +107,10 @@ export async function deleteTenant(env: Env, tenantId: string): Promise<void> {
   const purge = purgeSecrets(env, owners).catch((error: Error) => {
     console.error(`tenant ${tenantId}: taking its deleted secrets off the purge queue failed, the sweeper deletes them again: ${error.message}`);
   });
-  await Promise.all([purge, deletePayloads(env, r2Payloads)]);
+  const payloads = purgeQueuedPayloads(env, shardDb(env, shard)).catch((error: Error) => {
+    console.error(`tenant ${tenantId}: deleting its R2 payloads failed, they stay queued for the sweeper: ${error.message}`);
+  });
+  await Promise.all([purge, payloads]);
 }
 
 /**

@@ -23,6 +23,7 @@ export const ISOLATED_TESTS = [
   "test/fault-spec.test.ts",
   "test/fifo-delivery.test.ts",
   "test/operational-webhooks.test.ts",
+  "test/payload-purges.test.ts",
   "test/query-plans.test.ts",
   "test/reads-at-volume.test.ts",
   "test/scheduled-messages.test.ts",

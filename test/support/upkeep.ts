@@ -16,7 +16,7 @@ export async function rearmStuck(db: D1Database, stuckBefore: number, freshFrom:
 export async function purgeOld(db: D1Database, before: number, limit: number) {
   const deliveries = await purgeOldDeliveries(db, null, before, limit, unlimitedQueries());
   const messages = await purgeOldMessages(db, null, before, limit, unlimitedQueries());
-  return { deliveries: deliveries.done, messages: messages.done, r2Payloads: messages.r2Payloads };
+  return { deliveries: deliveries.done, messages: messages.done };
 }
 
 /** foldEndpointStatsIntoHours from the first endpoint, with no query budget: how many rollups it folded. */

@@ -1,0 +1,59 @@
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { compressText } from "../src/lib/compression";
+import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
+import { payloadKey } from "../src/payloads";
+import { apiJson, buildRequest, newTenant } from "./support/api";
+
+// A message whose payload is in R2 goes in two steps: its row, then its object. When R2 refused the
+// second, the object used to stay in R2 for good (a deleted tenant's payloads included); now the row's
+// deletion queues it (migrations/shard/0019) and the sweeper deletes it on its next run.
+
+const DAY = 86_400_000;
+const R2_REFUSES = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "r2_error_rate=1" };
+
+/** A tenant with one message whose payload is stored in R2; its R2 key. */
+async function messageInR2(): Promise<{ tenantId: string; key: string }> {
+  const { id: tenantId } = await newTenant();
+  // Random digits barely compress: well over the threshold once compressed.
+  const digits = Array.from(crypto.getRandomValues(new Uint8Array(3 * R2_PAYLOAD_THRESHOLD_BYTES)), (b) => b % 10).join("");
+  expect(compressText(`{"blob":"${digits}"}`).byteLength).toBeGreaterThan(R2_PAYLOAD_THRESHOLD_BYTES);
+  const res = await apiJson("POST", `/v1/tenants/${tenantId}/messages`, { body: { event: "x", payload: { blob: digits }, webhook_url: "https://example.com/hook" } });
+  expect(res.status).toBe(202);
+  const key = payloadKey(tenantId, res.body.id as string);
+  expect(await env.PAYLOADS.head(key)).not.toBeNull();
+  return { tenantId, key };
+}
+
+/** One run of the cron sweeper at `now` (epoch ms) with `vars` added to the test env. */
+function cronAt(now: number, vars: Record<string, string> = {}) {
+  return worker.scheduled(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), { ...env, ...vars } as Env);
+}
+
+describe("R2 payloads of messages gone", () => {
+  it("an object R2 refused to delete when retention purged its message is deleted by the next sweep", async () => {
+    const { key } = await messageInR2();
+    const later = Date.now() + 31 * DAY;
+    await cronAt(later, R2_REFUSES).catch(() => undefined);
+    expect(await env.PAYLOADS.head(key)).not.toBeNull();
+    await cronAt(later + 60_000);
+    expect(await env.PAYLOADS.head(key)).toBeNull();
+  });
+
+  it("deleting a tenant while R2 refuses to delete its payloads answers 204, and the sweeper deletes them", async () => {
+    const { tenantId, key } = await messageInR2();
+    const res = await worker.fetch(buildRequest("DELETE", `/v1/tenants/${tenantId}`) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...R2_REFUSES } as Env, createExecutionContext());
+    expect(res.status).toBe(204);
+    expect(await env.PAYLOADS.head(key)).not.toBeNull();
+    await cronAt(Date.now());
+    expect(await env.PAYLOADS.head(key)).toBeNull();
+  });
+
+  it("deleting a tenant deletes its R2 payloads at once when R2 takes the delete", async () => {
+    const { tenantId, key } = await messageInR2();
+    expect((await apiJson("DELETE", `/v1/tenants/${tenantId}`)).status).toBe(204);
+    expect(await env.PAYLOADS.head(key)).toBeNull();
+  });
+});
