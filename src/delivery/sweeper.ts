@@ -9,6 +9,7 @@ import { purgeQueuedSecrets } from "../ops/secret-purges";
 import { PAYLOAD_PURGE_QUERIES, purgeQueuedPayloads } from "../ops/payload-purges";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
+import { shardsInTurn } from "./sweep-turns";
 import { enqueueDeliveries } from "./task";
 import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
 import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
@@ -72,8 +73,6 @@ const REARM_SHARE = 3 / 4;
  * or purging (test/sweep-budget.test.ts).
  */
 export const SHARD_SWEEP_QUERIES = 88;
-/** How often the cron sweeper runs (wrangler.toml `crons = ["* * * * *"]`): shards that take turns take one a run. */
-const SWEEP_INTERVAL_MS = 60_000;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -190,19 +189,6 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
 }
 
 /**
- * The data shards the sweep at `now` (epoch ms) sweeps: all of them when `available` queries give
- * each SHARD_SWEEP_QUERIES, otherwise as many turns as that takes, one a run (by the run's minute),
- * so each shard is swept every few minutes with a share it can move with instead of every minute
- * with one it cannot.
- */
-function shardsInTurn(count: number, available: number, now: number): number[] {
-  // Never more turns than shards: a shard alone in its turn gets everything there is.
-  const turns = Math.min(count, Math.max(1, Math.ceil((count * SHARD_SWEEP_QUERIES) / available)));
-  const turn = Math.floor(now / SWEEP_INTERVAL_MS) % turns;
-  return Array.from({ length: count }, (_, index) => index).filter((index) => index % turns === turn);
-}
-
-/**
  * The cron sweeper, run on every data shard at once: deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
  * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
  * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
@@ -218,7 +204,7 @@ function shardsInTurn(count: number, available: number, now: number): number[] {
  */
 export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
   const available = queries - SECRET_PURGE_QUERIES;
-  const shards = shardsInTurn(shardCount(env), available, now);
+  const shards = shardsInTurn(shardCount(env), available, SHARD_SWEEP_QUERIES, now);
   // An equal share each: the shards are swept at once, so a pool they drew from would go to whichever
   // asked first, and one big shard would starve the rest. A share a shard leaves unused is not lost
   // work: every walk resumes next minute where it stopped.
