@@ -4,8 +4,10 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
+import { PURGE_LIMIT } from "../src/delivery/sweeper";
 import { payloadKey } from "../src/payloads";
 import { apiJson, buildRequest, newTenant } from "./support/api";
+import { shardOf } from "./support/shards";
 
 // A message whose payload is in R2 goes in two steps: its row, then its object. When R2 refused the
 // second, the object used to stay in R2 for good (a deleted tenant's payloads included); now the row's
@@ -42,6 +44,15 @@ describe("R2 payloads of messages gone", () => {
     expect(await env.PAYLOADS.head(key)).toBeNull();
   });
 
+  it("the object of a message written before the packing (its id as text) is deleted when retention purges the message", async () => {
+    const { tenantId, key } = await messageInR2();
+    const db = await shardOf(tenantId);
+    await db.prepare("UPDATE messages SET packed_id = id WHERE tenant_id = ?").bind(tenantId).run();
+    expect(await db.prepare("SELECT typeof(packed_id) AS type FROM messages WHERE tenant_id = ?").bind(tenantId).first()).toEqual({ type: "text" });
+    await cronAt(Date.now() + 31 * DAY);
+    expect(await env.PAYLOADS.head(key)).toBeNull();
+  });
+
   it("deleting a tenant while R2 refuses to delete its payloads answers 204, and the sweeper deletes them", async () => {
     const { tenantId, key } = await messageInR2();
     const res = await worker.fetch(buildRequest("DELETE", `/v1/tenants/${tenantId}`) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...R2_REFUSES } as Env, createExecutionContext());
@@ -55,5 +66,16 @@ describe("R2 payloads of messages gone", () => {
     const { tenantId, key } = await messageInR2();
     expect((await apiJson("DELETE", `/v1/tenants/${tenantId}`)).status).toBe(204);
     expect(await env.PAYLOADS.head(key)).toBeNull();
+  });
+
+  it("one sweep deletes as many queued R2 payloads as retention may purge messages in it, so the queue drains as fast as retention fills it", async () => {
+    const db = await shardOf((await newTenant()).id);
+    const tenantId = `gone-${crypto.randomUUID()}`;
+    await db
+      .prepare("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2) INSERT INTO payload_purges (tenant_id, message_id) SELECT ?1, printf('m%05d', i) FROM n")
+      .bind(tenantId, PURGE_LIMIT)
+      .run();
+    await cronAt(Date.now());
+    expect(await db.prepare("SELECT count(*) AS n FROM payload_purges WHERE tenant_id = ?").bind(tenantId).first("n")).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import { purgeOldDeliveries, purgeOldMessages } from "../db/retention";
 import { readWalkMarks, type WalkMarks, writeWalkMarks } from "../db/sweeper-walks";
 import { emitOperationalEvents } from "../ops/operational-events";
 import { purgeQueuedSecrets } from "../ops/secret-purges";
-import { PAYLOAD_PURGE_QUERIES, purgeQueuedPayloads } from "../ops/payload-purges";
+import { PAYLOAD_PURGE_QUERIES, PAYLOAD_PURGES_PER_CALL, purgeQueuedPayloads } from "../ops/payload-purges";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
 import { shardsInTurn } from "./sweep-turns";
@@ -63,16 +63,17 @@ const SECRET_PURGE_QUERIES = 3;
  */
 const REARM_SHARE = 3 / 4;
 /**
- * The least share of the budget a shard is swept with. Below 86 a step cannot move: the shard's
+ * The least share of the budget a shard is swept with. Below 90 a step cannot move: the shard's
  * fixed queries (the walk marks read and written, the fresh-scan mark read and written,
  * auto-disabling, the Idempotency-Key purge) take 6, re-arming's three quarters must leave its
  * fresh walk a page and a run (a share of 9 leaves it exactly that), and when re-arming spends its
- * three quarters the four expiry walks need 2 each (a page and a run) of what is left, and
+ * three quarters the four expiry walks need 2 each (a page and a run) of what is left, the
+ * queued R2 payloads' purge 2 (PAYLOAD_PURGE_QUERIES: below 90 it took what the last walks needed), and
  * auto-disabling one endpoint with its and the platform's events 2 × EVENT_QUERIES + 1 of half of it. With less,
  * a share either threw RangeError at a fixed query or swept without ever re-arming a fresh delivery
  * or purging (test/sweep-budget.test.ts).
  */
-export const SHARD_SWEEP_QUERIES = 88;
+export const SHARD_SWEEP_QUERIES = 92;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {
@@ -133,24 +134,38 @@ async function disableFailing(env: Env, shard: number, now: number, budget: Quer
 }
 
 /**
+ * Deletes the R2 objects of messages gone, queued as their rows went (this run's and any R2 refused
+ * before): up to PURGE_LIMIT, retention's own limit, so the queue drains as fast as retention fills
+ * it (one call of PAYLOAD_PURGES_PER_CALL left half of a full run's objects behind, and more each
+ * run), PAYLOAD_PURGE_QUERIES charged to `budget` a call. R2 refusing leaves them queued for the
+ * next run rather than failing the shard's sweep.
+ */
+async function purgePayloads(env: Env, shard: number, budget: QueryBudget): Promise<void> {
+  for (let deleted = 0; deleted < PURGE_LIMIT && budget.allows(PAYLOAD_PURGE_QUERIES); deleted += PAYLOAD_PURGES_PER_CALL) {
+    budget.charge(PAYLOAD_PURGE_QUERIES);
+    const purged = await purgeQueuedPayloads(env, shardDb(env, shard)).catch((error: Error) => {
+      console.error(`data shard ${shard}: deleting queued R2 payloads failed, they stay queued: ${error.message}`);
+      return 0;
+    });
+    if (purged < PAYLOAD_PURGES_PER_CALL) return;
+  }
+}
+
+/**
  * Expires the shard's old data, R2 payloads included, and folds its endpoint stats: four walks, each
- * resuming where the last sweep's stopped and at most PURGE_LIMIT rows a run, within `budget`.
+ * resuming where the last sweep's stopped and at most PURGE_LIMIT rows a run, and the queued R2
+ * payloads' purge, within `budget`.
  * Returns how many messages and deliveries went and the walks' new marks.
  */
 async function expireShard(env: Env, shard: number, now: number, marks: WalkMarks, walks: QueryBudget) {
   const db = shardDb(env, shard);
   const retainFrom = now - readConfig(env).RETENTION_DAYS * 86_400_000;
-  // Each walk gets an equal share of what is left when its turn comes, so one with a backlog cannot
-  // starve the others, and what one leaves unused goes to those after it.
+  // Each walk (and the R2 payloads' purge) gets an equal share of what is left when its turn comes,
+  // so one with a backlog cannot starve the others, and what one leaves unused goes to those after it.
   const share = (walksLeft: number) => walks.portion(Math.floor(walks.left / walksLeft));
-  const deliveries = await purgeOldDeliveries(db, marks.purgeDeliveries, retainFrom, PURGE_LIMIT, share(4));
-  const messages = await purgeOldMessages(db, marks.purgeMessages, retainFrom, PURGE_LIMIT, share(3));
-  // The objects of messages gone, queued as their rows went (this run's and any R2 refused before);
-  // R2 refusing leaves them queued for the next run rather than failing the shard's sweep.
-  if (walks.allows(PAYLOAD_PURGE_QUERIES)) {
-    walks.charge(PAYLOAD_PURGE_QUERIES);
-    await purgeQueuedPayloads(env, db).catch((error: Error) => console.error(`data shard ${shard}: deleting queued R2 payloads failed, they stay queued: ${error.message}`));
-  }
+  const deliveries = await purgeOldDeliveries(db, marks.purgeDeliveries, retainFrom, PURGE_LIMIT, share(5));
+  const messages = await purgeOldMessages(db, marks.purgeMessages, retainFrom, PURGE_LIMIT, share(4));
+  await purgePayloads(env, shard, share(3));
   // Hours that ended more than an hour ago: the 1-hour window still reads 5-minute rollups.
   const folded = await foldEndpointStatsIntoHours(db, marks.foldStats, bucketStartOf(now, STATS_FOLDED_BUCKET_MS) - STATS_FOLDED_BUCKET_MS, PURGE_LIMIT, share(2));
   const stats = await purgeOldEndpointStats(db, marks.purgeStats, now - STATS_RETENTION_MS, PURGE_LIMIT, share(1));
@@ -199,7 +214,7 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
  * @param queries the D1 queries the whole sweep may make (SWEEP_QUERY_BUDGET; tests pass fewer):
  *   the control database's secret purge takes SECRET_PURGE_QUERIES, the shards share the rest
  *   equally (taking turns over successive runs when a share would fall below SHARD_SWEEP_QUERIES:
- *   past 9 shards at SWEEP_QUERY_BUDGET), and a shard with more ranges than its share covers is
+ *   past 8 shards at SWEEP_QUERY_BUDGET), and a shard with more ranges than its share covers is
  *   walked over successive sweeps (src/db/sweeper-walks.ts).
  */
 export async function sweep(env: Env, now = Date.now(), queries = SWEEP_QUERY_BUDGET): Promise<SweepReport> {
