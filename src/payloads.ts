@@ -67,8 +67,11 @@ export async function readPayload(
   return decompressText(bytes);
 }
 
-/** Deletes the R2 payloads of purged messages (R2 takes at most 1,000 keys per call). */
+/**
+ * Deletes the R2 payloads of purged messages (R2 takes at most 1,000 keys per call).
+ * @throws PayloadStorageUnavailable when R2 refuses a delete
+ */
 export async function deletePayloads(env: Pick<Env, "PAYLOADS">, messages: Array<{ tenant_id: string; id: string }>): Promise<void> {
   const keys = messages.map((m) => payloadKey(m.tenant_id, m.id));
-  for (let i = 0; i < keys.length; i += 1000) await env.PAYLOADS.delete(keys.slice(i, i + 1000));
+  for (let i = 0; i < keys.length; i += 1000) await r2("delete", () => env.PAYLOADS.delete(keys.slice(i, i + 1000)));
 }

@@ -5,7 +5,8 @@ import worker from "../src/index";
 import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { PURGE_LIMIT } from "../src/delivery/sweeper";
-import { payloadKey } from "../src/payloads";
+import { purgeQueuedPayloads } from "../src/ops/payload-purges";
+import { PayloadStorageUnavailable, payloadKey } from "../src/payloads";
 import { apiJson, buildRequest, newTenant } from "./support/api";
 import { shardOf } from "./support/shards";
 
@@ -77,5 +78,14 @@ describe("R2 payloads of messages gone", () => {
       .run();
     await cronAt(Date.now());
     expect(await db.prepare("SELECT count(*) AS n FROM payload_purges WHERE tenant_id = ?").bind(tenantId).first("n")).toBe(0);
+  });
+
+  it("a queued payload R2 refuses to delete fails the purge with PayloadStorageUnavailable and stays queued", async () => {
+    const db = await shardOf((await newTenant()).id);
+    const tenantId = `gone-${crypto.randomUUID()}`;
+    await db.prepare("INSERT INTO payload_purges (tenant_id, message_id) VALUES (?, 'm1')").bind(tenantId).run();
+    const refusing = { delete: () => Promise.reject(new Error("We encountered an internal error. Please try again. (10001)")) } as unknown as R2Bucket;
+    await expect(purgeQueuedPayloads({ PAYLOADS: refusing }, db)).rejects.toBeInstanceOf(PayloadStorageUnavailable);
+    expect(await db.prepare("SELECT count(*) AS n FROM payload_purges WHERE tenant_id = ?").bind(tenantId).first("n")).toBe(1);
   });
 });
