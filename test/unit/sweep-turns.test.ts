@@ -5,7 +5,8 @@ import { shardsInTurn, SWEEP_INTERVAL_MS } from "../../src/delivery/sweep-turns"
 // shard needs to move, they take turns a minute each. Every shard must come round, and no turn may
 // hold so many shards that their share falls below the least one again.
 
-const LEAST = 88;
+// SHARD_SWEEP_QUERIES (src/delivery/sweeper.ts, which this Node project cannot load).
+const LEAST = 92;
 const AVAILABLE = 797;
 
 /** The shards swept by each of `minutes` successive runs from minute 0. */
@@ -14,8 +15,8 @@ function runs(count: number, available: number, minutes: number): number[][] {
 }
 
 describe("shards taking turns in the cron sweeper", () => {
-  it("163 shards over 797 queries give no shard of any turn less than 88", () => {
-    for (const turn of runs(163, AVAILABLE, 163)) expect(Math.floor(AVAILABLE / turn.length)).toBeGreaterThanOrEqual(LEAST);
+  it("17 shards over 797 queries give no shard of any turn less than 92", () => {
+    for (const turn of runs(17, AVAILABLE, 17)) expect(Math.floor(AVAILABLE / turn.length)).toBeGreaterThanOrEqual(LEAST);
   });
 
   it("no turn gives its shards less than the least share, for any number of shards up to 1,000", () => {
@@ -32,7 +33,7 @@ describe("shards taking turns in the cron sweeper", () => {
   });
 
   it("every shard is swept every run when the budget gives each the least share", () => {
-    expect(runs(9, AVAILABLE, 3)).toEqual(Array.from({ length: 3 }, () => [0, 1, 2, 3, 4, 5, 6, 7, 8]));
+    expect(runs(8, AVAILABLE, 3)).toEqual(Array.from({ length: 3 }, () => [0, 1, 2, 3, 4, 5, 6, 7]));
   });
 
   it("a turn is the run's minute: two runs of the same minute sweep the same shards, the next minute the next turn", () => {
