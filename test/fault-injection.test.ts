@@ -1,7 +1,5 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
 import { isTransientD1Error } from "../src/db/transient";
 import { faultyD1, faultyKv, faultyQueue, faultyR2 } from "../src/faults/bindings";
 import { FaultInjector } from "../src/faults/injector";
@@ -9,7 +7,7 @@ import { InvocationCaps } from "../src/faults/invocation-caps";
 import { builtLocally, faultInjectionAllowed } from "../src/faults/env";
 import { NO_FAULTS, type FaultSpec } from "../src/faults/spec";
 import { isTransientPlatformError } from "../src/platform-errors";
-import { buildRequest } from "./support/api";
+import { cronWith, fetchWith } from "./support/worker";
 
 /** An injector with `spec` over NO_FAULTS whose draws are `draws` in turn (then 0.99: no fault), on a clock the test moves. */
 function injector(spec: Partial<FaultSpec>, draws: number[] = []) {
@@ -17,11 +15,6 @@ function injector(spec: Partial<FaultSpec>, draws: number[] = []) {
   const queue = [...draws];
   const faults = new FaultInjector({ ...NO_FAULTS, ...spec }, () => queue.shift() ?? 0.99, () => clock.now);
   return { faults, clock };
-}
-
-/** Calls the Worker's own fetch handler with `vars` added to the test env. */
-function fetchWith(vars: Record<string, string>, method: string, path: string, body?: unknown) {
-  return worker.fetch(buildRequest(method, path, { body }) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
 }
 
 afterEach(() => vi.unstubAllEnvs());
@@ -212,10 +205,9 @@ describe("the Worker with fault injection", () => {
   });
 
   it("runs the cron sweeper on the faulty bindings too, so a run whose D1 fails names the shards it could not sweep", async () => {
-    const controller = createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" });
-    const faulty = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_error_rate=1" } as Env;
-    await expect(worker.scheduled(controller, faulty)).rejects.toThrow("sweep failed on data shard(s) 0, 1");
-    await expect(worker.scheduled(controller, env)).resolves.toBeUndefined();
+    const at = Date.now();
+    await expect(cronWith({ ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_error_rate=1" }, at)).rejects.toThrow("sweep failed on data shard(s) 0, 1");
+    await expect(cronWith({}, at)).resolves.toBeUndefined();
   });
 
   it("answers an EDGEHOOK_FAULTS it cannot read with an error that names the entry", async () => {

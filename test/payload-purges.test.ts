@@ -1,14 +1,13 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { compressText } from "../src/lib/compression";
 import { R2_PAYLOAD_THRESHOLD_BYTES } from "../src/limits";
 import { PURGE_LIMIT } from "../src/delivery/sweeper";
 import { purgeQueuedPayloads } from "../src/ops/payload-purges";
 import { PayloadStorageUnavailable, payloadKey } from "../src/payloads";
-import { apiJson, buildRequest, newTenant } from "./support/api";
+import { apiJson, newTenant } from "./support/api";
 import { shardOf } from "./support/shards";
+import { cronWith, fetchWith } from "./support/worker";
 
 // A message whose payload is in R2 goes in two steps: its row, then its object. When R2 refused the
 // second, the object used to stay in R2 for good (a deleted tenant's payloads included); now the row's
@@ -30,18 +29,13 @@ async function messageInR2(): Promise<{ tenantId: string; key: string }> {
   return { tenantId, key };
 }
 
-/** One run of the cron sweeper at `now` (epoch ms) with `vars` added to the test env. */
-function cronAt(now: number, vars: Record<string, string> = {}) {
-  return worker.scheduled(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), { ...env, ...vars } as Env);
-}
-
 describe("R2 payloads of messages gone", () => {
   it("an object R2 refused to delete when retention purged its message is deleted by the next sweep", async () => {
     const { key } = await messageInR2();
     const later = Date.now() + 31 * DAY;
-    await cronAt(later, R2_REFUSES).catch(() => undefined);
+    await cronWith(R2_REFUSES, later).catch(() => undefined);
     expect(await env.PAYLOADS.head(key)).not.toBeNull();
-    await cronAt(later + 60_000);
+    await cronWith({}, later + 60_000);
     expect(await env.PAYLOADS.head(key)).toBeNull();
   });
 
@@ -50,16 +44,16 @@ describe("R2 payloads of messages gone", () => {
     const db = await shardOf(tenantId);
     await db.prepare("UPDATE messages SET packed_id = id WHERE tenant_id = ?").bind(tenantId).run();
     expect(await db.prepare("SELECT typeof(packed_id) AS type FROM messages WHERE tenant_id = ?").bind(tenantId).first()).toEqual({ type: "text" });
-    await cronAt(Date.now() + 31 * DAY);
+    await cronWith({}, Date.now() + 31 * DAY);
     expect(await env.PAYLOADS.head(key)).toBeNull();
   });
 
   it("deleting a tenant while R2 refuses to delete its payloads answers 204, and the sweeper deletes them", async () => {
     const { tenantId, key } = await messageInR2();
-    const res = await worker.fetch(buildRequest("DELETE", `/v1/tenants/${tenantId}`) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...R2_REFUSES } as Env, createExecutionContext());
+    const res = await fetchWith(R2_REFUSES, "DELETE", `/v1/tenants/${tenantId}`);
     expect(res.status).toBe(204);
     expect(await env.PAYLOADS.head(key)).not.toBeNull();
-    await cronAt(Date.now());
+    await cronWith();
     expect(await env.PAYLOADS.head(key)).toBeNull();
   });
 
@@ -76,7 +70,7 @@ describe("R2 payloads of messages gone", () => {
       .prepare("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2) INSERT INTO payload_purges (tenant_id, message_id) SELECT ?1, printf('m%05d', i) FROM n")
       .bind(tenantId, PURGE_LIMIT)
       .run();
-    await cronAt(Date.now());
+    await cronWith();
     expect(await db.prepare("SELECT count(*) AS n FROM payload_purges WHERE tenant_id = ?").bind(tenantId).first("n")).toBe(0);
   });
 

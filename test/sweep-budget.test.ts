@@ -1,7 +1,5 @@
-import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { shardCount, shardDb, withDatabases } from "../src/shards";
 import { countingD1, type RanStatement } from "./support/counting-d1";
@@ -12,7 +10,7 @@ import { InvocationCaps } from "../src/faults/invocation-caps";
 import { NO_FAULTS } from "../src/faults/spec";
 import { sweep, SWEEP_QUERY_BUDGET, SWEEP_RETRIES } from "../src/delivery/sweeper";
 import { ADMIN, apiJson } from "./support/api";
-import { holdingQueue, sweepHeld } from "./support/worker";
+import { cronWith, holdingQueue, sweepHeld } from "./support/worker";
 
 // D1 allows 1,000 queries per Worker invocation (src/delivery/sweeper.ts SWEEP_QUERY_BUDGET), and
 // workerd does not cap them locally: these sweeps run with a small budget passed in and count every
@@ -273,7 +271,7 @@ describe("the sweeper's D1 query budget", () => {
     const ids = Array.from({ length: 6500 }, (_, i) => `${tenantId}-endpoint-${i}`);
     await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
     await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
-    const capped = { ...env, ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000 kv_operations_per_invocation=1000" } as Env;
-    await expect(worker.scheduled(createScheduledController({ scheduledTime: NOW, cron: "* * * * *" }), capped)).resolves.toBeUndefined();
+    const capped = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000 kv_operations_per_invocation=1000" };
+    await expect(cronWith(capped, NOW)).resolves.toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { api, apiJson, bucket, eventually, newEndpoint, newTenant, received, receiverUrl } from "./support/api";
-import { consume, deliveryRow, enqueueHeld } from "./support/worker";
+import { consume, cronWith, deliveryRow, enqueueHeld } from "./support/worker";
 import { shardOf } from "./support/shards";
 
 const MINUTE = 60_000;
@@ -15,11 +15,6 @@ async function failOnce(tenantId: string, at: number) {
   await consume(tasks, { now: at });
 }
 
-/** Runs the Worker's cron handler as if it fired at `at`. */
-async function runCron(at: number) {
-  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env);
-}
-
 describe("sweeper", () => {
   it("a message whose queue send failed after the D1 commit is still accepted and delivered once the sweeper runs", async () => {
     const { id } = await newTenant();
@@ -29,7 +24,7 @@ describe("sweeper", () => {
     expect(tasks).toEqual([]);
     expect(await deliveryRow(message.deliveries[0]!.id)).toMatchObject({ status: "pending" });
 
-    await runCron(Date.now() + 6 * MINUTE);
+    await cronWith({}, Date.now() + 6 * MINUTE);
     const [request] = await eventually(async () => (await received(name)).length === 1 && received(name));
     expect(request!.body).toBe('{"survived":true}');
     await eventually(async () => (await deliveryRow(message.deliveries[0]!.id))?.status === "succeeded");
@@ -40,7 +35,7 @@ describe("sweeper", () => {
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
     const { message } = await enqueueHeld(id, { event: "x", payload: 1 });
     const before = await deliveryRow(message.deliveries[0]!.id);
-    await runCron(Date.now() + MINUTE);
+    await cronWith({}, Date.now() + MINUTE);
     expect((await deliveryRow(message.deliveries[0]!.id))!.queue_token).toBe(before!.queue_token);
   });
 
@@ -49,7 +44,7 @@ describe("sweeper", () => {
     const name = bucket();
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${name}` });
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
-    await runCron(Date.now() + 6 * MINUTE);
+    await cronWith({}, Date.now() + 6 * MINUTE);
     await eventually(async () => (await received(name)).length === 1);
     await consume(tasks);
     expect(await received(name)).toHaveLength(1);
@@ -61,7 +56,7 @@ describe("sweeper", () => {
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}`, retry: { max_attempts: 1 } });
     await failOnce(id, Date.now());
     await failOnce(id, Date.now() + 5 * DAY);
-    await runCron(Date.now() + 5 * DAY + MINUTE);
+    await cronWith({}, Date.now() + 5 * DAY + MINUTE);
     const read = await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`);
     expect(read.body.enabled).toBe(false);
     expect(read.body.disabled_reason).toMatch(/^Disabled automatically: every delivery failed since \d{4}-\d\d-\d\dT.*, still failing at \d{4}-/);
@@ -72,7 +67,7 @@ describe("sweeper", () => {
     const name = bucket();
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/fail/1/${name}`, retry: { max_attempts: 1 } });
     await failOnce(id, Date.now());
-    await runCron(Date.now() + 6 * DAY);
+    await cronWith({}, Date.now() + 6 * DAY);
     expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: true, disabled_reason: null });
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 2 });
     expect(message.deliveries).toHaveLength(1);
@@ -85,7 +80,7 @@ describe("sweeper", () => {
     const endpoint = await newEndpoint(id, { url: `${receiverUrl()}/status/500/${bucket()}`, retry: { max_attempts: 1 } });
     await failOnce(id, Date.now());
     await failOnce(id, Date.now() + 5 * DAY - 10 * MINUTE);
-    await runCron(Date.now() + 30 * DAY);
+    await cronWith({}, Date.now() + 30 * DAY);
     expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);
   });
 
@@ -96,7 +91,7 @@ describe("sweeper", () => {
     await consume((await enqueueHeld(id, { event: "x", payload: 2 })).tasks, { now: Date.now() + DAY });
     await (await shardOf(id)).prepare("UPDATE endpoints SET url = ? WHERE id = ?").bind(`${receiverUrl()}/status/500/${bucket()}`, endpoint.id).run();
     await failOnce(id, Date.now() + 5 * DAY + MINUTE);
-    await runCron(Date.now() + 5 * DAY + 2 * MINUTE);
+    await cronWith({}, Date.now() + 5 * DAY + 2 * MINUTE);
     expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);
   });
 
@@ -106,7 +101,7 @@ describe("sweeper", () => {
     const { tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
     await consume(tasks);
     await consume(tasks);
-    await runCron(Date.now() + 6 * DAY);
+    await cronWith({}, Date.now() + 6 * DAY);
     expect((await apiJson("GET", `/v1/tenants/${id}/endpoints/${endpoint.id}`)).body.enabled).toBe(true);
   });
 
@@ -115,7 +110,7 @@ describe("sweeper", () => {
     await newEndpoint(id, { url: `${receiverUrl()}/ok/${bucket()}` });
     const { message, tasks } = await enqueueHeld(id, { event: "x", payload: 1 });
     await consume(tasks);
-    await runCron(Date.now() + 31 * DAY);
+    await cronWith({}, Date.now() + 31 * DAY);
     expect((await api("GET", `/v1/tenants/${id}/messages/${message.id}`)).status).toBe(404);
     // Attempts live in the delivery row: it is gone with them.
     expect(await deliveryRow(message.deliveries[0]!.id)).toBeNull();
@@ -125,7 +120,7 @@ describe("sweeper", () => {
     const { id } = await newTenant();
     const headers = { "idempotency-key": "daily" };
     const first = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: 1 }, headers });
-    await runCron(Date.now() + DAY + MINUTE);
+    await cronWith({}, Date.now() + DAY + MINUTE);
     const second = await apiJson("POST", `/v1/tenants/${id}/messages`, { body: { event: "x", payload: 1 }, headers });
     expect(second.body.id).not.toBe(first.body.id);
   });

@@ -1,16 +1,15 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { leaseSecretPurges } from "../src/db/secret-purges";
 import { purgeQueuedSecrets, SECRET_PURGES_PER_INVOCATION } from "../src/ops/secret-purges";
 import { createEndpoint, deleteEndpoint } from "../src/ops/endpoints";
 import { deleteTenant } from "../src/ops/tenants";
 import { sweep } from "../src/delivery/sweeper";
 import { createSecret } from "../src/secrets";
-import { apiJson, buildRequest, newTenant } from "./support/api";
+import { apiJson, newTenant } from "./support/api";
 import { kvKeys } from "./support/kv-keys";
 import { shardOf } from "./support/shards";
+import { cronWith, fetchWith } from "./support/worker";
 
 // Cloudflare caps one Worker invocation at 1,000 KV operations and 1,000 D1 queries
 // (developers.cloudflare.com/kv/platform/limits/, developers.cloudflare.com/d1/platform/limits/);
@@ -41,16 +40,6 @@ async function tenantWithEndpoints(count: number): Promise<{ tenantId: string; e
 async function secretsLeft(endpointIds: string[]): Promise<string[]> {
   const owned = new Set(endpointIds);
   return (await kvKeys(env.SECRETS, "secret:endpoint:")).filter((key) => owned.has(key.split(":")[2]!));
-}
-
-/** Calls the Worker's fetch handler with `vars` added to the test env. */
-function fetchWith(vars: Record<string, string>, method: string, path: string, body?: unknown) {
-  return worker.fetch(buildRequest(method, path, { body }) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
-}
-
-/** One run of the cron sweeper with `vars` added to the test env. */
-function cronWith(vars: Record<string, string>) {
-  return worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }), { ...env, ...vars } as Env);
 }
 
 describe("deleting a tenant under Cloudflare's per-invocation caps", () => {

@@ -1,11 +1,29 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import worker from "../../src/index";
 import { buildApp } from "../../src/app";
 import { consumeDeliveries } from "../../src/delivery/consumer";
 import { sweep } from "../../src/delivery/sweeper";
 import type { DeliveryTask } from "../../src/delivery/task";
-import { ADMIN } from "./api";
+import { ADMIN, buildRequest } from "./api";
 import { rowOnAnyShard } from "./shards";
+
+/**
+ * Calls the Worker's own fetch handler (src/index.ts, which reads ALLOW_FAULT_INJECTION and
+ * EDGEHOOK_FAULTS) as the admin, with `vars` added to the test env.
+ */
+export async function fetchWith(vars: Record<string, string>, method: string, path: string, body?: unknown): Promise<Response> {
+  return await worker.fetch(buildRequest(method, path, { body }) as Request<unknown, IncomingRequestCfProperties>, { ...env, ...vars } as Env, createExecutionContext());
+}
+
+/**
+ * One run of the Worker's cron handler as if it fired at `at` (epoch ms, now unless given), with
+ * `vars` added to the test env.
+ * @throws Error naming the shards the sweep failed on, as the handler does
+ */
+export async function cronWith(vars: Record<string, string> = {}, at = Date.now()): Promise<void> {
+  await worker.scheduled!(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), { ...env, ...vars } as Env);
+}
 
 /** A queue producer that keeps what it is sent instead of delivering it (or fails, if asked). */
 export type HoldingQueue = ReturnType<typeof holdingQueue>;
