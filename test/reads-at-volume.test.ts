@@ -40,7 +40,7 @@ let fifoEndpointId = "";
 /** The ordinals of each message's deliveries to the plain and the FIFO endpoint: a message's targets are in endpoint id order. */
 let plain = 0;
 let fifo = 1;
-let messageIds: string[] = [];
+const messageIds: string[] = [];
 
 beforeAll(async () => {
   const tenant = await newTenant();
@@ -59,10 +59,11 @@ beforeAll(async () => {
     await storeMessages(db, { tenantId, now: at, expiresBefore: at - 86_400_000, filtersVersion: 0, messages });
     messageIds.push(...messages.map((m) => m.id));
   }
-  const closed = (status: string, from: number) => JSON.stringify(messageIds.filter((_, i) => i % EVERY === from).flatMap((id) => [deliveryIdOf(id, plain), deliveryIdOf(id, fifo)]));
+  /** The deliveries (to both endpoints) of every EVERY-th message from the `from`-th. */
+  const closed = (from: number) => JSON.stringify(messageIds.filter((_, i) => i % EVERY === from).flatMap((id) => [deliveryIdOf(id, plain), deliveryIdOf(id, fifo)]));
   await db.batch([
-    db.prepare("UPDATE deliveries SET status = 'failed', attempts = 1, updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed("failed", 1)),
-    db.prepare("UPDATE deliveries SET status = 'cancelled', updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed("cancelled", 2)),
+    db.prepare("UPDATE deliveries SET status = 'failed', attempts = 1, updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed(1)),
+    db.prepare("UPDATE deliveries SET status = 'cancelled', updated_at = updated_at + 1 WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2))").bind(tenantId, closed(2)),
   ]);
   // Endpoint stats as the sweeper leaves them: 7 days of hours folded, the last hour's 5-minute rollups not yet.
   const hour = NOW - (NOW % HOUR);
