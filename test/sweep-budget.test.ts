@@ -52,12 +52,17 @@ async function expiredPairs(index: number, pairs: number) {
   return { tenantId, db, left };
 }
 
+/** Writes bare endpoint rows of `tenantId` with `ids` straight to shard `db` (no secrets: the sweeper reads none). */
+function insertEndpoints(db: D1Database, tenantId: string, ids: string[]) {
+  return db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
+}
+
 /** A tenant on shard `index` with `count` endpoints, each with a 5-minute rollup from 3 hours ago: old enough to fold into its hour. */
 async function endpointsWithOldRollups(index: number, count: number) {
   const db = shardDb(env, index);
   const tenantId = await tenantOn(index, "stats");
   const ids = Array.from({ length: count }, (_, i) => `${tenantId}-endpoint-${i}`);
-  await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
+  await insertEndpoints(db, tenantId, ids);
   await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(tenantId, id, NOW - 3 * HOUR)));
   const unfolded = async () => db.prepare("SELECT count(*) AS n FROM endpoint_stats WHERE tenant_id = ?").bind(tenantId).first<number>("n");
   return { unfolded };
@@ -104,7 +109,7 @@ async function manyPairsAndEndpoints(index: number, count: number): Promise<void
   const db = shardDb(env, index);
   const tenantId = await tenantOn(index, "many");
   const ids = Array.from({ length: count }, (_, i) => `${tenantId}-endpoint-${i}`);
-  await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
+  await insertEndpoints(db, tenantId, ids);
   await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
 }
 
@@ -266,11 +271,7 @@ describe("the sweeper's D1 query budget", () => {
 
   it("a cron run over a shard with more ranges than 1,000 queries would sweep stays under D1's per-invocation cap, injected as Cloudflare enforces it", async () => {
     // Unbudgeted, 6,500 pairs and 6,500 endpoints take ~1,100 queries a sweep (SCALING.md): past the cap.
-    const db = shardDb(env, 0);
-    const tenantId = await tenantOn(0, "capped");
-    const ids = Array.from({ length: 6500 }, (_, i) => `${tenantId}-endpoint-${i}`);
-    await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
-    await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
+    await manyPairsAndEndpoints(0, 6500);
     const capped = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "d1_queries_per_invocation=1000 kv_operations_per_invocation=1000" };
     await expect(cronWith(capped, NOW)).resolves.toBeUndefined();
   });
