@@ -5,10 +5,10 @@ import { purgeQueuedSecrets, SECRET_PURGES_PER_INVOCATION } from "../src/ops/sec
 import { createEndpoint, deleteEndpoint } from "../src/ops/endpoints";
 import { deleteTenant } from "../src/ops/tenants";
 import { sweep } from "../src/delivery/sweeper";
-import { createSecret } from "../src/secrets";
+import { CreateEndpointBody } from "../src/schemas/endpoints";
 import { apiJson, newTenant } from "./support/api";
 import { kvKeys } from "./support/kv-keys";
-import { shardOf } from "./support/shards";
+import { seedEndpoints } from "./support/seed";
 import { cronWith, fetchWith } from "./support/worker";
 
 // Cloudflare caps one Worker invocation at 1,000 KV operations and 1,000 D1 queries
@@ -21,18 +21,7 @@ const CAPS = { ALLOW_FAULT_INJECTION: "true", EDGEHOOK_FAULTS: "kv_operations_pe
 /** A tenant with `count` endpoints, each with a rotated (versioned) secret in KV: two keys each. */
 async function tenantWithEndpoints(count: number): Promise<{ tenantId: string; endpointIds: string[] }> {
   const { id: tenantId } = await newTenant();
-  const db = await shardOf(tenantId);
-  const endpointIds = Array.from({ length: count }, () => crypto.randomUUID());
-  await db.batch(
-    endpointIds.map((id) =>
-      db
-        .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at, secret_version) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0, 1)")
-        .bind(id, tenantId),
-    ),
-  );
-  for (let i = 0; i < endpointIds.length; i += 50) {
-    await Promise.all(endpointIds.slice(i, i + 50).map((id) => createSecret(env, { kind: "endpoint", id }, undefined, "hmac", 1)));
-  }
+  const endpointIds = await seedEndpoints(tenantId, count, CreateEndpointBody.parse({ url: "https://example.com/hook" }), { secretVersion: 1 });
   return { tenantId, endpointIds };
 }
 

@@ -18,15 +18,24 @@ import { holdingQueue } from "./worker";
 /**
  * Writes `count` HMAC endpoints of the tenant as createEndpoint stores them (src/ops/endpoints.ts):
  * each one's secret in KV, then every row in one D1 batch. The target guard is not run: `input`
- * must be a target the API would accept. Returns their ids.
+ * must be a target the API would accept. A `secretVersion` above 0 writes each secret as a rotation
+ * leaves it instead: two KV keys (the versioned one and the current one) and the row's
+ * `secret_version`. Returns their ids.
  */
-export async function seedEndpoints(tenantId: string, count: number, input: CreateEndpointInput): Promise<string[]> {
+export async function seedEndpoints(tenantId: string, count: number, input: CreateEndpointInput, options: { secretVersion?: number } = {}): Promise<string[]> {
+  const version = options.secretVersion ?? 0;
   const ids = Array.from({ length: count }, () => crypto.randomUUID());
-  await Promise.all(ids.map((id) => createSecret(env, { kind: "endpoint", id })));
+  await Promise.all(ids.map((id) => createSecret(env, { kind: "endpoint", id }, undefined, "hmac", version)));
   const db = await shardOf(tenantId);
   const now = Date.now();
   const rows = await db.batch(ids.map((id) => insertEndpointStatement(db, tenantId, id, input, now)));
   if (rows.some((r) => r.results.length !== 1)) throw new Error(`tenant ${tenantId} is not on its shard`);
+  if (version > 0) {
+    await db
+      .prepare("UPDATE endpoints SET secret_version = ?1 WHERE tenant_id = ?2 AND id IN (SELECT value FROM json_each(?3))")
+      .bind(version, tenantId, JSON.stringify(ids))
+      .run();
+  }
   return ids;
 }
 
