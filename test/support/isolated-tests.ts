@@ -38,7 +38,7 @@ export const ISOLATED_TESTS = [
 
 /**
  * What in a test file's source marks it as one that must run isolated (see ISOLATED_TESTS): the
- * sweeper (through test/support/worker.ts, the scheduled handler, or src/delivery/sweeper itself),
+ * sweeper (through test/support/worker.ts's sweepHeld or cronWith, the scheduled handler, or src/delivery/sweeper itself),
  * an upkeep pass, fault injection, the operator view, a database's size.
  */
-export const NEEDS_ISOLATION = /sweepHeld|\.scheduled\(|sweepShard|delivery\/sweeper|support\/upkeep|src\/faults\/|EDGEHOOK_FAULTS|dashboard\/operator|size_after/;
+export const NEEDS_ISOLATION = /sweepHeld|cronWith|\.scheduled\(|sweepShard|delivery\/sweeper|support\/upkeep|src\/faults\/|EDGEHOOK_FAULTS|dashboard\/operator|size_after/;
