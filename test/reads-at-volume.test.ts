@@ -3,14 +3,17 @@ import { recordBatchResults } from "../src/db/batch-records";
 import { getDeliveryWithAttempts, replayDelivery, replayFailedForEndpoint } from "../src/db/deliveries";
 import { loadDeliveryWork } from "../src/db/delivery-work";
 import { listDeliveries } from "../src/db/delivery-lists";
-import { readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
+import { foldEndpointStatsIntoHours, purgeOldEndpointStats, readEndpointStats, tenantRollupsSince } from "../src/db/endpoint-stats";
 import { listEndpoints } from "../src/db/endpoints";
 import { findKeyedRequests } from "../src/db/idempotency-keys";
-import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark } from "../src/db/maintenance";
+import { autoDisableFailingEndpoints, purgeIdempotencyKeys, readSweeperMark, rearmStuckDeliveries } from "../src/db/maintenance";
+import { queuedPayloads, removeQueuedPayloads } from "../src/db/payload-purges";
+import { unlimitedQueries } from "../src/db/query-budget";
+import { purgeOldDeliveries, purgeOldMessages } from "../src/db/retention";
 import { storeMessages } from "../src/db/message-batch";
 import { cancelUnattemptedDeliveries, getMessageWithDeliveries, listMessages } from "../src/db/messages";
 import { deadLetters, tenantOfMessage, troubledEndpoints } from "../src/db/operator-view";
-import { readWalkMarks } from "../src/db/sweeper-walks";
+import { readWalkMarks, writeWalkMarks } from "../src/db/sweeper-walks";
 import { deliveryIdOf, newMessageId } from "../src/lib/ids";
 import { newEndpoint, newTenant } from "./support/api";
 import { countingD1 } from "./support/counting-d1";
@@ -21,7 +24,7 @@ import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 // statistics (a D1 database made by migrations has none) SQLite chose, for a tenant with 20,000
 // deliveries, to seek `deliveries` by tenant alone when polling one message: every delivery of the
 // tenant read, 1.8 million at the bench's scale, where test/query-plans.test.ts saw a primary-key
-// seek. These run every read and write of test/query-plans.test.ts, the dashboard's, the operator
+// seek. These run the reads and writes of test/query-plans.test.ts (each listing's first page), the dashboard's, the operator
 // view's and the enqueue path's on a tenant with 20,000 messages (the bad plan showed from 3,000;
 // 20,000 costs seconds more), each to a plain and a FIFO endpoint, some failed, some cancelled, some
 // under an Idempotency-Key, with endpoint stats, and hold every statement to the issue's 250 D1 rows
@@ -136,6 +139,15 @@ describe(`reads and writes of a tenant with ${MESSAGES} messages stay within ${M
     "listing the shard's newest dead letters for the operator view": (db) => deadLetters(db, 50),
     "finding a message's tenant for the operator view": (db) => tenantOfMessage(db, middle()),
     "reading the sweeper's marks": async (db) => [await readSweeperMark(db, "fresh_deliveries_scanned_to"), await readWalkMarks(db)],
+    "reading the queue of R2 payloads to delete": (db) => queuedPayloads(db, 1000),
+    "taking deleted R2 payloads off their queue": (db) => removeQueuedPayloads(db, [{ tenant_id: tenantId, id: middle() }]),
+    "writing the sweeper's walk marks": (db) =>
+      writeWalkMarks(db, { freshPairs: [tenantId, endpointId], freshBegan: NOW, purgeDeliveries: [tenantId, ""], purgeMessages: 3, foldStats: null, purgeStats: [tenantId, endpointId] }),
+    "walking fresh deliveries from the walk's mark": (db) => rearmStuckDeliveries(db, NOW - 300_000, NOW - HOUR, NOW, 1000, unlimitedQueries(), [tenantId, ""]),
+    "purging expired deliveries from the walk's mark": (db) => purgeOldDeliveries(db, [tenantId, ""], NOW - 30 * 24 * HOUR, 2000, unlimitedQueries()),
+    "purging expired messages from the walk's mark": (db) => purgeOldMessages(db, 0, NOW - 30 * 24 * HOUR, 2000, unlimitedQueries()),
+    "folding endpoint stats from the walk's mark": (db) => foldEndpointStatsIntoHours(db, [tenantId, ""], NOW - HOUR, 2000, unlimitedQueries()),
+    "purging endpoint stats from the walk's mark": (db) => purgeOldEndpointStats(db, [tenantId, ""], NOW - 8 * 24 * HOUR, 2000, unlimitedQueries()),
     "re-arming stuck deliveries": (db) => rearmStuck(db, NOW - 300_000, NOW - HOUR, NOW, 1000),
     "disabling failing endpoints": (db) => autoDisableFailingEndpoints(db, 432_000_000, NOW, 20),
     "purging expired messages and deliveries": (db) => purgeOld(db, NOW - 30 * 24 * HOUR, 2000),
