@@ -10,6 +10,7 @@ import { InvocationCaps } from "../src/faults/invocation-caps";
 import { NO_FAULTS } from "../src/faults/spec";
 import { sweep, SWEEP_QUERY_BUDGET, SWEEP_RETRIES } from "../src/delivery/sweeper";
 import { ADMIN, apiJson } from "./support/api";
+import { insertBareEndpoints } from "./support/seed";
 import { cronWith, holdingQueue, sweepHeld } from "./support/worker";
 
 // D1 allows 1,000 queries per Worker invocation (src/delivery/sweeper.ts SWEEP_QUERY_BUDGET), and
@@ -52,17 +53,12 @@ async function expiredPairs(index: number, pairs: number) {
   return { tenantId, db, left };
 }
 
-/** Writes bare endpoint rows of `tenantId` with `ids` straight to shard `db` (no secrets: the sweeper reads none). */
-function insertEndpoints(db: D1Database, tenantId: string, ids: string[]) {
-  return db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
-}
-
 /** A tenant on shard `index` with `count` endpoints, each with a 5-minute rollup from 3 hours ago: old enough to fold into its hour. */
 async function endpointsWithOldRollups(index: number, count: number) {
   const db = shardDb(env, index);
   const tenantId = await tenantOn(index, "stats");
   const ids = Array.from({ length: count }, (_, i) => `${tenantId}-endpoint-${i}`);
-  await insertEndpoints(db, tenantId, ids);
+  await insertBareEndpoints(db, tenantId, ids);
   await db.batch(ids.map((id) => db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(tenantId, id, NOW - 3 * HOUR)));
   const unfolded = async () => db.prepare("SELECT count(*) AS n FROM endpoint_stats WHERE tenant_id = ?").bind(tenantId).first<number>("n");
   return { unfolded };
@@ -109,7 +105,7 @@ async function manyPairsAndEndpoints(index: number, count: number): Promise<void
   const db = shardDb(env, index);
   const tenantId = await tenantOn(index, "many");
   const ids = Array.from({ length: count }, (_, i) => `${tenantId}-endpoint-${i}`);
-  await insertEndpoints(db, tenantId, ids);
+  await insertBareEndpoints(db, tenantId, ids);
   await db.batch(ids.map((id, i) => delivery(db, tenantId, id, NOW - DAY + i, "succeeded")));
 }
 

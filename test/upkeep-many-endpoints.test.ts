@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deliveryIdOf, KEY_EPOCH_MS, newMessageId, SQL_MESSAGE_KEY } from "../src/lib/ids";
 import { newTenant } from "./support/api";
 import { countingD1 } from "./support/counting-d1";
+import { insertBareEndpoints } from "./support/seed";
 import { shardOf } from "./support/shards";
 import { foldStats, purgeOld, purgeStats, rearmStuck } from "./support/upkeep";
 
@@ -111,13 +112,7 @@ describe("endpoint stats upkeep on a shard with many endpoints", () => {
     const tenant = await newTenant();
     const db = await shardOf(tenant.id);
     const ids = Array.from({ length: count }, (_, i) => `${tenant.id}-endpoint-${i}`);
-    await db.batch(
-      ids.map((id) =>
-        db
-          .prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)")
-          .bind(id, tenant.id),
-      ),
-    );
+    await insertBareEndpoints(db, tenant.id, ids);
     await db.batch(
       ids.flatMap((id) =>
         starts.map((start) => db.prepare("INSERT INTO endpoint_stats (tenant_id, endpoint_id, bucket_start, succeeded) VALUES (?, ?, ?, 1)").bind(tenant.id, id, start)),

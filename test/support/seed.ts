@@ -12,7 +12,8 @@ import { holdingQueue } from "./worker";
 /**
  * Seeding through the repository's own storage functions, for tests that need hundreds of rows
  * but test what a consumer does with them, not the API that writes them: the same D1 rows and KV
- * and R2 keys as the API, without one request (and one round trip per row) each.
+ * and R2 keys as the API, without one request (and one round trip per row) each; and bare endpoint
+ * rows for upkeep tests that need thousands and read nothing of them but their keys.
  */
 
 /**
@@ -37,6 +38,14 @@ export async function seedEndpoints(tenantId: string, count: number, input: Crea
       .run();
   }
   return ids;
+}
+
+/**
+ * Writes bare endpoint rows of `tenantId` with `ids` straight to shard `db` in one batch: no secrets
+ * and no settings, for tests of upkeep that reads none of them but needs thousands of endpoints.
+ */
+export function insertBareEndpoints(db: D1Database, tenantId: string, ids: string[]): Promise<D1Result[]> {
+  return db.batch(ids.map((id) => db.prepare("INSERT INTO endpoints (id, tenant_id, url, signature, retry, timeout_ms, created_at, updated_at) VALUES (?, ?, 'https://example.com/hook', '{}', '{}', 1000, 0, 0)").bind(id, tenantId)));
 }
 
 /** Messages a batch stores in one millisecond: each takes its own of the millisecond's row-key sequences. */
