@@ -1,4 +1,4 @@
-import { toHex } from "../lib/base64";
+import { randomBytes, toHex } from "../lib/base64";
 import { messageKeyOf, SQL_BUCKET_END, SQL_BUCKET_START, SQL_KEY_FLOOR, SQL_MESSAGE_KEY, sqlMessageKeyOf, tenantBucket, type MessageKey } from "../lib/ids";
 import { MESSAGE_DELIVERIES, SUMMARY_COLUMNS, toDeliverySummary, type DeliverySummaryRow } from "./deliveries";
 import { decodeCursor, iso, paginate, scanBudget, scannedPage } from "./pagination";
@@ -151,7 +151,7 @@ const WAKE_AFTER_CANCEL = sqlWakeNextInOrder(
 export async function cancelUnattemptedDeliveries(db: D1Database, tenantId: string, messageId: string, now: number): Promise<CancelledMessage> {
   const key = messageKeyOf(messageId);
   if (!key) return { cancelled: 0, woken: [] };
-  const token = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  const token = toHex(randomBytes(8));
   const params = [...keyParams(key), tenantId, messageId, now, token];
   const [cancel, wake] = await db.batch([db.prepare(CANCEL_UNATTEMPTED).bind(...params, EARLY_TOLERANCE_MS), db.prepare(WAKE_AFTER_CANCEL).bind(...params)]);
   return { cancelled: cancel!.meta.changes, woken: wake!.results as WokenDelivery[] };

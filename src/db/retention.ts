@@ -23,21 +23,37 @@ const PURGE_RANGES = 20;
  * ≤ ~250 D1 rows read per query), until `limit` or `budget` runs out or the pairs end.
  */
 export async function purgeOldDeliveries(db: D1Database, after: EndpointPair | null, before: number, limit: number, budget: QueryBudget): Promise<Pass<EndpointPair>> {
+  return purgeInRuns(after, pairsAfter(db), limit, budget, async (run, size) => {
+    const { meta } = await db
+      .prepare(
+        `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
+           SELECT d.tenant_id, d.endpoint_id, d.id FROM json_each(?3) AS p
+           CROSS JOIN deliveries AS d ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id < ?1
+           LIMIT ?2)`,
+      )
+      .bind(idFloor(before), size, run)
+      .run();
+    return meta.changes;
+  });
+}
+
+/**
+ * The walk both purges make: the ranges after `after` (`page`, PAIRS_PAGE a query), PURGE_RANGES
+ * at a time handed to `purge(run, size)` as a JSON array of their keys, which deletes at most `size`
+ * rows of them and answers how many it deleted, UPKEEP_CHUNK a query, until `limit` rows are gone,
+ * `budget` runs out or the ranges end.
+ */
+async function purgeInRuns<K>(
+  after: K | null,
+  page: KeyPage<K>,
+  limit: number,
+  budget: QueryBudget,
+  purge: (run: string, size: number) => Promise<number>,
+): Promise<Pass<K>> {
   let purged = 0;
-  const walked = await walkRanges(after, pairsAfter(db), { page: PAIRS_PAGE, run: PURGE_RANGES }, budget, async (pairs) => {
-    const run = JSON.stringify(pairs);
-    const chunked = await countInChunks(limit - purged, UPKEEP_CHUNK, async (size) => {
-      const { meta } = await db
-        .prepare(
-          `DELETE FROM deliveries WHERE (tenant_id, endpoint_id, id) IN (
-             SELECT d.tenant_id, d.endpoint_id, d.id FROM json_each(?3) AS p
-             CROSS JOIN deliveries AS d ON d.tenant_id = p.value ->> 0 AND d.endpoint_id = p.value ->> 1 AND d.id < ?1
-             LIMIT ?2)`,
-        )
-        .bind(idFloor(before), size, run)
-        .run();
-      return meta.changes;
-    }, budget);
+  const walked = await walkRanges(after, page, { page: PAIRS_PAGE, run: PURGE_RANGES }, budget, async (keys) => {
+    const run = JSON.stringify(keys);
+    const chunked = await countInChunks(limit - purged, UPKEEP_CHUNK, (size) => purge(run, size), budget);
     purged += chunked.done;
     return chunked.complete;
   });
@@ -75,23 +91,16 @@ export async function purgeOldMessages(
   limit: number,
   budget: QueryBudget,
 ): Promise<Pass<number>> {
-  let gone = 0;
-  const walked = await walkRanges(after, bucketsAfter(db), { page: PAIRS_PAGE, run: PURGE_RANGES }, budget, async (buckets) => {
-    const run = JSON.stringify(buckets);
-    const chunked = await countInChunks(limit - gone, UPKEEP_CHUNK, async (size) => {
-      const { results } = await db
-        .prepare(
-          `DELETE FROM messages WHERE key IN (
-             SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
-             LIMIT ?2)
-           RETURNING key`,
-        )
-        .bind(before, size, run)
-        .all();
-      gone += results.length;
-      return results.length;
-    }, budget);
-    return chunked.complete;
+  return purgeInRuns(after, bucketsAfter(db), limit, budget, async (run, size) => {
+    const { results } = await db
+      .prepare(
+        `DELETE FROM messages WHERE key IN (
+           SELECT m.key FROM json_each(?3) AS k CROSS JOIN messages AS m ON m.key >= (k.value << 47) AND m.key < (k.value << 47) | ((?1 - ${KEY_EPOCH_MS}) << 7)
+           LIMIT ?2)
+         RETURNING key`,
+      )
+      .bind(before, size, run)
+      .all();
+    return results.length;
   });
-  return { done: gone, after: walked.after };
 }

@@ -21,10 +21,12 @@ export function deleteTenantQueuingSecrets(db: D1Database, tenantId: string, own
   return [db.prepare("DELETE FROM tenants WHERE id = ?").bind(tenantId), ...queueing(db, owners)];
 }
 
+/** `sql` bound to each run of OWNERS_PER_STATEMENT of `owners` (its one parameter: their JSON): a statement a run. */
+const perRun = (db: D1Database, sql: string, owners: SecretOwner[]) =>
+  runsOf(owners, OWNERS_PER_STATEMENT).map((run) => db.prepare(sql).bind(ownersJson(run)));
+
 const queueing = (db: D1Database, owners: SecretOwner[]) =>
-  runsOf(owners, OWNERS_PER_STATEMENT).map((run) =>
-    db.prepare("INSERT OR IGNORE INTO secret_purges (kind, id) SELECT value ->> 0, value ->> 1 FROM json_each(?)").bind(ownersJson(run)),
-  );
+  perRun(db, "INSERT OR IGNORE INTO secret_purges (kind, id) SELECT value ->> 0, value ->> 1 FROM json_each(?)", owners);
 
 /** Queues `owners`' secrets for deletion by the sweeper (src/ops/secret-purges.ts); one already queued stays as it is. */
 export async function queueSecretPurges(db: D1Database, owners: SecretOwner[]): Promise<void> {
@@ -62,12 +64,8 @@ export async function secretPurgeOf(db: D1Database, owner: SecretOwner, now: num
 /** Takes `deleted` off the queue (their secrets are gone) and frees the lease of `failed`, for the next purge to try again. */
 export async function settleSecretPurges(db: D1Database, deleted: SecretOwner[], failed: SecretOwner[] = []): Promise<void> {
   const statements = [
-    ...runsOf(deleted, OWNERS_PER_STATEMENT).map((run) =>
-      db.prepare("DELETE FROM secret_purges WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))").bind(ownersJson(run)),
-    ),
-    ...runsOf(failed, OWNERS_PER_STATEMENT).map((run) =>
-      db.prepare("UPDATE secret_purges SET leased_until = 0 WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))").bind(ownersJson(run)),
-    ),
+    ...perRun(db, "DELETE FROM secret_purges WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", deleted),
+    ...perRun(db, "UPDATE secret_purges SET leased_until = 0 WHERE (kind, id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))", failed),
   ];
   if (statements.length > 0) await db.batch(statements);
 }

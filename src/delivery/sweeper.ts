@@ -14,7 +14,7 @@ import { enqueueDeliveries } from "./task";
 import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
 import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
 
-/** Per data shard and sweep: most deliveries re-armed, most messages purged. */
+/** Per data shard and sweep: most deliveries re-armed from each of re-arming's three sources (src/db/maintenance.ts rearmStuckDeliveries). */
 const REARM_LIMIT = 1000;
 /** Most messages (and most deliveries) one sweep deletes: a backlog is caught up over successive runs. */
 export const PURGE_LIMIT = 2000;
@@ -204,7 +204,8 @@ async function sweepShard(env: Env, shard: number, now: number, budget: QueryBud
 }
 
 /**
- * The cron sweeper, run on every data shard at once: deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
+ * The cron sweeper, run at once on every data shard of this run's turn (all of them while each gets
+ * SHARD_SWEEP_QUERIES): deletes the queued secrets of deleted owners, re-enqueues deliveries whose queue message
  * was lost (the outbox half of "persist before enqueue"), auto-disables endpoints whose failures
  * span AUTO_DISABLE_AFTER_SECONDS (never one that is merely quiet), and expires old data. SQLite
  * reuses the pages a purge frees, so a shard stops growing once retention is reached. A shard that

@@ -32,9 +32,9 @@ import { forgetTenantShard, pickShardForNewTenant, shardDb } from "../shards";
 export async function createTenant(env: Env, input: { id?: string; name: string }, now = Date.now()): Promise<Tenant> {
   const tenant = await insertWholeTenant(env, input, now);
   if (tenant) return tenant;
-  if (input.id !== undefined) await assertNamesakeNotPurging(env.DB, { kind: "tenant", id: input.id }, now);
-  if (input.id !== undefined && (await removeUnfinishedTenant(env, input.id))) {
-    const retried = await insertWholeTenant(env, input, now);
+  if (input.id !== undefined) {
+    await assertNamesakeNotPurging(env.DB, { kind: "tenant", id: input.id }, now);
+    const retried = (await removeUnfinishedTenant(env, input.id)) && (await insertWholeTenant(env, input, now));
     if (retried) return retried;
   }
   throw new ApiError(409, "tenant_exists", `A tenant with id "${input.id}" already exists`);
