@@ -9,7 +9,7 @@ import { purgeQueuedSecrets } from "../ops/secret-purges";
 import { PAYLOAD_PURGE_QUERIES, PAYLOAD_PURGES_PER_CALL, purgeQueuedPayloads } from "../ops/payload-purges";
 import { shardCount, shardDb } from "../shards";
 import { claimMs } from "./claim";
-import { shardsInTurn } from "./sweep-turns";
+import { SECRET_PURGE_QUERIES, SHARD_SWEEP_QUERIES, shardsInTurn, SWEEP_QUERY_BUDGET } from "./sweep-turns";
 import { enqueueDeliveries } from "./task";
 import { foldEndpointStatsIntoHours, purgeOldEndpointStats } from "../db/endpoint-stats";
 import { bucketStartOf, STATS_FOLDED_BUCKET_MS, STATS_RETENTION_MS } from "../lib/endpoint-stats";
@@ -26,16 +26,6 @@ const FRESH_LOOKBACK_MS = 3_600_000;
 const FRESH_SCAN_MARK = "fresh_deliveries_scanned_to";
 
 /**
- * D1 queries one sweep makes at most, over every data shard: D1 allows 1,000 per Worker invocation
- * on Workers Paid (https://developers.cloudflare.com/d1/platform/limits/, "Queries per Worker
- * invocation"), and the query past it fails. The 200 kept back are for what the sweep cannot count
- * ahead: the second try src/db/transient.ts makes of a statement D1 refused (a query again, at most
- * SWEEP_RETRIES), and slack for the operational events of endpoints it disables, which it charges at
- * an estimate (EVENT_QUERIES). Queue sends and R2 deletes are
- * subrequests, not D1 queries (10,000 per invocation; SCALING.md).
- */
-export const SWEEP_QUERY_BUDGET = 800;
-/**
  * Second tries of statements D1 refused that one sweep may make (src/db/transient.ts), out of the 200
  * SWEEP_QUERY_BUDGET keeps back: without a bound, a sweep all of whose statements D1 refused once made
  * up to 1,600 queries and met the cap. Past it a refused statement fails its shard's sweep, which the
@@ -50,11 +40,6 @@ export const SWEEP_RETRIES = 150;
  */
 const EVENT_QUERIES = 5;
 /**
- * The control database's queries of a sweep, taken off the top: the queued secrets purge's lease of
- * up to 250 owners, then one batch that deletes the purged and frees those KV refused (src/ops/secret-purges.ts).
- */
-const SECRET_PURGE_QUERIES = 3;
-/**
  * The most of a shard's budget re-arming may use. It comes first, but its fresh walk resumes where it
  * stopped like the others, so it need not take everything: the quarter kept back (with what it
  * leaves unused) keeps retention and the stats fold moving on a shard whose pairs outnumber a
@@ -62,18 +47,6 @@ const SECRET_PURGE_QUERIES = 3;
  * walk marks' write).
  */
 const REARM_SHARE = 3 / 4;
-/**
- * The least share of the budget a shard is swept with. Below 90 a step cannot move: the shard's
- * fixed queries (the walk marks read and written, the fresh-scan mark read and written,
- * auto-disabling, the Idempotency-Key purge) take 6, re-arming's three quarters must leave its
- * fresh walk a page and a run (a share of 9 leaves it exactly that), and when re-arming spends its
- * three quarters the four expiry walks need 2 each (a page and a run) of what is left, the
- * queued R2 payloads' purge 2 (PAYLOAD_PURGE_QUERIES: below 90 it took what the last walks needed), and
- * auto-disabling one endpoint with its and the platform's events 2 × EVENT_QUERIES + 1 of half of it. With less,
- * a share either threw RangeError at a fixed query or swept without ever re-arming a fresh delivery
- * or purging (test/sweep-budget.test.ts).
- */
-export const SHARD_SWEEP_QUERIES = 92;
 
 /** What one sweep did, summed over the data shards, for logs and tests. */
 export interface SweepReport {

@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { shardsInTurn, SWEEP_INTERVAL_MS } from "../../src/delivery/sweep-turns";
+import { SECRET_PURGE_QUERIES, SHARD_SWEEP_QUERIES, shardsInTurn, SWEEP_INTERVAL_MS, SWEEP_QUERY_BUDGET } from "../../src/delivery/sweep-turns";
 
 // The cron sweeper's shards share its D1 queries equally; when a share would fall below what a
 // shard needs to move, they take turns a minute each. Every shard must come round, and no turn may
 // hold so many shards that their share falls below the least one again.
 
-// src/delivery/sweeper.ts, which this Node project cannot load: SHARD_SWEEP_QUERIES, and what
-// SWEEP_QUERY_BUDGET (800) leaves the shards once the control database's secret purge (3) is paid.
-const LEAST = 92;
-const AVAILABLE = 797;
+// The least share, and what the sweep's budget leaves the shards once the control database's secret purge is paid.
+const LEAST = SHARD_SWEEP_QUERIES;
+const AVAILABLE = SWEEP_QUERY_BUDGET - SECRET_PURGE_QUERIES;
 
 /** The shards swept by each of `minutes` successive runs from minute 0. */
 function runs(count: number, minutes: number): number[][] {
